@@ -1,0 +1,181 @@
+"""Settings: connection, thresholds and selectors, from defaults, the config file and flags.
+
+Thresholds carry their source so findings and the KPI scorecard can cite them.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(ValueError):
+    """A bad flag or config value; the message names the problem and the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    # API server p99 heatmap colours (seed 8.1 "API Server Performance Matrix": 50/100/200 ms)
+    apiserver_p99: tuple[float, float, float] = (0.05, 0.1, 0.2)
+    # Seed 1.1: API request latency < 100 ms p99; SIG-scalability SLO: <= 1 s for mutating/single reads
+    apiserver_p99_target: float = 0.1
+    apiserver_p99_slo: float = 1.0
+    # Seed 1.1: throughput > 1000 QPS is a capacity target, not a health signal
+    apiserver_qps_target: float = 1000.0
+    # Defaults of --max-requests-inflight / --max-mutating-requests-inflight (k8s server/config.go)
+    max_requests_inflight: float = 400.0
+    max_mutating_requests_inflight: float = 200.0
+    # Seed 1.1 / 6.1 EtcdDiskLatencyHigh: disk write latency < 10 ms
+    etcd_wal_fsync_p99: float = 0.01
+    # etcd FAQ: backend commit p99 < 25 ms healthy
+    etcd_backend_commit_p99: float = 0.025
+    # etcd mixin etcdMemberCommunicationSlow: peer RTT p99 > 0.15 s; seed: network < 5 ms
+    etcd_peer_rtt_p99: float = 0.15
+    # etcd mixin etcdDatabaseQuotaLowSpace: > 95 % of quota is critical; warn from 80 %
+    etcd_db_quota_ratio: tuple[float, float] = (0.8, 0.95)
+    # Seed 8.1 "Node Resource Saturation": 70 / 85 / 95 %
+    node_saturation: tuple[float, float, float] = (0.70, 0.85, 0.95)
+    # node mixin NodeSystemSaturation: load1 per CPU > 2
+    node_load1_per_cpu: float = 2.0
+    # Seed 1.1 scheduler throughput > 100 pods/s (also CL2 load test)
+    scheduler_throughput: float = 100.0
+    # Seed 1.1 controller-manager queue depth < 1000, reconcile < 5 s
+    workqueue_depth: float = 1000.0
+    workqueue_work_p99: float = 5.0
+    # SIG-scalability pod startup SLO p99 <= 5 s (the seed's 30 s is a loose upper bound)
+    pod_startup_p99: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class Selectors:
+    """Extra PromQL label matchers per component, e.g. 'job="kube-apiserver"'.
+
+    Empty by default: metric names already identify the component, and a job label that
+    differs between charts (kube-apiserver vs apiserver, node vs node-exporter) must not
+    make k8stop blind.
+    """
+
+    apiserver: str = ""
+    etcd: str = ""
+    node: str = ""
+    kube_state_metrics: str = ""
+    scheduler: str = ""
+    controller_manager: str = ""
+    kubelet: str = ""
+    # The label that carries the node's name on node-exporter series.
+    node_label: str = "instance"
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusAuth:
+    bearer_token_file: str | None = None
+    basic_user: str | None = None
+    basic_password_file: str | None = None
+    ca_file: str | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    insecure_skip_tls_verify: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    prometheus_url: str | None = None
+    prometheus: PrometheusAuth = field(default_factory=PrometheusAuth)
+    kubeconfig: str | None = None
+    context: str | None = None
+    namespace: str | None = None
+    refresh: float = 2.0
+    use_kube: bool = True
+    use_prometheus: bool = True
+    query_timeout: float = 10.0
+    max_inflight_queries: int = 4
+    top_nodes: int = 20
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    selectors: Selectors = field(default_factory=Selectors)
+    query_overrides: tuple[tuple[str, str], ...] = ()  # catalog id -> PromQL
+
+
+def config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return Path(base) / "k8stop" / "config.yaml"
+
+
+def _merge(obj: Any, data: dict[str, Any], where: str) -> Any:
+    """Overlay a mapping onto a frozen dataclass, checking names and types."""
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a mapping, got {type(data).__name__}")
+    known = {f.name: f for f in fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, raw in data.items():
+        name = str(key).replace("-", "_")
+        if name not in known:
+            raise ConfigError(f"{where}.{key}: unknown setting (known: {', '.join(sorted(known))})")
+        current = getattr(obj, name)
+        path = f"{where}.{key}"
+        if hasattr(current, "__dataclass_fields__"):
+            changes[name] = _merge(current, raw, path)
+        else:
+            changes[name] = _coerce(current, raw, path)
+    return replace(obj, **changes)
+
+
+def _coerce(current: Any, raw: Any, where: str) -> Any:
+    if isinstance(current, bool):
+        if not isinstance(raw, bool):
+            raise ConfigError(f"{where}: expected true or false, got {raw!r}")
+        return raw
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        if isinstance(raw, bool) or not isinstance(raw, (int, float)) or raw < 0:
+            raise ConfigError(f"{where}: expected a non-negative number, got {raw!r}")
+        return type(current)(raw)
+    if isinstance(current, tuple) and current and all(isinstance(x, float) for x in current):
+        if (
+            not isinstance(raw, list)
+            or len(raw) != len(current)
+            or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in raw)
+        ):
+            raise ConfigError(f"{where}: expected a list of {len(current)} numbers, got {raw!r}")
+        if list(raw) != sorted(raw):
+            raise ConfigError(f"{where}: thresholds must be in increasing order, got {raw!r}")
+        return tuple(float(x) for x in raw)
+    if isinstance(current, tuple) or name_is_pairs(current):
+        if not isinstance(raw, dict):
+            raise ConfigError(f"{where}: expected a mapping of names to values, got {raw!r}")
+        return tuple((str(k), str(v)) for k, v in raw.items())
+    if current is None or isinstance(current, str):
+        if raw is not None and not isinstance(raw, str):
+            raise ConfigError(f"{where}: expected text, got {raw!r}")
+        return raw
+    raise ConfigError(f"{where}: cannot be set from the config file")
+
+
+def name_is_pairs(value: Any) -> bool:
+    return isinstance(value, tuple) and all(isinstance(x, tuple) and len(x) == 2 for x in value)
+
+
+def load_config_file(path: Path, base: Settings | None = None) -> Settings:
+    """Read the YAML config; a missing default file is fine, a broken one is a ConfigError."""
+    import yaml
+
+    settings = base or Settings()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return settings
+    except OSError as exc:
+        raise ConfigError(f"cannot read config {path}: {exc.strerror}") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"invalid YAML in {path}{at}: fix or remove the file") from None
+    if data is None:
+        return settings
+    if "query_overrides" in data and isinstance(data["query_overrides"], dict):
+        data = dict(data)
+        overrides = data.pop("query_overrides")
+        settings = replace(
+            settings, query_overrides=tuple((str(k), str(v)) for k, v in overrides.items())
+        )
+    return _merge(settings, data, str(path))

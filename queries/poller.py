@@ -1,0 +1,111 @@
+"""One async task per feed: polls never overlap, each has a timeout, errors back off.
+
+The poller owns the feed's status: ok, stale since T (last good facts kept), or error.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import Generic, TypeVar
+
+from .errors import NotExposed, describe
+from .status import FeedState, FeedStatus, FeedUpdate
+
+T = TypeVar("T")
+
+MAX_BACKOFF = 30.0
+
+
+class Poller(Generic[T]):
+    def __init__(
+        self,
+        feed: str,
+        collect: Callable[[], Awaitable[tuple[T, tuple[str, ...]]]],
+        publish: Callable[[FeedUpdate[T]], None],
+        interval: float,
+        timeout: float,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.feed = feed
+        self._collect = collect
+        self._publish = publish
+        self.interval = interval
+        self.timeout = timeout
+        self._clock = clock
+        self._facts: T | None = None
+        self._status = FeedStatus(FeedState.WAITING)
+        self._failures = 0
+        self._wake = asyncio.Event()
+        self._running = asyncio.Event()
+        self._running.set()
+
+    @property
+    def status(self) -> FeedStatus:
+        return self._status
+
+    @property
+    def facts(self) -> T | None:
+        return self._facts
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+        self._wake.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def poll_now(self) -> None:
+        self._wake.set()
+
+    async def poll_once(self) -> FeedUpdate[T]:
+        started = self._clock()
+        try:
+            facts, warnings = await asyncio.wait_for(self._collect(), self.timeout)
+        except asyncio.CancelledError:
+            raise
+        except asyncio.TimeoutError:
+            self._fail(f"no answer within {self.timeout:g} s", started)
+        except NotExposed as exc:
+            self._failures = 0
+            self._facts = None
+            self._status = FeedStatus(FeedState.NOT_EXPOSED, str(exc), started, started)
+        except Exception as exc:  # a feed must never take the app down; its status says why
+            self._fail(describe(exc), started)
+        else:
+            self._failures = 0
+            self._facts = facts
+            self._status = FeedStatus(FeedState.OK, updated_at=started, warnings=warnings)
+        update = FeedUpdate(self.feed, self._facts, self._status, self._clock())
+        self._publish(update)
+        return update
+
+    def _fail(self, reason: str, at: float) -> None:
+        self._failures += 1
+        previous = self._status
+        if previous.state in (FeedState.STALE, FeedState.ERROR):
+            since = previous.since
+        else:
+            since = at
+        state = FeedState.STALE if self._facts is not None else FeedState.ERROR
+        self._status = FeedStatus(state, reason, since, previous.updated_at)
+
+    def next_delay(self) -> float:
+        if self._failures == 0:
+            return self.interval
+        return min(MAX_BACKOFF, self.interval * 2 ** min(self._failures - 1, 5))
+
+    async def run(self) -> None:
+        """Poll forever; the next poll is scheduled only after this one finished."""
+        while True:
+            await self._running.wait()
+            await self.poll_once()
+            self._wake.clear()
+            try:
+                await asyncio.wait_for(self._wake.wait(), self.next_delay())
+            except asyncio.TimeoutError:
+                pass

@@ -1,0 +1,1 @@
+"""k8stop.tui: the Textual app, CLI, screens, navigation and recording."""
