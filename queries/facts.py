@@ -264,6 +264,16 @@ class NodeUsage:
 
 
 @dataclass(frozen=True, slots=True)
+class PodUsage:
+    """metrics.k8s.io usage of one pod, summed over its containers."""
+
+    namespace: str
+    pod: str
+    cpu_millis: int
+    memory_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
 class KubeSummary:
     """What the dashboard needs from the kube feed; the full slim store stays in the feed."""
 
