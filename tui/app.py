@@ -1,0 +1,145 @@
+"""The k8stop Textual app: routes feed updates to the dashboard, owns pause/refresh/recording."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.worker import Worker, WorkerState
+
+from k8stop.queries.config import Settings
+from k8stop.queries.status import FeedUpdate
+
+from .dashboard import Dashboard
+from .feed_source import FeedSource, SourceInfo
+from .help_screen import HelpScreen
+
+REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+SourceFactory = Callable[[Settings], FeedSource]
+
+
+class K8sTopApp(App[int]):
+    TITLE = "k8stop"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help"),
+        Binding("p", "pause", "Pause"),
+        Binding("r", "refresh_now", "Refresh"),
+        Binding("plus,equals_sign", "slower", "Slower", show=False),
+        Binding("minus", "faster", "Faster", show=False),
+    ]
+    # Mouse tracking is optional: k8stop is keyboard-first and any-event tracking costs bytes over SSH.
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, settings: Settings, make_source: SourceFactory) -> None:
+        super().__init__()
+        self.settings = settings
+        self._make_source = make_source
+        self.source: FeedSource = make_source(settings)
+        self.latest: dict[str, FeedUpdate[Any]] = {}
+        self.info = self.source.info
+        self.paused = False
+        self.listeners: list[Callable[[FeedUpdate[Any]], None]] = []
+
+    @property
+    def dashboard(self) -> Dashboard:
+        return self._dashboard
+
+    async def on_mount(self) -> None:
+        self._dashboard = Dashboard(self.settings)
+        await self.push_screen(self._dashboard)
+        self._apply_info(self.info)
+        self.set_interval(1.0, self._tick)
+        # Start the feeds after the first frame so the screen never waits on imports or I/O.
+        self.call_after_refresh(self._start_source)
+
+    def _start_source(self) -> None:
+        self._run_source(self.source)
+
+    @work(exclusive=True, group="source", exit_on_error=False)
+    async def _run_source(self, source: FeedSource) -> None:
+        await source.run(self.publish, self._apply_info)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR and event.worker.error is not None:
+            error = event.worker.error
+            self.notify(f"{event.worker.name}: {type(error).__name__}: {error}", severity="error", timeout=10)
+
+    def now(self) -> float:
+        return self.source.now()
+
+    def publish(self, update: FeedUpdate[Any]) -> None:
+        self.latest[update.feed] = update
+        for listener in self.listeners:
+            listener(update)
+        panel = self._dashboard.panels().get(update.feed) if hasattr(self, "_dashboard") else None
+        if panel is not None:
+            with self.batch_update():
+                panel.facts = update.facts
+                panel.status = update.status
+                panel.now = self.now()
+
+    def _apply_info(self, info: SourceInfo) -> None:
+        self.info = info
+        header = self._dashboard.query_one("#header")
+        header.context = info.context
+        header.version = info.version
+        header.prometheus = info.prometheus
+        header.refresh_seconds = self.settings.refresh
+        self._update_flags()
+
+    def _update_flags(self) -> None:
+        flags = list(self.info.flags)
+        if self.paused:
+            flags.insert(0, "PAUSED")
+        self._dashboard.query_one("#header").flags = tuple(flags)
+
+    def _tick(self) -> None:
+        now = self.now()
+        self._dashboard.query_one("#header").clock = now
+        for panel in self._dashboard.panels().values():
+            panel.now = now
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        if self.paused:
+            self.source.pause()
+        else:
+            self.source.resume()
+        self._update_flags()
+
+    def action_refresh_now(self) -> None:
+        self.source.poll_now()
+
+    def set_refresh(self, seconds: float) -> None:
+        self.settings = replace(self.settings, refresh=seconds)
+        self.source.set_interval(seconds)
+        self._dashboard.query_one("#header").refresh_seconds = seconds
+
+    def action_slower(self) -> None:
+        bigger = [s for s in REFRESH_STEPS if s > self.settings.refresh]
+        self.set_refresh(bigger[0] if bigger else REFRESH_STEPS[-1])
+
+    def action_faster(self) -> None:
+        smaller = [s for s in REFRESH_STEPS if s < self.settings.refresh]
+        self.set_refresh(smaller[-1] if smaller else REFRESH_STEPS[0])
+
+    def switch(self, **changes: Any) -> None:
+        """`:ctx` / `:ns`: rebuild the sources with new settings; panels keep data until new facts."""
+        self.settings = replace(self.settings, **changes)
+        self.source = self._make_source(self.settings)
+        self.latest.clear()
+        self._run_source(self.source)
+        what = ", ".join(f"{k} {v or 'all'}" for k, v in changes.items())
+        self.notify(f"switched to {what}")

@@ -1,0 +1,159 @@
+"""The dashboard screen: four core panels, a header with context and clock, key hints."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container
+from textual.screen import Screen
+from textual.widgets import Footer, Input
+
+from k8stop.queries.config import Settings
+from k8stop.widgets.api_heatmap import ApiHeatmap
+from k8stop.widgets.etcd_panel import EtcdPanel
+from k8stop.widgets.fact_panel import FactPanel
+from k8stop.widgets.header_bar import HeaderBar
+from k8stop.widgets.node_bars import NodeBars
+from k8stop.widgets.restarts_table import RestartsTable
+
+if TYPE_CHECKING:
+    from .app import K8sTopApp
+
+PANEL_COMMANDS = {"api": "apiserver", "etcd": "etcd", "nodes": "nodes", "pods": "restarts"}
+
+
+class Dashboard(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back", show=False),
+        Binding("slash", "filter", "Filter"),
+        Binding("colon", "command", "Cmd"),
+    ]
+    DEFAULT_CSS = """
+    Dashboard #grid {
+        layout: grid;
+        grid-size: 2 3;
+        grid-rows: 3fr 2fr 2fr;
+        grid-columns: 1fr 1fr;
+        grid-gutter: 0 1;
+    }
+    Dashboard #apiserver, Dashboard #restarts { column-span: 2; }
+    Dashboard #prompt { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
+    Dashboard #prompt.shown { display: block; }
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        super().__init__()
+        self.settings = settings
+        self._prompt_mode = ""
+
+    @property
+    def k8stop(self) -> K8sTopApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        t = self.settings.thresholds
+        yield HeaderBar(id="header")
+        with Container(id="grid"):
+            yield ApiHeatmap(t.apiserver_p99, id="apiserver")
+            yield EtcdPanel(
+                t.etcd_wal_fsync_p99, t.etcd_backend_commit_p99, t.etcd_db_quota_ratio, id="etcd"
+            )
+            yield NodeBars(t.node_saturation, id="nodes")
+            yield RestartsTable(id="restarts")
+        yield Input(id="prompt")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#apiserver").focus()
+
+    def panels(self) -> dict[str, FactPanel[Any]]:
+        return {panel.id or "": panel for panel in self.query(FactPanel)}
+
+    # --- navigation -----------------------------------------------------------------------
+
+    def action_back(self) -> None:
+        prompt = self.query_one("#prompt", Input)
+        if prompt.has_class("shown"):
+            self._close_prompt()
+            return
+        focused = self.focused
+        if isinstance(focused, FactPanel) and focused.filter_text:
+            focused.filter_text = ""
+            return
+        if self.maximized is not None:
+            self.minimize()
+
+    def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
+        if self.maximized is None:
+            self.maximize(message.panel, container=False)
+
+    def focus_panel(self, feed: str, maximize: bool = False) -> None:
+        panel = self.panels()[feed]
+        if self.maximized is not None:
+            self.minimize()
+        panel.focus()
+        if maximize:
+            self.maximize(panel, container=False)
+
+    # --- prompt: ':' commands and '/' filters -------------------------------------------------
+
+    def action_filter(self) -> None:
+        if isinstance(self.focused, FactPanel):
+            self._open_prompt("/", self.focused.filter_text)
+
+    def action_command(self) -> None:
+        self._open_prompt(":", "")
+
+    def _open_prompt(self, mode: str, value: str) -> None:
+        self._prompt_mode = mode
+        self._return_focus = self.focused
+        prompt = self.query_one("#prompt", Input)
+        prompt.placeholder = "filter rows (esc clears)" if mode == "/" else "ctx NAME | ns NAME | pods | nodes | etcd | api | refresh N | q"
+        prompt.value = value
+        prompt.add_class("shown")
+        prompt.focus()
+
+    def _close_prompt(self) -> None:
+        prompt = self.query_one("#prompt", Input)
+        prompt.remove_class("shown")
+        target = getattr(self, "_return_focus", None)
+        if target is not None and target.is_attached:
+            target.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        target = getattr(self, "_return_focus", None)
+        if self._prompt_mode == "/" and isinstance(target, FactPanel):
+            target.filter_text = event.value
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        mode = self._prompt_mode
+        self._close_prompt()
+        if mode == ":":
+            self.run_command(event.value.strip())
+
+    def run_command(self, line: str) -> None:
+        words = line.split()
+        if not words:
+            return
+        verb, args = words[0].lower(), words[1:]
+        if verb in ("q", "quit", "exit"):
+            self.app.exit()
+        elif verb in PANEL_COMMANDS:
+            self.focus_panel(PANEL_COMMANDS[verb], maximize=True)
+        elif verb in ("ctx", "context") and len(args) == 1:
+            self.k8stop.switch(context=args[0])
+        elif verb in ("ns", "namespace") and len(args) == 1:
+            self.k8stop.switch(namespace=None if args[0] in ("all", "-A") else args[0])
+        elif verb == "refresh" and len(args) == 1:
+            try:
+                seconds = float(args[0])
+            except ValueError:
+                seconds = -1
+            if seconds < 0.5:
+                self.notify("refresh needs a number of seconds >= 0.5", severity="error")
+            else:
+                self.k8stop.set_refresh(seconds)
+        else:
+            self.notify(f"unknown command ':{line}' (press ? for help)", severity="error")

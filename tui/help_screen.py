@@ -1,0 +1,50 @@
+"""`?`: the keys, as k9s and kubectl users expect them."""
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """\
+[b]k8stop keys[/b]
+
+ tab / shift+tab   next / previous panel
+ ↑ ↓  j k          move in a panel
+ enter             drill down (maximise the panel)
+ esc               back / clear filter / close
+ /                 filter rows of the focused panel
+ :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
+                   :etcd  :api  :refresh SECONDS  :q
+ p                 pause / resume polling
+ r                 refresh now
+ + / -             refresh slower / faster
+ d                 guided diagnosis
+ ?                 this help
+ q                 quit
+
+Glyphs: ● ok  ◐ stale  ✖ error  ○ not exposed   heat: · ░ ▒ ▓ █ (low → high)
+"""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q,question_mark", "dismiss", "Close"),
+    ]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: auto; max-width: 90%; height: auto; max-height: 90%;
+        border: round $primary; background: $surface; padding: 0 1;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(HELP)
+
+    def action_dismiss(self) -> None:  # type: ignore[override]
+        self.dismiss(None)

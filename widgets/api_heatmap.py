@@ -1,0 +1,92 @@
+"""API-server p99 latency as a verb x resource heatmap (the seed's "API Server Performance Matrix")."""
+from __future__ import annotations
+
+from rich.text import Text
+
+from k8stop.queries.facts import ApiserverFacts, ApiRequestStat
+from k8stop.queries.units import fmt_rate, fmt_ratio, fmt_seconds
+from k8stop.queries.values import Value
+
+from .fact_panel import FactPanel, Row
+from .levels import HEAT_GLYPHS, Level, level_of
+
+LABEL_WIDTH = 22
+VALUE_WIDTH = 10
+
+
+def _ms(bound: float) -> str:
+    return f"{bound * 1000:g}ms" if bound < 1 else f"{bound:g}s"
+
+
+class ApiHeatmap(FactPanel[ApiserverFacts]):
+    TITLE = "API server p99 by verb x resource"
+
+    def __init__(self, thresholds: tuple[float, float, float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.thresholds = thresholds
+
+    def empty_text(self) -> str:
+        return "waiting for API-server metrics…"
+
+    def summary_lines(self, facts: ApiserverFacts, width: int) -> list[Text]:
+        parts = [f"QPS {fmt_rate(facts.total_qps)}", f"5xx {fmt_ratio(facts.error_ratio)}"]
+        for inflight in facts.inflight:
+            kind = "RO" if inflight.request_kind == "readOnly" else "MUT"
+            limit = f"/{inflight.limit:.0f}" if inflight.limit else ""
+            parts.append(f"inflight {kind} {inflight.current:.0f}{limit}")
+        parts.append(f"APF rejected {fmt_rate(facts.apf_rejected_rate)}")
+        line = Text("  ".join(parts))
+        saturated = any(i.limit and i.current >= 0.9 * i.limit for i in facts.inflight)
+        if saturated or facts.apf_rejected_rate > 0:
+            line.stylize(self.level_style(Level.CRITICAL))
+        return [line]
+
+    def _label(self, verb: str, resource: str) -> Text:
+        return Text(f"{verb} {resource}"[: LABEL_WIDTH - 1].ljust(LABEL_WIDTH))
+
+    def _current(self, stat: ApiRequestStat | None) -> Text:
+        p99 = stat.p99 if stat is not None else Value.of(float("nan"))
+        text = fmt_seconds(p99).rjust(VALUE_WIDTH)
+        return Text(text, style=self.level_style(level_of(p99, self.thresholds)))
+
+    def row_lines(self, facts: ApiserverFacts, width: int) -> list[Row]:
+        stats = {(s.verb, s.resource): s for s in facts.requests}
+        cells_room = max(0, width - LABEL_WIDTH - VALUE_WIDTH - 1)
+        rows: list[Row] = []
+        if facts.heatmap is not None and facts.heatmap.rows:
+            for heat in facts.heatmap.rows:
+                line = self._label(heat.verb, heat.resource)
+                # Wide terminals stretch each time step over several cells rather than leave a gap.
+                repeat = max(1, cells_room // max(1, len(heat.cells)))
+                cells = heat.cells[-(cells_room // repeat):] if cells_room else ()
+                for cell in cells:
+                    level = level_of(cell, self.thresholds)
+                    line.append(HEAT_GLYPHS[level] * repeat, style=self.level_style(level))
+                shown = len(cells) * repeat
+                line.append(" " * (cells_room - shown + 1))
+                line.append_text(self._current(stats.get((heat.verb, heat.resource))))
+                rows.append((f"{heat.verb} {heat.resource}", line))
+            return rows
+        for stat in facts.requests:
+            line = self._label(stat.verb, stat.resource)
+            line.append(f"{fmt_rate(stat.rate):>10} ")
+            line.append_text(self._current(stat))
+            rows.append((f"{stat.verb} {stat.resource}", line))
+        return rows
+
+    def footer_lines(self, facts: ApiserverFacts, width: int) -> list[Text]:
+        low, mid, high = self.thresholds
+        legend = Text(" ")
+        for level, label in (
+            (Level.NONE, "idle"),
+            (Level.OK, f"<{_ms(low)}"),
+            (Level.ELEVATED, f"<{_ms(mid)}"),
+            (Level.HIGH, f"<{_ms(high)}"),
+            (Level.CRITICAL, f">={_ms(high)}"),
+        ):
+            legend.append(HEAT_GLYPHS[level], style=self.level_style(level))
+            legend.append(f" {label}  ")
+        if facts.heatmap is not None and facts.heatmap.rows:
+            span = len(facts.heatmap.rows[0].cells) * facts.heatmap.step
+            legend.append(f"cols {facts.heatmap.step:.0f}s, {span / 60:.0f}m", style="italic")
+        return [legend]

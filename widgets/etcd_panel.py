@@ -1,0 +1,100 @@
+"""etcd members: WAL fsync and backend commit p99 with history, leader, DB size against quota."""
+from __future__ import annotations
+
+from rich.text import Text
+
+from k8stop.queries.facts import EtcdFacts, EtcdMember
+from k8stop.queries.units import fmt_bytes, fmt_seconds
+from k8stop.queries.values import Value
+
+from .fact_panel import FactPanel, Row
+from .levels import Level, level_of
+from .sparkline_text import sparkline
+
+
+
+def short_instance(instance: str) -> str:
+    """'https://10.0.0.11:2379' -> '10.0.0.11:2379'; keeps names readable in narrow columns."""
+    return instance.split("://", 1)[-1]
+
+
+class EtcdPanel(FactPanel[EtcdFacts]):
+    TITLE = "etcd"
+
+    def __init__(
+        self,
+        fsync_target: float,
+        commit_target: float,
+        quota_levels: tuple[float, float],
+        *,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id)
+        self.fsync_target = fsync_target
+        self.commit_target = commit_target
+        self.quota_levels = quota_levels
+
+    def empty_text(self) -> str:
+        return "waiting for etcd metrics…"
+
+    def _spark_width(self, width: int) -> int:
+        return 0 if width < 64 else min(12, (width - 56) // 2)
+
+    def _name_width(self, width: int) -> int:
+        spark = self._spark_width(width)
+        used = 2 * (9 + (spark + 1 if spark else 0)) + 2 + 12
+        return max(8, min(24, width - used))
+
+    def summary_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
+        spark = self._spark_width(width)
+        pad = " " * (spark + 1 if spark else 0)
+        name = self._name_width(width)
+        header = f"{'member':<{name}}{'fsync':>9}{pad} {'commit':>9}{pad} {'db':>5}"
+        style = self.get_component_rich_style("panel--dim")
+        return [Text(header, style=style)]
+
+    def _latency(self, value: Value, history: tuple[Value, ...], target: float, spark: int, w: int) -> Text:
+        level = level_of(value, (target,))
+        text = Text(fmt_seconds(value).rjust(w), style=self.level_style(level))
+        if spark:
+            text.append(" " + sparkline(history, spark, floor=target).ljust(spark), style=self.level_style(level))
+        return text
+
+    def _member_line(self, member: EtcdMember, width: int) -> Text:
+        if member.has_leader is False:
+            mark = "!"
+        elif member.is_leader:
+            mark = "★"
+        else:
+            mark = " "
+        name = self._name_width(width)
+        line = Text(f"{mark}{short_instance(member.instance)[: name - 1]:<{name - 1}}")
+        if member.has_leader is False:
+            line.stylize(self.level_style(Level.CRITICAL))
+        spark = self._spark_width(width)
+        line.append_text(self._latency(member.wal_fsync_p99, member.wal_fsync_history, self.fsync_target, spark, 9))
+        line.append(" ")
+        line.append_text(
+            self._latency(member.backend_commit_p99, member.backend_commit_history, self.commit_target, spark, 9)
+        )
+        line.append(" ")
+        line.append_text(self._quota(member))
+        if member.has_leader is False:
+            line.append(" NO LEADER", style=self.level_style(Level.CRITICAL))
+        return line
+
+    def _quota(self, member: EtcdMember) -> Text:
+        if member.db_size_bytes.known and member.quota_bytes.known and member.quota_bytes.number > 0:
+            ratio = member.db_size_bytes.number / member.quota_bytes.number
+            level = level_of(Value.of(ratio), self.quota_levels)
+            return Text(f"{ratio * 100:>4.0f}%", style=self.level_style(level))
+        return Text(fmt_bytes(member.db_size_bytes))
+
+    def row_lines(self, facts: EtcdFacts, width: int) -> list[Row]:
+        return [(member.instance, self._member_line(member, width)) for member in facts.members]
+
+    def footer_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
+        quotas = {m.quota_bytes for m in facts.members if m.quota_bytes.known}
+        quota = f"  db % of quota {fmt_bytes(quotas.pop())}" if len(quotas) == 1 else ""
+        text = f"★ leader  fsync target < {fmt_seconds(Value.of(self.fsync_target))}{quota}"
+        return [Text(text, style=self.get_component_rich_style("panel--dim"))]

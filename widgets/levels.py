@@ -1,0 +1,92 @@
+"""Threshold levels: every status is told by glyph and word as well as colour (NO_COLOR, 16 colours)."""
+from __future__ import annotations
+
+from enum import IntEnum
+
+from k8stop.queries.status import FeedState, FeedStatus
+from k8stop.queries.values import Kind, Value
+
+
+class Level(IntEnum):
+    NONE = 0  # no data / no traffic
+    OK = 1
+    ELEVATED = 2
+    HIGH = 3
+    CRITICAL = 4
+
+    @property
+    def css(self) -> str:
+        return f"level--{self.name.lower()}"
+
+
+# Shades get denser with severity so a monochrome terminal still shows the gradient.
+HEAT_GLYPHS = {
+    Level.NONE: "·",
+    Level.OK: "░",
+    Level.ELEVATED: "▒",
+    Level.HIGH: "▓",
+    Level.CRITICAL: "█",
+}
+
+LEVEL_COMPONENT_CLASSES = {level.css for level in Level}
+
+LEVEL_CSS = """
+{name} > .level--none {{ color: $text-muted; }}
+{name} > .level--ok {{ color: $success; }}
+{name} > .level--elevated {{ color: $warning; }}
+{name} > .level--high {{ color: $warning; text-style: bold; }}
+{name} > .level--critical {{ color: $error; text-style: bold; }}
+"""
+
+
+def level_of(value: Value, thresholds: tuple[float, ...]) -> Level:
+    """Map a value to a level: below the first threshold OK, then one level per threshold."""
+    if value.kind in (Kind.NO_TRAFFIC, Kind.ABSENT):
+        return Level.NONE
+    if not value.known:
+        return Level.NONE
+    level = Level.OK
+    for i, bound in enumerate(thresholds):
+        if value.number >= bound:
+            level = Level(min(Level.OK + i + 1, Level.CRITICAL))
+    if len(thresholds) == 1 and level is Level.ELEVATED:
+        return Level.CRITICAL
+    return level
+
+
+STATUS_GLYPHS = {
+    FeedState.WAITING: "…",
+    FeedState.OK: "●",
+    FeedState.STALE: "◐",
+    FeedState.ERROR: "✖",
+    FeedState.DISABLED: "○",
+    FeedState.NOT_EXPOSED: "○",
+}
+
+
+def _age(seconds: float) -> str:
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
+def describe_status(status: FeedStatus, now: float) -> str:
+    """One line: '● ok 2s', '◐ stale 40s: connection refused', '✖ error: ...'."""
+    glyph = STATUS_GLYPHS[status.state]
+    if status.state is FeedState.OK:
+        age = _age(now - status.updated_at) if status.updated_at is not None else ""
+        warn = f" ⚠ {status.warnings[0]}" if status.warnings else ""
+        return f"{glyph} ok {age}{warn}".rstrip()
+    if status.state is FeedState.STALE:
+        age = _age(now - status.updated_at) if status.updated_at is not None else "?"
+        return f"{glyph} STALE data {age} old: {status.reason}"
+    if status.state is FeedState.ERROR:
+        return f"{glyph} ERROR: {status.reason}"
+    if status.state is FeedState.NOT_EXPOSED:
+        return f"{glyph} not exposed: {status.reason}"
+    if status.state is FeedState.DISABLED:
+        return f"{glyph} disabled: {status.reason}" if status.reason else f"{glyph} disabled"
+    return f"{glyph} waiting for first answer"

@@ -1,0 +1,68 @@
+"""Node saturation: CPU, memory and disk bars per node, worst first, thresholds 70/85/95 %."""
+from __future__ import annotations
+
+from rich.text import Text
+
+from k8stop.queries.facts import NodesFacts, NodeSaturation
+from k8stop.queries.units import fmt_count
+from k8stop.queries.values import Value
+
+from .fact_panel import FactPanel, Row
+from .levels import level_of
+
+EIGHTHS = " ▏▎▍▌▋▊▉█"
+
+
+def bar(ratio: float, width: int) -> str:
+    ratio = max(0.0, min(1.0, ratio))
+    filled = ratio * width
+    full = int(filled)
+    part = EIGHTHS[int((filled - full) * 8)] if full < width else ""
+    return ("█" * full + part).ljust(width)
+
+
+class NodeBars(FactPanel[NodesFacts]):
+    TITLE = "Node saturation (worst first)"
+
+    def __init__(self, thresholds: tuple[float, float, float], *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.thresholds = thresholds
+
+    def empty_text(self) -> str:
+        return "waiting for node metrics…"
+
+    def _layout(self, width: int) -> tuple[int, int]:
+        name = max(8, min(24, width // 3))
+        bar_width = max(0, (width - name - 3 * 9) // 3)
+        return name, bar_width
+
+    def summary_lines(self, facts: NodesFacts, width: int) -> list[Text]:
+        name, bar_width = self._layout(width)
+        cols = "".join(f" {label:<{bar_width + 7}}" for label in ("CPU", "MEM", "DISK"))
+        return [Text(f"{'node':<{name}}{cols}"[:width], style=self.get_component_rich_style("panel--dim"))]
+
+    def _cell(self, label: str, value: Value, bar_width: int) -> Text:
+        level = level_of(value, self.thresholds)
+        style = self.level_style(level)
+        if not value.known:
+            return Text(f" {'n/a':>{bar_width + 5}} ", style=style)
+        text = Text(" ")
+        if bar_width:
+            text.append(bar(value.number, bar_width), style=style)
+        text.append(f"{value.number * 100:>4.0f}% ", style=style)
+        return text
+
+    def _line(self, node: NodeSaturation, width: int) -> Text:
+        name, bar_width = self._layout(width)
+        line = Text(node.node[:name].ljust(name))
+        for label, value in (("CPU", node.cpu), ("MEM", node.memory), ("DISK", node.disk)):
+            line.append_text(self._cell(label, value, bar_width))
+        return line
+
+    def row_lines(self, facts: NodesFacts, width: int) -> list[Row]:
+        return [(node.node, self._line(node, width)) for node in facts.worst]
+
+    def footer_lines(self, facts: NodesFacts, width: int) -> list[Text]:
+        more = facts.total - len(facts.worst)
+        text = f"and {fmt_count(more)} more of {fmt_count(facts.total)}" if more > 0 else f"{fmt_count(facts.total)} nodes"
+        return [Text(f"{text} · {facts.source}", style=self.get_component_rich_style("panel--dim"))]
