@@ -1,0 +1,59 @@
+"""PrometheusFacts: every Prometheus-backed fact, each method shaped for `Poller`.
+
+Each method returns `(facts, warnings)` and raises `NotExposed` when the metrics are
+absent. Per dashboard refresh, apiserver + etcd + nodes + restarts cost 5 instant
+queries (each feed's catalog expressions travel as one combined request; nodes need
+two), plus one range query each for the API heatmap and etcd history when
+`with_history` is true, plus the name probe once every few minutes.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from .config import Settings
+from .facts import AlertsFacts, ApiserverFacts, ControlPlaneFacts, EtcdFacts, NodesFacts, RestartsFacts
+from .prom_alerts import AlertsSource
+from .prom_apiserver import apiserver_facts
+from .prom_context import PromContext
+from .prom_control_plane import control_plane_facts
+from .prom_etcd import etcd_facts
+from .prom_nodes import nodes_facts
+from .prom_restarts import restarts_facts
+from .promclient import PromClient
+
+Warnings = tuple[str, ...]
+
+
+class PrometheusFacts:
+    def __init__(self, client: PromClient, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self.settings = settings
+        self._ctx = PromContext.create(client, settings, clock)
+        self._alerts = AlertsSource(client)
+
+    def forget_probe(self) -> None:
+        """Re-detect metric names on the next call (e.g. after the user reconnects)."""
+        self._ctx.probe.invalidate()
+
+    async def apiserver(
+        self, columns: int = 30, window: float = 1800.0, with_history: bool = True, heat_rows: int = 12
+    ) -> tuple[ApiserverFacts, Warnings]:
+        return await apiserver_facts(self._ctx, columns, window, with_history, heat_rows)
+
+    async def etcd(
+        self, columns: int = 30, window: float = 1800.0, with_history: bool = True
+    ) -> tuple[EtcdFacts, Warnings]:
+        return await etcd_facts(self._ctx, columns, window, with_history)
+
+    async def nodes(self, top: int | None = None) -> tuple[NodesFacts, Warnings]:
+        return await nodes_facts(self._ctx, self.settings.top_nodes if top is None else top)
+
+    async def restarts(self, top: int = 10) -> tuple[RestartsFacts, Warnings]:
+        return await restarts_facts(self._ctx, top)
+
+    async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
+        return await control_plane_facts(self._ctx)
+
+    async def alerts(self) -> tuple[AlertsFacts, Warnings]:
+        return await self._alerts.facts()
