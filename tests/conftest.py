@@ -1,0 +1,42 @@
+"""Shared pytest fixtures. Real Prometheus servers: see prometheus_fixture.py."""
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+# The scenario helpers live next to the tests; make `import scenario` work from any test.
+sys.path.insert(0, str(Path(__file__).parent))
+
+from prometheus_fixture import PrometheusHandle, PrometheusPool, binaries_present  # noqa: E402
+from scenario import Scenario  # noqa: E402
+
+PrometheusFor = Callable[..., PrometheusHandle]
+
+
+@pytest.fixture(scope="session")
+def prometheus_pool() -> Iterator[PrometheusPool]:
+    pool = PrometheusPool()
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(scope="session")
+def prometheus_for(prometheus_pool: PrometheusPool) -> PrometheusFor:
+    """prometheus_for(scenario, rules=None, eval_interval="5s") -> PrometheusHandle.
+
+    Servers are shared across the session per (scenario, rules); skips when prometheus or
+    promtool is not installed.
+    """
+    if not binaries_present():
+        pytest.skip("prometheus/promtool not installed (apt-get install prometheus); "
+                    "real-Prometheus tests cannot run")
+    return prometheus_pool.get
+
+
+@pytest.fixture(scope="session")
+def prometheus(prometheus_for: PrometheusFor) -> PrometheusHandle:
+    """A Prometheus holding the healthy kube-prometheus scenario."""
+    return prometheus_for(Scenario.healthy())

@@ -1,0 +1,486 @@
+"""A synthetic cluster described as values: what the test Prometheus holds, and what to expect.
+
+A `Scenario` is a frozen, hashable parameter set. `series_writer.write_openmetrics` turns
+it into OpenMetrics history; the `expected_*` methods say what Prometheus will answer, so
+tests assert against the scenario rather than against copied numbers. Incidents are just
+other values; `incident_start` (seconds before the anchor, i.e. the moment the history was
+generated) switches from `before` to this scenario part-way through the history.
+"""
+from __future__ import annotations
+
+import math
+import uuid
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+import histograms as h
+from conventions import CONVENTIONS, Convention, ConventionName
+
+GiB = 1024**3
+EXCLUDED_VERBS = frozenset({"WATCH", "CONNECT"})
+# Long-running subresources k8stop must leave out of latency views (mixin / CL2 filter).
+EXCLUDED_SUBRESOURCES = frozenset({"proxy", "attach", "log", "exec", "portforward"})
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequest:
+    verb: str
+    resource: str
+    qps: float  # all codes, summed over every API server instance
+    p99: float
+    subresource: str = ""
+    scope: str = "namespace"
+    group: str = ""
+    version: str = "v1"
+    p50: float | None = None
+    p90: float | None = None
+    rate_4xx: float = 0.0  # code 404; 429s are counted only in rate_429
+    rate_429: float = 0.0
+    rate_5xx: float = 0.0  # code 500
+
+    @property
+    def excluded(self) -> bool:
+        return self.verb in EXCLUDED_VERBS or self.subresource in EXCLUDED_SUBRESOURCES
+
+    @property
+    def success_code(self) -> str:
+        return "201" if self.verb == "POST" else "200"
+
+    def codes(self) -> tuple[tuple[str, float], ...]:
+        ok = self.qps - self.rate_4xx - self.rate_429 - self.rate_5xx
+        if ok < 0:
+            raise ValueError(f"{self.verb} {self.resource}: error rates exceed qps")
+        pairs = ((self.success_code, ok), ("404", self.rate_4xx), ("429", self.rate_429),
+                 ("500", self.rate_5xx))
+        return tuple((code, rate) for code, rate in pairs if rate > 0 or code == self.success_code)
+
+    def distribution(self, bounds: tuple[float, ...]) -> h.Distribution:
+        return h.distribution(bounds, self.p99, self.p50, self.p90)
+
+
+@dataclass(frozen=True, slots=True)
+class ApfLevel:
+    priority_level: str
+    flow_schema: str
+    executing_seats: float  # per API server instance
+    nominal_limit_seats: float
+    inqueue: float = 0.0
+    rejected_rate: float = 0.0  # per API server instance
+    reason: str = "queue-full"
+
+
+@dataclass(frozen=True, slots=True)
+class EtcdMember:
+    name: str
+    ip: str
+    wal_fsync_p99: float = 0.004
+    backend_commit_p99: float = 0.012
+    peer_rtt_p99: float = 0.002
+    db_size_bytes: float = 180e6  # at the anchor
+    db_growth_bytes_per_s: float = 0.0
+    quota_bytes: float = 2 * GiB
+    is_leader: bool = False
+    has_leader: bool = True
+    leader_changes_per_hour: float = 0.0
+    fsync_rate: float = 40.0
+    commit_rate: float = 20.0
+    member_id: str = ""  # peer RTT `To` label; derived from the name when empty
+
+    @property
+    def id(self) -> str:
+        return self.member_id or uuid.uuid5(uuid.NAMESPACE_DNS, self.name).hex[:16]
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    ip: str
+    cpus: int = 4
+    cpu: float = 0.25  # utilisation 0-1 (1 - idle/iowait/steal)
+    memory: float = 0.40  # 1 - MemAvailable/MemTotal
+    disk: float = 0.35  # root filesystem used
+    load1: float | None = None  # default: cpu * cpus
+    memory_total_bytes: float = 16 * GiB
+    root_size_bytes: float = 100 * GiB
+    oom_kills_per_hour: float = 0.0
+
+    @property
+    def load(self) -> float:
+        return self.cpu * self.cpus if self.load1 is None else self.load1
+
+
+@dataclass(frozen=True, slots=True)
+class Container:
+    name: str
+    restarts_per_hour: float = 0.0
+    restarts_base: float = 0.0  # counter value at the start of the history
+    waiting_reason: str | None = None
+    last_terminated_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Pod:
+    namespace: str
+    name: str
+    node: str
+    containers: tuple[Container, ...]
+    phase: str = "Running"
+    owner_kind: str = "ReplicaSet"
+    owner_name: str = ""
+    ip: str = ""
+
+    @property
+    def uid(self) -> str:
+        return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.namespace}/{self.name}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Scheduler:
+    pending_active: float = 0.0
+    pending_backoff: float = 0.0
+    pending_unschedulable: float = 0.0
+    pending_gated: float = 0.0
+    scheduled_rate: float = 5.0
+    unschedulable_rate: float = 0.0
+    error_rate: float = 0.0
+    attempt_p99: float = 0.025
+    bind_rate: float | None = None  # POST pods/binding code 201; default scheduled_rate
+    legacy_metric: bool = False  # scheduler_e2e_scheduling_duration_seconds instead
+
+    @property
+    def binding_rate(self) -> float:
+        return self.scheduled_rate if self.bind_rate is None else self.bind_rate
+
+    @property
+    def attempt_metric(self) -> str:
+        if self.legacy_metric:
+            return "scheduler_e2e_scheduling_duration_seconds"
+        return "scheduler_scheduling_attempt_duration_seconds"
+
+    def attempts(self) -> tuple[tuple[str, float], ...]:
+        return (("scheduled", self.scheduled_rate), ("unschedulable", self.unschedulable_rate),
+                ("error", self.error_rate))
+
+    def pending(self) -> tuple[tuple[str, float], ...]:
+        return (("active", self.pending_active), ("backoff", self.pending_backoff),
+                ("unschedulable", self.pending_unschedulable), ("gated", self.pending_gated))
+
+
+@dataclass(frozen=True, slots=True)
+class WorkQueue:
+    name: str
+    depth: float = 0.0
+    adds_rate: float = 2.0
+    work_p99: float = 0.01
+    queue_p99: float = 0.0005
+
+
+@dataclass(frozen=True, slots=True)
+class RuntimeOp:
+    operation_type: str
+    rate: float  # per node
+    p99: float
+    error_rate: float = 0.0  # per node
+
+
+@dataclass(frozen=True, slots=True)
+class Kubelet:
+    """Every node's kubelet reports these same values."""
+
+    pod_start_p99: float = 2.5
+    pod_start_rate: float = 0.05  # per node
+    ops: tuple[RuntimeOp, ...] = (
+        RuntimeOp("run_podsandbox", 0.02, 0.8),
+        RuntimeOp("create_container", 0.03, 0.3),
+        RuntimeOp("start_container", 0.03, 0.4),
+        RuntimeOp("list_containers", 0.5, 0.012),
+        RuntimeOp("container_status", 1.0, 0.008),
+        RuntimeOp("exec_sync", 0.2, 0.2),
+    )
+
+
+def default_requests() -> tuple[ApiRequest, ...]:
+    return (
+        ApiRequest("GET", "pods", 40.0, 0.08, rate_4xx=0.5),
+        ApiRequest("GET", "nodes", 12.0, 0.07, scope="resource"),
+        ApiRequest("GET", "configmaps", 6.0, 0.06),
+        ApiRequest("LIST", "pods", 8.0, 0.35),
+        ApiRequest("LIST", "nodes", 2.0, 0.25, scope="cluster"),
+        ApiRequest("LIST", "services", 3.0, 0.12, scope="cluster"),
+        ApiRequest("LIST", "endpointslices", 4.0, 0.15, group="discovery.k8s.io"),
+        ApiRequest("POST", "pods", 3.0, 0.18),
+        ApiRequest("PATCH", "nodes", 6.0, 0.09, subresource="status", scope="resource"),
+        ApiRequest("PUT", "leases", 10.0, 0.07, group="coordination.k8s.io"),
+        ApiRequest("DELETE", "pods", 2.0, 0.15),
+        ApiRequest("POST", "events", 5.0, 0.09, group="events.k8s.io"),
+        # Long-running: views must exclude these or they swamp every p99.
+        ApiRequest("WATCH", "pods", 1.0, 90.0),
+        ApiRequest("CONNECT", "pods", 0.2, 30.0, subresource="exec"),
+        ApiRequest("GET", "pods", 0.5, 20.0, subresource="log"),
+    )
+
+
+def default_apf() -> tuple[ApfLevel, ...]:
+    return (
+        ApfLevel("system", "system-nodes", 2.0, 30.0),
+        ApfLevel("leader-election", "system-leader-election", 1.0, 25.0),
+        ApfLevel("workload-high", "kube-controller-manager", 3.0, 49.0),
+        ApfLevel("workload-low", "service-accounts", 5.0, 98.0),
+        ApfLevel("global-default", "global-default", 1.0, 24.0),
+        ApfLevel("catch-all", "catch-all", 0.0, 5.0),
+    )
+
+
+def default_etcd() -> tuple[EtcdMember, ...]:
+    return (
+        EtcdMember("etcd-a", "10.0.0.1", is_leader=True),
+        EtcdMember("etcd-b", "10.0.0.2", wal_fsync_p99=0.005, backend_commit_p99=0.014),
+        EtcdMember("etcd-c", "10.0.0.3", wal_fsync_p99=0.0045, backend_commit_p99=0.011),
+    )
+
+
+def make_nodes(count: int, cpus: int = 4) -> tuple[Node, ...]:
+    """node-1..node-N with slightly different healthy loads so ordering is deterministic."""
+    return tuple(
+        Node(f"node-{i}", f"10.0.{1 + (i - 1) // 250}.{1 + (i - 1) % 250}", cpus=cpus,
+             cpu=0.20 + 0.03 * (i % 7), memory=0.35 + 0.02 * (i % 5), disk=0.30 + 0.01 * (i % 9))
+        for i in range(1, count + 1)
+    )
+
+
+def deployment_pods(namespace: str, deployment: str, replicas: int, nodes: tuple[Node, ...],
+                    container: Container, first_node: int = 0) -> tuple[Pod, ...]:
+    replicaset = f"{deployment}-7d9f8b6c5d"
+    suffixes = ("x2k9p", "m4q7z", "b8n3v", "r5t6w", "h7j2c", "p9d4f", "z3s8l", "q6w1e")
+    return tuple(
+        Pod(namespace, f"{replicaset}-{suffixes[i % len(suffixes)]}",
+            nodes[(first_node + i) % len(nodes)].name, (container,), owner_name=replicaset,
+            ip=f"10.244.{(first_node + i) % len(nodes)}.{10 + i}")
+        for i in range(replicas)
+    )
+
+
+def default_pods(nodes: tuple[Node, ...]) -> tuple[Pod, ...]:
+    return (
+        deployment_pods("kube-system", "coredns", 2, nodes, Container("coredns"))
+        + deployment_pods("kube-system", "metrics-server", 1, nodes,
+                          Container("metrics-server"), first_node=2)
+        + deployment_pods("shop", "frontend", 3, nodes, Container("web"), first_node=1)
+        + deployment_pods("shop", "cart", 2, nodes, Container("app", restarts_base=2.0),
+                          first_node=3)
+    )
+
+
+def default_workqueues() -> tuple[WorkQueue, ...]:
+    return (
+        WorkQueue("deployment", adds_rate=1.5),
+        WorkQueue("replicaset", adds_rate=2.0),
+        WorkQueue("endpoint_slice", adds_rate=4.0, work_p99=0.02),
+        WorkQueue("garbage_collector_attempt_to_delete", adds_rate=0.5, work_p99=0.05),
+        WorkQueue("node_lifecycle_controller", adds_rate=1.0, work_p99=0.004),
+    )
+
+
+_DEFAULT_NODES = make_nodes(6)
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    name: str = "healthy"
+    convention: ConventionName = "kube-prometheus"
+    apiserver_histogram: Literal["sli", "legacy"] = "sli"
+    apiserver_ips: tuple[str, ...] = ("10.0.0.1", "10.0.0.2")
+    requests: tuple[ApiRequest, ...] = field(default_factory=default_requests)
+    inflight_readonly: float = 12.0  # per API server instance
+    inflight_mutating: float = 3.0  # per API server instance
+    apf: tuple[ApfLevel, ...] = field(default_factory=default_apf)
+    etcd_exposed: bool = True
+    etcd_legacy_db_metric: bool = False
+    etcd: tuple[EtcdMember, ...] = field(default_factory=default_etcd)
+    nodes: tuple[Node, ...] = _DEFAULT_NODES
+    ksm_exposed: bool = True
+    pods: tuple[Pod, ...] = field(default_factory=lambda: default_pods(_DEFAULT_NODES))
+    scheduler: Scheduler = Scheduler()
+    workqueues: tuple[WorkQueue, ...] = field(default_factory=default_workqueues)
+    kubelet: Kubelet = Kubelet()
+    git_version: str = "v1.29.3"
+    history: float = 3600.0  # seconds of samples before the anchor
+    future: float = 900.0  # seconds of samples after it, so "now" stays covered
+    step: float = 15.0
+    incident_start: float | None = None  # seconds before the anchor
+    before: Scenario | None = None  # the cluster before incident_start
+
+    # --- catalogue ----------------------------------------------------------------------
+
+    @classmethod
+    def healthy(cls, **overrides: object) -> Scenario:
+        return cls(**overrides)  # type: ignore[arg-type]
+
+    @classmethod
+    def slow_etcd_member(cls, member: int = 1, fsync_p99: float = 0.2,
+                         commit_p99: float = 0.35, **overrides: object) -> Scenario:
+        base = cls.healthy(**overrides)
+        members = tuple(
+            replace(m, wal_fsync_p99=fsync_p99, backend_commit_p99=commit_p99) if i == member else m
+            for i, m in enumerate(base.etcd)
+        )
+        return base._incident("slow-etcd-member", etcd=members)
+
+    @classmethod
+    def list_storm(cls, **overrides: object) -> Scenario:
+        base = cls.healthy(**overrides)
+        requests = tuple(
+            replace(r, qps=300.0, p99=8.0, p90=3.0, p50=1.0, rate_429=40.0)
+            if (r.verb, r.resource) == ("LIST", "pods") else
+            replace(r, p99=min(r.p99 * 3, 60.0)) if not r.excluded else r
+            for r in base.requests
+        )
+        apf = tuple(
+            replace(a, executing_seats=a.nominal_limit_seats, inqueue=150.0, rejected_rate=20.0)
+            if a.priority_level == "workload-low" else a
+            for a in base.apf
+        )
+        return base._incident("list-storm", requests=requests, apf=apf, inflight_readonly=400.0,
+                              inflight_mutating=60.0)
+
+    @classmethod
+    def cpu_saturated_node(cls, node: int = 2, **overrides: object) -> Scenario:
+        base = cls.healthy(**overrides)
+        nodes = tuple(replace(n, cpu=0.97, load1=3.5 * n.cpus) if i == node else n
+                      for i, n in enumerate(base.nodes))
+        return base._incident("cpu-saturated-node", nodes=nodes)
+
+    @classmethod
+    def oom_node(cls, node: int = 3, **overrides: object) -> Scenario:
+        base = cls.healthy(**overrides)
+        target = base.nodes[node]
+        nodes = tuple(replace(n, memory=0.97, oom_kills_per_hour=6.0) if i == node else n
+                      for i, n in enumerate(base.nodes))
+        pods = tuple(
+            replace(p, containers=tuple(
+                replace(c, restarts_per_hour=3.0, last_terminated_reason="OOMKilled")
+                for c in p.containers))
+            if p.node == target.name else p
+            for p in base.pods
+        )
+        return base._incident("oom-node", nodes=nodes, pods=pods)
+
+    @classmethod
+    def crashloop(cls, namespace: str = "shop", deployment: str = "checkout", replicas: int = 3,
+                  restarts_per_hour: float = 6.0, **overrides: object) -> Scenario:
+        base = cls.healthy(**overrides)
+        crashing = Container("app", restarts_per_hour=restarts_per_hour, restarts_base=4.0,
+                             waiting_reason="CrashLoopBackOff",
+                             last_terminated_reason="OOMKilled")
+        pods = base.pods + deployment_pods(namespace, deployment, replicas, base.nodes, crashing,
+                                           first_node=4)
+        return base._incident("crashloop", pods=pods)
+
+    @classmethod
+    def scheduler_backlog(cls, **overrides: object) -> Scenario:
+        base = cls.healthy(**overrides)
+        scheduler = replace(base.scheduler, pending_active=40.0, pending_backoff=120.0,
+                            pending_unschedulable=800.0, scheduled_rate=2.0,
+                            unschedulable_rate=30.0, error_rate=0.5, attempt_p99=1.2)
+        return base._incident("scheduler-backlog", scheduler=scheduler)
+
+    def starting(self, seconds_before_anchor: float, before: Scenario | None = None) -> Scenario:
+        """This scenario from `seconds_before_anchor`; earlier, `before` (default healthy)."""
+        if not 0 < seconds_before_anchor < self.history:
+            raise ValueError("the incident must start inside the history window")
+        previous = before if before is not None else Scenario.healthy(
+            convention=self.convention, apiserver_histogram=self.apiserver_histogram,
+            etcd_exposed=self.etcd_exposed, ksm_exposed=self.ksm_exposed,
+            etcd_legacy_db_metric=self.etcd_legacy_db_metric, history=self.history,
+            future=self.future, step=self.step)
+        return replace(self, incident_start=seconds_before_anchor, before=previous)
+
+    def _incident(self, name: str, **changes: object) -> Scenario:
+        return replace(self, name=name, **changes)  # type: ignore[arg-type]
+
+    # --- what Prometheus will answer ----------------------------------------------------
+
+    @property
+    def labels(self) -> Convention:
+        return CONVENTIONS[self.convention]
+
+    @property
+    def apiserver_metric(self) -> str:
+        if self.apiserver_histogram == "sli":
+            return "apiserver_request_sli_duration_seconds"
+        return "apiserver_request_duration_seconds"
+
+    @property
+    def apiserver_buckets(self) -> tuple[float, ...]:
+        if self.apiserver_histogram == "sli":
+            return h.APISERVER_SLI_BUCKETS
+        return h.APISERVER_LEGACY_BUCKETS
+
+    def all_requests(self) -> tuple[ApiRequest, ...]:
+        """The configured requests plus the scheduler's pods/binding POSTs."""
+        binding = ApiRequest("POST", "pods", self.scheduler.binding_rate, 0.05,
+                             subresource="binding")
+        return self.requests + ((binding,) if binding.qps > 0 else ())
+
+    def expected_api_quantile(self, verb: str, resource: str, q: float = 0.99,
+                              bounds: tuple[float, ...] | None = None) -> float:
+        """histogram_quantile over sum by (verb, resource, le), long-running excluded."""
+        bounds = bounds or self.apiserver_buckets
+        parts = [(r.qps, r.distribution(bounds)) for r in self.all_requests()
+                 if r.verb == verb and r.resource == resource and not r.excluded]
+        return h.expected_quantile(q, h.merge(parts)) if parts else math.nan
+
+    def expected_api_qps(self, verb: str, resource: str) -> float:
+        return sum(r.qps for r in self.all_requests() if (r.verb, r.resource) == (verb, resource))
+
+    def etcd_member(self, name: str) -> EtcdMember:
+        return next(m for m in self.etcd if m.name == name)
+
+    def expected_etcd_quantile(self, member: str, metric: Literal["wal_fsync", "backend_commit",
+                               "peer_rtt"] = "wal_fsync", q: float = 0.99) -> float:
+        m = self.etcd_member(member)
+        if metric == "peer_rtt":
+            return h.expected_quantile(q, h.distribution(h.ETCD_PEER_RTT_BUCKETS, m.peer_rtt_p99))
+        p99 = m.wal_fsync_p99 if metric == "wal_fsync" else m.backend_commit_p99
+        return h.expected_quantile(q, h.distribution(h.ETCD_DISK_BUCKETS, p99))
+
+    def node(self, name: str) -> Node:
+        return next(n for n in self.nodes if n.name == name)
+
+    def container(self, namespace: str, pod: str, container: str) -> Container | None:
+        for p in self.pods:
+            if (p.namespace, p.name) == (namespace, pod):
+                return next((c for c in p.containers if c.name == container), None)
+        return None
+
+    def expected_restarts(self, namespace: str, pod: str, container: str, window: float,
+                          at: float = 0.0) -> float:
+        """increase(restarts[window]) evaluated `at` seconds after the anchor."""
+        def rate(s: Scenario | None) -> float:
+            c = s.container(namespace, pod, container) if s is not None else None
+            return c.restarts_per_hour / 3600.0 if c is not None else 0.0
+
+        end, start = at, at - window
+        if self.incident_start is None:
+            return rate(self) * window
+        switch = -self.incident_start
+        before_part = max(0.0, min(end, switch) - start)
+        return rate(self.before) * before_part + rate(self) * (window - before_part)
+
+    def expected_workqueue_quantile(self, name: str, metric: Literal["work", "queue"] = "work",
+                                    q: float = 0.99) -> float:
+        wq = next(w for w in self.workqueues if w.name == name)
+        p99 = wq.work_p99 if metric == "work" else wq.queue_p99
+        return h.expected_quantile(q, h.distribution(h.WORKQUEUE_BUCKETS, p99))
+
+    def expected_scheduler_attempt_quantile(self, q: float = 0.99) -> float:
+        return h.expected_quantile(q, h.distribution(h.SCHEDULER_BUCKETS,
+                                                     self.scheduler.attempt_p99))
+
+    def expected_pod_start_quantile(self, q: float = 0.99) -> float:
+        return h.expected_quantile(q, h.distribution(h.POD_START_BUCKETS,
+                                                     self.kubelet.pod_start_p99))
+
+    def expected_runtime_op_quantile(self, operation_type: str, q: float = 0.99) -> float:
+        op = next(o for o in self.kubelet.ops if o.operation_type == operation_type)
+        return h.expected_quantile(q, h.distribution(h.RUNTIME_OPS_BUCKETS, op.p99))

@@ -1,0 +1,360 @@
+"""Turn a Scenario into OpenMetrics history that promtool can backfill.
+
+Series-major order (every sample of one series, oldest first, then the next series) keeps
+metric families contiguous as OpenMetrics requires and lets promtool's appender accept
+each series in time order. Series are generated and written one at a time, so a
+5,000-node scenario streams instead of building everything in memory.
+
+Counters are linear in time (float values), so rate() and increase() over any window
+inside one phase are exact; histogram buckets are counters at rate x cumulative fraction.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Literal
+
+import histograms as h
+from conventions import Labels
+from scenario import ApiRequest, Scenario
+
+PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class Series:
+    family: str
+    type: Literal["counter", "gauge", "histogram"]
+    name: str
+    labels: str  # rendered `{a="b",...}`
+    kind: Literal["rate", "level"]
+    value: float  # counter: increase per second; gauge: value at the anchor
+    slope: float = 0.0  # gauge change per second
+    base: float = 0.0  # counter value at the start of the history
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def render(labels: Labels) -> str:
+    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels) + "}"
+
+
+def counter(family: str, labels: Labels, rate: float, base: float = 0.0) -> Series:
+    return Series(family, "counter", f"{family}_total", render(labels), "rate", rate, base=base)
+
+
+def gauge(family: str, labels: Labels, value: float, slope: float = 0.0) -> Series:
+    return Series(family, "gauge", family, render(labels), "level", value, slope)
+
+
+def histogram(family: str, labels: Labels, rate: float, dist: h.Distribution) -> Iterator[Series]:
+    for le, frac in dist:
+        yield Series(family, "histogram", f"{family}_bucket",
+                     render(labels + (("le", h.format_le(le)),)), "rate", rate * frac)
+    # Mean from bucket midpoints; only `_sum / _count` style panels read it.
+    mean, prev_le, prev_frac = 0.0, 0.0, 0.0
+    top = max(le for le, _ in dist if le != h.INF)
+    for le, frac in dist:
+        mid = top * 1.5 if le == h.INF else (prev_le + le) / 2
+        mean += mid * (frac - prev_frac)
+        prev_le, prev_frac = (le if le != h.INF else prev_le), frac
+    yield Series(family, "histogram", f"{family}_sum", render(labels), "rate", rate * mean)
+    yield Series(family, "histogram", f"{family}_count", render(labels), "rate", rate)
+
+
+# --- components ---------------------------------------------------------------------------
+
+
+def apiserver(s: Scenario) -> Iterator[Series]:
+    conv = s.labels
+    n = len(s.apiserver_ips)
+    targets = [conv.apiserver(ip) + conv.external for ip in s.apiserver_ips]
+    for t in targets:
+        yield gauge("up", t, 1.0)
+        yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
+    histograms = [("apiserver_request_duration_seconds", h.APISERVER_LEGACY_BUCKETS, True)]
+    if s.apiserver_histogram == "sli":
+        histograms.insert(0, ("apiserver_request_sli_duration_seconds",
+                              h.APISERVER_SLI_BUCKETS, False))
+    for family, bounds, has_dry_run in histograms:
+        for r in s.all_requests():
+            dist = r.distribution(bounds)
+            for t in targets:
+                yield from histogram(family, _request_labels(t, r, has_dry_run), r.qps / n, dist)
+    for r in s.all_requests():
+        for code, rate in r.codes():
+            for t in targets:
+                yield counter("apiserver_request", _request_labels(t, r, True) + (("code", code),),
+                              rate / n)
+    for t in targets:
+        yield gauge("apiserver_current_inflight_requests", t + (("request_kind", "mutating"),),
+                    s.inflight_mutating)
+        yield gauge("apiserver_current_inflight_requests", t + (("request_kind", "readOnly"),),
+                    s.inflight_readonly)
+    for family, attr in (("apiserver_flowcontrol_current_executing_seats", "executing_seats"),
+                         ("apiserver_flowcontrol_current_inqueue_requests", "inqueue")):
+        for a in s.apf:
+            for t in targets:
+                yield gauge(family, t + (("flow_schema", a.flow_schema),
+                                         ("priority_level", a.priority_level)), getattr(a, attr))
+    for a in s.apf:
+        for t in targets:
+            yield gauge("apiserver_flowcontrol_nominal_limit_seats",
+                        t + (("priority_level", a.priority_level),), a.nominal_limit_seats)
+    for a in s.apf:
+        for t in targets:
+            yield counter("apiserver_flowcontrol_rejected_requests",
+                          t + (("flow_schema", a.flow_schema),
+                               ("priority_level", a.priority_level), ("reason", a.reason)),
+                          a.rejected_rate)
+
+
+def _build_labels(s: Scenario) -> Labels:
+    major, minor = s.git_version.lstrip("v").split(".")[:2]
+    return (("git_version", s.git_version), ("major", major), ("minor", minor))
+
+
+def _request_labels(target: Labels, r: ApiRequest, dry_run: bool) -> Labels:
+    labels = target + (("component", "apiserver"),)
+    if dry_run:
+        labels += (("dry_run", ""),)
+    return labels + (("group", r.group), ("resource", r.resource), ("scope", r.scope),
+                     ("subresource", r.subresource), ("verb", r.verb), ("version", r.version))
+
+
+def etcd(s: Scenario) -> Iterator[Series]:
+    if not s.etcd_exposed:
+        return
+    conv = s.labels
+    db_metric = ("etcd_debugging_mvcc_db_total_size_in_bytes" if s.etcd_legacy_db_metric
+                 else "etcd_mvcc_db_total_size_in_bytes")
+    leader = any(m.is_leader for m in s.etcd)
+    for m in s.etcd:
+        t = conv.etcd(m.name, m.ip) + conv.external
+        yield gauge("up", t, 1.0)
+        yield from histogram("etcd_disk_wal_fsync_duration_seconds", t, m.fsync_rate,
+                             h.distribution(h.ETCD_DISK_BUCKETS, m.wal_fsync_p99))
+        yield from histogram("etcd_disk_backend_commit_duration_seconds", t, m.commit_rate,
+                             h.distribution(h.ETCD_DISK_BUCKETS, m.backend_commit_p99))
+        yield gauge(db_metric, t, m.db_size_bytes, m.db_growth_bytes_per_s)
+        yield gauge("etcd_mvcc_db_total_size_in_use_in_bytes", t, m.db_size_bytes * 0.8,
+                    m.db_growth_bytes_per_s * 0.8)
+        yield gauge("etcd_server_quota_backend_bytes", t, m.quota_bytes)
+        yield gauge("etcd_server_has_leader", t, 1.0 if m.has_leader and leader else 0.0)
+        yield gauge("etcd_server_is_leader", t, 1.0 if m.is_leader else 0.0)
+        yield counter("etcd_server_leader_changes_seen", t, m.leader_changes_per_hour / 3600,
+                      base=1.0)
+        for peer in s.etcd:
+            if peer is not m:
+                yield from histogram("etcd_network_peer_round_trip_time_seconds",
+                                     t + (("To", peer.id),), 0.2,
+                                     h.distribution(h.ETCD_PEER_RTT_BUCKETS, m.peer_rtt_p99))
+
+
+def nodes(s: Scenario) -> Iterator[Series]:
+    conv = s.labels
+    for n in s.nodes:
+        t = conv.node_exporter(n.name, n.ip) + conv.external
+        yield gauge("up", t, 1.0)
+        yield gauge("node_uname_info", t + (("machine", "x86_64"), ("nodename", n.name),
+                                            ("release", "6.1.0-18-amd64"), ("sysname", "Linux")),
+                    1.0)
+        idle = 1.0 - n.cpu
+        modes = (("idle", idle * 0.85), ("iowait", idle * 0.10), ("steal", idle * 0.05),
+                 ("system", n.cpu * 0.3), ("user", n.cpu * 0.7))
+        for cpu in range(n.cpus):
+            for mode, rate in modes:
+                yield counter("node_cpu_seconds", t + (("cpu", str(cpu)), ("mode", mode)), rate,
+                              base=86400.0 * rate)
+        yield gauge("node_load1", t, n.load)
+        yield gauge("node_memory_MemTotal_bytes", t, n.memory_total_bytes)
+        yield gauge("node_memory_MemAvailable_bytes", t, n.memory_total_bytes * (1 - n.memory))
+        yield counter("node_vmstat_oom_kill", t, n.oom_kills_per_hour / 3600)
+        # The tmpfs mount is nearly full on purpose: only mountpoint="/" may count.
+        for device, fstype, mount, size, used in (
+            ("/dev/sda1", "ext4", "/", n.root_size_bytes, n.disk),
+            ("tmpfs", "tmpfs", "/run", 1.6 * 1024**3, 0.99),
+        ):
+            fs = t + (("device", device), ("fstype", fstype), ("mountpoint", mount))
+            yield gauge("node_filesystem_avail_bytes", fs, size * (1 - used))
+            yield gauge("node_filesystem_size_bytes", fs, size)
+            yield gauge("node_filesystem_readonly", fs, 0.0)
+
+
+def kube_state_metrics(s: Scenario) -> Iterator[Series]:
+    if not s.ksm_exposed:
+        return
+    conv = s.labels
+    t = conv.ksm() + conv.external
+    yield gauge("up", t, 1.0)
+    for n in s.nodes:
+        yield gauge("kube_node_info", t + (
+            ("container_runtime_version", "containerd://1.7.13"),
+            ("internal_ip", n.ip), ("kernel_version", "6.1.0-18-amd64"),
+            ("kubelet_version", s.git_version), ("node", n.name),
+            ("os_image", "Debian GNU/Linux 12 (bookworm)")), 1.0)
+    for p in s.pods:
+        pod = t + (("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+        yield gauge("kube_pod_info", pod + (
+            ("created_by_kind", p.owner_kind), ("created_by_name", p.owner_name),
+            ("host_ip", s.node(p.node).ip if any(n.name == p.node for n in s.nodes) else ""),
+            ("node", p.node), ("pod_ip", p.ip)), 1.0)
+        for phase in PHASES:
+            yield gauge("kube_pod_status_phase", pod + (("phase", phase),),
+                        1.0 if phase == p.phase else 0.0)
+        for c in p.containers:
+            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name),
+                      ("uid", p.uid))
+            yield counter("kube_pod_container_status_restarts", ct, c.restarts_per_hour / 3600,
+                          base=c.restarts_base)
+            # kube-state-metrics only exposes waiting_reason while the container waits.
+            if c.waiting_reason:
+                yield gauge("kube_pod_container_status_waiting_reason",
+                            ct + (("reason", c.waiting_reason),), 1.0)
+            if c.last_terminated_reason:
+                yield gauge("kube_pod_container_status_last_terminated_reason",
+                            ct + (("reason", c.last_terminated_reason),), 1.0)
+
+
+def scheduler(s: Scenario) -> Iterator[Series]:
+    conv = s.labels
+    sch = s.scheduler
+    t = conv.scheduler(s.apiserver_ips[0]) + conv.external
+    yield gauge("up", t, 1.0)
+    yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
+    for queue, value in sch.pending():
+        yield gauge("scheduler_pending_pods", t + (("queue", queue),), value)
+    profile = (("profile", "default-scheduler"),)
+    for result, rate in sch.attempts():
+        yield counter("scheduler_schedule_attempts", t + profile + (("result", result),), rate)
+    dist = h.distribution(h.SCHEDULER_BUCKETS, sch.attempt_p99)
+    for result, rate in sch.attempts():
+        yield from histogram(sch.attempt_metric, t + profile + (("result", result),), rate, dist)
+
+
+def controller_manager(s: Scenario) -> Iterator[Series]:
+    conv = s.labels
+    t = conv.controller_manager(s.apiserver_ips[0]) + conv.external
+    yield gauge("up", t, 1.0)
+    yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
+    for q in s.workqueues:
+        name = t + (("name", q.name),)
+        yield gauge("workqueue_depth", name, q.depth)
+        yield counter("workqueue_adds", name, q.adds_rate)
+    for q in s.workqueues:
+        yield from histogram("workqueue_queue_duration_seconds", t + (("name", q.name),),
+                             q.adds_rate, h.distribution(h.WORKQUEUE_BUCKETS, q.queue_p99))
+    for q in s.workqueues:
+        yield from histogram("workqueue_work_duration_seconds", t + (("name", q.name),),
+                             q.adds_rate, h.distribution(h.WORKQUEUE_BUCKETS, q.work_p99))
+
+
+def kubelets(s: Scenario) -> Iterator[Series]:
+    conv = s.labels
+    k = s.kubelet
+    start_dist = h.distribution(h.POD_START_BUCKETS, k.pod_start_p99)
+    op_dists = [(op, h.distribution(h.RUNTIME_OPS_BUCKETS, op.p99)) for op in k.ops]
+    for n in s.nodes:
+        t = conv.kubelet(n.name, n.ip) + conv.external
+        yield gauge("up", t, 1.0)
+        yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
+        yield from histogram("kubelet_pod_start_sli_duration_seconds", t, k.pod_start_rate,
+                             start_dist)
+        for op, dist in op_dists:
+            yield from histogram("kubelet_runtime_operations_duration_seconds",
+                                 t + (("operation_type", op.operation_type),), op.rate, dist)
+        for op, _ in op_dists:
+            yield counter("kubelet_runtime_operations", t + (("operation_type", op.operation_type),),
+                          op.rate)
+        for op, _ in op_dists:
+            yield counter("kubelet_runtime_operations_errors",
+                          t + (("operation_type", op.operation_type),), op.error_rate)
+
+
+def all_series(s: Scenario) -> Iterator[Series]:
+    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager,
+                      kubelets):
+        yield from component(s)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    """A series' definition over [start, end) in unix seconds."""
+
+    start: float
+    end: float
+    series: Series
+
+
+def _values(phases: list[Phase], times: list[int], anchor: float, t0: float) -> Iterator[
+        tuple[int, float]]:
+    counter_total = phases[0].series.base
+    done_until = t0  # counter integral is accumulated phase by phase
+    for phase in phases:
+        s = phase.series
+        for t in times:
+            if phase.start <= t < phase.end:
+                if s.kind == "rate":
+                    yield t, counter_total + s.value * (t - done_until)
+                else:
+                    yield t, s.value + s.slope * (t - anchor)
+        if s.kind == "rate":
+            counter_total += s.value * (phase.end - done_until)
+            done_until = phase.end
+
+
+def _format(value: float) -> str:
+    if math.isinf(value):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(value)
+
+
+def write_openmetrics(scenario: Scenario, out: IO[str], anchor: float) -> int:
+    """Write the scenario's history around `anchor` (unix seconds); returns samples written."""
+    step = scenario.step
+    t0 = anchor - scenario.history
+    end = anchor + scenario.future
+    times = [int(t0 + i * step) for i in range(int((end - t0) // step) + 1)]
+    stamps = {t: str(t) for t in times}
+    switch = anchor - scenario.incident_start if scenario.incident_start is not None else None
+
+    def timelines() -> Iterator[list[Phase]]:
+        if switch is None or scenario.before is None:
+            for s in all_series(scenario):
+                yield [Phase(t0, end + 1, s)]
+            return
+        earlier = {(s.name, s.labels): s for s in all_series(scenario.before)}
+        for s in all_series(scenario):
+            previous = earlier.pop((s.name, s.labels), None)
+            if previous is None:
+                yield [Phase(switch, end + 1, s)]
+            else:
+                yield [Phase(t0, switch, previous), Phase(switch, end + 1, s)]
+        for s in earlier.values():
+            yield [Phase(t0, switch, s)]
+
+    samples = 0
+    current_family = ""
+    for phases in timelines():
+        s = phases[0].series
+        if s.family != current_family:
+            out.write(f"# TYPE {s.family} {s.type}\n")
+            current_family = s.family
+        prefix = f"{s.name}{s.labels} "
+        lines = [f"{prefix}{_format(v)} {stamps[t]}\n" for t, v in _values(phases, times, anchor, t0)]
+        out.write("".join(lines))
+        samples += len(lines)
+    out.write("# EOF\n")
+    return samples
+
+
+def write_file(scenario: Scenario, path: Path, anchor: float) -> int:
+    with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
+        return write_openmetrics(scenario, out, anchor)
