@@ -1,7 +1,7 @@
 """The k8stop Textual app: routes feed updates to the dashboard, owns pause/refresh/recording."""
 from __future__ import annotations
 
-import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, ClassVar
@@ -19,6 +19,8 @@ from .feed_source import FeedSource, SourceInfo
 from .help_screen import HelpScreen
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+# Updates kept per feed for drill-down history charts (an hour at the default 2 s refresh).
+HISTORY_LENGTH = 1800
 
 SourceFactory = Callable[[Settings], FeedSource]
 
@@ -42,6 +44,7 @@ class K8sTopApp(App[int]):
         self._make_source = make_source
         self.source: FeedSource = make_source(settings)
         self.latest: dict[str, FeedUpdate[Any]] = {}
+        self.history: dict[str, deque[FeedUpdate[Any]]] = {}
         self.info = self.source.info
         self.paused = False
         self.listeners: list[Callable[[FeedUpdate[Any]], None]] = []
@@ -76,6 +79,10 @@ class K8sTopApp(App[int]):
 
     def publish(self, update: FeedUpdate[Any]) -> None:
         self.latest[update.feed] = update
+        if update.facts is not None:
+            history = self.history.setdefault(update.feed, deque(maxlen=HISTORY_LENGTH))
+            if not history or history[-1].facts is not update.facts:
+                history.append(update)
         for listener in self.listeners:
             listener(update)
         panel = self._dashboard.panels().get(update.feed) if hasattr(self, "_dashboard") else None
@@ -140,6 +147,7 @@ class K8sTopApp(App[int]):
         self.settings = replace(self.settings, **changes)
         self.source = self._make_source(self.settings)
         self.latest.clear()
+        self.history.clear()
         self._run_source(self.source)
         what = ", ".join(f"{k} {v or 'all'}" for k, v in changes.items())
         self.notify(f"switched to {what}")

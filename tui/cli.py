@@ -1,14 +1,200 @@
-"""Command-line entry point."""
+"""Command line: `k8stop [flags]`, `k8stop demo`, `k8stop replay FILE`, `k8stop report`, `k8stop diagnose`.
+
+Imports stay light here: Textual and the kube client load only once a screen is needed.
+A bad flag or config is one line on stderr and exit code 2, never a traceback.
+"""
 from __future__ import annotations
 
+import argparse
+import os
 import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import NoReturn
+from urllib.parse import urlsplit
+
+from k8stop.queries.config import ConfigError, PrometheusAuth, Settings, config_path, load_config_file
+
+EXIT_USAGE = 2
+COMMANDS = ("demo", "replay", "report", "diagnose")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise ConfigError(f"{message} (see '{self.prog} --help')")
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("k8stop")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def _connection_flags(parser: argparse.ArgumentParser) -> None:
+    kube = parser.add_argument_group("Kubernetes API")
+    kube.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG, then ~/.kube/config)")
+    kube.add_argument("--context", help="kubeconfig context to use")
+    kube.add_argument("-n", "--namespace", help="only watch pods and events in this namespace")
+    kube.add_argument("--no-kube", action="store_true", help="Prometheus only: do not contact the API server")
+    prom = parser.add_argument_group("Prometheus (also Thanos, Mimir, VictoriaMetrics)")
+    prom.add_argument(
+        "--prometheus-url",
+        default=os.environ.get("K8STOP_PROMETHEUS_URL"),
+        help="base URL (env K8STOP_PROMETHEUS_URL); default: discover a Prometheus Service in the cluster",
+    )
+    prom.add_argument("--prometheus-bearer-token-file", metavar="FILE")
+    prom.add_argument("--prometheus-basic-user", metavar="USER")
+    prom.add_argument("--prometheus-basic-password-file", metavar="FILE")
+    prom.add_argument("--prometheus-ca-file", metavar="FILE", help="CA bundle to verify Prometheus' certificate")
+    prom.add_argument(
+        "--prometheus-header",
+        action="append",
+        default=[],
+        metavar="'NAME: VALUE'",
+        help="extra header, e.g. 'X-Scope-OrgID: tenant1' (repeatable)",
+    )
+    prom.add_argument(
+        "--insecure-skip-tls-verify",
+        action="store_true",
+        help="do not verify Prometheus' TLS certificate (the header says so)",
+    )
+    prom.add_argument("--no-prometheus", action="store_true", help="kube API only (metrics-server numbers)")
+    parser.add_argument("--config", metavar="FILE", help=f"config file (default {config_path()})")
+    parser.add_argument("--refresh", type=float, metavar="SECONDS", help="poll interval (default 2)")
+
+
+def build_parser(command: str | None) -> argparse.ArgumentParser:
+    prog = "k8stop" if command is None else f"k8stop {command}"
+    descriptions = {
+        None: "Live performance triage for Kubernetes control planes and nodes.\n"
+        "Subcommands: demo, replay FILE, report, diagnose (see 'k8stop COMMAND --help').",
+        "demo": "Play the bundled recording of an incident, on a loop, with no cluster needed.",
+        "replay": "Play a recording through the dashboard, drill-downs and diagnosis.",
+        "report": "Write a performance report without the TUI (text, markdown or json).",
+        "diagnose": "Open the dashboard and start the guided diagnosis.",
+    }
+    parser = _Parser(
+        prog=prog,
+        description=descriptions[command],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"k8stop {_version()}")
+    if command in (None, "report", "diagnose"):
+        _connection_flags(parser)
+    if command in (None, "diagnose"):
+        parser.add_argument("--record", metavar="FILE", help="record every feed update to FILE")
+    if command == "replay":
+        parser.add_argument("file", help="recording made with --record")
+    if command in ("replay", "demo"):
+        parser.add_argument("--speed", type=float, default=1.0, choices=(1.0, 2.0, 4.0, 8.0))
+    if command == "report":
+        parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+        parser.add_argument("--output", "-o", metavar="FILE", help="write the report here (default stdout)")
+        parser.add_argument("--replay", metavar="FILE", help="report on a recording instead of a live cluster")
+        parser.add_argument(
+            "--at", metavar="TIME", help="with --replay: moment to report on (RFC 3339 or seconds from start)"
+        )
+    return parser
+
+
+def _split_command(argv: list[str]) -> tuple[str | None, list[str]]:
+    if argv and argv[0] in COMMANDS:
+        return argv[0], argv[1:]
+    return None, argv
+
+
+def _check_file(path: str | None, flag: str) -> None:
+    if path is not None and not os.path.isfile(path):
+        raise ConfigError(f"{flag} {path}: no such file")
+
+
+def _header(raw: str) -> tuple[str, str]:
+    name, sep, value = raw.partition(":")
+    if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+        raise ConfigError(f"--prometheus-header {raw!r}: expected 'Name: value'")
+    return name.strip(), value.strip()
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    """Defaults, then the config file, then flags: later wins."""
+    explicit = getattr(args, "config", None)
+    path = Path(explicit) if explicit else config_path()
+    if explicit and not path.is_file():
+        raise ConfigError(f"--config {explicit}: no such file")
+    settings = load_config_file(path)
+    auth = settings.prometheus
+    auth = replace(
+        auth,
+        bearer_token_file=args.prometheus_bearer_token_file or auth.bearer_token_file,
+        basic_user=args.prometheus_basic_user or auth.basic_user,
+        basic_password_file=args.prometheus_basic_password_file or auth.basic_password_file,
+        ca_file=args.prometheus_ca_file or auth.ca_file,
+        headers=auth.headers + tuple(_header(h) for h in args.prometheus_header),
+        insecure_skip_tls_verify=args.insecure_skip_tls_verify or auth.insecure_skip_tls_verify,
+    )
+    _check_file(auth.bearer_token_file, "--prometheus-bearer-token-file")
+    _check_file(auth.basic_password_file, "--prometheus-basic-password-file")
+    _check_file(auth.ca_file, "--prometheus-ca-file")
+    if bool(auth.basic_user) != bool(auth.basic_password_file):
+        raise ConfigError("basic auth needs both --prometheus-basic-user and --prometheus-basic-password-file")
+    url = args.prometheus_url or settings.prometheus_url
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"--prometheus-url {url!r}: expected http(s)://host[:port][/path]")
+        try:
+            parts.port
+        except ValueError:
+            raise ConfigError(f"--prometheus-url {url!r}: the port is not a number") from None
+    refresh = settings.refresh if args.refresh is None else args.refresh
+    if not refresh >= 0.5:
+        raise ConfigError(f"--refresh {refresh:g}: must be at least 0.5 seconds")
+    if args.no_kube and args.no_prometheus:
+        raise ConfigError("--no-kube and --no-prometheus together leave nothing to show")
+    _check_file(args.kubeconfig, "--kubeconfig")
+    return replace(
+        settings,
+        prometheus_url=url.rstrip("/") if url else None,
+        prometheus=auth,
+        kubeconfig=args.kubeconfig or settings.kubeconfig,
+        context=args.context or settings.context,
+        namespace=args.namespace or settings.namespace,
+        refresh=refresh,
+        use_kube=settings.use_kube and not args.no_kube,
+        use_prometheus=settings.use_prometheus and not args.no_prometheus,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    from importlib.metadata import version
+    raw = sys.argv[1:] if argv is None else argv
+    command, rest = _split_command(raw)
+    try:
+        args = build_parser(command).parse_args(rest)
+        return _dispatch(command, args)
+    except ConfigError as exc:
+        print(f"k8stop: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
 
-    args = sys.argv[1:] if argv is None else argv
-    if args == ["--version"]:
-        print(f"k8stop {version('k8stop')}")
-        return 0
-    return 0
+
+def _dispatch(command: str | None, args: argparse.Namespace) -> int:
+    if command == "report":
+        from .report_command import run_report
+
+        return run_report(args)
+    if command in ("demo", "replay"):
+        from .replay_command import run_replay
+
+        return run_replay(args, demo=command == "demo")
+    settings = settings_from_args(args)
+    from .live_command import run_live
+
+    return run_live(settings, record=args.record, diagnose=command == "diagnose")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
