@@ -24,7 +24,7 @@ import socket
 import ssl
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
 import orjson
@@ -106,8 +106,9 @@ class PromClient:
         self._ssl = ssl_context
         self._extra_headers = tuple(self._auth.headers) + tuple(headers)
         if parts.username is not None:
-            # userinfo in the URL: aiohttp turns it into basic auth; keep it out of messages.
-            self._url_auth = aiohttp.BasicAuth(parts.username, parts.password or "")
+            # userinfo in the URL becomes basic auth; it is kept out of the URL and messages.
+            raw = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
+            self._url_auth: str | None = "Basic " + base64.b64encode(raw).decode("ascii")
             netloc = parts.netloc.rsplit("@", 1)[-1]
             self._base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
         else:
@@ -207,6 +208,8 @@ class PromClient:
                 password = _read_secret(self._auth.basic_password_file, "--prometheus-password-file")
             raw = f"{self._auth.basic_user}:{password}".encode()
             headers["Authorization"] = "Basic " + base64.b64encode(raw).decode("ascii")
+        elif self._url_auth is not None:
+            headers["Authorization"] = self._url_auth
         return headers
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -229,11 +232,11 @@ class PromClient:
                 async with asyncio.timeout(self._timeout):
                     if form is None:
                         request = session.get(
-                            url, params=params, headers=headers, ssl=ssl_arg, auth=self._url_auth
+                            url, params=params, headers=headers, ssl=ssl_arg
                         )
                     else:
                         request = session.post(
-                            url, data=form, headers=headers, ssl=ssl_arg, auth=self._url_auth
+                            url, data=form, headers=headers, ssl=ssl_arg
                         )
                     async with request as response:
                         body = await response.read()
