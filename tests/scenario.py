@@ -268,6 +268,9 @@ def default_pods(nodes: tuple[Node, ...]) -> tuple[Pod, ...]:
         + deployment_pods("shop", "frontend", 3, nodes, Container("web"), first_node=1)
         + deployment_pods("shop", "cart", 2, nodes, Container("app", restarts_base=2.0),
                           first_node=3)
+        # Healthy here; Scenario.crashloop() makes it crash.
+        + deployment_pods("shop", "checkout", 3, nodes, Container("app", restarts_base=4.0),
+                          first_node=4)
     )
 
 
@@ -366,14 +369,20 @@ class Scenario:
         return base._incident("oom-node", nodes=nodes, pods=pods)
 
     @classmethod
-    def crashloop(cls, namespace: str = "shop", deployment: str = "checkout", replicas: int = 3,
+    def crashloop(cls, namespace: str = "shop", deployment: str = "checkout",
                   restarts_per_hour: float = 6.0, **overrides: object) -> Scenario:
+        """Every container of the deployment's pods (shop/checkout exists, healthy, by default)."""
         base = cls.healthy(**overrides)
-        crashing = Container("app", restarts_per_hour=restarts_per_hour, restarts_base=4.0,
-                             waiting_reason="CrashLoopBackOff",
-                             last_terminated_reason="OOMKilled")
-        pods = base.pods + deployment_pods(namespace, deployment, replicas, base.nodes, crashing,
-                                           first_node=4)
+        owner = f"{deployment}-7d9f8b6c5d"
+        pods = tuple(
+            replace(p, containers=tuple(
+                replace(c, restarts_per_hour=restarts_per_hour, waiting_reason="CrashLoopBackOff",
+                        last_terminated_reason="OOMKilled") for c in p.containers))
+            if (p.namespace, p.owner_name) == (namespace, owner) else p
+            for p in base.pods
+        )
+        if pods == base.pods:
+            raise ValueError(f"no pods of {namespace}/{deployment} in the scenario")
         return base._incident("crashloop", pods=pods)
 
     @classmethod
