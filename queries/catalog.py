@@ -376,8 +376,7 @@ def probe_names() -> tuple[str, ...]:
     """Every series name the probe checks: fallback candidates and exposure metrics."""
     names: list[str] = []
     for entry in _ENTRIES:
-        histogram = "_bucket" in entry.template
-        names.extend(f"{name}_bucket" if histogram else name for name in entry.fallbacks)
+        names.extend(series_name(entry, family) for family in entry.fallbacks)
     names.extend(EXPOSURE_METRICS.values())
     return tuple(dict.fromkeys(names))
 

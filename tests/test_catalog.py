@@ -1,0 +1,89 @@
+"""The PromQL catalog: documented entries, selectors only from config, overrides, fallbacks."""
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+
+import pytest
+
+from k8stop.queries.catalog import CATALOG, Catalog, probe_names, regex_alternatives
+from k8stop.queries.config import ConfigError, Selectors, Settings
+from k8stop.queries.prom_probe import ProbeResult
+from k8stop.queries.prom_nodes import node_name
+
+PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods"}
+SELECTOR = re.compile(r"[A-Za-z_:][\w:]*\{")
+
+
+def test_every_entry_is_documented_and_cites_a_source() -> None:
+    components = {f.name for f in fields(Selectors)} - {"node_label"}
+    for entry_id, entry in CATALOG.items():
+        assert entry.id == entry_id and re.fullmatch(r"[a-z_]+\.[a-z0-9_]+", entry_id)
+        assert len(entry.description) > 10, entry_id
+        assert entry.component in components, entry_id
+        assert re.search(r"seed|KM|EM|NM|KSM|CL2|SLO|k8s|etcd|mixin|kubernetes", entry.source), entry_id
+        uses_metric = "$metric" in entry.template or "${metric}" in entry.template
+        assert uses_metric == bool(entry.fallbacks), entry_id
+
+
+def test_no_job_matcher_unless_configured() -> None:
+    plain = Catalog(Settings())
+    for entry_id in CATALOG:
+        assert "job" not in plain.render(entry_id, **PARAMS), entry_id
+
+    configured = Selectors(**{f.name: f'job="{f.name}-x"' for f in fields(Selectors) if f.name != "node_label"})
+    catalog = Catalog(Settings(selectors=configured))
+    for entry_id, entry in CATALOG.items():
+        promql = catalog.render(entry_id, **PARAMS)
+        matcher = getattr(configured, entry.component)
+        # Every selector of the entry carries its component's matcher, and only that one.
+        assert promql.count(matcher) == len(SELECTOR.findall(promql)) > 0, (entry_id, promql)
+        assert len(re.findall(r"job=", promql)) == promql.count(matcher), entry_id
+
+
+def test_overrides_replace_templates_and_unknown_ids_fail() -> None:
+    settings = Settings(query_overrides=(("etcd.quota", "max by (instance) (my_quota{$sel})"),),
+                        selectors=Selectors(etcd='cluster="a"'))
+    catalog = Catalog(settings)
+    assert catalog.render("etcd.quota") == 'max by (instance) (my_quota{cluster="a", })'
+    assert catalog.overridden("etcd.quota") and not catalog.overridden("etcd.is_leader")
+    with pytest.raises(ConfigError, match="unknown query id"):
+        Catalog(Settings(query_overrides=(("etcd.nope", "up"),)))
+
+
+def test_fallbacks_prefer_the_current_names() -> None:
+    expected = {
+        "apiserver.latency_quantile": "apiserver_request_sli_duration_seconds",
+        "scheduler.attempt_p99": "scheduler_scheduling_attempt_duration_seconds",
+        "etcd.db_size": "etcd_mvcc_db_total_size_in_bytes",
+        "apiserver.apf_limit_seats": "apiserver_flowcontrol_nominal_limit_seats",
+        "apiserver.apf_executing_seats": "apiserver_flowcontrol_current_executing_seats",
+        "kubelet.pod_start_p99": "kubelet_pod_start_sli_duration_seconds",
+    }
+    for entry_id, name in expected.items():
+        assert CATALOG[entry_id].fallbacks[0] == name
+        assert len(CATALOG[entry_id].fallbacks) == 2
+    names = set(probe_names())
+    both = ProbeResult(frozenset(names), "instance", ())
+    assert both.pick(CATALOG["apiserver.latency_quantile"]) == "apiserver_request_sli_duration_seconds"
+    old_only = ProbeResult(frozenset({"apiserver_request_duration_seconds_bucket",
+                                      "etcd_debugging_mvcc_db_total_size_in_bytes"}), "instance", ())
+    assert old_only.pick(CATALOG["apiserver.latency_quantile"]) == "apiserver_request_duration_seconds"
+    assert old_only.pick(CATALOG["etcd.db_size"]) == "etcd_debugging_mvcc_db_total_size_in_bytes"
+    assert old_only.pick(CATALOG["scheduler.attempt_p99"]) is None
+
+
+def test_latency_excludes_long_running_requests() -> None:
+    promql = Catalog(Settings()).render("apiserver.latency_quantile", q="0.99")
+    assert 'verb!~"WATCH|CONNECT"' in promql
+    assert 'subresource!~"proxy|attach|log|exec|portforward"' in promql
+    assert promql.startswith("histogram_quantile(0.99, sum by (verb, resource, le)")
+
+
+def test_node_names_and_regex_escaping() -> None:
+    by_instance = ProbeResult(frozenset(), "instance", ())
+    by_node = ProbeResult(frozenset(), "node", ())
+    assert node_name("10.0.0.1:9100", by_instance) == "10.0.0.1"
+    assert node_name("node-1", by_instance) == "node-1"
+    assert node_name("host:9100", by_node) == "host:9100"
+    assert regex_alternatives(["10.0.0.1:9100", 'a"b']) == '10\\\\.0\\\\.0\\\\.1:9100|a\\"b'
