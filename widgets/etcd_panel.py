@@ -13,9 +13,13 @@ from .sparkline_text import sparkline
 
 
 
-def short_instance(instance: str) -> str:
-    """'https://10.0.0.11:2379' -> '10.0.0.11:2379'; keeps names readable in narrow columns."""
-    return instance.split("://", 1)[-1]
+def short_instance(instance: str, width: int) -> str:
+    """'https://10.0.0.11:2379' -> '10.0.0.11'; cut from the left so the distinct end stays."""
+    name = instance.split("://", 1)[-1]
+    host, sep, port = name.rpartition(":")
+    if sep and port.isdigit():
+        name = host
+    return name if len(name) <= width else "…" + name[-(width - 1):]
 
 
 class EtcdPanel(FactPanel[EtcdFacts]):
@@ -42,7 +46,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
 
     def _name_width(self, width: int) -> int:
         spark = self._spark_width(width)
-        used = 2 * (9 + (spark + 1 if spark else 0)) + 2 + 12
+        used = 2 * (9 + (spark + 1 if spark else 0)) + 2 + 6
         return max(8, min(24, width - used))
 
     def summary_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
@@ -68,7 +72,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         else:
             mark = " "
         name = self._name_width(width)
-        line = Text(f"{mark}{short_instance(member.instance)[: name - 1]:<{name - 1}}")
+        line = Text(f"{mark}{short_instance(member.instance, name - 1):<{name - 1}}")
         if member.has_leader is False:
             line.stylize(self.level_style(Level.CRITICAL))
         spark = self._spark_width(width)

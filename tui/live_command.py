@@ -1,0 +1,46 @@
+"""`k8stop` (live): check the settings cheaply, then run the app."""
+from __future__ import annotations
+
+import os
+from dataclasses import replace
+
+from k8stop.queries.config import ConfigError, Settings
+
+
+def check_kubeconfig(settings: Settings) -> str | None:
+    """Fail fast on a missing kubeconfig or unknown context, as kubectl would, without the client."""
+    from k8stop.queries import kube_connection as kc
+
+    try:
+        paths = kc.kubeconfig_paths(settings.kubeconfig, os.environ)
+        if not paths:
+            if os.environ.get("KUBERNETES_SERVICE_HOST") and not settings.context:
+                return None
+            looked = os.environ.get("KUBECONFIG") or "~/.kube/config"
+            return f"no kubeconfig found ({looked}): set KUBECONFIG, pass --kubeconfig, or run with --no-kube"
+        kc.choose_context([kc._read(p) for p in paths], settings.context, " + ".join(paths))
+    except ConfigError as exc:
+        return str(exc)
+    return None
+
+
+def usable_settings(settings: Settings) -> Settings:
+    """Prometheus alone is a working setup; anything else broken is a usage error."""
+    if not settings.use_kube:
+        return settings
+    problem = check_kubeconfig(settings)
+    if problem is None:
+        return settings
+    if settings.prometheus_url and not settings.kubeconfig and not settings.context:
+        return replace(settings, use_kube=False)
+    raise ConfigError(problem)
+
+
+def run_live(settings: Settings, record: str | None = None, diagnose: bool = False) -> int:
+    settings = usable_settings(settings)
+    from .app import K8sTopApp
+    from .live_source import LiveSource
+
+    app = K8sTopApp(settings, LiveSource)
+    app.run(mouse=False)
+    return app.return_code or 0
