@@ -45,6 +45,27 @@ class Thresholds:
     workqueue_work_p99: float = 5.0
     # SIG-scalability pod startup SLO p99 <= 5 s (the seed's 30 s is a loose upper bound)
     pod_startup_p99: float = 5.0
+    # Seed 1.1 kubelet pod_startup_time < 30 s: past it both the seed and the SLO are broken
+    pod_startup_p99_seed: float = 30.0
+    # SIG-scalability LIST SLO: p99 <= 30 s (namespace and cluster scope)
+    apiserver_list_p99_slo: float = 30.0
+    # kubernetes-mixin availability target 99 % (1 % budget); critical at the 1 h burn of 14.4x
+    apiserver_error_ratio: tuple[float, float] = (0.01, 0.144)
+    # Share of --max-requests-inflight in use that counts as "near the limit"
+    inflight_near_limit: float = 0.9
+    # etcd mixin etcdHighFsyncDurations (warning > 0.5 s) and etcdHighCommitDurations (> 0.25 s)
+    etcd_wal_fsync_p99_limit: float = 0.5
+    etcd_backend_commit_p99_limit: float = 0.25
+    # Seed 1.1 etcd network_latency < 5 ms (the peer RTT p99 target; the alert is above)
+    etcd_peer_rtt_target: float = 0.005
+    # etcd mixin etcdHighNumberOfLeaderChanges: >= 4 changes (within 15 min there; 1 h here)
+    etcd_leader_changes_1h: float = 4.0
+    # Seed 1.1 container_runtime container_creation < 2 s
+    container_create_p99: float = 2.0
+    # k8stop's own: no upstream alert exists for runtime operation errors; 1 % of operations
+    runtime_ops_error_ratio: float = 0.01
+    # k8stop's own: restarts in the last hour that make a non-waiting container worth a note
+    restarts_1h: float = 3.0
 
 
 @dataclass(frozen=True, slots=True)
