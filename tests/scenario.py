@@ -301,6 +301,8 @@ class Scenario:
     etcd_legacy_db_metric: bool = False
     etcd: tuple[EtcdMember, ...] = field(default_factory=default_etcd)
     nodes: tuple[Node, ...] = _DEFAULT_NODES
+    node_exporter_exposed: bool = True  # False: no node_* series (metrics-server only)
+    kubelet_exposed: bool = True  # False also keeps huge synthetic clusters small
     ksm_exposed: bool = True
     pods: tuple[Pod, ...] = field(default_factory=lambda: default_pods(_DEFAULT_NODES))
     scheduler: Scheduler = Scheduler()
@@ -400,6 +402,7 @@ class Scenario:
         previous = before if before is not None else Scenario.healthy(
             convention=self.convention, apiserver_histogram=self.apiserver_histogram,
             etcd_exposed=self.etcd_exposed, ksm_exposed=self.ksm_exposed,
+            node_exporter_exposed=self.node_exporter_exposed, kubelet_exposed=self.kubelet_exposed,
             etcd_legacy_db_metric=self.etcd_legacy_db_metric, history=self.history,
             future=self.future, step=self.step)
         return replace(self, incident_start=seconds_before_anchor, before=previous)

@@ -40,7 +40,8 @@ def _escape(value: str) -> str:
 
 
 def render(labels: Labels) -> str:
-    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels) + "}"
+    # Prometheus treats an empty label as absent; writing it would only bloat the file.
+    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in labels if v) + "}"
 
 
 def counter(family: str, labels: Labels, rate: float, base: float = 0.0) -> Series:
@@ -156,6 +157,8 @@ def etcd(s: Scenario) -> Iterator[Series]:
 
 
 def nodes(s: Scenario) -> Iterator[Series]:
+    if not s.node_exporter_exposed:
+        return
     conv = s.labels
     for n in s.nodes:
         t = conv.node_exporter(n.name, n.ip) + conv.external
@@ -197,11 +200,12 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
             ("internal_ip", n.ip), ("kernel_version", "6.1.0-18-amd64"),
             ("kubelet_version", s.git_version), ("node", n.name),
             ("os_image", "Debian GNU/Linux 12 (bookworm)")), 1.0)
+    node_ips = {n.name: n.ip for n in s.nodes}
     for p in s.pods:
         pod = t + (("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
         yield gauge("kube_pod_info", pod + (
             ("created_by_kind", p.owner_kind), ("created_by_name", p.owner_name),
-            ("host_ip", s.node(p.node).ip if any(n.name == p.node for n in s.nodes) else ""),
+            ("host_ip", node_ips.get(p.node, "")),
             ("node", p.node), ("pod_ip", p.ip)), 1.0)
         for phase in PHASES:
             yield gauge("kube_pod_status_phase", pod + (("phase", phase),),
@@ -254,6 +258,8 @@ def controller_manager(s: Scenario) -> Iterator[Series]:
 
 
 def kubelets(s: Scenario) -> Iterator[Series]:
+    if not s.kubelet_exposed:
+        return
     conv = s.labels
     k = s.kubelet
     start_dist = h.distribution(h.POD_START_BUCKETS, k.pod_start_p99)

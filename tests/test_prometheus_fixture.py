@@ -71,11 +71,13 @@ def test_p99_beyond_the_top_bucket_reads_as_the_top_bound() -> None:
 
 def test_openmetrics_is_series_major_and_honours_exposure_knobs() -> None:
     out = io.StringIO()
-    write_openmetrics(Scenario.healthy(etcd_exposed=False, history=60.0, future=30.0), out,
-                      anchor=1_700_000_000.0)
+    write_openmetrics(Scenario.healthy(etcd_exposed=False, node_exporter_exposed=False,
+                                       kubelet_exposed=False, history=60.0, future=30.0),
+                      out, anchor=1_700_000_000.0)
     text = out.getvalue()
     assert text.endswith("# EOF\n")
-    assert "etcd_" not in text
+    for absent in ("etcd_", "\nnode_", "\nkubelet_", 'job="node"', 'job="kubelet"'):
+        assert absent not in text, absent
     assert "kube_pod_container_status_restarts_total{" in text
     last_seen: dict[str, int] = {}
     for line in text.splitlines():
@@ -289,3 +291,18 @@ def test_legacy_histogram_only_and_legacy_etcd_db_metric(prometheus_for) -> None
     db = prom.query("etcd_debugging_mvcc_db_total_size_in_bytes", at=prom.anchor)
     assert {float(r["value"][1]) for r in db} == {m.db_size_bytes for m in LEGACY_GENERIC.etcd}
     assert prom.query("kube_pod_container_status_restarts_total", at=prom.anchor) == []
+
+
+@pytest.mark.parametrize("make", [Scenario.list_storm, Scenario.cpu_saturated_node,
+                                  Scenario.oom_node, Scenario.scheduler_backlog,
+                                  Scenario.slow_etcd_member, Scenario.crashloop])
+def test_every_catalogue_incident_differs_from_healthy_and_writes(make) -> None:
+    incident = make(history=60.0, future=15.0)
+    healthy = Scenario.healthy(history=60.0, future=15.0)
+    assert incident != healthy and incident.name != healthy.name
+    outputs = []
+    for scenario in (healthy, incident):
+        out = io.StringIO()
+        write_openmetrics(scenario, out, anchor=1_700_000_000.0)
+        outputs.append(out.getvalue())
+    assert outputs[0] != outputs[1]
