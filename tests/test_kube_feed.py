@@ -1,0 +1,257 @@
+"""KubeFeed and discovery against the project's kube-API test server (small cluster)."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from k8stop.queries.errors import FeedError
+from k8stop.queries.kube_connection import KubeConnection, connect
+from k8stop.queries.kube_errors import KubeApiError
+from k8stop.queries.kube_feed import KubeFeed
+from k8stop.queries.prometheus_discovery import discover_prometheus
+from k8stop.queries.status import FeedState
+from k8stop.queries.values import ABSENT
+from kubeapi.cluster import Cluster
+from kubeapi.faults import Fault
+from kubeapi.kubeconfig import write_kubeconfig
+from kubeapi.scenario import CRASHLOOP_PODS, CRASHLOOP_RESTARTS, PENDING_POD, WORKERS
+from kubeapi.server import KubeApiServer
+
+TOKEN = "feed-test-token"
+PODS, NODES = 32, 6  # what scenario.small_cluster_objects puts in
+READ_ONLY = {"get", "list", "watch"}
+
+
+@dataclass
+class Rig:
+    server: KubeApiServer
+    connection: KubeConnection
+    sleeps: list[float] = field(default_factory=list)
+    feeds: list[KubeFeed] = field(default_factory=list)
+
+    @property
+    def cluster(self) -> Cluster:
+        return self.server.cluster
+
+    def feed(self, **options: object) -> KubeFeed:
+        async def sleep(seconds: float) -> None:
+            self.sleeps.append(seconds)  # backoffs are recorded, waited only briefly
+            await asyncio.sleep(min(seconds, 0.02))
+
+        feed = KubeFeed(self.connection, sleep=sleep, **options)  # type: ignore[arg-type]
+        feed.start()
+        self.feeds.append(feed)
+        return feed
+
+    def requests(self, verb: str, resource: str) -> list[dict[str, str]]:
+        return [r.query for r in self.server.requests if r.verb == verb and r.resource == resource]
+
+
+async def eventually(check: Callable[[], bool], what: str, limit: float = 10.0) -> None:
+    """Poll until `check` holds; the limit only stops a broken feed from hanging the run."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limit
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"never happened: {what}")
+        await asyncio.sleep(0.02)
+
+
+async def _rig(tmp_path: Path, token: str = TOKEN, **server_options: object) -> AsyncIterator[Rig]:
+    server = KubeApiServer(Cluster.small(), token=TOKEN, **server_options)  # type: ignore[arg-type]
+    url = await server.start()
+    connection = await connect(kubeconfig=str(write_kubeconfig(tmp_path / "kubeconfig", url, token, namespace="shop")), environ={})
+    rig = Rig(server, connection)
+    try:
+        yield rig
+    finally:
+        for feed in rig.feeds:
+            await feed.stop()
+        await connection.close()
+        await server.stop()
+    # k8stop is read-only: whatever a test did, the server only saw reads
+    assert server.verbs() <= READ_ONLY, server.verbs()
+
+
+@pytest.fixture
+async def rig(tmp_path: Path) -> AsyncIterator[Rig]:
+    async for value in _rig(tmp_path, bookmark_interval=0.2):
+        yield value
+
+
+async def test_initial_list_pages_and_fills_the_summary(rig: Rig) -> None:
+    feed = rig.feed(page_size=5)
+    assert feed.summary().synced is False  # usable before the first answer
+    await asyncio.wait_for(feed.wait_settled(), 10)
+    summary = feed.summary()
+    assert summary.synced
+    assert (summary.node_count, summary.pod_count) == (NODES, PODS)
+    assert dict(summary.pods_by_phase) == {"Running": PODS - 1, "Pending": 1}
+    assert summary.not_ready_nodes == ()
+    assert [(p.name, p.restarts) for p in summary.top_restarts[:3]] == sorted(
+        zip(CRASHLOOP_PODS, CRASHLOOP_RESTARTS), key=lambda item: -item[1])
+    # Warning events only, newest first
+    assert [e.reason for e in summary.recent_warnings] == ["FailedScheduling", "BackOff", "BackOff", "BackOff"]
+    lists = rig.requests("list", "pods")
+    assert all(q["limit"] == "5" for q in lists)
+    assert lists[0]["resourceVersion"] == "0" and "continue" not in lists[0]
+    assert len(lists) == -(-PODS // 5) and all("continue" in q and "resourceVersion" not in q for q in lists[1:])
+    events = rig.requests("list", "events")
+    assert events and all(q["fieldSelector"] == "type=Warning" for q in events)
+    # drill-downs
+    assert {p.name for p in feed.pods_of_owner("shop", "Deployment", "checkout")} == set(CRASHLOOP_PODS)
+    assert {p.name for p in feed.pods_of_owner("shop", "ReplicaSet", "checkout-6d9f7b8c4")} == set(CRASHLOOP_PODS)
+    assert CRASHLOOP_PODS[0] in {p.name for p in feed.pods_on_node(WORKERS[0])}
+    assert [e.reason for e in feed.events_for("Pod", *PENDING_POD)] == ["FailedScheduling"]
+    pod = feed.pod("shop", CRASHLOOP_PODS[1])
+    assert pod is not None and pod.containers[0].waiting_reason == "CrashLoopBackOff"
+    assert [n.name for n in feed.nodes()] == sorted(n.name for n in feed.nodes()) and len(feed.nodes()) == NODES
+    assert feed.status().state is FeedState.OK
+    assert await feed.version() == (await rig.connection.get_json("/version", what="get /version"))["gitVersion"]
+
+
+async def test_watch_events_converge(rig: Rig) -> None:
+    feed = rig.feed()
+    await asyncio.wait_for(feed.wait_settled(), 10)
+    template = rig.cluster.get("pods", "shop", CRASHLOOP_PODS[0])
+    assert template is not None
+    template["metadata"]["name"] = "checkout-6d9f7b8c4-new01"
+    rig.cluster.add("pods", template)
+    rig.cluster.delete("pods", *PENDING_POD)
+    rig.cluster.bump_restarts("shop", CRASHLOOP_PODS[1])
+    rig.cluster.set_node_condition("worker-2", "Ready", "Unknown", "NodeStatusUnknown")
+    await eventually(lambda: feed.pod("shop", "checkout-6d9f7b8c4-new01") is not None, "added pod")
+    await eventually(lambda: feed.pod(*PENDING_POD) is None, "deleted pod gone")
+    await eventually(lambda: feed.summary().not_ready_nodes == ("worker-2",), "node not ready")
+    await eventually(lambda: feed.summary().top_restarts[0].restarts == CRASHLOOP_RESTARTS[1] + 1, "restart seen")
+    summary = feed.summary()
+    assert summary.pod_count == PODS and dict(summary.pods_by_phase) == {"Running": PODS}
+    # the kube-api restart fallback saw one restart happen while watching
+    rows = {r.pod: r for r in feed.restarts_fallback(top=10).top}
+    assert rows[CRASHLOOP_PODS[1]].restarts_1h == 1.0
+    assert rows[CRASHLOOP_PODS[1]].last_terminated_reason == "OOMKilled"
+    assert len(rig.requests("list", "pods")) == 1  # the watch carried it all
+
+
+async def test_expired_watch_relists_and_converges(rig: Rig) -> None:
+    feed = rig.feed(watch_timeout=1)
+    await asyncio.wait_for(feed.wait_settled(), 10)
+    # Keep the feed from watching while history moves on and is compacted
+    rig.server.inject(Fault(r"^/api/v1/pods$", status=503, verbs=frozenset({"watch"})))
+    watches = len(rig.requests("watch", "pods"))
+    await eventually(lambda: len(rig.requests("watch", "pods")) >= watches + 2, "watch retried under the fault")
+    rig.cluster.delete("pods", *PENDING_POD)
+    template = rig.cluster.get("pods", "shop", CRASHLOOP_PODS[0])
+    assert template is not None
+    template["metadata"]["name"] = "checkout-6d9f7b8c4-after"
+    rig.cluster.add("pods", template)
+    rig.cluster.compact()
+    assert feed.pod(*PENDING_POD) is not None  # not seen yet
+    assert feed.statuses()["pods"].state is FeedState.STALE
+    rig.server.clear_faults()
+    await eventually(lambda: feed.pod("shop", "checkout-6d9f7b8c4-after") is not None, "relisted")
+    assert feed.pod(*PENDING_POD) is None
+    relists = rig.requests("list", "pods")[1:]
+    assert relists and "resourceVersion" not in relists[0]  # a consistent list after 410
+    await eventually(lambda: feed.statuses()["pods"].state is FeedState.OK, "pods ok again")
+
+
+async def test_bookmarks_advance_the_watch_version(rig: Rig) -> None:
+    feed = rig.feed(watch_timeout=1)
+    await asyncio.wait_for(feed.wait_settled(), 10)
+    await eventually(lambda: bool(rig.requests("watch", "pods")), "first pod watch")
+    first_watch = rig.requests("watch", "pods")[0]
+    # Changes elsewhere move the cluster's version; only bookmarks tell the pod watch
+    rig.cluster.set_node_condition("worker-1", "MemoryPressure", "False")
+    target = rig.cluster.resource_version
+    assert int(first_watch["resourceVersion"]) < target
+
+    def resumed_past_target() -> bool:
+        return any(int(q["resourceVersion"]) >= target for q in rig.requests("watch", "pods"))
+
+    await eventually(resumed_past_target, "a pod watch resumed from a bookmarked version")
+    assert all(q["allowWatchBookmarks"] == "true" and q["timeoutSeconds"] == "1" for q in rig.requests("watch", "pods"))
+    assert len(rig.requests("list", "pods")) == 1
+
+
+async def test_forbidden_nodes_keep_pods_working(rig: Rig) -> None:
+    rig.server.inject(Fault(r"^/api/v1/nodes", status=403))
+    feed = rig.feed()
+    await asyncio.wait_for(feed.wait_settled(), 10)
+    summary = feed.summary()
+    assert (summary.synced, summary.node_count, summary.pod_count) == (True, 0, PODS)
+    nodes = feed.statuses()["nodes"]
+    assert nodes.state is FeedState.ERROR
+    assert nodes.reason.startswith("forbidden: RBAC does not allow list nodes at cluster scope")
+    assert feed.statuses()["pods"].state is FeedState.OK
+    overall = feed.status()
+    assert overall.state is FeedState.ERROR and overall.reason.startswith("nodes: forbidden")
+
+
+async def test_throttled_list_honours_retry_after(rig: Rig) -> None:
+    rig.server.inject(Fault(r"^/api/v1/pods$", status=429, retry_after=7, times=1, verbs=frozenset({"list"})))
+    feed = rig.feed()
+    await eventually(lambda: feed.summary().pod_count == PODS, "pods listed after the 429")
+    assert 7.0 in rig.sleeps
+    assert feed.statuses()["pods"].state is FeedState.OK
+
+
+async def test_metrics_server_fallbacks(rig: Rig) -> None:
+    feed = rig.feed()
+    await asyncio.wait_for(feed.wait_settled(), 10)
+    node = feed.node("worker-1")
+    assert node is not None
+    rig.server.usage.set("nodes", "", "worker-1", node.allocatable_cpu_millis // 2, node.allocatable_memory_bytes // 4096)
+    facts = await feed.nodes_fallback(top=2)
+    assert (facts.source, facts.total, len(facts.worst)) == ("metrics-server", NODES, 2)
+    usage = {u.node: u for u in await feed.node_usage()}
+    worker = next(s for s in (await feed.nodes_fallback(top=NODES)).worst if s.node == "worker-1")
+    assert worker.cpu.number == pytest.approx(0.5, abs=1e-3)
+    assert worker.memory.number == pytest.approx(0.25, abs=1e-3)
+    assert worker.disk is ABSENT and worker.load1_per_cpu is ABSENT
+    assert usage["worker-1"].cpu_millis == node.allocatable_cpu_millis // 2
+    rig.server.usage.set("pods", "shop", CRASHLOOP_PODS[0], 300, 2048)
+    pods = {(p.namespace, p.pod): p for p in await feed.pod_usage()}
+    assert (pods[("shop", CRASHLOOP_PODS[0])].cpu_millis, pods[("shop", CRASHLOOP_PODS[0])].memory_bytes) == (300, 2048 * 1024)
+    assert PENDING_POD not in pods  # metrics-server reports running pods only
+
+
+async def test_unauthorized(tmp_path: Path) -> None:
+    async for rig in _rig(tmp_path, token="stale-token"):
+        feed = rig.feed()
+        await asyncio.wait_for(feed.wait_settled(), 10)
+        statuses = feed.statuses()
+        assert {s.state for s in statuses.values()} == {FeedState.ERROR}
+        assert statuses["pods"].reason.startswith("token expired or invalid: refresh your credentials")
+        with pytest.raises(KubeApiError) as caught:
+            await rig.connection.get_json("/api/v1/namespaces/shop/pods", what="list pods in namespace shop")
+        assert caught.value.status == 401
+
+
+async def test_discovery_finds_the_service_and_queries_through_the_proxy(rig: Rig, prometheus: object) -> None:
+    source = await discover_prometheus(rig.connection)
+    assert source.url == f"{rig.server.url}/api/v1/namespaces/monitoring/services/prometheus-k8s:web/proxy"
+    assert source.description == "prometheus-k8s.monitoring via the API server's service proxy"
+    assert rig.requests("list", "services")
+    rig.server.register_service_backend("monitoring", "prometheus-k8s", prometheus.url)  # type: ignore[attr-defined]
+    headers, ssl_context = await rig.connection.aiohttp_auth()
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{source.url}/api/v1/query", params={"query": "vector(42)"},
+                               headers=headers, ssl=ssl_context) as response:
+            body = await response.json()
+    assert body["status"] == "success" and body["data"]["result"][0]["value"][1] == "42"
+
+
+async def test_discovery_without_list_rights_gets_known_names(rig: Rig) -> None:
+    rig.server.inject(Fault(r"^/api/v1/services$", status=403))
+    source = await discover_prometheus(rig.connection)
+    assert (source.namespace, source.service, source.port) == ("monitoring", "prometheus-k8s", "web")
+    assert rig.requests("get", "services")
+    rig.cluster.delete("services", "monitoring", "prometheus-k8s")
+    with pytest.raises(FeedError, match="no Prometheus found .*pass --prometheus-url"):
+        await discover_prometheus(rig.connection)
