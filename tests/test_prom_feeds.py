@@ -272,3 +272,23 @@ async def test_alerts_most_severe_first(bare: Case) -> None:
     ]
     assert facts.alerts[0].summary == "all is lost" and facts.alerts[0].value == "1e+00"
     assert facts.alerts[0].active_at is not None and not math.isnan(facts.alerts[0].active_at)
+
+
+async def test_configured_selectors(case: Case) -> None:
+    conv = case.scenario.labels
+    settings = Settings(
+        prometheus_url=case.handle.url,
+        selectors=replace(
+            Settings().selectors,
+            apiserver=f'job="{conv.apiserver_job}"',
+            node=f'job="{conv.node_job}"',
+            etcd='job="no-such-etcd"',
+        ),
+    )
+    facts = PrometheusFacts(case.client, settings)
+    api, _ = await facts.apiserver(with_history=False)
+    assert api.total_qps == pytest.approx(sum(r.qps for r in case.scenario.all_requests()), rel=REL)
+    nodes, _ = await facts.nodes(top=1)
+    assert nodes.total == len(case.scenario.nodes)
+    with pytest.raises(NotExposed, match='none match selector job="no-such-etcd"'):
+        await facts.etcd()
