@@ -23,6 +23,7 @@ import math
 import socket
 import ssl
 from dataclasses import dataclass
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
@@ -157,8 +158,14 @@ class PromClient:
 
     # --- public API ---------------------------------------------------------------------
 
+    # Set to evaluate instant queries at a simulated time (recording a backfilled incident);
+    # None asks for the server's now, which is right live (no client/server clock skew).
+    evaluation_clock: Callable[[], float] | None = None
+
     async def query(self, promql: str, time: float | None = None) -> Vector:
         form = {"query": promql}
+        if time is None and self.evaluation_clock is not None:
+            time = self.evaluation_clock()
         if time is not None:
             form["time"] = _fmt(time)
         envelope = await self._call("query", form)
