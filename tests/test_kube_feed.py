@@ -8,6 +8,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
 from k8stop.queries.errors import FeedError
 from k8stop.queries.kube_connection import KubeConnection, connect
@@ -255,3 +256,32 @@ async def test_discovery_without_list_rights_gets_known_names(rig: Rig) -> None:
     rig.cluster.delete("services", "monitoring", "prometheus-k8s")
     with pytest.raises(FeedError, match="no Prometheus found .*pass --prometheus-url"):
         await discover_prometheus(rig.connection)
+
+
+async def test_exec_plugin_token_is_refreshed_when_expired(rig: Rig, tmp_path: Path) -> None:
+    """The client's exec-plugin support with our refresh hook: an expired credential is
+    fetched again before the next request, so a rotated token is picked up."""
+    token_file, runs = tmp_path / "token", tmp_path / "runs"
+    token_file.write_text("rotated-away")
+    plugin = tmp_path / "plugin.sh"
+    plugin.write_text(
+        "#!/bin/sh\n"
+        f"echo run >> {runs}\n"
+        'printf \'{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",'
+        '"status":{"token":"%s","expirationTimestamp":"2000-01-01T00:00:00Z"}}\' '
+        f'"$(cat {token_file})"\n'
+    )
+    plugin.chmod(0o755)
+    path = write_kubeconfig(tmp_path / "exec-kubeconfig", rig.server.url, None)
+    config = yaml.safe_load(path.read_text())
+    config["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
+                                           "interactiveMode": "Never"}}
+    path.write_text(yaml.safe_dump(config))
+    async with await connect(kubeconfig=str(path), environ={}) as connection:
+        with pytest.raises(KubeApiError) as caught:
+            await connection.get_json("/api/v1/nodes", what="list nodes")
+        assert caught.value.status == 401
+        token_file.write_text(TOKEN)
+        nodes = await connection.get_json("/api/v1/nodes", what="list nodes")
+        assert len(nodes["items"]) == NODES
+    assert len(runs.read_text().split()) >= 3  # at load, then before each request
