@@ -22,8 +22,8 @@ import base64
 import math
 import socket
 import ssl
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
