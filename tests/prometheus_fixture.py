@@ -7,7 +7,9 @@ instant queries keep landing inside it for the whole test session.
 """
 from __future__ import annotations
 
+import ctypes
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -92,6 +94,14 @@ class PrometheusHandle:
         shutil.rmtree(self.workdir, ignore_errors=True)
 
 
+def _die_with_parent() -> None:
+    """Linux PR_SET_PDEATHSIG: a killed pytest must not leave servers running."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -142,7 +152,7 @@ def start_prometheus(scenario: Scenario, rules: str | None = None,
         process = subprocess.Popen(
             [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
              f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=workdir,
+            stdout=log, stderr=subprocess.STDOUT, cwd=workdir, preexec_fn=_die_with_parent,
         )
         log.close()
         url = f"http://127.0.0.1:{port}"
