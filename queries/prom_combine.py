@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 
-from .promclient import LabelMap, Matrix, Sample, Series, Vector
+from .promclient import Matrix, Sample, Series, Vector
 from .values import ABSENT, Kind, Value
 
 TAG = "k8stop_q"
@@ -72,7 +72,3 @@ def columns(
         if 0 <= index < count:
             cells[index] = quantile(value, top)
     return tuple(cells)
-
-
-def labels_key(labels: LabelMap, *names: str) -> tuple[str, ...]:
-    return tuple(labels.get(n, "") for n in names)
