@@ -414,9 +414,6 @@ class Catalog:
                 f"(known: {', '.join(sorted(CATALOG))})"
             )
 
-    def entry(self, entry_id: str) -> CatalogEntry:
-        return CATALOG[entry_id]
-
     def overridden(self, entry_id: str) -> bool:
         return entry_id in self._overrides
 
