@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from prometheus_fixture import PrometheusHandle, PrometheusPool, binaries_present  # noqa: E402
 from scenario import Scenario  # noqa: E402
+from conftest_kubeapi import kube_api, kubeconfig_path  # noqa: E402,F401  (kube-API test server)
 
 PrometheusFor = Callable[..., PrometheusHandle]
 
