@@ -1,0 +1,286 @@
+"""Diagnosis rules, cause links and ranking, on facts whose numbers the tests choose."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from facts_builders import (
+    GiB,
+    alert,
+    apiserver,
+    control_plane,
+    etcd,
+    healthy,
+    healthy_requests,
+    member,
+    node,
+    nodes,
+    pod,
+    request,
+    restart,
+    restarts,
+    summary,
+)
+from k8stop.queries.config import Thresholds
+from k8stop.queries.facts import AlertsFacts, ApfLevel, EventRecord, Inflight, KubeletOp, WorkQueue
+from k8stop.queries.finding import Component, Finding, Severity
+from k8stop.queries.findings import diagnose
+from k8stop.queries.snapshot import ClusterSnapshot
+from k8stop.queries.values import Value
+
+T = Thresholds()
+
+
+def run(snap: ClusterSnapshot) -> tuple[Finding, ...]:
+    return diagnose(snap, T)
+
+
+def by_id(findings: tuple[Finding, ...]) -> dict[str, Finding]:
+    return {f.id: f for f in findings}
+
+
+def serious(findings: tuple[Finding, ...]) -> list[Finding]:
+    return [f for f in findings if f.severity is not Severity.INFO]
+
+
+def test_healthy_cluster_has_no_warning_or_critical() -> None:
+    assert serious(run(healthy())) == []
+
+
+def test_one_slow_etcd_member_points_at_its_disk() -> None:
+    snap = healthy(etcd=etcd(member("a:2379"), member("b:2379", fsync=0.045), member("c:2379", fsync=0.002)))
+    found = run(snap)
+    [slow] = [f for f in found if f.id.startswith("etcd.wal_fsync")]
+    assert slow.subject == "b:2379" and slow.component is Component.ETCD
+    assert slow.severity is Severity.WARNING
+    assert slow.evidence[0].value == pytest.approx(0.045)
+    assert "Only this member" in slow.recommendation
+    assert "--fdatasync=1" in slow.recommendation and "--bs=2300" in slow.recommendation
+    assert "5000" in slow.recommendation  # seed §2.2 IOPS
+
+
+def test_all_members_slow_blames_the_storage_class() -> None:
+    snap = healthy(etcd=etcd(member("a", fsync=0.6), member("b", fsync=0.7)))
+    slow = [f for f in run(snap) if f.id.startswith("etcd.wal_fsync")]
+    assert len(slow) == 2 and all(f.severity is Severity.CRITICAL for f in slow)
+    assert slow[0].subject == "b"  # further past the threshold ranks first
+    assert all("Every member" in f.recommendation for f in slow)
+
+
+def test_backend_commit_quota_and_leadership() -> None:
+    snap = healthy(etcd=etcd(
+        member("a", commit=0.3, db=1.96 * GiB, quota=2 * GiB, leader_changes=5.0),
+        member("b", db=1.7 * GiB, quota=2 * GiB, has_leader=False),
+    ))
+    found = by_id(run(snap))
+    assert found["etcd.backend_commit_p99_slow:a"].severity is Severity.CRITICAL
+    assert found["etcd.db_near_quota:a"].severity is Severity.CRITICAL
+    assert found["etcd.db_near_quota:b"].severity is Severity.WARNING
+    assert "8 GiB" in found["etcd.db_near_quota:a"].recommendation
+    assert found["etcd.no_leader:b"].severity is Severity.CRITICAL
+    assert found["etcd.leader_changes:cluster"].evidence[0].value == 5.0
+
+
+def test_peer_rtt_is_a_network_finding() -> None:
+    snap = healthy(etcd=etcd(member("a", rtt=0.2), member("b")))
+    [f] = [f for f in run(snap) if f.component is Component.NETWORK]
+    assert f.subject == "a" and f.severity is Severity.WARNING
+
+
+def test_list_storm_causes_apf_rejections() -> None:
+    reqs = (
+        request("LIST", "pods", 2.5, rate=120.0, p50=1.2),
+        request("GET", "pods", 0.02, rate=40.0),
+        request("PATCH", "leases", 0.015, rate=20.0),
+    )
+    facts = apiserver(reqs, inflight=(Inflight("readOnly", 398, 400), Inflight("mutating", 3, 200)),
+                      apf=(ApfLevel("workload-low", 24, 24, 50, 6.0), ApfLevel("system", 2, 30, 0, 0.0)),
+                      apf_rejected_rate=6.0)
+    found = run(healthy(apiserver=facts))
+    assert found[0].id == "apiserver.heavy_traffic:LIST pods"
+    assert found[0].title.startswith("LIST storm") and found[0].severity is Severity.CRITICAL
+    assert "watch-cache-sizes" in found[0].recommendation
+    saturated = by_id(found)["apiserver.saturated:apiserver"]
+    assert saturated.caused_by == "apiserver.heavy_traffic:LIST pods"
+    assert "likely caused by apiserver LIST pods" in saturated.title
+    assert "max-requests-inflight" in saturated.recommendation
+    assert any(e.value == 6.0 and "rejected" in e.detail for e in saturated.evidence)
+    # LIST p99 2.5 s is over the 100 ms target but under the 30 s LIST SLO: a warning.
+    latency = by_id(found)["apiserver.latency:LIST pods"]
+    assert latency.severity is Severity.WARNING and latency.caused_by == "apiserver.heavy_traffic:LIST pods"
+
+
+def test_saturation_without_a_dominant_source_names_no_cause() -> None:
+    reqs = tuple(request("GET", f"r{i}", 0.05, rate=10.0) for i in range(5))
+    facts = apiserver(reqs, inflight=(Inflight("readOnly", 380, 400),))
+    found = run(healthy(apiserver=facts))
+    [sat] = [f for f in found if f.id.startswith("apiserver.saturated")]
+    assert sat.caused_by is None and sat.severity is Severity.WARNING
+    assert not any(f.id.startswith("apiserver.heavy_traffic") for f in found)
+
+
+def test_latency_slo_versus_target() -> None:
+    reqs = (request("PUT", "configmaps", 1.5), request("GET", "secrets", 0.2), request("LIST", "events", 31.0),
+            request("WATCH", "pods", 300.0))
+    found = by_id(run(healthy(apiserver=apiserver(reqs))))
+    assert found["apiserver.latency:PUT configmaps"].severity is Severity.CRITICAL
+    assert found["apiserver.latency:GET secrets"].severity is Severity.WARNING
+    assert found["apiserver.latency:LIST events"].severity is Severity.CRITICAL
+    assert "apiserver.latency:WATCH pods" not in found
+
+
+def test_slow_etcd_is_the_cause_of_slow_writes_and_ranks_first() -> None:
+    snap = healthy(
+        etcd=etcd(member("a"), member("slow", fsync=0.09), member("c")),
+        apiserver=apiserver(healthy_requests() + (request("POST", "pods", 1.8), request("GET", "nodes", 0.3))),
+    )
+    found = run(snap)
+    assert found[0].id == "etcd.wal_fsync_p99_slow:slow"
+    # The symptom is critical (over the 1 s SLO), so its cause is raised to critical too.
+    assert found[0].severity is Severity.CRITICAL
+    post = by_id(found)["apiserver.latency:POST pods"]
+    assert post.caused_by == found[0].id and "likely caused by etcd slow" in post.title
+    assert by_id(found)["apiserver.latency:GET nodes"].caused_by is None  # reads do not wait on etcd fsync
+
+
+def test_5xx_ratio() -> None:
+    reqs = (request("GET", "pods", 0.02, rate=90.0, rate_5xx=4.0), request("LIST", "nodes", 0.05, rate=10.0, rate_5xx=1.0))
+    found = by_id(run(healthy(apiserver=apiserver(reqs, error_ratio=Value.of(0.05)))))
+    f = found["apiserver.errors_5xx:all"]
+    assert f.severity is Severity.WARNING
+    assert [e.value for e in f.evidence[1:]] == [4.0, 1.0]
+    critical = by_id(run(healthy(apiserver=apiserver(reqs, error_ratio=Value.of(0.2)))))
+    assert critical["apiserver.errors_5xx:all"].severity is Severity.CRITICAL
+
+
+def test_node_saturation_with_its_pods() -> None:
+    kube = summary((pod("shop", "cart-1", "worker-2", restarts_=4), pod("shop", "web-1", "worker-1", restarts_=2)))
+    snap = healthy(nodes=nodes(node("worker-1", memory=0.97), node("worker-2", cpu=0.91, disk=0.88)), kube_summary=kube)
+    found = by_id(run(snap))
+    cpu = found["node.cpu_saturated:worker-2"]
+    assert cpu.severity is Severity.WARNING and cpu.evidence[0].value == pytest.approx(0.91)
+    assert any("shop/cart-1" in e.detail for e in cpu.evidence)
+    assert not any("web-1" in e.detail for e in cpu.evidence)
+    assert found["node.memory_saturated:worker-1"].severity is Severity.CRITICAL
+    assert "evictionHard" in found["node.memory_saturated:worker-1"].recommendation
+    assert found["node.disk_saturated:worker-2"].severity is Severity.WARNING
+    assert "node.cpu_saturated:worker-1" not in found
+
+
+def test_node_not_ready_and_load() -> None:
+    snap = healthy(nodes=nodes(node("n1", load=3.5)), kube_summary=summary(not_ready=("n2",)))
+    found = by_id(run(snap))
+    assert found["node.not_ready:n2"].severity is Severity.WARNING
+    assert found["node.load_saturated:n1"].severity is Severity.WARNING
+
+
+def test_crashloop_kinds() -> None:
+    kube = summary((
+        pod("shop", "cart-1", "w1", restarts_=9, waiting="CrashLoopBackOff", last="OOMKilled", memory_limit=128 * 1024 * 1024),
+        pod("shop", "api-1", "w1", restarts_=5, waiting="CrashLoopBackOff", last="Error", exit_code=1),
+        pod("shop", "img-1", "w1", waiting="ImagePullBackOff"),
+    ))
+    snap = healthy(
+        restarts=restarts(
+            restart("shop", "cart-1", r1h=9, waiting="CrashLoopBackOff", last="OOMKilled"),
+            restart("shop", "api-1", r1h=5, waiting="CrashLoopBackOff", last="Error"),
+            restart("shop", "img-1", waiting="ImagePullBackOff"),
+            restart("shop", "ok-1", r1h=0),
+        ),
+        kube_summary=kube,
+    )
+    found = by_id(run(snap))
+    oom = found["workload.crashloop_oom:shop/cart-1/app"]
+    assert oom.severity is Severity.WARNING and "128 MiB" in oom.title
+    assert "§5.1" in oom.recommendation and "memory limit" in oom.recommendation
+    assert oom.evidence[0].value == 9
+    crash = found["workload.crashloop:shop/api-1/app"]
+    assert "--previous" in crash.recommendation and "code 1" in crash.recommendation
+    assert "workload.image_pull:shop/img-1/app" in found
+    assert not any("ok-1" in f.id for f in found.values())
+
+
+def test_kube_api_fallback_when_restarts_feed_is_missing() -> None:
+    kube = summary((pod("a", "p", "n", restarts_=7, waiting="CrashLoopBackOff", last="OOMKilled"),))
+    found = by_id(run(healthy(restarts=None, kube_summary=kube)))
+    f = found["workload.crashloop_oom:a/p/app"]
+    assert f.evidence[0].query == "/api/v1/namespaces/a/pods/p" and f.evidence[0].value == 7
+
+
+def test_saturated_node_is_the_cause_of_crashloops_on_it() -> None:
+    # node-exporter names the node by instance "10.0.0.5:9100"; the kube API by "10.0.0.5".
+    kube = summary((
+        pod("shop", "cart-1", "10.0.0.5", restarts_=6, waiting="CrashLoopBackOff", last="OOMKilled"),
+        pod("shop", "cart-2", "10.0.0.6", restarts_=6, waiting="CrashLoopBackOff", last="OOMKilled"),
+    ))
+    snap = healthy(
+        nodes=nodes(node("10.0.0.5:9100", memory=0.9), node("10.0.0.6:9100")),
+        restarts=restarts(
+            restart("shop", "cart-1", r1h=6, waiting="CrashLoopBackOff", last="OOMKilled"),
+            restart("shop", "cart-2", r1h=6, waiting="CrashLoopBackOff", last="OOMKilled"),
+        ),
+        kube_summary=kube,
+    )
+    found = run(snap)
+    ids = [f.id for f in found]
+    node_id = "node.memory_saturated:10.0.0.5:9100"
+    on_node = by_id(found)["workload.crashloop_oom:shop/cart-1/app"]
+    elsewhere = by_id(found)["workload.crashloop_oom:shop/cart-2/app"]
+    assert on_node.caused_by == node_id and "likely caused by node 10.0.0.5:9100" in on_node.title
+    assert elsewhere.caused_by is None
+    assert ids.index(node_id) < ids.index(on_node.id)
+    assert ids.index(elsewhere.id) < ids.index(on_node.id)  # causes and independents before symptoms
+
+
+def test_unschedulable_backlog() -> None:
+    events = (EventRecord("shop", "Pod", "big-1", "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu.", 12, None),)
+    cp = control_plane(pending=(("active", 0.0), ("backoff", 0.0), ("unschedulable", 40.0)),
+                       attempts=(("scheduled", 0.2), ("unschedulable", 1.5)))
+    found = by_id(run(healthy(control_plane=cp, kube_summary=summary(events=events))))
+    f = found["scheduler.unschedulable:cluster"]
+    assert f.severity is Severity.WARNING and "40 pods" in f.title
+    assert any(e.value == "0/3 nodes are available: 3 Insufficient cpu." for e in f.evidence)
+
+
+def test_controller_and_kubelet_rules() -> None:
+    cp = control_plane(
+        queues=(WorkQueue("replicaset", 4500, 80.0, Value.of(7.0), Value.of(30.0)), WorkQueue("job", 1, 0.1, Value.of(0.01), Value.of(0.01))),
+        pod_start=Value.of(12.0),
+        ops=(KubeletOp("pull_image", Value.of(2.0), 1.0, 0.2),),
+    )
+    found = by_id(run(healthy(control_plane=cp)))
+    assert found["controller.workqueue_depth:replicaset"].magnitude == pytest.approx(4.5)
+    assert "controller.reconcile_slow:replicaset" in found
+    assert "controller.workqueue_depth:job" not in found
+    assert found["kubelet.pod_startup_slow:cluster"].severity is Severity.WARNING
+    assert found["kubelet.runtime_errors:pull_image"].evidence[0].value == 0.2
+    worse = by_id(run(healthy(control_plane=replace(cp, pod_start_p99=Value.quantile(3600.0, 3600.0)))))
+    assert worse["kubelet.pod_startup_slow:cluster"].severity is Severity.CRITICAL
+
+
+def test_prometheus_alerts() -> None:
+    alerts = AlertsFacts((
+        alert("Watchdog", severity="none"),
+        alert("KubeAPIErrorBudgetBurn", severity="critical"),
+        alert("NodeFilesystemSpaceFillingUp", severity="warning", state="pending", instance="n1:9100"),
+        alert("etcdHighFsyncDurations", severity="warning", source="k8stop"),
+    ), True)
+    found = run(healthy(alerts=alerts))
+    names = {f.id: f for f in found if f.id.startswith("alert.")}
+    assert set(names) == {"alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn", "alert.NodeFilesystemSpaceFillingUp:n1:9100"}
+    assert names["alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn"].severity is Severity.WARNING
+    assert names["alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn"].component is Component.APISERVER
+    assert names["alert.NodeFilesystemSpaceFillingUp:n1:9100"].severity is Severity.INFO
+
+
+def test_missing_feeds_produce_no_findings() -> None:
+    snap = healthy(apiserver=None, etcd=None, nodes=None, restarts=None, control_plane=None, alerts=None, kube_summary=None)
+    assert run(snap) == ()
+
+
+def test_ranking_is_severity_then_cause_then_magnitude() -> None:
+    snap = healthy(nodes=nodes(node("a", cpu=0.86), node("b", cpu=0.93), node("c", cpu=0.99)))
+    found = run(snap)
+    assert [f.subject for f in found] == ["c", "b", "a"]
+    assert [f.severity for f in found] == [Severity.CRITICAL, Severity.WARNING, Severity.WARNING]
