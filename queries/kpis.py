@@ -20,7 +20,7 @@ from .units import fmt_bytes, fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from .values import ABSENT, NO_TRAFFIC, Kind, Value
 
 LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
-MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY", "CREATE", "UPDATE"})
+MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY"})
 LIST_VERBS = frozenset({"LIST"})
 
 

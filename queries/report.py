@@ -55,7 +55,8 @@ def render(report: Report, fmt: Format) -> str:
 
 
 def _finite(x: float | None) -> float | None:
-    return x if x is not None and math.isfinite(x) else None
+    """JSON numbers are always floats, and never NaN or Inf (invalid JSON)."""
+    return float(x) if x is not None and math.isfinite(x) else None
 
 
 def _evidence_value(value: float | str | None) -> float | str | None:

@@ -1,0 +1,122 @@
+"""Reports: the JSON schema is stable and valid, text fits 100 columns, Markdown has its sections."""
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+
+from facts_builders import apiserver, etcd, healthy, healthy_requests, member, request
+from k8stop.queries.config import Thresholds
+from k8stop.queries.report import Report, make_report, render, render_json, render_markdown, render_text
+from k8stop.queries.snapshot import ClusterSnapshot, SourceState, SourceStatus, public_url
+from k8stop.queries.status import FeedState, FeedStatus
+from k8stop.queries.values import NO_TRAFFIC, Value
+
+T = Thresholds()
+
+
+@pytest.fixture(scope="module")
+def troubled() -> Report:
+    snap = healthy(
+        prometheus=SourceStatus(SourceState.OK, url="https://admin:s3cret@prom.example:9090/prom"),
+        etcd=etcd(member("a:2379"), member("b:2379", fsync=0.07)),
+        apiserver=apiserver(
+            healthy_requests() + (request("POST", "pods", 1.4), request("GET", "idle", NO_TRAFFIC, rate=0.0))
+        ),
+    )
+    return make_report(snap, T)
+
+
+def test_json_schema(troubled: Report) -> None:
+    doc = json.loads(render_json(troubled))
+    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings"}
+    assert doc["generated_at"] == "2025-10-09T08:53:20Z"
+    assert doc["cluster"] == {"context": "kind-test", "version": "v1.31.2"}
+    assert doc["sources"]["prometheus"] == {"status": "ok", "url": "https://prom.example:9090/prom", "detail": ""}
+    assert doc["sources"]["kube"] == {"status": "ok", "detail": ""}
+    for k in doc["kpis"]:
+        assert set(k) == {"id", "name", "value", "unit", "target", "status", "detail"}
+        assert k["status"] in ("ok", "warn", "fail", "unknown")
+        assert k["value"] is None or isinstance(k["value"], float)
+        assert all(isinstance(k[f], str) for f in ("id", "name", "unit", "target", "detail"))
+    fsync = next(k for k in doc["kpis"] if k["id"] == "etcd.wal_fsync_p99")
+    assert fsync["value"] == pytest.approx(0.07) and fsync["unit"] == "s" and fsync["status"] == "warn"
+    assert fsync["target"] == "< 0.01"
+    for f in doc["findings"]:
+        assert set(f) == {"id", "component", "subject", "severity", "title", "evidence", "recommendation"}
+        assert f["severity"] in ("critical", "warning", "info")
+        assert f["component"] in ("apiserver", "etcd", "scheduler", "controller-manager", "kubelet", "node", "workload", "network")
+        for e in f["evidence"]:
+            assert set(e) == {"query", "value"} and isinstance(e["query"], str)
+            assert e["value"] is None or isinstance(e["value"], (float, str))
+    # Most important first: the slow etcd member, then the write it slows down.
+    assert [f["id"] for f in doc["findings"]][:2] == ["etcd.wal_fsync_p99_slow:b:2379", "apiserver.latency:POST pods"]
+    assert "s3cret" not in render_json(troubled)
+
+
+def test_json_never_emits_nan_or_inf() -> None:
+    snap = healthy(
+        etcd=etcd(member("a", fsync=Value.of(math.inf), rtt=NO_TRAFFIC)),
+        apiserver=apiserver((request("GET", "pods", Value.of(math.inf)),), error_ratio=NO_TRAFFIC),
+    )
+    text = render(make_report(snap, T), "json")
+    assert "NaN" not in text and "Infinity" not in text
+    doc = json.loads(text)
+    values = {k["id"]: k["value"] for k in doc["kpis"]}
+    assert values["etcd.wal_fsync_p99"] is None
+    assert values["etcd.peer_rtt_p99"] is None
+    assert values["apiserver.error_ratio_5xx"] is None
+
+
+def test_missing_feed_reports_null_with_reason() -> None:
+    snap = healthy(etcd=None, feeds=(("etcd", FeedStatus(FeedState.NOT_EXPOSED, "etcd not exposed by this control plane")),))
+    doc = json.loads(render_json(make_report(snap, T)))
+    fsync = next(k for k in doc["kpis"] if k["id"] == "etcd.wal_fsync_p99")
+    assert fsync == {**fsync, "value": None, "status": "unknown", "detail": "etcd not exposed by this control plane"}
+
+
+def test_text_fits_100_columns_and_names_everything(troubled: Report) -> None:
+    text = render_text(troubled)
+    assert max(len(line) for line in text.splitlines()) <= 100
+    assert "[WARNING] etcd b:2379" in text or "[CRITICAL] etcd b:2379" in text
+    assert "likely caused by etcd b:2379" in " ".join(text.split())  # wrapping may split it
+    assert "etcd.wal_fsync_p99" in text and "70 ms" in text
+    assert "s3cret" not in text
+
+
+def test_markdown_sections(troubled: Report) -> None:
+    md = render_markdown(troubled)
+    for heading in ("## Summary", "## Sources", "## Findings", "## KPIs"):
+        assert heading in md
+    assert "| Query | Value | Detail |" in md
+    assert "**Recommendation:**" in md
+    assert "caused by: `etcd.wal_fsync_p99_slow:b:2379`" in md
+    assert "s3cret" not in md
+
+
+def test_healthy_report_says_so() -> None:
+    report = make_report(healthy(), T)
+    assert "0 critical, 0 warning" in render_text(report)
+    assert json.loads(render_json(report))["findings"] == []
+
+
+def test_unknown_format_is_rejected() -> None:
+    with pytest.raises(ValueError, match="text, markdown, json"):
+        render(make_report(healthy(), T), "yaml")  # type: ignore[arg-type]
+
+
+def test_public_url_strips_credentials_only() -> None:
+    assert public_url("http://u:p@[::1]:9090/x?q=1") == "http://[::1]:9090/x?q=1"
+    assert public_url("http://prom:9090") == "http://prom:9090"
+    assert public_url(None) is None
+
+
+def test_disabled_sources() -> None:
+    snap = ClusterSnapshot(0.0, None, None, SourceStatus(SourceState.DISABLED, "--no-prometheus"),
+                           SourceStatus(SourceState.ERROR, "connection refused"))
+    doc = json.loads(render_json(make_report(snap, T)))
+    assert doc["sources"]["prometheus"] == {"status": "disabled", "url": None, "detail": "--no-prometheus"}
+    assert doc["sources"]["kube"] == {"status": "error", "detail": "connection refused"}
+    assert doc["cluster"] == {"context": None, "version": None}
+    assert all(k["status"] == "unknown" and k["value"] is None for k in doc["kpis"])
