@@ -99,3 +99,19 @@ async def test_unreachable_server_is_one_clear_line(tmp_path: Path) -> None:
     assert message.startswith(f"cannot reach the API server http://127.0.0.1:{port}")
     assert "context 'dead'" in message
     assert caught.value.status == 0
+
+
+async def test_in_cluster_is_tried_only_without_a_kubeconfig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    if Path("/var/run/secrets/kubernetes.io/serviceaccount/token").exists():
+        pytest.skip("running inside a pod: the in-cluster credentials would load")
+    monkeypatch.setenv("KUBERNETES_SERVICE_HOST", "10.96.0.1")
+    monkeypatch.setenv("KUBERNETES_SERVICE_PORT", "443")
+    env = {"HOME": str(tmp_path), "KUBERNETES_SERVICE_HOST": "10.96.0.1"}
+    with pytest.raises(ConfigError, match=r"in-cluster credentials unusable \(Service token file does not exist"):
+        await connect(environ=env)
+    with pytest.raises(ConfigError, match="no kubeconfig exists"):
+        await connect(context="prod", environ=env)
+    # a kubeconfig, when present, wins over the service account
+    _write(tmp_path / "c", "alpha", {"alpha": ("http://127.0.0.1:7001", "t", None)})
+    async with await connect(environ={**env, "KUBECONFIG": str(tmp_path / "c")}) as conn:
+        assert conn.info.source == f"kubeconfig {tmp_path / 'c'}"
