@@ -14,12 +14,15 @@ from .values import Value
 # single traffic source worth naming as the cause of saturation.
 DOMINANT_SHARE = 1 / 3
 
-_READ_ADVICE = (
-    "Serve reads from the watch cache: clients should LIST with resourceVersion=0 or use "
-    "informers (watch) instead of polling, and paginate (limit=500 + continue). Size the watch "
-    "cache for hot resources (seed §2.1: --watch-cache-sizes=pods#5000,..., "
-    "--default-watch-cache-size=1000). Find the caller in the audit log (seed §2.1 audit policy)."
-)
+def _read_advice(resource: str) -> str:
+    return (
+        "Serve reads from the watch cache: clients should LIST with resourceVersion=0 or use "
+        "informers (watch) instead of polling, and paginate (limit=500 + continue). Size the watch "
+        f"cache for hot resources (seed §2.1: --watch-cache-sizes={resource}#5000 style entries, "
+        "--default-watch-cache-size=1000). Find the caller in the audit log (seed §2.1 audit policy)."
+    )
+
+
 _WRITE_ADVICE = (
     "Mutating calls wait for etcd to persist them: check etcd WAL fsync and backend commit "
     "(seed §2.2). This histogram excludes webhook time, so slow admission webhooks show only in "
@@ -61,7 +64,7 @@ def _latency(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                     Evidence(_latency_query(facts, r, "0.5"), r.p50.or_none(), "p50"),
                     Evidence(_rate_query(r), r.rate, f"{fmt_rate(r.rate)}"),
                 ),
-                recommendation=_WRITE_ADVICE if mutating else _READ_ADVICE,
+                recommendation=_WRITE_ADVICE if mutating else _read_advice(r.resource),
                 magnitude=r.p99.number / bound,
                 labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
             )
@@ -156,7 +159,7 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                     Evidence("rate x p50 / sum over all verbs and resources", share, "share of busy concurrency (Little's law)"),
                 ),
                 recommendation=(
-                    (_READ_ADVICE if is_list else "Find the client sending these requests in the audit log and slow it down.")
+                    (_read_advice(top.resource) if is_list else "Find the client sending these requests in the audit log and slow it down.")
                     + f" Give that client its own FlowSchema and a PriorityLevelConfiguration with few "
                     "nominalConcurrencyShares so APF queues it instead of everyone else."
                 ),
