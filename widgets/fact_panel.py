@@ -5,6 +5,7 @@ status line, so every panel tells staleness and errors the same way.
 """
 from __future__ import annotations
 
+import textwrap
 import time
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -129,8 +130,8 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         lines: list[Text] = [self._title_line(width, title_style)]
         facts = self.facts
         if facts is None:
-            lines.append(Text(self.empty_text(), style=self.get_component_rich_style("panel--dim")))
-            return Text("\n").join(lines)
+            lines.extend(self._no_facts_lines(width))
+            return Text("\n").join(lines[:height])
         lines.extend(self.summary_lines(facts, width))
         footer = self.footer_lines(facts, width)
         rows = self._visible_rows(width)
@@ -154,6 +155,16 @@ class FactPanel(Widget, Generic[F], can_focus=True):
             lines.append(line)
         lines.extend(footer)
         return Text("\n").join(lines[:height])
+
+    def _no_facts_lines(self, width: int) -> list[Text]:
+        """Without data the body has room to say why in full; the title line may be cut."""
+        status = self.status
+        if status.state in (FeedState.ERROR, FeedState.NOT_EXPOSED, FeedState.DISABLED) and status.reason:
+            style = self.get_component_rich_style(
+                "panel--status-bad" if status.state is FeedState.ERROR else "panel--dim"
+            )
+            return [Text(line, style=style) for line in textwrap.wrap(status.reason, max(10, width))]
+        return [Text(self.empty_text(), style=self.get_component_rich_style("panel--dim"))]
 
     def _title_line(self, width: int, style: Style) -> Text:
         now = self.now or time.time()

@@ -18,7 +18,7 @@ class RestartsTable(FactPanel[RestartsFacts]):
         return "waiting for restart data…"
 
     def _widths(self, width: int) -> tuple[int, int]:
-        reasons = 34 if width >= 90 else 22
+        reasons = 34 if width >= 90 else 30 if width >= 70 else 22
         name = max(12, width - 12 - reasons)
         return name, reasons
 

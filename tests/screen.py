@@ -1,0 +1,24 @@
+"""Read what a running Textual app shows: the composited screen as plain text lines."""
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+
+def screen_lines(app: Any) -> list[str]:
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+def screen_text(app: Any) -> str:
+    return "\n".join(screen_lines(app))
+
+
+async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
+    """Let the app run until `condition()` holds; fail with the screen when it never does."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not condition():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what or condition}:\n{screen_text(pilot.app)}")
+        await pilot.pause(0.1)

@@ -1,0 +1,168 @@
+"""The live dashboard against a real Prometheus: values on screen equal what the scenario put in."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from screen import screen_lines, screen_text, wait_for
+from scenario import Scenario
+
+from k8stop.queries.config import Settings
+from k8stop.queries.units import fmt_seconds
+from k8stop.queries.values import Value
+from k8stop.tui.app import K8sTopApp
+from k8stop.tui.live_source import LiveSource
+from k8stop.widgets.levels import Level
+
+DASHBOARD_FEEDS = ("apiserver", "etcd", "nodes", "restarts")
+
+
+def incident() -> Scenario:
+    """A slow etcd member, a CPU-saturated node and a crash-looping deployment at once."""
+    slow = Scenario.slow_etcd_member(member=1, fsync_p99=0.2, commit_p99=0.35)
+    return replace(
+        slow,
+        name="dashboard-incident",
+        nodes=Scenario.cpu_saturated_node(node=2).nodes,
+        pods=Scenario.crashloop().pods,
+    )
+
+
+def make_app(url: str, **changes: object) -> K8sTopApp:
+    settings = replace(Settings(prometheus_url=url, use_kube=False, refresh=0.5), **changes)
+    return K8sTopApp(settings, LiveSource)
+
+
+def all_panels_have_data(app: K8sTopApp) -> bool:
+    panels = app.dashboard.panels()
+    return all(panels[feed].facts is not None for feed in DASHBOARD_FEEDS)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 50)])
+async def test_dashboard_shows_the_scenario(prometheus_for, size: tuple[int, int]) -> None:
+    scenario = incident()
+    prom = prometheus_for(scenario)
+    app = make_app(prom.url)
+    async with app.run_test(size=size) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await pilot.pause(0.3)
+        lines = screen_lines(app)
+        text = "\n".join(lines)
+
+        # etcd: the slow member is first, its fsync p99 is the injected one, drawn critical.
+        etcd = app.dashboard.panels()["etcd"]
+        slow = scenario.etcd[1]
+        first = etcd.facts.members[0]
+        assert slow.ip in first.instance
+        expected = scenario.expected_etcd_quantile(slow.name, "wal_fsync")
+        assert first.wal_fsync_p99.number == pytest.approx(expected, rel=0.02)
+        row = next((line for line in lines if fmt_seconds(first.wal_fsync_p99) in line), "")
+        assert fmt_seconds(first.backend_commit_p99) in row
+        rendered = etcd.row_lines(etcd.facts, etcd.size.width)[0][1]
+        fsync_text = fmt_seconds(first.wal_fsync_p99)
+        start = rendered.plain.index(fsync_text)
+        styles = {str(span.style) for span in rendered.spans if span.start <= start < span.end}
+        assert str(etcd.level_style(Level.CRITICAL)) in styles
+
+        # Nodes: the saturated node is first with its CPU percentage.
+        hot = scenario.nodes[2]
+        nodes = app.dashboard.panels()["nodes"]
+        assert nodes.facts.worst[0].node == hot.name
+        hot_line = next((line for line in lines if hot.name in line), "")
+        assert f"{hot.cpu * 100:.0f}%" in hot_line.split(hot.name, 1)[1]
+
+        # API server: the busiest pair is on screen with its p99; total QPS in the summary.
+        api = app.dashboard.panels()["apiserver"]
+        busiest = api.facts.requests[0]
+        wanted = max((r for r in scenario.requests if not r.excluded), key=lambda r: r.qps)
+        assert (busiest.verb, busiest.resource) == (wanted.verb, wanted.resource)
+        p99 = scenario.expected_api_quantile(wanted.verb, wanted.resource)
+        assert busiest.p99.number == pytest.approx(p99, rel=0.02)
+        assert f"{wanted.verb} {wanted.resource}" in text
+        assert fmt_seconds(busiest.p99) in text
+        # Every request counts toward QPS, the scheduler's pod bindings included.
+        total = sum(r.qps for r in scenario.requests) + scenario.scheduler.binding_rate
+        assert api.facts.total_qps == pytest.approx(total, rel=0.02)
+
+        # Restarts: the crash-looping containers, with CrashLoopBackOff / OOMKilled.
+        restarts = app.dashboard.panels()["restarts"]
+        top = restarts.facts.top[0]
+        assert top.namespace == "shop" and top.pod.startswith("checkout-")
+        assert top.restarts_1h == pytest.approx(
+            scenario.expected_restarts(top.namespace, top.pod, top.container, 3600), abs=0.6
+        )
+        assert "CrashLoopBackOff" in text and "OOMKilled" in text
+
+        # Every panel says its feed is fine, with its age.
+        assert text.count("● ok") >= 4
+
+
+async def test_pause_stops_polling_and_resume_restarts_it(prometheus_for) -> None:
+    prom = prometheus_for(incident())
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data")
+        await pilot.press("p")
+        await pilot.pause(0.6)  # let a poll already in flight finish
+        client = app.source.prom_client
+        before = client.queries_sent
+        await pilot.pause(2.0)  # four refresh intervals
+        assert client.queries_sent == before
+        assert "PAUSED" in screen_lines(app)[0]
+        await pilot.press("p")
+        await wait_for(pilot, lambda: client.queries_sent > before, timeout=5, what="polling again")
+        assert "PAUSED" not in screen_lines(app)[0]
+
+
+async def test_resize_keeps_everything_readable(prometheus_for) -> None:
+    scenario = incident()
+    prom = prometheus_for(scenario)
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data")
+        for size in ((40, 12), (250, 70), (100, 30), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            lines = screen_lines(app)
+            assert len(lines) == size[1] and all(len(line) <= size[0] for line in lines)
+        text = screen_text(app)
+        assert scenario.nodes[2].name in text
+        assert "etcd" in text and "API server" in text
+
+
+async def test_filter_and_commands(prometheus_for) -> None:
+    prom = prometheus_for(incident())
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data")
+        api = app.dashboard.panels()["apiserver"]
+        assert app.focused is api
+        await pilot.press("slash", "L", "I", "S", "T", "enter")
+        rows = api._visible_rows(api.size.width)
+        assert rows and all(key.startswith("LIST ") for key, _ in rows)
+        await pilot.press("escape")
+        assert api.filter_text == ""
+        await pilot.press("colon", *"etcd", "enter")
+        await pilot.pause(0.2)
+        assert app.focused is app.dashboard.panels()["etcd"]
+        await pilot.press("colon", *"bogus", "enter")
+        await pilot.pause(0.2)
+        assert any("unknown command" in str(n.message) for n in app._notifications)
+
+
+async def test_unreachable_prometheus_is_reported_in_each_panel() -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    app = make_app(f"http://127.0.0.1:{port}", query_timeout=2.0)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panels = app.dashboard.panels()
+        await wait_for(
+            pilot,
+            lambda: all(panels[f].status.state.value == "error" for f in ("apiserver", "etcd")),
+            what="error status",
+        )
+        text = screen_text(app)
+        assert "ERROR" in text and "refused" in text
