@@ -356,6 +356,117 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "sum by (operation_type) (rate(kubelet_runtime_operations_errors_total{$sel}[5m]))",
         "KM kubelet dashboard",
     ),
+    # --- drill-downs (one subject narrowed by extra matchers; $window sized to the chart) --
+    CatalogEntry(
+        "drill.apiserver_latency_range",
+        "apiserver",
+        "Latency quantile over time for one (verb, resource), long-running requests excluded",
+        "histogram_quantile($q, sum by (le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[$window])))",
+        "seed 1.1 (API p99 < 100 ms); KM apiserver dashboard (request duration by verb)",
+        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.apiserver_rate_range",
+        "apiserver",
+        "Request rate over time for one (verb, resource)",
+        "sum(rate(apiserver_request_total{$sel}[$window]))",
+        "seed 1.1 (throughput); KM apiserver dashboard",
+    ),
+    CatalogEntry(
+        "drill.apiserver_rate_by_code",
+        "apiserver",
+        "Request rate per response code for one (verb, resource)",
+        "sum by (code) (rate(apiserver_request_total{$sel}[5m]))",
+        "KM kube_apiserver-availability (code_resource rate5m); k8s APF (429)",
+    ),
+    CatalogEntry(
+        "drill.apiserver_p99_by_instance",
+        "apiserver",
+        "p99 latency per API-server instance for one (verb, resource)",
+        "histogram_quantile(0.99, sum by (instance, le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[5m])))",
+        "KM apiserver dashboard (per instance)",
+        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.apiserver_rate_by_instance",
+        "apiserver",
+        "Request rate per API-server instance for one (verb, resource)",
+        "sum by (instance) (rate(apiserver_request_total{$sel}[5m]))",
+        "KM apiserver dashboard (per instance)",
+    ),
+    CatalogEntry(
+        "drill.apiserver_inflight_by_instance",
+        "apiserver",
+        "Requests in flight per API-server instance and kind (the limits are per instance)",
+        "sum by (instance, request_kind) (apiserver_current_inflight_requests{$sel})",
+        "k8s server/config.go --max-requests-inflight / --max-mutating-requests-inflight apply per server",
+    ),
+    CatalogEntry(
+        "drill.etcd_disk_range",
+        "etcd",
+        "WAL fsync or backend commit quantile over time for one member ($disk picks which)",
+        "histogram_quantile($q, sum by (le) (rate(etcd_disk_${disk}_duration_seconds_bucket{$sel}[$window])))",
+        "seed 1.1/2.2 (disk < 10 ms); EM dashboards (fsync and commit by instance)",
+        top_bucket=ETCD_DISK_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.etcd_db_size_range",
+        "etcd",
+        "Database size over time for one member (growth toward the quota)",
+        "max($metric{$sel})",
+        "EM etcdDatabaseQuotaLowSpace / etcdDatabaseHighFragmentationRatio",
+        ("etcd_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_db_total_size_in_bytes"),
+    ),
+    CatalogEntry(
+        "drill.etcd_peer_rtt_by_peer",
+        "etcd",
+        "Peer round-trip p99 from one member to each peer",
+        "histogram_quantile(0.99, sum by (To, le) "
+        "(rate(etcd_network_peer_round_trip_time_seconds_bucket{$sel}[5m])))",
+        "seed 1.1 (network < 5 ms); EM etcdMemberCommunicationSlow (> 0.15 s)",
+        top_bucket=ETCD_PEER_RTT_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.pod_restarts_counter",
+        "kube_state_metrics",
+        "Restart counter per container of one pod (its history shows when restarts happened)",
+        "max by (container) (kube_pod_container_status_restarts_total{$sel})",
+        "KSM pod-metrics; seed 6.2 (restart diagnosis)",
+    ),
+    # --- k8stop's evaluation of the seed's alert rules (seed 6.1) -----------------------
+    CatalogEntry(
+        "builtin.apiserver_latency_high",
+        "apiserver",
+        "APIServerLatencyHigh: p99 per (verb, resource) above $threshold s, held for $for",
+        "min_over_time((histogram_quantile(0.99, sum by (verb, resource, le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[5m]))))[$for:$res]) > $threshold",
+        "seed 6.1 APIServerLatencyHigh (p99 > 1 s for 10m, warning); by (verb, resource) and "
+        "long-running requests excluded as in CL2, since the seed's raw expression mixes WATCH in",
+        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+    ),
+    CatalogEntry(
+        "builtin.etcd_disk_latency_high",
+        "etcd",
+        "EtcdDiskLatencyHigh: WAL fsync p99 per member above $threshold s, held for $for",
+        "min_over_time((histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[5m]))))[$for:$res]) > $threshold",
+        "seed 6.1 EtcdDiskLatencyHigh (fsync p99 > 10 ms for 5m, critical)",
+    ),
+    CatalogEntry(
+        "builtin.node_cpu_high",
+        "node",
+        "NodeCPUHigh: CPU busy ratio per node above $threshold, held for $for",
+        "min_over_time((1 - avg by ($node) (sum without (mode) "
+        '(rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m]))))[$for:$res]) > $threshold',
+        "seed 6.1 NodeCPUHigh (> 80 % for 15m, warning); busy = not idle/iowait/steal as in NM",
+    ),
 )
 
 CATALOG: dict[str, CatalogEntry] = {entry.id: entry for entry in _ENTRIES}
