@@ -17,6 +17,8 @@ from k8stop.queries.status import FeedUpdate
 from .dashboard import Dashboard
 from .feed_source import FeedSource, SourceInfo
 from .help_screen import HelpScreen
+from .recording import RecordingError
+from .recording_control import RecordingControl
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # Updates kept per feed for drill-down history charts (an hour at the default 2 s refresh).
@@ -34,6 +36,7 @@ class K8sTopApp(App[int]):
         Binding("r", "refresh_now", "Refresh"),
         Binding("plus,equals_sign", "slower", "Slower", show=False),
         Binding("minus", "faster", "Faster", show=False),
+        Binding("R", "toggle_recording", "Rec", show=False),
     ]
     # Mouse tracking is optional: k8stop is keyboard-first and any-event tracking costs bytes over SSH.
     ENABLE_COMMAND_PALETTE = False
@@ -48,6 +51,7 @@ class K8sTopApp(App[int]):
         self.info = self.source.info
         self.paused = False
         self.listeners: list[Callable[[FeedUpdate[Any]], None]] = []
+        self.recording = RecordingControl(lambda: self.info, self.listeners)
 
     @property
     def dashboard(self) -> Dashboard:
@@ -105,6 +109,8 @@ class K8sTopApp(App[int]):
         flags = list(self.info.flags)
         if self.paused:
             flags.insert(0, "PAUSED")
+        if self.recording.active:
+            flags.insert(0, "REC")
         self._dashboard.query_one("#header").flags = tuple(flags)
 
     def _tick(self) -> None:
@@ -125,6 +131,22 @@ class K8sTopApp(App[int]):
         else:
             self.source.resume()
         self._update_flags()
+
+    def action_toggle_recording(self) -> None:
+        if self.recording.active:
+            path = self.recording.stop()
+            self.notify(f"recording saved to {path}")
+        else:
+            try:
+                path = self.recording.start()
+            except RecordingError as exc:
+                self.notify(str(exc), severity="error")
+                return
+            self.notify(f"recording to {path}")
+        self._update_flags()
+
+    def on_unmount(self) -> None:
+        self.recording.stop()
 
     def action_refresh_now(self) -> None:
         self.source.poll_now()

@@ -22,6 +22,7 @@ HELP = """\
  p                 pause / resume polling
  r                 refresh now
  + / -             refresh slower / faster
+ R                 start / stop recording (./k8stop-DATE-TIME.k8rec)
  d                 guided diagnosis
  ?                 this help
  q                 quit
