@@ -22,7 +22,7 @@ import base64
 import math
 import socket
 import ssl
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
@@ -90,6 +90,8 @@ class PromClient:
         session: aiohttp.ClientSession | None = None,
         ssl_context: ssl.SSLContext | None = None,
         headers: tuple[tuple[str, str], ...] = (),
+        auth_headers: Callable[[], Awaitable[dict[str, str]]] | None = None,
+        read_only_get: bool = False,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -114,6 +116,11 @@ class PromClient:
             self._base = urlunsplit((parts.scheme, netloc, parts.path.rstrip("/"), "", ""))
         else:
             self._url_auth = None
+        # Through the API server's service proxy: credentials are fetched per request so
+        # exec-plugin and service-account tokens refresh, and queries are GETs because a
+        # POST there is a `create` on services/proxy (k8stop never writes to a cluster).
+        self._auth_headers = auth_headers
+        self._read_only_get = read_only_get
         self.queries_sent = 0
         self.bytes_received = 0
 
@@ -231,6 +238,10 @@ class PromClient:
     ) -> Envelope:
         url = f"{self._base}/api/v1/{endpoint}"
         headers = self._headers()
+        if self._auth_headers is not None:
+            headers.update(await self._auth_headers())
+        if form is not None and self._read_only_get:
+            params, form = {**(params or {}), **form}, None
         ssl_arg = self._ssl_arg()
         async with self._semaphore:
             session = self._get_session()

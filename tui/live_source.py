@@ -111,15 +111,21 @@ class LiveSource:
                 raise FeedError("no --prometheus-url and no cluster to discover one in")
             from k8stop.queries.prometheus_discovery import discover_prometheus
 
-            found = await discover_prometheus(self.connection)
-            headers, ssl_context = await self.connection.aiohttp_auth()
+            connection = self.connection
+            found = await discover_prometheus(connection)
+            _, ssl_context = await connection.aiohttp_auth()
+
+            async def kube_credentials() -> dict[str, str]:
+                return (await connection.aiohttp_auth())[0]
+
             self.prom_client = PromClient(
                 found.url,
                 s.prometheus,
                 timeout=s.query_timeout,
                 max_inflight=s.max_inflight_queries,
                 ssl_context=ssl_context,
-                headers=tuple(headers.items()),
+                auth_headers=kube_credentials,
+                read_only_get=True,
             )
             described = f"{found.description} (discovered)"
         self.prometheus = PrometheusFacts(self.prom_client, s, self._clock)
