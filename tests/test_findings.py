@@ -108,7 +108,7 @@ def test_list_storm_causes_apf_rejections() -> None:
     assert any(e.value == 6.0 and "rejected" in e.detail for e in saturated.evidence)
     # LIST p99 2.5 s is over the 100 ms target but under the 30 s LIST SLO: a warning.
     latency = by_id(found)["apiserver.latency:LIST pods"]
-    assert latency.severity is Severity.WARNING and latency.caused_by == "apiserver.heavy_traffic:LIST pods"
+    assert latency.severity is Severity.INFO and latency.caused_by == "apiserver.heavy_traffic:LIST pods"
 
 
 def test_saturation_without_a_dominant_source_names_no_cause() -> None:
@@ -125,7 +125,8 @@ def test_latency_slo_versus_target() -> None:
             request("WATCH", "pods", 300.0))
     found = by_id(run(healthy(apiserver=apiserver(reqs))))
     assert found["apiserver.latency:PUT configmaps"].severity is Severity.CRITICAL
-    assert found["apiserver.latency:GET secrets"].severity is Severity.WARNING
+    # Over the seed's 100 ms target but inside the 1 s SLO: reported, not alarming.
+    assert found["apiserver.latency:GET secrets"].severity is Severity.INFO
     assert found["apiserver.latency:LIST events"].severity is Severity.CRITICAL
     assert "apiserver.latency:WATCH pods" not in found
 
