@@ -9,6 +9,7 @@ NotReady.
 """
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Mapping
 from functools import partial
@@ -44,6 +45,11 @@ def decode(text: str) -> int | None:
             return None
         n = n * len(ALPHABET) + d
     return n
+
+
+@functools.lru_cache(maxsize=4096)  # a page of pods hits few workloads; the hash is the hot path
+def _template_hash(w: int, seed: int) -> str:
+    return encode((w * 2654435761 + seed) % len(ALPHABET) ** 9, 9)
 
 
 class Layout:
@@ -99,7 +105,7 @@ class Layout:
         return (w * 13 + self.seed) % 101 == 0
 
     def template_hash(self, w: int) -> str:
-        return encode((w * 2654435761 + self.seed) % len(ALPHABET) ** 9, 9)
+        return _template_hash(w, self.seed)
 
     def pod_name(self, i: int) -> str:
         w = i // self.replicas

@@ -5,6 +5,7 @@ exercised against objects of a realistic size (a pod renders to several KB).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import uuid
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ def now_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+@functools.lru_cache(maxsize=8192)  # owners (ReplicaSets, nodes) repeat across many pods
 def uid_for(*parts: str) -> str:
     return str(uuid.UUID(bytes=hashlib.md5("/".join(parts).encode()).digest(), version=4))
 
