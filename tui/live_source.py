@@ -11,7 +11,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from k8stop.queries.config import Settings
-from k8stop.queries.errors import FeedError, NotExposed, describe
+from k8stop.queries.errors import FeedError, NotExposed
 from k8stop.queries.poller import Poller
 from k8stop.queries.status import FeedState, FeedStatus, FeedUpdate
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from k8stop.queries.kube_feed import KubeFeed
     from k8stop.queries.prom_feeds import PrometheusFacts
     from k8stop.queries.promclient import PromClient
+    from k8stop.queries.sources import Sources
 
 Warnings = tuple[str, ...]
 # Control-plane details and alerts change slowly and are not on the dashboard: poll them less.
@@ -40,6 +41,8 @@ class LiveSource:
         self.prom_client: PromClient | None = None
         self.kube: KubeFeed | None = None
         self.connection: KubeConnection | None = None
+        self.sources: Sources | None = None
+        self._kube_error = self._prom_error = ""
         self.pollers: dict[str, Poller[Any]] = {}
         self.heatmap_columns = 30
         self._heat: dict[str, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories)
@@ -62,74 +65,23 @@ class LiveSource:
             await self.close()
 
     async def close(self) -> None:
-        if self.kube is not None:
-            await self.kube.stop()
-        if self.prom_client is not None:
-            await self.prom_client.close()
-        if self.connection is not None:
-            await self.connection.close()
+        if self.sources is not None:
+            await self.sources.close()
 
     async def _connect(self, on_info: Callable[[SourceInfo], None]) -> None:
-        s = self.settings
-        context, version, prom_text = self.info.context, "", ""
-        kube_error = prom_error = ""
-        if s.use_kube:
-            try:
-                from k8stop.queries.kube_connection import connect
-                from k8stop.queries.kube_feed import KubeFeed
+        from k8stop.queries.sources import open_sources
 
-                self.connection = await connect(s.kubeconfig, s.context)
-                context = self.connection.context
-                self.kube = KubeFeed(self.connection, s.namespace, clock=self._clock)
-                self.kube.start()
-                try:
-                    version = await self.connection.version()
-                except Exception as exc:  # the feeds report the failure in detail
-                    version = f"version ? ({describe(exc)})"
-            except Exception as exc:
-                kube_error = describe(exc)
-        if s.use_prometheus:
-            try:
-                prom_text = await self._connect_prometheus()
-            except Exception as exc:
-                prom_error = describe(exc)
-                prom_text = "unavailable"
-        self._kube_error, self._prom_error = kube_error, prom_error
-        self.info = SourceInfo(context, version, prom_text or ("off" if not s.use_prometheus else ""), self.info.flags)
-        on_info(self.info)
-
-    async def _connect_prometheus(self) -> str:
-        from k8stop.queries.prom_feeds import PrometheusFacts
-        from k8stop.queries.promclient import PromClient, safe_url
-
-        s = self.settings
-        if s.prometheus_url:
-            self.prom_client = PromClient.from_settings(s)
-            described = f"{safe_url(s.prometheus_url)} (--prometheus-url)"
+        self.sources = sources = await open_sources(self.settings, self._clock)
+        self.connection, self.kube = sources.connection, sources.kube
+        self.prom_client, self.prometheus = sources.prom_client, sources.prometheus
+        self._kube_error, self._prom_error = sources.kube_error, sources.prometheus_error
+        if self.settings.use_prometheus:
+            prom_text = sources.prometheus_description or f"unavailable: {sources.prometheus_error}"
         else:
-            if self.connection is None:
-                raise FeedError("no --prometheus-url and no cluster to discover one in")
-            from k8stop.queries.prometheus_discovery import discover_prometheus
-
-            connection = self.connection
-            found = await discover_prometheus(connection)
-            _, ssl_context = await connection.aiohttp_auth()
-
-            async def kube_credentials() -> dict[str, str]:
-                return (await connection.aiohttp_auth())[0]
-
-            self.prom_client = PromClient(
-                found.url,
-                s.prometheus,
-                timeout=s.query_timeout,
-                max_inflight=s.max_inflight_queries,
-                ssl_context=ssl_context,
-                auth_headers=kube_credentials,
-                read_only_get=True,
-            )
-            described = f"{found.description} (discovered)"
-        self.prometheus = PrometheusFacts(self.prom_client, s, self._clock)
-        return described
+            prom_text = "off (--no-prometheus)"
+        context = sources.context or ("no kube API" if not self.settings.use_kube else "")
+        self.info = SourceInfo(context, sources.version, prom_text, self.info.flags)
+        on_info(self.info)
 
     # --- feeds -------------------------------------------------------------------------------
 
