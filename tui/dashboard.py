@@ -17,9 +17,15 @@ from k8stop.widgets.header_bar import HeaderBar
 from k8stop.widgets.node_bars import NodeBars
 from k8stop.widgets.restarts_table import RestartsTable
 
+from .screens.alerts_screen import AlertsScreen
+from .screens.control_plane import ControlPlaneScreen
+from .screens.drill import drill_screen
+from .screens.kpi_screen import KpiScreen
+
 if TYPE_CHECKING:
     from .app import K8sTopApp
 
+SCREEN_COMMANDS = {"kpi": KpiScreen, "alerts": AlertsScreen, "sched": ControlPlaneScreen}
 PANEL_COMMANDS = {"api": "apiserver", "etcd": "etcd", "nodes": "nodes", "pods": "restarts"}
 
 
@@ -28,6 +34,10 @@ class Dashboard(Screen[None]):
         Binding("escape", "back", "Back", show=False),
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "Cmd"),
+        Binding("z", "zoom", "Zoom"),
+        Binding("s", "open('kpi')", "KPIs"),
+        Binding("a", "open('alerts')", "Alerts"),
+        Binding("c", "open('sched')", "Sched"),
     ]
     DEFAULT_CSS = """
     Dashboard #grid {
@@ -85,8 +95,19 @@ class Dashboard(Screen[None]):
             self.minimize()
 
     def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
-        if self.maximized is None:
-            self.maximize(message.panel, container=False)
+        screen = drill_screen(message.panel.id or "", message.key)
+        if screen is not None:
+            self.app.push_screen(screen)
+
+    def action_zoom(self) -> None:
+        """Maximise the focused panel (Enter drills down instead); Esc restores the grid."""
+        if self.maximized is not None:
+            self.minimize()
+        elif isinstance(self.focused, FactPanel):
+            self.maximize(self.focused, container=False)
+
+    def action_open(self, name: str) -> None:
+        self.app.push_screen(SCREEN_COMMANDS[name]())
 
     def focus_panel(self, feed: str, maximize: bool = False) -> None:
         panel = self.panels()[feed]
@@ -109,7 +130,7 @@ class Dashboard(Screen[None]):
         self._prompt_mode = mode
         self._return_focus = self.focused
         prompt = self.query_one("#prompt", Input)
-        prompt.placeholder = "filter rows (esc clears)" if mode == "/" else "ctx NAME | ns NAME | pods | nodes | etcd | api | refresh N | q"
+        prompt.placeholder = "filter rows (esc clears)" if mode == "/" else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | refresh N | q"
         prompt.value = value
         prompt.add_class("shown")
         prompt.focus()
@@ -140,6 +161,8 @@ class Dashboard(Screen[None]):
         verb, args = words[0].lower(), words[1:]
         if verb in ("q", "quit", "exit"):
             self.app.exit()
+        elif verb in SCREEN_COMMANDS:
+            self.action_open(verb)
         elif verb in PANEL_COMMANDS:
             self.focus_panel(PANEL_COMMANDS[verb], maximize=True)
         elif verb in ("ctx", "context") and len(args) == 1:

@@ -14,13 +14,15 @@ HELP = """\
 
  tab / shift+tab   next / previous panel
  ↑ ↓  j k          move in a panel
- enter             drill down (maximise the panel)
+ enter             drill down into the selected row
+ z                 maximise / restore the focused panel
+ s  a  c           KPI scorecard, alerts, scheduler and controllers
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
-                   :etcd  :api  :refresh SECONDS  :q
+                   :etcd  :api  :kpi  :alerts  :sched  :refresh SECONDS  :q
  p                 pause / resume polling
- r                 refresh now
+ r                 refresh now (in a drill-down: reload it)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)
  d                 guided diagnosis

@@ -1,0 +1,1 @@
+"""Drill-down, scorecard and alert screens opened from the dashboard."""

@@ -1,0 +1,57 @@
+"""Firing and pending alerts, most severe first; the seed's rules evaluated here when the
+server has none."""
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from k8stop.queries.builtin_alerts import builtin_alerts
+from k8stop.queries.facts import Alert, AlertsFacts
+from k8stop.queries.units import fmt_seconds
+from k8stop.queries.values import Value
+
+from .detail_screen import DetailScreen, TextBlock
+
+HIDDEN_LABELS = frozenset({"alertname", "severity"})
+
+
+def alert_text(a: Alert, now: float) -> str:
+    age = fmt_seconds(Value.of(max(0.0, now - a.active_at))) if a.active_at is not None else "age n/a"
+    labels = " ".join(f"{k}={v}" for k, v in a.labels if k not in HIDDEN_LABELS)
+    mark = "✖" if a.state == "firing" else "…"
+    return f"{mark} {a.state:<7} {a.severity:<8} {a.name}  ({age})\n    {labels}\n    {a.summary}".rstrip()
+
+
+class AlertsScreen(DetailScreen):
+    def __init__(self) -> None:
+        super().__init__("alerts   (esc back, r reload)")
+        self.facts: AlertsFacts | None = None
+        self._note = ""
+
+    def note(self) -> str:
+        return self._note
+
+    async def build(self) -> list[Widget]:
+        now = self.k8stop.now()
+        latest = self.k8stop.latest.get("alerts")
+        prometheus = getattr(self.k8stop.source, "prometheus", None)
+        facts: AlertsFacts | None = None
+        if prometheus is not None:
+            facts, _ = await prometheus.alerts()
+        elif latest is not None:
+            facts = latest.facts
+        if facts is not None and not facts.server_has_rules:
+            ctx = self.prom_context()
+            if ctx is not None:
+                facts, _ = await builtin_alerts(ctx)
+                self._note = ("Prometheus has no alerting rules: k8stop evaluated the seed's three rules "
+                              "(APIServerLatencyHigh, EtcdDiskLatencyHigh, NodeCPUHigh) itself")
+            else:
+                self._note = "Prometheus has no alerting rules (built-in checks need a live Prometheus)"
+        else:
+            self._note = "from Prometheus /api/v1/alerts"
+        self.facts = facts
+        if facts is None:
+            return [TextBlock("no alerts data: Prometheus is off or not answering")]
+        if not facts.alerts:
+            return [TextBlock("● no firing or pending alerts")]
+        return [TextBlock(alert_text(a, now)) for a in facts.alerts]

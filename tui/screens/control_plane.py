@@ -1,0 +1,64 @@
+"""Scheduler and controller-manager drill-down."""
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from k8stop.queries.drill_control_plane import control_plane_history
+from k8stop.queries.facts import ControlPlaneFacts
+from k8stop.queries.units import fmt_rate, fmt_seconds
+
+from .chart_plot import ChartPlot
+from .detail_screen import DetailScreen, TextBlock
+
+
+def facts_blocks(f: ControlPlaneFacts, throughput_target: float, depth_target: float, work_target: float) -> list[Widget]:
+    blocks: list[Widget] = []
+    s = f.scheduler
+    if s is None:
+        blocks.append(TextBlock("scheduler: metrics not exposed"))
+    else:
+        pending = "  ".join(f"{q} {v:.0f}" for q, v in s.pending_by_queue) or "none"
+        attempts = "  ".join(f"{r} {fmt_rate(v)}" for r, v in s.attempts_by_result) or "none"
+        tput = fmt_rate(s.throughput.number) if s.throughput.known else "n/a"
+        blocks.append(TextBlock(
+            f"scheduler: pending by queue: {pending}\n"
+            f"attempts by result: {attempts}\n"
+            f"scheduling attempt p99 {fmt_seconds(s.attempt_p99)}   throughput {tput} "
+            f"(seed capacity target {throughput_target:.0f} pods/s)"
+        ))
+    rows = [f"workqueues (depth target < {depth_target:.0f}, work p99 < {work_target:g} s, seed 1.1):"]
+    for q in f.workqueues:
+        flag = "✖" if q.depth >= depth_target or (q.work_p99.at_least(work_target)) else "●"
+        rows.append(
+            f"  {flag} {q.name:<36} depth {q.depth:>6.0f}  adds {fmt_rate(q.adds_rate):>8}  "
+            f"work p99 {fmt_seconds(q.work_p99):>9}  queue p99 {fmt_seconds(q.queue_p99)}"
+        )
+    if not f.workqueues:
+        rows.append("  none exposed")
+    blocks.append(TextBlock("\n".join(rows)))
+    return blocks
+
+
+class ControlPlaneScreen(DetailScreen):
+    def __init__(self) -> None:
+        super().__init__("scheduler and controllers   (esc back, r reload)")
+
+    async def build(self) -> list[Widget]:
+        t = self.k8stop.settings.thresholds
+        latest = self.k8stop.latest.get("control_plane")
+        facts: ControlPlaneFacts | None = latest.facts if latest is not None else None
+        widgets: list[Widget] = []
+        if facts is not None:
+            widgets += facts_blocks(facts, t.scheduler_throughput, t.workqueue_depth, t.workqueue_work_p99)
+        else:
+            reason = latest.status.reason if latest is not None else "waiting for the first answer"
+            widgets.append(TextBlock(f"control-plane feed: {reason or 'no data'}"))
+        ctx = self.prom_context()
+        if ctx is not None:
+            queues = tuple(q.name for q in facts.workqueues[:5]) if facts is not None else ()
+            history, warnings = await control_plane_history(ctx, self.window(), queues)
+            now = self.k8stop.now()
+            widgets += [ChartPlot(c, now) for c in (history.pending, history.throughput, history.attempt_p99,
+                                                    history.workqueue_depth) if c.lines]
+            widgets += [TextBlock("⚠ " + w) for w in warnings]
+        return widgets

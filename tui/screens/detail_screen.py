@@ -1,0 +1,117 @@
+"""Base of the drill-down screens: load in a worker, "loading…" meanwhile, one error line on
+failure, `r` to fetch again, Esc back to the dashboard exactly as it was."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+
+from k8stop.queries.drill_common import RangeWindow
+from k8stop.queries.errors import describe
+from k8stop.queries.prom_context import PromContext
+
+if TYPE_CHECKING:
+    from k8stop.queries.kube_feed import KubeFeed
+    from k8stop.tui.app import K8sTopApp
+
+LIVE_ONLY = "history charts need a live Prometheus: this replay shows the recorded updates only"
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "reload", "Reload"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+    DEFAULT_CSS = """
+    DetailScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1; }
+    DetailScreen #state { height: auto; padding: 0 1; }
+    DetailScreen #state.error { color: $error; text-style: bold; }
+    DetailScreen #body { height: 1fr; }
+    DetailScreen #content { height: auto; }
+    DetailScreen .block { height: auto; padding: 0 1; margin-bottom: 1; }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.heading = title
+        self.texts: list[str] = []  # plain text of every block shown: what tests and users read
+
+    @property
+    def k8stop(self) -> K8sTopApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(self.heading, id="title")
+        with VerticalScroll(id="body"):
+            yield Static("loading…", id="state")
+            yield Vertical(id="content")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#body").focus()
+        self.action_reload()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        state = self.query_one("#state", Static)
+        state.remove_class("error")
+        state.update("loading…")
+        self._load()
+
+    @work(exclusive=True, group="detail", exit_on_error=False)
+    async def _load(self) -> None:
+        state = self.query_one("#state", Static)
+        try:
+            widgets = await self.build()
+        except Exception as exc:  # every failure becomes one readable line, never a crash
+            state.add_class("error")
+            state.update(f"✖ could not load: {describe(exc)}  (r to retry)")
+            return
+        content = self.query_one("#content", Vertical)
+        await content.remove_children()
+        self.texts = [w.plain for w in widgets if isinstance(w, TextBlock)]
+        await content.mount_all(widgets)
+        state.update(self.note())
+
+    async def build(self) -> list[Widget]:
+        """The screen's widgets, built from fresh queries or the recorded updates."""
+        raise NotImplementedError
+
+    def note(self) -> str:
+        return "" if self.prom_context() is not None else LIVE_ONLY
+
+    # --- data access ----------------------------------------------------------------------
+
+    def prom_context(self) -> PromContext | None:
+        prometheus = getattr(self.k8stop.source, "prometheus", None)
+        return getattr(prometheus, "_ctx", None)
+
+    def kube(self) -> KubeFeed | None:
+        return getattr(self.k8stop.source, "kube", None)
+
+    def window(self, points: int | None = None) -> RangeWindow:
+        # One point per chart column (less the axis) keeps the answer as small as the chart.
+        width = points or max(20, min(120, self.size.width - 12))
+        return RangeWindow.ending(self.k8stop.now(), 3600.0, width)
+
+    def text_of(self) -> str:
+        return "\n".join(self.texts)
+
+
+class TextBlock(Static):
+    """A block of text whose plain form is kept for tests and copy-paste."""
+
+    def __init__(self, text: Text | str) -> None:
+        rich = text if isinstance(text, Text) else Text(text)
+        super().__init__(rich, classes="block")
+        self.plain = rich.plain

@@ -1,0 +1,25 @@
+"""Which drill-down screen a dashboard panel's row opens."""
+from __future__ import annotations
+
+from textual.screen import Screen
+
+from k8stop.queries.drill_api import split_key
+from k8stop.queries.drill_pod import split_pod_key
+
+from .api_detail import ApiDetailScreen
+from .etcd_member import EtcdMemberScreen
+from .node_detail import NodeScreen
+from .pod_detail import PodScreen
+
+
+def drill_screen(panel: str, key: str) -> Screen[None] | None:
+    """panel is the dashboard panel's id (its feed); key is the selected row's key."""
+    if panel == "apiserver":
+        return ApiDetailScreen(*split_key(key))
+    if panel == "etcd":
+        return EtcdMemberScreen(key)
+    if panel == "nodes":
+        return NodeScreen(key)
+    if panel == "restarts":
+        return PodScreen(*split_pod_key(key))
+    return None

@@ -1,0 +1,74 @@
+"""etcd drill-down for one member."""
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from k8stop.queries.drill_etcd import DISK_GUIDANCE, EtcdDetail, QuotaForecast, etcd_detail
+from k8stop.queries.drill_recorded import etcd_member, recorded_etcd
+from k8stop.queries.facts import EtcdMember
+from k8stop.queries.units import fmt_bytes, fmt_seconds
+from k8stop.queries.values import Value
+
+from .chart_plot import ChartPlot
+from .detail_screen import DetailScreen, TextBlock
+
+
+def member_text(m: EtcdMember) -> str:
+    leader = "leader" if m.is_leader else ("follower" if m.is_leader is False else "leader ?")
+    seen = {True: "sees a leader", False: "NO LEADER", None: "leader unknown"}[m.has_leader]
+    changes = f"{m.leader_changes_1h:.0f}" if m.leader_changes_1h is not None else "n/a"
+    return (
+        f"{m.instance}: {leader}, {seen}, leader changes in 1 h: {changes}\n"
+        f"wal fsync p99 {fmt_seconds(m.wal_fsync_p99)}   backend commit p99 {fmt_seconds(m.backend_commit_p99)}"
+        f"   peer RTT p99 {fmt_seconds(m.peer_rtt_p99)}\n"
+        f"DB {fmt_bytes(m.db_size_bytes)} of quota {fmt_bytes(m.quota_bytes)}"
+    )
+
+
+def forecast_text(f: QuotaForecast | None) -> str:
+    if f is None:
+        return "DB growth: not enough samples to fit"
+    growth = f"DB growth {fmt_bytes(Value.of(f.growth_bytes_per_s * 3600))}/h ± {fmt_bytes(Value.of(2 * f.growth_stderr * 3600))}/h"
+    if not f.seconds_left.known:
+        return f"{growth}: not growing toward the quota"
+    high = fmt_seconds(f.seconds_left_high) if f.seconds_left_high.known else "never"
+    return (
+        f"{growth}; quota reached in {fmt_seconds(f.seconds_left)} "
+        f"(between {fmt_seconds(f.seconds_left_low)} and {high}, least squares over {f.points} points)"
+    )
+
+
+class EtcdMemberScreen(DetailScreen):
+    def __init__(self, instance: str) -> None:
+        super().__init__(f"etcd › {instance}   (esc back, r reload)")
+        self.instance = instance
+
+    def _member(self) -> EtcdMember | None:
+        latest = self.k8stop.latest.get("etcd")
+        return etcd_member(latest.facts, self.instance) if latest is not None and latest.facts is not None else None
+
+    async def build(self) -> list[Widget]:
+        ctx = self.prom_context()
+        now = self.k8stop.now()
+        member = self._member()
+        if ctx is None:
+            disk, db = recorded_etcd(self.k8stop.history.get("etcd", ()), self.instance,
+                                     self.k8stop.settings.thresholds.etcd_wal_fsync_p99)
+            head = member_text(member) if member is not None else f"{self.instance}: not in the recorded updates"
+            return [TextBlock(head), ChartPlot(disk, now), ChartPlot(db, now), TextBlock(DISK_GUIDANCE)]
+        detail, warnings = await etcd_detail(ctx, self.instance, self.window(), member)
+        return self._live(detail, now) + [TextBlock("⚠ " + w) for w in warnings]
+
+    def _live(self, d: EtcdDetail, now: float) -> list[Widget]:
+        head = member_text(d.member) if d.member is not None else d.instance
+        peers = ["peer round trip p99 (target < 5 ms, seed 1.1):"] + [
+            f"  → {peer:<18} {fmt_seconds(rtt)}" for peer, rtt in d.peer_rtt_p99
+        ]
+        return [
+            TextBlock(head),
+            ChartPlot(d.disk, now),
+            ChartPlot(d.db_size, now),
+            TextBlock(forecast_text(d.forecast)),
+            TextBlock("\n".join(peers)),
+            TextBlock(d.guidance),
+        ]

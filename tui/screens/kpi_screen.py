@@ -1,0 +1,39 @@
+"""KPI scorecard (seed §1.1): every KPI with its value, target, status and, if unknown, why."""
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from k8stop.queries.kpis import Kpi, KpiStatus, compute_kpis, fmt_value
+from k8stop.queries.snapshot_from_feeds import snapshot_from_feeds
+
+from .detail_screen import DetailScreen, TextBlock
+
+GLYPH = {KpiStatus.OK: "● ok", KpiStatus.WARN: "▲ warn", KpiStatus.FAIL: "✖ fail", KpiStatus.UNKNOWN: "? unknown"}
+
+
+def kpi_line(k: Kpi) -> str:
+    return f"{GLYPH[k.status]:<10} {k.name:<44} {fmt_value(k.value, k.unit):>12}  target {k.target}"
+
+
+class KpiScreen(DetailScreen):
+    def __init__(self) -> None:
+        super().__init__("KPI scorecard (seed §1.1)   (esc back, r recompute)")
+        self.kpis: tuple[Kpi, ...] = ()
+
+    def note(self) -> str:
+        return "measured from the dashboard's latest updates; targets from the config (seed defaults)"
+
+    async def build(self) -> list[Widget]:
+        app = self.k8stop
+        s = app.settings
+        snap = snapshot_from_feeds(
+            app.latest, app.now(), context=app.info.context, version=app.info.version,
+            prometheus_enabled=s.use_prometheus, kube_enabled=s.use_kube, prometheus_url=s.prometheus_url,
+        )
+        self.kpis = compute_kpis(snap, s.thresholds)
+        counts = {status: sum(1 for k in self.kpis if k.status is status) for status in KpiStatus}
+        summary = "  ".join(f"{GLYPH[status]} {n}" for status, n in counts.items())
+        blocks: list[Widget] = [TextBlock(summary)]
+        for k in self.kpis:
+            blocks.append(TextBlock(f"{kpi_line(k)}\n    {k.detail}"))
+        return blocks

@@ -1,0 +1,86 @@
+"""Node drill-down: saturation history, conditions, requests/limits vs allocatable, its pods."""
+from __future__ import annotations
+
+from textual.widget import Widget
+
+from k8stop.queries.drill_node import Allocation, NodeKube, conditions, node_history, node_kube
+from k8stop.queries.drill_recorded import recorded_node
+from k8stop.queries.units import fmt_bytes
+from k8stop.queries.values import Value
+
+from .chart_plot import ChartPlot
+from .detail_screen import DetailScreen, TextBlock
+
+# A condition is healthy when Ready is True and every pressure is False.
+HEALTHY = {"Ready": "True"}
+
+
+def share(value: float | None) -> str:
+    return f"{value:.0%}" if value is not None else "n/a"
+
+
+def allocation_text(a: Allocation) -> str:
+    verdict = "OVERCOMMITTED: limits exceed allocatable" if a.overcommitted else "not overcommitted"
+    return (
+        f"requests / limits against allocatable ({verdict}):\n"
+        f"  cpu     requests {a.cpu_requests_millis}m ({share(a.cpu_requests)})  limits {a.cpu_limits_millis}m "
+        f"({share(a.cpu_limits)})  of {a.allocatable_cpu_millis}m\n"
+        f"  memory  requests {fmt_bytes(Value.of(a.memory_requests_bytes))} ({share(a.memory_requests)})  "
+        f"limits {fmt_bytes(Value.of(a.memory_limits_bytes))} ({share(a.memory_limits)})  "
+        f"of {fmt_bytes(Value.of(a.allocatable_memory_bytes))}\n"
+        f"  pods    {a.pods} of {a.allocatable_pods}"
+    )
+
+
+def kube_blocks(k: NodeKube) -> list[Widget]:
+    marks = []
+    for kind, status in k.conditions:
+        good = status == HEALTHY.get(kind, "False")
+        marks.append(f"{'●' if good else '✖'} {kind}={status}")
+    blocks: list[Widget] = [TextBlock("conditions: " + "  ".join(marks))]
+    if k.allocation is not None:
+        blocks.append(TextBlock(allocation_text(k.allocation)))
+    rows = ["pods on this node, most restarts first:"]
+    for row in k.pods[:50]:
+        usage = (f"  cpu {row.usage.cpu_millis}m mem {fmt_bytes(Value.of(row.usage.memory_bytes))}"
+                 if row.usage else "")
+        rows.append(f"  {row.pod.namespace}/{row.pod.name:<40} {row.pod.phase:<9} restarts {row.pod.restarts}{usage}")
+    if len(k.pods) > 50:
+        rows.append(f"  and {len(k.pods) - 50:,} more")
+    if k.usage_note:
+        rows.append(f"  ({k.usage_note})")
+    blocks.append(TextBlock("\n".join(rows)))
+    return blocks
+
+
+class NodeScreen(DetailScreen):
+    def __init__(self, node: str) -> None:
+        super().__init__(f"node › {node}   (esc back, r reload)")
+        self.node = node
+
+    async def build(self) -> list[Widget]:
+        ctx = self.prom_context()
+        kube = self.kube()
+        now = self.k8stop.now()
+        t = self.k8stop.settings.thresholds
+        widgets: list[Widget] = []
+        if ctx is not None:
+            history, warnings = await node_history(ctx, self.node, self.window())
+            last = {line.label: line.last for line in history.saturation.lines}
+            widgets.append(TextBlock(
+                f"{self.node}: " + "  ".join(
+                    f"{name} {v.number:.0%}" if v is not None and v.known else f"{name} n/a"
+                    for name, v in last.items()
+                )
+            ))
+            widgets += [ChartPlot(history.saturation, now), ChartPlot(history.load, now)]
+            widgets += [TextBlock("⚠ " + w) for w in warnings]
+        else:
+            widgets.append(ChartPlot(recorded_node(self.k8stop.history.get("nodes", ()), self.node,
+                                                   t.node_saturation[1]), now))
+        if kube is not None:
+            widgets += kube_blocks(await node_kube(kube, self.node))
+        else:
+            widgets.append(TextBlock("conditions, allocation and pods: need the kube API (live, without --no-kube)"))
+            widgets.append(TextBlock("conditions: " + "  ".join(f"{k}=?" for k, _ in conditions(None))))
+        return widgets
