@@ -20,7 +20,7 @@ import orjson
 import pytest
 from aiohttp import web
 
-from kubeapi import Cluster, Fault, ThreadedKubeApiServer, write_kubeconfig
+from kubeapi import Cluster, Fault, ThreadedKubeApiServer
 from kubeapi.scenario import CONTROL_PLANE, CRASHLOOP_PODS, CRASHLOOP_RESTARTS, PENDING_POD, WORKERS
 from kubeapi.selectors import Selector
 from kubeapi.tls import serving_cert
@@ -409,7 +409,7 @@ def test_generated_cluster_is_lazy_and_consistent() -> None:
     assert cluster.get("pods", ns, name) is None and len(all_pods(cluster)) == 1999
 
 
-async def test_generated_cluster_paginates_and_churns(tmp_path: Path) -> None:
+async def test_generated_cluster_paginates_and_churns() -> None:
     with ThreadedKubeApiServer(Cluster.generate(nodes=20, pods=700, seed=2), churn=50.0) as server:
         async with client(server) as http:
             rv = (await (await http.get("/api/v1/pods", params={"limit": "1", "resourceVersion": "0"})).json())["metadata"]["resourceVersion"]
