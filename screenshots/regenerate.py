@@ -1,0 +1,74 @@
+"""Regenerate the SVG screenshots in this folder from real runs of the app.
+
+The app runs against the test fixtures: Debian's real Prometheus backfilled with an
+incident scenario (tests/scenario.py). Run: python3 screenshots/regenerate.py
+"""
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+from prometheus_fixture import start_prometheus  # noqa: E402
+from scenario import Scenario  # noqa: E402
+from screen import wait_for  # noqa: E402
+
+from k8stop.queries.config import Settings  # noqa: E402
+from k8stop.tui.app import K8sTopApp  # noqa: E402
+from k8stop.tui.live_source import LiveSource  # noqa: E402
+
+Steps = Callable[[object], Awaitable[None]]
+
+
+def incident() -> Scenario:
+    """The slow etcd member spreading into API latency, a hot node, a crash-looping deployment."""
+    slow = Scenario.slow_etcd_member(member=1, fsync_p99=0.2, commit_p99=0.35)
+    return replace(
+        slow.starting(900),
+        name="screenshot-incident",
+        nodes=Scenario.cpu_saturated_node(node=2).nodes,
+        pods=Scenario.crashloop().pods,
+    )
+
+
+async def no_steps(pilot: object) -> None:
+    return None
+
+
+async def shoot(url: str, name: str, size: tuple[int, int], steps: Steps = no_steps) -> None:
+    app = K8sTopApp(Settings(prometheus_url=url, use_kube=False, refresh=1.0), LiveSource)
+    async with app.run_test(size=size) as pilot:
+        panels = app.dashboard.panels()
+        await wait_for(
+            pilot,
+            lambda: all(panels[f].facts is not None for f in ("apiserver", "etcd", "nodes", "restarts")),
+            what="data in every panel",
+        )
+        await pilot.pause(0.5)
+        await steps(pilot)
+        await pilot.pause(0.5)
+        app.save_screenshot(f"{name}.svg", str(HERE))
+    print(f"wrote screenshots/{name}.svg")
+
+
+async def help_screen(pilot: object) -> None:
+    await pilot.press("question_mark")  # type: ignore[attr-defined]
+
+
+async def main() -> None:
+    prometheus = start_prometheus(incident())
+    try:
+        await shoot(prometheus.url, "dashboard-80x24", (80, 24))
+        await shoot(prometheus.url, "dashboard-160x50", (160, 50))
+        await shoot(prometheus.url, "help-80x24", (80, 24), help_screen)
+    finally:
+        prometheus.stop()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
