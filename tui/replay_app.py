@@ -10,7 +10,7 @@ from typing import ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from k8stop.queries.config import Settings
 from k8stop.widgets.time_bar import TimeBar
@@ -54,16 +54,19 @@ class ReplayApp(K8sTopApp):
         super().__init__(settings, lambda _settings: source)
         self.replay = source
         self.banner = banner
+        self._bar: TimeBar | None = None  # mounted once the dashboard is up
 
-    async def on_mount(self) -> None:
-        await super().on_mount()
-        bar = TimeBar(self.banner, id="time-bar")
-        await self.dashboard.mount(bar, before=self.dashboard.query_one(Footer))
-        self._show_position()
+    def _start_source(self) -> None:
+        # K8sTopApp.on_mount pushed the dashboard and scheduled this: the bar can join it now.
+        self._bar = TimeBar(self.banner, id="time-bar")
+        self.dashboard.mount(self._bar, after=self.dashboard.query_one("#grid"))
         self.set_interval(0.25, self._show_position)
+        super()._start_source()
 
     def _show_position(self) -> None:
-        bar = self.dashboard.query_one("#time-bar", TimeBar)
+        bar = self._bar
+        if bar is None:
+            return
         source = self.replay
         bar.start, bar.end = source.start, source.end
         bar.position = source.now()

@@ -20,6 +20,8 @@ SPEEDS = (1.0, 2.0, 4.0, 8.0)
 SEEK_STEP = 60.0
 # Longest real wait between clock checks: bounds how late a seek or a speed change shows.
 MAX_SLEEP = 0.5
+# A looping demo holds its last frame this long (real seconds) so the end can be read.
+LOOP_HOLD = 5.0
 
 
 class ReplaySource:
@@ -42,6 +44,7 @@ class ReplaySource:
         self._anchor = monotonic()
         self.paused = False
         self._cursor = 0  # index of the next update to publish
+        self._ended: float | None = None  # when a looping replay reached its end (monotonic)
         self._publish: Publish = lambda update: None
         self._wake = asyncio.Event()
         self.feeds = tuple(dict.fromkeys(FEEDS + tuple(u.feed for u in recording.updates)))
@@ -75,8 +78,11 @@ class ReplaySource:
         while True:
             self._emit_due()
             if self.now() >= self.end and not self.paused and self.loop:
-                self.seek_to(self.start)
-                continue
+                if self._ended is None:
+                    self._ended = self._monotonic()
+                elif self._monotonic() - self._ended >= LOOP_HOLD:
+                    self.seek_to(self.start)
+                    continue
             await self._sleep(self._next_wait())
 
     def _emit_due(self) -> None:
@@ -87,7 +93,7 @@ class ReplaySource:
             self._cursor += 1
 
     def _next_wait(self) -> float:
-        if self.paused:
+        if self.paused or self.now() >= self.end:
             return MAX_SLEEP
         updates = self.recording.updates
         target = updates[self._cursor].at if self._cursor < len(updates) else self.end
@@ -148,6 +154,7 @@ class ReplaySource:
         self._position = at
         self._anchor = self._monotonic()
         self._cursor = self.recording.index_after(at)
+        self._ended = None
         state = self.recording.state_at(at)
         for feed in self.feeds:
             update = state.get(feed)

@@ -20,7 +20,7 @@ def clock_text(seconds: float) -> str:
 class TimeBar(Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"time-bar--banner", "time-bar--done", "time-bar--dim"}
     DEFAULT_CSS = """
-    TimeBar { height: 1; dock: bottom; background: $panel; color: $text; }
+    TimeBar { height: 1; background: $panel; color: $text; }
     TimeBar > .time-bar--banner { background: $warning; color: $background; text-style: bold; }
     TimeBar > .time-bar--done { color: $accent; }
     TimeBar > .time-bar--dim { color: $text-muted; }
