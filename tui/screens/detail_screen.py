@@ -43,6 +43,7 @@ class DetailScreen(Screen[None]):
         super().__init__()
         self.heading = title
         self.texts: list[str] = []  # plain text of every block shown: what tests and users read
+        self.loaded = False  # the last load finished (with content or with its error line)
 
     @property
     def k8stop(self) -> K8sTopApp:
@@ -66,6 +67,7 @@ class DetailScreen(Screen[None]):
         state = self.query_one("#state", Static)
         state.remove_class("error")
         state.update("loading…")
+        self.loaded = False
         self._load()
 
     @work(exclusive=True, group="detail", exit_on_error=False)
@@ -76,12 +78,14 @@ class DetailScreen(Screen[None]):
         except Exception as exc:  # every failure becomes one readable line, never a crash
             state.add_class("error")
             state.update(f"✖ could not load: {describe(exc)}  (r to retry)")
+            self.loaded = True
             return
         content = self.query_one("#content", Vertical)
         await content.remove_children()
         self.texts = [w.plain for w in widgets if isinstance(w, TextBlock)]
         await content.mount_all(widgets)
         state.update(self.note())
+        self.loaded = True
 
     async def build(self) -> list[Widget]:
         """The screen's widgets, built from fresh queries or the recorded updates."""
