@@ -54,8 +54,8 @@ def recorded(prometheus_for, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             kubeconfig=str(kubeconfig),
         )
         path = workdir / "incident.k8rec"
-        # From before the incident (it starts 675 s before the anchor) to the anchor, every 60 s.
-        times = stepped_times(prom.anchor, 12, 60)
+        # From before the incident (it starts 810 s before the anchor) to the anchor, every 60 s.
+        times = stepped_times(prom.anchor, 15, 60)
         asyncio.run(record_stepped(settings, path, times))
     yield Recorded(read_recording(path), path, scenario, prom.anchor)
 
@@ -96,7 +96,7 @@ async def test_replay_shows_the_recorded_values_and_seeks(recorded: Recorded) ->
         assert etcd.facts == expected
         assert fmt_seconds(expected.members[0].wal_fsync_p99) in screen_text(app)
         bar = screen_text(app).splitlines()[-2:]
-        assert any("12:00 / 12:00" in line for line in bar), bar
+        assert any("15:00 / 15:00" in line for line in bar), bar
 
         await pilot.press("space", "home")  # paused, at the start
         await pilot.pause(0.3)
@@ -106,7 +106,7 @@ async def test_replay_shows_the_recorded_values_and_seeks(recorded: Recorded) ->
         await pilot.pause(0.3)
         assert source.now() == rec.first + 180
         assert etcd.facts == rec.state_at(rec.first + 180)["etcd"].facts
-        assert "3:00 / 12:00" in screen_text(app) and "paused" in screen_text(app)
+        assert "3:00 / 15:00" in screen_text(app) and "paused" in screen_text(app)
         await pilot.press("left_square_bracket")
         await pilot.pause(0.1)
         assert source.now() == rec.first + 120

@@ -4,8 +4,8 @@
 
 A real Prometheus serves the backfilled incident (tests/scenario.py) and the kube-API test
 server the small cluster; `LiveSource` polls both while a stepped clock walks through the
-history, so a 15-minute incident records in well under a minute. The incident, from a
-quarter of the way in: one etcd member's disk turns slow and the API server's mutating
+history, so a 15-minute incident records in well under a minute. The incident, from 90 s
+in: one etcd member's disk turns slow and the API server's mutating
 verbs follow, a node's CPU saturates, and shop/checkout crash-loops (OOMKilled).
 """
 from __future__ import annotations
@@ -34,7 +34,7 @@ DEMO_PROMETHEUS = "prometheus-k8s.monitoring (k8stop test fixture)"
 
 
 def demo_scenario(minutes: float = 15.0) -> Scenario:
-    """The incident at the anchor; healthy before it, from 3/4 of `minutes` before the anchor."""
+    """The incident at the anchor; healthy only for the first 10 % of `minutes`, so a demo soon shows it."""
     base = Scenario.healthy()
     requests = tuple(
         replace(r, p99=r.p99 * 8, p90=r.p99 * 3, p50=r.p99) if r.verb in MUTATING and not r.excluded else r
@@ -48,7 +48,7 @@ def demo_scenario(minutes: float = 15.0) -> Scenario:
         pods=Scenario.crashloop(restarts_per_hour=30.0).pods,
         requests=requests,
     )
-    return incident.starting(minutes * 60 * 0.75)
+    return incident.starting(minutes * 60 * 0.9)
 
 
 class SteppedClock:
