@@ -60,12 +60,41 @@ async def help_screen(pilot: object) -> None:
     await pilot.press("question_mark")  # type: ignore[attr-defined]
 
 
+def drill(feed: str | None, key: str = "enter") -> Steps:
+    """Open a drill-down (Enter on a panel's first row, or a screen key) and wait for it to load."""
+
+    async def steps(pilot: object) -> None:
+        from k8stop.tui.screens.detail_screen import DetailScreen
+
+        app = pilot.app  # type: ignore[attr-defined]
+        if feed is not None:
+            app.dashboard.focus_panel(feed)
+            await pilot.pause()  # type: ignore[attr-defined]
+        await pilot.press(key)  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.loaded, what="drill-down")
+
+    return steps
+
+
+DRILLDOWNS = (
+    ("api-detail", "apiserver", "enter"),
+    ("etcd-member", "etcd", "enter"),
+    ("node", "nodes", "enter"),
+    ("pod", "restarts", "enter"),
+    ("control-plane", None, "c"),
+    ("kpi-scorecard", None, "s"),
+    ("alerts", None, "a"),
+)
+
+
 async def main() -> None:
     prometheus = start_prometheus(incident())
     try:
         await shoot(prometheus.url, "dashboard-80x24", (80, 24))
         await shoot(prometheus.url, "dashboard-160x50", (160, 50))
         await shoot(prometheus.url, "help-80x24", (80, 24), help_screen)
+        for name, feed, key in DRILLDOWNS:
+            await shoot(prometheus.url, f"{name}-80x24", (80, 24), drill(feed, key))
     finally:
         prometheus.stop()
 
