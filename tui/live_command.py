@@ -42,5 +42,16 @@ def run_live(settings: Settings, record: str | None = None, diagnose: bool = Fal
     from .live_source import LiveSource
 
     app = K8sTopApp(settings, LiveSource)
+    if record:
+        from .recording import RecordingError
+
+        try:
+            app.recording.start(record)
+        except RecordingError as exc:
+            raise ConfigError(str(exc)) from None
     app.run(mouse=False)
+    if record:
+        import sys
+
+        print(f"k8stop: recording saved to {record}", file=sys.stderr)
     return app.return_code or 0
