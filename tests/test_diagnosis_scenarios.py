@@ -1,0 +1,125 @@
+"""The findings engine end to end: a real Prometheus holds a scenario, `collect_snapshot` reads
+it, and the top finding names the component and subject the scenario broke.
+
+Label conventions and API histogram names vary across scenarios so the rules are exercised on
+every shape the data layer accepts. Thresholds are the defaults: nothing is tuned per scenario.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from scenario import Scenario
+
+from k8stop.queries.collect import collect_snapshot
+from k8stop.queries.config import Settings
+from k8stop.queries.finding import Component, Finding, Severity
+from k8stop.queries.report import Report, make_report
+from k8stop.queries.snapshot import SourceState
+
+
+def cpu_and_oom(**overrides: object) -> Scenario:
+    """node-3 CPU-saturated and node-5 out of memory at once."""
+    cpu = Scenario.cpu_saturated_node(node=2, **overrides)
+    oom = Scenario.oom_node(node=4, **overrides)
+    nodes = tuple(o if i == 4 else c for i, (c, o) in enumerate(zip(cpu.nodes, oom.nodes)))
+    return replace(oom, name="cpu-and-oom", nodes=nodes)
+
+
+def report_for(prometheus_for, scenario: Scenario) -> Report:
+    handle = prometheus_for(scenario)
+    settings = Settings(prometheus_url=handle.url, use_kube=False)
+    snap = asyncio.run(collect_snapshot(settings))
+    assert snap.prometheus.state is SourceState.OK, snap.prometheus.detail
+    assert snap.kube.state is SourceState.DISABLED
+    return make_report(snap, settings.thresholds)
+
+
+def serious(report: Report) -> list[Finding]:
+    return [f for f in report.findings if f.severity is not Severity.INFO]
+
+
+def test_slow_etcd_member(prometheus_for) -> None:
+    scenario = Scenario.slow_etcd_member(member=1, convention="generic", apiserver_histogram="sli")
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert top.component is Component.ETCD and top.severity is Severity.CRITICAL
+    slow = scenario.etcd[1]
+    assert top.subject.startswith(slow.name)
+    # Every etcd finding is about the slow member, never the healthy two.
+    assert {f.subject for f in report.findings if f.component is Component.ETCD} == {top.subject}
+    measured = {e.value for f in report.findings for e in f.evidence if isinstance(e.value, float)}
+    assert any(v == pytest.approx(scenario.expected_etcd_quantile(slow.name, "wal_fsync"), rel=0.02) for v in measured)
+    assert "disk" in top.recommendation.lower()
+
+
+def test_list_storm_with_apf_rejections(prometheus_for) -> None:
+    scenario = Scenario.list_storm(convention="kube-prometheus", apiserver_histogram="legacy")
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert top.component is Component.APISERVER and top.severity is Severity.CRITICAL
+    assert top.subject == "LIST pods"
+    # The saturation finding is a symptom naming the storm as its cause.
+    saturated = next(f for f in report.findings if f.id.startswith("apiserver.saturated"))
+    assert saturated.caused_by == top.id
+    assert report.findings.index(saturated) > report.findings.index(top)
+
+
+@pytest.mark.parametrize("convention", ["generic", "kube-prometheus"])
+def test_cpu_saturated_node(prometheus_for, convention: str) -> None:
+    scenario = Scenario.cpu_saturated_node(node=2, convention=convention)
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.NODE, scenario.nodes[2].name)
+    assert "CPU" in top.title
+    assert {f.subject for f in serious(report)} == {scenario.nodes[2].name}
+
+
+def test_oom_node(prometheus_for) -> None:
+    scenario = Scenario.oom_node(node=3, apiserver_histogram="legacy")
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.NODE, scenario.nodes[3].name)
+    assert "memory" in top.title.lower()
+    for f in report.findings:
+        if f.component is Component.WORKLOAD:
+            assert f.caused_by == top.id, f.title  # pods restarting there are its symptoms
+
+
+def test_cpu_and_oom_nodes_together(prometheus_for) -> None:
+    scenario = cpu_and_oom(convention="generic")
+    report = report_for(prometheus_for, scenario)
+    hot, full = scenario.nodes[2].name, scenario.nodes[4].name
+    top = report.findings[0]
+    assert top.component is Component.NODE and top.subject in (hot, full)
+    critical = {(f.subject, "cpu" if "CPU" in f.title else "memory")
+                for f in report.findings if f.severity is Severity.CRITICAL}
+    assert critical == {(hot, "cpu"), (full, "memory")}
+
+
+def test_crashloop_killed_by_oom(prometheus_for) -> None:
+    scenario = Scenario.crashloop(convention="generic", apiserver_histogram="legacy")
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert top.component is Component.WORKLOAD and top.subject.startswith("shop/checkout-")
+    assert "OOMKilled" in top.title and "memory" in top.recommendation.lower()
+    crashing = {f.subject for f in serious(report)}
+    expected = {f"{p.namespace}/{p.name}" for p in scenario.pods if p.owner_name.startswith("checkout-")}
+    assert crashing == expected
+
+
+def test_scheduler_backlog(prometheus_for) -> None:
+    scenario = Scenario.scheduler_backlog(convention="kube-prometheus", apiserver_histogram="sli")
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert top.component is Component.SCHEDULER
+    assert f"{scenario.scheduler.pending_unschedulable:.0f} pods unschedulable" in top.title
+    assert all(f.component is Component.SCHEDULER for f in serious(report))
+
+
+@pytest.mark.parametrize("convention,histogram", [("generic", "legacy"), ("kube-prometheus", "sli")])
+def test_healthy_cluster_has_no_warning(prometheus_for, convention: str, histogram: str) -> None:
+    report = report_for(prometheus_for, Scenario.healthy(convention=convention, apiserver_histogram=histogram))
+    assert serious(report) == []
+    assert report.kpis and not any(str(k.status) == "fail" for k in report.kpis)

@@ -1,0 +1,101 @@
+"""`k8stop report`: one snapshot, the findings and KPIs, written as text, Markdown or JSON.
+
+No Textual: this runs in pipelines. Exit codes: 0 a report was written, 2 usage or
+configuration error (one line), 3 no data source could be reached (the report is still
+written, so a pipeline keeps the reasons; stderr says what failed).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from k8stop.queries.config import ConfigError, Settings
+from k8stop.queries.snapshot import ClusterSnapshot, SourceState
+
+from .cli import settings_from_args
+
+EXIT_OK = 0
+EXIT_UNREACHABLE = 3
+
+
+def run_report(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    if args.at is not None and args.replay is None:
+        raise ConfigError("--at needs --replay FILE")
+    if args.replay is not None:
+        snap = _replay_snapshot(args.replay, args.at, settings)
+    else:
+        from .live_command import usable_settings
+
+        settings = usable_settings(settings)
+        from k8stop.queries.collect import collect_snapshot
+
+        snap = asyncio.run(collect_snapshot(settings))
+    from k8stop.queries.report import make_report, render
+
+    text = render(make_report(snap, settings.thresholds), args.format)
+    _write(text, args.output)
+    unreachable = _unreachable(snap)
+    if unreachable:
+        print(f"k8stop: no data source could be reached: {unreachable}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+
+
+def _unreachable(snap: ClusterSnapshot) -> str:
+    """Empty when some source answered; else every enabled source's failure, in one line."""
+    sources = (("Prometheus", snap.prometheus), ("kube API", snap.kube))
+    if any(source.state is SourceState.OK for _, source in sources):
+        return ""
+    return "; ".join(f"{name}: {source.detail}" for name, source in sources if source.state is SourceState.ERROR)
+
+
+def _write(text: str, output: str | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    path = Path(output)
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"--output {output}: cannot write ({exc.strerror})") from None
+    print(f"k8stop: report written to {path.resolve()}", file=sys.stderr)
+
+
+def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
+    from k8stop.queries.collect import snapshot_from_updates
+
+    from .recording import RecordingError, read_recording
+
+    try:
+        recording = read_recording(file)
+    except RecordingError as exc:
+        raise ConfigError(str(exc)) from None
+    if not recording.updates:
+        raise ConfigError(f"{file}: the recording holds no updates")
+    moment = recording.last if at is None else _moment(at, recording.first, recording.last)
+    header = recording.header
+    return snapshot_from_updates(
+        recording.state_at(moment), moment, context=header.context, version=header.cluster_version,
+        settings=settings,
+    )
+
+
+def _moment(at: str, first: float, last: float) -> float:
+    """RFC 3339, or seconds from the recording's start; must fall inside the recording."""
+    try:
+        moment = first + float(at)
+    except ValueError:
+        try:
+            stamp = datetime.fromisoformat(at.replace("Z", "+00:00"))
+        except ValueError:
+            raise ConfigError(f"--at {at!r}: expected RFC 3339 or seconds from the start") from None
+        if stamp.tzinfo is None:
+            raise ConfigError(f"--at {at!r}: give a time zone (e.g. Z)")
+        moment = stamp.timestamp()
+    if not first <= moment <= last:
+        raise ConfigError(f"--at {at!r}: outside the recording ({last - first:.0f} s long)")
+    return moment
