@@ -1,0 +1,137 @@
+"""`k8stop report` as a user runs it: a subprocess, against a real Prometheus and the kube-API
+test server. Output is checked against what the scenario / cluster put in, JSON against the
+documented schema (queries/REPORT_SCHEMA.md)."""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from kubeapi.scenario import CRASHLOOP_PODS
+from scenario import Scenario
+
+# A slow etcd member: the top finding must name it in every format.
+SCENARIO = Scenario.slow_etcd_member(member=2, convention="generic", apiserver_histogram="legacy")
+REQUIRED_KPIS = {
+    "apiserver.request_latency_p99", "apiserver.qps", "etcd.wal_fsync_p99", "etcd.backend_commit_p99",
+    "scheduler.throughput", "node.cpu_utilisation_max", "node.memory_utilisation_max", "kubelet.pod_startup_p99",
+}
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+
+
+def k8stop(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "K8STOP_PROMETHEUS_URL")}
+    env["HOME"] = str(cwd or Path.cwd())  # no user config file or ~/.kube/config leaks in
+    return subprocess.run(
+        [sys.executable, "-m", "k8stop.tui.cli", *args], capture_output=True, text=True, timeout=120,
+        env=env, cwd=cwd,
+    )
+
+
+@pytest.fixture(scope="module")
+def prom_url(prometheus_for) -> str:
+    return prometheus_for(SCENARIO).url
+
+
+def check_schema(doc: dict[str, object]) -> None:
+    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings"}
+    assert RFC3339.match(doc["generated_at"])
+    assert set(doc["cluster"]) == {"context", "version"}
+    assert set(doc["sources"]["prometheus"]) == {"status", "url", "detail"}
+    assert set(doc["sources"]["kube"]) == {"status", "detail"}
+    for source in doc["sources"].values():
+        assert source["status"] in ("ok", "error", "disabled")
+    for kpi in doc["kpis"]:
+        assert set(kpi) == {"id", "name", "value", "unit", "target", "status", "detail"}
+        assert kpi["status"] in ("ok", "warn", "fail", "unknown")
+        assert kpi["value"] is None or isinstance(kpi["value"], float)
+    assert REQUIRED_KPIS <= {k["id"] for k in doc["kpis"]}
+    ranks = {"critical": 0, "warning": 1, "info": 2}
+    for finding in doc["findings"]:
+        assert set(finding) == {"id", "component", "subject", "severity", "title", "evidence", "recommendation"}
+        assert finding["severity"] in ranks
+        for e in finding["evidence"]:
+            assert set(e) == {"query", "value"}
+    severities = [ranks[f["severity"]] for f in doc["findings"]]
+    assert severities == sorted(severities)  # most important first
+
+
+def test_json_report(prom_url: str, tmp_path: Path) -> None:
+    run = k8stop("report", "--format", "json", "--no-kube", "--prometheus-url", prom_url, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    doc = orjson.loads(run.stdout)
+    check_schema(doc)
+    assert doc["sources"]["prometheus"] == {"status": "ok", "url": prom_url, "detail": f"{prom_url} (--prometheus-url)"}
+    assert doc["sources"]["kube"]["status"] == "disabled"
+    slow = SCENARIO.etcd[2]
+    top = doc["findings"][0]
+    assert (top["component"], top["severity"]) == ("etcd", "critical") and top["subject"].startswith(slow.name)
+    kpis = {k["id"]: k for k in doc["kpis"]}
+    expected = SCENARIO.expected_etcd_quantile(slow.name, "wal_fsync")
+    assert kpis["etcd.wal_fsync_p99"]["value"] == pytest.approx(expected, rel=0.02)
+    # Past the seed target (10 ms), under the mixin's 500 ms critical limit.
+    assert kpis["etcd.wal_fsync_p99"]["status"] == "warn"
+    assert kpis["etcd.backend_commit_p99"]["status"] == "fail"  # 350 ms, past the mixin's 250 ms
+    hottest = max(SCENARIO.nodes, key=lambda n: n.cpu)
+    assert kpis["node.cpu_utilisation_max"]["value"] == pytest.approx(hottest.cpu, abs=0.01)
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown"])
+def test_text_and_markdown_to_a_file(prom_url: str, tmp_path: Path, fmt: str) -> None:
+    out = tmp_path / f"report.{fmt}"
+    run = k8stop("report", "--format", fmt, "--no-kube", "--prometheus-url", prom_url, "--output", str(out),
+                 cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""
+    assert str(out) in run.stderr
+    text = out.read_text()
+    slow = SCENARIO.etcd[2].name
+    if fmt == "text":
+        first = text.split("FINDINGS\n", 1)[1].splitlines()[0]
+        assert first.startswith("  1. [CRITICAL] etcd ") and slow in first
+    else:
+        assert text.startswith("# k8stop report for")
+        first = text.split("## Findings\n\n", 1)[1].split("\n\n", 2)
+        assert first[0].startswith("### 1. [critical]") and slow in first[0]
+        assert f"Component: `etcd`, subject: `{slow}" in first[1]
+
+
+def test_bad_flag_is_exit_2(tmp_path: Path) -> None:
+    run = k8stop("report", "--format", "yaml", "--no-kube", "--prometheus-url", "http://127.0.0.1:9", cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.count("\n") == 1 and "--format" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_unreachable_prometheus_is_exit_3(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = k8stop("report", "--format", "json", "--no-kube", "--prometheus-url", f"http://127.0.0.1:{port}",
+                 cwd=tmp_path)
+    assert run.returncode == 3, run.stderr
+    assert "no data source could be reached" in run.stderr and "connection refused" in run.stderr
+    assert "Traceback" not in run.stderr
+    doc = orjson.loads(run.stdout)  # the report still says why, for the pipeline's log
+    check_schema(doc)
+    assert doc["sources"]["prometheus"]["status"] == "error" and doc["findings"] == []
+
+
+def test_kube_only(kubeconfig_path: Path, tmp_path: Path) -> None:
+    run = k8stop("report", "--format", "json", "--no-prometheus", "--kubeconfig", str(kubeconfig_path),
+                 cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    doc = orjson.loads(run.stdout)
+    check_schema(doc)
+    assert doc["sources"]["prometheus"]["status"] == "disabled"
+    assert doc["sources"]["kube"]["status"] == "ok"
+    assert doc["cluster"]["version"].startswith("v1.")
+    top = doc["findings"][0]
+    assert top["component"] == "workload"
+    assert top["subject"] in {f"shop/{pod}" for pod in CRASHLOOP_PODS}
+    assert "OOMKilled" in top["title"]
