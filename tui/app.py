@@ -52,6 +52,7 @@ class K8sTopApp(App[int]):
         self.paused = False
         self.listeners: list[Callable[[FeedUpdate[Any]], None]] = []
         self.recording = RecordingControl(lambda: self.info, self.listeners)
+        self.diagnose_on_start = False  # `k8stop diagnose`: open the guided session first
 
     @property
     def dashboard(self) -> Dashboard:
@@ -67,6 +68,8 @@ class K8sTopApp(App[int]):
 
     def _start_source(self) -> None:
         self._run_source(self.source)
+        if self.diagnose_on_start:
+            self._dashboard.action_diagnose()
 
     @work(exclusive=True, group="source", exit_on_error=False)
     async def _run_source(self, source: FeedSource) -> None:

@@ -38,6 +38,7 @@ class Dashboard(Screen[None]):
         Binding("s", "open('kpi')", "KPIs"),
         Binding("a", "open('alerts')", "Alerts"),
         Binding("c", "open('sched')", "Sched"),
+        Binding("d", "diagnose", "Diagnose"),
     ]
     DEFAULT_CSS = """
     Dashboard #grid {
@@ -105,6 +106,11 @@ class Dashboard(Screen[None]):
             self.minimize()
         elif isinstance(self.focused, FactPanel):
             self.maximize(self.focused, container=False)
+
+    def action_diagnose(self) -> None:
+        from .screens.diagnosis import DiagnosisScreen
+
+        self.app.push_screen(DiagnosisScreen())
 
     def action_open(self, name: str) -> None:
         self.app.push_screen(SCREEN_COMMANDS[name]())

@@ -42,6 +42,7 @@ def run_live(settings: Settings, record: str | None = None, diagnose: bool = Fal
     from .live_source import LiveSource
 
     app = K8sTopApp(settings, LiveSource)
+    app.diagnose_on_start = diagnose
     if record:
         from .recording import RecordingError
 

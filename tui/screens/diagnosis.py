@@ -1,0 +1,227 @@
+"""The guided diagnosis: API server -> etcd -> scheduler and controllers -> nodes -> workloads,
+then a summary that exports the Markdown report.
+
+Each step shows its KPIs and findings with their values, a verdict and what to check next.
+Enter on an evidence line opens its drill-down; Esc there comes back to the same step. The
+snapshot is the app's latest updates, so the session works live and in replays alike.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from k8stop.queries.collect import snapshot_from_updates
+from k8stop.queries.finding import Component, Finding
+from k8stop.queries.guided import StepResult, export_markdown, walk
+from k8stop.queries.kpis import KpiStatus, fmt_value
+from k8stop.queries.report import Report, make_report
+
+from ..feed_source import FEEDS
+from .api_detail import ApiDetailScreen
+from .control_plane import ControlPlaneScreen
+from .etcd_member import EtcdMemberScreen
+from .kpi_screen import KpiScreen
+from .node_detail import NodeScreen
+from .pod_detail import PodScreen
+
+if TYPE_CHECKING:
+    from k8stop.tui.app import K8sTopApp
+
+KPI_GLYPH = {KpiStatus.OK: "●", KpiStatus.WARN: "▲", KpiStatus.FAIL: "✖", KpiStatus.UNKNOWN: "?"}
+KPIS_OPTION = "kpis"
+
+
+def drill_for(finding: Finding) -> Screen[None]:
+    """The drill-down that shows a finding's evidence over time; the KPI scorecard otherwise."""
+    verbs, resources = finding.label_values("verb"), finding.label_values("resource")
+    members, nodes = finding.label_values("etcd_member"), finding.label_values("node")
+    if finding.component is Component.APISERVER and verbs and resources:
+        return ApiDetailScreen(verbs[0], resources[0])
+    if finding.component is Component.ETCD and members:
+        return EtcdMemberScreen(members[0])
+    if finding.component is Component.WORKLOAD and "/" in finding.subject:
+        namespace, _, pod = finding.subject.partition("/")
+        return PodScreen(namespace, pod)
+    if nodes:
+        return NodeScreen(nodes[0])
+    if finding.component in (Component.SCHEDULER, Component.CONTROLLER_MANAGER):
+        return ControlPlaneScreen()
+    return KpiScreen()
+
+
+class DiagnosisScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Close"),
+        Binding("n,right", "step(1)", "Next"),
+        Binding("b,left", "step(-1)", "Prev"),
+        Binding("r", "recompute", "Recompute"),
+        Binding("x", "export", "Export"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+    DEFAULT_CSS = """
+    DiagnosisScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1; }
+    DiagnosisScreen #verdict { height: auto; padding: 0 1; text-style: bold; }
+    DiagnosisScreen #verdict.critical { color: $error; }
+    DiagnosisScreen #verdict.warning { color: $warning; }
+    DiagnosisScreen #verdict.ok { color: $success; }
+    DiagnosisScreen #evidence { height: auto; max-height: 60%; border: none; padding: 0 1; }
+    DiagnosisScreen #next-scroll { height: 1fr; }
+    DiagnosisScreen #next { height: auto; padding: 0 1; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.step = 0  # index into the steps; len(steps) is the summary
+        self.report: Report | None = None
+        self.results: tuple[StepResult, ...] = ()
+        self.exported: Path | None = None
+        self.export_dir = Path.cwd()
+        self._options: dict[str, Finding] = {}
+
+    @property
+    def k8stop(self) -> K8sTopApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="title")
+        yield Static(id="verdict")
+        yield OptionList(id="evidence")
+        with VerticalScroll(id="next-scroll"):
+            yield Static(id="next")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.action_recompute()
+        self.query_one("#evidence").focus()
+        if not self.complete:
+            self._waiting = self.set_interval(1.0, self._until_complete)
+
+    @property
+    def complete(self) -> bool:
+        """Every feed has answered once (ok, failed or off): the verdicts are not premature."""
+        return all(feed in self.k8stop.latest for feed in FEEDS)
+
+    def _until_complete(self) -> None:
+        self.action_recompute()
+        if self.complete:
+            self._waiting.stop()
+
+    # --- data -------------------------------------------------------------------------------
+
+    def action_recompute(self) -> None:
+        """A fresh snapshot of the latest updates; the user stays on the same step."""
+        app = self.k8stop
+        snap = snapshot_from_updates(
+            app.latest, app.now(), context=app.info.context, version=app.info.version, settings=app.settings
+        )
+        self.report = make_report(snap, app.settings.thresholds)
+        self.results = walk(self.report)
+        self._show()
+
+    # --- navigation -------------------------------------------------------------------------
+
+    def action_step(self, delta: int) -> None:
+        self.step = max(0, min(len(self.results), self.step + delta))
+        self._show()
+        if self.at_summary and self.exported is None:
+            self.action_export()
+
+    @property
+    def at_summary(self) -> bool:
+        return self.step >= len(self.results)
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        key = event.option.id or ""
+        finding = self._options.get(key)
+        self.app.push_screen(drill_for(finding) if finding is not None else KpiScreen())
+
+    def action_export(self) -> None:
+        if self.report is None:
+            return
+        try:
+            self.exported = export_markdown(self.report, self.export_dir)
+        except OSError as exc:
+            self.notify(f"could not write the report: {exc.strerror}", severity="error")
+            return
+        self.notify(f"report written to {self.exported}")
+        self._show()
+
+    # --- drawing ----------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        total = len(self.results)
+        options = self.query_one("#evidence", OptionList)
+        options.clear_options()
+        self._options = {}
+        verdict = self.query_one("#verdict", Static)
+        verdict.remove_class("critical", "warning", "ok")
+        if self.at_summary:
+            self.query_one("#title", Static).update("Diagnosis › summary   (b back, x export again, esc close)")
+            self._show_summary(options, verdict)
+            return
+        result = self.results[self.step]
+        self.query_one("#title", Static).update(
+            f"Diagnosis {self.step + 1}/{total} › {result.step.title}   (n next, b back, enter opens, esc close)"
+        )
+        verdict.add_class(str(result.verdict) if result.verdict is not None else "ok")
+        missing = [feed for feed in FEEDS if feed not in self.k8stop.latest]
+        waiting = f"waiting for {', '.join(missing)}… " if missing else ""
+        verdict.update(waiting + result.verdict_line())
+        for n, f in enumerate(result.findings):
+            self._add_finding(options, f"f{n}", f)
+        for k in result.kpis:
+            options.add_option(Option(
+                f"{KPI_GLYPH[k.status]} {k.name}: {fmt_value(k.value, k.unit)} (target {k.target})",
+                id=f"{KPIS_OPTION}:{k.id}",
+            ))
+        checks = result.next_checks()
+        lines = ["Check next:", *(f"• {c}" for c in checks)] if checks else [
+            "Check next: nothing here; continue with n."
+        ]
+        lines += ["", *(f"  {k.id}: {k.detail}" for k in result.kpis if k.status is not KpiStatus.OK)]
+        self.query_one("#next", Static).update("\n".join(lines).rstrip())
+
+    def _add_finding(self, options: OptionList, key: str, f: Finding) -> None:
+        values = ", ".join(_evidence_value(e.value) for e in f.evidence[:3])
+        cause = f"  cause: {f.caused_by}" if f.caused_by else ""
+        options.add_option(Option(f"[{f.severity}] {f.title}  = {values}{cause}", id=key))
+        self._options[key] = f
+
+    def _show_summary(self, options: OptionList, verdict: Static) -> None:
+        assert self.report is not None
+        serious = [f for f in self.report.findings if str(f.severity) != "info"]
+        verdict.add_class(str(serious[0].severity) if serious else "ok")
+        verdict.update(
+            f"{len(serious)} problem(s); most important first" if serious
+            else "No warning or critical finding: the cluster meets its targets"
+        )
+        for n, f in enumerate(self.report.findings):
+            self._add_finding(options, f"f{n}", f)
+        where = f"Report written to {self.exported}" if self.exported else "Report not written yet (x)"
+        steps = [f"  {r.step.title}: {r.verdict or 'ok'}" for r in self.results]
+        self.query_one("#next", Static).update("\n".join([where, "", "Steps:", *steps]))
+
+    def plain(self) -> str:
+        """What the screen says, for tests and copy-paste."""
+        parts = [str(self.query_one(w, Static).render()) for w in ("#title", "#verdict")]
+        options = self.query_one("#evidence", OptionList)
+        parts += [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
+        parts.append(str(self.query_one("#next", Static).render()))
+        return "\n".join(parts)
+
+
+def _evidence_value(value: float | str | None) -> str:
+    if isinstance(value, str):
+        return value
+    return "n/a" if value is None else f"{value:.4g}"
