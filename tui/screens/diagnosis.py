@@ -185,6 +185,7 @@ class DiagnosisScreen(Screen[None]):
                 f"{KPI_GLYPH[k.status]} {k.name}: {fmt_value(k.value, k.unit)} (target {k.target})",
                 id=f"{KPIS_OPTION}:{k.id}",
             ))
+        options.highlighted = 0 if options.option_count else None
         checks = result.next_checks()
         lines = ["Check next:", *(f"• {c}" for c in checks)] if checks else [
             "Check next: nothing here; continue with n."
@@ -208,6 +209,7 @@ class DiagnosisScreen(Screen[None]):
         )
         for n, f in enumerate(self.report.findings):
             self._add_finding(options, f"f{n}", f)
+        options.highlighted = 0 if options.option_count else None
         where = f"Report written to {self.exported}" if self.exported else "Report not written yet (x)"
         steps = [f"  {r.step.title}: {r.verdict or 'ok'}" for r in self.results]
         self.query_one("#next", Static).update("\n".join([where, "", "Steps:", *steps]))
