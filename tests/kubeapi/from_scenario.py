@@ -1,0 +1,181 @@
+"""The kube-API side of a Prometheus `Scenario` (tests/scenario.py): one cluster, two views.
+
+The Prometheus fixture serves a scenario's metrics; `cluster_from_scenario` builds the
+objects the API server would hold for that same cluster, so a drill-down from a panel row
+finds the node or pod it names. What kube shows is derived by the rules a real cluster
+follows, not copied per scenario:
+
+- nodes: the scenario's names and IPs; capacity from `cpus` and `memory_total_bytes`,
+  allocatable less what kubeadm-style kubelets reserve (100m CPU, 1 GiB memory);
+  MemoryPressure True from 95 % memory used and DiskPressure True from 90 % of the root
+  filesystem (kubelet evicts at roughly those levels), each with its NoSchedule taint;
+  Ready stays True (pressure alone does not make a kubelet NotReady). A node is
+  control-plane when its name says so (cp-*, control-plane*, master*) or it carries an
+  API server or etcd member IP.
+- pods: same namespace, name, node, IP and owner; a ReplicaSet owner named
+  "<deployment>-<pod-template-hash>" gets that label, as the Deployment controller does.
+  restartCount is the kube-state-metrics counter at `at`; a container waits in its
+  `waiting_reason` (so is not ready) and its last termination carries
+  `last_terminated_reason` with the exit code the runtime reports (137 for OOMKilled).
+- Warning events: kubelet's BackOff for each crash-looping container and the kernel
+  monitor's OOMKilling on the node of each OOM-killed container.
+- namespaces of every pod plus the system ones, and the `monitoring/prometheus-k8s` service.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from .cluster import Cluster
+from .objects import (
+    ContainerSpec, ContainerState, NodeSpec, Obj, PodSpec, make_event, make_namespace, make_node, make_pod,
+    make_service,
+)
+
+if TYPE_CHECKING:
+    from scenario import Container, Node, Pod, Scenario
+
+MEMORY_PRESSURE = 0.95  # share of memory used
+DISK_PRESSURE = 0.90  # share of the root filesystem used
+RESERVED_CPU_MILLIS = 100
+RESERVED_MEMORY_KI = 1024 * 1024  # 1 GiB
+CONTROL_PLANE_PREFIXES = ("cp-", "control-plane", "master")
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "monitoring")
+PROMETHEUS_SERVICE = ("monitoring", "prometheus-k8s", 9090)
+# Exit codes the container runtime reports for a last termination reason.
+EXIT_CODES = {"OOMKilled": 137, "Error": 1, "Completed": 0, "ContainerCannotRun": 128}
+# Created a day before the events, so ages read like a running cluster.
+NODE_CREATED = -86400.0
+POD_CREATED = -3600.0
+EVENTS_AT = 3000.0
+
+
+def restart_count(scenario: Scenario, pod: Pod, container: Container, at: float = 0.0) -> int:
+    """The kube_pod_container_status_restarts_total value `at` seconds after the anchor, as
+    series_writer integrates it: the base at the start of the history plus each phase's rate."""
+    start = -scenario.history
+    rate = container.restarts_per_hour / 3600.0
+    if scenario.incident_start is None or scenario.before is None:
+        return math.floor(container.restarts_base + rate * (at - start))
+    switch = -scenario.incident_start
+    before = scenario.before.container(pod.namespace, pod.name, container.name)
+    if before is None:  # the container appeared with the incident
+        return math.floor(container.restarts_base + rate * max(0.0, at - switch))
+    before_part = max(0.0, min(at, switch) - start)
+    after_part = max(0.0, at - switch)
+    return math.floor(before.restarts_base + before.restarts_per_hour / 3600.0 * before_part + rate * after_part)
+
+
+def is_control_plane(scenario: Scenario, node: Node) -> bool:
+    hosts = set(scenario.apiserver_ips) | {m.ip for m in scenario.etcd}
+    return node.name.startswith(CONTROL_PLANE_PREFIXES) or node.ip in hosts
+
+
+def node_object(scenario: Scenario, node: Node) -> Obj:
+    pressure = (("MemoryPressure", node.memory >= MEMORY_PRESSURE, "KubeletHasInsufficientMemory",
+                 "node.kubernetes.io/memory-pressure"),
+                ("DiskPressure", node.disk >= DISK_PRESSURE, "KubeletHasDiskPressure",
+                 "node.kubernetes.io/disk-pressure"))
+    conditions = tuple((kind, "True", reason) for kind, on, reason, _ in pressure if on)
+    control_plane = is_control_plane(scenario, node)
+    spec = NodeSpec(name=node.name, control_plane=control_plane, cpu=node.cpus,
+                    memory_gi=max(1, round(node.memory_total_bytes / 1024**3)), ip=node.ip,
+                    created=NODE_CREATED, conditions=conditions)
+    obj = make_node(spec, 0)
+    # make_node counts whole GiB; the scenario's exact bytes are what node-exporter reports.
+    memory_ki = int(node.memory_total_bytes // 1024)
+    status = obj["status"]
+    status["capacity"]["memory"] = f"{memory_ki}Ki"
+    status["allocatable"]["memory"] = f"{max(0, memory_ki - RESERVED_MEMORY_KI)}Ki"
+    status["allocatable"]["cpu"] = f"{node.cpus * 1000 - RESERVED_CPU_MILLIS}m"
+    messages = {"MemoryPressure": "kubelet has insufficient memory available",
+                "DiskPressure": "kubelet has disk pressure"}
+    for cond in status["conditions"]:
+        if cond["status"] == "True" and cond["type"] in messages:
+            cond["message"] = messages[cond["type"]]
+    taints = [{"key": taint, "effect": "NoSchedule"} for _, on, _, taint in pressure if on]
+    if taints:
+        obj["spec"]["taints"] = obj["spec"].get("taints", []) + taints
+    return obj
+
+
+def _workload(pod: Pod) -> tuple[str, str]:
+    """(app name, pod-template-hash) from the owner, as the controllers name them."""
+    if pod.owner_kind == "ReplicaSet" and "-" in pod.owner_name:
+        deployment, template_hash = pod.owner_name.rsplit("-", 1)
+        return deployment, template_hash
+    return pod.owner_name or pod.name, ""
+
+
+def _container_spec(pod: Pod, container: Container, app: str) -> ContainerSpec:
+    image = f"registry.example.com/{pod.namespace}/{app}:1.0.0"
+    if container.last_terminated_reason == "OOMKilled":
+        # The limit it keeps hitting: request == limit, as tight memory settings usually are.
+        return ContainerSpec(container.name, image, "250m", "128Mi", "500m", "128Mi", 8080)
+    return ContainerSpec(container.name, image, "100m", "128Mi", "500m", "256Mi", 8080)
+
+
+def _container_state(scenario: Scenario, pod: Pod, container: Container, at: float) -> ContainerState:
+    reason = container.last_terminated_reason
+    return ContainerState(
+        restarts=restart_count(scenario, pod, container, at),
+        ready=container.waiting_reason is None and pod.phase == "Running",
+        waiting_reason=container.waiting_reason,
+        last_terminated_reason=reason,
+        last_exit_code=EXIT_CODES.get(reason, 1) if reason else 0,
+    )
+
+
+def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0) -> PodSpec:
+    app, template_hash = _workload(pod)
+    node_ips = {n.name: n.ip for n in scenario.nodes}
+    host_ip = node_ips.get(pod.node, "")
+    return PodSpec(
+        namespace=pod.namespace, name=pod.name, node=pod.node or None, app=app, owner_kind=pod.owner_kind,
+        owner_name=pod.owner_name, containers=tuple(_container_spec(pod, c, app) for c in pod.containers),
+        states=tuple(_container_state(scenario, pod, c, at) for c in pod.containers), phase=pod.phase,
+        pod_ip=pod.ip or host_ip, host_ip=host_ip, created=POD_CREATED, pod_template_hash=template_hash,
+    )
+
+
+def warning_events(scenario: Scenario, at: float = 0.0) -> list[Obj]:
+    events: list[Obj] = []
+    for n, pod in enumerate(scenario.pods):
+        for c in pod.containers:
+            restarts = restart_count(scenario, pod, c, at)
+            if c.waiting_reason == "CrashLoopBackOff":
+                events.append(make_event(
+                    pod.namespace, f"{pod.name}.backoff-{c.name}", "Pod", pod.name, "BackOff",
+                    f"Back-off restarting failed container {c.name} in pod {pod.name}_{pod.namespace}",
+                    "Warning", 0, count=max(1, restarts * 4), first=EVENTS_AT - 1800.0, last=EVENTS_AT + n,
+                    host=pod.node))
+            if c.last_terminated_reason == "OOMKilled" and pod.node:
+                events.append(make_event(
+                    "default", f"{pod.node}.oomkilling-{pod.namespace}-{pod.name}-{c.name}", "Node", pod.node,
+                    "OOMKilling",
+                    f"Memory cgroup out of memory: Killed process of container {c.name} in pod "
+                    f"{pod.namespace}/{pod.name}", "Warning", 0, count=max(1, restarts),
+                    first=EVENTS_AT - 1800.0, last=EVENTS_AT + n, component="kernel-monitor", host=pod.node))
+    return events
+
+
+def scenario_objects(scenario: Scenario, at: float = 0.0) -> list[tuple[str, Obj]]:
+    namespaces = dict.fromkeys(SYSTEM_NAMESPACES + tuple(p.namespace for p in scenario.pods))
+    objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0, NODE_CREATED)) for ns in namespaces]
+    objects += [("nodes", node_object(scenario, n)) for n in scenario.nodes]
+    objects += [("pods", make_pod(replace(pod_spec(scenario, p, at), created=POD_CREATED + 10.0 * k), 0))
+                for k, p in enumerate(scenario.pods)]
+    ns, name, port = PROMETHEUS_SERVICE
+    objects += [
+        ("services", make_service("default", "kubernetes", 443, 0, app="apiserver", cluster_ip="10.96.0.1")),
+        ("services", make_service(ns, name, port, 0, app="prometheus", cluster_ip="10.96.100.10")),
+    ]
+    objects += [("events", e) for e in warning_events(scenario, at)]
+    return objects
+
+
+def cluster_from_scenario(scenario: Scenario, at: float | None = None) -> Cluster:
+    """The cluster `scenario` describes, as the API server holds it `at` seconds after the
+    scenario's anchor (None: at the anchor, the moment the Prometheus history was generated)."""
+    return Cluster.from_objects(scenario_objects(scenario, 0.0 if at is None else at))
