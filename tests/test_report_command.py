@@ -135,3 +135,22 @@ def test_kube_only(kubeconfig_path: Path, tmp_path: Path) -> None:
     assert top["component"] == "workload"
     assert top["subject"] in {f"shop/{pod}" for pod in CRASHLOOP_PODS}
     assert "OOMKilled" in top["title"]
+
+
+def test_report_on_a_recording(tmp_path: Path) -> None:
+    """The bundled demo: healthy for its first 10 %, then etcd-b's disk turns slow (tests/tools/make_demo.py)."""
+    from k8stop.tui.replay_command import demo_path
+
+    slow_ip = Scenario.healthy().etcd[1].ip
+    early = k8stop("report", "--replay", str(demo_path()), "--at", "30", "--format", "json", cwd=tmp_path)
+    assert early.returncode == 0, early.stderr
+    assert [f for f in orjson.loads(early.stdout)["findings"] if f["severity"] != "info"] == []
+    late = k8stop("report", "--replay", str(demo_path()), "--format", "markdown", cwd=tmp_path)
+    assert late.returncode == 0, late.stderr
+    first = late.stdout.split("## Findings\n\n", 1)[1].split("\n\n", 2)
+    assert first[0].startswith("### 1. [critical]") and f"subject: `{slow_ip}" in first[1]
+    # Slow mutating calls are the etcd member's symptom, ranked after it and naming it.
+    assert f"caused by: `etcd.backend_commit_p99_slow:{slow_ip}" in late.stdout \
+        or f"caused by: `etcd.wal_fsync_p99_slow:{slow_ip}" in late.stdout
+    outside = k8stop("report", "--replay", str(demo_path()), "--at", "99999", cwd=tmp_path)
+    assert outside.returncode == 2 and "outside the recording" in outside.stderr
