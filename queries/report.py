@@ -141,8 +141,10 @@ def _source_line(name: str, source: SourceStatus) -> str:
 
 
 def _feed_lines(snap: ClusterSnapshot) -> list[str]:
+    # A source that is down fails every feed with its own reason: say it once, on the source line.
+    said = {snap.prometheus.detail, snap.kube.detail} - {""}
     return [
-        f"{name}: {status.state}" + (f" - {status.reason}" if status.reason else "")
+        f"{name}: {status.state}" + (f" - {status.reason}" if status.reason and status.reason not in said else "")
         for name, status in snap.feeds
     ]
 
