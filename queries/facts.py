@@ -284,3 +284,13 @@ class KubeSummary:
     pods_by_phase: tuple[tuple[str, int], ...]
     top_restarts: tuple[PodRecord, ...]  # most restarts first
     recent_warnings: tuple[EventRecord, ...]  # newest first
+
+
+@dataclass(frozen=True, slots=True)
+class KubeObjects:
+    """The kube feed's slim records at one moment, recorded so a replay's drill-downs can
+    show node conditions, a node's pods and a pod's events (queries/kube_recorded.py)."""
+
+    nodes: tuple[NodeRecord, ...]
+    pods: tuple[PodRecord, ...]  # the pods on those nodes
+    warnings: tuple[EventRecord, ...]  # Warning events about those pods and nodes

@@ -11,6 +11,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from k8stop.queries.kube_recorded import FEED as KUBE_OBJECTS
+from k8stop.queries.kube_recorded import RecordedKube
 from k8stop.queries.status import FeedState, FeedStatus, FeedUpdate
 
 from .feed_source import FEEDS, Publish, SourceInfo
@@ -171,3 +173,9 @@ class ReplaySource:
 
     def state(self) -> dict[str, FeedUpdate[Any]]:
         return self.recording.state_at(self.now())
+
+    @property
+    def kube(self) -> RecordedKube | None:
+        """The kube records as of now, for the drill-downs; None when none were recorded."""
+        update = self.state().get(KUBE_OBJECTS)
+        return RecordedKube(update.facts) if update is not None and update.facts is not None else None

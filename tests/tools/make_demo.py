@@ -3,8 +3,11 @@
     python3 tests/tools/make_demo.py [--out FILE] [--minutes 15] [--step 5]
 
 A real Prometheus serves the backfilled incident (tests/scenario.py) and the kube-API test
-server the small cluster; `LiveSource` polls both while a stepped clock walks through the
-history, so a 15-minute incident records in well under a minute. The incident, from 90 s
+server the same cluster (kubeapi/from_scenario.py: the scenario's nodes and pods as the API
+holds them at the end of the incident); `LiveSource` polls both while a stepped clock walks
+through the history, so a 15-minute incident records in well under a minute. Each step also
+records the kube feed's records ("kube_objects") so the replay's node and pod drill-downs
+show conditions, pods and events. The incident, from 90 s
 in: one etcd member's disk turns slow and the API server's mutating
 verbs follow, a node's CPU saturates, and shop/checkout crash-loops (OOMKilled).
 """
@@ -22,7 +25,9 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
 from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.status import FeedUpdate  # noqa: E402
+from k8stop.queries.kube_recorded import FEED as KUBE_OBJECTS  # noqa: E402
+from k8stop.queries.kube_recorded import kube_objects  # noqa: E402
+from k8stop.queries.status import FeedState, FeedStatus, FeedUpdate  # noqa: E402
 from k8stop.tui.feed_source import SourceInfo  # noqa: E402
 from k8stop.tui.live_source import SLOW_FEED_FACTOR, LiveSource  # noqa: E402
 from k8stop.tui.recording import Recorder  # noqa: E402
@@ -91,6 +96,9 @@ async def record_stepped(
                 update: FeedUpdate[object] = await poller.poll_once()
                 if update.status.state.value == "error":
                     raise RuntimeError(f"{feed} failed at step {step}: {update.status.reason}")
+            if source.kube is not None:
+                recorder.write(FeedUpdate(KUBE_OBJECTS, kube_objects(source.kube),
+                                          FeedStatus(FeedState.OK, updated_at=at), at))
     finally:
         recorder.close(end=times[-1])
         await source.close()
@@ -103,7 +111,8 @@ def stepped_times(end: float, minutes: float, step: float) -> list[float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
+    from kubeapi import ThreadedKubeApiServer, write_kubeconfig
+    from kubeapi.from_scenario import cluster_from_scenario
     from prometheus_fixture import start_prometheus
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -112,9 +121,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--step", type=float, default=5.0, help="seconds between polls (recording time)")
     args = parser.parse_args(argv)
 
-    prometheus = start_prometheus(demo_scenario(args.minutes))
+    scenario = demo_scenario(args.minutes)
+    prometheus = start_prometheus(scenario)
     try:
-        with ThreadedKubeApiServer(Cluster.small(), token="demo-token") as kube, \
+        with ThreadedKubeApiServer(cluster_from_scenario(scenario), token="demo-token") as kube, \
                 tempfile.TemporaryDirectory() as workdir:
             kubeconfig = write_kubeconfig(Path(workdir) / "kubeconfig", kube.url, kube.token, context="demo")
             settings = Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig))

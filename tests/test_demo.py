@@ -1,0 +1,126 @@
+"""The bundled demo (`k8stop demo`) at 80x24: one coherent incident in every view.
+
+The recording was made by tests/tools/make_demo.py from `demo_scenario()` and the kube-API
+cluster built from that same scenario; the assertions are the scenario's values, so a demo
+regenerated from a changed scenario (or the wrong cluster) fails here.
+"""
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from kubeapi.from_scenario import cluster_from_scenario
+from kubeapi.objects import Obj
+from scenario import Scenario
+from screen import screen_text, wait_for
+
+sys.path.insert(0, str(Path(__file__).parent / "tools"))
+from make_demo import demo_scenario  # noqa: E402
+
+from k8stop.queries.config import Settings  # noqa: E402
+from k8stop.queries.finding import Component  # noqa: E402
+from k8stop.tui.recording import Recording, read_recording  # noqa: E402
+from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp  # noqa: E402
+from k8stop.tui.replay_command import demo_path  # noqa: E402
+from k8stop.tui.replay_source import ReplaySource  # noqa: E402
+from k8stop.tui.screens.detail_screen import DetailScreen  # noqa: E402
+from k8stop.tui.screens.diagnosis import DiagnosisScreen  # noqa: E402
+
+PANELS = ("apiserver", "etcd", "nodes", "restarts")
+SCENARIO: Scenario = demo_scenario()
+
+
+@pytest.fixture(scope="module")
+def recording() -> Recording:
+    rec = read_recording(demo_path())
+    assert demo_path().stat().st_size < 2 * 1024 * 1024 and not rec.truncated
+    return rec
+
+
+@pytest.fixture
+async def demo(recording: Recording) -> AsyncIterator[tuple[ReplayApp, object]]:
+    source = ReplaySource(recording, loop=True, demo=True, speed=8.0)
+    app = ReplayApp(Settings(), source, banner=DEMO_BANNER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in PANELS),
+                       what="data in every panel")
+        await pilot.press("end", "space")  # the end of the incident, held still
+        await pilot.pause(0.3)
+        assert source.paused and source.now() == recording.last
+        yield app, pilot
+
+
+def slow_member() -> tuple[str, str]:
+    """(name, ip) of the member the scenario made slow."""
+    member = max(SCENARIO.etcd, key=lambda m: m.wal_fsync_p99)
+    return member.name, member.ip
+
+
+def kube_object(resource: str, name: str, namespace: str = "") -> Obj:
+    obj = cluster_from_scenario(SCENARIO).get(resource, namespace, name)
+    assert obj is not None, (resource, namespace, name)
+    return obj
+
+
+async def open_drill(pilot: object, app: ReplayApp, feed: str) -> DetailScreen:
+    app.dashboard.focus_panel(feed)
+    await pilot.pause()  # type: ignore[attr-defined]
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.loaded,
+                   what=f"{feed} drill-down")
+    return app.screen  # type: ignore[return-value]
+
+
+async def test_dashboard_shows_the_incident(demo: tuple[ReplayApp, object]) -> None:
+    app, _ = demo
+    text = screen_text(app)
+    assert DEMO_BANNER[:30] in text and "DEMO" in app.dashboard.query_one("#header").flags
+    for feed in PANELS:
+        assert app.dashboard.panels()[feed].facts is not None, feed
+    _, ip = slow_member()
+    etcd = app.dashboard.panels()["etcd"].facts
+    assert ip in etcd.members[0].instance and etcd.members[0].wal_fsync_p99.number > 0.1
+    assert text.index(ip) < min(text.index(m.ip) for m in SCENARIO.etcd if m.ip != ip)
+    saturated = max(SCENARIO.nodes, key=lambda n: n.cpu)
+    assert app.dashboard.panels()["nodes"].facts.worst[0].node == saturated.name
+    looping = {p.name for p in SCENARIO.pods if any(c.waiting_reason for c in p.containers)}
+    assert {r.pod for r in app.dashboard.panels()["restarts"].facts.top[:len(looping)]} == looping
+
+
+async def test_node_drill_down_shows_kube_conditions_and_pods(demo: tuple[ReplayApp, object]) -> None:
+    app, pilot = demo
+    node = app.dashboard.panels()["nodes"].facts.worst[0].node
+    screen = await open_drill(pilot, app, "nodes")
+    assert screen.heading.startswith(f"node › {node}")
+    text = screen.text_of()
+    ready = next(c for c in kube_object("nodes", node)["status"]["conditions"] if c["type"] == "Ready")
+    assert f"Ready={ready['status']}" in text and "Ready=Unknown" not in text
+    for pod in SCENARIO.pods:
+        assert (f"{pod.namespace}/{pod.name}" in text) is (pod.node == node), pod.name
+
+
+async def test_pod_drill_down_shows_the_same_pod_from_kube(demo: tuple[ReplayApp, object]) -> None:
+    app, pilot = demo
+    top = app.dashboard.panels()["restarts"].facts.top[0]
+    screen = await open_drill(pilot, app, "restarts")
+    text = screen.text_of()
+    obj = kube_object("pods", top.pod, top.namespace)
+    (status,) = obj["status"]["containerStatuses"]
+    assert f"node {obj['spec']['nodeName']}" in text
+    assert f"restarts {status['restartCount']}" in text and "exit 137" in text
+    assert "BackOff" in text and "the kube API does not know this pod" not in text
+
+
+async def test_guided_diagnosis_puts_the_slow_etcd_member_first(demo: tuple[ReplayApp, object]) -> None:
+    app, pilot = demo
+    await pilot.press("d")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen) and app.screen.report is not None,
+                   what="diagnosis")
+    report = app.screen.report
+    assert report is not None
+    first = report.findings[0]
+    _, ip = slow_member()
+    assert first.component is Component.ETCD
+    assert any(ip in member for member in first.label_values("etcd_member")), first
