@@ -83,8 +83,9 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         "apiserver.inflight",
         "apiserver",
-        "Requests in flight by kind (readOnly, mutating); limits come from the config",
-        "sum by (request_kind) (apiserver_current_inflight_requests{$sel})",
+        "Requests in flight by kind (readOnly, mutating) on the busiest API server: the "
+        "limits apply per server, so a sum over replicas would overstate saturation",
+        "max by (request_kind) (sum by (instance, request_kind) (apiserver_current_inflight_requests{$sel}))",
         "k8s server/config.go defaults --max-requests-inflight 400, --max-mutating-requests-inflight 200; "
         "seed 2.1",
     ),

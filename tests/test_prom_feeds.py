@@ -121,8 +121,9 @@ async def test_apiserver(case: Case) -> None:
 
     servers = len(s.apiserver_ips)
     inflight = {i.request_kind: i for i in facts.inflight}
-    assert inflight["readOnly"].current == pytest.approx(s.inflight_readonly * servers)
-    assert inflight["mutating"].current == pytest.approx(s.inflight_mutating * servers)
+    # The busiest server against the per-server limit (the scenario gives each server the same).
+    assert inflight["readOnly"].current == pytest.approx(s.inflight_readonly)
+    assert inflight["mutating"].current == pytest.approx(s.inflight_mutating)
     assert (inflight["readOnly"].limit, inflight["mutating"].limit) == (400.0, 200.0)
 
     levels = {a.priority_level: a for a in facts.apf}
