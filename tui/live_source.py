@@ -172,28 +172,42 @@ class LiveSource:
         return facts, warnings
 
     async def _nodes(self) -> tuple[Any, Warnings]:
+        why = "node-exporter not found"
         if self.prometheus is not None:
             try:
                 return await self.prometheus.nodes()
-            except NotExposed:
+            except FeedError as exc:
+                # Prometheus down must not blank a panel the kube API can still fill
                 if self.kube is None:
                     raise
+                why = why if isinstance(exc, NotExposed) else f"Prometheus failed ({exc})"
         if self.kube is None:
             raise FeedError(self._prom_error or "no source for node metrics")
+        self._raise_if_kube_behind("nodes")
         return await self.kube.nodes_fallback(self.settings.top_nodes), (
-            "node-exporter not found: CPU and memory from metrics-server, disk unknown",
+            f"{why}: CPU and memory from metrics-server, disk unknown",
         )
 
     async def _restarts(self) -> tuple[Any, Warnings]:
+        why = "kube-state-metrics not found"
         if self.prometheus is not None:
             try:
                 return await self.prometheus.restarts()
-            except NotExposed:
+            except FeedError as exc:
                 if self.kube is None:
                     raise
+                why = why if isinstance(exc, NotExposed) else f"Prometheus failed ({exc})"
         if self.kube is None:
             raise FeedError(self._prom_error or "no source for restarts")
-        return self.kube.restarts_fallback(), ("kube-state-metrics not found: restarts from the kube API",)
+        self._raise_if_kube_behind("pods")
+        return self.kube.restarts_fallback(), (f"{why}: restarts from the kube API",)
+
+    def _raise_if_kube_behind(self, resource: str) -> None:
+        """A fallback read from the watch cache is stale when the list/watch is failing: say so."""
+        assert self.kube is not None
+        status = self.kube.statuses()[resource]
+        if status.state in (FeedState.ERROR, FeedState.STALE):
+            raise FeedError(f"{resource}: {status.reason}")
 
     async def _control_plane(self) -> tuple[Any, Warnings]:
         return await self._need_prometheus().control_plane()

@@ -132,6 +132,12 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         if facts is None:
             lines.extend(self._no_facts_lines(width))
             return Text("\n").join(lines[:height])
+        if self.status.state is FeedState.STALE:
+            # The title is cut in narrow panels; the age and the reason must stay readable.
+            problem = Text(describe_status(self.status, self.now or time.time()),
+                           style=self.get_component_rich_style("panel--status-bad"))
+            problem.truncate(width, overflow="ellipsis")
+            lines.append(problem)
         lines.extend(self.summary_lines(facts, width))
         footer = self.footer_lines(facts, width)
         rows = self._visible_rows(width)
