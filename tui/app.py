@@ -32,8 +32,8 @@ class K8sTopApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help"),
-        Binding("p", "pause", "Pause"),
-        Binding("r", "refresh_now", "Refresh"),
+        Binding("p", "pause", "Pause", show=False),
+        Binding("r", "refresh_now", "Refresh", show=False),
         Binding("plus,equals_sign", "slower", "Slower", show=False),
         Binding("minus", "faster", "Faster", show=False),
         Binding("R", "toggle_recording", "Rec", show=False),

@@ -33,11 +33,11 @@ class Dashboard(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", show=False),
         Binding("slash", "filter", "Filter"),
-        Binding("colon", "command", "Cmd"),
-        Binding("z", "zoom", "Zoom"),
-        Binding("s", "open('kpi')", "KPIs"),
-        Binding("a", "open('alerts')", "Alerts"),
-        Binding("c", "open('sched')", "Sched"),
+        Binding("colon", "command", "Cmd", show=False),
+        Binding("z", "zoom", "Zoom", show=False),
+        Binding("s", "open('kpi')", "KPIs", show=False),
+        Binding("a", "open('alerts')", "Alerts", show=False),
+        Binding("c", "open('sched')", "Sched", show=False),
         Binding("d", "diagnose", "Diagnose"),
     ]
     DEFAULT_CSS = """
