@@ -1,0 +1,60 @@
+"""Run the fault-injection suite and write tests/FAULTS.md (the README's fault table).
+
+    python3 tests/tools/fault_table.py [--output tests/FAULTS.md]
+
+Exit code: pytest's, so CI fails when a fault is not survived.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import orjson
+
+TESTS = Path(__file__).resolve().parent.parent
+
+
+def markdown(rows: list[dict[str, object]]) -> str:
+    lines = [
+        "| Fault | Survived | Recovery after the fault ended | Note |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        recovery = row["recovery"]
+        shown = f"{recovery:.1f} s" if isinstance(recovery, float) else "— (fix the setting)"
+        survived = "yes" if row["survived"] else "**no**"
+        note = str(row.get("note") or "").replace("|", "\\|")
+        lines.append(f"| {row['title']} | {survived} | {shown} | {note} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--output", type=Path, default=TESTS / "FAULTS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as scratch:
+        results = Path(scratch) / "faults.jsonl"
+        env = {**os.environ, "K8STOP_FAULT_RESULTS": str(results)}
+        code = subprocess.call(
+            [sys.executable, "-m", "pytest", "-q", str(TESTS / "test_faults.py")], env=env, cwd=TESTS.parent
+        )
+        rows = [orjson.loads(line) for line in results.read_bytes().splitlines()] if results.exists() else []
+    header = (
+        "# Faults tried\n\n"
+        "Produced by `python3 tests/tools/fault_table.py` from `tests/test_faults.py`: the whole app "
+        "(80x24, refresh 0.5 s, query timeout 1 s) against a real Prometheus behind a fault-injecting "
+        "proxy and the kube-API test server. Each fault is held for several refreshes; recovery is "
+        "the time from the fault ending to fresh data in every panel (bounded by the pollers' "
+        "exponential backoff).\n\n"
+    )
+    args.output.write_text(header + markdown(rows), encoding="utf-8")
+    print(f"wrote {args.output} ({len(rows)} faults)")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())
