@@ -6,10 +6,12 @@ regenerated from a changed scenario (or the wrong cluster) fails here.
 """
 from __future__ import annotations
 
+import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import orjson
 import pytest
 from kubeapi.from_scenario import cluster_from_scenario
 from kubeapi.objects import Obj
@@ -124,3 +126,14 @@ async def test_guided_diagnosis_puts_the_slow_etcd_member_first(demo: tuple[Repl
     _, ip = slow_member()
     assert first.component is Component.ETCD
     assert any(ip in member for member in first.label_values("etcd_member")), first
+
+
+def test_report_on_the_demo_names_the_slow_etcd_member_first() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "k8stop.tui.cli", "report", "--replay", str(demo_path()), "--format", "json"],
+        capture_output=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    first = orjson.loads(done.stdout)["findings"][0]
+    _, ip = slow_member()
+    assert first["component"] == "etcd" and ip in first["subject"], first

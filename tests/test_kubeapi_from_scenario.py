@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from datetime import datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -177,3 +178,14 @@ def test_restart_count_is_the_counter_through_the_incident() -> None:
     assert restart_count(SCENARIO, pod, container, at=-600.0) == int(before.restarts_base)
     assert restart_count(SCENARIO, pod, container, at=0.0) == int(before.restarts_base) + 5
     assert restart_count(SCENARIO, pod, container, at=600.0) == int(before.restarts_base) + 10
+
+
+def test_timestamps_sit_around_the_anchor() -> None:
+    anchor = 1_790_000_000.0
+    pod = next(p for p in SCENARIO.pods if p.owner_name.startswith("checkout"))
+    obj = cluster_from_scenario(SCENARIO, anchor=anchor).get("pods", pod.namespace, pod.name)
+    assert obj is not None
+    (status,) = obj["status"]["containerStatuses"]
+    finished = datetime.fromisoformat(status["lastState"]["terminated"]["finishedAt"]).timestamp()
+    created = datetime.fromisoformat(obj["metadata"]["creationTimestamp"]).timestamp()
+    assert created < finished < anchor and anchor - finished == 60.0

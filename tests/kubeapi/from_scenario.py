@@ -24,13 +24,12 @@ follows, not copied per scenario:
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .cluster import Cluster
 from .objects import (
-    ContainerSpec, ContainerState, NodeSpec, Obj, PodSpec, make_event, make_namespace, make_node, make_pod,
-    make_service,
+    EPOCH, ContainerSpec, ContainerState, NodeSpec, Obj, PodSpec, make_event, make_namespace, make_node, make_pod,
+    make_service, stamp,
 )
 
 if TYPE_CHECKING:
@@ -45,10 +44,12 @@ SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "monitoring")
 PROMETHEUS_SERVICE = ("monitoring", "prometheus-k8s", 9090)
 # Exit codes the container runtime reports for a last termination reason.
 EXIT_CODES = {"OOMKilled": 137, "Error": 1, "Completed": 0, "ContainerCannotRun": 128}
-# Created a day before the events, so ages read like a running cluster.
-NODE_CREATED = -86400.0
-POD_CREATED = -3600.0
-EVENTS_AT = 3000.0
+# Seconds before the moment the cluster is built for: nodes a day old, pods an hour, the
+# last crash a minute ago, so ages read like a running cluster.
+NODE_AGE = 86400.0
+POD_AGE = 3600.0
+LAST_CRASH_AGE = 60.0
+EVENTS_SPAN = 1800.0
 
 
 def restart_count(scenario: Scenario, pod: Pod, container: Container, at: float = 0.0) -> int:
@@ -72,7 +73,7 @@ def is_control_plane(scenario: Scenario, node: Node) -> bool:
     return node.name.startswith(CONTROL_PLANE_PREFIXES) or node.ip in hosts
 
 
-def node_object(scenario: Scenario, node: Node) -> Obj:
+def node_object(scenario: Scenario, node: Node, origin: float = 0.0) -> Obj:
     pressure = (("MemoryPressure", node.memory >= MEMORY_PRESSURE, "KubeletHasInsufficientMemory",
                  "node.kubernetes.io/memory-pressure"),
                 ("DiskPressure", node.disk >= DISK_PRESSURE, "KubeletHasDiskPressure",
@@ -81,7 +82,7 @@ def node_object(scenario: Scenario, node: Node) -> Obj:
     control_plane = is_control_plane(scenario, node)
     spec = NodeSpec(name=node.name, control_plane=control_plane, cpu=node.cpus,
                     memory_gi=max(1, round(node.memory_total_bytes / 1024**3)), ip=node.ip,
-                    created=NODE_CREATED, conditions=conditions)
+                    created=origin - NODE_AGE, conditions=conditions)
     obj = make_node(spec, 0)
     # make_node counts whole GiB; the scenario's exact bytes are what node-exporter reports.
     memory_ki = int(node.memory_total_bytes // 1024)
@@ -127,7 +128,7 @@ def _container_state(scenario: Scenario, pod: Pod, container: Container, at: flo
     )
 
 
-def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0) -> PodSpec:
+def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0, origin: float = 0.0) -> PodSpec:
     app, template_hash = _workload(pod)
     node_ips = {n.name: n.ip for n in scenario.nodes}
     host_ip = node_ips.get(pod.node, "")
@@ -135,11 +136,22 @@ def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0) -> PodSpec:
         namespace=pod.namespace, name=pod.name, node=pod.node or None, app=app, owner_kind=pod.owner_kind,
         owner_name=pod.owner_name, containers=tuple(_container_spec(pod, c, app) for c in pod.containers),
         states=tuple(_container_state(scenario, pod, c, at) for c in pod.containers), phase=pod.phase,
-        pod_ip=pod.ip or host_ip, host_ip=host_ip, created=POD_CREATED, pod_template_hash=template_hash,
+        pod_ip=pod.ip or host_ip, host_ip=host_ip, created=origin - POD_AGE, pod_template_hash=template_hash,
     )
 
 
-def warning_events(scenario: Scenario, at: float = 0.0) -> list[Obj]:
+def pod_object(scenario: Scenario, pod: Pod, at: float, origin: float) -> Obj:
+    obj = make_pod(pod_spec(scenario, pod, at, origin), 0)
+    # make_pod dates a last termination at the pod's start; a restarting one ended recently.
+    crashed = stamp(origin - LAST_CRASH_AGE)
+    for status in obj["status"].get("containerStatuses", ()):
+        terminated = status["lastState"].get("terminated")
+        if terminated is not None and status["restartCount"]:
+            terminated["startedAt"] = terminated["finishedAt"] = crashed
+    return obj
+
+
+def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> list[Obj]:
     events: list[Obj] = []
     for n, pod in enumerate(scenario.pods):
         for c in pod.containers:
@@ -148,7 +160,7 @@ def warning_events(scenario: Scenario, at: float = 0.0) -> list[Obj]:
                 events.append(make_event(
                     pod.namespace, f"{pod.name}.backoff-{c.name}", "Pod", pod.name, "BackOff",
                     f"Back-off restarting failed container {c.name} in pod {pod.name}_{pod.namespace}",
-                    "Warning", 0, count=max(1, restarts * 4), first=EVENTS_AT - 1800.0, last=EVENTS_AT + n,
+                    "Warning", 0, count=max(1, restarts * 4), first=origin - EVENTS_SPAN, last=origin - LAST_CRASH_AGE + n,
                     host=pod.node))
             if c.last_terminated_reason == "OOMKilled" and pod.node:
                 events.append(make_event(
@@ -156,26 +168,33 @@ def warning_events(scenario: Scenario, at: float = 0.0) -> list[Obj]:
                     "OOMKilling",
                     f"Memory cgroup out of memory: Killed process of container {c.name} in pod "
                     f"{pod.namespace}/{pod.name}", "Warning", 0, count=max(1, restarts),
-                    first=EVENTS_AT - 1800.0, last=EVENTS_AT + n, component="kernel-monitor", host=pod.node))
+                    first=origin - EVENTS_SPAN, last=origin - LAST_CRASH_AGE + n, component="kernel-monitor", host=pod.node))
     return events
 
 
-def scenario_objects(scenario: Scenario, at: float = 0.0) -> list[tuple[str, Obj]]:
+def scenario_objects(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> list[tuple[str, Obj]]:
+    """`origin`: the moment built for, in seconds after objects.EPOCH (timestamps only)."""
     namespaces = dict.fromkeys(SYSTEM_NAMESPACES + tuple(p.namespace for p in scenario.pods))
-    objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0, NODE_CREATED)) for ns in namespaces]
-    objects += [("nodes", node_object(scenario, n)) for n in scenario.nodes]
-    objects += [("pods", make_pod(replace(pod_spec(scenario, p, at), created=POD_CREATED + 10.0 * k), 0))
-                for k, p in enumerate(scenario.pods)]
+    objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0, origin - NODE_AGE))
+                                      for ns in namespaces]
+    objects += [("nodes", node_object(scenario, n, origin)) for n in scenario.nodes]
+    objects += [("pods", pod_object(scenario, p, at, origin)) for p in scenario.pods]
     ns, name, port = PROMETHEUS_SERVICE
     objects += [
         ("services", make_service("default", "kubernetes", 443, 0, app="apiserver", cluster_ip="10.96.0.1")),
         ("services", make_service(ns, name, port, 0, app="prometheus", cluster_ip="10.96.100.10")),
     ]
-    objects += [("events", e) for e in warning_events(scenario, at)]
+    objects += [("events", e) for e in warning_events(scenario, at, origin)]
     return objects
 
 
-def cluster_from_scenario(scenario: Scenario, at: float | None = None) -> Cluster:
+def cluster_from_scenario(scenario: Scenario, at: float | None = None, anchor: float | None = None) -> Cluster:
     """The cluster `scenario` describes, as the API server holds it `at` seconds after the
-    scenario's anchor (None: at the anchor, the moment the Prometheus history was generated)."""
-    return Cluster.from_objects(scenario_objects(scenario, 0.0 if at is None else at))
+    scenario's anchor (None: at the anchor, the moment the Prometheus history was generated).
+
+    `anchor` (unix seconds, e.g. PrometheusHandle.anchor) dates creation, termination and
+    event timestamps around that moment; without it they sit at the fixed objects.EPOCH,
+    byte-identical between runs."""
+    offset = 0.0 if at is None else at
+    origin = 0.0 if anchor is None else anchor + offset - EPOCH.timestamp()
+    return Cluster.from_objects(scenario_objects(scenario, offset, origin))

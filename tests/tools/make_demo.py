@@ -124,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     scenario = demo_scenario(args.minutes)
     prometheus = start_prometheus(scenario)
     try:
-        with ThreadedKubeApiServer(cluster_from_scenario(scenario), token="demo-token") as kube, \
+        cluster = cluster_from_scenario(scenario, anchor=prometheus.anchor)
+        with ThreadedKubeApiServer(cluster, token="demo-token") as kube, \
                 tempfile.TemporaryDirectory() as workdir:
             kubeconfig = write_kubeconfig(Path(workdir) / "kubeconfig", kube.url, kube.token, context="demo")
             settings = Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig))
