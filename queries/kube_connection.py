@@ -21,6 +21,7 @@ import orjson
 import yaml
 
 from .config import ConfigError
+from .gc_pause import paused_gc
 from .kube_errors import KubeApiError, http_error
 
 if TYPE_CHECKING:
@@ -88,7 +89,8 @@ class KubeConnection:
             raise self._unreachable(exc, what, timeout) from None
         finally:
             response.release()
-        return orjson.loads(body)
+        with paused_gc():
+            return orjson.loads(body)
 
     @asynccontextmanager
     async def stream(

@@ -19,6 +19,7 @@ import aiohttp
 import orjson
 
 from .errors import NotExposed, describe
+from .gc_pause import paused_gc
 from .facts import (
     EventRecord,
     KubeSummary,
@@ -279,24 +280,28 @@ class KubeFeed:
         return [("fieldSelector", resource.field_selector)] if resource.field_selector else []
 
     async def _list(self, resource: _Resource, resource_version: str) -> str:
-        """Page through the list; returns the resourceVersion to watch from."""
+        """Page through the list; returns the resourceVersion to watch from.
+
+        The next page is requested before this one's items become records, so the
+        server renders page n+1 while k8stop digests page n."""
         seen: set[Key] = set()
-        token = ""
+        page = await self._page(resource, "", resource_version)
         while True:
-            params = self._base_params(resource) + [("limit", self._page_size)]
-            if token:
-                params.append(("continue", token))  # the token pins the version already
-            elif resource_version:
-                params.append(("resourceVersion", resource_version))
-            self.requests[f"list {resource.name}"] += 1
-            page = await self.connection.get_json(resource.path, params, what=resource.what, timeout=60.0)
-            now = self._clock()
-            for item in page.get("items") or ():
-                seen.add(self._apply(resource.name, "ADDED", item, now))
             metadata = page.get("metadata") or {}
             token = metadata.get("continue") or ""
-            if not token:
+            ahead = asyncio.create_task(self._page(resource, token, "")) if token else None
+            try:
+                now = self._clock()
+                with paused_gc():
+                    for item in page.get("items") or ():
+                        seen.add(self._apply(resource.name, "ADDED", item, now))
+            except BaseException:
+                if ahead is not None:
+                    ahead.cancel()
+                raise
+            if ahead is None:
                 break
+            page = await ahead
         for key in self._keys(resource.name) - seen:
             self._delete(resource.name, key)
         track = self._tracks[resource.name]
@@ -304,6 +309,16 @@ class KubeFeed:
         self._ok(resource)
         self._settle(track)
         return str(metadata.get("resourceVersion") or "")
+
+    async def _page(self, resource: _Resource, token: str, resource_version: str) -> Json:
+        params = self._base_params(resource) + [("limit", self._page_size)]
+        if token:
+            params.append(("continue", token))  # the token pins the version already
+        elif resource_version:
+            params.append(("resourceVersion", resource_version))
+        self.requests[f"list {resource.name}"] += 1
+        page: Json = await self.connection.get_json(resource.path, params, what=resource.what, timeout=60.0)
+        return page
 
     async def _watch(self, resource: _Resource, resource_version: str) -> str:
         """Follow changes until the server ends the watch; returns the latest version."""

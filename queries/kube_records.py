@@ -6,6 +6,7 @@ A full pod object is ~20 KB; the records keep only what panels and drill-downs s
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from .facts import ContainerRecord, EventRecord, NodeRecord, NodeUsage, PodRecord, PodUsage
@@ -73,8 +74,12 @@ def quantity_bytes(text: str | int | float | None) -> int:
     return _ceil(parse_quantity(text))
 
 
+@lru_cache(maxsize=4096)
 def _quiet(parse: Any, text: Any) -> int:
-    """A malformed quantity in one object must not blind the whole feed; count it as 0."""
+    """A malformed quantity in one object must not blind the whole feed; count it as 0.
+
+    Cached: a cluster repeats a few hundred distinct quantities across 150,000 pods, and
+    Decimal parsing was a third of the cost of a pod record."""
     try:
         return int(parse(text))
     except ValueError:
