@@ -19,6 +19,7 @@ from .feed_source import FeedSource, SourceInfo
 from .help_screen import HelpScreen
 from .recording import RecordingError
 from .recording_control import RecordingControl
+from .tty_watchdog import watch_terminal
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # Updates kept per feed for drill-down history charts (an hour at the default 2 s refresh).
@@ -31,6 +32,8 @@ class K8sTopApp(App[int]):
     TITLE = "k8stop"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
+        # Textual only hints at ctrl+q on ctrl+c; in a monitor ctrl+c must quit, as in top.
+        Binding("ctrl+c", "quit", "Quit", show=False, priority=True),
         Binding("question_mark", "help", "Help"),
         Binding("p", "pause", "Pause", show=False),
         Binding("r", "refresh_now", "Refresh", show=False),
@@ -63,6 +66,7 @@ class K8sTopApp(App[int]):
         await self.push_screen(self._dashboard)
         self._apply_info(self.info)
         self.set_interval(1.0, self._tick)
+        watch_terminal(self)
         # Start the feeds after the first frame so the screen never waits on imports or I/O.
         self.call_after_refresh(self._start_source)
 
