@@ -63,7 +63,7 @@ def _latency(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                 evidence=(
                     Evidence(_latency_query(facts, r), r.p99.or_none(),
                              f"SLO {fmt_seconds(Value.of(slo))} ({'LIST' if r.verb.upper() in LIST_VERBS else 'mutating/single-object'})"),
-                    Evidence(_latency_query(facts, r, "0.5"), r.p50.or_none(), "p50"),
+                    Evidence(_latency_query(facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
                     Evidence(_rate_query(r), r.rate, f"{fmt_rate(r.rate)}"),
                 ),
                 recommendation=_WRITE_ADVICE if mutating else _read_advice(r.resource),
@@ -155,9 +155,9 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                 title=(f"{'LIST storm' if is_list else 'Heavy traffic'}: {top.verb} {top.resource} at "
                        f"{fmt_rate(top.rate)} holds ~{fmt_ratio(Value.of(share))} of API server concurrency"),
                 evidence=(
-                    Evidence(_rate_query(top), top.rate, "requests/s"),
-                    Evidence(_latency_query(facts, top, "0.5"), top.p50.or_none(), "p50"),
-                    Evidence(_latency_query(facts, top), top.p99.or_none(), "p99"),
+                    Evidence(_rate_query(top), top.rate, fmt_rate(top.rate)),
+                    Evidence(_latency_query(facts, top, "0.5"), top.p50.or_none(), f"p50 {fmt_seconds(top.p50)}"),
+                    Evidence(_latency_query(facts, top), top.p99.or_none(), f"p99 {fmt_seconds(top.p99)}"),
                     Evidence("rate x p50 / sum over all verbs and resources", share, "share of busy concurrency (Little's law)"),
                 ),
                 recommendation=(

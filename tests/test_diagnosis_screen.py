@@ -74,7 +74,7 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         summary = session.plain()
         assert "summary" in summary.splitlines()[0]
         first_finding = summary.splitlines()[2]
-        assert first_finding.startswith("[critical]")
+        assert first_finding.startswith("CRITICAL:")
         path = session.exported
         assert path is not None and path.parent == tmp_path and path.name.startswith("k8stop-report-")
         assert str(path) in summary

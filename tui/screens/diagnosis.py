@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -18,7 +19,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from k8stop.queries.collect import snapshot_from_updates
-from k8stop.queries.finding import Component, Finding
+from k8stop.queries.finding import Component, Evidence, Finding
 from k8stop.queries.guided import StepResult, export_markdown, walk
 from k8stop.queries.kpis import KpiStatus, fmt_value
 from k8stop.queries.report import Report, make_report
@@ -194,9 +195,10 @@ class DiagnosisScreen(Screen[None]):
         self.query_one("#next", Static).update("\n".join(lines).rstrip())
 
     def _add_finding(self, options: OptionList, key: str, f: Finding) -> None:
-        values = ", ".join(_evidence_value(e.value) for e in f.evidence[:3])
-        cause = f"  cause: {f.caused_by}" if f.caused_by else ""
-        options.add_option(Option(f"[{f.severity}] {f.title}  = {values}{cause}", id=key))
+        # The title already carries the headline number; the evidence line says what backs it.
+        evidence = " · ".join(_evidence_text(e) for e in f.evidence[:3])
+        label = Text(f"{str(f.severity).upper()}: {f.title}\n    evidence: {evidence}")
+        options.add_option(Option(label, id=key))
         self._options[key] = f
 
     def _show_summary(self, options: OptionList, verdict: Static) -> None:
@@ -221,6 +223,14 @@ class DiagnosisScreen(Screen[None]):
         parts += [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         parts.append(str(self.query_one("#next", Static).render()))
         return "\n".join(parts)
+
+
+def _evidence_text(evidence: Evidence) -> str:
+    """A detail that already states its figure stands alone; a bare label gets the value."""
+    if any(ch.isdigit() for ch in evidence.detail):
+        return evidence.detail
+    value = _evidence_value(evidence.value)
+    return f"{evidence.detail} {value}" if evidence.detail else value
 
 
 def _evidence_value(value: float | str | None) -> str:
