@@ -32,6 +32,7 @@ class Misbehaviour(StrEnum):
     HUGE = "huge"  # the real answer plus `huge_series` extra series
     NON_FINITE = "non_finite"  # every sample value replaced by NaN, +Inf, -Inf in turn
     WARNINGS = "warnings"  # the real answer with a `warnings` list in the envelope
+    UNAUTHORIZED = "unauthorized"  # 401 as an auth proxy in front of Prometheus answers wrong credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class FaultyProxy:
         self._tls = tls_context
         self.fault = PASS
         self.requests = 0
+        self.seen_headers: list[dict[str, str]] = []  # to prove credentials were sent at all
         self.faulted = 0
         self.port = 0
         self._loop = asyncio.new_event_loop()
@@ -155,6 +157,7 @@ class FaultyProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.requests += 1
+        self.seen_headers.append(dict(request.headers))
         body = await request.read()
         form = dict((await request.post()).items()) if request.method == "POST" else {}
         params = dict(request.query)
@@ -169,6 +172,8 @@ class FaultyProxy:
             return await self._forward(request, body)
         self.faulted += 1
         kind = fault.kind
+        if kind is Misbehaviour.UNAUTHORIZED:
+            return web.Response(text="Unauthorized", status=401, content_type="text/plain")
         if kind is Misbehaviour.PLAIN_503:
             return web.Response(text="Service Unavailable", status=503, content_type="text/plain")
         if kind is Misbehaviour.EXECUTION_422:
