@@ -365,3 +365,20 @@ async def test_proxy_passes_through(proxy: FaultyProxy, fault_prometheus: Any, c
         async with session.get(fault_prometheus.url + "/api/v1/query", params=query) as direct:
             original = orjson.loads(await direct.read())
     assert proxied["data"]["result"][0]["value"][1] == original["data"]["result"][0]["value"][1]
+
+
+async def test_resize_while_a_panel_is_stale(proxy: FaultyProxy, cluster_kubeconfig: Path, clean: None) -> None:
+    """Down to 40x12 and back with a failing feed: no crash, every line fits, the staleness stays visible."""
+    app = make_app(proxy.url, cluster_kubeconfig)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: working(app, PANELS), what="data")
+        proxy.set(PromFault(M.PLAIN_503, r"etcd_(disk|mvcc|server|debugging|network)"))
+        await wait_for(pilot, lambda: panel(app, "etcd").status.state is FeedState.STALE, what="stale etcd")
+        for size in ((40, 12), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await pilot.pause(0.3)
+            lines = screen_text(app).splitlines()
+            assert len(lines) == size[1] and all(len(line) <= size[0] for line in lines)
+            crash_free(app)
+        assert "◐ STALE data " in panel(app, "etcd").render().plain
+        assert "STALE" in screen_text(app)
