@@ -10,6 +10,9 @@ from .status import FeedState, FeedUpdate
 PROMETHEUS_FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts")
 
 
+SNAPSHOT_FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts", "kube")
+
+
 def _source(latest: Mapping[str, FeedUpdate[Any]], feeds: tuple[str, ...], enabled: bool, url: str | None) -> SourceStatus:
     if not enabled:
         return SourceStatus(SourceState.DISABLED, "turned off", url)
@@ -46,5 +49,6 @@ def snapshot_from_feeds(
         control_plane=facts("control_plane"),
         alerts=facts("alerts"),
         kube_summary=facts("kube"),
-        feeds=tuple((feed, update.status) for feed, update in latest.items()),
+        # Only the feeds a snapshot carries facts for; recording-only feeds (kube_objects) stay out.
+        feeds=tuple((feed, update.status) for feed, update in latest.items() if feed in SNAPSHOT_FEEDS),
     )

@@ -26,8 +26,10 @@ if TYPE_CHECKING:
     from k8stop.queries.sources import Sources
 
 Warnings = tuple[str, ...]
-# Control-plane details and alerts change slowly and are not on the dashboard: poll them less.
+# Control-plane details, alerts and the drill-down records change slowly and are not on the
+# dashboard: poll them less.
 SLOW_FEED_FACTOR = 5
+SLOW_FEEDS = ("control_plane", "alerts", "kube_objects")
 HEATMAP_WINDOW = 1800.0
 
 
@@ -95,9 +97,10 @@ class LiveSource:
             "control_plane": self._control_plane,
             "alerts": self._alerts,
             "kube": self._kube_summary,
+            "kube_objects": self._kube_objects,
         }
         for feed, collect in feeds.items():
-            slow = feed in ("control_plane", "alerts")
+            slow = feed in SLOW_FEEDS
             self.pollers[feed] = Poller(
                 feed,
                 collect,
@@ -118,7 +121,7 @@ class LiveSource:
             if self.kube is None:
                 gone += ["nodes", "restarts"]
         if self.kube is None:
-            gone.append("kube")
+            gone += ["kube", "kube_objects"]
         return gone
 
     def _disabled_reason(self, feed: str) -> FeedStatus:
@@ -215,6 +218,13 @@ class LiveSource:
     async def _alerts(self) -> tuple[Any, Warnings]:
         return await self._need_prometheus().alerts()
 
+    async def _kube_objects(self) -> tuple[Any, Warnings]:
+        """The records drill-downs read, published so a recording can replay them."""
+        from k8stop.queries.kube_recorded import kube_objects
+
+        assert self.kube is not None
+        return kube_objects(self.kube), ()
+
     async def _kube_summary(self) -> tuple[Any, Warnings]:
         assert self.kube is not None
         status = self.kube.status()
@@ -239,5 +249,5 @@ class LiveSource:
     def set_interval(self, seconds: float) -> None:
         self.settings = replace(self.settings, refresh=seconds)
         for feed, poller in self.pollers.items():
-            poller.interval = seconds * (SLOW_FEED_FACTOR if feed in ("control_plane", "alerts") else 1)
+            poller.interval = seconds * (SLOW_FEED_FACTOR if feed in SLOW_FEEDS else 1)
             poller.poll_now()

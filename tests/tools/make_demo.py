@@ -6,7 +6,7 @@ A real Prometheus serves the backfilled incident (tests/scenario.py) and the kub
 server the same cluster (kubeapi/from_scenario.py: the scenario's nodes and pods as the API
 holds them at the end of the incident); `LiveSource` polls both while a stepped clock walks
 through the history, so a 15-minute incident records in well under a minute. Each step also
-records the kube feed's records ("kube_objects") so the replay's node and pod drill-downs
+records the kube feed's records (the "kube_objects" feed, every few steps) so the replay's node and pod drill-downs
 show conditions, pods and events. The incident, from 90 s
 in: one etcd member's disk turns slow and the API server's mutating
 verbs follow, a node's CPU saturates, and shop/checkout crash-loops (OOMKilled).
@@ -25,11 +25,9 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
 from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.kube_recorded import FEED as KUBE_OBJECTS  # noqa: E402
-from k8stop.queries.kube_recorded import kube_objects  # noqa: E402
-from k8stop.queries.status import FeedState, FeedStatus, FeedUpdate  # noqa: E402
+from k8stop.queries.status import FeedUpdate  # noqa: E402
 from k8stop.tui.feed_source import SourceInfo  # noqa: E402
-from k8stop.tui.live_source import SLOW_FEED_FACTOR, LiveSource  # noqa: E402
+from k8stop.tui.live_source import SLOW_FEED_FACTOR, SLOW_FEEDS, LiveSource  # noqa: E402
 from k8stop.tui.recording import Recorder  # noqa: E402
 from scenario import Scenario  # noqa: E402
 
@@ -91,14 +89,11 @@ async def record_stepped(
         for step, at in enumerate(times):
             clock.at = at
             for feed, poller in source.pollers.items():
-                if feed in ("control_plane", "alerts") and step % SLOW_FEED_FACTOR:
+                if feed in SLOW_FEEDS and step % SLOW_FEED_FACTOR:
                     continue
                 update: FeedUpdate[object] = await poller.poll_once()
                 if update.status.state.value == "error":
                     raise RuntimeError(f"{feed} failed at step {step}: {update.status.reason}")
-            if source.kube is not None:
-                recorder.write(FeedUpdate(KUBE_OBJECTS, kube_objects(source.kube),
-                                          FeedStatus(FeedState.OK, updated_at=at), at))
     finally:
         recorder.close(end=times[-1])
         await source.close()
