@@ -1,6 +1,10 @@
-"""One async task per feed: polls never overlap, each has a timeout, errors back off.
+"""One async task per feed: polls never overlap and each has a timeout.
 
 The poller owns the feed's status: ok, stale since T (last good facts kept), or error.
+A failed poll is retried at the refresh interval, not after a growing backoff, so the feed
+recovers within one refresh of the fault ending: a failing poll costs the server no more
+than a healthy one, because polls never overlap and each is bounded by its timeout. A
+server that asks for less (429 Retry-After) is obeyed.
 """
 from __future__ import annotations
 
@@ -14,7 +18,6 @@ from .status import FeedState, FeedStatus, FeedUpdate
 
 T = TypeVar("T")
 
-MAX_BACKOFF = 30.0
 
 
 class Poller(Generic[T]):
@@ -35,7 +38,7 @@ class Poller(Generic[T]):
         self._clock = clock
         self._facts: T | None = None
         self._status = FeedStatus(FeedState.WAITING)
-        self._failures = 0
+        self._retry_after: float | None = None
         self._wake = asyncio.Event()
         self._running = asyncio.Event()
         self._running.set()
@@ -71,13 +74,15 @@ class Poller(Generic[T]):
         except asyncio.TimeoutError:
             self._fail(f"no answer within {self.timeout:g} s", started)
         except NotExposed as exc:
-            self._failures = 0
+            self._retry_after = None
             self._facts = None
             self._status = FeedStatus(FeedState.NOT_EXPOSED, str(exc), started, started)
         except Exception as exc:  # a feed must never take the app down; its status says why
             self._fail(describe(exc), started)
+            retry_after = getattr(exc, "retry_after", None)
+            self._retry_after = float(retry_after) if isinstance(retry_after, (int, float)) else None
         else:
-            self._failures = 0
+            self._retry_after = None
             self._facts = facts
             self._status = FeedStatus(FeedState.OK, updated_at=started, warnings=warnings)
         update = FeedUpdate(self.feed, self._facts, self._status, self._clock())
@@ -85,7 +90,7 @@ class Poller(Generic[T]):
         return update
 
     def _fail(self, reason: str, at: float) -> None:
-        self._failures += 1
+        self._retry_after = None
         previous = self._status
         if previous.state in (FeedState.STALE, FeedState.ERROR):
             since = previous.since
@@ -95,9 +100,9 @@ class Poller(Generic[T]):
         self._status = FeedStatus(state, reason, since, previous.updated_at)
 
     def next_delay(self) -> float:
-        if self._failures == 0:
-            return self.interval
-        return min(MAX_BACKOFF, self.interval * 2 ** min(self._failures - 1, 5))
+        if self._retry_after is not None:
+            return max(self.interval, self._retry_after)
+        return self.interval
 
     async def run(self) -> None:
         """Poll forever; the next poll is scheduled only after this one finished."""
