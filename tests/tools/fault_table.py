@@ -48,8 +48,9 @@ def main() -> int:
         "Produced by `python3 tests/tools/fault_table.py` from `tests/test_faults.py`: the whole app "
         "(80x24, refresh 0.5 s, query timeout 1 s) against a real Prometheus behind a fault-injecting "
         "proxy and the kube-API test server. Each fault is held for several refreshes; recovery is "
-        "the time from the fault ending to fresh data in every panel (bounded by the pollers' "
-        "exponential backoff).\n\n"
+        "the time from the fault ending to fresh data in every panel. Prometheus feeds retry at the "
+        "refresh interval; the kube list/watch backs off from 1 s (doubling, at most 30 s) so a "
+        "failing API server is not hammered with re-lists, which bounds kube recovery.\n\n"
     )
     args.output.write_text(header + markdown(rows), encoding="utf-8")
     print(f"wrote {args.output} ({len(rows)} faults)")
