@@ -21,13 +21,10 @@ import orjson
 from .errors import NotExposed, describe
 from .gc_pause import paused_gc
 from .facts import (
-    EventRecord,
     KubeSummary,
-    NodeRecord,
     NodeSaturation,
     NodesFacts,
     NodeUsage,
-    PodRecord,
     PodUsage,
     RestartsFacts,
 )
@@ -35,7 +32,7 @@ from .kube_connection import KubeConnection
 from .kube_errors import KubeApiError, ResourceGone
 from .kube_records import event_record, node_record, node_usage, pod_record, pod_usage
 from .kube_restarts import RestartTracker
-from .kube_store import EventStore, Key, NodeStore, PodStore
+from .kube_store import EventStore, Key, KubeReads, NodeStore, PodStore
 from .status import FeedState, FeedStatus
 from .values import ABSENT, Value
 
@@ -70,7 +67,7 @@ def backoff(failures: int) -> float:
     return min(MAX_BACKOFF, 2.0 ** max(0, failures - 1))
 
 
-class KubeFeed:
+class KubeFeed(KubeReads):
     """Holds slim records of the cluster, kept current by list+watch in the background.
 
     `namespace` limits pods and events to one namespace (nodes are always cluster-wide).
@@ -160,27 +157,6 @@ class KubeFeed:
         reason = f"{worst_name}: {worst.reason}" if worst.reason else ""
         updated = [s.updated_at for s in statuses.values() if s.updated_at is not None]
         return FeedStatus(worst.state, reason, worst.since, min(updated, default=None), warnings)
-
-    def nodes(self) -> tuple[NodeRecord, ...]:
-        return self._nodes.all()
-
-    def node(self, name: str) -> NodeRecord | None:
-        return self._nodes.get(name)
-
-    def pod(self, namespace: str, name: str) -> PodRecord | None:
-        return self._pods.get(namespace, name)
-
-    def pods_on_node(self, name: str) -> tuple[PodRecord, ...]:
-        return self._pods.on_node(name)
-
-    def pods_of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
-        """Pods whose controller is kind/name; kind "Deployment" matches through the
-        ReplicaSets it names "<deployment>-<hash>"."""
-        return self._pods.of_owner(namespace, kind, name)
-
-    def events_for(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
-        """Warning events about one object, newest first; namespace "" for nodes."""
-        return self._events.for_object(kind, namespace, name)
 
     def restarts_fallback(self, top: int = 10) -> RestartsFacts:
         """Restarts per container without kube-state-metrics. The API has no history,

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .errors import NotExposed
-from .facts import EventRecord, KubeObjects, NodeRecord, PodRecord, PodUsage
-from .kube_store import EventStore, NodeStore, PodStore
+from .facts import KubeObjects, PodUsage
+from .kube_store import EventStore, KubeReads, NodeStore, PodStore
 
 if TYPE_CHECKING:
     from .kube_feed import KubeFeed
@@ -31,7 +31,7 @@ def kube_objects(feed: KubeFeed) -> KubeObjects:
     return KubeObjects(nodes, pods, events)
 
 
-class RecordedKube:
+class RecordedKube(KubeReads):
     """Read-only KubeFeed look-alike over one KubeObjects."""
 
     def __init__(self, objects: KubeObjects) -> None:
@@ -45,24 +45,6 @@ class RecordedKube:
         for i, event in enumerate(objects.warnings):
             # EventRecord lacks the Event's own name; its position keys it uniquely.
             self._events.upsert((event.namespace, str(i)), event)
-
-    def nodes(self) -> tuple[NodeRecord, ...]:
-        return self._nodes.all()
-
-    def node(self, name: str) -> NodeRecord | None:
-        return self._nodes.get(name)
-
-    def pod(self, namespace: str, name: str) -> PodRecord | None:
-        return self._pods.get(namespace, name)
-
-    def pods_on_node(self, name: str) -> tuple[PodRecord, ...]:
-        return self._pods.on_node(name)
-
-    def pods_of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
-        return self._pods.of_owner(namespace, kind, name)
-
-    def events_for(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
-        return self._events.for_object(kind, namespace, name)
 
     async def pod_usage(self) -> tuple[PodUsage, ...]:
         raise NotExposed("pod usage is not recorded")

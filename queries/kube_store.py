@@ -208,3 +208,32 @@ def _discard(index: dict[K, set[Key]], at: K, key: Key) -> None:
         members.discard(key)
         if not members:
             del index[at]
+
+
+class KubeReads:
+    """The reads drill-downs make, over the three stores; shared by the live feed and a replay."""
+
+    _nodes: NodeStore
+    _pods: PodStore
+    _events: EventStore
+
+    def nodes(self) -> tuple[NodeRecord, ...]:
+        return self._nodes.all()
+
+    def node(self, name: str) -> NodeRecord | None:
+        return self._nodes.get(name)
+
+    def pod(self, namespace: str, name: str) -> PodRecord | None:
+        return self._pods.get(namespace, name)
+
+    def pods_on_node(self, name: str) -> tuple[PodRecord, ...]:
+        return self._pods.on_node(name)
+
+    def pods_of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
+        """Pods whose controller is kind/name; kind "Deployment" matches through the
+        ReplicaSets it names "<deployment>-<hash>"."""
+        return self._pods.of_owner(namespace, kind, name)
+
+    def events_for(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
+        """Warning events about one object, newest first; namespace "" for nodes."""
+        return self._events.for_object(kind, namespace, name)

@@ -162,7 +162,7 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                 ),
                 recommendation=(
                     (_read_advice(top.resource) if is_list else "Find the client sending these requests in the audit log and slow it down.")
-                    + f" Give that client its own FlowSchema and a PriorityLevelConfiguration with few "
+                    + " Give that client its own FlowSchema and a PriorityLevelConfiguration with few "
                     "nominalConcurrencyShares so APF queues it instead of everyone else."
                 ),
                 magnitude=share / DOMINANT_SHARE,

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import NoReturn
 from urllib.parse import urlsplit
 
-from k8stop.queries.config import ConfigError, PrometheusAuth, Settings, config_path, load_config_file
+from k8stop.queries.config import ConfigError, Settings, config_path, load_config_file
 
 EXIT_USAGE = 2
 COMMANDS = ("demo", "replay", "report", "diagnose")

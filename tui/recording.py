@@ -221,7 +221,7 @@ def read_recording(path: str | Path) -> Recording:
         raise RecordingError(f"{path}: not a k8stop recording (not gzip-compressed)")
     text = _inflate(path, raw)
     lines = text.split(b"\n")
-    complete, _partial = lines[:-1], lines[-1]  # bytes after the last newline: cut mid-record
+    complete = lines[:-1]  # what follows the last newline was cut mid-record
     if not complete:
         raise RecordingError(f"{path}: empty or cut short before its header")
     header = _header(path, complete[0])
