@@ -1,6 +1,7 @@
 """The dashboard screen: four core panels, a header with context and clock, key hints."""
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
@@ -17,15 +18,17 @@ from k8stop.widgets.header_bar import HeaderBar
 from k8stop.widgets.node_bars import NodeBars
 from k8stop.widgets.restarts_table import RestartsTable
 
-from .screens.alerts_screen import AlertsScreen
-from .screens.control_plane import ControlPlaneScreen
-from .screens.drill import drill_screen
-from .screens.kpi_screen import KpiScreen
 
 if TYPE_CHECKING:
     from .app import K8sTopApp
 
-SCREEN_COMMANDS = {"kpi": KpiScreen, "alerts": AlertsScreen, "sched": ControlPlaneScreen}
+# Screens import on first use: the alerts screen alone pulls in aiohttp (~0.1 s), which
+# must not delay the first frame
+SCREEN_COMMANDS = {
+    "kpi": ("kpi_screen", "KpiScreen"),
+    "alerts": ("alerts_screen", "AlertsScreen"),
+    "sched": ("control_plane", "ControlPlaneScreen"),
+}
 PANEL_COMMANDS = {"api": "apiserver", "etcd": "etcd", "nodes": "nodes", "pods": "restarts"}
 
 
@@ -96,6 +99,8 @@ class Dashboard(Screen[None]):
             self.minimize()
 
     def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
+        from .screens.drill import drill_screen
+
         screen = drill_screen(message.panel.id or "", message.key)
         if screen is not None:
             self.app.push_screen(screen)
@@ -113,7 +118,9 @@ class Dashboard(Screen[None]):
         self.app.push_screen(DiagnosisScreen())
 
     def action_open(self, name: str) -> None:
-        self.app.push_screen(SCREEN_COMMANDS[name]())
+        module, cls = SCREEN_COMMANDS[name]
+        screen = getattr(importlib.import_module(f".screens.{module}", __package__), cls)
+        self.app.push_screen(screen())
 
     def focus_panel(self, feed: str, maximize: bool = False) -> None:
         panel = self.panels()[feed]
