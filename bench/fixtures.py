@@ -1,0 +1,62 @@
+"""Local fixtures the bench runs k8stop against: the kube-API test server and Prometheus."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+READY_TIMEOUT = 120.0
+
+
+class KubeApiProcess:
+    """`python -m tests.kubeapi` in its own process, so its CPU is not k8stop's."""
+
+    def __init__(self, workdir: Path, nodes: int = 0, pods: int = 0, churn: float = 0.0,
+                 prometheus_url: str | None = None) -> None:
+        self.kubeconfig = str(workdir / f"kubeconfig-{nodes}-{pods}-{churn:g}.yaml")
+        args = [sys.executable, "-m", "tests.kubeapi", "--nodes", str(nodes), "--pods", str(pods),
+                "--churn", str(churn), "--kubeconfig", self.kubeconfig]
+        if prometheus_url:
+            args += ["--prometheus-url", prometheus_url]
+        self.process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert self.process.stdout is not None
+        line = self.process.stdout.readline()  # "serving URL ..." once the kubeconfig is written
+        if not line.startswith("serving "):
+            self.stop()
+            raise RuntimeError(f"kube-API test server did not start: {line.strip()}")
+        self.url = line.split()[1]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> KubeApiProcess:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def k8stop_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.pop("KUBECONFIG", None)
+    env.pop("K8STOP_PROMETHEUS_URL", None)
+    return env
+
+
+def wait_for(predicate: object, timeout: float, step: float = 0.01) -> float | None:
+    """Seconds until `predicate()` held (polled every `step`), None on timeout."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if predicate():  # type: ignore[operator]
+            return time.perf_counter() - started
+        time.sleep(step)
+    return None

@@ -1,0 +1,86 @@
+"""One initial pod sync, measured in its own process: python3 bench/kube_sync.py MODE KUBECONFIG.
+
+MODE is `k8stop` (the kube feed), `model` (the kubernetes client's list_pod_for_all_namespaces,
+paged like k8stop so the server does the same work) or `kubectl` (`kubectl get pods -A -o json`
+to /dev/null, run as a child). Prints one JSON line: wall seconds, pods, peak RSS and, for the
+Python paths, RSS while the synced pods are still held.
+"""
+from __future__ import annotations
+
+import asyncio
+import gc
+import json
+import resource
+import subprocess
+import sys
+import time
+
+PAGE = 500
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_mib(who: int = resource.RUSAGE_SELF) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+async def k8stop_sync(kubeconfig: str) -> tuple[int, object]:
+    from k8stop.queries.kube_connection import connect
+    from k8stop.queries.kube_feed import KubeFeed
+
+    connection = await connect(kubeconfig)
+    feed = KubeFeed(connection)
+    feed.start()
+    await feed.wait_settled()
+    count = feed.summary().pod_count
+    await feed.stop()
+    await connection.close()
+    return count, feed
+
+
+def model_sync(kubeconfig: str) -> tuple[int, object]:
+    from kubernetes import client, config
+
+    api = client.CoreV1Api(config.new_client_from_config(config_file=kubeconfig))
+    pods: list[object] = []
+    token = None
+    while True:
+        page = api.list_pod_for_all_namespaces(limit=PAGE, _continue=token)
+        pods.extend(page.items)
+        token = page.metadata._continue
+        if not token:
+            return len(pods), pods
+
+
+def main() -> None:
+    mode, kubeconfig = sys.argv[1], sys.argv[2]
+    started = time.perf_counter()
+    held: object = None
+    if mode == "kubectl":
+        with open("/dev/null", "wb") as null:
+            subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-o", "json"],
+                           stdout=null, check=True)
+        wall, count, peak, held_rss = time.perf_counter() - started, -1, peak_mib(resource.RUSAGE_CHILDREN), None
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    else:
+        if mode == "k8stop":
+            count, held = asyncio.run(k8stop_sync(kubeconfig))
+        else:
+            count, held = model_sync(kubeconfig)
+        wall = time.perf_counter() - started
+        gc.collect()
+        peak, held_rss = peak_mib(), rss_mib()
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+    print(json.dumps({"mode": mode, "wall_s": wall, "pods": count, "peak_rss_mib": peak, "held_rss_mib": held_rss,
+                      "cpu_s": usage.ru_utime + usage.ru_stime}))
+    del held
+
+
+if __name__ == "__main__":
+    main()
