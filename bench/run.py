@@ -143,7 +143,7 @@ def prometheus_refresh(size: Size) -> list[Row]:
             f"{result['raw_bytes'] / 1024:.1f} KiB raw", "1.0x", "<= 250 KB",
             at_most(result["bytes"] / 1000, 250.0, " KB", lambda v: f"{v:.0f}")),
         Row("time to data per refresh, vs raw POSTs of the same queries", ms(result["k8stop_s"] * 1000),
-            ms(result["raw_s"] * 1000), f"+{overhead:.0f} % overhead", "< 20 %",
+            ms(result["raw_s"] * 1000), f"{overhead:+.0f} % overhead", "< 20 %",
             at_most(overhead, 20.0, " points", lambda v: f"{v:.0f}")),
     ]
 

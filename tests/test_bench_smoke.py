@@ -1,0 +1,47 @@
+"""The scale bench still runs end to end (`python3 bench/run.py --small`) and prints every
+figure the issue asks for. Figures are not asserted against targets: no timing assertions."""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prometheus_fixture import binaries_present
+
+ROOT = Path(__file__).resolve().parent.parent
+FIGURES = (
+    "sync 15,000 pods: wall, vs kubectl -o json",
+    "sync 15,000 pods: wall, vs client model path",
+    "sync 15,000 pods: client CPU, vs model path",
+    "sync 15,000 pods: peak RSS, vs kubectl",
+    "sync 15,000 pods: peak RSS, vs model path",
+    "RSS with 15,000 pods held, vs model path",
+    "keypress to repaint during sync",
+    "PromQL queries per refresh at 500 nodes",
+    "bytes received per refresh at 500 nodes",
+    "time to data per refresh, vs raw POSTs of the same queries",
+    "steady 50 events/s, 2 s refresh: CPU of one core",
+    "steady 50 events/s: RSS with",
+    "startup: first frame",
+    "startup: first data",
+    "k8stop --version",
+    "slowest imports before the first frame",
+)
+
+
+@pytest.mark.skipif(not (binaries_present() and shutil.which("kubectl") and shutil.which("tmux")),
+                    reason="the bench needs prometheus, promtool, kubectl and tmux")
+def test_small_bench_prints_every_figure() -> None:
+    done = subprocess.run([sys.executable, "bench/run.py", "--small"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in done.stdout.splitlines()
+            if line.startswith("| ")}
+    for figure in FIGURES:
+        matches = [cells for name, cells in rows.items() if name.startswith(figure)]
+        assert matches, f"{figure!r} missing from:\n{done.stdout}"
+        measured = matches[0][2].strip()  # the k8stop column
+        assert measured and measured != "none", f"{figure!r} has no k8stop figure: {matches[0]}"
