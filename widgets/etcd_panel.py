@@ -8,7 +8,7 @@ from k8stop.queries.units import fmt_bytes, fmt_seconds
 from k8stop.queries.values import Value
 
 from .fact_panel import FactPanel, Row
-from .levels import Level, level_of
+from .levels import LEVEL_MARKS, Level, level_of
 from .sparkline_text import sparkline
 
 
@@ -59,7 +59,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
 
     def _latency(self, value: Value, history: tuple[Value, ...], target: float, spark: int, w: int) -> Text:
         level = level_of(value, (target,))
-        text = Text(fmt_seconds(value).rjust(w), style=self.level_style(level))
+        text = Text(fmt_seconds(value).rjust(w - 1) + LEVEL_MARKS[level], style=self.level_style(level))
         if spark:
             text.append(" " + sparkline(history, spark, floor=target).ljust(spark), style=self.level_style(level))
         return text

@@ -28,6 +28,9 @@ HEAT_GLYPHS = {
     Level.CRITICAL: "█",
 }
 
+# A mark after a value, so a monochrome terminal (NO_COLOR) still says "over threshold".
+LEVEL_MARKS = {Level.NONE: " ", Level.OK: " ", Level.ELEVATED: " ", Level.HIGH: "!", Level.CRITICAL: "‼"}
+
 LEVEL_COMPONENT_CLASSES = {level.css for level in Level}
 
 LEVEL_CSS = """

@@ -8,7 +8,7 @@ from k8stop.queries.units import fmt_count
 from k8stop.queries.values import Value
 
 from .fact_panel import FactPanel, Row
-from .levels import level_of
+from .levels import LEVEL_MARKS, level_of
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 
@@ -49,7 +49,7 @@ class NodeBars(FactPanel[NodesFacts]):
         text = Text(" ")
         if bar_width:
             text.append(bar(value.number, bar_width), style=style)
-        text.append(f"{value.number * 100:>4.0f}% ", style=style)
+        text.append(f"{value.number * 100:>4.0f}%{LEVEL_MARKS[level]}", style=style)
         return text
 
     def _line(self, node: NodeSaturation, width: int) -> Text:
