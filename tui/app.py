@@ -105,7 +105,7 @@ class K8sTopApp(App[int]):
 
     def _apply_info(self, info: SourceInfo) -> None:
         self.info = info
-        header = self._dashboard.query_one("#header")
+        header = self._dashboard.header
         header.context = info.context
         header.version = info.version
         header.prometheus = info.prometheus
@@ -118,11 +118,11 @@ class K8sTopApp(App[int]):
             flags.insert(0, "PAUSED")
         if self.recording.active:
             flags.insert(0, "REC")
-        self._dashboard.query_one("#header").flags = tuple(flags)
+        self._dashboard.header.flags = tuple(flags)
 
     def _tick(self) -> None:
         now = self.now()
-        self._dashboard.query_one("#header").clock = now
+        self._dashboard.header.clock = now
         for panel in self._dashboard.panels().values():
             panel.now = now
 
@@ -161,7 +161,7 @@ class K8sTopApp(App[int]):
     def set_refresh(self, seconds: float) -> None:
         self.settings = replace(self.settings, refresh=seconds)
         self.source.set_interval(seconds)
-        self._dashboard.query_one("#header").refresh_seconds = seconds
+        self._dashboard.header.refresh_seconds = seconds
 
     def action_slower(self) -> None:
         bigger = [s for s in REFRESH_STEPS if s > self.settings.refresh]

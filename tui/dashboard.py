@@ -59,6 +59,8 @@ class Dashboard(Screen[None]):
     def __init__(self, settings: Settings) -> None:
         super().__init__()
         self.settings = settings
+        # Held, not queried: the app updates it even while the screen is being torn down.
+        self.header = HeaderBar(id="header")
         self._prompt_mode = ""
 
     @property
@@ -67,7 +69,7 @@ class Dashboard(Screen[None]):
 
     def compose(self) -> ComposeResult:
         t = self.settings.thresholds
-        yield HeaderBar(id="header")
+        yield self.header
         with Container(id="grid"):
             yield ApiHeatmap(t.apiserver_p99, id="apiserver")
             yield EtcdPanel(
