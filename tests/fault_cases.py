@@ -1,4 +1,4 @@
-"""The table of faults the suite injects; tests/tools/fault_table.py turns results into FAULTS.md.
+"""The table of faults the suite injects; tests/tools/fault_table.py turns results into the README's fault table.
 
 Each case names the panels it should break (the others must keep working) and a fragment
 the broken panel's status must contain, so the user learns what is wrong.

@@ -42,7 +42,7 @@ PANELS = ("apiserver", "etcd", "nodes", "restarts")
 READ_VERBS = {"get", "list", "watch"}
 # After the fault ends: a poll in flight may take one query timeout, and the pollers (and
 # the kube list/watch) back off exponentially while failing, so the next attempt may be a
-# few refreshes away for a fault held ~2 s. The measured times go to FAULTS.md.
+# few refreshes away for a fault held ~2 s. The measured times go to the README's fault table.
 RECOVERY_LIMIT = 6.0
 
 

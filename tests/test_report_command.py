@@ -1,6 +1,6 @@
 """`k8stop report` as a user runs it: a subprocess, against a real Prometheus and the kube-API
 test server. Output is checked against what the scenario / cluster put in, JSON against the
-documented schema (queries/REPORT_SCHEMA.md)."""
+documented schema (README, "JSON (--format json)")."""
 from __future__ import annotations
 
 import os

@@ -1,6 +1,6 @@
-"""Run the fault-injection suite and write tests/FAULTS.md (the README's fault table).
+"""Run the fault-injection suite and write its table into the README (between the markers).
 
-    python3 tests/tools/fault_table.py [--output tests/FAULTS.md]
+    python3 tests/tools/fault_table.py [--readme README.md]
 
 Exit code: pytest's, so CI fails when a fault is not survived.
 """
@@ -16,6 +16,7 @@ from pathlib import Path
 import orjson
 
 TESTS = Path(__file__).resolve().parent.parent
+START, END = "<!-- fault-table:start -->", "<!-- fault-table:end -->"
 
 
 def markdown(rows: list[dict[str, object]]) -> str:
@@ -34,7 +35,7 @@ def markdown(rows: list[dict[str, object]]) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--output", type=Path, default=TESTS / "FAULTS.md")
+    parser.add_argument("--readme", type=Path, default=TESTS.parent / "README.md")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as scratch:
         results = Path(scratch) / "faults.jsonl"
@@ -44,7 +45,6 @@ def main() -> int:
         )
         rows = [orjson.loads(line) for line in results.read_bytes().splitlines()] if results.exists() else []
     header = (
-        "# Faults tried\n\n"
         "Produced by `python3 tests/tools/fault_table.py` from `tests/test_faults.py`: the whole app "
         "(80x24, refresh 0.5 s, query timeout 1 s) against a real Prometheus behind a fault-injecting "
         "proxy and the kube-API test server. Each fault is held for several refreshes; recovery is "
@@ -52,8 +52,13 @@ def main() -> int:
         "refresh interval; the kube list/watch backs off from 1 s (doubling, at most 30 s) so a "
         "failing API server is not hammered with re-lists, which bounds kube recovery.\n\n"
     )
-    args.output.write_text(header + markdown(rows), encoding="utf-8")
-    print(f"wrote {args.output} ({len(rows)} faults)")
+    readme = args.readme.read_text(encoding="utf-8")
+    before, _, rest = readme.partition(START)
+    _, _, after = rest.partition(END)
+    if not rest:
+        raise SystemExit(f"{args.readme} has no {START} marker")
+    args.readme.write_text(before + START + "\n" + header + markdown(rows) + END + after, encoding="utf-8")
+    print(f"wrote the fault table into {args.readme} ({len(rows)} faults)")
     return code
 
 
