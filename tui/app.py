@@ -150,6 +150,13 @@ class K8sTopApp(App[int]):
                 self.notify(str(exc), severity="error")
                 return
             self.notify(f"recording to {path}")
+        self.sync_recording()
+
+    def sync_recording(self) -> None:
+        """Flags in the header, and the records drill-downs need only while recording."""
+        want = getattr(self.source, "want_records", None)
+        if want is not None:
+            want(self.recording.active)
         self._update_flags()
 
     def on_unmount(self) -> None:
@@ -178,5 +185,6 @@ class K8sTopApp(App[int]):
         self.latest.clear()
         self.history.clear()
         self._run_source(self.source)
+        self.sync_recording()
         what = ", ".join(f"{k} {v or 'all'}" for k, v in changes.items())
         self.notify(f"switched to {what}")

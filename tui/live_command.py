@@ -50,6 +50,7 @@ def run_live(settings: Settings, record: str | None = None, diagnose: bool = Fal
             app.recording.start(record)
         except RecordingError as exc:
             raise ConfigError(str(exc)) from None
+        app.source.want_records(True)
     app.run(mouse=False)
     if record:
         import sys

@@ -47,6 +47,9 @@ class LiveSource:
         self._kube_error = self._prom_error = ""
         self.pollers: dict[str, Poller[Any]] = {}
         self.heatmap_columns = 30
+        # The kube records drill-downs read are published only while recording: at 150,000
+        # pods building them every few seconds would be most of an idle dashboard's CPU.
+        self._records_wanted = False
         self._heat: dict[str, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories)
         self._publish: Publish = lambda update: None
 
@@ -109,6 +112,8 @@ class LiveSource:
                 timeout=max(s.query_timeout, s.refresh) * 2,
                 clock=self._clock,
             )
+        if not self._records_wanted:
+            self.pollers["kube_objects"].pause()
         for feed in self._disabled_feeds():
             reason = self._disabled_reason(feed)
             self.pollers.pop(feed)
@@ -239,8 +244,15 @@ class LiveSource:
             poller.pause()
 
     def resume(self) -> None:
-        for poller in self.pollers.values():
-            poller.resume()
+        for feed, poller in self.pollers.items():
+            if feed != "kube_objects" or self._records_wanted:
+                poller.resume()
+
+    def want_records(self, wanted: bool) -> None:
+        self._records_wanted = wanted
+        poller = self.pollers.get("kube_objects")
+        if poller is not None:
+            (poller.resume if wanted else poller.pause)()
 
     def poll_now(self) -> None:
         for poller in self.pollers.values():

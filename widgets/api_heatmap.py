@@ -1,6 +1,8 @@
 """API-server p99 latency as a verb x resource heatmap (the seed's "API Server Performance Matrix")."""
 from __future__ import annotations
 
+from itertools import groupby
+
 from rich.text import Text
 
 from k8stop.queries.facts import ApiserverFacts, ApiRequestStat
@@ -59,9 +61,10 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
                 # Wide terminals stretch each time step over several cells rather than leave a gap.
                 repeat = max(1, cells_room // max(1, len(heat.cells)))
                 cells = heat.cells[-(cells_room // repeat):] if cells_room else ()
-                for cell in cells:
-                    level = level_of(cell, self.thresholds)
-                    line.append(HEAT_GLYPHS[level] * repeat, style=self.level_style(level))
+                # One segment per run of equal levels: a long row is a handful of segments.
+                levels = [level_of(cell, self.thresholds) for cell in cells]
+                for level, run in groupby(levels):
+                    line.append(HEAT_GLYPHS[level] * (repeat * len(list(run))), style=self.level_style(level))
                 shown = len(cells) * repeat
                 line.append(" " * (cells_room - shown + 1))
                 line.append_text(self._current(stats.get((heat.verb, heat.resource))))

@@ -13,7 +13,7 @@ from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.reactive import reactive
+from textual.reactive import reactive, var
 from textual.widget import Widget
 
 from k8stop.queries.status import FeedState, FeedStatus
@@ -57,8 +57,10 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     TITLE: ClassVar[str] = ""
 
     facts: reactive[Any] = reactive(None, always_update=False)
-    status: reactive[FeedStatus] = reactive(FeedStatus(FeedState.WAITING))
-    now: reactive[float] = reactive(0.0)
+    # Status and clock change on every poll and tick; the panel repaints only when the status
+    # line they produce changes (see _status_changed), which keeps an idle dashboard cheap.
+    status: var[FeedStatus] = var(FeedStatus(FeedState.WAITING))
+    now: var[float] = var(0.0)
     cursor: reactive[int] = reactive(0)
     filter_text: reactive[str] = reactive("")
 
@@ -73,6 +75,22 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._offset = 0
+        self._status_text = ""
+
+    def _status_line(self) -> str:
+        return describe_status(self.status, self.now or time.time())
+
+    def _status_changed(self) -> None:
+        text = self._status_line()
+        if text != self._status_text:
+            self._status_text = text
+            self.refresh()
+
+    def watch_status(self) -> None:
+        self._status_changed()
+
+    def watch_now(self) -> None:
+        self._status_changed()
 
     # --- for subclasses ------------------------------------------------------------------
 
@@ -173,8 +191,8 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         return [Text(self.empty_text(), style=self.get_component_rich_style("panel--dim"))]
 
     def _title_line(self, width: int, style: Style) -> Text:
-        now = self.now or time.time()
-        status_text = describe_status(self.status, now)
+        status_text = self._status_line()
+        self._status_text = status_text
         title = Text(f" {self.TITLE} ", style=style)
         bad = self.status.state in (FeedState.STALE, FeedState.ERROR)
         status = Text(f" {status_text} ")

@@ -67,6 +67,9 @@ STATUS_GLYPHS = {
 }
 
 
+FRESH_SECONDS = 5.0
+
+
 def _age(seconds: float) -> str:
     seconds = max(0.0, seconds)
     if seconds < 90:
@@ -80,7 +83,10 @@ def describe_status(status: FeedStatus, now: float) -> str:
     """One line: '● ok 2s', '◐ stale 40s: connection refused', '✖ error: ...'."""
     glyph = STATUS_GLYPHS[status.state]
     if status.state is FeedState.OK:
-        age = _age(now - status.updated_at) if status.updated_at is not None else ""
+        # A fresh feed's age ticking 0s/1s/2s says nothing and would repaint every panel every
+        # second; the age appears once the data is older than a few seconds.
+        seconds = now - status.updated_at if status.updated_at is not None else 0.0
+        age = _age(seconds) if seconds >= FRESH_SECONDS else ""
         warn = f" ⚠ {status.warnings[0]}" if status.warnings else ""
         return f"{glyph} ok {age}{warn}".rstrip()
     if status.state is FeedState.STALE:
