@@ -137,3 +137,12 @@ def test_report_on_the_demo_names_the_slow_etcd_member_first() -> None:
     first = orjson.loads(done.stdout)["findings"][0]
     _, ip = slow_member()
     assert first["component"] == "etcd" and ip in first["subject"], first
+
+
+async def test_a_recording_cannot_switch_context(demo: tuple[ReplayApp, object]) -> None:
+    app, pilot = demo
+    source = app.source
+    await pilot.press("colon", *"ctx prod", "enter")  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+    assert app.source is source
+    assert any("cannot switch context" in str(n.message) for n in app._notifications)

@@ -180,6 +180,9 @@ class K8sTopApp(App[int]):
 
     def switch(self, **changes: Any) -> None:
         """`:ctx` / `:ns`: rebuild the sources with new settings; panels keep data until new facts."""
+        if not getattr(self.source, "live", False):
+            self.notify("a recording cannot switch context or namespace", severity="warning")
+            return
         self.settings = replace(self.settings, **changes)
         self.source = self._make_source(self.settings)
         self.latest.clear()

@@ -34,6 +34,8 @@ HEATMAP_WINDOW = 1800.0
 
 
 class LiveSource:
+    live = True  # `:ctx` and `:ns` can rebuild it; a replay cannot
+
     def __init__(self, settings: Settings, clock: Callable[[], float] = time.time) -> None:
         self.settings = settings
         self._clock = clock
