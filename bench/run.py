@@ -29,6 +29,7 @@ from fixtures import KubeApiProcess  # noqa: E402
 from prometheus_fixture import start_prometheus  # noqa: E402
 from scenario import Scenario  # noqa: E402
 
+NOTES = "## Misses, and why"
 CHURN = 50.0  # pod watch events per second in steady state
 KEY_PRESSES = 15
 
@@ -205,9 +206,13 @@ def main() -> None:
     print(text)
     if results:
         stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
+        # The written analysis below the table (misses and why, before/after) is kept.
+        previous = Path(results).read_text(encoding="utf-8") if Path(results).exists() else ""
+        notes = previous[previous.index(NOTES):] if NOTES in previous else ""
         Path(results).write_text(
             f"# k8stop bench results\n\n`python3 bench/run.py{' --small' if args.small else ''}` on {stamp}: "
-            f"{size.nodes:,} nodes, {size.pods:,} pods; {machine()}.\n\n{text}\n", encoding="utf-8")
+            f"{size.nodes:,} nodes, {size.pods:,} pods; {machine()}.\n\n{text}\n"
+            + (f"\n{notes}" if notes else ""), encoding="utf-8")
 
 
 if __name__ == "__main__":

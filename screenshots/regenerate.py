@@ -1,12 +1,15 @@
 """Regenerate the SVG screenshots in this folder from real runs of the app.
 
 The app runs against the test fixtures: Debian's real Prometheus backfilled with an
-incident scenario (tests/scenario.py). Run: python3 screenshots/regenerate.py
+incident scenario (tests/scenario.py) and the kube-API test server serving the same
+cluster (tests/kubeapi/from_scenario.py); the demo shot plays the bundled recording.
+Run: python3 screenshots/regenerate.py
 """
 from __future__ import annotations
 
 import asyncio
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from pathlib import Path
@@ -14,6 +17,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from kubeapi import ThreadedKubeApiServer, write_kubeconfig  # noqa: E402
+from kubeapi.from_scenario import cluster_from_scenario  # noqa: E402
 from prometheus_fixture import start_prometheus  # noqa: E402
 from scenario import Scenario  # noqa: E402
 from screen import wait_for  # noqa: E402
@@ -23,6 +28,7 @@ from k8stop.tui.app import K8sTopApp  # noqa: E402
 from k8stop.tui.live_source import LiveSource  # noqa: E402
 
 Steps = Callable[[object], Awaitable[None]]
+PANELS = ("apiserver", "etcd", "nodes", "restarts")
 
 
 def incident() -> Scenario:
@@ -40,15 +46,11 @@ async def no_steps(pilot: object) -> None:
     return None
 
 
-async def shoot(url: str, name: str, size: tuple[int, int], steps: Steps = no_steps) -> None:
-    app = K8sTopApp(Settings(prometheus_url=url, use_kube=False, refresh=1.0), LiveSource)
+async def shoot(settings: Settings, name: str, size: tuple[int, int], steps: Steps = no_steps) -> None:
+    app = K8sTopApp(settings, LiveSource)
     async with app.run_test(size=size) as pilot:
         panels = app.dashboard.panels()
-        await wait_for(
-            pilot,
-            lambda: all(panels[f].facts is not None for f in ("apiserver", "etcd", "nodes", "restarts")),
-            what="data in every panel",
-        )
+        await wait_for(pilot, lambda: all(panels[f].facts is not None for f in PANELS), what="data in every panel")
         await pilot.pause(0.5)
         await steps(pilot)
         await pilot.pause(0.5)
@@ -87,16 +89,51 @@ DRILLDOWNS = (
 )
 
 
+async def diagnosis(pilot: object) -> None:
+    """The guided diagnosis on its etcd step, where this incident's cause is."""
+    from k8stop.tui.screens.diagnosis import DiagnosisScreen
+
+    app = pilot.app  # type: ignore[attr-defined]
+    await pilot.press("d")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen) and bool(app.screen.results),
+                   what="diagnosis")
+    await pilot.press("n")  # type: ignore[attr-defined]
+
+
+async def demo() -> None:
+    from k8stop.tui.recording import read_recording
+    from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
+    from k8stop.tui.replay_command import demo_path
+    from k8stop.tui.replay_source import ReplaySource
+
+    source = ReplaySource(read_recording(demo_path()), loop=True, demo=True)
+    app = ReplayApp(Settings(), source, banner=DEMO_BANNER)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panels = app.dashboard.panels()
+        await wait_for(pilot, lambda: all(panels[f].facts is not None for f in PANELS), what="demo data")
+        await pilot.press("end", "space")
+        await pilot.pause(0.5)
+        app.save_screenshot("demo-80x24.svg", str(HERE))
+    print("wrote screenshots/demo-80x24.svg")
+
+
 async def main() -> None:
-    prometheus = start_prometheus(incident())
+    scenario = incident()
+    prometheus = start_prometheus(scenario)
+    cluster = cluster_from_scenario(scenario, anchor=prometheus.anchor)
     try:
-        await shoot(prometheus.url, "dashboard-80x24", (80, 24))
-        await shoot(prometheus.url, "dashboard-160x50", (160, 50))
-        await shoot(prometheus.url, "help-80x24", (80, 24), help_screen)
-        for name, feed, key in DRILLDOWNS:
-            await shoot(prometheus.url, f"{name}-80x24", (80, 24), drill(feed, key))
+        with ThreadedKubeApiServer(cluster) as kube, tempfile.TemporaryDirectory() as tmp:
+            kubeconfig = write_kubeconfig(Path(tmp) / "kubeconfig", kube.url, kube.token, context="incident")
+            settings = Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig), refresh=1.0)
+            await shoot(settings, "dashboard-80x24", (80, 24))
+            await shoot(settings, "dashboard-160x50", (160, 50))
+            await shoot(settings, "help-80x24", (80, 24), help_screen)
+            await shoot(settings, "diagnosis-80x24", (80, 24), diagnosis)
+            for name, feed, key in DRILLDOWNS:
+                await shoot(settings, f"{name}-80x24", (80, 24), drill(feed, key))
     finally:
         prometheus.stop()
+    await demo()
 
 
 if __name__ == "__main__":
