@@ -33,12 +33,18 @@ class ChartPlot(PlotextPlot):
         plt.title(f"{self.chart.title} ({unit})")
         plt.xlabel("minutes ago")
         drawn = False
+        top = (self.chart.threshold or 0.0) * factor
         for line in self.chart.lines:
             points = [((at - self._now) / 60.0, v.number * factor) for at, v in zip(line.times, line.values) if v.known]
             if points:
                 plt.plot([x for x, _ in points], [y for _, y in points], label=line.label)
+                top = max(top, *(y for _, y in points))
                 drawn = True
         if self.chart.threshold is not None:
             plt.hline(self.chart.threshold * factor, "red")
+        if top > 0:
+            # Latencies, rates, ratios and sizes are never negative: a zero baseline keeps a
+            # quiet period visible instead of letting autoscale push it off the chart.
+            plt.ylim(0, top * 1.05)
         if not drawn:
             plt.title(f"{self.chart.title}: no samples in the window")
