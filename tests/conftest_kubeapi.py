@@ -9,15 +9,23 @@ import pytest
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
 
 
+READ_VERBS = {"get", "list", "watch"}
+
+
 @pytest.fixture
-def kube_api() -> Iterator[ThreadedKubeApiServer]:
+def kube_api(request: pytest.FixtureRequest) -> Iterator[ThreadedKubeApiServer]:
     """A fresh small realistic cluster (tests/kubeapi/scenario.py) served over TLS on its own thread.
 
     Function-scoped so mutations and faults never leak between tests; building it takes milliseconds.
-    Bookmarks every 0.5 s so watch tests need not wait long.
+    Bookmarks every 0.5 s so watch tests need not wait long. After every test it checks that the
+    server saw only get, list and watch: across the whole suite, k8stop never writes to a cluster
+    (only the test server's own tests, marked `sends_writes`, write on purpose).
     """
     with ThreadedKubeApiServer(Cluster.small(), token="test-token", bookmark_interval=0.5) as server:
         yield server
+    if request.node.get_closest_marker("sends_writes") is None:
+        writes = server.verbs() - READ_VERBS
+        assert not writes, f"the kube-API test server saw writes: {sorted(writes)}"
 
 
 @pytest.fixture

@@ -313,6 +313,7 @@ async def test_watch_cut_mid_event(kube_api: ThreadedKubeApiServer) -> None:
     assert lines[2]
 
 
+@pytest.mark.sends_writes
 async def test_request_log_records_verbs_and_refuses_writes(kube_api: ThreadedKubeApiServer) -> None:
     async with client(kube_api) as http:
         await http.get("/api/v1/namespaces/shop/pods")
@@ -354,6 +355,7 @@ def echo_backend() -> Iterator[str]:
         loop.close()
 
 
+@pytest.mark.sends_writes  # a POST through the proxy is a create, as RBAC sees it
 async def test_service_proxy_forwards_get_and_post(kube_api: ThreadedKubeApiServer, echo_backend: str) -> None:
     kube_api.register_service_backend("monitoring", "prometheus-k8s", echo_backend)
     base = "/api/v1/namespaces/monitoring/services"
