@@ -25,16 +25,10 @@ from k8stop.queries.config import Settings
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.live_source import LiveSource
 
+from fixtures import rss_mib
+
 SIZE = (160, 48)
 SYNC_TIMEOUT = 600.0
-
-
-def rss_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def kube_synced(app: K8sTopApp) -> bool:

@@ -11,6 +11,15 @@ ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 120.0
 
 
+def rss_mib() -> float:
+    """This process's resident memory now, in MiB."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 class KubeApiProcess:
     """`python -m tests.kubeapi` in its own process, so its CPU is not k8stop's."""
 

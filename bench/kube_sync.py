@@ -15,15 +15,9 @@ import subprocess
 import sys
 import time
 
+from fixtures import rss_mib
+
 PAGE = 500
-
-
-def rss_mib() -> float:
-    with open("/proc/self/status", encoding="ascii") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def peak_mib(who: int = resource.RUSAGE_SELF) -> float:

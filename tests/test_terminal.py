@@ -101,6 +101,7 @@ def test_lost_terminal_ends_the_app_without_spinning(spawn) -> None:
     child = spawn("--no-kube", "--prometheus-url", unused_url())
     assert child.read_until(ENTER_ALT_SCREEN, 30), bytes(child.output[-500:])
     assert child.read_until(b"etcd", 15)
+    time.sleep(2.0)  # let start-up work (imports, the first failed polls) finish before measuring
     before = child.cpu_seconds()
     os.close(child.master)
     child.master = -1
