@@ -48,6 +48,15 @@ class CatalogEntry:
 _ENTRIES: tuple[CatalogEntry, ...] = (
     # --- API server ---------------------------------------------------------------------
     CatalogEntry(
+        "apiserver.version",
+        "apiserver",
+        "The API server's Kubernetes version, for the header when the kube API is off: the "
+        "build info of the targets that also serve apiserver metrics (kubelets report theirs too)",
+        "count by (git_version) (kubernetes_build_info{$sel} and on (instance) "
+        "apiserver_current_inflight_requests{$sel})",
+        "k8s component-base kubernetes_build_info; CL2 reads it to pick metric names",
+    ),
+    CatalogEntry(
         "apiserver.latency_quantile",
         "apiserver",
         "Request latency quantile per (verb, resource), long-running requests excluded",

@@ -57,3 +57,9 @@ class PrometheusFacts:
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._alerts.facts()
+
+    async def cluster_version(self) -> str | None:
+        """The API servers' version as Prometheus knows it; the most common one if they differ."""
+        vector = await self.client.query(self._ctx.catalog.render("apiserver.version"))
+        counts = [(v.number, labels.get("git_version", "")) for labels, v in vector.samples if v.known]
+        return max(counts)[1] or None if counts else None

@@ -105,3 +105,8 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
         sources.prometheus_url = safe_url(found.url)
         sources.prometheus_description = f"{found.description} (discovered)"
     sources.prometheus = PrometheusFacts(sources.prom_client, s, clock)
+    if not sources.version:
+        try:
+            sources.version = await sources.prometheus.cluster_version() or ""
+        except Exception:  # only the header's version is missing; the feeds report the failure
+            sources.version = ""
