@@ -144,7 +144,7 @@ def _feed_lines(snap: ClusterSnapshot) -> list[str]:
     # A source that is down fails every feed with its own reason: say it once, on the source line.
     said = {snap.prometheus.detail, snap.kube.detail} - {""}
     return [
-        f"{name}: {status.state}" + (f" - {status.reason}" if status.reason and status.reason not in said else "")
+        f"feed {name}: {status.state}" + (f" - {status.reason}" if status.reason and status.reason not in said else "")
         for name, status in snap.feeds
     ]
 
@@ -169,8 +169,10 @@ def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
 def render_text(report: Report) -> str:
     snap = report.snapshot
     lines = [*_wrap(_header(snap), ""), *_wrap(_summary(report), ""), "", "SOURCES"]
-    for line in (_source_line("prometheus", snap.prometheus), _source_line("kube", snap.kube), *_feed_lines(snap)):
+    for line in (_source_line("prometheus", snap.prometheus), _source_line("kube", snap.kube)):
         lines.extend(_wrap(line, "    ", "  "))
+    for line in _feed_lines(snap):
+        lines.extend(_wrap(line, "      ", "    "))
     lines += ["", "FINDINGS"]
     if not report.findings:
         lines.append("  none")
