@@ -9,7 +9,7 @@ from .catalog import CATALOG
 from .drill_common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
 from .errors import NotExposed
 from .facts import ApfLevel, Inflight
-from .prom_apiserver import _apf_levels, APF_ENTRIES
+from .prom_apiserver import apf_levels, APF_ENTRIES
 from .prom_combine import by_key, combine, number, or_absent, quantile, split
 from .prom_context import PromContext
 from .values import Value
@@ -141,5 +141,5 @@ async def api_detail(
         for name in names
     ]
     instances.sort(key=lambda i: (-(i.p99.or_none() or -1.0), i.instance))
-    detail = ApiDetail(verb, resource, metric or "", latency, rate, codes, tuple(instances), _apf_levels(tagged))
+    detail = ApiDetail(verb, resource, metric or "", latency, rate, codes, tuple(instances), apf_levels(tagged))
     return detail, warnings

@@ -172,7 +172,7 @@ def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str]) -> list[s
     return [default] if os.path.isfile(default) else []
 
 
-def _read(path: str) -> dict[str, Any]:
+def read_kubeconfig(path: str) -> dict[str, Any]:
     try:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle)
@@ -255,7 +255,7 @@ async def _from_kubeconfig(paths: list[str], requested: str | None) -> KubeConne
     from kubernetes.aio.config import ConfigException
     from kubernetes.aio.config.kube_config import KubeConfigLoader, KubeConfigMerger
 
-    documents = [_read(p) for p in paths]
+    documents = [read_kubeconfig(p) for p in paths]
     where = " + ".join(paths)
     name, body = choose_context(documents, requested, where)
     # The client's merger resolves relative certificate paths against the file that

@@ -93,7 +93,7 @@ async def apiserver_facts(
         Inflight(labels.get("request_kind", ""), number(value), limits.get(labels.get("request_kind", "")))
         for labels, value in sorted(tagged.get("inflight", []), key=lambda s: s[0].get("request_kind", ""))
     )
-    apf = _apf_levels(tagged)
+    apf = apf_levels(tagged)
 
     heatmap = None
     if with_history and latency_metric and requests:
@@ -114,7 +114,7 @@ async def apiserver_facts(
     return facts, warnings
 
 
-def _apf_levels(tagged: dict[str, list]) -> tuple[ApfLevel, ...]:
+def apf_levels(tagged: dict[str, list]) -> tuple[ApfLevel, ...]:
     tables = {entry_id: by_key(tagged.get(entry_id, []), "priority_level") for entry_id in APF_ENTRIES}
     levels = set().union(*tables.values())
     out = []

@@ -32,6 +32,11 @@ class PrometheusFacts:
         self._ctx = PromContext.create(client, settings, clock)
         self._alerts = AlertsSource(client)
 
+    @property
+    def context(self) -> PromContext:
+        """Client, catalog and probe, for drill-downs that build their own queries."""
+        return self._ctx
+
     def forget_probe(self) -> None:
         """Re-detect metric names on the next call (e.g. after the user reconnects)."""
         self._ctx.probe.invalidate()

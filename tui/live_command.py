@@ -18,7 +18,7 @@ def check_kubeconfig(settings: Settings) -> str | None:
                 return None
             looked = os.environ.get("KUBECONFIG") or "~/.kube/config"
             return f"no kubeconfig found ({looked}): set KUBECONFIG, pass --kubeconfig, or run with --no-kube"
-        kc.choose_context([kc._read(p) for p in paths], settings.context, " + ".join(paths))
+        kc.choose_context([kc.read_kubeconfig(p) for p in paths], settings.context, " + ".join(paths))
     except ConfigError as exc:
         return str(exc)
     return None

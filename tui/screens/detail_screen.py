@@ -98,7 +98,7 @@ class DetailScreen(Screen[None]):
 
     def prom_context(self) -> PromContext | None:
         prometheus = getattr(self.k8stop.source, "prometheus", None)
-        return getattr(prometheus, "_ctx", None)
+        return None if prometheus is None else prometheus.context
 
     def kube(self) -> KubeFeed | None:
         return getattr(self.k8stop.source, "kube", None)
