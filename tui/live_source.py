@@ -61,10 +61,9 @@ class LiveSource:
     # --- lifecycle ---------------------------------------------------------------------
 
     async def run(self, publish: Publish, on_info: Callable[[SourceInfo], None]) -> None:
-        self._publish = publish
         try:
-            await self._connect(on_info)
-            self._make_pollers()
+            await self.connect(on_info)
+            self.make_pollers(publish)
             async with asyncio.TaskGroup() as group:
                 for poller in self.pollers.values():
                     group.create_task(poller.run())
@@ -75,7 +74,8 @@ class LiveSource:
         if self.sources is not None:
             await self.sources.close()
 
-    async def _connect(self, on_info: Callable[[SourceInfo], None]) -> None:
+    async def connect(self, on_info: Callable[[SourceInfo], None]) -> None:
+        """Open the sources (lazy imports happen here) and report what was found."""
         from k8stop.queries.sources import open_sources
 
         self.sources = sources = await open_sources(self.settings, self._clock)
@@ -92,7 +92,9 @@ class LiveSource:
 
     # --- feeds -------------------------------------------------------------------------------
 
-    def _make_pollers(self) -> None:
+    def make_pollers(self, publish: Publish) -> None:
+        """One poller per feed, publishing to `publish`; disabled feeds publish why, once."""
+        self._publish = publish
         s = self.settings
         feeds: dict[str, Callable[[], Awaitable[tuple[Any, Warnings]]]] = {
             "apiserver": self._apiserver,

@@ -74,7 +74,7 @@ async def record_stepped(
     clock = SteppedClock(times[0])
     source = LiveSource(settings, clock=clock)
     infos: list[SourceInfo] = []
-    await source._connect(infos.append)
+    await source.connect(infos.append)
     info = infos[-1]
     if prometheus_label is not None:
         info = replace(info, prometheus=prometheus_label)
@@ -82,8 +82,7 @@ async def record_stepped(
     try:
         if source.prom_client is not None:
             source.prom_client.evaluation_clock = clock
-        source._publish = recorder.write
-        source._make_pollers()
+        source.make_pollers(recorder.write)
         if source.kube is not None:
             await asyncio.wait_for(source.kube.wait_settled(), 30)
         for step, at in enumerate(times):
