@@ -178,6 +178,8 @@ class FactPanel(Widget, Generic[F], can_focus=True):
                 line.stylize(cursor_style)
             lines.append(line)
         lines.extend(footer)
+        for line in lines:  # one terminal row each: a wrapped line would push the rest down
+            line.truncate(width, overflow="ellipsis")
         return Text("\n").join(lines[:height])
 
     def _no_facts_lines(self, width: int) -> list[Text]:
