@@ -30,6 +30,7 @@ HELP = """\
  q                 quit
 
 Glyphs: ● ok  ◐ stale  ✖ error  ○ not exposed   heat: · ░ ▒ ▓ █ (low → high)
+        ! over a threshold  ‼ critical  ★ etcd leader
 """
 
 
