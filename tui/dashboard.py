@@ -54,6 +54,8 @@ class Dashboard(Screen[None]):
     Dashboard #apiserver, Dashboard #restarts { column-span: 2; }
     Dashboard #prompt { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
     Dashboard #prompt.shown { display: block; }
+    /* The prompt and the footer share the bottom line: the prompt wins while it is open. */
+    Dashboard.prompting Footer { display: none; }
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -73,7 +75,10 @@ class Dashboard(Screen[None]):
         with Container(id="grid"):
             yield ApiHeatmap(t.apiserver_p99, id="apiserver")
             yield EtcdPanel(
-                t.etcd_wal_fsync_p99, t.etcd_backend_commit_p99, t.etcd_db_quota_ratio, id="etcd"
+                (t.etcd_wal_fsync_p99, t.etcd_wal_fsync_p99_limit),
+                (t.etcd_backend_commit_p99, t.etcd_backend_commit_p99_limit),
+                t.etcd_db_quota_ratio,
+                id="etcd",
             )
             yield NodeBars(t.node_saturation, id="nodes")
             yield RestartsTable(id="restarts")
@@ -148,11 +153,13 @@ class Dashboard(Screen[None]):
         prompt.placeholder = "filter rows (esc clears)" if mode == "/" else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | refresh N | q"
         prompt.value = value
         prompt.add_class("shown")
+        self.add_class("prompting")
         prompt.focus()
 
     def _close_prompt(self) -> None:
         prompt = self.query_one("#prompt", Input)
         prompt.remove_class("shown")
+        self.remove_class("prompting")
         target = getattr(self, "_return_focus", None)
         if target is not None and target.is_attached:
             target.focus()

@@ -29,8 +29,8 @@ HELP = """\
  ?                 this help
  q                 quit
 
-Glyphs: ● ok  ◐ stale  ✖ error  ○ not exposed   heat: · ░ ▒ ▓ █ (low → high)
-        ! over a threshold  ‼ critical  ★ etcd leader
+Feed: ● live  ◐ stale  ✖ error  ○ not exposed     heat: · ░ ▒ ▓ █ (low → high)
+Values: ! over the warning threshold  ‼ over the critical one  ★ etcd leader
 """
 
 
@@ -41,7 +41,7 @@ class HelpScreen(ModalScreen[None]):
     DEFAULT_CSS = """
     HelpScreen { align: center middle; }
     HelpScreen > VerticalScroll {
-        width: auto; max-width: 90%; height: auto; max-height: 90%;
+        width: 84; max-width: 100%; height: 30; max-height: 100%;
         border: round $primary; background: $surface; padding: 0 1;
     }
     """

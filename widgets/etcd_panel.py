@@ -8,7 +8,7 @@ from k8stop.queries.units import fmt_bytes, fmt_seconds
 from k8stop.queries.values import Value
 
 from .fact_panel import FactPanel, Row
-from .levels import LEVEL_MARKS, Level, level_of
+from .levels import LEVEL_MARKS, Level, level_of, warn_critical
 from .sparkline_text import sparkline
 
 
@@ -27,15 +27,16 @@ class EtcdPanel(FactPanel[EtcdFacts]):
 
     def __init__(
         self,
-        fsync_target: float,
-        commit_target: float,
+        fsync: tuple[float, float],
+        commit: tuple[float, float],
         quota_levels: tuple[float, float],
         *,
         id: str | None = None,
     ) -> None:
+        """fsync and commit: (target, critical limit), the same bounds the findings grade by."""
         super().__init__(id=id)
-        self.fsync_target = fsync_target
-        self.commit_target = commit_target
+        self.fsync = fsync
+        self.commit = commit
         self.quota_levels = quota_levels
 
     def empty_text(self) -> str:
@@ -57,8 +58,11 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         style = self.get_component_rich_style("panel--dim")
         return [Text(header, style=style)]
 
-    def _latency(self, value: Value, history: tuple[Value, ...], target: float, spark: int, w: int) -> Text:
-        level = level_of(value, (target,))
+    def _latency(
+        self, value: Value, history: tuple[Value, ...], bounds: tuple[float, float], spark: int, w: int
+    ) -> Text:
+        level = warn_critical(value, *bounds)
+        target = bounds[0]
         text = Text(fmt_seconds(value).rjust(w - 1) + LEVEL_MARKS[level], style=self.level_style(level))
         if spark:
             text.append(" " + sparkline(history, spark, floor=target).ljust(spark), style=self.level_style(level))
@@ -76,10 +80,10 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         if member.has_leader is False:
             line.stylize(self.level_style(Level.CRITICAL))
         spark = self._spark_width(width)
-        line.append_text(self._latency(member.wal_fsync_p99, member.wal_fsync_history, self.fsync_target, spark, 9))
+        line.append_text(self._latency(member.wal_fsync_p99, member.wal_fsync_history, self.fsync, spark, 9))
         line.append(" ")
         line.append_text(
-            self._latency(member.backend_commit_p99, member.backend_commit_history, self.commit_target, spark, 9)
+            self._latency(member.backend_commit_p99, member.backend_commit_history, self.commit, spark, 9)
         )
         line.append(" ")
         line.append_text(self._quota(member))
@@ -100,5 +104,5 @@ class EtcdPanel(FactPanel[EtcdFacts]):
     def footer_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
         quotas = {m.quota_bytes for m in facts.members if m.quota_bytes.known}
         quota = f"  db % of quota {fmt_bytes(quotas.pop())}" if len(quotas) == 1 else ""
-        text = f"★ leader  fsync target < {fmt_seconds(Value.of(self.fsync_target))}{quota}"
+        text = f"★ leader  fsync target < {fmt_seconds(Value.of(self.fsync[0]))}{quota}"
         return [Text(text, style=self.get_component_rich_style("panel--dim"))]

@@ -57,6 +57,12 @@ def level_of(value: Value, thresholds: tuple[float, ...]) -> Level:
     return level
 
 
+def warn_critical(value: Value, warn: float, critical: float) -> Level:
+    """Two bounds, as the findings grade: over the target is a warning (!), over the limit critical (‼)."""
+    level = level_of(value, (warn, critical))
+    return {Level.ELEVATED: Level.HIGH, Level.HIGH: Level.CRITICAL}.get(level, level)
+
+
 STATUS_GLYPHS = {
     FeedState.WAITING: "…",
     FeedState.OK: "●",
@@ -80,7 +86,7 @@ def _age(seconds: float) -> str:
 
 
 def describe_status(status: FeedStatus, now: float) -> str:
-    """One line: '● ok 2s', '◐ stale 40s: connection refused', '✖ error: ...'."""
+    """One line: '● live', '● live 12s', '◐ STALE data 40s old: connection refused', '✖ ERROR: ...'."""
     glyph = STATUS_GLYPHS[status.state]
     if status.state is FeedState.OK:
         # A fresh feed's age ticking 0s/1s/2s says nothing and would repaint every panel every
@@ -88,7 +94,8 @@ def describe_status(status: FeedStatus, now: float) -> str:
         seconds = now - status.updated_at if status.updated_at is not None else 0.0
         age = _age(seconds) if seconds >= FRESH_SECONDS else ""
         warn = f" ⚠ {status.warnings[0]}" if status.warnings else ""
-        return f"{glyph} ok {age}{warn}".rstrip()
+        # "live", not "ok": the dot is about the data's freshness, not the cluster's health.
+        return f"{glyph} live {age}{warn}".rstrip()
     if status.state is FeedState.STALE:
         age = _age(now - status.updated_at) if status.updated_at is not None else "?"
         return f"{glyph} STALE data {age} old: {status.reason}"
