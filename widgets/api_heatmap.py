@@ -5,7 +5,7 @@ from itertools import groupby
 
 from rich.text import Text
 
-from k8stop.queries.facts import ApiserverFacts, ApiRequestStat
+from k8stop.queries.facts import ApiRequestStat, ApiserverFacts, HeatRow
 from k8stop.queries.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.values import Value
 
@@ -56,7 +56,12 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
         cells_room = max(0, width - LABEL_WIDTH - VALUE_WIDTH - 1)
         rows: list[Row] = []
         if facts.heatmap is not None and facts.heatmap.rows:
-            for heat in facts.heatmap.rows:
+            # The busiest pairs, slowest first: what hurts most is on top even at 80x24.
+            def slowness(heat: HeatRow) -> float:
+                stat = stats.get((heat.verb, heat.resource))
+                return stat.p99.number if stat is not None and stat.p99.known else -1.0
+
+            for heat in sorted(facts.heatmap.rows, key=slowness, reverse=True):
                 line = self._label(heat.verb, heat.resource)
                 # Wide terminals stretch each time step over several cells rather than leave a gap.
                 repeat = max(1, cells_room // max(1, len(heat.cells)))
@@ -70,7 +75,7 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
                 line.append_text(self._current(stats.get((heat.verb, heat.resource))))
                 rows.append((f"{heat.verb} {heat.resource}", line))
             return rows
-        for stat in facts.requests:
+        for stat in sorted(facts.requests, key=lambda r: r.p99.number if r.p99.known else -1.0, reverse=True):
             line = self._label(stat.verb, stat.resource)
             line.append(f"{fmt_rate(stat.rate):>10} ")
             line.append_text(self._current(stat))
