@@ -16,9 +16,11 @@ from .values import ABSENT, Value
 # Seed §2.2 "存储和硬件优化", quoted so the screen can show it next to the measurements.
 DISK_GUIDANCE = (
     "Seed §2.2 disk guidance: SSD storage (NVMe better), disk IOPS > 5000, disk latency < 1 ms, "
-    "network bandwidth > 1 Gbps. Measure the disk with:\n"
-    "  fio --name=etcd-test --directory=/var/lib/etcd --rw=randwrite --bs=2300 \\\n"
-    "      --size=2G --numjobs=1 --runtime=60 --group_reporting"
+    "network bandwidth > 1 Gbps. Measure the disk in a scratch directory on the etcd disk (not in\n"
+    "the member's data directory), with --fdatasync=1 so every write is synced like the WAL:\n"
+    "  mkdir -p /var/lib/etcd-fio && fio --name=etcd-test --directory=/var/lib/etcd-fio \\\n"
+    "      --rw=randwrite --bs=2300 --size=2G --numjobs=1 --runtime=60 --group_reporting \\\n"
+    "      --fdatasync=1; rm -rf /var/lib/etcd-fio"
 )
 # Two standard errors of the slope: roughly a 95 % band on the growth rate.
 BAND = 2.0

@@ -46,8 +46,11 @@ class StepResult:
     def verdict_line(self) -> str:
         failing = [k for k in self.kpis if k.status in (KpiStatus.FAIL, KpiStatus.WARN)]
         if self.verdict is None:
-            unknown = sum(1 for k in self.kpis if k.status is KpiStatus.UNKNOWN)
-            tail = f" ({unknown} KPI unknown)" if unknown else ""
+            unknown = [k for k in self.kpis if k.status is KpiStatus.UNKNOWN]
+            if self.kpis and len(unknown) == len(self.kpis) and not self.findings:
+                # Nothing measured is not "ok": say so, with the first reason.
+                return f"UNKNOWN: no data for this step ({unknown[0].detail})"
+            tail = f" ({len(unknown)} KPI unknown)" if unknown else ""
             return f"OK: no warning or critical finding{tail}"
         serious = [f for f in self.findings if f.severity is not Severity.INFO]
         titles = "; ".join(f.title for f in serious)

@@ -66,6 +66,16 @@ def fmt_value(value: Value, unit: str) -> str:
     return prefix + fmt_count(value.number)
 
 
+def fmt_target(kpi: Kpi) -> str:
+    """'< 0.01' in the KPI's unit ('< 10 ms'); the JSON keeps the machine form."""
+    op, _, number = kpi.target.partition(" ")
+    try:
+        bound = float(number)
+    except ValueError:
+        return kpi.target
+    return f"{op} {fmt_value(Value.of(bound), kpi.unit)}"
+
+
 def request_slo(stat: ApiRequestStat, thresholds: Thresholds) -> float:
     """SIG-scalability: LIST p99 <= 30 s; mutating and single-object reads p99 <= 1 s."""
     return thresholds.apiserver_list_p99_slo if stat.verb.upper() in LIST_VERBS else thresholds.apiserver_p99_slo

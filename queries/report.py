@@ -22,7 +22,7 @@ import orjson
 from .config import Thresholds
 from .finding import Finding
 from .findings import diagnose
-from .kpis import Kpi, compute_kpis, fmt_value
+from .kpis import Kpi, compute_kpis, fmt_target, fmt_value
 from .snapshot import ClusterSnapshot, SourceStatus, public_url
 
 Format = Literal["text", "markdown", "json"]
@@ -185,7 +185,7 @@ def render_text(report: Report) -> str:
         lines.extend(_wrap(f"Fix: {f.recommendation}", "       ", "     "))
     lines += ["", "KPIS"]
     for k in report.kpis:
-        head = f"  {k.status.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {k.target}"
+        head = f"  {k.status.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {fmt_target(k)}"
         lines.extend(_wrap(head, "  "))
         lines.extend(_wrap(k.detail, "            "))
     return "\n".join(lines) + "\n"
@@ -227,7 +227,7 @@ def render_markdown(report: Report) -> str:
     out += ["## KPIs", "", "| KPI | Value | Target | Status | Detail |", "|---|---|---|---|---|"]
     for k in report.kpis:
         out.append(
-            f"| {_cell(k.name)} (`{k.id}`) | {_cell(fmt_value(k.value, k.unit))} | `{_cell(k.target)}` "
+            f"| {_cell(k.name)} (`{k.id}`) | {_cell(fmt_value(k.value, k.unit))} | {_cell(fmt_target(k))} "
             f"| {k.status} | {_cell(k.detail)} |"
         )
     return "\n".join(out) + "\n"

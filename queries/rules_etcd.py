@@ -10,15 +10,17 @@ from .snapshot import ClusterSnapshot
 from .units import fmt_bytes, fmt_ratio, fmt_seconds
 from .values import Value
 
+# The seed points fio at /var/lib/etcd itself; 2 GiB of test writes do not belong in a live
+# member's data directory, so the command names a scratch directory on the same disk.
 FIO = (
-    "fio --name=etcd-test --directory=/var/lib/etcd --rw=randwrite --bs=2300 --size=2G "
-    "--numjobs=1 --runtime=60 --group_reporting --fdatasync=1"
+    "mkdir -p /var/lib/etcd-fio && fio --name=etcd-test --directory=/var/lib/etcd-fio --rw=randwrite "
+    "--bs=2300 --size=2G --numjobs=1 --runtime=60 --group_reporting --fdatasync=1; rm -rf /var/lib/etcd-fio"
 )
 _DISK_ADVICE = (
     "etcd needs a dedicated SSD, NVMe preferred, with IOPS > 5000 and latency < 1 ms (seed §2.2). "
     f"Measure the disk with the seed's fio test plus --fdatasync=1, as etcd's own docs do, so every "
-    f"write is synced like the WAL (without it fio measures the page cache): `{FIO}` (run it on a "
-    "scratch directory on the same disk); the fdatasync p99 should stay under 10 ms."
+    f"write is synced like the WAL (without it fio measures the page cache), in a scratch directory on "
+    f"the etcd disk, not in the data directory: `{FIO}`; the fdatasync p99 should stay under 10 ms."
 )
 
 

@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from k8stop.queries.collect import snapshot_from_updates
 from k8stop.queries.finding import Component, Evidence, Finding
 from k8stop.queries.guided import StepResult, export_markdown, walk
-from k8stop.queries.kpis import KpiStatus, fmt_value
+from k8stop.queries.kpis import KpiStatus, fmt_target, fmt_value
 from k8stop.queries.report import Report, make_report
 
 from ..feed_source import FEEDS
@@ -183,7 +183,7 @@ class DiagnosisScreen(Screen[None]):
             self._add_finding(options, f"f{n}", f)
         for k in result.kpis:
             options.add_option(Option(
-                f"{KPI_GLYPH[k.status]} {k.name}: {fmt_value(k.value, k.unit)} (target {k.target})",
+                f"{KPI_GLYPH[k.status]} {k.name}: {fmt_value(k.value, k.unit)} (target {fmt_target(k)})",
                 id=f"{KPIS_OPTION}:{k.id}",
             ))
         options.highlighted = 0 if options.option_count else None

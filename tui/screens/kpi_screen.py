@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from k8stop.queries.kpis import Kpi, KpiStatus, compute_kpis, fmt_value
+from k8stop.queries.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
 from k8stop.queries.snapshot_from_feeds import snapshot_from_feeds
 
 from .detail_screen import DetailScreen, TextBlock
@@ -12,7 +12,7 @@ GLYPH = {KpiStatus.OK: "● ok", KpiStatus.WARN: "▲ warn", KpiStatus.FAIL: "�
 
 
 def kpi_line(k: Kpi) -> str:
-    return f"{GLYPH[k.status]:<10} {k.name:<44} {fmt_value(k.value, k.unit):>12}  target {k.target}"
+    return f"{GLYPH[k.status]:<10} {k.name:<44} {fmt_value(k.value, k.unit):>12}  target {fmt_target(k)}"
 
 
 class KpiScreen(DetailScreen):
