@@ -30,6 +30,7 @@ class Sources:
     context: str = ""
     version: str = ""
     prometheus_description: str = ""  # which Prometheus and how it was found; no credentials
+    prometheus_label: str = ""  # the same, short enough for an 80-column header
     prometheus_url: str | None = None  # without credentials
     kube_error: str = ""
     prometheus_error: str = ""
@@ -78,6 +79,7 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
         sources.prom_client = PromClient.from_settings(s)
         sources.prometheus_url = safe_url(s.prometheus_url)
         sources.prometheus_description = f"{sources.prometheus_url} (--prometheus-url)"
+        sources.prometheus_label = sources.prometheus_url
     else:
         connection = sources.connection
         if connection is None:
@@ -104,6 +106,7 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
         )
         sources.prometheus_url = safe_url(found.url)
         sources.prometheus_description = f"{found.description} (discovered)"
+        sources.prometheus_label = f"{found.service}.{found.namespace} via kube proxy"
     sources.prometheus = PrometheusFacts(sources.prom_client, s, clock)
     if not sources.version:
         try:

@@ -83,7 +83,7 @@ class LiveSource:
         self.prom_client, self.prometheus = sources.prom_client, sources.prometheus
         self._kube_error, self._prom_error = sources.kube_error, sources.prometheus_error
         if self.settings.use_prometheus:
-            prom_text = sources.prometheus_description or f"unavailable: {sources.prometheus_error}"
+            prom_text = sources.prometheus_label or f"unavailable: {sources.prometheus_error}"
         else:
             prom_text = "off (--no-prometheus)"
         context = sources.context or ("no kube API" if not self.settings.use_kube else "")

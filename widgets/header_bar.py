@@ -31,11 +31,12 @@ class HeaderBar(Widget):
         for flag in self.flags:
             line.append(f" {flag} ", style=flag_style)
             line.append(" ")
+        # The Prometheus source goes last: it is the longest, so it is what a narrow terminal cuts.
         parts = [
             f"ctx {self.context or '-'}",
             self.version or "version ?",
-            f"prom {self.prometheus or '-'}",
             f"every {self.refresh_seconds:g}s",
+            f"prom {self.prometheus or '-'}",
         ]
         line.append(" │ ".join(parts))
         clock = time.strftime("%H:%M:%S", time.localtime(self.clock or time.time()))
