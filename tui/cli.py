@@ -101,8 +101,18 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
 
 
 def _split_command(argv: list[str]) -> tuple[str | None, list[str]]:
-    if argv and argv[0] in COMMANDS:
-        return argv[0], argv[1:]
+    """The subcommand wherever it stands (kubectl users write flags first), skipping flag values."""
+    takes_value = {
+        option for action in build_parser(None)._actions if action.nargs != 0 for option in action.option_strings
+    }
+    i = 0
+    while i < len(argv):
+        token = argv[i]
+        if token in COMMANDS:
+            return token, argv[:i] + argv[i + 1 :]
+        if token == "--":
+            break
+        i += 2 if token in takes_value else 1
     return None, argv
 
 
