@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Container
+from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input
+from textual.widgets import Footer, Input, Label
 
 from k8stop.queries.config import Settings
 from k8stop.widgets.api_heatmap import ApiHeatmap
@@ -52,8 +52,10 @@ class Dashboard(Screen[None]):
         grid-gutter: 0 1;
     }
     Dashboard #apiserver, Dashboard #restarts { column-span: 2; }
-    Dashboard #prompt { dock: bottom; display: none; height: 1; border: none; padding: 0 1; }
-    Dashboard #prompt.shown { display: block; }
+    Dashboard #promptbar { dock: bottom; display: none; height: 1; }
+    Dashboard.prompting #promptbar { display: block; }
+    Dashboard #prompt-mode { width: 2; padding: 0 0 0 1; color: $accent; text-style: bold; }
+    Dashboard #prompt { width: 1fr; height: 1; border: none; padding: 0 1 0 0; }
     /* The prompt and the footer share the bottom line: the prompt wins while it is open. */
     Dashboard.prompting Footer { display: none; }
     """
@@ -82,7 +84,9 @@ class Dashboard(Screen[None]):
             )
             yield NodeBars(t.node_saturation, id="nodes")
             yield RestartsTable(id="restarts")
-        yield Input(id="prompt")
+        with Horizontal(id="promptbar"):
+            yield Label(":", id="prompt-mode")
+            yield Input(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -94,8 +98,7 @@ class Dashboard(Screen[None]):
     # --- navigation -----------------------------------------------------------------------
 
     def action_back(self) -> None:
-        prompt = self.query_one("#prompt", Input)
-        if prompt.has_class("shown"):
+        if self.has_class("prompting"):
             self._close_prompt()
             return
         focused = self.focused
@@ -152,13 +155,11 @@ class Dashboard(Screen[None]):
         prompt = self.query_one("#prompt", Input)
         prompt.placeholder = "filter rows (esc clears)" if mode == "/" else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | refresh N | q"
         prompt.value = value
-        prompt.add_class("shown")
+        self.query_one("#prompt-mode", Label).update(mode)
         self.add_class("prompting")
         prompt.focus()
 
     def _close_prompt(self) -> None:
-        prompt = self.query_one("#prompt", Input)
-        prompt.remove_class("shown")
         self.remove_class("prompting")
         target = getattr(self, "_return_focus", None)
         if target is not None and target.is_attached:
