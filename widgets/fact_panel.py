@@ -161,7 +161,8 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         rows = self._visible_rows(width)
         room = max(0, height - len(lines) - len(footer))
         if self.filter_text:
-            footer = [Text(f"filter: /{self.filter_text}  ({len(rows)} match)", style="italic")] + footer
+            count = f"{len(rows)} match" + ("" if len(rows) == 1 else "es")
+            footer = [Text(f"filter: /{self.filter_text}  ({count})", style="italic")] + footer
             room = max(0, room - 1)
         cursor = min(self.cursor, max(0, len(rows) - 1))
         if cursor < self._offset:
