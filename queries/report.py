@@ -201,9 +201,11 @@ def _cell(text: str) -> str:
 def render_markdown(report: Report) -> str:
     snap = report.snapshot
     out = [f"# {_header(snap)}", "", "## Summary", "", _summary(report), ""]
-    top = [f for f in report.findings if str(f.severity) != "info"][:3]
-    for f in top:
+    serious = [f for f in report.findings if str(f.severity) != "info"]
+    for f in serious[:3]:
         out.append(f"- **{f.severity}** {_cell(f.title)}")
+    if len(serious) > 3:
+        out.append(f"- ... and {len(serious) - 3} more warning or critical findings below")
     out += ["", "## Sources", ""]
     for line in (_source_line("prometheus", snap.prometheus), _source_line("kube", snap.kube), *_feed_lines(snap)):
         out.append(f"- {line}")
