@@ -12,12 +12,13 @@ GLYPH = {KpiStatus.OK: "● ok", KpiStatus.WARN: "▲ warn", KpiStatus.FAIL: "�
 
 
 def kpi_line(k: Kpi) -> str:
-    return f"{GLYPH[k.status]:<10} {k.name:<44} {fmt_value(k.value, k.unit):>12}  target {fmt_target(k)}"
+    """Status and name, then value against target: two short lines fit 80 columns unwrapped."""
+    return f"{GLYPH[k.status]:<10} {k.name}\n{'':10} {fmt_value(k.value, k.unit)}  (target {fmt_target(k)})"
 
 
 class KpiScreen(DetailScreen):
     def __init__(self) -> None:
-        super().__init__("KPI scorecard (seed §1.1)   (esc back, r recompute)")
+        super().__init__("KPI scorecard (seed §1.1)   (esc back, r reload)")
         self.kpis: tuple[Kpi, ...] = ()
 
     def note(self) -> str:
@@ -35,5 +36,5 @@ class KpiScreen(DetailScreen):
         summary = "  ".join(f"{GLYPH[status]} {n}" for status, n in counts.items())
         blocks: list[Widget] = [TextBlock(summary)]
         for k in self.kpis:
-            blocks.append(TextBlock(f"{kpi_line(k)}\n    {k.detail}"))
+            blocks.append(TextBlock(f"{kpi_line(k)}\n{'':10} {k.detail}"))
         return blocks
