@@ -42,7 +42,7 @@ class TimeBar(Widget):
         if self.banner:
             line.append(f" {self.banner} ", style=self.get_component_rich_style("time-bar--banner"))
             line.append(" ")
-        state = "❚❚ paused" if self.paused else f"▶ {self.speed:g}x"
+        state = f"❚❚ paused ({self.speed:g}x)" if self.paused else f"▶ {self.speed:g}x"
         offset = clock_text(self.position - self.start)
         duration = clock_text(self.end - self.start)
         wall = time.strftime("%H:%M:%S", time.localtime(self.position)) if self.position else "--:--:--"
