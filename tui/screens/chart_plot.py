@@ -37,14 +37,18 @@ class ChartPlot(PlotextPlot):
         for line in self.chart.lines:
             points = [((at - self._now) / 60.0, v.number * factor) for at, v in zip(line.times, line.values) if v.known]
             if points:
-                plt.plot([x for x, _ in points], [y for _, y in points], label=line.label)
+                # One line needs no legend (the title names it) and a legend would sit on it.
+                label = line.label if len(self.chart.lines) > 1 else None
+                plt.plot([x for x, _ in points], [y for _, y in points], label=label)
                 top = max(top, *(y for _, y in points))
                 drawn = True
         if self.chart.threshold is not None:
             plt.hline(self.chart.threshold * factor, "red")
         if top > 0:
             # Latencies, rates, ratios and sizes are never negative: a zero baseline keeps a
-            # quiet period visible instead of letting autoscale push it off the chart.
-            plt.ylim(0, top * 1.05)
+            # quiet period visible instead of letting autoscale push it off the chart. Headroom
+            # above the highest line keeps plotext's top-left legend clear of the data.
+            legend_rows = len(self.chart.lines) if len(self.chart.lines) > 1 else 0
+            plt.ylim(0, top * (1.05 + 0.12 * legend_rows))
         if not drawn:
             plt.title(f"{self.chart.title}: no samples in the window")
