@@ -22,6 +22,13 @@ from string import Template
 from .config import ConfigError, Selectors, Settings
 
 # Long-running requests are not latency: a WATCH or exec lasts as long as the client wants.
+# The SLI latency histogram by release: _sli_ (1.26+), _slo_ (1.23-1.25, deprecated 1.27), then
+# the original duration histogram, which every release still has (it includes webhook time).
+APISERVER_LATENCY_METRICS = (
+    "apiserver_request_sli_duration_seconds",
+    "apiserver_request_slo_duration_seconds",
+    "apiserver_request_duration_seconds",
+)
 API_LATENCY_FILTER = 'verb!~"WATCH|CONNECT", subresource!~"proxy|attach|log|exec|portforward"'
 
 # Highest finite bucket bounds: histogram_quantile returns this when the rank is in +Inf.
@@ -65,7 +72,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         + "}[5m])))",
         "seed 1.1 (API p99 < 100 ms), seed 8.1 heatmap 50/100/200 ms; KM kube_apiserver-histogram; "
         "CL2 api_responsiveness (verb!=WATCH, subresource filter; SLO 1 s)",
-        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+        APISERVER_LATENCY_METRICS,
         APISERVER_TOP_BUCKET,
     ),
     CatalogEntry(
@@ -76,7 +83,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         + API_LATENCY_FILTER
         + ', verb=~"$verbs", resource=~"$resources"}[$window])))',
         "seed 8.1 API Server Performance Matrix; KM apiserver dashboard",
-        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+        APISERVER_LATENCY_METRICS,
         APISERVER_TOP_BUCKET,
     ),
     CatalogEntry(
@@ -375,7 +382,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         + API_LATENCY_FILTER
         + "}[$window])))",
         "seed 1.1 (API p99 < 100 ms); KM apiserver dashboard (request duration by verb)",
-        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+        APISERVER_LATENCY_METRICS,
         APISERVER_TOP_BUCKET,
     ),
     CatalogEntry(
@@ -400,7 +407,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         + API_LATENCY_FILTER
         + "}[5m])))",
         "KM apiserver dashboard (per instance)",
-        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+        APISERVER_LATENCY_METRICS,
         APISERVER_TOP_BUCKET,
     ),
     CatalogEntry(
@@ -459,7 +466,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         + "}[5m]))))[$for:$res]) > $threshold",
         "seed 6.1 APIServerLatencyHigh (p99 > 1 s for 10m, warning); by (verb, resource) and "
         "long-running requests excluded as in CL2, since the seed's raw expression mixes WATCH in",
-        ("apiserver_request_sli_duration_seconds", "apiserver_request_duration_seconds"),
+        APISERVER_LATENCY_METRICS,
     ),
     CatalogEntry(
         "builtin.etcd_disk_latency_high",

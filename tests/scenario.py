@@ -291,7 +291,7 @@ _DEFAULT_NODES = make_nodes(6)
 class Scenario:
     name: str = "healthy"
     convention: ConventionName = "kube-prometheus"
-    apiserver_histogram: Literal["sli", "legacy"] = "sli"
+    apiserver_histogram: Literal["sli", "slo", "legacy"] = "sli"
     apiserver_ips: tuple[str, ...] = ("10.0.0.1", "10.0.0.2")
     requests: tuple[ApiRequest, ...] = field(default_factory=default_requests)
     inflight_readonly: float = 12.0  # per API server instance
@@ -420,11 +420,13 @@ class Scenario:
     def apiserver_metric(self) -> str:
         if self.apiserver_histogram == "sli":
             return "apiserver_request_sli_duration_seconds"
+        if self.apiserver_histogram == "slo":
+            return "apiserver_request_slo_duration_seconds"
         return "apiserver_request_duration_seconds"
 
     @property
     def apiserver_buckets(self) -> tuple[float, ...]:
-        if self.apiserver_histogram == "sli":
+        if self.apiserver_histogram in ("sli", "slo"):
             return h.APISERVER_SLI_BUCKETS
         return h.APISERVER_LEGACY_BUCKETS
 

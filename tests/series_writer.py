@@ -78,9 +78,8 @@ def apiserver(s: Scenario) -> Iterator[Series]:
         yield gauge("up", t, 1.0)
         yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
     histograms = [("apiserver_request_duration_seconds", h.APISERVER_LEGACY_BUCKETS, True)]
-    if s.apiserver_histogram == "sli":
-        histograms.insert(0, ("apiserver_request_sli_duration_seconds",
-                              h.APISERVER_SLI_BUCKETS, False))
+    if s.apiserver_histogram in ("sli", "slo"):  # 1.26+ names it _sli_, 1.23-1.25 _slo_
+        histograms.insert(0, (s.apiserver_metric, h.APISERVER_SLI_BUCKETS, False))
     for family, bounds, has_dry_run in histograms:
         for r in s.all_requests():
             dist = r.distribution(bounds)

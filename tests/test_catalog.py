@@ -62,7 +62,8 @@ def test_fallbacks_prefer_the_current_names() -> None:
     }
     for entry_id, name in expected.items():
         assert CATALOG[entry_id].fallbacks[0] == name
-        assert len(CATALOG[entry_id].fallbacks) == 2
+        # apiserver latency: _sli_ (1.26+), _slo_ (1.23-1.25), then the original histogram.
+        assert len(CATALOG[entry_id].fallbacks) == (3 if entry_id == "apiserver.latency_quantile" else 2)
     names = set(probe_names())
     both = ProbeResult(frozenset(names), "instance", ())
     assert both.pick(CATALOG["apiserver.latency_quantile"]) == "apiserver_request_sli_duration_seconds"
