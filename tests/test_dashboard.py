@@ -141,6 +141,7 @@ async def test_resize_keeps_everything_readable(prometheus_for) -> None:
             await pilot.pause(0.3)
             lines = screen_lines(app)
             assert len(lines) == size[1] and all(len(line) <= size[0] for line in lines)
+            assert ("too small" in lines[0]) == (size == (40, 12))
         text = screen_text(app)
         assert scenario.nodes[2].name in text
         assert "etcd" in text and "API server" in text

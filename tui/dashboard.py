@@ -92,6 +92,9 @@ class Dashboard(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#apiserver").focus()
 
+    def on_resize(self) -> None:
+        self.header.refresh()  # it says when the terminal is too small for the panels
+
     def panels(self) -> dict[str, FactPanel[Any]]:
         return {panel.id or "": panel for panel in self.query(FactPanel)}
 

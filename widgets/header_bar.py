@@ -9,6 +9,9 @@ from textual.reactive import reactive
 from textual.widget import Widget
 
 
+MIN_SIZE = (60, 20)
+
+
 class HeaderBar(Widget):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"header--flag", "header--dim"}
     DEFAULT_CSS = """
@@ -26,6 +29,11 @@ class HeaderBar(Widget):
 
     def render(self) -> Text:
         width = self.size.width
+        screen = self.screen.size
+        if screen.width < MIN_SIZE[0] or screen.height < MIN_SIZE[1]:
+            # Panels cannot show rows at this size: say so rather than look empty.
+            text = f" k8stop: {screen.width}x{screen.height} is too small, panels need {MIN_SIZE[0]}x{MIN_SIZE[1]} "
+            return Text(text[:width], style=self.get_component_rich_style("header--flag"))
         flag_style = self.get_component_rich_style("header--flag")
         line = Text(" k8stop ", style="bold")
         for flag in self.flags:
