@@ -4,6 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from .grading import Level
+
 
 class Severity(StrEnum):
     CRITICAL = "critical"
@@ -14,6 +16,11 @@ class Severity(StrEnum):
     def rank(self) -> int:
         """0 is most severe; sorts critical first."""
         return _RANK[self]
+
+
+def severity_for(level: Level) -> Severity:
+    """A graded value past its hard limit is critical; past only its target, a warning."""
+    return Severity.CRITICAL if level is Level.FAIL else Severity.WARNING
 
 
 _RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}

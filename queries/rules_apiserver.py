@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .config import Thresholds
 from .facts import ApiRequestStat, ApiserverFacts
-from .finding import Component, Evidence, Finding, Severity
+from .finding import Component, Evidence, Finding, Severity, severity_for
 from .grading import Level, grade
 from .kpis import LIST_VERBS, MUTATING_VERBS, inflight_saturation, latency_requests, request_slo
 from .snapshot import ClusterSnapshot
@@ -85,7 +85,7 @@ def _errors(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
             id="apiserver.errors_5xx:all",
             component=Component.APISERVER,
             subject="all requests",
-            severity=Severity.CRITICAL if level is Level.FAIL else Severity.WARNING,
+            severity=severity_for(level),
             title=f"API server answers {fmt_ratio(facts.error_ratio)} of requests with 5xx",
             evidence=(
                 Evidence('sum(rate(apiserver_request_total{code=~"5.."}[5m])) / sum(rate(apiserver_request_total[5m]))',

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .config import Thresholds
 from .facts import ControlPlaneFacts, SchedulerFacts
-from .finding import Component, Evidence, Finding, Severity
+from .finding import Component, Evidence, Finding, Severity, severity_for
 from .grading import Level, grade
 from .snapshot import ClusterSnapshot
 from .units import fmt_count, fmt_rate, fmt_ratio, fmt_seconds
@@ -113,7 +113,7 @@ def _kubelet(cp: ControlPlaneFacts, t: Thresholds) -> list[Finding]:
             id="kubelet.pod_startup_slow:cluster",
             component=Component.KUBELET,
             subject="pod startup",
-            severity=Severity.CRITICAL if level is Level.FAIL else Severity.WARNING,
+            severity=severity_for(level),
             title=f"Pod startup p99 {fmt_seconds(cp.pod_start_p99)} (SLO 5 s, seed < 30 s)",
             evidence=(Evidence(
                 "histogram_quantile(0.99, sum by (le) (rate(kubelet_pod_start_sli_duration_seconds_bucket[5m])))",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .config import Thresholds
 from .facts import EtcdMember
-from .finding import Component, Evidence, Finding, Severity
+from .finding import Component, Evidence, Finding, Severity, severity_for
 from .grading import Level, grade
 from .kpis import member_quota_ratio
 from .snapshot import ClusterSnapshot
@@ -58,7 +58,7 @@ def _slow_disk(
                 id=f"etcd.{pick}_slow:{member.instance}",
                 component=Component.ETCD,
                 subject=member.instance,
-                severity=Severity.CRITICAL if level is Level.FAIL else Severity.WARNING,
+                severity=severity_for(level),
                 title=f"etcd {what} p99 {fmt_seconds(value)} on {member.instance} (target < {fmt_seconds(Value.of(target))})",
                 evidence=(
                     Evidence(_quantile_query(metric, member.instance), value.or_none(),
@@ -86,7 +86,7 @@ def _quota(members: tuple[EtcdMember, ...], t: Thresholds) -> list[Finding]:
                 id=f"etcd.db_near_quota:{m.instance}",
                 component=Component.ETCD,
                 subject=m.instance,
-                severity=Severity.CRITICAL if level is Level.FAIL else Severity.WARNING,
+                severity=severity_for(level),
                 title=f"etcd DB {fmt_bytes(m.db_size_bytes)} is {fmt_ratio(used)} of its {fmt_bytes(m.quota_bytes)} quota on {m.instance}",
                 evidence=(
                     Evidence(f'etcd_mvcc_db_total_size_in_bytes{{instance="{m.instance}"}}', m.db_size_bytes.or_none()),

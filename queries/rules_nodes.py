@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .config import Thresholds
 from .facts import NodeSaturation, NodesFacts
-from .finding import Component, Evidence, Finding, Severity
+from .finding import Component, Evidence, Finding, Severity, severity_for
 from .grading import Level, grade
 from .snapshot import ClusterSnapshot
 from .units import fmt_ratio
@@ -74,7 +74,7 @@ def _saturation(snap: ClusterSnapshot, facts: NodesFacts, n: NodeSaturation, t: 
                 id=f"node.{resource}_saturated:{n.node}",
                 component=Component.NODE,
                 subject=n.node,
-                severity=Severity.CRITICAL if level is Level.FAIL else Severity.WARNING,
+                severity=severity_for(level),
                 title=f"Node {n.node} {name} at {fmt_ratio(value)}",
                 evidence=(
                     Evidence(_query(facts, resource, n.node), value.or_none(),
