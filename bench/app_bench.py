@@ -23,7 +23,7 @@ from textual import events
 
 from k8stop.queries.config import Settings
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.live_source import LiveSource
+from k8stop.queries.feeds.live import LiveSource
 
 from fixtures import rss_mib
 

@@ -25,8 +25,8 @@ def peak_mib(who: int = resource.RUSAGE_SELF) -> float:
 
 
 async def k8stop_sync(kubeconfig: str) -> tuple[int, object]:
-    from k8stop.queries.kube_connection import connect
-    from k8stop.queries.kube_feed import KubeFeed
+    from k8stop.queries.kube.connection import connect
+    from k8stop.queries.kube.feed import KubeFeed
 
     connection = await connect(kubeconfig)
     feed = KubeFeed(connection)

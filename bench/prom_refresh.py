@@ -25,8 +25,8 @@ from prometheus_fixture import start_prometheus  # noqa: E402
 from scenario import Container, Pod, Scenario, make_nodes  # noqa: E402
 
 from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.prom_feeds import PrometheusFacts  # noqa: E402
-from k8stop.queries.promclient import PromClient  # noqa: E402
+from k8stop.queries.prom.facts_source import PrometheusFacts  # noqa: E402
+from k8stop.queries.prom.client import PromClient  # noqa: E402
 
 INFLIGHT = 4  # PromClient's default max_inflight
 Recorded = list[tuple[str, str, Any]]  # (method, url, form or params)

@@ -22,7 +22,7 @@ from fixtures import k8stop_env, wait_for  # noqa: E402
 
 FRAME_MARK = "API server p99"
 DATA_MARK = re.compile(r"\d+ nodes · node-exporter")
-FIRST_FRAME_MODULES = "import k8stop.tui.cli, k8stop.tui.live_command, k8stop.tui.app, k8stop.tui.live_source"
+FIRST_FRAME_MODULES = "import k8stop.tui.cli, k8stop.tui.live_command, k8stop.tui.app, k8stop.queries.feeds.live"
 TIMEOUT = 30.0
 
 

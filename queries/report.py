@@ -19,11 +19,11 @@ from typing import Any, Literal
 
 import orjson
 
-from .config import Thresholds
-from .finding import Finding
-from .findings import diagnose
-from .kpis import Kpi, compute_kpis, fmt_target, fmt_value
-from .snapshot import ClusterSnapshot, SourceStatus, public_url
+from k8stop.queries.config import Thresholds
+from k8stop.queries.model.finding import Finding
+from k8stop.queries.rules.diagnose import diagnose
+from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, public_url
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "json")

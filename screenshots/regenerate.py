@@ -25,7 +25,7 @@ from screen import wait_for  # noqa: E402
 
 from k8stop.queries.config import Settings  # noqa: E402
 from k8stop.tui.app import K8sTopApp  # noqa: E402
-from k8stop.tui.live_source import LiveSource  # noqa: E402
+from k8stop.queries.feeds.live import LiveSource  # noqa: E402
 
 Steps = Callable[[object], Awaitable[None]]
 PANELS = ("apiserver", "etcd", "nodes", "restarts")
@@ -101,10 +101,10 @@ async def diagnosis(pilot: object) -> None:
 
 
 async def demo() -> None:
-    from k8stop.tui.recording import read_recording
+    from k8stop.queries.feeds.recording import read_recording
     from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
     from k8stop.tui.replay_command import demo_path
-    from k8stop.tui.replay_source import ReplaySource
+    from k8stop.queries.feeds.replay import ReplaySource
 
     source = ReplaySource(read_recording(demo_path()), loop=True, demo=True)
     app = ReplayApp(Settings(), source, banner=DEMO_BANNER)

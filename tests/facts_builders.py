@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from k8stop.queries.facts import (
+from k8stop.queries.model.facts import (
     Alert,
     AlertsFacts,
     ApfLevel,
@@ -26,8 +26,8 @@ from k8stop.queries.facts import (
     SchedulerFacts,
     WorkQueue,
 )
-from k8stop.queries.snapshot import ClusterSnapshot, SourceState, SourceStatus
-from k8stop.queries.values import Value
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus
+from k8stop.queries.model.values import Value
 
 v = Value.of
 MiB = 1024 * 1024

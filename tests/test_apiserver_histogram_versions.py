@@ -5,8 +5,8 @@ import pytest
 from scenario import Scenario
 
 from k8stop.queries.config import Settings
-from k8stop.queries.prom_feeds import PrometheusFacts
-from k8stop.queries.promclient import PromClient
+from k8stop.queries.prom.facts_source import PrometheusFacts
+from k8stop.queries.prom.client import PromClient
 
 
 @pytest.mark.parametrize("histogram", ["slo", "legacy"])

@@ -6,10 +6,10 @@ from dataclasses import fields
 
 import pytest
 
-from k8stop.queries.catalog import CATALOG, Catalog, probe_names, regex_alternatives
+from k8stop.queries.prom.catalog import CATALOG, Catalog, probe_names, regex_alternatives
 from k8stop.queries.config import ConfigError, Selectors, Settings
-from k8stop.queries.prom_probe import ProbeResult
-from k8stop.queries.prom_nodes import node_name
+from k8stop.queries.prom.probe import ProbeResult
+from k8stop.queries.prom.nodes import node_name
 
 PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods"}
 SELECTOR = re.compile(r"[A-Za-z_:][\w:]*\{")

@@ -11,10 +11,10 @@ from enum import Enum
 import orjson
 import pytest
 
-from k8stop.queries import facts as facts_module
-from k8stop.queries.codec import CODEC, CodecError
-from k8stop.queries.status import FeedState, FeedStatus, FeedUpdate
-from k8stop.queries.values import ABSENT, NO_TRAFFIC, Kind, Value
+from k8stop.queries.model import facts as facts_module
+from k8stop.queries.model.codec import CODEC, CodecError
+from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
+from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
 
 _counter = itertools.count(1)
 # Every Value kind, including the NaN and infinite numbers JSON cannot hold natively.

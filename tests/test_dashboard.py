@@ -8,10 +8,10 @@ from screen import screen_lines, screen_text, wait_for
 from scenario import Scenario
 
 from k8stop.queries.config import Settings
-from k8stop.queries.units import fmt_seconds
-from k8stop.queries.values import Value
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.live_source import LiveSource
+from k8stop.queries.feeds.live import LiveSource
 from k8stop.widgets.levels import Level
 
 DASHBOARD_FEEDS = ("apiserver", "etcd", "nodes", "restarts")

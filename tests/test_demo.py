@@ -22,11 +22,11 @@ sys.path.insert(0, str(Path(__file__).parent / "tools"))
 from make_demo import demo_scenario  # noqa: E402
 
 from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.finding import Component  # noqa: E402
-from k8stop.tui.recording import Recording, read_recording  # noqa: E402
+from k8stop.queries.model.finding import Component  # noqa: E402
+from k8stop.queries.feeds.recording import Recording, read_recording  # noqa: E402
 from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp  # noqa: E402
 from k8stop.tui.replay_command import demo_path  # noqa: E402
-from k8stop.tui.replay_source import ReplaySource  # noqa: E402
+from k8stop.queries.feeds.replay import ReplaySource  # noqa: E402
 from k8stop.tui.screens.detail_screen import DetailScreen  # noqa: E402
 from k8stop.tui.screens.diagnosis import DiagnosisScreen  # noqa: E402
 

@@ -12,11 +12,11 @@ from dataclasses import replace
 import pytest
 from scenario import Scenario
 
-from k8stop.queries.collect import collect_snapshot
+from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.config import Settings
-from k8stop.queries.finding import Component, Finding, Severity
+from k8stop.queries.model.finding import Component, Finding, Severity
 from k8stop.queries.report import Report, make_report
-from k8stop.queries.snapshot import SourceState
+from k8stop.queries.model.snapshot import SourceState
 
 
 def cpu_and_oom(**overrides: object) -> Scenario:

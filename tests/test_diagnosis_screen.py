@@ -10,10 +10,10 @@ from screen import screen_text, wait_for
 from scenario import Scenario
 
 from k8stop.queries.config import Settings
-from k8stop.queries.guided import STEPS
+from k8stop.queries.rules.guided import STEPS
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.feed_source import FEEDS
-from k8stop.tui.live_source import LiveSource
+from k8stop.queries.feeds.source import FEEDS
+from k8stop.queries.feeds.live import LiveSource
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.etcd_member import EtcdMemberScreen
 

@@ -7,18 +7,18 @@ from collections.abc import AsyncIterator
 import pytest
 
 from drilldown_scenarios import DB_GROWTH, growing, incidents
-from k8stop.queries.builtin_alerts import builtin_alerts
+from k8stop.queries.prom.builtin_alerts import builtin_alerts
 from k8stop.queries.config import Settings
-from k8stop.queries.drill_api import api_detail
-from k8stop.queries.drill_common import RangeWindow, linear_fit
-from k8stop.queries.drill_control_plane import control_plane_history
-from k8stop.queries.drill_etcd import etcd_detail
-from k8stop.queries.drill_node import node_history
-from k8stop.queries.drill_pod import pod_restart_history
-from k8stop.queries.prom_context import PromContext
-from k8stop.queries.prom_etcd import etcd_facts
-from k8stop.queries.promclient import PromClient
-from k8stop.queries.values import Kind
+from k8stop.queries.drill.api import api_detail
+from k8stop.queries.drill.common import RangeWindow, linear_fit
+from k8stop.queries.drill.control_plane import control_plane_history
+from k8stop.queries.drill.etcd import etcd_detail
+from k8stop.queries.drill.node import node_history
+from k8stop.queries.drill.pod import pod_restart_history
+from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.etcd import etcd_facts
+from k8stop.queries.prom.client import PromClient
+from k8stop.queries.model.values import Kind
 from scenario import Scenario
 
 REL = 1e-3

@@ -9,11 +9,11 @@ from drilldown_scenarios import SEED_RULES, growing, incidents
 from screen import wait_for
 
 from k8stop.queries.config import Settings
-from k8stop.queries.kpis import KpiStatus
-from k8stop.queries.units import fmt_seconds
-from k8stop.queries.values import Value
+from k8stop.queries.rules.kpis import KpiStatus
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.live_source import LiveSource
+from k8stop.queries.feeds.live import LiveSource
 from k8stop.tui.screens.alerts_screen import AlertsScreen
 from k8stop.tui.screens.detail_screen import DetailScreen
 from k8stop.tui.screens.kpi_screen import KpiScreen

@@ -33,10 +33,10 @@ from scenario import Scenario
 from screen import screen_text, wait_for
 
 from k8stop.queries.config import PrometheusAuth, Settings
-from k8stop.queries.kube_feed import KubeFeed
-from k8stop.queries.status import FeedState
+from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.model.status import FeedState
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.live_source import LiveSource
+from k8stop.queries.feeds.live import LiveSource
 
 PANELS = ("apiserver", "etcd", "nodes", "restarts")
 READ_VERBS = {"get", "list", "watch"}

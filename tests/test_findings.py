@@ -23,11 +23,11 @@ from facts_builders import (
     summary,
 )
 from k8stop.queries.config import Thresholds
-from k8stop.queries.facts import AlertsFacts, ApfLevel, EventRecord, Inflight, KubeletOp, WorkQueue
-from k8stop.queries.finding import Component, Finding, Severity
-from k8stop.queries.findings import diagnose
-from k8stop.queries.snapshot import ClusterSnapshot
-from k8stop.queries.values import Value
+from k8stop.queries.model.facts import AlertsFacts, ApfLevel, EventRecord, Inflight, KubeletOp, WorkQueue
+from k8stop.queries.model.finding import Component, Finding, Severity
+from k8stop.queries.rules.diagnose import diagnose
+from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.model.values import Value
 
 T = Thresholds()
 

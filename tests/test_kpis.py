@@ -18,11 +18,11 @@ from facts_builders import (
     request,
 )
 from k8stop.queries.config import Thresholds
-from k8stop.queries.facts import ApfLevel, Inflight, KubeletOp
-from k8stop.queries.kpis import Kpi, KpiStatus, compute_kpis
-from k8stop.queries.snapshot import ClusterSnapshot, SourceState, SourceStatus
-from k8stop.queries.status import FeedState, FeedStatus
-from k8stop.queries.values import ABSENT, NO_TRAFFIC, Kind, Value
+from k8stop.queries.model.facts import ApfLevel, Inflight, KubeletOp
+from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus
+from k8stop.queries.model.status import FeedState, FeedStatus
+from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
 
 T = Thresholds()
 REQUIRED = (

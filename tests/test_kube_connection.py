@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from k8stop.queries.config import ConfigError
-from k8stop.queries.kube_connection import connect, kubeconfig_paths
-from k8stop.queries.kube_errors import KubeApiError
+from k8stop.queries.kube.connection import connect, kubeconfig_paths
+from k8stop.queries.kube.errors import KubeApiError
 
 
 def _write(path: Path, current: str | None, contexts: dict[str, tuple[str, str, str | None]]) -> Path:

@@ -10,13 +10,13 @@ import aiohttp
 import pytest
 import yaml
 
-from k8stop.queries.errors import FeedError
-from k8stop.queries.kube_connection import KubeConnection, connect
-from k8stop.queries.kube_errors import KubeApiError
-from k8stop.queries.kube_feed import KubeFeed
-from k8stop.queries.prometheus_discovery import discover_prometheus
-from k8stop.queries.status import FeedState
-from k8stop.queries.values import ABSENT
+from k8stop.queries.model.errors import FeedError
+from k8stop.queries.kube.connection import KubeConnection, connect
+from k8stop.queries.kube.errors import KubeApiError
+from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.prom.discovery import discover_prometheus
+from k8stop.queries.model.status import FeedState
+from k8stop.queries.model.values import ABSENT
 from kubeapi.cluster import Cluster
 from kubeapi.faults import Fault
 from kubeapi.kubeconfig import write_kubeconfig

@@ -6,7 +6,7 @@ from decimal import Decimal
 import orjson
 import pytest
 
-from k8stop.queries.kube_records import (
+from k8stop.queries.kube.parse import (
     event_record,
     millicores,
     node_record,

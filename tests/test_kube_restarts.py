@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from k8stop.queries.facts import ContainerRecord, EventRecord, PodRecord
-from k8stop.queries.kube_restarts import HOUR, RestartTracker
-from k8stop.queries.kube_store import EventStore, NodeStore, PodStore
-from k8stop.queries.kube_records import node_record
-from k8stop.queries.prometheus_discovery import pick
+from k8stop.queries.model.facts import ContainerRecord, EventRecord, PodRecord
+from k8stop.queries.kube.restarts import HOUR, RestartTracker
+from k8stop.queries.kube.store import EventStore, NodeStore, PodStore
+from k8stop.queries.kube.parse import node_record
+from k8stop.queries.prom.discovery import pick
 
 T0 = datetime(2025, 1, 6, 8, 0, tzinfo=timezone.utc).timestamp()
 

@@ -14,12 +14,12 @@ import orjson
 import pytest
 
 from k8stop.queries.config import Settings
-from k8stop.queries.facts import NodesFacts, RestartsFacts
-from k8stop.queries.kube_connection import KubeConnection, connect
-from k8stop.queries.kube_feed import KubeFeed
-from k8stop.queries.kube_records import node_record
-from k8stop.queries.prom_feeds import PrometheusFacts
-from k8stop.queries.promclient import PromClient
+from k8stop.queries.model.facts import NodesFacts, RestartsFacts
+from k8stop.queries.kube.connection import KubeConnection, connect
+from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.kube.parse import node_record
+from k8stop.queries.prom.facts_source import PrometheusFacts
+from k8stop.queries.prom.client import PromClient
 from kubeapi.from_scenario import cluster_from_scenario, restart_count
 from kubeapi.kubeconfig import write_kubeconfig
 from kubeapi.server import KubeApiServer

@@ -6,8 +6,8 @@ from screen import wait_for
 
 from k8stop.queries.config import Settings
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.live_source import LiveSource
-from k8stop.tui.recording import read_recording
+from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.feeds.recording import read_recording
 
 
 @pytest.mark.parametrize("size", [(80, 24)])

@@ -14,10 +14,10 @@ from dataclasses import dataclass, replace
 import pytest
 
 from k8stop.queries.config import Settings
-from k8stop.queries.errors import NotExposed
-from k8stop.queries.prom_feeds import PrometheusFacts
-from k8stop.queries.promclient import PromClient
-from k8stop.queries.values import Kind, Value
+from k8stop.queries.model.errors import NotExposed
+from k8stop.queries.prom.facts_source import PrometheusFacts
+from k8stop.queries.prom.client import PromClient
+from k8stop.queries.model.values import Kind, Value
 from prometheus_fixture import PrometheusHandle
 from scenario import ApiRequest, Scenario
 

@@ -14,9 +14,9 @@ import pytest
 from aiohttp import web
 
 from k8stop.queries.config import PrometheusAuth
-from k8stop.queries.errors import FeedError
-from k8stop.queries.promclient import PromClient
-from k8stop.queries.values import Kind
+from k8stop.queries.model.errors import FeedError
+from k8stop.queries.prom.client import PromClient
+from k8stop.queries.model.values import Kind
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse] | web.StreamResponse]
 

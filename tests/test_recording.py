@@ -8,13 +8,13 @@ from pathlib import Path
 import orjson
 import pytest
 
-from k8stop.queries.facts import NodeSaturation, NodesFacts
-from k8stop.queries.status import FeedState, FeedStatus, FeedUpdate
-from k8stop.queries.values import Value
+from k8stop.queries.model.facts import NodeSaturation, NodesFacts
+from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
+from k8stop.queries.model.values import Value
 from k8stop.tui.cli import main
-from k8stop.tui.feed_source import SourceInfo
-from k8stop.tui.recording import FLUSH_SECONDS, FORMAT_VERSION, Recorder, RecordingError, read_recording
-from k8stop.tui.replay_source import ReplaySource
+from k8stop.queries.feeds.source import SourceInfo
+from k8stop.queries.feeds.recording import FLUSH_SECONDS, FORMAT_VERSION, Recorder, RecordingError, read_recording
+from k8stop.queries.feeds.replay import ReplaySource
 
 START = 1_700_000_000.0
 INFO = SourceInfo("prod-eu", "v1.29.3", "https://prom.example:9090 (--prometheus-url)")

@@ -16,11 +16,11 @@ sys.path.insert(0, str(Path(__file__).parent / "tools"))
 from make_demo import demo_scenario, record_stepped, stepped_times  # noqa: E402
 
 from k8stop.queries.config import PrometheusAuth, Settings  # noqa: E402
-from k8stop.queries.units import fmt_seconds  # noqa: E402
-from k8stop.tui.recording import Recording, read_recording  # noqa: E402
+from k8stop.queries.model.units import fmt_seconds  # noqa: E402
+from k8stop.queries.feeds.recording import Recording, read_recording  # noqa: E402
 from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp  # noqa: E402
 from k8stop.tui.replay_command import demo_path  # noqa: E402
-from k8stop.tui.replay_source import ReplaySource  # noqa: E402
+from k8stop.queries.feeds.replay import ReplaySource  # noqa: E402
 
 CANARIES = {
     "bearer": "CANARY-bearer-7f3a9c",

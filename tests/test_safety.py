@@ -19,9 +19,9 @@ from scenario import Scenario
 from screen import screen_text, wait_for
 
 from k8stop.queries.config import PrometheusAuth, Settings
-from k8stop.queries.status import FeedState
+from k8stop.queries.model.status import FeedState
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.live_source import LiveSource
+from k8stop.queries.feeds.live import LiveSource
 
 ROOT = Path(__file__).resolve().parent.parent
 PROM_TOKEN = "CANARY-prom-token-7f3a9e"

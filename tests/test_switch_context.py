@@ -5,9 +5,9 @@ from kubeapi import write_kubeconfig
 from screen import wait_for
 
 from k8stop.queries.config import Settings
-from k8stop.queries.status import FeedState
+from k8stop.queries.model.status import FeedState
 from k8stop.tui.app import K8sTopApp
-from k8stop.tui.live_source import LiveSource
+from k8stop.queries.feeds.live import LiveSource
 
 
 async def test_ctx_and_ns_switch_the_live_sources(prometheus, kube_api, tmp_path, monkeypatch) -> None:

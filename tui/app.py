@@ -12,14 +12,14 @@ from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
 
 from k8stop.queries.config import Settings
-from k8stop.queries.status import FeedUpdate
+from k8stop.queries.model.status import FeedUpdate
 
-from .dashboard import Dashboard
-from .feed_source import FeedSource, SourceInfo
-from .help_screen import HelpScreen
-from .recording import RecordingError
-from .recording_control import RecordingControl
-from .tty_watchdog import watch_terminal
+from k8stop.tui.dashboard import Dashboard
+from k8stop.queries.feeds.source import FeedSource, SourceInfo
+from k8stop.tui.help_screen import HelpScreen
+from k8stop.queries.feeds.recording import RecordingError
+from k8stop.tui.recording_control import RecordingControl
+from k8stop.tui.tty_watchdog import watch_terminal
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # Updates kept per feed for drill-down history charts (an hour at the default 2 s refresh).

@@ -193,15 +193,15 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(command: str | None, args: argparse.Namespace) -> int:
     if command == "report":
-        from .report_command import run_report
+        from k8stop.tui.report_command import run_report
 
         return run_report(args)
     if command in ("demo", "replay"):
-        from .replay_command import run_replay
+        from k8stop.tui.replay_command import run_replay
 
         return run_replay(args, demo=command == "demo")
     settings = settings_from_args(args)
-    from .live_command import run_live
+    from k8stop.tui.live_command import run_live
 
     return run_live(settings, record=args.record, diagnose=command == "diagnose")
 

@@ -20,7 +20,7 @@ from k8stop.widgets.restarts_table import RestartsTable
 
 
 if TYPE_CHECKING:
-    from .app import K8sTopApp
+    from k8stop.tui.app import K8sTopApp
 
 # Screens import on first use: the alerts screen alone pulls in aiohttp (~0.1 s), which
 # must not delay the first frame
@@ -112,7 +112,7 @@ class Dashboard(Screen[None]):
             self.minimize()
 
     def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
-        from .screens.drill import drill_screen
+        from k8stop.tui.screens.drill import drill_screen
 
         screen = drill_screen(message.panel.id or "", message.key)
         if screen is not None:
@@ -126,7 +126,7 @@ class Dashboard(Screen[None]):
             self.maximize(self.focused, container=False)
 
     def action_diagnose(self) -> None:
-        from .screens.diagnosis import DiagnosisScreen
+        from k8stop.tui.screens.diagnosis import DiagnosisScreen
 
         self.app.push_screen(DiagnosisScreen())
 

@@ -9,7 +9,7 @@ from k8stop.queries.config import ConfigError, Settings
 
 def check_kubeconfig(settings: Settings) -> str | None:
     """Fail fast on a missing kubeconfig or unknown context, as kubectl would, without the client."""
-    from k8stop.queries import kube_connection as kc
+    from k8stop.queries.kube import connection as kc
 
     try:
         paths = kc.kubeconfig_paths(settings.kubeconfig, os.environ)
@@ -38,13 +38,13 @@ def usable_settings(settings: Settings) -> Settings:
 
 def run_live(settings: Settings, record: str | None = None, diagnose: bool = False) -> int:
     settings = usable_settings(settings)
-    from .app import K8sTopApp
-    from .live_source import LiveSource
+    from k8stop.tui.app import K8sTopApp
+    from k8stop.queries.feeds.live import LiveSource
 
     app = K8sTopApp(settings, LiveSource)
     app.diagnose_on_start = diagnose
     if record:
-        from .recording import RecordingError
+        from k8stop.queries.feeds.recording import RecordingError
 
         try:
             app.recording.start(record)

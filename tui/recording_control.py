@@ -5,10 +5,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from k8stop.queries.status import FeedUpdate
+from k8stop.queries.model.status import FeedUpdate
 
-from .feed_source import SourceInfo
-from .recording import Recorder, default_recording_path
+from k8stop.queries.feeds.source import SourceInfo
+from k8stop.queries.feeds.recording import Recorder, default_recording_path
 
 Listener = Callable[[FeedUpdate[Any]], None]
 

@@ -15,9 +15,9 @@ from textual.widgets import Static
 from k8stop.queries.config import Settings
 from k8stop.widgets.time_bar import TimeBar
 
-from .app import K8sTopApp
-from .help_screen import HELP, HelpScreen
-from .replay_source import SEEK_STEP, ReplaySource
+from k8stop.tui.app import K8sTopApp
+from k8stop.tui.help_screen import HELP, HelpScreen
+from k8stop.queries.feeds.replay import SEEK_STEP, ReplaySource
 
 DEMO_BANNER = "DEMO: recorded incident, not your cluster"
 REPLAY_HELP = """\

@@ -15,7 +15,7 @@ def demo_path() -> Path:
 
 
 def run_replay(args: argparse.Namespace, demo: bool) -> int:
-    from .recording import RecordingError, read_recording
+    from k8stop.queries.feeds.recording import RecordingError, read_recording
 
     path = demo_path() if demo else Path(args.file)
     try:
@@ -26,8 +26,8 @@ def run_replay(args: argparse.Namespace, demo: bool) -> int:
     if not recording.updates:
         raise ConfigError(f"{path}: the recording holds no updates")
 
-    from .replay_app import DEMO_BANNER, ReplayApp
-    from .replay_source import ReplaySource
+    from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
+    from k8stop.queries.feeds.replay import ReplaySource
 
     source = ReplaySource(recording, speed=args.speed, loop=demo, demo=demo)
     app = ReplayApp(Settings(), source, banner=DEMO_BANNER if demo else "")

@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 
 from k8stop.queries.config import ConfigError, Settings
-from k8stop.queries.snapshot import ClusterSnapshot, SourceState
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
 
-from .cli import settings_from_args
+from k8stop.tui.cli import settings_from_args
 
 EXIT_OK = 0
 EXIT_UNREACHABLE = 3
@@ -28,10 +28,10 @@ def run_report(args: argparse.Namespace) -> int:
     if args.replay is not None:
         snap = _replay_snapshot(args.replay, args.at, settings)
     else:
-        from .live_command import usable_settings
+        from k8stop.tui.live_command import usable_settings
 
         settings = usable_settings(settings)
-        from k8stop.queries.collect import collect_snapshot
+        from k8stop.queries.feeds.collect import collect_snapshot
 
         snap = asyncio.run(collect_snapshot(settings))
     from k8stop.queries.report import make_report, render
@@ -66,9 +66,9 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
-    from k8stop.queries.collect import snapshot_from_updates
+    from k8stop.queries.feeds.collect import snapshot_from_updates
 
-    from .recording import RecordingError, read_recording
+    from k8stop.queries.feeds.recording import RecordingError, read_recording
 
     try:
         recording = read_recording(file)

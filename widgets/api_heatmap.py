@@ -5,12 +5,12 @@ from itertools import groupby
 
 from rich.text import Text
 
-from k8stop.queries.facts import ApiRequestStat, ApiserverFacts, HeatRow
-from k8stop.queries.units import fmt_rate, fmt_ratio, fmt_seconds
-from k8stop.queries.values import Value
+from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, HeatRow
+from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
+from k8stop.queries.model.values import Value
 
-from .fact_panel import FactPanel, Row
-from .levels import HEAT_GLYPHS, Level, level_of
+from k8stop.widgets.fact_panel import FactPanel, Row
+from k8stop.widgets.levels import HEAT_GLYPHS, Level, level_of
 
 LABEL_WIDTH = 22
 VALUE_WIDTH = 10

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from k8stop.queries.facts import EtcdFacts, EtcdMember
-from k8stop.queries.units import fmt_bytes, fmt_seconds
-from k8stop.queries.values import Value
+from k8stop.queries.model.facts import EtcdFacts, EtcdMember
+from k8stop.queries.model.units import fmt_bytes, fmt_seconds
+from k8stop.queries.model.values import Value
 
-from .fact_panel import FactPanel, Row
-from .levels import LEVEL_MARKS, Level, level_of, warn_critical
-from .sparkline_text import sparkline
+from k8stop.widgets.fact_panel import FactPanel, Row
+from k8stop.widgets.levels import LEVEL_MARKS, Level, level_of, warn_critical
+from k8stop.widgets.sparkline_text import sparkline
 
 
 

@@ -16,9 +16,9 @@ from textual.message import Message
 from textual.reactive import reactive, var
 from textual.widget import Widget
 
-from k8stop.queries.status import FeedState, FeedStatus
+from k8stop.queries.model.status import FeedState, FeedStatus
 
-from .levels import LEVEL_COMPONENT_CLASSES, Level, describe_status
+from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, Level, describe_status
 
 F = TypeVar("F")
 

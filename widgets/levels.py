@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from k8stop.queries.status import FeedState, FeedStatus
-from k8stop.queries.values import Kind, Value
+from k8stop.queries.model.status import FeedState, FeedStatus
+from k8stop.queries.model.values import Kind, Value
 
 
 class Level(IntEnum):

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from k8stop.queries.facts import NodesFacts, NodeSaturation
-from k8stop.queries.units import fmt_count
-from k8stop.queries.values import Value
+from k8stop.queries.model.facts import NodesFacts, NodeSaturation
+from k8stop.queries.model.units import fmt_count
+from k8stop.queries.model.values import Value
 
-from .fact_panel import FactPanel, Row
-from .levels import LEVEL_MARKS, level_of
+from k8stop.widgets.fact_panel import FactPanel, Row
+from k8stop.widgets.levels import LEVEL_MARKS, level_of
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from k8stop.queries.facts import ContainerRestarts, RestartsFacts
+from k8stop.queries.model.facts import ContainerRestarts, RestartsFacts
 
-from .fact_panel import FactPanel, Row
-from .levels import Level
+from k8stop.widgets.fact_panel import FactPanel, Row
+from k8stop.widgets.levels import Level
 
 ALARMING_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"}
 

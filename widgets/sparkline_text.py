@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from k8stop.queries.values import Value
+from k8stop.queries.model.values import Value
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 

@@ -25,10 +25,10 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
 from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.status import FeedUpdate  # noqa: E402
-from k8stop.tui.feed_source import SourceInfo  # noqa: E402
-from k8stop.tui.live_source import SLOW_FEED_FACTOR, SLOW_FEEDS, LiveSource  # noqa: E402
-from k8stop.tui.recording import Recorder  # noqa: E402
+from k8stop.queries.model.status import FeedUpdate  # noqa: E402
+from k8stop.queries.feeds.source import SourceInfo  # noqa: E402
+from k8stop.queries.feeds.live import SLOW_FEED_FACTOR, SLOW_FEEDS, LiveSource  # noqa: E402
+from k8stop.queries.feeds.recording import Recorder  # noqa: E402
 from scenario import Scenario  # noqa: E402
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})

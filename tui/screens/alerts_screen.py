@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from k8stop.queries.builtin_alerts import builtin_alerts
-from k8stop.queries.facts import Alert, AlertsFacts
-from k8stop.queries.units import fmt_seconds
-from k8stop.queries.values import Value
+from k8stop.queries.prom.builtin_alerts import builtin_alerts
+from k8stop.queries.model.facts import Alert, AlertsFacts
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
 
-from .detail_screen import DetailScreen, TextBlock
+from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 
 HIDDEN_LABELS = frozenset({"alertname", "severity"})
 

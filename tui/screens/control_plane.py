@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from k8stop.queries.drill_control_plane import control_plane_history
-from k8stop.queries.facts import ControlPlaneFacts
-from k8stop.queries.units import fmt_rate, fmt_seconds
+from k8stop.queries.drill.control_plane import control_plane_history
+from k8stop.queries.model.facts import ControlPlaneFacts
+from k8stop.queries.model.units import fmt_rate, fmt_seconds
 
-from .chart_plot import ChartPlot
-from .detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 
 
 def facts_blocks(f: ControlPlaneFacts, throughput_target: float, depth_target: float, work_target: float) -> list[Widget]:

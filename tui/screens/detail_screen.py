@@ -13,12 +13,12 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
-from k8stop.queries.drill_common import RangeWindow
-from k8stop.queries.errors import describe
-from k8stop.queries.prom_context import PromContext
+from k8stop.queries.drill.common import RangeWindow
+from k8stop.queries.model.errors import describe
+from k8stop.queries.prom.context import PromContext
 
 if TYPE_CHECKING:
-    from k8stop.queries.kube_feed import KubeFeed
+    from k8stop.queries.kube.feed import KubeFeed
     from k8stop.tui.app import K8sTopApp
 
 LIVE_ONLY = "history charts need a live Prometheus: this replay shows the recorded updates only"

@@ -18,19 +18,19 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from k8stop.queries.collect import snapshot_from_updates
-from k8stop.queries.finding import Component, Evidence, Finding
-from k8stop.queries.guided import StepResult, export_markdown, walk
-from k8stop.queries.kpis import KpiStatus, fmt_target, fmt_value
+from k8stop.queries.feeds.collect import snapshot_from_updates
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.rules.guided import StepResult, export_markdown, walk
+from k8stop.queries.rules.kpis import KpiStatus, fmt_target, fmt_value
 from k8stop.queries.report import Report, make_report
 
-from ..feed_source import FEEDS
-from .api_detail import ApiDetailScreen
-from .control_plane import ControlPlaneScreen
-from .etcd_member import EtcdMemberScreen
-from .kpi_screen import KpiScreen
-from .node_detail import NodeScreen
-from .pod_detail import PodScreen
+from k8stop.queries.feeds.source import FEEDS
+from k8stop.tui.screens.api_detail import ApiDetailScreen
+from k8stop.tui.screens.control_plane import ControlPlaneScreen
+from k8stop.tui.screens.etcd_member import EtcdMemberScreen
+from k8stop.tui.screens.kpi_screen import KpiScreen
+from k8stop.tui.screens.node_detail import NodeScreen
+from k8stop.tui.screens.pod_detail import PodScreen
 
 if TYPE_CHECKING:
     from k8stop.tui.app import K8sTopApp

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from textual.screen import Screen
 
-from k8stop.queries.drill_api import split_key
-from k8stop.queries.drill_pod import split_pod_key
+from k8stop.queries.drill.api import split_key
+from k8stop.queries.drill.pod import split_pod_key
 
-from .api_detail import ApiDetailScreen
-from .etcd_member import EtcdMemberScreen
-from .node_detail import NodeScreen
-from .pod_detail import PodScreen
+from k8stop.tui.screens.api_detail import ApiDetailScreen
+from k8stop.tui.screens.etcd_member import EtcdMemberScreen
+from k8stop.tui.screens.node_detail import NodeScreen
+from k8stop.tui.screens.pod_detail import PodScreen
 
 
 def drill_screen(panel: str, key: str) -> Screen[None] | None:

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from k8stop.queries.drill_etcd import DISK_GUIDANCE, EtcdDetail, QuotaForecast, etcd_detail
-from k8stop.queries.drill_recorded import etcd_member, recorded_etcd
-from k8stop.queries.facts import EtcdMember
-from k8stop.queries.units import fmt_bytes, fmt_seconds
-from k8stop.queries.values import Value
+from k8stop.queries.drill.etcd import DISK_GUIDANCE, EtcdDetail, QuotaForecast, etcd_detail
+from k8stop.queries.drill.recorded import etcd_member, recorded_etcd
+from k8stop.queries.model.facts import EtcdMember
+from k8stop.queries.model.units import fmt_bytes, fmt_seconds
+from k8stop.queries.model.values import Value
 
-from .chart_plot import ChartPlot
-from .detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 
 
 def member_text(m: EtcdMember) -> str:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from k8stop.queries.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
-from k8stop.queries.snapshot_from_feeds import snapshot_from_feeds
+from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
+from k8stop.queries.feeds.snapshot_builder import snapshot_from_feeds
 
-from .detail_screen import DetailScreen, TextBlock
+from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 
 GLYPH = {KpiStatus.OK: "● ok", KpiStatus.WARN: "▲ warn", KpiStatus.FAIL: "✖ fail", KpiStatus.UNKNOWN: "? unknown"}
 

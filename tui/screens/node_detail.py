@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from k8stop.queries.drill_node import Allocation, NodeKube, conditions, node_history, node_kube
-from k8stop.queries.drill_recorded import recorded_node
-from k8stop.queries.units import fmt_bytes
-from k8stop.queries.values import Value
+from k8stop.queries.drill.node import Allocation, NodeKube, conditions, node_history, node_kube
+from k8stop.queries.drill.recorded import recorded_node
+from k8stop.queries.model.units import fmt_bytes
+from k8stop.queries.model.values import Value
 
-from .chart_plot import ChartPlot
-from .detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 
 # A condition is healthy when Ready is True and every pressure is False.
 HEALTHY = {"Ready": "True"}

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from textual.widget import Widget
 
-from k8stop.queries.errors import describe
-from k8stop.queries.drill_pod import PodKube, pod_kube, pod_restart_history
-from k8stop.queries.facts import RestartsFacts
+from k8stop.queries.model.errors import describe
+from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
+from k8stop.queries.model.facts import RestartsFacts
 
-from .chart_plot import ChartPlot
-from .detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 
 
 def kube_blocks(k: PodKube) -> list[Widget]:

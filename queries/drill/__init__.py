@@ -1,0 +1,1 @@
+"""Drill-down data: histories and details for one API verb, etcd member, node or pod."""

@@ -1,0 +1,150 @@
+"""Node drill-down: saturation history from node-exporter, conditions and "is this node
+overcommitted?" from kube records, and its pods sorted by restarts and usage."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from k8stop.queries.drill.common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
+from k8stop.queries.model.errors import NotExposed, describe
+from k8stop.queries.model.facts import NodeRecord, PodRecord, PodUsage
+from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.probe import ProbeResult
+
+HISTORY = (
+    ("cpu", "node.cpu_utilisation"),
+    ("memory", "node.memory_utilisation"),
+    ("disk", "node.disk_utilisation"),
+)
+CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+
+
+@dataclass(frozen=True, slots=True)
+class NodeHistory:
+    saturation: Chart  # cpu / memory / disk ratios, threshold = the high level (85 %)
+    load: Chart  # load1 per CPU, threshold from the node mixin
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """Sums of pod requests and limits against allocatable: limits above 100 % is overcommit."""
+
+    cpu_requests_millis: int
+    cpu_limits_millis: int
+    memory_requests_bytes: int
+    memory_limits_bytes: int
+    allocatable_cpu_millis: int
+    allocatable_memory_bytes: int
+    pods: int
+    allocatable_pods: int
+
+    @staticmethod
+    def _share(used: int, total: int) -> float | None:
+        return used / total if total > 0 else None
+
+    @property
+    def cpu_requests(self) -> float | None:
+        return self._share(self.cpu_requests_millis, self.allocatable_cpu_millis)
+
+    @property
+    def cpu_limits(self) -> float | None:
+        return self._share(self.cpu_limits_millis, self.allocatable_cpu_millis)
+
+    @property
+    def memory_requests(self) -> float | None:
+        return self._share(self.memory_requests_bytes, self.allocatable_memory_bytes)
+
+    @property
+    def memory_limits(self) -> float | None:
+        return self._share(self.memory_limits_bytes, self.allocatable_memory_bytes)
+
+    @property
+    def overcommitted(self) -> bool:
+        """Limits above allocatable: the node relies on not every pod using its limit at once."""
+        return any(r is not None and r > 1.0 for r in (self.cpu_limits, self.memory_limits))
+
+
+@dataclass(frozen=True, slots=True)
+class NodePod:
+    pod: PodRecord
+    usage: PodUsage | None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKube:
+    record: NodeRecord | None
+    conditions: tuple[tuple[str, str], ...]  # the four the seed watches, "Unknown" when missing
+    allocation: Allocation | None
+    pods: tuple[NodePod, ...]  # most restarts first, then most CPU
+    usage_note: str  # why usage is missing, or ""
+
+
+def node_matcher(node: str, probe: ProbeResult) -> str:
+    """instance="10.0.0.1:9100" names node 10.0.0.1; a `node` label is matched verbatim."""
+    if probe.strip_port:
+        return f'instance=~"{re.escape(node)}(:[0-9]+)?"'.replace("\\", "\\\\")
+    return matcher(probe.node_label, node)
+
+
+async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tuple[NodeHistory, tuple[str, ...]]:
+    probe = await ctx.probe.get()
+    if not probe.has("node_cpu_seconds_total"):
+        raise NotExposed("node-exporter metrics not exposed: no history (metrics-server keeps none)")
+    only = node_matcher(node, probe)
+    render = ctx.catalog.render
+    parts = {name: render(entry_id, node_label=probe.node_label, extra_matchers=only) for name, entry_id in HISTORY}
+    parts["load1"] = render("node.load1_per_cpu", node_label=probe.node_label, extra_matchers=only)
+    lines, warnings = await tagged_range(ctx, parts, window)
+
+    def line(tag: str) -> Line:
+        found = lines.get(tag)
+        return relabel(found[0][1], tag) if found else Line(tag, (), ())
+
+    t = ctx.settings.thresholds
+    saturation = Chart(
+        f"{node} saturation", "ratio", tuple(line(name) for name, _ in HISTORY), t.node_saturation[1],
+        "85 % (seed 8.1)",
+    )
+    load = Chart(f"{node} load1 per CPU", "count", (line("load1"),), t.node_load1_per_cpu, "NM saturation")
+    return NodeHistory(saturation, load), warnings
+
+
+def allocation(record: NodeRecord, pods: tuple[PodRecord, ...]) -> Allocation:
+    # Finished pods hold no resources: the scheduler ignores them too.
+    active = [p for p in pods if p.phase not in ("Succeeded", "Failed")]
+    return Allocation(
+        cpu_requests_millis=sum(p.cpu_request_millis for p in active),
+        cpu_limits_millis=sum(p.cpu_limit_millis for p in active),
+        memory_requests_bytes=sum(p.memory_request_bytes for p in active),
+        memory_limits_bytes=sum(p.memory_limit_bytes for p in active),
+        allocatable_cpu_millis=record.allocatable_cpu_millis,
+        allocatable_memory_bytes=record.allocatable_memory_bytes,
+        pods=len(active),
+        allocatable_pods=record.allocatable_pods,
+    )
+
+
+def conditions(record: NodeRecord | None) -> tuple[tuple[str, str], ...]:
+    have = dict(record.conditions) if record is not None else {}
+    return tuple((kind, have.get(kind, "Unknown")) for kind in CONDITIONS)
+
+
+async def node_kube(kube: KubeFeed, node: str) -> NodeKube:
+    record = kube.node(node)
+    pods = kube.pods_on_node(node)
+    note = ""
+    usage: dict[tuple[str, str], PodUsage] = {}
+    try:
+        usage = {(u.namespace, u.pod): u for u in await kube.pod_usage()}
+    except Exception as exc:  # metrics-server is optional: say why usage is missing
+        note = f"pod usage unavailable: {describe(exc)}"
+    rows = [NodePod(p, usage.get((p.namespace, p.name))) for p in pods]
+    rows.sort(key=lambda r: (-r.pod.restarts, -(r.usage.cpu_millis if r.usage else 0), r.pod.namespace, r.pod.name))
+    return NodeKube(
+        record,
+        conditions(record),
+        allocation(record, pods) if record is not None else None,
+        tuple(rows),
+        note,
+    )

@@ -1,0 +1,115 @@
+"""Open a cluster's data sources from settings: the kube connection and feed, and Prometheus
+(given by URL, or discovered in the cluster and reached through the API server's proxy).
+
+Shared by the live app and the headless report. Heavy imports happen inside `open_sources`.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from k8stop.queries.config import Settings
+from k8stop.queries.model.errors import FeedError, describe
+
+if TYPE_CHECKING:
+    from k8stop.queries.kube.connection import KubeConnection
+    from k8stop.queries.kube.feed import KubeFeed
+    from k8stop.queries.prom.facts_source import PrometheusFacts
+    from k8stop.queries.prom.client import PromClient
+
+
+@dataclass(slots=True)
+class Sources:
+    settings: Settings
+    connection: KubeConnection | None = None
+    kube: KubeFeed | None = None
+    prom_client: PromClient | None = None
+    prometheus: PrometheusFacts | None = None
+    context: str = ""
+    version: str = ""
+    prometheus_description: str = ""  # which Prometheus and how it was found; no credentials
+    prometheus_label: str = ""  # the same, short enough for an 80-column header
+    prometheus_url: str | None = None  # without credentials
+    kube_error: str = ""
+    prometheus_error: str = ""
+
+    async def close(self) -> None:
+        if self.kube is not None:
+            await self.kube.stop()
+        if self.prom_client is not None:
+            await self.prom_client.close()
+        if self.connection is not None:
+            await self.connection.close()
+
+
+async def open_sources(settings: Settings, clock: Callable[[], float] = time.time) -> Sources:
+    """Never raises for an unreachable source: the error is kept for its feeds to report."""
+    sources = Sources(settings, context=settings.context or "")
+    if settings.use_kube:
+        try:
+            from k8stop.queries.kube.connection import connect
+            from k8stop.queries.kube.feed import KubeFeed
+
+            sources.connection = await connect(settings.kubeconfig, settings.context)
+            sources.context = sources.connection.context
+            sources.kube = KubeFeed(sources.connection, settings.namespace, clock=clock)
+            sources.kube.start()
+            try:
+                sources.version = await sources.connection.version()
+            except Exception as exc:  # the kube feed reports the failure in detail
+                sources.version = f"version ? ({describe(exc)})"
+        except Exception as exc:
+            sources.kube_error = describe(exc)
+    if settings.use_prometheus:
+        try:
+            await _open_prometheus(sources, clock)
+        except Exception as exc:
+            sources.prometheus_error = describe(exc)
+    return sources
+
+
+async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None:
+    from k8stop.queries.prom.facts_source import PrometheusFacts
+    from k8stop.queries.prom.client import PromClient, safe_url
+
+    s = sources.settings
+    if s.prometheus_url:
+        sources.prom_client = PromClient.from_settings(s)
+        sources.prometheus_url = safe_url(s.prometheus_url)
+        sources.prometheus_description = f"{sources.prometheus_url} (--prometheus-url)"
+        sources.prometheus_label = sources.prometheus_url
+    else:
+        connection = sources.connection
+        if connection is None:
+            raise FeedError(
+                "no --prometheus-url, and no cluster to discover one in"
+                + (f" ({sources.kube_error})" if sources.kube_error else "")
+            )
+        from k8stop.queries.prom.discovery import discover_prometheus
+
+        found = await discover_prometheus(connection)
+        _, ssl_context = await connection.aiohttp_auth()
+
+        async def kube_credentials() -> dict[str, str]:
+            return (await connection.aiohttp_auth())[0]
+
+        sources.prom_client = PromClient(
+            found.url,
+            s.prometheus,
+            timeout=s.query_timeout,
+            max_inflight=s.max_inflight_queries,
+            ssl_context=ssl_context,
+            auth_headers=kube_credentials,
+            read_only_get=True,
+        )
+        sources.prometheus_url = safe_url(found.url)
+        sources.prometheus_description = f"{found.description} (discovered)"
+        sources.prometheus_label = f"{found.service}.{found.namespace} via kube proxy"
+    sources.prometheus = PrometheusFacts(sources.prom_client, s, clock)
+    if not sources.version:
+        try:
+            sources.version = await sources.prometheus.cluster_version() or ""
+        except Exception:  # only the header's version is missing; the feeds report the failure
+            sources.version = ""

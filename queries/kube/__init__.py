@@ -1,0 +1,1 @@
+"""Kube-API access: the connection, list/watch feed, slim records and their stores."""

@@ -1,0 +1,326 @@
+"""The kube-API connection, loaded exactly as kubectl does, and raw GETs through it.
+
+Authentication (bearer tokens, client certificates, exec plugins and their refresh) is the
+kubernetes client's: requests go through its ApiClient so its auth hooks run on every
+call, but bodies are read as bytes and parsed with orjson, never into model classes.
+The kubernetes package is imported lazily: it costs ~0.3-0.8 s, which must not delay
+the first frame.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import ssl
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import orjson
+import yaml
+
+from k8stop.queries.config import ConfigError
+from k8stop.queries.kube.gc_pause import paused_gc
+from k8stop.queries.kube.errors import KubeApiError, http_error
+
+if TYPE_CHECKING:
+    from kubernetes.aio.client import ApiClient
+
+SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
+USER_AGENT = "k8stop/0.1.0 (read-only)"
+Params = Sequence[tuple[str, str | int | bool]]
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    context: str
+    server: str
+    namespace: str  # the context's default namespace ("default" when it sets none)
+    source: str  # where the credentials came from, for the status bar
+
+
+class KubeConnection:
+    """GET-only access to one API server. k8stop never writes to a cluster."""
+
+    def __init__(self, api: ApiClient, info: ConnectionInfo) -> None:
+        self._api = api
+        self.info = info
+
+    @property
+    def context(self) -> str:
+        return self.info.context
+
+    @property
+    def server(self) -> str:
+        return self.info.server
+
+    @property
+    def namespace(self) -> str:
+        return self.info.namespace
+
+    async def close(self) -> None:
+        await self._api.close()
+
+    async def __aenter__(self) -> KubeConnection:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def aiohttp_auth(self) -> tuple[dict[str, str], ssl.SSLContext]:
+        """Headers and TLS context for a caller's own aiohttp session (the Prometheus
+        client going through the service proxy). Call it per request: the client's
+        refresh hooks (exec plugins, rotated service-account tokens) run here."""
+        settings = await self._api.configuration.auth_settings()
+        headers = {
+            str(auth["key"]): str(auth["value"])
+            for auth in settings.values()
+            if auth["in"] == "header" and auth["value"]
+        }
+        return headers, self._api.rest_client.ssl_context
+
+    async def get_json(self, path: str, params: Params = (), *, what: str, timeout: float = 30.0) -> Any:
+        """GET `path` and parse the body with orjson; `what` names the request in errors."""
+        response = await self._send(path, params, what, aiohttp.ClientTimeout(total=timeout))
+        try:
+            body = await response.read()
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            raise self._unreachable(exc, what, timeout) from None
+        finally:
+            response.release()
+        with paused_gc():
+            return orjson.loads(body)
+
+    @asynccontextmanager
+    async def stream(
+        self, path: str, params: Params = (), *, what: str, read_timeout: float
+    ) -> AsyncIterator[aiohttp.ClientResponse]:
+        """A streaming GET (watch). `read_timeout` bounds the silence between chunks:
+        without it a watch on a half-dead connection hangs forever."""
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=15.0, sock_read=read_timeout)
+        response = await self._send(path, params, what, timeout)
+        try:
+            yield response
+        finally:
+            response.release()
+
+    async def _send(
+        self, path: str, params: Params, what: str, timeout: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientResponse:
+        method, url, headers, _, _ = await self._api.param_serialize(
+            "GET",
+            path,
+            query_params=list(params),
+            header_params={"Accept": "application/json"},
+            auth_settings=["BearerToken"],
+        )
+        try:
+            rest = await self._api.call_api(method, url, headers, _request_timeout=timeout)
+        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            raise self._unreachable(exc, what, timeout.total or timeout.sock_read) from None
+        response: aiohttp.ClientResponse = rest.response
+        if response.status >= 400:
+            try:
+                body = await response.read()
+            finally:
+                response.release()
+            raise http_error(response.status, body, what, response.headers.get("Retry-After"))
+        return response
+
+    def _unreachable(self, exc: BaseException, what: str, timeout: float | None) -> KubeApiError:
+        server = self.info.server
+        if isinstance(exc, aiohttp.ClientConnectorCertificateError):
+            return KubeApiError(
+                f"TLS certificate of {server} not trusted: fix certificate-authority for "
+                f"context {self.info.context!r} in the kubeconfig"
+            )
+        if isinstance(exc, asyncio.TimeoutError):
+            return KubeApiError(f"API server {server} did not answer {what} within {timeout:g} s")
+        if isinstance(exc, aiohttp.ClientConnectorError):
+            cause = exc.os_error.strerror or str(exc.os_error)
+            return KubeApiError(
+                f"cannot reach the API server {server} ({cause}): check that the cluster "
+                f"is up and that context {self.info.context!r} points at it"
+            )
+        detail = str(exc).strip() or type(exc).__name__
+        return KubeApiError(f"connection to the API server {server} failed during {what}: {detail}")
+
+    async def version(self) -> str:
+        """The server's gitVersion; the cheapest call that proves reachability and auth."""
+        data = await self.get_json("/version", what="get /version", timeout=10.0)
+        return str(data.get("gitVersion", "")) if isinstance(data, dict) else ""
+
+
+# --- loading ---------------------------------------------------------------------------------
+
+
+def kubeconfig_paths(explicit: str | None, environ: Mapping[str, str]) -> list[str]:
+    """kubectl's precedence: --kubeconfig (must exist), else every existing file in
+    $KUBECONFIG (missing ones are skipped), else ~/.kube/config."""
+    if explicit:
+        path = os.path.expanduser(explicit)
+        if not os.path.isfile(path):
+            raise ConfigError(f"kubeconfig {explicit} not found: fix --kubeconfig")
+        return [path]
+    listed = environ.get("KUBECONFIG", "")
+    if listed:
+        paths = [os.path.expanduser(p) for p in listed.split(os.pathsep) if p]
+        return [p for p in dict.fromkeys(paths) if os.path.isfile(p)]
+    home = environ.get("HOME") or os.path.expanduser("~")
+    default = os.path.join(home, ".kube", "config")
+    return [default] if os.path.isfile(default) else []
+
+
+def read_kubeconfig(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except OSError as exc:
+        raise ConfigError(f"cannot read kubeconfig {path}: {exc.strerror}") from None
+    except yaml.YAMLError:
+        raise ConfigError(f"kubeconfig {path} is not valid YAML: fix or remove it") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"kubeconfig {path} is not a kubeconfig (expected a mapping)")
+    return data
+
+
+def first_current_context(documents: Sequence[dict[str, Any]]) -> str | None:
+    """kubectl takes current-context from the first file that sets it (the client's own
+    merger lets the last file win, so we choose it here)."""
+    for document in documents:
+        if document.get("current-context"):
+            return str(document["current-context"])
+    return None
+
+
+def merged_contexts(documents: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Context name -> context body; the first file that defines a name wins."""
+    contexts: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        for entry in document.get("contexts") or ():
+            if isinstance(entry, dict) and entry.get("name") not in contexts:
+                contexts[str(entry.get("name"))] = entry.get("context") or {}
+    return contexts
+
+
+def choose_context(
+    documents: Sequence[dict[str, Any]], requested: str | None, where: str
+) -> tuple[str, dict[str, Any]]:
+    contexts = merged_contexts(documents)
+    available = ", ".join(sorted(contexts)) or "none"
+    name = requested or first_current_context(documents)
+    if name is None:
+        raise ConfigError(
+            f"{where} sets no current-context: pass --context (available: {available})"
+        )
+    if name not in contexts:
+        raise ConfigError(
+            f"context {name!r} not found in {where}: available contexts: {available}"
+        )
+    return name, contexts[name]
+
+
+async def connect(
+    kubeconfig: str | None = None,
+    context: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> KubeConnection:
+    """Load credentials like kubectl: --kubeconfig, $KUBECONFIG (merged), ~/.kube/config,
+    then the pod's service account when none exists and KUBERNETES_SERVICE_HOST is set.
+
+    Raises ConfigError naming the fix; does not contact the server (see `version()`).
+    """
+    env = os.environ if environ is None else environ
+    paths = kubeconfig_paths(kubeconfig, env)
+    if paths:
+        return await _from_kubeconfig(paths, context)
+    if env.get("KUBERNETES_SERVICE_HOST") and not kubeconfig:
+        if context:
+            raise ConfigError(
+                f"--context {context} given but no kubeconfig exists (in-cluster credentials "
+                "have no contexts): set KUBECONFIG or drop --context"
+            )
+        return await _in_cluster()
+    looked = env.get("KUBECONFIG") or "~/.kube/config"
+    raise ConfigError(
+        f"no kubeconfig found ({looked}): set KUBECONFIG, pass --kubeconfig, or run with --no-kube"
+    )
+
+
+async def _from_kubeconfig(paths: list[str], requested: str | None) -> KubeConnection:
+    from kubernetes.aio.client import ApiClient, Configuration
+    from kubernetes.aio.config import ConfigException
+    from kubernetes.aio.config.kube_config import KubeConfigLoader, KubeConfigMerger
+
+    documents = [read_kubeconfig(p) for p in paths]
+    where = " + ".join(paths)
+    name, body = choose_context(documents, requested, where)
+    # The client's merger resolves relative certificate paths against the file that
+    # defined each entry; first file wins per name, as in kubectl
+    merger = KubeConfigMerger(os.pathsep.join(p for p, d in zip(paths, documents) if d))
+    configuration = type.__call__(Configuration)
+    try:
+        loader = KubeConfigLoader(
+            config_dict=merger.config, active_context=name, config_base_path=None
+        )
+        await loader.load_and_set(configuration)
+    except ConfigException as exc:
+        raise ConfigError(f"kubeconfig context {name!r} is incomplete: {exc}") from None
+    if hasattr(loader, "exec_plugin_expiry"):
+        configuration.refresh_api_key_hook = _exec_refresh(loader)
+    if not configuration.host or configuration.host == "http://localhost":
+        raise ConfigError(f"context {name!r} names a cluster without a server URL: fix {where}")
+    api = _api_client(ApiClient, configuration)
+    info = ConnectionInfo(
+        context=name,
+        server=configuration.host,
+        namespace=str(body.get("namespace") or "default"),
+        source=f"kubeconfig {where}",
+    )
+    return KubeConnection(api, info)
+
+
+def _exec_refresh(loader: Any) -> Any:
+    """Re-run the exec credential plugin when its token expired (the sync client does
+    this through refresh_api_key_hook; the asyncio loader leaves the hook unset)."""
+
+    async def refresh(configuration: Any) -> None:
+        await loader.load_from_exec_plugin()  # returns at once while the token is valid
+        configuration.api_key["BearerToken"] = loader.token
+
+    return refresh
+
+
+async def _in_cluster() -> KubeConnection:
+    from kubernetes.aio.client import ApiClient, Configuration
+    from kubernetes.aio.config import ConfigException, load_incluster_config
+
+    configuration = type.__call__(Configuration)
+    try:
+        load_incluster_config(client_configuration=configuration)
+    except ConfigException as exc:
+        raise ConfigError(
+            f"in-cluster credentials unusable ({exc}): mount a service account token or "
+            "pass --kubeconfig"
+        ) from None
+    try:
+        with open(os.path.join(SERVICE_ACCOUNT_DIR, "namespace"), encoding="utf-8") as handle:
+            namespace = handle.read().strip() or "default"
+    except OSError:
+        namespace = "default"
+    info = ConnectionInfo(
+        context="in-cluster",
+        server=configuration.host,
+        namespace=namespace,
+        source="in-cluster service account",
+    )
+    return KubeConnection(_api_client(ApiClient, configuration), info)
+
+
+def _api_client(api_class: Any, configuration: Any) -> ApiClient:
+    api = api_class(configuration=configuration)
+    api.user_agent = USER_AGENT
+    return api

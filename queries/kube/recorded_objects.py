@@ -1,0 +1,50 @@
+"""The kube feed's records as a recording holds them, read back the way drill-downs read a
+live KubeFeed (node, pods_on_node, pod, pods_of_owner, events_for, pod_usage).
+
+Recorded as the "kube_objects" feed; a replay's drill-downs then show the conditions, pods
+and events the cluster had at that moment instead of "needs the kube API".
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from k8stop.queries.model.errors import NotExposed
+from k8stop.queries.model.facts import KubeObjects, PodUsage
+from k8stop.queries.kube.store import EventStore, KubeReads, NodeStore, PodStore
+
+if TYPE_CHECKING:
+    from k8stop.queries.kube.feed import KubeFeed
+
+FEED = "kube_objects"
+
+
+def kube_objects(feed: KubeFeed) -> KubeObjects:
+    """Every node, the pods scheduled on them and the Warning events about either.
+
+    Unscheduled (Pending) pods are left out: no node drill-down lists them, and a recording
+    of a large cluster must not carry every pod twice.
+    """
+    nodes = feed.nodes()
+    pods = tuple(p for n in nodes for p in feed.pods_on_node(n.name))
+    events = tuple(e for p in pods for e in feed.events_for("Pod", p.namespace, p.name)) + tuple(
+        e for n in nodes for e in feed.events_for("Node", "", n.name))
+    return KubeObjects(nodes, pods, events)
+
+
+class RecordedKube(KubeReads):
+    """Read-only KubeFeed look-alike over one KubeObjects."""
+
+    def __init__(self, objects: KubeObjects) -> None:
+        self._nodes = NodeStore()
+        self._pods = PodStore()
+        self._events = EventStore()
+        for node in objects.nodes:
+            self._nodes.upsert(node)
+        for pod in objects.pods:
+            self._pods.upsert(pod)
+        for i, event in enumerate(objects.warnings):
+            # EventRecord lacks the Event's own name; its position keys it uniquely.
+            self._events.upsert((event.namespace, str(i)), event)
+
+    async def pod_usage(self) -> tuple[PodUsage, ...]:
+        raise NotExposed("pod usage is not recorded")

@@ -1,0 +1,239 @@
+"""The kube feed's in-memory stores of slim records, with the indexes drill-downs need.
+
+Every index is kept up to date on each upsert/remove so no query walks all pods (a
+cluster may hold 150,000); summaries that need sorting are cached until the next change.
+"""
+from __future__ import annotations
+
+import heapq
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TypeVar
+
+from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord
+
+Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
+OwnerKey = tuple[str, str, str]  # (namespace, kind, name)
+K = TypeVar("K")
+
+# Waiting reasons that are just a container starting, not a problem
+_BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
+
+
+def troubled(pod: PodRecord) -> bool:
+    return any(
+        c.restarts or (c.waiting_reason and c.waiting_reason not in _BENIGN_WAITING)
+        for c in pod.containers
+    )
+
+
+def _owner_keys(pod: PodRecord) -> list[OwnerKey]:
+    if pod.owner_kind is None or pod.owner_name is None:
+        return []
+    keys = [(pod.namespace, pod.owner_kind, pod.owner_name)]
+    if pod.owner_kind == "ReplicaSet" and "-" in pod.owner_name:
+        # A Deployment names its ReplicaSets "<deployment>-<pod-template-hash>"; indexing
+        # the prefix lets a Deployment drill-down work without listing ReplicaSets
+        keys.append((pod.namespace, "Deployment", pod.owner_name.rsplit("-", 1)[0]))
+    return keys
+
+
+class PodStore:
+    def __init__(self) -> None:
+        self._pods: dict[Key, PodRecord] = {}
+        self._by_node: defaultdict[str, set[Key]] = defaultdict(set)
+        self._by_owner: defaultdict[OwnerKey, set[Key]] = defaultdict(set)
+        self._phases: Counter[str] = Counter()
+        self._troubled: dict[Key, PodRecord] = {}
+        self._top: dict[int, tuple[PodRecord, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._pods)
+
+    def keys(self) -> set[Key]:
+        return set(self._pods)
+
+    def get(self, namespace: str, name: str) -> PodRecord | None:
+        return self._pods.get((namespace, name))
+
+    def upsert(self, pod: PodRecord) -> PodRecord | None:
+        """Store `pod`; returns the record it replaced."""
+        key = (pod.namespace, pod.name)
+        old = self._pods.get(key)
+        if old is not None:
+            self._unindex(key, old)
+        self._pods[key] = pod
+        self._index(key, pod)
+        return old
+
+    def remove(self, key: Key) -> PodRecord | None:
+        old = self._pods.pop(key, None)
+        if old is not None:
+            self._unindex(key, old)
+        return old
+
+    def _index(self, key: Key, pod: PodRecord) -> None:
+        if pod.node:
+            self._by_node[pod.node].add(key)
+        for owner in _owner_keys(pod):
+            self._by_owner[owner].add(key)
+        self._phases[pod.phase] += 1
+        if troubled(pod):
+            self._troubled[key] = pod
+            self._top.clear()
+
+    def _unindex(self, key: Key, pod: PodRecord) -> None:
+        if pod.node:
+            _discard(self._by_node, pod.node, key)
+        for owner in _owner_keys(pod):
+            _discard(self._by_owner, owner, key)
+        self._phases[pod.phase] -= 1
+        if self._phases[pod.phase] <= 0:
+            del self._phases[pod.phase]
+        if self._troubled.pop(key, None) is not None:
+            self._top.clear()
+
+    def on_node(self, node: str) -> tuple[PodRecord, ...]:
+        return tuple(self._pods[k] for k in sorted(self._by_node.get(node, ())))
+
+    def of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
+        return tuple(self._pods[k] for k in sorted(self._by_owner.get((namespace, kind, name), ())))
+
+    def phases(self) -> tuple[tuple[str, int], ...]:
+        return tuple(sorted(self._phases.items(), key=lambda item: (-item[1], item[0])))
+
+    def troubled(self) -> Iterable[PodRecord]:
+        """Pods with restarts or a container waiting for a bad reason; usually few."""
+        return self._troubled.values()
+
+    def top_restarts(self, count: int) -> tuple[PodRecord, ...]:
+        cached = self._top.get(count)
+        if cached is None:
+            candidates = (p for p in self._troubled.values() if p.restarts)
+            cached = tuple(
+                heapq.nsmallest(count, candidates, key=lambda p: (-p.restarts, p.namespace, p.name))
+            )
+            self._top[count] = cached
+        return cached
+
+
+class NodeStore:
+    def __init__(self) -> None:
+        self._nodes: dict[str, NodeRecord] = {}
+        self._not_ready: set[str] = set()
+
+    def __len__(self) -> int:
+        return len(self._nodes)
+
+    def keys(self) -> set[Key]:
+        return {("", name) for name in self._nodes}
+
+    def get(self, name: str) -> NodeRecord | None:
+        return self._nodes.get(name)
+
+    def upsert(self, node: NodeRecord) -> NodeRecord | None:
+        old = self._nodes.get(node.name)
+        self._nodes[node.name] = node
+        # Unknown readiness (no Ready condition yet) counts as not ready, as kubectl shows it
+        if node.ready:
+            self._not_ready.discard(node.name)
+        else:
+            self._not_ready.add(node.name)
+        return old
+
+    def remove(self, key: Key) -> NodeRecord | None:
+        self._not_ready.discard(key[1])
+        return self._nodes.pop(key[1], None)
+
+    def all(self) -> tuple[NodeRecord, ...]:
+        return tuple(self._nodes[name] for name in sorted(self._nodes))
+
+    def not_ready(self) -> tuple[str, ...]:
+        return tuple(sorted(self._not_ready))
+
+
+def seen_at(event: EventRecord) -> float:
+    if not event.last_seen:
+        return 0.0
+    try:
+        return datetime.fromisoformat(event.last_seen).timestamp()
+    except ValueError:
+        return 0.0
+
+
+class EventStore:
+    """Warning events keyed by the Event object's own (namespace, name)."""
+
+    def __init__(self) -> None:
+        self._events: dict[Key, EventRecord] = {}
+        self._by_object: defaultdict[OwnerKey, set[Key]] = defaultdict(set)
+        self._recent: dict[int, tuple[EventRecord, ...]] = {}
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def keys(self) -> set[Key]:
+        return set(self._events)
+
+    def upsert(self, key: Key, event: EventRecord) -> EventRecord | None:
+        old = self.remove(key)
+        self._events[key] = event
+        self._by_object[(event.kind, event.namespace, event.name)].add(key)
+        self._recent.clear()
+        return old
+
+    def remove(self, key: Key) -> EventRecord | None:
+        old = self._events.pop(key, None)
+        if old is not None:
+            _discard(self._by_object, (old.kind, old.namespace, old.name), key)
+            self._recent.clear()
+        return old
+
+    def recent(self, count: int) -> tuple[EventRecord, ...]:
+        cached = self._recent.get(count)
+        if cached is None:
+            cached = tuple(heapq.nlargest(count, self._events.values(), key=seen_at))
+            self._recent[count] = cached
+        return cached
+
+    def for_object(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
+        keys = self._by_object.get((kind, namespace, name), ())
+        return tuple(sorted((self._events[k] for k in keys), key=seen_at, reverse=True))
+
+
+def _discard(index: dict[K, set[Key]], at: K, key: Key) -> None:
+    members = index.get(at)
+    if members is not None:
+        members.discard(key)
+        if not members:
+            del index[at]
+
+
+class KubeReads:
+    """The reads drill-downs make, over the three stores; shared by the live feed and a replay."""
+
+    _nodes: NodeStore
+    _pods: PodStore
+    _events: EventStore
+
+    def nodes(self) -> tuple[NodeRecord, ...]:
+        return self._nodes.all()
+
+    def node(self, name: str) -> NodeRecord | None:
+        return self._nodes.get(name)
+
+    def pod(self, namespace: str, name: str) -> PodRecord | None:
+        return self._pods.get(namespace, name)
+
+    def pods_on_node(self, name: str) -> tuple[PodRecord, ...]:
+        return self._pods.on_node(name)
+
+    def pods_of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
+        """Pods whose controller is kind/name; kind "Deployment" matches through the
+        ReplicaSets it names "<deployment>-<hash>"."""
+        return self._pods.of_owner(namespace, kind, name)
+
+    def events_for(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
+        """Warning events about one object, newest first; namespace "" for nodes."""
+        return self._events.for_object(kind, namespace, name)

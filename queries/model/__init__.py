@@ -1,0 +1,1 @@
+"""Typed, immutable facts and their vocabulary: values, units, statuses, snapshots, findings."""

@@ -1,0 +1,296 @@
+"""Typed, immutable facts about a cluster: what every panel, finding and report reads.
+
+Units are base units throughout: seconds, bytes, ratios 0-1, per-second rates.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from k8stop.queries.model.values import Value
+
+Labels = tuple[tuple[str, str], ...]
+
+
+# --- API server -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRequestStat:
+    verb: str
+    resource: str
+    p50: Value
+    p90: Value
+    p99: Value
+    rate: float  # requests/s
+    rate_4xx: float
+    rate_429: float
+    rate_5xx: float
+
+
+@dataclass(frozen=True, slots=True)
+class Inflight:
+    request_kind: str  # readOnly | mutating
+    current: float
+    limit: float | None  # from config (the server does not export it)
+
+
+@dataclass(frozen=True, slots=True)
+class ApfLevel:
+    priority_level: str
+    executing_seats: float
+    limit_seats: float | None
+    inqueue: float
+    rejected_rate: float  # rejections/s
+
+
+@dataclass(frozen=True, slots=True)
+class HeatRow:
+    verb: str
+    resource: str
+    cells: tuple[Value, ...]  # p99 per time step, oldest first
+
+
+@dataclass(frozen=True, slots=True)
+class Heatmap:
+    start: float  # unix seconds of the first column
+    step: float  # seconds between columns
+    rows: tuple[HeatRow, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ApiserverFacts:
+    latency_metric: str  # which histogram answered (sli or the older duration one)
+    requests: tuple[ApiRequestStat, ...]  # busiest first
+    total_qps: float
+    error_ratio: Value  # 5xx / all; NO_TRAFFIC when idle
+    inflight: tuple[Inflight, ...]
+    apf: tuple[ApfLevel, ...]
+    apf_rejected_rate: float
+    heatmap: Heatmap | None
+
+
+# --- etcd -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class EtcdMember:
+    instance: str
+    wal_fsync_p99: Value
+    backend_commit_p99: Value
+    db_size_bytes: Value
+    quota_bytes: Value
+    has_leader: bool | None
+    is_leader: bool | None
+    leader_changes_1h: float | None
+    peer_rtt_p99: Value
+    wal_fsync_history: tuple[Value, ...]  # p99 per step, oldest first
+    backend_commit_history: tuple[Value, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EtcdFacts:
+    db_size_metric: str
+    members: tuple[EtcdMember, ...]  # worst fsync first
+
+
+# --- nodes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class NodeSaturation:
+    node: str
+    cpu: Value  # utilisation 0-1
+    memory: Value
+    disk: Value  # root filesystem used 0-1
+    load1_per_cpu: Value
+
+    @property
+    def worst(self) -> float:
+        return max((v.number for v in (self.cpu, self.memory, self.disk) if v.known), default=0.0)
+
+
+@dataclass(frozen=True, slots=True)
+class NodesFacts:
+    source: str  # "node-exporter" or "metrics-server"
+    worst: tuple[NodeSaturation, ...]  # worst first, at most the configured N
+    total: int  # nodes reporting in all
+
+
+# --- workloads --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRestarts:
+    namespace: str
+    pod: str
+    container: str
+    restarts_1h: float
+    restarts_15m: float
+    waiting_reason: str | None  # CrashLoopBackOff, ImagePullBackOff, ...
+    last_terminated_reason: str | None  # OOMKilled, Error, ...
+
+
+@dataclass(frozen=True, slots=True)
+class RestartsFacts:
+    source: str  # "kube-state-metrics" or "kube-api"
+    top: tuple[ContainerRestarts, ...]  # most restarts in the last hour first
+
+
+# --- scheduler, controllers, kubelet ----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SchedulerFacts:
+    attempt_metric: str
+    pending_by_queue: tuple[tuple[str, float], ...]
+    attempts_by_result: tuple[tuple[str, float], ...]  # attempts/s
+    attempt_p99: Value
+    throughput: Value  # pods bound per second
+
+
+@dataclass(frozen=True, slots=True)
+class WorkQueue:
+    name: str
+    depth: float
+    adds_rate: float
+    work_p99: Value
+    queue_p99: Value
+
+
+@dataclass(frozen=True, slots=True)
+class KubeletOp:
+    operation_type: str
+    p99: Value
+    rate: float
+    error_rate: float
+
+
+@dataclass(frozen=True, slots=True)
+class ControlPlaneFacts:
+    scheduler: SchedulerFacts | None
+    workqueues: tuple[WorkQueue, ...]  # deepest first
+    pod_start_p99: Value
+    runtime_ops: tuple[KubeletOp, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    name: str
+    state: str  # firing | pending
+    severity: str
+    labels: Labels
+    summary: str
+    active_at: float | None
+    value: str
+    source: str  # "prometheus" or "k8stop" (built-in rule evaluated by k8stop)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertsFacts:
+    alerts: tuple[Alert, ...]  # most severe first
+    server_has_rules: bool
+
+
+# --- kube API (slim records: only what the app shows) -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerRecord:
+    name: str
+    ready: bool
+    restarts: int
+    waiting_reason: str | None
+    last_terminated_reason: str | None
+    last_exit_code: int | None
+    last_finished_at: str | None  # RFC 3339 as the API gave it
+
+
+@dataclass(frozen=True, slots=True)
+class PodRecord:
+    namespace: str
+    name: str
+    node: str | None
+    phase: str
+    owner_kind: str | None
+    owner_name: str | None
+    containers: tuple[ContainerRecord, ...]
+    cpu_request_millis: int
+    memory_request_bytes: int
+    cpu_limit_millis: int
+    memory_limit_bytes: int
+    created: str | None
+
+    @property
+    def restarts(self) -> int:
+        return sum(c.restarts for c in self.containers)
+
+
+@dataclass(frozen=True, slots=True)
+class NodeRecord:
+    name: str
+    conditions: tuple[tuple[str, str], ...]  # (type, status): Ready/True, MemoryPressure/False...
+    unschedulable: bool
+    allocatable_cpu_millis: int
+    allocatable_memory_bytes: int
+    allocatable_pods: int
+    kubelet_version: str
+
+    @property
+    def ready(self) -> bool | None:
+        for kind, status in self.conditions:
+            if kind == "Ready":
+                return status == "True"
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EventRecord:
+    namespace: str
+    kind: str  # involved object kind
+    name: str  # involved object name
+    reason: str
+    message: str
+    count: int
+    last_seen: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NodeUsage:
+    """metrics.k8s.io usage, the fallback when node-exporter is absent."""
+
+    node: str
+    cpu_millis: int
+    memory_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class PodUsage:
+    """metrics.k8s.io usage of one pod, summed over its containers."""
+
+    namespace: str
+    pod: str
+    cpu_millis: int
+    memory_bytes: int
+
+
+@dataclass(frozen=True, slots=True)
+class KubeSummary:
+    """What the dashboard needs from the kube feed; the full slim store stays in the feed."""
+
+    synced: bool  # initial list finished
+    node_count: int
+    pod_count: int
+    not_ready_nodes: tuple[str, ...]
+    pods_by_phase: tuple[tuple[str, int], ...]
+    top_restarts: tuple[PodRecord, ...]  # most restarts first
+    recent_warnings: tuple[EventRecord, ...]  # newest first
+
+
+@dataclass(frozen=True, slots=True)
+class KubeObjects:
+    """The kube feed's slim records at one moment, recorded so a replay's drill-downs can
+    show node conditions, a node's pods and a pod's events (queries/kube_recorded.py)."""
+
+    nodes: tuple[NodeRecord, ...]
+    pods: tuple[PodRecord, ...]  # the pods on those nodes
+    warnings: tuple[EventRecord, ...]  # Warning events about those pods and nodes

@@ -1,0 +1,63 @@
+"""What a diagnosis rule produces: a Finding with its evidence, severity and cause link."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from k8stop.queries.rules.grading import Level
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 is most severe; sorts critical first."""
+        return _RANK[self]
+
+
+def severity_for(level: Level) -> Severity:
+    """A graded value past its hard limit is critical; past only its target, a warning."""
+    return Severity.CRITICAL if level is Level.FAIL else Severity.WARNING
+
+
+_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+class Component(StrEnum):
+    APISERVER = "apiserver"
+    ETCD = "etcd"
+    SCHEDULER = "scheduler"
+    CONTROLLER_MANAGER = "controller-manager"
+    KUBELET = "kubelet"
+    NODE = "node"
+    WORKLOAD = "workload"
+    NETWORK = "network"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    query: str  # PromQL, or the kube API path, that measured it
+    value: float | str | None  # base units; None when unknown
+    detail: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    id: str  # stable: "<rule>:<subject>", so the UI can track a finding across refreshes
+    component: Component
+    subject: str  # etcd member, node, namespace/pod, "VERB resource", queue ...
+    severity: Severity
+    title: str
+    evidence: tuple[Evidence, ...]
+    recommendation: str
+    caused_by: str | None = None  # id of the finding that explains this one
+    # How far past its threshold (value / threshold); ranks findings of equal severity.
+    magnitude: float = 1.0
+    # Machine-readable context for cause linking: ("node", name), ("verb", "LIST"), ...
+    labels: tuple[tuple[str, str], ...] = ()
+
+    def label_values(self, key: str) -> tuple[str, ...]:
+        return tuple(v for k, v in self.labels if k == key)

@@ -1,0 +1,65 @@
+"""Human formats shared by the UI and the reports; they never turn 'unknown' into a number."""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from k8stop.queries.model.values import Kind, Value
+
+
+def _seconds(x: float) -> str:
+    if x < 0.001:
+        return f"{x * 1e6:.0f} µs"
+    if x < 1:
+        return f"{x * 1000:.3g} ms"
+    if x < 120:
+        return f"{x:.3g} s"
+    if x < 7200:
+        return f"{x / 60:.3g} min"
+    return f"{x / 3600:.3g} h"
+
+
+def fmt_seconds(value: Value) -> str:
+    return _fmt(value, _seconds)
+
+
+def fmt_ratio(value: Value) -> str:
+    return _fmt(value, lambda x: f"{x * 100:.0f} %")
+
+
+def _bytes(x: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(x) < 1024 or unit == "TiB":
+            return f"{x:.0f} {unit}" if unit == "B" else f"{x:.3g} {unit}"
+        x /= 1024
+    raise AssertionError("unreachable")
+
+
+def fmt_bytes(value: Value) -> str:
+    return _fmt(value, _bytes)
+
+
+def fmt_rate(per_second: float) -> str:
+    if per_second >= 100:
+        return f"{per_second:,.0f}/s"
+    if per_second >= 1:
+        return f"{per_second:.3g}/s"
+    if per_second == 0:
+        return "0/s"
+    return f"{per_second * 60:.2g}/min"
+
+
+def fmt_count(n: float) -> str:
+    return f"{n:,.0f}"
+
+
+def _fmt(value: Value, number: Callable[[float], str]) -> str:
+    if value.kind is Kind.NUMBER:
+        return number(value.number)
+    if value.kind is Kind.AT_LEAST:
+        return f">= {number(value.number)}"
+    if value.kind is Kind.NO_TRAFFIC:
+        return "no traffic"
+    if value.kind is Kind.INFINITE:
+        return "+Inf" if value.number > 0 else "-Inf"
+    return "n/a"
+

@@ -1,0 +1,1 @@
+"""Prometheus access: the PromQL catalog, the HTTP client, discovery and the fact builders."""

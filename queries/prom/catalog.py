@@ -1,0 +1,563 @@
+"""The one PromQL catalog: every query k8stop runs against Prometheus is an entry here.
+
+Templates use `string.Template` placeholders:
+- `$sel` opens every label selector: it expands to the component's configured matcher
+  plus a trailing comma (PromQL accepts `{job="x",}`), or to nothing. No template names a
+  `job`: charts disagree on it (kube-apiserver vs apiserver, node vs node-exporter).
+- `$metric` is the metric family chosen among `fallbacks` (renamed metrics, newest first).
+- `$node` is the label carrying the node name on node-exporter series.
+- other placeholders (`$q`, `$window`) are filled by the feed that runs the entry.
+
+Everything is aggregated on the server (sum by, histogram_quantile, topk): raw buckets
+are never pulled per instance. Sources: "seed" is /work/shared/seed (the Chinese tuning
+guide), KM = kubernetes-mixin, EM = etcd mixin, NM = node mixin, KSM = kube-state-metrics,
+CL2 = SIG-scalability clusterloader2 / SLO docs.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from string import Template
+
+from k8stop.queries.config import ConfigError, Selectors, Settings
+
+# Long-running requests are not latency: a WATCH or exec lasts as long as the client wants.
+# The SLI latency histogram by release: _sli_ (1.26+), _slo_ (1.23-1.25, deprecated 1.27), then
+# the original duration histogram, which every release still has (it includes webhook time).
+APISERVER_LATENCY_METRICS = (
+    "apiserver_request_sli_duration_seconds",
+    "apiserver_request_slo_duration_seconds",
+    "apiserver_request_duration_seconds",
+)
+API_LATENCY_FILTER = 'verb!~"WATCH|CONNECT", subresource!~"proxy|attach|log|exec|portforward"'
+
+# Highest finite bucket bounds: histogram_quantile returns this when the rank is in +Inf.
+APISERVER_TOP_BUCKET = 60.0
+ETCD_DISK_TOP_BUCKET = 8.192  # ExponentialBuckets(0.001, 2, 14)
+ETCD_PEER_RTT_TOP_BUCKET = 3.2768  # ExponentialBuckets(0.0001, 2, 16)
+SCHEDULER_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
+WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
+POD_START_TOP_BUCKET = 3600.0
+RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogEntry:
+    id: str
+    component: str  # a field of Selectors: whose configured matcher goes into $sel
+    description: str
+    template: str
+    source: str  # where the query or its threshold comes from
+    fallbacks: tuple[str, ...] = ()  # candidates for $metric, preferred first
+    top_bucket: float | None = None  # for quantiles: the saturation bound
+
+
+_ENTRIES: tuple[CatalogEntry, ...] = (
+    # --- API server ---------------------------------------------------------------------
+    CatalogEntry(
+        "apiserver.version",
+        "apiserver",
+        "The API server's Kubernetes version, for the header when the kube API is off: the "
+        "build info of the targets that also serve apiserver metrics (kubelets report theirs too)",
+        "count by (git_version) (kubernetes_build_info{$sel} and on (instance) "
+        "apiserver_current_inflight_requests{$sel})",
+        "k8s component-base kubernetes_build_info; CL2 reads it to pick metric names",
+    ),
+    CatalogEntry(
+        "apiserver.latency_quantile",
+        "apiserver",
+        "Request latency quantile per (verb, resource), long-running requests excluded",
+        "histogram_quantile($q, sum by (verb, resource, le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[5m])))",
+        "seed 1.1 (API p99 < 100 ms), seed 8.1 heatmap 50/100/200 ms; KM kube_apiserver-histogram; "
+        "CL2 api_responsiveness (verb!=WATCH, subresource filter; SLO 1 s)",
+        APISERVER_LATENCY_METRICS,
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "apiserver.latency_p99_history",
+        "apiserver",
+        "p99 latency over time for the busiest (verb, resource) pairs (heatmap rows)",
+        "histogram_quantile(0.99, sum by (verb, resource, le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + ', verb=~"$verbs", resource=~"$resources"}[$window])))',
+        "seed 8.1 API Server Performance Matrix; KM apiserver dashboard",
+        APISERVER_LATENCY_METRICS,
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "apiserver.request_rate",
+        "apiserver",
+        "Request rate per (verb, resource, class) where class is 4xx, 429, 5xx or empty",
+        # The inner label_replace sets 4xx/5xx, the outer one overrides it for 429.
+        'sum by (verb, resource, class) (label_replace(label_replace('
+        'rate(apiserver_request_total{$sel}[5m]), "class", "$${1}xx", "code", "([45])..")'
+        ', "class", "429", "code", "429"))',
+        "seed 1.1 (throughput > 1000 QPS); KM kube_apiserver-availability (code_resource rate5m)",
+    ),
+    CatalogEntry(
+        "apiserver.inflight",
+        "apiserver",
+        "Requests in flight by kind (readOnly, mutating) on the busiest API server: the "
+        "limits apply per server, so a sum over replicas would overstate saturation",
+        "max by (request_kind) (sum by (instance, request_kind) (apiserver_current_inflight_requests{$sel}))",
+        "k8s server/config.go defaults --max-requests-inflight 400, --max-mutating-requests-inflight 200; "
+        "seed 2.1",
+    ),
+    CatalogEntry(
+        "apiserver.apf_executing_seats",
+        "apiserver",
+        "APF seats executing per priority level",
+        "sum by (priority_level) ($metric{$sel})",
+        "k8s flowcontrol metrics.go (current_executing_seats, replaces request_concurrency_in_use in 1.31)",
+        ("apiserver_flowcontrol_current_executing_seats", "apiserver_flowcontrol_request_concurrency_in_use"),
+    ),
+    CatalogEntry(
+        "apiserver.apf_limit_seats",
+        "apiserver",
+        "APF nominal seat limit per priority level",
+        "sum by (priority_level) ($metric{$sel})",
+        "k8s flowcontrol metrics.go (nominal_limit_seats, replaces request_concurrency_limit in 1.30)",
+        ("apiserver_flowcontrol_nominal_limit_seats", "apiserver_flowcontrol_request_concurrency_limit"),
+    ),
+    CatalogEntry(
+        "apiserver.apf_inqueue",
+        "apiserver",
+        "APF requests waiting in queues per priority level",
+        "sum by (priority_level) (apiserver_flowcontrol_current_inqueue_requests{$sel})",
+        "k8s flowcontrol metrics.go; website flow-control.md",
+    ),
+    CatalogEntry(
+        "apiserver.apf_rejected_rate",
+        "apiserver",
+        "APF rejections per second per priority level (429 from flow control)",
+        "sum by (priority_level) (rate(apiserver_flowcontrol_rejected_requests_total{$sel}[5m]))",
+        "k8s flowcontrol metrics.go; website flow-control.md",
+    ),
+    # --- etcd ---------------------------------------------------------------------------
+    CatalogEntry(
+        "etcd.wal_fsync_p99",
+        "etcd",
+        "WAL fsync p99 per member",
+        "histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[5m])))",
+        "seed 1.1/6.1 (disk write < 10 ms); EM etcdHighFsyncDurations (> 0.5 s warn, > 1 s crit)",
+        top_bucket=ETCD_DISK_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "etcd.backend_commit_p99",
+        "etcd",
+        "Backend commit p99 per member",
+        "histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(etcd_disk_backend_commit_duration_seconds_bucket{$sel}[5m])))",
+        "etcd FAQ (< 25 ms healthy); EM etcdHighCommitDurations (> 0.25 s)",
+        top_bucket=ETCD_DISK_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "etcd.db_size",
+        "etcd",
+        "Database size in bytes per member",
+        "max by (instance) ($metric{$sel})",
+        "EM etcdDatabaseQuotaLowSpace; etcd CHANGELOG-3.4 (debugging_ name removed in 3.5)",
+        ("etcd_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_db_total_size_in_bytes"),
+    ),
+    CatalogEntry(
+        "etcd.quota",
+        "etcd",
+        "Backend quota in bytes per member",
+        "max by (instance) (etcd_server_quota_backend_bytes{$sel})",
+        "etcd server/storage/quota.go (default 2 GiB); EM etcdDatabaseQuotaLowSpace (> 95 %)",
+    ),
+    CatalogEntry(
+        "etcd.has_leader",
+        "etcd",
+        "1 when the member sees a leader",
+        "max by (instance) (etcd_server_has_leader{$sel})",
+        "EM etcdNoLeader (has_leader == 0, critical)",
+    ),
+    CatalogEntry(
+        "etcd.is_leader",
+        "etcd",
+        "1 on the current leader",
+        "max by (instance) (etcd_server_is_leader{$sel})",
+        "etcd server metrics (etcd_server_is_leader)",
+    ),
+    CatalogEntry(
+        "etcd.leader_changes_1h",
+        "etcd",
+        "Leader changes seen in the last hour per member",
+        "max by (instance) (increase(etcd_server_leader_changes_seen_total{$sel}[1h]))",
+        "EM etcdHighNumberOfLeaderChanges (>= 4 in 15 min)",
+    ),
+    CatalogEntry(
+        "etcd.peer_rtt_p99",
+        "etcd",
+        "Peer round-trip time p99 per member (worst peer)",
+        "histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(etcd_network_peer_round_trip_time_seconds_bucket{$sel}[5m])))",
+        "seed 1.1 (network < 5 ms); EM etcdMemberCommunicationSlow (> 0.15 s)",
+        top_bucket=ETCD_PEER_RTT_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "etcd.disk_p99_history",
+        "etcd",
+        "WAL fsync and backend commit p99 over time per member",
+        'label_replace(histogram_quantile(0.99, sum by (instance, le) '
+        '(rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[$window]))), "disk", "wal_fsync", "", "")'
+        ' or label_replace(histogram_quantile(0.99, sum by (instance, le) '
+        '(rate(etcd_disk_backend_commit_duration_seconds_bucket{$sel}[$window]))), "disk", "backend_commit", "", "")',
+        "EM dashboards/targets.libsonnet (fsync and commit p99 by instance)",
+        top_bucket=ETCD_DISK_TOP_BUCKET,
+    ),
+    # --- nodes (node-exporter) ----------------------------------------------------------
+    CatalogEntry(
+        "node.cpu_utilisation",
+        "node",
+        "CPU busy ratio per node (idle, iowait and steal count as not busy)",
+        '1 - avg by ($node) (sum without (mode) '
+        '(rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m])))',
+        "NM instance:node_cpu_utilisation:rate5m; seed 8.1 node saturation 70/85/95 %",
+    ),
+    CatalogEntry(
+        "node.memory_utilisation",
+        "node",
+        "Memory used ratio per node (1 - MemAvailable / MemTotal)",
+        "1 - max by ($node) (node_memory_MemAvailable_bytes{$sel}) "
+        "/ max by ($node) (node_memory_MemTotal_bytes{$sel})",
+        "NM instance:node_memory_utilisation:ratio; seed 8.1 node saturation 70/85/95 %",
+    ),
+    CatalogEntry(
+        "node.disk_utilisation",
+        "node",
+        "Root filesystem used ratio per node",
+        '1 - max by ($node) (node_filesystem_avail_bytes{$sel mountpoint="/", fstype!~"tmpfs|overlay|ramfs|squashfs"}) '
+        '/ max by ($node) (node_filesystem_size_bytes{$sel mountpoint="/", fstype!~"tmpfs|overlay|ramfs|squashfs"})',
+        "NM NodeFilesystemSpaceFillingUp / AlmostOutOfSpace; seed 8.1 node saturation 70/85/95 %",
+    ),
+    CatalogEntry(
+        "node.load1_per_cpu",
+        "node",
+        "1-minute load average divided by the CPU count per node",
+        'max by ($node) (node_load1{$sel}) / count by ($node) (node_cpu_seconds_total{$sel mode="idle"})',
+        "NM instance:node_load1_per_cpu:ratio; NodeSystemSaturation (> 2)",
+    ),
+    CatalogEntry(
+        "node.count",
+        "node",
+        "Nodes reporting CPU counters",
+        "count(count by ($node) (node_cpu_seconds_total{$sel}))",
+        "NM node_cpu_seconds_total",
+    ),
+    # --- workloads (kube-state-metrics) -------------------------------------------------
+    CatalogEntry(
+        "restarts.increase_1h",
+        "kube_state_metrics",
+        "Container restarts in the last hour",
+        "sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{$sel}[1h]))",
+        "KSM pod-metrics; KM KubePodCrashLooping",
+    ),
+    CatalogEntry(
+        "restarts.increase_15m",
+        "kube_state_metrics",
+        "Container restarts in the last 15 minutes",
+        "sum by (namespace, pod, container) (increase(kube_pod_container_status_restarts_total{$sel}[15m]))",
+        "KSM pod-metrics; KM KubePodCrashLooping (15m)",
+    ),
+    CatalogEntry(
+        "restarts.waiting_reason",
+        "kube_state_metrics",
+        "Current waiting reason (CrashLoopBackOff, ImagePullBackOff, ...)",
+        "max by (namespace, pod, container, reason) (kube_pod_container_status_waiting_reason{$sel} > 0)",
+        "KSM pod-metrics (series exist only while waiting); KM KubePodCrashLooping / KubeContainerWaiting",
+    ),
+    CatalogEntry(
+        "restarts.last_terminated_reason",
+        "kube_state_metrics",
+        "Reason of the last termination (OOMKilled, Error, ...)",
+        "max by (namespace, pod, container, reason) (kube_pod_container_status_last_terminated_reason{$sel} > 0)",
+        "KSM pod-metrics (EXPERIMENTAL last_terminated_reason)",
+    ),
+    # --- scheduler ----------------------------------------------------------------------
+    CatalogEntry(
+        "scheduler.pending",
+        "scheduler",
+        "Pending pods per scheduler queue",
+        "sum by (queue) (scheduler_pending_pods{$sel})",
+        "k8s scheduler metrics.go (STABLE scheduler_pending_pods)",
+    ),
+    CatalogEntry(
+        "scheduler.attempts_rate",
+        "scheduler",
+        "Scheduling attempts per second by result",
+        "sum by (result) (rate(scheduler_schedule_attempts_total{$sel}[5m]))",
+        "k8s scheduler metrics.go; KM scheduler dashboard",
+    ),
+    CatalogEntry(
+        "scheduler.attempt_p99",
+        "scheduler",
+        "Scheduling attempt p99",
+        "histogram_quantile(0.99, sum by (le) (rate(${metric}_bucket{$sel}[5m])))",
+        "KM scheduler dashboard; kubernetes#115209 (e2e_scheduling removed)",
+        ("scheduler_scheduling_attempt_duration_seconds", "scheduler_e2e_scheduling_duration_seconds"),
+        SCHEDULER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "scheduler.throughput",
+        "apiserver",
+        "Pods bound per second (binding POSTs answered 201)",
+        'sum(rate(apiserver_request_total{$sel verb="POST", resource="pods", subresource="binding", code="201"}[5m]))',
+        "seed 1.1 (> 100 pods/s); CL2 scheduling_throughput_prometheus.go",
+    ),
+    # --- controller-manager workqueues --------------------------------------------------
+    CatalogEntry(
+        "workqueue.depth",
+        "controller_manager",
+        "Items waiting per workqueue (a gauge: summed, never rate()d)",
+        "sum by (name) (workqueue_depth{$sel})",
+        "seed 1.1 (queue depth < 1000); kubernetes-mixin#655 (rate of a gauge is a bug)",
+    ),
+    CatalogEntry(
+        "workqueue.adds_rate",
+        "controller_manager",
+        "Items added per second per workqueue",
+        "sum by (name) (rate(workqueue_adds_total{$sel}[5m]))",
+        "KM controller-manager dashboard",
+    ),
+    CatalogEntry(
+        "workqueue.work_p99",
+        "controller_manager",
+        "Time to process one item, p99 per workqueue",
+        "histogram_quantile(0.99, sum by (name, le) (rate(workqueue_work_duration_seconds_bucket{$sel}[5m])))",
+        "seed 1.1 (reconcile < 5 s); k8s component-base workqueue metrics",
+        top_bucket=WORKQUEUE_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "workqueue.queue_p99",
+        "controller_manager",
+        "Time an item waits in the queue, p99 per workqueue",
+        "histogram_quantile(0.99, sum by (name, le) (rate(workqueue_queue_duration_seconds_bucket{$sel}[5m])))",
+        "KM controller-manager dashboard",
+        top_bucket=WORKQUEUE_TOP_BUCKET,
+    ),
+    # --- kubelet ------------------------------------------------------------------------
+    CatalogEntry(
+        "kubelet.pod_start_p99",
+        "kubelet",
+        "Pod startup p99 across kubelets (SLI excludes image pulls)",
+        "histogram_quantile(0.99, sum by (le) (rate(${metric}_bucket{$sel}[5m])))",
+        "SIG-scalability pod startup SLO p99 <= 5 s; seed 1.1 (< 30 s); KM kubelet dashboard",
+        ("kubelet_pod_start_sli_duration_seconds", "kubelet_pod_start_duration_seconds"),
+        POD_START_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "kubelet.runtime_ops_p99",
+        "kubelet",
+        "Container runtime operation p99 per operation type",
+        "histogram_quantile(0.99, sum by (operation_type, le) "
+        "(rate(kubelet_runtime_operations_duration_seconds_bucket{$sel}[5m])))",
+        "KM kubelet dashboard; seed 1.1 (container creation < 2 s)",
+        top_bucket=RUNTIME_OPS_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "kubelet.runtime_ops_rate",
+        "kubelet",
+        "Container runtime operations per second per operation type",
+        "sum by (operation_type) (rate(kubelet_runtime_operations_total{$sel}[5m]))",
+        "KM kubelet dashboard; seed 1.1 (runtime ops > 50/s)",
+    ),
+    CatalogEntry(
+        "kubelet.runtime_ops_error_rate",
+        "kubelet",
+        "Container runtime operation errors per second per operation type",
+        "sum by (operation_type) (rate(kubelet_runtime_operations_errors_total{$sel}[5m]))",
+        "KM kubelet dashboard",
+    ),
+    # --- drill-downs (one subject narrowed by extra matchers; $window sized to the chart) --
+    CatalogEntry(
+        "drill.apiserver_latency_range",
+        "apiserver",
+        "Latency quantile over time for one (verb, resource), long-running requests excluded",
+        "histogram_quantile($q, sum by (le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[$window])))",
+        "seed 1.1 (API p99 < 100 ms); KM apiserver dashboard (request duration by verb)",
+        APISERVER_LATENCY_METRICS,
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.apiserver_rate_range",
+        "apiserver",
+        "Request rate over time for one (verb, resource)",
+        "sum(rate(apiserver_request_total{$sel}[$window]))",
+        "seed 1.1 (throughput); KM apiserver dashboard",
+    ),
+    CatalogEntry(
+        "drill.apiserver_rate_by_code",
+        "apiserver",
+        "Request rate per response code for one (verb, resource)",
+        "sum by (code) (rate(apiserver_request_total{$sel}[5m]))",
+        "KM kube_apiserver-availability (code_resource rate5m); k8s APF (429)",
+    ),
+    CatalogEntry(
+        "drill.apiserver_p99_by_instance",
+        "apiserver",
+        "p99 latency per API-server instance for one (verb, resource)",
+        "histogram_quantile(0.99, sum by (instance, le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[5m])))",
+        "KM apiserver dashboard (per instance)",
+        APISERVER_LATENCY_METRICS,
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.apiserver_rate_by_instance",
+        "apiserver",
+        "Request rate per API-server instance for one (verb, resource)",
+        "sum by (instance) (rate(apiserver_request_total{$sel}[5m]))",
+        "KM apiserver dashboard (per instance)",
+    ),
+    CatalogEntry(
+        "drill.apiserver_inflight_by_instance",
+        "apiserver",
+        "Requests in flight per API-server instance and kind (the limits are per instance)",
+        "sum by (instance, request_kind) (apiserver_current_inflight_requests{$sel})",
+        "k8s server/config.go --max-requests-inflight / --max-mutating-requests-inflight apply per server",
+    ),
+    CatalogEntry(
+        "drill.etcd_disk_range",
+        "etcd",
+        "WAL fsync or backend commit quantile over time for one member ($disk picks which)",
+        "histogram_quantile($q, sum by (le) (rate(etcd_disk_${disk}_duration_seconds_bucket{$sel}[$window])))",
+        "seed 1.1/2.2 (disk < 10 ms); EM dashboards (fsync and commit by instance)",
+        top_bucket=ETCD_DISK_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.etcd_db_size_range",
+        "etcd",
+        "Database size over time for one member (growth toward the quota)",
+        "max($metric{$sel})",
+        "EM etcdDatabaseQuotaLowSpace / etcdDatabaseHighFragmentationRatio",
+        ("etcd_mvcc_db_total_size_in_bytes", "etcd_debugging_mvcc_db_total_size_in_bytes"),
+    ),
+    CatalogEntry(
+        "drill.etcd_peer_rtt_by_peer",
+        "etcd",
+        "Peer round-trip p99 from one member to each peer",
+        "histogram_quantile(0.99, sum by (To, le) "
+        "(rate(etcd_network_peer_round_trip_time_seconds_bucket{$sel}[5m])))",
+        "seed 1.1 (network < 5 ms); EM etcdMemberCommunicationSlow (> 0.15 s)",
+        top_bucket=ETCD_PEER_RTT_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "drill.pod_restarts_counter",
+        "kube_state_metrics",
+        "Restart counter per container of one pod (its history shows when restarts happened)",
+        "max by (container) (kube_pod_container_status_restarts_total{$sel})",
+        "KSM pod-metrics; seed 6.2 (restart diagnosis)",
+    ),
+    # --- k8stop's evaluation of the seed's alert rules (seed 6.1) -----------------------
+    CatalogEntry(
+        "builtin.apiserver_latency_high",
+        "apiserver",
+        "APIServerLatencyHigh: p99 per (verb, resource) above $threshold s, held for $for",
+        "min_over_time((histogram_quantile(0.99, sum by (verb, resource, le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[5m]))))[$for:$res]) > $threshold",
+        "seed 6.1 APIServerLatencyHigh (p99 > 1 s for 10m, warning); by (verb, resource) and "
+        "long-running requests excluded as in CL2, since the seed's raw expression mixes WATCH in",
+        APISERVER_LATENCY_METRICS,
+    ),
+    CatalogEntry(
+        "builtin.etcd_disk_latency_high",
+        "etcd",
+        "EtcdDiskLatencyHigh: WAL fsync p99 per member above $threshold s, held for $for",
+        "min_over_time((histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[5m]))))[$for:$res]) > $threshold",
+        "seed 6.1 EtcdDiskLatencyHigh (fsync p99 > 10 ms for 5m, critical)",
+    ),
+    CatalogEntry(
+        "builtin.node_cpu_high",
+        "node",
+        "NodeCPUHigh: CPU busy ratio per node above $threshold, held for $for",
+        "min_over_time((1 - avg by ($node) (sum without (mode) "
+        '(rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m]))))[$for:$res]) > $threshold',
+        "seed 6.1 NodeCPUHigh (> 80 % for 15m, warning); busy = not idle/iowait/steal as in NM",
+    ),
+)
+
+CATALOG: dict[str, CatalogEntry] = {entry.id: entry for entry in _ENTRIES}
+
+# Families whose presence decides NotExposed for a whole feed.
+EXPOSURE_METRICS: dict[str, str] = {
+    "apiserver": "apiserver_request_total",
+    "etcd": "etcd_disk_wal_fsync_duration_seconds_bucket",
+    "node": "node_cpu_seconds_total",
+    "kube_state_metrics": "kube_pod_container_status_restarts_total",
+    "scheduler": "scheduler_schedule_attempts_total",
+    "controller_manager": "workqueue_depth",
+    "kubelet": "kubelet_runtime_operations_total",
+}
+
+
+def probe_names() -> tuple[str, ...]:
+    """Every series name the probe checks: fallback candidates and exposure metrics."""
+    names: list[str] = []
+    for entry in _ENTRIES:
+        names.extend(series_name(entry, family) for family in entry.fallbacks)
+    names.extend(EXPOSURE_METRICS.values())
+    return tuple(dict.fromkeys(names))
+
+
+def series_name(entry: CatalogEntry, family: str) -> str:
+    """The series name that proves `family` exists for this entry."""
+    return f"{family}_bucket" if "${metric}_bucket" in entry.template else family
+
+
+def selector_prefix(matcher: str) -> str:
+    matcher = matcher.strip().strip("{}").strip().rstrip(",")
+    return f"{matcher}, " if matcher else ""
+
+
+def promql_string(text: str) -> str:
+    """Escape text for use inside a double-quoted PromQL string."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def regex_alternatives(values: list[str] | tuple[str, ...]) -> str:
+    """A RE2 alternation matching exactly these values, escaped for a PromQL string."""
+    return promql_string("|".join(re.escape(v) for v in values))
+
+
+class Catalog:
+    """Renders catalog entries for one Settings: selectors, overrides, chosen metric names."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._selectors: Selectors = settings.selectors
+        self._overrides = dict(settings.query_overrides)
+        unknown = sorted(set(self._overrides) - set(CATALOG))
+        if unknown:
+            raise ConfigError(
+                f"query_overrides: unknown query id(s) {', '.join(unknown)} "
+                f"(known: {', '.join(sorted(CATALOG))})"
+            )
+
+    def overridden(self, entry_id: str) -> bool:
+        return entry_id in self._overrides
+
+    def render(
+        self,
+        entry_id: str,
+        *,
+        metric: str | None = None,
+        node_label: str = "instance",
+        extra_matchers: str = "",
+        **params: str,
+    ) -> str:
+        entry = CATALOG[entry_id]
+        template = self._overrides.get(entry_id, entry.template)
+        configured = getattr(self._selectors, entry.component)
+        sel = selector_prefix(configured) + selector_prefix(extra_matchers)
+        values: dict[str, str] = {"sel": sel, "node": node_label, **params}
+        values["metric"] = metric or (entry.fallbacks[0] if entry.fallbacks else "")
+        return Template(template).safe_substitute(values)

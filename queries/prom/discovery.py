@@ -1,0 +1,182 @@
+"""Find a Prometheus-compatible query endpoint inside the cluster when none was given.
+
+The endpoint is reached through the API server's service proxy, so it works from a
+laptop with only a kubeconfig; the Prometheus client sends the kubeconfig's
+credentials (`KubeConnection.aiohttp_auth`) with each request.
+"""
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from k8stop.queries.model.errors import FeedError
+from k8stop.queries.kube.connection import KubeConnection
+from k8stop.queries.kube.errors import KubeApiError
+
+# Best first. Operator-managed Prometheus before generic names; query frontends for
+# Thanos and VictoriaMetrics after Prometheus itself
+SERVICE_NAMES = (
+    "prometheus-operated",
+    "prometheus-k8s",
+    "kube-prometheus-stack-prometheus",
+    "prometheus-kube-prometheus-prometheus",
+    "prometheus-server",
+    "prometheus",
+    "thanos-query",
+    "thanos-querier",
+    "thanos-query-frontend",
+    "vmselect",
+    "vmsingle",
+    "victoria-metrics",
+    "victoria-metrics-single-server",
+)
+# Helm release names prefix the chart's service: "<release>-kube-prometheus-stack-prometheus"
+SERVICE_SUFFIXES = (
+    "-kube-prometheus-stack-prometheus",
+    "-kube-prometheus-prometheus",
+    "-prometheus-server",
+    "-victoria-metrics-single-server",
+)
+NAMESPACES = (
+    "monitoring",
+    "prometheus",
+    "observability",
+    "kube-prometheus",
+    "kube-system",
+    "default",
+    "victoria-metrics",
+    "thanos",
+)
+PORT_NAMES = ("web", "http-web", "http", "http-query", "query", "prometheus")
+PORT_NUMBERS = (9090, 10902, 8481, 8428, 80)
+_UNRANKED = len(SERVICE_NAMES)
+
+
+@dataclass(frozen=True, slots=True)
+class PrometheusSource:
+    url: str  # base URL: append /api/v1/query etc.
+    namespace: str
+    service: str
+    port: str  # the port as it appears in the proxy path (name or number)
+    description: str  # "prometheus-k8s.monitoring via the API server's service proxy"
+
+
+def _name_rank(name: str) -> int | None:
+    if name in SERVICE_NAMES:
+        return SERVICE_NAMES.index(name)
+    if name.endswith(SERVICE_SUFFIXES):
+        return _UNRANKED
+    return None
+
+
+def _namespace_rank(namespace: str) -> int:
+    return NAMESPACES.index(namespace) if namespace in NAMESPACES else len(NAMESPACES)
+
+
+def _port(service: dict[str, Any]) -> str | None:
+    ports = (service.get("spec") or {}).get("ports") or []
+    for wanted in PORT_NAMES:
+        for port in ports:
+            if port.get("name") == wanted:
+                return str(wanted)
+    for wanted_number in PORT_NUMBERS:
+        for port in ports:
+            if port.get("port") == wanted_number:
+                return str(port.get("name") or wanted_number)
+    if ports:
+        first = ports[0]
+        return str(first.get("name") or first.get("port"))
+    return None
+
+
+def _source(server: str, service: dict[str, Any]) -> PrometheusSource | None:
+    metadata = service.get("metadata") or {}
+    namespace, name = str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+    port = _port(service)
+    if port is None:
+        return None
+    url = f"{server}/api/v1/namespaces/{namespace}/services/{name}:{port}/proxy"
+    if name == "vmselect" or name.endswith("-vmselect"):
+        url += "/select/0/prometheus"  # cluster VictoriaMetrics serves tenant 0 here
+    return PrometheusSource(
+        url=url,
+        namespace=namespace,
+        service=name,
+        port=port,
+        description=f"{name}.{namespace} via the API server's service proxy",
+    )
+
+
+def pick(server: str, services: list[dict[str, Any]]) -> PrometheusSource | None:
+    """The best-ranked Prometheus-like service among `services`, as a proxy source."""
+    ranked = []
+    for service in services:
+        metadata = service.get("metadata") or {}
+        rank = _name_rank(str(metadata.get("name", "")))
+        if rank is not None:
+            ranked.append((rank, _namespace_rank(str(metadata.get("namespace", ""))), service))
+    for _, _, service in sorted(ranked, key=lambda item: item[:2]):
+        source = _source(server, service)
+        if source is not None:
+            return source
+    return None
+
+
+async def _list_all(connection: KubeConnection) -> list[dict[str, Any]]:
+    services: list[dict[str, Any]] = []
+    token = ""
+    while True:
+        params: list[tuple[str, str | int | bool]] = [("limit", 500)]
+        params.append(("continue", token) if token else ("resourceVersion", "0"))
+        page = await connection.get_json(
+            "/api/v1/services", params, what="list services at cluster scope"
+        )
+        services.extend(page.get("items") or ())
+        token = (page.get("metadata") or {}).get("continue") or ""
+        if not token:
+            return services
+
+
+async def _get_each(connection: KubeConnection, concurrency: int = 4) -> list[dict[str, Any]]:
+    """Without cluster-wide list rights: GET each well-known name in each namespace."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def get(namespace: str, name: str) -> dict[str, Any] | None:
+        async with gate:
+            try:
+                found = await connection.get_json(
+                    f"/api/v1/namespaces/{namespace}/services/{name}",
+                    what=f"get service {name} in namespace {namespace}",
+                    timeout=10.0,
+                )
+            except KubeApiError as exc:
+                if exc.status in (403, 404):
+                    return None
+                raise
+            return found if isinstance(found, dict) else None
+
+    found = await asyncio.gather(*(get(ns, name) for ns in NAMESPACES for name in SERVICE_NAMES))
+    return [service for service in found if service is not None]
+
+
+async def discover_prometheus(connection: KubeConnection) -> PrometheusSource:
+    """One cluster-wide list of services if RBAC allows it, else per-namespace GETs.
+
+    Raises FeedError saying what was searched and how to point k8stop at Prometheus.
+    """
+    try:
+        services = await _list_all(connection)
+        how = "listed services"
+    except KubeApiError as exc:
+        if exc.status != 403:
+            raise
+        services = await _get_each(connection)
+        how = "looked up well-known service names"
+    source = pick(connection.server, services)
+    if source is None:
+        raise FeedError(
+            f"no Prometheus found in the cluster ({how}; tried {', '.join(SERVICE_NAMES[:6])}, ... "
+            f"in {', '.join(NAMESPACES[:5])}, ...): pass --prometheus-url"
+        )
+    return source

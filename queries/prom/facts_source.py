@@ -1,0 +1,70 @@
+"""PrometheusFacts: every Prometheus-backed fact, each method shaped for `Poller`.
+
+Each method returns `(facts, warnings)` and raises `NotExposed` when the metrics are
+absent. Per dashboard refresh, apiserver + etcd + nodes + restarts cost 5 instant
+queries (each feed's catalog expressions travel as one combined request; nodes need
+two), plus one range query each for the API heatmap and etcd history when
+`with_history` is true, plus the name probe once every few minutes.
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from k8stop.queries.config import Settings
+from k8stop.queries.model.facts import AlertsFacts, ApiserverFacts, ControlPlaneFacts, EtcdFacts, NodesFacts, RestartsFacts
+from k8stop.queries.prom.alerts import AlertsSource
+from k8stop.queries.prom.apiserver import apiserver_facts
+from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.control_plane import control_plane_facts
+from k8stop.queries.prom.etcd import etcd_facts
+from k8stop.queries.prom.nodes import nodes_facts
+from k8stop.queries.prom.restarts import restarts_facts
+from k8stop.queries.prom.client import PromClient
+
+Warnings = tuple[str, ...]
+
+
+class PrometheusFacts:
+    def __init__(self, client: PromClient, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+        self.client = client
+        self.settings = settings
+        self._ctx = PromContext.create(client, settings, clock)
+        self._alerts = AlertsSource(client)
+
+    @property
+    def context(self) -> PromContext:
+        """Client, catalog and probe, for drill-downs that build their own queries."""
+        return self._ctx
+
+    def forget_probe(self) -> None:
+        """Re-detect metric names on the next call (e.g. after the user reconnects)."""
+        self._ctx.probe.invalidate()
+
+    async def apiserver(
+        self, columns: int = 30, window: float = 1800.0, with_history: bool = True, heat_rows: int = 12
+    ) -> tuple[ApiserverFacts, Warnings]:
+        return await apiserver_facts(self._ctx, columns, window, with_history, heat_rows)
+
+    async def etcd(
+        self, columns: int = 30, window: float = 1800.0, with_history: bool = True
+    ) -> tuple[EtcdFacts, Warnings]:
+        return await etcd_facts(self._ctx, columns, window, with_history)
+
+    async def nodes(self, top: int | None = None) -> tuple[NodesFacts, Warnings]:
+        return await nodes_facts(self._ctx, self.settings.top_nodes if top is None else top)
+
+    async def restarts(self, top: int = 10) -> tuple[RestartsFacts, Warnings]:
+        return await restarts_facts(self._ctx, top)
+
+    async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
+        return await control_plane_facts(self._ctx)
+
+    async def alerts(self) -> tuple[AlertsFacts, Warnings]:
+        return await self._alerts.facts()
+
+    async def cluster_version(self) -> str | None:
+        """The API servers' version as Prometheus knows it; the most common one if they differ."""
+        vector = await self.client.query(self._ctx.catalog.render("apiserver.version"))
+        counts = [(v.number, labels.get("git_version", "")) for labels, v in vector.samples if v.known]
+        return max(counts)[1] or None if counts else None

@@ -1,0 +1,1 @@
+"""KPIs, diagnosis rules and findings, graded against cited thresholds."""

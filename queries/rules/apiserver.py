@@ -1,0 +1,202 @@
+"""API server rules: latency per verb/resource, 5xx, inflight/APF saturation and its traffic source."""
+from __future__ import annotations
+
+from k8stop.queries.config import Thresholds
+from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts
+from k8stop.queries.model.finding import Component, Evidence, Finding, Severity, severity_for
+from k8stop.queries.rules.grading import Level, grade
+from k8stop.queries.rules.kpis import LIST_VERBS, MUTATING_VERBS, inflight_saturation, latency_requests, request_slo
+from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
+from k8stop.queries.model.values import Value
+
+# One (verb, resource) holding at least this share of the busy request concurrency is a
+# single traffic source worth naming as the cause of saturation.
+DOMINANT_SHARE = 1 / 3
+
+def _read_advice(resource: str) -> str:
+    return (
+        "Serve reads from the watch cache: clients should LIST with resourceVersion=0 or use "
+        "informers (watch) instead of polling, and paginate (limit=500 + continue). Size the watch "
+        f"cache for hot resources (seed §2.1: --watch-cache-sizes={resource}#5000 style entries, "
+        "--default-watch-cache-size=1000). Find the caller in the audit log (seed §2.1 audit policy)."
+    )
+
+
+_WRITE_ADVICE = (
+    "Mutating calls wait for etcd to persist them: check etcd WAL fsync and backend commit "
+    "(seed §2.2). This histogram excludes webhook time, so slow admission webhooks show only in "
+    "apiserver_request_duration_seconds."
+)
+
+
+def _latency_query(facts: ApiserverFacts, r: ApiRequestStat, q: str = "0.99") -> str:
+    return (
+        f"histogram_quantile({q}, sum by (verb, resource, le) (rate({facts.latency_metric}_bucket"
+        f'{{verb="{r.verb}",resource="{r.resource}"}}[5m])))'
+    )
+
+
+def _rate_query(r: ApiRequestStat) -> str:
+    return f'sum(rate(apiserver_request_total{{verb="{r.verb}",resource="{r.resource}"}}[5m]))'
+
+
+def _latency(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
+    out = []
+    for r in latency_requests(facts):
+        slo = request_slo(r, t)
+        level = grade(r.p99, t.apiserver_p99_target, slo)
+        if level < Level.WARN:
+            continue
+        over_slo = level is Level.FAIL
+        bound, name = (slo, "SIG-scalability SLO") if over_slo else (t.apiserver_p99_target, "seed §1.1 target")
+        mutating = r.verb.upper() in MUTATING_VERBS
+        out.append(
+            Finding(
+                id=f"apiserver.latency:{r.verb} {r.resource}",
+                component=Component.APISERVER,
+                subject=f"{r.verb} {r.resource}",
+                # Over the seed's 100 ms target but inside the SLO is normal for many clusters
+                # (LISTs especially): worth knowing, not worth paging anyone.
+                severity=Severity.CRITICAL if over_slo else Severity.INFO,
+                title=f"{r.verb} {r.resource} p99 {fmt_seconds(r.p99)} over the {fmt_seconds(Value.of(bound))} {name}",
+                evidence=(
+                    Evidence(_latency_query(facts, r), r.p99.or_none(),
+                             f"SLO {fmt_seconds(Value.of(slo))} ({'LIST' if r.verb.upper() in LIST_VERBS else 'mutating/single-object'})"),
+                    Evidence(_latency_query(facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
+                    Evidence(_rate_query(r), r.rate, f"{fmt_rate(r.rate)}"),
+                ),
+                recommendation=_WRITE_ADVICE if mutating else _read_advice(r.resource),
+                magnitude=r.p99.number / bound,
+                labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
+            )
+        )
+    return out
+
+
+def _errors(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
+    warn, fail = t.apiserver_error_ratio
+    level = grade(facts.error_ratio, warn, fail)
+    if level < Level.WARN:
+        return []
+    worst = sorted((r for r in facts.requests if r.rate_5xx > 0), key=lambda r: r.rate_5xx, reverse=True)[:3]
+    return [
+        Finding(
+            id="apiserver.errors_5xx:all",
+            component=Component.APISERVER,
+            subject="all requests",
+            severity=severity_for(level),
+            title=f"API server answers {fmt_ratio(facts.error_ratio)} of requests with 5xx",
+            evidence=(
+                Evidence('sum(rate(apiserver_request_total{code=~"5.."}[5m])) / sum(rate(apiserver_request_total[5m]))',
+                         facts.error_ratio.or_none(),
+                         f"warn at {fmt_ratio(Value.of(warn))} (kubernetes-mixin 99 % availability), critical at {fmt_ratio(Value.of(fail))} (14.4x burn)"),
+                *(Evidence(f'sum(rate(apiserver_request_total{{verb="{r.verb}",resource="{r.resource}",code=~"5.."}}[5m]))',
+                           r.rate_5xx, f"{r.verb} {r.resource}") for r in worst),
+            ),
+            recommendation=(
+                "5xx come from the API server or its storage: check etcd (leader, disk latency) and the "
+                "API server logs for timeouts; under overload raise the request limits (seed §2.1) or add "
+                "API server replicas (seed §8.1)."
+            ),
+            magnitude=facts.error_ratio.number / warn,
+        )
+    ]
+
+
+def _busy_share(facts: ApiserverFacts) -> list[tuple[ApiRequestStat, float]]:
+    """Little's law: concurrency held by a (verb, resource) ~ rate x latency (p50, else p99)."""
+    held = []
+    for r in latency_requests(facts):
+        latency = r.p50 if r.p50.known else r.p99
+        held.append((r, r.rate * (latency.number if latency.known else 0.0)))
+    total = sum(h for _, h in held)
+    if total <= 0:  # no latency at all: fall back to request rates
+        total = sum(r.rate for r, _ in held)
+        held = [(r, r.rate) for r, _ in held]
+    if total <= 0:
+        return []
+    return sorted(((r, h / total) for r, h in held), key=lambda item: item[1], reverse=True)
+
+
+def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
+    used = inflight_saturation(facts, t)
+    rejecting = facts.apf_rejected_rate > 0
+    if used < t.inflight_near_limit and not rejecting:
+        return []
+    rejected_share = facts.apf_rejected_rate / facts.total_qps if facts.total_qps > 0 else 0.0
+    severity = Severity.CRITICAL if used >= 1.0 or rejected_share >= t.apiserver_error_ratio[0] else Severity.WARNING
+    shares = _busy_share(facts)
+    lists = [(r, s) for r, s in shares if r.verb.upper() in LIST_VERBS][:3]
+    evidence = [
+        *(Evidence(f'max(apiserver_current_inflight_requests{{request_kind="{i.request_kind}"}})', i.current,
+                   f"limit {i.limit:g}" if i.limit is not None else "limit not known to k8stop (flag default assumed)")
+          for i in facts.inflight),
+        Evidence("sum(rate(apiserver_flowcontrol_rejected_requests_total[5m]))", facts.apf_rejected_rate,
+                 f"{fmt_ratio(Value.of(rejected_share))} of requests rejected with 429"),
+        *(Evidence(f'apiserver_flowcontrol_current_executing_seats{{priority_level="{a.priority_level}"}}', a.executing_seats,
+                   f"limit {a.limit_seats:g} seats, {a.inqueue:g} queued, {fmt_rate(a.rejected_rate)} rejected"
+                   if a.limit_seats is not None else f"{a.inqueue:g} queued, {fmt_rate(a.rejected_rate)} rejected")
+          for a in facts.apf if a.rejected_rate > 0 or a.inqueue > 0),
+        *(Evidence(_rate_query(r), r.rate, f"LIST {r.resource}: ~{fmt_ratio(Value.of(s))} of busy concurrency") for r, s in lists),
+    ]
+    out = []
+    cause_id = None
+    if shares and shares[0][1] >= DOMINANT_SHARE:
+        top, share = shares[0]
+        is_list = top.verb.upper() in LIST_VERBS
+        cause_id = f"apiserver.heavy_traffic:{top.verb} {top.resource}"
+        out.append(
+            Finding(
+                id=cause_id,
+                component=Component.APISERVER,
+                subject=f"{top.verb} {top.resource}",
+                severity=severity,
+                title=(f"{'LIST storm' if is_list else 'Heavy traffic'}: {top.verb} {top.resource} at "
+                       f"{fmt_rate(top.rate)} holds ~{fmt_ratio(Value.of(share))} of API server concurrency"),
+                evidence=(
+                    Evidence(_rate_query(top), top.rate, fmt_rate(top.rate)),
+                    Evidence(_latency_query(facts, top, "0.5"), top.p50.or_none(), f"p50 {fmt_seconds(top.p50)}"),
+                    Evidence(_latency_query(facts, top), top.p99.or_none(), f"p99 {fmt_seconds(top.p99)}"),
+                    Evidence("rate x p50 / sum over all verbs and resources", share, "share of busy concurrency (Little's law)"),
+                ),
+                recommendation=(
+                    (_read_advice(top.resource) if is_list else "Find the client sending these requests in the audit log and slow it down.")
+                    + " Give that client its own FlowSchema and a PriorityLevelConfiguration with few "
+                    "nominalConcurrencyShares so APF queues it instead of everyone else."
+                ),
+                magnitude=share / DOMINANT_SHARE,
+                labels=(("verb", top.verb), ("resource", top.resource)),
+            )
+        )
+    what = []
+    if used >= t.inflight_near_limit:
+        what.append(f"inflight at {fmt_ratio(Value.of(used))} of the limit")
+    if rejecting:
+        what.append(f"APF rejecting {fmt_rate(facts.apf_rejected_rate)}")
+    out.append(
+        Finding(
+            id="apiserver.saturated:apiserver",
+            component=Component.APISERVER,
+            subject="apiserver",
+            severity=severity,
+            title="API server saturated: " + ", ".join(what),
+            evidence=tuple(evidence),
+            recommendation=(
+                "Cut the heaviest traffic first (see the LIST evidence). Then add capacity: raise "
+                "--max-requests-inflight / --max-mutating-requests-inflight (seed §2.1: 3000 / 1000 on "
+                "large control planes; with APF their sum is the seat pool shared by priority levels "
+                "by nominalConcurrencyShares) and run more API server replicas (seed §8.1)."
+            ),
+            caused_by=cause_id,
+            magnitude=max(used / t.inflight_near_limit, 1.0 + rejected_share / t.apiserver_error_ratio[0]),
+        )
+    )
+    return out
+
+
+def apiserver_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
+    if snap.apiserver is None:
+        return []
+    facts = snap.apiserver
+    return [*_saturation(facts, t), *_latency(facts, t), *_errors(facts, t)]

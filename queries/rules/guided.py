@@ -1,0 +1,90 @@
+"""The guided diagnosis as data: the seed's walk from the control plane to the workloads, each
+step with its KPIs, its findings, a verdict and what to check next. No Textual: the TUI draws it.
+"""
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from k8stop.queries.model.finding import Component, Finding, Severity
+from k8stop.queries.rules.kpis import Kpi, KpiStatus
+from k8stop.queries.report import Report, render
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    title: str
+    components: frozenset[Component]
+    kpi_prefixes: tuple[str, ...]  # KPI ids of this step start with one of these
+
+
+# Cause before symptom: the seed's order, from what everything depends on outwards.
+STEPS: tuple[Step, ...] = (
+    Step("Control plane: API server", frozenset({Component.APISERVER}), ("apiserver.",)),
+    Step("etcd", frozenset({Component.ETCD}), ("etcd.",)),
+    Step("Scheduler and controllers", frozenset({Component.SCHEDULER, Component.CONTROLLER_MANAGER}),
+         ("scheduler.", "controller.")),
+    Step("Nodes", frozenset({Component.NODE, Component.KUBELET, Component.NETWORK}), ("node.", "kubelet.")),
+    Step("Workloads", frozenset({Component.WORKLOAD}), ("workload.",)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StepResult:
+    step: Step
+    kpis: tuple[Kpi, ...]
+    findings: tuple[Finding, ...]  # most important first, as the report ranks them
+
+    @property
+    def verdict(self) -> Severity | None:
+        """The worst finding's severity; None (ok) when only info or nothing was found."""
+        worst = min((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
+        return None if worst in (None, Severity.INFO) else worst
+
+    def verdict_line(self) -> str:
+        failing = [k for k in self.kpis if k.status in (KpiStatus.FAIL, KpiStatus.WARN)]
+        if self.verdict is None:
+            unknown = [k for k in self.kpis if k.status is KpiStatus.UNKNOWN]
+            if self.kpis and len(unknown) == len(self.kpis) and not self.findings:
+                # Nothing measured is not "ok": say so, with the first reason.
+                return f"UNKNOWN: no data for this step ({unknown[0].detail})"
+            tail = f" ({len(unknown)} KPI unknown)" if unknown else ""
+            return f"OK: no warning or critical finding{tail}"
+        serious = [f for f in self.findings if f.severity is not Severity.INFO]
+        titles = "; ".join(f.title for f in serious)
+        kpis = f" ({len(failing)} KPI off target)" if failing else ""
+        return f"{self.verdict.upper()}: {titles}{kpis}"
+
+    def next_checks(self) -> tuple[str, ...]:
+        """The recommendations of the serious findings, each once, most important first."""
+        seen: list[str] = []
+        for f in self.findings:
+            if f.severity is not Severity.INFO and f.recommendation not in seen:
+                seen.append(f.recommendation)
+        return tuple(seen)
+
+
+def walk(report: Report) -> tuple[StepResult, ...]:
+    """Every finding lands in exactly one step: its component's."""
+    return tuple(
+        StepResult(
+            step,
+            tuple(k for k in report.kpis if k.id.startswith(step.kpi_prefixes)),
+            tuple(f for f in report.findings if f.component in step.components),
+        )
+        for step in STEPS
+    )
+
+
+def report_filename(context: str | None, at: float) -> str:
+    """k8stop-report-<context>-<timestamp>.md, the context made safe for a file name."""
+    safe = re.sub(r"[^A-Za-z0-9._-]+", "_", context or "cluster").strip("_") or "cluster"
+    return f"k8stop-report-{safe}-{time.strftime('%Y%m%d-%H%M%S', time.localtime(at))}.md"
+
+
+def export_markdown(report: Report, directory: Path) -> Path:
+    path = directory / report_filename(report.snapshot.context, report.snapshot.taken_at)
+    path.write_text(render(report, "markdown"), encoding="utf-8")
+    return path

@@ -1,0 +1,353 @@
+"""The KPI scorecard of the seed guide (§1.1), measured from a ClusterSnapshot.
+
+Status rule (see grading.py): warn at or above the target (seed §1.1 or an SLO), fail at or
+above the hard limit (upstream mixin alert threshold or SIG-scalability SLO). KPIs with no
+upstream hard limit go to warn at most. Throughput targets (API QPS, scheduler pods/s) are
+capacities a live rate cannot measure: a quiet cluster is not failing them, so they only warn
+when the component is visibly saturated below the target.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from k8stop.queries.config import Thresholds
+from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdMember
+from k8stop.queries.rules.grading import Level, grade, ratio, unknown_reason, worst
+from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.model.units import fmt_bytes, fmt_count, fmt_rate, fmt_ratio, fmt_seconds
+from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
+
+LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
+MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY"})
+LIST_VERBS = frozenset({"LIST"})
+
+
+class KpiStatus(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+_STATUS = {
+    Level.OK: KpiStatus.OK,
+    Level.WARN: KpiStatus.WARN,
+    Level.FAIL: KpiStatus.FAIL,
+    Level.UNKNOWN: KpiStatus.UNKNOWN,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Kpi:
+    id: str
+    name: str
+    value: Value  # base units; AT_LEAST keeps "at least", NO_TRAFFIC/ABSENT mean unknown
+    unit: str  # "s", "bytes", "ratio", "req/s", "pods/s", "items"
+    target: str  # e.g. "< 0.01"
+    status: KpiStatus
+    detail: str  # for unknown: the reason; otherwise where it was measured and the citation
+
+
+def fmt_value(value: Value, unit: str) -> str:
+    """A KPI value for humans, by its unit."""
+    if unit == "s":
+        return fmt_seconds(value)
+    if unit == "bytes":
+        return fmt_bytes(value)
+    if unit == "ratio":
+        return fmt_ratio(value)
+    if not value.known:
+        return fmt_seconds(value)  # the shared words for no traffic / n/a
+    prefix = ">= " if value.kind is Kind.AT_LEAST else ""
+    if unit.endswith("/s"):
+        return prefix + fmt_rate(value.number).replace("/", f" {unit.split('/')[0]}/", 1)
+    return prefix + fmt_count(value.number)
+
+
+def fmt_target(kpi: Kpi) -> str:
+    """'< 0.01' in the KPI's unit ('< 10 ms'); the JSON keeps the machine form."""
+    op, _, number = kpi.target.partition(" ")
+    try:
+        bound = float(number)
+    except ValueError:
+        return kpi.target
+    return f"{op} {fmt_value(Value.of(bound), kpi.unit)}"
+
+
+def request_slo(stat: ApiRequestStat, thresholds: Thresholds) -> float:
+    """SIG-scalability: LIST p99 <= 30 s; mutating and single-object reads p99 <= 1 s."""
+    return thresholds.apiserver_list_p99_slo if stat.verb.upper() in LIST_VERBS else thresholds.apiserver_p99_slo
+
+
+def latency_requests(facts: ApiserverFacts) -> tuple[ApiRequestStat, ...]:
+    """Requests whose latency means something: WATCH/CONNECT stay open by design."""
+    return tuple(r for r in facts.requests if r.verb.upper() not in LONG_RUNNING_VERBS)
+
+
+def inflight_saturation(facts: ApiserverFacts, thresholds: Thresholds) -> float:
+    """Highest current/limit over request kinds, falling back to the flag defaults."""
+    defaults = {
+        "readonly": thresholds.max_requests_inflight,
+        "mutating": thresholds.max_mutating_requests_inflight,
+    }
+    best = 0.0
+    for item in facts.inflight:
+        limit = item.limit if item.limit is not None else defaults.get(item.request_kind.lower())
+        if limit:
+            best = max(best, item.current / limit)
+    return best
+
+
+def member_quota_ratio(member: EtcdMember) -> Value:
+    return ratio(member.db_size_bytes, member.quota_bytes)
+
+
+def _kpi(
+    kid: str, name: str, value: Value, unit: str, target: str, level: Level, detail: str
+) -> Kpi:
+    return Kpi(kid, name, value, unit, target, _STATUS[level], detail)
+
+
+def _graded(
+    kid: str,
+    name: str,
+    unit: str,
+    items: list[tuple[str, Value]] | None,
+    missing: str,
+    target: float,
+    limit: float | None,
+    cite: str,
+    subject: str = "",
+) -> Kpi:
+    """A lower-is-better KPI over the worst of `items` (None: the feed gave nothing)."""
+    target_text = f"< {target:g}"
+    if items is None:
+        return _kpi(kid, name, ABSENT, unit, target_text, Level.UNKNOWN, missing)
+    label, value = worst(items)
+    if not value.known:
+        return _kpi(kid, name, value, unit, target_text, Level.UNKNOWN, unknown_reason(value))
+    level = grade(value, target, limit)
+    where = f"{subject} {label}: " if subject and label else ""
+    limits = f"warn at {fmt_value(Value.of(target), unit)}"
+    if limit is not None:
+        limits += f", fail at {fmt_value(Value.of(limit), unit)}"
+    detail = f"{where}{fmt_value(value, unit)}; {limits} ({cite})"
+    if value.kind is Kind.AT_LEAST:
+        detail += "; " + unknown_reason(value)
+    return _kpi(kid, name, value, unit, target_text, level, detail)
+
+
+def _apiserver_latency(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
+    kid, name = "apiserver.request_latency_p99", "API server request latency p99 (worst verb/resource)"
+    target = f"< {t.apiserver_p99_target:g}"
+    if snap.apiserver is None:
+        return _kpi(kid, name, ABSENT, "s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
+    requests = latency_requests(snap.apiserver)
+    label, value = worst((f"{r.verb} {r.resource}", r.p99) for r in requests)
+    if not value.known:
+        reason = unknown_reason(value) if requests else "no API requests recorded"
+        return _kpi(kid, name, value, "s", target, Level.UNKNOWN, reason)
+    over_slo = [r for r in requests if r.p99.at_least(request_slo(r, t))]
+    level = Level.FAIL if over_slo else grade(value, t.apiserver_p99_target)
+    detail = (
+        f"worst {label}: {fmt_seconds(value)}; warn at {fmt_seconds(Value.of(t.apiserver_p99_target))} "
+        f"(seed §1.1), fail above the SIG-scalability SLO ({fmt_seconds(Value.of(t.apiserver_p99_slo))} "
+        f"mutating/single-object, {fmt_seconds(Value.of(t.apiserver_list_p99_slo))} LIST)"
+    )
+    if over_slo:
+        detail += "; over SLO: " + ", ".join(f"{r.verb} {r.resource}" for r in over_slo[:5])
+    return _kpi(kid, name, value, "s", target, level, detail)
+
+
+def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
+    kid, name = "apiserver.qps", "API server throughput (capacity target)"
+    target = f"> {t.apiserver_qps_target:g}"
+    facts = snap.apiserver
+    if facts is None:
+        return _kpi(kid, name, ABSENT, "req/s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
+    value = Value.of(facts.total_qps)
+    saturated = facts.apf_rejected_rate > 0 or inflight_saturation(facts, t) >= t.inflight_near_limit
+    if saturated and facts.total_qps < t.apiserver_qps_target:
+        return _kpi(
+            kid, name, value, "req/s", target, Level.WARN,
+            f"saturated (APF rejections or inflight near the limit) at {fmt_rate(facts.total_qps)}, "
+            f"below the seed §1.1 capacity target of {t.apiserver_qps_target:g} QPS",
+        )
+    return _kpi(
+        kid, name, value, "req/s", target, Level.OK,
+        "current demand, not capacity: the seed §1.1 target is what the control plane must "
+        "sustain (load-test it, seed §1.2); no saturation seen at this rate",
+    )
+
+
+def _apiserver_errors(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
+    kid, name = "apiserver.error_ratio_5xx", "API server 5xx ratio"
+    warn, fail = t.apiserver_error_ratio
+    if snap.apiserver is None:
+        return _graded(kid, name, "ratio", None, snap.missing_reason("apiserver"), warn, fail, "")
+    return _graded(
+        kid, name, "ratio", [("all", snap.apiserver.error_ratio)], "", warn, fail,
+        "kubernetes-mixin 99 % availability budget; fail at the 1 h burn rate of 14.4x",
+    )
+
+
+def _etcd_members(snap: ClusterSnapshot) -> tuple[tuple[EtcdMember, ...] | None, str]:
+    if snap.etcd is None:
+        return None, snap.missing_reason("etcd")
+    if not snap.etcd.members:
+        return None, "etcd not exposed by this control plane (no etcd series in Prometheus)"
+    return snap.etcd.members, ""
+
+
+def _etcd(
+    snap: ClusterSnapshot,
+    kid: str,
+    name: str,
+    unit: str,
+    pick: Callable[[EtcdMember], Value],
+    target: float,
+    limit: float | None,
+    cite: str,
+) -> Kpi:
+    members, missing = _etcd_members(snap)
+    items = None if members is None else [(m.instance, pick(m)) for m in members]
+    return _graded(kid, name, unit, items, missing, target, limit, cite, subject="member")
+
+
+def _scheduler_throughput(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
+    kid, name = "scheduler.throughput", "Scheduler throughput (capacity target)"
+    target = f"> {t.scheduler_throughput:g}"
+    cp = snap.control_plane
+    if cp is None:
+        return _kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, snap.missing_reason("control_plane"))
+    if cp.scheduler is None:
+        return _kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, "scheduler metrics not exposed")
+    value = cp.scheduler.throughput
+    if not value.known:
+        return _kpi(kid, name, value, "pods/s", target, Level.UNKNOWN, unknown_reason(value))
+    waiting = sum(n for queue, n in cp.scheduler.pending_by_queue if queue in ("active", "backoff"))
+    if waiting > 0 and value.number < t.scheduler_throughput:
+        return _kpi(
+            kid, name, value, "pods/s", target, Level.WARN,
+            f"{fmt_count(waiting)} pods waiting in the active/backoff queues while binding "
+            f"{fmt_value(value, 'pods/s')}, below the seed §1.1 target (CL2 load threshold)",
+        )
+    return _kpi(
+        kid, name, value, "pods/s", target, Level.OK,
+        "binding rate follows demand; no pods waiting to be scheduled (seed §1.1 target is capacity)",
+    )
+
+
+def _workqueues(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi]:
+    cp = snap.control_plane
+    queues = None if cp is None else list(cp.workqueues)
+    missing = snap.missing_reason("control_plane")
+    if queues is not None and not queues:
+        queues, missing = None, "controller-manager workqueue metrics not exposed"
+    depth = _graded(
+        "controller.workqueue_depth_max", "Controller workqueue depth (deepest queue)", "items",
+        None if queues is None else [(q.name, Value.of(q.depth)) for q in queues],
+        missing, t.workqueue_depth, None, "seed §1.1 queue_depth < 1000; no upstream alert",
+        subject="queue",
+    )
+    work = _graded(
+        "controller.work_duration_p99_max", "Controller reconcile p99 (slowest queue)", "s",
+        None if queues is None else [(q.name, q.work_p99) for q in queues],
+        missing, t.workqueue_work_p99, None, "seed §1.1 reconcile_duration < 5 s; no upstream alert",
+        subject="queue",
+    )
+    return depth, work
+
+
+def _nodes(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
+    _, warn, fail = t.node_saturation
+    nodes = None if snap.nodes is None else snap.nodes.worst
+    missing = snap.missing_reason("nodes")
+    if nodes is not None and not nodes:
+        nodes, missing = None, "no node reports saturation metrics"
+    cite = "seed §8.1 Node Resource Saturation 70/85/95 %"
+    out = []
+    for kid, name, pick in (
+        ("node.cpu_utilisation_max", "Node CPU utilisation (busiest node)", lambda n: n.cpu),
+        ("node.memory_utilisation_max", "Node memory utilisation (fullest node)", lambda n: n.memory),
+        ("node.disk_utilisation_max", "Node root filesystem used (fullest node)", lambda n: n.disk),
+    ):
+        items = None if nodes is None else [(n.node, pick(n)) for n in nodes]
+        out.append(_graded(kid, name, "ratio", items, missing, warn, fail, cite, subject="node"))
+    return out[0], out[1], out[2]
+
+
+def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
+    cp = snap.control_plane
+    missing = snap.missing_reason("control_plane")
+    startup = _graded(
+        "kubelet.pod_startup_p99", "Pod startup latency p99", "s",
+        None if cp is None else [("cluster", cp.pod_start_p99)], missing,
+        t.pod_startup_p99, t.pod_startup_p99_seed,
+        "SIG-scalability SLO 5 s; seed §1.1 < 30 s is the hard limit",
+    )
+    ops = None if cp is None else cp.runtime_ops
+    if ops is not None and not ops:
+        ops, missing = None, "kubelet runtime operation metrics not exposed"
+    total = None if ops is None else sum(op.rate for op in ops)
+    errors: list[tuple[str, Value]] | None = None
+    if ops is not None and total is not None:
+        error_ratio = Value.of(sum(op.error_rate for op in ops) / total) if total > 0 else NO_TRAFFIC
+        errors = [("all operations", error_ratio)]
+    error_kpi = _graded(
+        "kubelet.runtime_ops_error_rate", "Container runtime operation error ratio", "ratio",
+        errors, missing, t.runtime_ops_error_ratio, None,
+        "k8stop's own 1 % target; the mixins ship no alert",
+    )
+    creates = None if ops is None else [
+        (op.operation_type, op.p99) for op in ops if op.operation_type == "create_container"
+    ]
+    if creates is not None and not creates:
+        creates, missing = None, "no create_container operations reported by the kubelets"
+    create_kpi = _graded(
+        "kubelet.container_create_p99", "Container creation p99 (runtime create_container)", "s",
+        creates, missing, t.container_create_p99, None, "seed §1.1 container_creation < 2 s",
+    )
+    return startup, error_kpi, create_kpi
+
+
+def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
+    depth, work = _workqueues(snap, t)
+    cpu, memory, disk = _nodes(snap, t)
+    startup, runtime_errors, create = _kubelet(snap, t)
+    return (
+        _apiserver_latency(snap, t),
+        _apiserver_qps(snap, t),
+        _apiserver_errors(snap, t),
+        _etcd(
+            snap, "etcd.wal_fsync_p99", "etcd WAL fsync p99 (worst member)", "s",
+            lambda m: m.wal_fsync_p99, t.etcd_wal_fsync_p99, t.etcd_wal_fsync_p99_limit,
+            "seed §1.1 disk write < 10 ms; etcd mixin etcdHighFsyncDurations",
+        ),
+        _etcd(
+            snap, "etcd.backend_commit_p99", "etcd backend commit p99 (worst member)", "s",
+            lambda m: m.backend_commit_p99, t.etcd_backend_commit_p99, t.etcd_backend_commit_p99_limit,
+            "etcd FAQ < 25 ms; etcd mixin etcdHighCommitDurations",
+        ),
+        _etcd(
+            snap, "etcd.peer_rtt_p99", "etcd peer round-trip p99 (worst member)", "s",
+            lambda m: m.peer_rtt_p99, t.etcd_peer_rtt_target, t.etcd_peer_rtt_p99,
+            "seed §1.1 network < 5 ms; etcd mixin etcdMemberCommunicationSlow",
+        ),
+        _etcd(
+            snap, "etcd.db_quota_ratio", "etcd DB size / quota (fullest member)", "ratio",
+            member_quota_ratio, t.etcd_db_quota_ratio[0], t.etcd_db_quota_ratio[1],
+            "etcd mixin etcdDatabaseQuotaLowSpace at 95 %",
+        ),
+        _scheduler_throughput(snap, t),
+        depth,
+        work,
+        cpu,
+        memory,
+        disk,
+        startup,
+        runtime_errors,
+        create,
+    )
