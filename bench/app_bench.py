@@ -9,6 +9,7 @@
       (server churn supplies the pod events) and its RSS at the end.
 Prints one JSON line.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,13 +20,11 @@ import sys
 import time
 from typing import Any
 
-from textual import events
-
-from k8stop.queries.config import Settings
-from k8stop.tui.app import K8sTopApp
-from k8stop.queries.feeds.live import LiveSource
-
 from fixtures import rss_mib
+from k8stop.queries.config import Settings
+from k8stop.queries.feeds.live import LiveSource
+from k8stop.tui.app import K8sTopApp
+from textual import events
 
 SIZE = (160, 48)
 SYNC_TIMEOUT = 600.0
@@ -101,8 +100,13 @@ async def steady(kubeconfig: str, prometheus_url: str, seconds: float) -> dict[s
         summary = source.kube.summary()
         requests = dict(source.kube.requests)
         rss = rss_mib()
-    return {"cpu_share": cpu / wall, "wall_s": wall, "rss_mib": rss, "pods": summary.pod_count,
-            "kube_requests": requests}
+    return {
+        "cpu_share": cpu / wall,
+        "wall_s": wall,
+        "rss_mib": rss,
+        "pods": summary.pod_count,
+        "kube_requests": requests,
+    }
 
 
 def main() -> None:

@@ -1,4 +1,5 @@
 """Local fixtures the bench runs k8stop against: the kube-API test server and Prometheus."""
+
 from __future__ import annotations
 
 import os
@@ -23,11 +24,23 @@ def rss_mib() -> float:
 class KubeApiProcess:
     """`python -m tests.kubeapi` in its own process, so its CPU is not k8stop's."""
 
-    def __init__(self, workdir: Path, nodes: int = 0, pods: int = 0, churn: float = 0.0,
-                 prometheus_url: str | None = None) -> None:
+    def __init__(
+        self, workdir: Path, nodes: int = 0, pods: int = 0, churn: float = 0.0, prometheus_url: str | None = None
+    ) -> None:
         self.kubeconfig = str(workdir / f"kubeconfig-{nodes}-{pods}-{churn:g}.yaml")
-        args = [sys.executable, "-m", "tests.kubeapi", "--nodes", str(nodes), "--pods", str(pods),
-                "--churn", str(churn), "--kubeconfig", self.kubeconfig]
+        args = [
+            sys.executable,
+            "-m",
+            "tests.kubeapi",
+            "--nodes",
+            str(nodes),
+            "--pods",
+            str(pods),
+            "--churn",
+            str(churn),
+            "--kubeconfig",
+            self.kubeconfig,
+        ]
         if prometheus_url:
             args += ["--prometheus-url", prometheus_url]
         self.process = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

@@ -5,6 +5,7 @@ paged like k8stop so the server does the same work) or `kubectl` (`kubectl get p
 to /dev/null, run as a child). Prints one JSON line: wall seconds, pods, peak RSS and, for the
 Python paths, RSS while the synced pods are still held.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,8 +59,9 @@ def main() -> None:
     held: object = None
     if mode == "kubectl":
         with open("/dev/null", "wb") as null:
-            subprocess.run(["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-o", "json"],
-                           stdout=null, check=True)
+            subprocess.run(
+                ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-o", "json"], stdout=null, check=True
+            )
         wall, count, peak, held_rss = time.perf_counter() - started, -1, peak_mib(resource.RUSAGE_CHILDREN), None
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     else:
@@ -71,8 +73,18 @@ def main() -> None:
         gc.collect()
         peak, held_rss = peak_mib(), rss_mib()
         usage = resource.getrusage(resource.RUSAGE_SELF)
-    print(json.dumps({"mode": mode, "wall_s": wall, "pods": count, "peak_rss_mib": peak, "held_rss_mib": held_rss,
-                      "cpu_s": usage.ru_utime + usage.ru_stime}))
+    print(
+        json.dumps(
+            {
+                "mode": mode,
+                "wall_s": wall,
+                "pods": count,
+                "peak_rss_mib": peak,
+                "held_rss_mib": held_rss,
+                "cpu_s": usage.ru_utime + usage.ru_stime,
+            }
+        )
+    )
     del held
 
 

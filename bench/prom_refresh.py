@@ -7,6 +7,7 @@ whose session records every request. The recorded requests are replayed with pla
 same bodies and concurrency: the physical limit k8stop's time to data is compared with.
 Prints one JSON line.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -21,12 +22,11 @@ import aiohttp
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from prometheus_fixture import start_prometheus  # noqa: E402
-from scenario import Container, Pod, Scenario, make_nodes  # noqa: E402
-
-from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.prom.facts_source import PrometheusFacts  # noqa: E402
-from k8stop.queries.prom.client import PromClient  # noqa: E402
+from k8stop.queries.config import Settings
+from k8stop.queries.prom.client import PromClient
+from k8stop.queries.prom.facts_source import PrometheusFacts
+from prometheus_fixture import start_prometheus
+from scenario import Container, Pod, Scenario, make_nodes
 
 INFLIGHT = 4  # PromClient's default max_inflight
 Recorded = list[tuple[str, str, Any]]  # (method, url, form or params)
@@ -36,8 +36,13 @@ def scenario(nodes: int, pods: int) -> Scenario:
     node_list = make_nodes(nodes)
     per_deployment = 30
     pod_list = tuple(
-        Pod(f"ns-{d % 50}", f"app-{d}-7d9f8b6c5d-{i:05d}", node_list[(d * per_deployment + i) % nodes].name,
-            (Container("app", restarts_base=float((d + i) % 3)),), owner_name=f"app-{d}-7d9f8b6c5d")
+        Pod(
+            f"ns-{d % 50}",
+            f"app-{d}-7d9f8b6c5d-{i:05d}",
+            node_list[(d * per_deployment + i) % nodes].name,
+            (Container("app", restarts_base=float((d + i) % 3)),),
+            owner_name=f"app-{d}-7d9f8b6c5d",
+        )
         for d in range((pods + per_deployment - 1) // per_deployment)
         for i in range(per_deployment)
     )[:pods]

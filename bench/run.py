@@ -6,6 +6,7 @@ with the issue's targets marked PASS/MISS. Full size: 5,000 nodes, 150,000 pods,
 steady state (many minutes in all: the kubectl and model baselines are slow). --small: 500
 nodes, 15,000 pods, 10 s, for CI. A full run also writes bench/RESULTS.md.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,12 @@ class Row:
 
 def measure(script: str, *args: object) -> dict[str, Any]:
     """Run one bench script in a fresh process; its last stdout line is its JSON result."""
-    done = subprocess.run([sys.executable, "-W", "ignore", str(BENCH / script), *map(str, args)],
-                          capture_output=True, text=True, cwd=BENCH.parent)
+    done = subprocess.run(
+        [sys.executable, "-W", "ignore", str(BENCH / script), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=BENCH.parent,
+    )
     if done.returncode != 0:
         raise RuntimeError(f"{script} {' '.join(map(str, args))} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -95,19 +100,54 @@ def initial_sync(size: Size, kubeconfig: str) -> list[Row]:
     vs_model = model["wall_s"] / ours["wall_s"]
     cpu_vs_model = model["cpu_s"] / ours["cpu_s"]
     rows = [
-        Row(f"sync {pods} pods: wall, vs kubectl -o json", secs(ours["wall_s"]), secs(kubectl["wall_s"]),
-            f"{vs_kubectl:.1f}x faster", "no slower than kubectl", at_least(vs_kubectl, 1.0)),
-        Row(f"sync {pods} pods: wall, vs client model path", secs(ours["wall_s"]), secs(model["wall_s"]),
-            f"{vs_model:.1f}x faster", ">= 10x faster", at_least(vs_model, 10.0)),
-        Row(f"sync {pods} pods: client CPU, vs model path", secs(ours["cpu_s"]), secs(model["cpu_s"]),
-            f"{cpu_vs_model:.1f}x less", "", ""),
-        Row(f"sync {pods} pods: peak RSS, vs kubectl", mib(ours["peak_rss_mib"]), mib(kubectl["peak_rss_mib"]),
-            f"{kubectl['peak_rss_mib'] / ours['peak_rss_mib']:.1f}x less", "", ""),
-        Row(f"sync {pods} pods: peak RSS, vs model path", mib(ours["peak_rss_mib"]), mib(model["peak_rss_mib"]),
-            f"{model['peak_rss_mib'] / ours['peak_rss_mib']:.1f}x less", "", ""),
-        Row(f"RSS with {pods} pods held, vs model path", mib(ours["held_rss_mib"]), mib(model["held_rss_mib"]),
-            f"{model['held_rss_mib'] / ours['held_rss_mib']:.1f}x less", "<= 400 MB",
-            at_most(ours["held_rss_mib"] * 2**20 / 1e6, 400.0, " MB", lambda v: f"{v:.0f}")),
+        Row(
+            f"sync {pods} pods: wall, vs kubectl -o json",
+            secs(ours["wall_s"]),
+            secs(kubectl["wall_s"]),
+            f"{vs_kubectl:.1f}x faster",
+            "no slower than kubectl",
+            at_least(vs_kubectl, 1.0),
+        ),
+        Row(
+            f"sync {pods} pods: wall, vs client model path",
+            secs(ours["wall_s"]),
+            secs(model["wall_s"]),
+            f"{vs_model:.1f}x faster",
+            ">= 10x faster",
+            at_least(vs_model, 10.0),
+        ),
+        Row(
+            f"sync {pods} pods: client CPU, vs model path",
+            secs(ours["cpu_s"]),
+            secs(model["cpu_s"]),
+            f"{cpu_vs_model:.1f}x less",
+            "",
+            "",
+        ),
+        Row(
+            f"sync {pods} pods: peak RSS, vs kubectl",
+            mib(ours["peak_rss_mib"]),
+            mib(kubectl["peak_rss_mib"]),
+            f"{kubectl['peak_rss_mib'] / ours['peak_rss_mib']:.1f}x less",
+            "",
+            "",
+        ),
+        Row(
+            f"sync {pods} pods: peak RSS, vs model path",
+            mib(ours["peak_rss_mib"]),
+            mib(model["peak_rss_mib"]),
+            f"{model['peak_rss_mib'] / ours['peak_rss_mib']:.1f}x less",
+            "",
+            "",
+        ),
+        Row(
+            f"RSS with {pods} pods held, vs model path",
+            mib(ours["held_rss_mib"]),
+            mib(model["held_rss_mib"]),
+            f"{model['held_rss_mib'] / ours['held_rss_mib']:.1f}x less",
+            "<= 400 MB",
+            at_most(ours["held_rss_mib"] * 2**20 / 1e6, 400.0, " MB", lambda v: f"{v:.0f}"),
+        ),
     ]
     if ours["pods"] != size.pods:
         raise RuntimeError(f"k8stop synced {ours['pods']} pods, the server holds {size.pods}")
@@ -118,17 +158,30 @@ def keypress(kubeconfig: str) -> list[Row]:
     keys = measure("app_bench.py", "keys", kubeconfig, KEY_PRESSES)
     if not keys["presses"]:
         raise RuntimeError("the sync ended before any key was pressed")
-    return [Row(f"keypress to repaint during sync ({keys['presses']} keys): median / max",
-                f"{ms(keys['median_ms'])} / {ms(keys['max_ms'])}", "-", "-", "< 100 ms",
-                at_most(keys["max_ms"], 100.0, " ms", lambda v: f"{v:.0f}"))]
+    return [
+        Row(
+            f"keypress to repaint during sync ({keys['presses']} keys): median / max",
+            f"{ms(keys['median_ms'])} / {ms(keys['max_ms'])}",
+            "-",
+            "-",
+            "< 100 ms",
+            at_most(keys["max_ms"], 100.0, " ms", lambda v: f"{v:.0f}"),
+        )
+    ]
 
 
 def steady(size: Size, kubeconfig: str, prometheus_url: str) -> list[Row]:
     result = measure("app_bench.py", "steady", kubeconfig, prometheus_url, size.steady_seconds)
     share = result["cpu_share"] * 100
     return [
-        Row(f"steady {CHURN:g} events/s, 2 s refresh: CPU of one core ({result['wall_s']:.0f} s)",
-            f"{share:.1f} %", "-", "-", "<= 5 %", at_most(share, 5.0, " points", lambda v: f"{v:.1f}")),
+        Row(
+            f"steady {CHURN:g} events/s, 2 s refresh: CPU of one core ({result['wall_s']:.0f} s)",
+            f"{share:.1f} %",
+            "-",
+            "-",
+            "<= 5 %",
+            at_most(share, 5.0, " points", lambda v: f"{v:.1f}"),
+        ),
         Row(f"steady {CHURN:g} events/s: RSS with {result['pods']:,} pods", mib(result["rss_mib"]), "-", "-", "", ""),
     ]
 
@@ -138,14 +191,30 @@ def prometheus_refresh(size: Size) -> list[Row]:
     overhead = (result["k8stop_s"] / result["raw_s"] - 1) * 100
     kib = result["bytes"] / 1024
     return [
-        Row(f"PromQL queries per refresh at {size.nodes:,} nodes", str(result["queries"]), "-", "-", "<= 10",
-            at_most(result["queries"], 10, " queries", lambda v: f"{v:.0f}")),
-        Row(f"bytes received per refresh at {size.nodes:,} nodes", f"{kib:.1f} KiB",
-            f"{result['raw_bytes'] / 1024:.1f} KiB raw", "1.0x", "<= 250 KB",
-            at_most(result["bytes"] / 1000, 250.0, " KB", lambda v: f"{v:.0f}")),
-        Row("time to data per refresh, vs raw POSTs of the same queries", ms(result["k8stop_s"] * 1000),
-            ms(result["raw_s"] * 1000), f"{overhead:+.0f} % overhead", "< 20 %",
-            at_most(overhead, 20.0, " points", lambda v: f"{v:.0f}")),
+        Row(
+            f"PromQL queries per refresh at {size.nodes:,} nodes",
+            str(result["queries"]),
+            "-",
+            "-",
+            "<= 10",
+            at_most(result["queries"], 10, " queries", lambda v: f"{v:.0f}"),
+        ),
+        Row(
+            f"bytes received per refresh at {size.nodes:,} nodes",
+            f"{kib:.1f} KiB",
+            f"{result['raw_bytes'] / 1024:.1f} KiB raw",
+            "1.0x",
+            "<= 250 KB",
+            at_most(result["bytes"] / 1000, 250.0, " KB", lambda v: f"{v:.0f}"),
+        ),
+        Row(
+            "time to data per refresh, vs raw POSTs of the same queries",
+            ms(result["k8stop_s"] * 1000),
+            ms(result["raw_s"] * 1000),
+            f"{overhead:+.0f} % overhead",
+            "< 20 %",
+            at_most(overhead, 20.0, " points", lambda v: f"{v:.0f}"),
+        ),
     ]
 
 
@@ -154,10 +223,22 @@ def startup(kubeconfig: str, prometheus_url: str) -> list[Row]:
     frame, data = result["first_frame_s"], result["first_data_s"]
     imports = ", ".join(f"{name} {ms_:.0f} ms" for name, ms_ in result["imports_ms"])
     return [
-        Row("startup: first frame", secs(frame) if frame else "none", "-", "-", "< 0.5 s",
-            at_most(frame, 0.5, " s", lambda v: f"{v:.2f}") if frame else "MISS (no frame)"),
-        Row("startup: first data", secs(data) if data else "none", "-", "-", "< 1.5 s",
-            at_most(data, 1.5, " s", lambda v: f"{v:.2f}") if data else "MISS (no data)"),
+        Row(
+            "startup: first frame",
+            secs(frame) if frame else "none",
+            "-",
+            "-",
+            "< 0.5 s",
+            at_most(frame, 0.5, " s", lambda v: f"{v:.2f}") if frame else "MISS (no frame)",
+        ),
+        Row(
+            "startup: first data",
+            secs(data) if data else "none",
+            "-",
+            "-",
+            "< 1.5 s",
+            at_most(data, 1.5, " s", lambda v: f"{v:.2f}") if data else "MISS (no data)",
+        ),
         Row("k8stop --version", secs(result["version_s"]), "-", "-", "", ""),
         Row("slowest imports before the first frame", imports, "-", "-", "", ""),
     ]
@@ -172,16 +253,22 @@ def table(rows: list[Row]) -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo", encoding="utf-8")
-                if line.startswith("model name")), platform.processor())
+    with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+        cpu = next(
+            (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")),
+            platform.processor(),
+        )
     mem = subprocess.run(["free", "-g"], capture_output=True, text=True).stdout.splitlines()[1].split()[1]
     return f"{os.cpu_count()} cores ({cpu}), {mem} GiB RAM, Python {platform.python_version()}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python3 bench/run.py", description=__doc__)
-    parser.add_argument("--small", action="store_true", help=f"{SMALL.nodes} nodes / {SMALL.pods} pods / "
-                        f"{SMALL.steady_seconds:g} s steady state")
+    parser.add_argument(
+        "--small",
+        action="store_true",
+        help=f"{SMALL.nodes} nodes / {SMALL.pods} pods / {SMALL.steady_seconds:g} s steady state",
+    )
     parser.add_argument("--results", help="write the markdown table here (full runs: bench/RESULTS.md)")
     args = parser.parse_args()
     size = SMALL if args.small else FULL
@@ -208,11 +295,12 @@ def main() -> None:
         stamp = datetime.datetime.now().strftime("%Y-%m-%d %H:%M")
         # The written analysis below the table (misses and why, before/after) is kept.
         previous = Path(results).read_text(encoding="utf-8") if Path(results).exists() else ""
-        notes = previous[previous.index(NOTES):] if NOTES in previous else ""
+        notes = previous[previous.index(NOTES) :] if NOTES in previous else ""
         Path(results).write_text(
             f"# k8stop bench results\n\n`python3 bench/run.py{' --small' if args.small else ''}` on {stamp}: "
-            f"{size.nodes:,} nodes, {size.pods:,} pods; {machine()}.\n\n{text}\n"
-            + (f"\n{notes}" if notes else ""), encoding="utf-8")
+            f"{size.nodes:,} nodes, {size.pods:,} pods; {machine()}.\n\n{text}\n" + (f"\n{notes}" if notes else ""),
+            encoding="utf-8",
+        )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ API panel title on screen, first data is the node panel's source line ("N nodes 
 node-exporter"), which needs both Prometheus answers and a painted panel. Also times
 `k8stop --version` and lists the slowest imports on the first-frame path. Prints one JSON line.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from fixtures import k8stop_env, wait_for  # noqa: E402
+from fixtures import k8stop_env, wait_for
 
 FRAME_MARK = "API server p99"
 DATA_MARK = re.compile(r"\d+ nodes · node-exporter")
@@ -33,8 +34,9 @@ def pane(session: str) -> str:
 def one_start(kubeconfig: str, prometheus_url: str) -> tuple[float | None, float | None]:
     session = f"k8stop-bench-{uuid.uuid4().hex[:8]}"
     command = f"k8stop --kubeconfig {kubeconfig} --prometheus-url {prometheus_url}"
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "48", command],
-                   check=True, env=k8stop_env())
+    subprocess.run(
+        ["tmux", "new-session", "-d", "-s", session, "-x", "160", "-y", "48", command], check=True, env=k8stop_env()
+    )
     try:
         frame = wait_for(lambda: FRAME_MARK in pane(session), TIMEOUT)
         data = wait_for(lambda: DATA_MARK.search(pane(session)) is not None, TIMEOUT)
@@ -55,8 +57,9 @@ def version_time(runs: int) -> float:
 
 def import_offenders(top: int = 5) -> list[tuple[str, float]]:
     """Cumulative import time (ms) of the slowest top-level packages on the first-frame path."""
-    out = subprocess.run([sys.executable, "-X", "importtime", "-c", FIRST_FRAME_MODULES],
-                         capture_output=True, text=True, check=True).stderr
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", FIRST_FRAME_MODULES], capture_output=True, text=True, check=True
+    ).stderr
     total_us: dict[str, int] = {}
     for line in out.splitlines():
         parts = line.split("|")
@@ -79,12 +82,16 @@ def main() -> None:
             frames.append(frame)
         if data is not None:
             datas.append(data)
-    print(json.dumps({
-        "first_frame_s": statistics.median(frames) if frames else None,
-        "first_data_s": statistics.median(datas) if datas else None,
-        "version_s": version_time(5),
-        "imports_ms": import_offenders(),
-    }))
+    print(
+        json.dumps(
+            {
+                "first_frame_s": statistics.median(frames) if frames else None,
+                "first_data_s": statistics.median(datas) if datas else None,
+                "version_s": version_time(5),
+                "imports_ms": import_offenders(),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 Thresholds carry their source so findings and the KPI scorecard can cite them.
 """
+
 from __future__ import annotations
 
 import os
@@ -196,7 +197,6 @@ def load_config_file(path: Path, base: Settings | None = None) -> Settings:
     if "query_overrides" in data and isinstance(data["query_overrides"], dict):
         data = dict(data)
         overrides = data.pop("query_overrides")
-        settings = replace(
-            settings, query_overrides=tuple((str(k), str(v)) for k, v in overrides.items())
-        )
-    return _merge(settings, data, str(path))
+        settings = replace(settings, query_overrides=tuple((str(k), str(v)) for k, v in overrides.items()))
+    merged: Settings = _merge(settings, data, str(path))
+    return merged

@@ -8,6 +8,7 @@ JSON schema (stable; documented in the README):
   findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation}]
 Numbers are finite or null: NaN and +-Inf never reach the output.
 """
+
 from __future__ import annotations
 
 import math
@@ -18,12 +19,11 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.finding import Finding
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, public_url
 from k8stop.queries.rules.diagnose import diagnose
 from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
-from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, public_url
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "json")
@@ -161,8 +161,12 @@ def _header(snap: ClusterSnapshot) -> str:
 
 def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
     return textwrap.wrap(
-        text, WIDTH, initial_indent=first if first is not None else indent, subsequent_indent=indent,
-        break_long_words=True, break_on_hyphens=False,
+        text,
+        WIDTH,
+        initial_indent=first if first is not None else indent,
+        subsequent_indent=indent,
+        break_long_words=True,
+        break_on_hyphens=False,
     ) or [first or indent]
 
 

@@ -5,6 +5,7 @@ incident scenario (tests/scenario.py) and the kube-API test server serving the s
 cluster (tests/kubeapi/from_scenario.py); the demo shot plays the bundled recording.
 Run: python3 screenshots/regenerate.py
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,15 +18,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
 
+from k8stop.queries.config import Settings  # noqa: E402
+from k8stop.queries.feeds.live import LiveSource  # noqa: E402
+from k8stop.tui.app import K8sTopApp  # noqa: E402
 from kubeapi import ThreadedKubeApiServer, write_kubeconfig  # noqa: E402
 from kubeapi.from_scenario import cluster_from_scenario  # noqa: E402
 from prometheus_fixture import start_prometheus  # noqa: E402
 from scenario import Scenario  # noqa: E402
 from screen import wait_for  # noqa: E402
-
-from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.tui.app import K8sTopApp  # noqa: E402
-from k8stop.queries.feeds.live import LiveSource  # noqa: E402
 
 Steps = Callable[[object], Awaitable[None]]
 PANELS = ("apiserver", "etcd", "nodes", "restarts")
@@ -95,16 +95,17 @@ async def diagnosis(pilot: object) -> None:
 
     app = pilot.app  # type: ignore[attr-defined]
     await pilot.press("d")  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen) and bool(app.screen.results),
-                   what="diagnosis")
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, DiagnosisScreen) and bool(app.screen.results), what="diagnosis"
+    )
     await pilot.press("n")  # type: ignore[attr-defined]
 
 
 async def demo() -> None:
     from k8stop.queries.feeds.recording import read_recording
+    from k8stop.queries.feeds.replay import ReplaySource
     from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
     from k8stop.tui.replay_command import demo_path
-    from k8stop.queries.feeds.replay import ReplaySource
 
     source = ReplaySource(read_recording(demo_path()), loop=True, demo=True)
     app = ReplayApp(Settings(), source, banner=DEMO_BANNER)

@@ -1,4 +1,5 @@
 """Shared pytest fixtures. Real Prometheus servers: see prometheus_fixture.py."""
+
 from __future__ import annotations
 
 import sys
@@ -10,9 +11,9 @@ import pytest
 # The scenario helpers live next to the tests; make `import scenario` work from any test.
 sys.path.insert(0, str(Path(__file__).parent))
 
-from prometheus_fixture import PrometheusHandle, PrometheusPool, binaries_present  # noqa: E402
-from scenario import Scenario  # noqa: E402
-from conftest_kubeapi import kube_api, kubeconfig_path  # noqa: E402,F401  (kube-API test server)
+from conftest_kubeapi import kube_api, kubeconfig_path  # noqa: F401  (kube-API test server)
+from prometheus_fixture import PrometheusHandle, PrometheusPool, binaries_present
+from scenario import Scenario
 
 PrometheusFor = Callable[..., PrometheusHandle]
 
@@ -32,8 +33,7 @@ def prometheus_for(prometheus_pool: PrometheusPool) -> PrometheusFor:
     promtool is not installed.
     """
     if not binaries_present():
-        pytest.skip("prometheus/promtool not installed (apt-get install prometheus); "
-                    "real-Prometheus tests cannot run")
+        pytest.skip("prometheus/promtool not installed (apt-get install prometheus); real-Prometheus tests cannot run")
     return prometheus_pool.get
 
 

@@ -1,13 +1,12 @@
 """Fixtures for the kube-API test server (imported by tests/conftest.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
-
 
 READ_VERBS = {"get", "list", "watch"}
 

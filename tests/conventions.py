@@ -4,6 +4,7 @@
 hand-written scrape config (classic `kubernetes-*` jobs, an external `cluster` label,
 node names only in a `node` label). k8stop must read both the same way.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Scenarios shared by the drill-down tests (queries and screens)."""
+
 from __future__ import annotations
 
 from dataclasses import replace

@@ -1,4 +1,5 @@
 """Small builders for facts, so each test states only the numbers it is about."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -34,16 +35,21 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 
-def request(verb: str, resource: str, p99: float | Value, rate: float = 10.0, p50: float | None = None,
-            rate_5xx: float = 0.0) -> ApiRequestStat:
+def request(
+    verb: str, resource: str, p99: float | Value, rate: float = 10.0, p50: float | None = None, rate_5xx: float = 0.0
+) -> ApiRequestStat:
     p99v = p99 if isinstance(p99, Value) else v(p99)
     p50v = v(p50) if p50 is not None else (v(p99v.number / 4) if p99v.known else p99v)
     return ApiRequestStat(verb, resource, p50v, p50v, p99v, rate, 0.0, 0.0, rate_5xx)
 
 
-def apiserver(requests: tuple[ApiRequestStat, ...] = (), error_ratio: Value | None = None,
-              inflight: tuple[Inflight, ...] | None = None, apf: tuple[ApfLevel, ...] = (),
-              apf_rejected_rate: float = 0.0) -> ApiserverFacts:
+def apiserver(
+    requests: tuple[ApiRequestStat, ...] = (),
+    error_ratio: Value | None = None,
+    inflight: tuple[Inflight, ...] | None = None,
+    apf: tuple[ApfLevel, ...] = (),
+    apf_rejected_rate: float = 0.0,
+) -> ApiserverFacts:
     total = sum(r.rate for r in requests)
     return ApiserverFacts(
         latency_metric="apiserver_request_sli_duration_seconds",
@@ -67,14 +73,22 @@ def healthy_requests() -> tuple[ApiRequestStat, ...]:
     )
 
 
-def member(instance: str, fsync: float | Value = 0.003, commit: float | Value = 0.008,
-           db: float = 200 * MiB, quota: float = 2 * GiB, has_leader: bool | None = True,
-           leader_changes: float | None = 0.0, rtt: float | Value = 0.001) -> EtcdMember:
+def member(
+    instance: str,
+    fsync: float | Value = 0.003,
+    commit: float | Value = 0.008,
+    db: float = 200 * MiB,
+    quota: float = 2 * GiB,
+    has_leader: bool | None = True,
+    leader_changes: float | None = 0.0,
+    rtt: float | Value = 0.001,
+) -> EtcdMember:
     def val(x: float | Value) -> Value:
         return x if isinstance(x, Value) else v(x)
 
-    return EtcdMember(instance, val(fsync), val(commit), v(db), v(quota), has_leader, None,
-                      leader_changes, val(rtt), (), ())
+    return EtcdMember(
+        instance, val(fsync), val(commit), v(db), v(quota), has_leader, None, leader_changes, val(rtt), (), ()
+    )
 
 
 def etcd(*members: EtcdMember) -> EtcdFacts:
@@ -89,8 +103,9 @@ def nodes(*items: NodeSaturation) -> NodesFacts:
     return NodesFacts("node-exporter", items, len(items))
 
 
-def restart(ns: str, pod: str, container: str = "app", r1h: float = 0.0, waiting: str | None = None,
-            last: str | None = None) -> ContainerRestarts:
+def restart(
+    ns: str, pod: str, container: str = "app", r1h: float = 0.0, waiting: str | None = None, last: str | None = None
+) -> ContainerRestarts:
     return ContainerRestarts(ns, pod, container, r1h, r1h / 4, waiting, last)
 
 
@@ -98,38 +113,52 @@ def restarts(*items: ContainerRestarts) -> RestartsFacts:
     return RestartsFacts("kube-state-metrics", items)
 
 
-def pod(ns: str, name: str, node_name: str | None, restarts_: int = 0, waiting: str | None = None,
-        last: str | None = None, exit_code: int | None = None, memory_limit: int = 0,
-        container: str = "app") -> PodRecord:
+def pod(
+    ns: str,
+    name: str,
+    node_name: str | None,
+    restarts_: int = 0,
+    waiting: str | None = None,
+    last: str | None = None,
+    exit_code: int | None = None,
+    memory_limit: int = 0,
+    container: str = "app",
+) -> PodRecord:
     c = ContainerRecord(container, waiting is None, restarts_, waiting, last, exit_code, None)
-    return PodRecord(ns, name, node_name, "Running", "ReplicaSet", f"{name}-rs", (c,), 100, 64 * MiB,
-                     500, memory_limit, None)
+    return PodRecord(
+        ns, name, node_name, "Running", "ReplicaSet", f"{name}-rs", (c,), 100, 64 * MiB, 500, memory_limit, None
+    )
 
 
-def summary(pods: tuple[PodRecord, ...] = (), not_ready: tuple[str, ...] = (),
-            events: tuple[EventRecord, ...] = ()) -> KubeSummary:
+def summary(
+    pods: tuple[PodRecord, ...] = (), not_ready: tuple[str, ...] = (), events: tuple[EventRecord, ...] = ()
+) -> KubeSummary:
     return KubeSummary(True, 3, len(pods), not_ready, (("Running", len(pods)),), pods, events)
 
 
-def control_plane(pending: tuple[tuple[str, float], ...] = (("active", 0.0), ("backoff", 0.0), ("unschedulable", 0.0)),
-                  attempts: tuple[tuple[str, float], ...] = (("scheduled", 0.5),),
-                  throughput: float | Value = 0.5,
-                  queues: tuple[WorkQueue, ...] | None = None,
-                  pod_start: float | Value = 1.5,
-                  ops: tuple[KubeletOp, ...] | None = None) -> ControlPlaneFacts:
+def control_plane(
+    pending: tuple[tuple[str, float], ...] = (("active", 0.0), ("backoff", 0.0), ("unschedulable", 0.0)),
+    attempts: tuple[tuple[str, float], ...] = (("scheduled", 0.5),),
+    throughput: float | Value = 0.5,
+    queues: tuple[WorkQueue, ...] | None = None,
+    pod_start: float | Value = 1.5,
+    ops: tuple[KubeletOp, ...] | None = None,
+) -> ControlPlaneFacts:
     tp = throughput if isinstance(throughput, Value) else v(throughput)
     ps = pod_start if isinstance(pod_start, Value) else v(pod_start)
     return ControlPlaneFacts(
         SchedulerFacts("scheduler_scheduling_attempt_duration_seconds", pending, attempts, v(0.01), tp),
         queues if queues is not None else (WorkQueue("deployment", 2, 1.0, v(0.01), v(0.002)),),
         ps,
-        ops if ops is not None else (KubeletOp("create_container", v(0.4), 2.0, 0.0),
-                                     KubeletOp("start_container", v(0.1), 2.0, 0.0)),
+        ops
+        if ops is not None
+        else (KubeletOp("create_container", v(0.4), 2.0, 0.0), KubeletOp("start_container", v(0.1), 2.0, 0.0)),
     )
 
 
-def alert(name: str, severity: str = "warning", state: str = "firing", source: str = "prometheus",
-          **labels: str) -> Alert:
+def alert(
+    name: str, severity: str = "warning", state: str = "firing", source: str = "prometheus", **labels: str
+) -> Alert:
     return Alert(name, state, severity, tuple(labels.items()), f"{name} summary", 1_700_000_000.0, "1", source)
 
 

@@ -4,6 +4,7 @@ It forwards every request unchanged until told to misbehave. A fault may be limi
 queries whose PromQL matches a regex, so one panel breaks while the others keep working.
 It runs on its own event-loop thread so a Pilot test's loop only sees a remote server.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -187,8 +188,10 @@ class FaultyProxy:
             await asyncio.sleep(fault.delay)
             return await self._forward(request, body)
         if kind is Misbehaviour.MALFORMED_JSON:
-            return web.Response(body=b'{"status":"success","data":{"resultType":"vector","result":[{]}}',
-                                content_type="application/json")
+            return web.Response(
+                body=b'{"status":"success","data":{"resultType":"vector","result":[{]}}',
+                content_type="application/json",
+            )
         upstream = await self._forward(request, body)
         raw = upstream.body
         assert isinstance(raw, bytes)
@@ -219,6 +222,7 @@ class FaultyProxy:
         ) as response:
             payload = await response.read()
             return web.Response(
-                body=payload, status=response.status,
+                body=payload,
+                status=response.status,
                 headers={"Content-Type": response.headers.get("Content-Type", "application/json")},
             )

@@ -4,6 +4,7 @@ The generator writes cumulative bucket counters whose rates are `rate * fraction
 `expected_quantile` reproduces Prometheus 2.x `bucketQuantile` (promql/quantile.go) on
 those fractions, so a test can compare what k8stop shows with what the server computes.
 """
+
 from __future__ import annotations
 
 import math
@@ -13,8 +14,27 @@ INF = math.inf
 
 # k8s.io/apiserver endpoints/metrics/metrics.go
 APISERVER_SLI_BUCKETS: tuple[float, ...] = (
-    0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0,
-    15.0, 20.0, 30.0, 45.0, 60.0,
+    0.05,
+    0.1,
+    0.2,
+    0.4,
+    0.6,
+    0.8,
+    1.0,
+    1.25,
+    1.5,
+    2.0,
+    3.0,
+    4.0,
+    5.0,
+    6.0,
+    8.0,
+    10.0,
+    15.0,
+    20.0,
+    30.0,
+    45.0,
+    60.0,
 )
 APISERVER_LEGACY_BUCKETS: tuple[float, ...] = tuple(sorted((0.005, 0.025) + APISERVER_SLI_BUCKETS))
 # etcd ExponentialBuckets(0.001, 2, 14): 1 ms .. 8.192 s
@@ -27,8 +47,31 @@ SCHEDULER_BUCKETS: tuple[float, ...] = tuple(0.001 * 2**n for n in range(15))
 WORKQUEUE_BUCKETS: tuple[float, ...] = tuple(1e-6 * 10**n for n in range(10))
 # kubelet pod start SLI (pkg/kubelet/metrics/metrics.go, 0.5 .. 3600 s)
 POD_START_BUCKETS: tuple[float, ...] = (
-    0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 20.0, 30.0, 45.0, 60.0, 120.0, 180.0,
-    240.0, 300.0, 360.0, 480.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0,
+    0.5,
+    1.0,
+    2.0,
+    3.0,
+    4.0,
+    5.0,
+    6.0,
+    8.0,
+    10.0,
+    20.0,
+    30.0,
+    45.0,
+    60.0,
+    120.0,
+    180.0,
+    240.0,
+    300.0,
+    360.0,
+    480.0,
+    600.0,
+    900.0,
+    1200.0,
+    1800.0,
+    2700.0,
+    3600.0,
 )
 # kubelet runtime operations ExponentialBuckets(.005, 2.5, 14)
 RUNTIME_OPS_BUCKETS: tuple[float, ...] = tuple(0.005 * 2.5**n for n in range(14))

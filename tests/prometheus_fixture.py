@@ -5,6 +5,7 @@ Generate OpenMetrics -> `promtool tsdb create-blocks-from openmetrics` -> start
 /-/ready. The history ends `scenario.future` seconds after the anchor, so wall-clock
 instant queries keep landing inside it for the whole test session.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -21,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-
 from scenario import Scenario
 from series_writer import write_file
 
@@ -72,8 +72,9 @@ class PrometheusHandle:
         if method == "GET":
             request = urllib.request.Request(f"{self.url}/api/v1/{path}?{body.decode()}")
         else:
-            request = urllib.request.Request(f"{self.url}/api/v1/{path}", data=body, headers={
-                "Content-Type": "application/x-www-form-urlencoded"})
+            request = urllib.request.Request(
+                f"{self.url}/api/v1/{path}", data=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
+            )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 payload = orjson.loads(response.read())
@@ -118,11 +119,9 @@ def _config(rule_file: Path | None, eval_interval: str) -> str:
     )
 
 
-def start_prometheus(scenario: Scenario, rules: str | None = None,
-                     eval_interval: str = "5s") -> PrometheusHandle:
+def start_prometheus(scenario: Scenario, rules: str | None = None, eval_interval: str = "5s") -> PrometheusHandle:
     if not binaries_present():
-        raise PrometheusUnavailable(
-            f"need {PROMETHEUS} and {PROMTOOL} (Debian: apt-get install prometheus)")
+        raise PrometheusUnavailable(f"need {PROMETHEUS} and {PROMTOOL} (Debian: apt-get install prometheus)")
     timings: dict[str, float] = {}
     workdir = Path(tempfile.mkdtemp(prefix="k8stop-prom-"))
     try:
@@ -135,8 +134,11 @@ def start_prometheus(scenario: Scenario, rules: str | None = None,
         clock = time.perf_counter()
         data = workdir / "data"
         data.mkdir()
-        subprocess.run([PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q",
-                        str(history), str(data)], check=True, capture_output=True)
+        subprocess.run(
+            [PROMTOOL, "tsdb", "create-blocks-from", "openmetrics", "-q", str(history), str(data)],
+            check=True,
+            capture_output=True,
+        )
         history.unlink()
         timings["backfill"] = time.perf_counter() - clock
 
@@ -150,9 +152,17 @@ def start_prometheus(scenario: Scenario, rules: str | None = None,
         port = _free_port()
         log = (workdir / "prometheus.log").open("wb")
         process = subprocess.Popen(
-            [PROMETHEUS, f"--config.file={config}", f"--storage.tsdb.path={data}",
-             f"--web.listen-address=127.0.0.1:{port}", "--storage.tsdb.retention.time=30d"],
-            stdout=log, stderr=subprocess.STDOUT, cwd=workdir, preexec_fn=_die_with_parent,
+            [
+                PROMETHEUS,
+                f"--config.file={config}",
+                f"--storage.tsdb.path={data}",
+                f"--web.listen-address=127.0.0.1:{port}",
+                "--storage.tsdb.retention.time=30d",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=workdir,
+            preexec_fn=_die_with_parent,
         )
         log.close()
         url = f"http://127.0.0.1:{port}"
@@ -187,8 +197,7 @@ class PrometheusPool:
     def __init__(self) -> None:
         self._handles: dict[tuple[Scenario, str | None, str], PrometheusHandle] = {}
 
-    def get(self, scenario: Scenario, rules: str | None = None,
-            eval_interval: str = "5s") -> PrometheusHandle:
+    def get(self, scenario: Scenario, rules: str | None = None, eval_interval: str = "5s") -> PrometheusHandle:
         key = (scenario, rules, eval_interval)
         handle = self._handles.get(key)
         if handle is None or handle.process.poll() is not None:

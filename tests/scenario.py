@@ -6,6 +6,7 @@ tests assert against the scenario rather than against copied numbers. Incidents 
 other values; `incident_start` (seconds before the anchor, i.e. the moment the history was
 generated) switches from `before` to this scenario part-way through the history.
 """
+
 from __future__ import annotations
 
 import math
@@ -50,8 +51,7 @@ class ApiRequest:
         ok = self.qps - self.rate_4xx - self.rate_429 - self.rate_5xx
         if ok < 0:
             raise ValueError(f"{self.verb} {self.resource}: error rates exceed qps")
-        pairs = ((self.success_code, ok), ("404", self.rate_4xx), ("429", self.rate_429),
-                 ("500", self.rate_5xx))
+        pairs = ((self.success_code, ok), ("404", self.rate_4xx), ("429", self.rate_429), ("500", self.rate_5xx))
         return tuple((code, rate) for code, rate in pairs if rate > 0 or code == self.success_code)
 
     def distribution(self, bounds: tuple[float, ...]) -> h.Distribution:
@@ -158,12 +158,19 @@ class Scheduler:
         return "scheduler_scheduling_attempt_duration_seconds"
 
     def attempts(self) -> tuple[tuple[str, float], ...]:
-        return (("scheduled", self.scheduled_rate), ("unschedulable", self.unschedulable_rate),
-                ("error", self.error_rate))
+        return (
+            ("scheduled", self.scheduled_rate),
+            ("unschedulable", self.unschedulable_rate),
+            ("error", self.error_rate),
+        )
 
     def pending(self) -> tuple[tuple[str, float], ...]:
-        return (("active", self.pending_active), ("backoff", self.pending_backoff),
-                ("unschedulable", self.pending_unschedulable), ("gated", self.pending_gated))
+        return (
+            ("active", self.pending_active),
+            ("backoff", self.pending_backoff),
+            ("unschedulable", self.pending_unschedulable),
+            ("gated", self.pending_gated),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,20 +249,32 @@ def default_etcd() -> tuple[EtcdMember, ...]:
 def make_nodes(count: int, cpus: int = 4) -> tuple[Node, ...]:
     """node-1..node-N with slightly different healthy loads so ordering is deterministic."""
     return tuple(
-        Node(f"node-{i}", f"10.0.{1 + (i - 1) // 250}.{1 + (i - 1) % 250}", cpus=cpus,
-             cpu=0.20 + 0.03 * (i % 7), memory=0.35 + 0.02 * (i % 5), disk=0.30 + 0.01 * (i % 9))
+        Node(
+            f"node-{i}",
+            f"10.0.{1 + (i - 1) // 250}.{1 + (i - 1) % 250}",
+            cpus=cpus,
+            cpu=0.20 + 0.03 * (i % 7),
+            memory=0.35 + 0.02 * (i % 5),
+            disk=0.30 + 0.01 * (i % 9),
+        )
         for i in range(1, count + 1)
     )
 
 
-def deployment_pods(namespace: str, deployment: str, replicas: int, nodes: tuple[Node, ...],
-                    container: Container, first_node: int = 0) -> tuple[Pod, ...]:
+def deployment_pods(
+    namespace: str, deployment: str, replicas: int, nodes: tuple[Node, ...], container: Container, first_node: int = 0
+) -> tuple[Pod, ...]:
     replicaset = f"{deployment}-7d9f8b6c5d"
     suffixes = ("x2k9p", "m4q7z", "b8n3v", "r5t6w", "h7j2c", "p9d4f", "z3s8l", "q6w1e")
     return tuple(
-        Pod(namespace, f"{replicaset}-{suffixes[i % len(suffixes)]}",
-            nodes[(first_node + i) % len(nodes)].name, (container,), owner_name=replicaset,
-            ip=f"10.244.{(first_node + i) % len(nodes)}.{10 + i}")
+        Pod(
+            namespace,
+            f"{replicaset}-{suffixes[i % len(suffixes)]}",
+            nodes[(first_node + i) % len(nodes)].name,
+            (container,),
+            owner_name=replicaset,
+            ip=f"10.244.{(first_node + i) % len(nodes)}.{10 + i}",
+        )
         for i in range(replicas)
     )
 
@@ -263,14 +282,11 @@ def deployment_pods(namespace: str, deployment: str, replicas: int, nodes: tuple
 def default_pods(nodes: tuple[Node, ...]) -> tuple[Pod, ...]:
     return (
         deployment_pods("kube-system", "coredns", 2, nodes, Container("coredns"))
-        + deployment_pods("kube-system", "metrics-server", 1, nodes,
-                          Container("metrics-server"), first_node=2)
+        + deployment_pods("kube-system", "metrics-server", 1, nodes, Container("metrics-server"), first_node=2)
         + deployment_pods("shop", "frontend", 3, nodes, Container("web"), first_node=1)
-        + deployment_pods("shop", "cart", 2, nodes, Container("app", restarts_base=2.0),
-                          first_node=3)
+        + deployment_pods("shop", "cart", 2, nodes, Container("app", restarts_base=2.0), first_node=3)
         # Healthy here; Scenario.crashloop() makes it crash.
-        + deployment_pods("shop", "checkout", 3, nodes, Container("app", restarts_base=4.0),
-                          first_node=4)
+        + deployment_pods("shop", "checkout", 3, nodes, Container("app", restarts_base=4.0), first_node=4)
     )
 
 
@@ -322,8 +338,9 @@ class Scenario:
         return cls(**overrides)  # type: ignore[arg-type]
 
     @classmethod
-    def slow_etcd_member(cls, member: int = 1, fsync_p99: float = 0.2,
-                         commit_p99: float = 0.35, **overrides: object) -> Scenario:
+    def slow_etcd_member(
+        cls, member: int = 1, fsync_p99: float = 0.2, commit_p99: float = 0.35, **overrides: object
+    ) -> Scenario:
         base = cls.healthy(**overrides)
         members = tuple(
             replace(m, wal_fsync_p99=fsync_p99, backend_commit_p99=commit_p99) if i == member else m
@@ -336,51 +353,68 @@ class Scenario:
         base = cls.healthy(**overrides)
         requests = tuple(
             replace(r, qps=300.0, p99=8.0, p90=3.0, p50=1.0, rate_429=40.0)
-            if (r.verb, r.resource) == ("LIST", "pods") else
-            replace(r, p99=min(r.p99 * 3, 60.0)) if not r.excluded else r
+            if (r.verb, r.resource) == ("LIST", "pods")
+            else replace(r, p99=min(r.p99 * 3, 60.0))
+            if not r.excluded
+            else r
             for r in base.requests
         )
         apf = tuple(
             replace(a, executing_seats=a.nominal_limit_seats, inqueue=150.0, rejected_rate=20.0)
-            if a.priority_level == "workload-low" else a
+            if a.priority_level == "workload-low"
+            else a
             for a in base.apf
         )
-        return base._incident("list-storm", requests=requests, apf=apf, inflight_readonly=400.0,
-                              inflight_mutating=60.0)
+        return base._incident("list-storm", requests=requests, apf=apf, inflight_readonly=400.0, inflight_mutating=60.0)
 
     @classmethod
     def cpu_saturated_node(cls, node: int = 2, **overrides: object) -> Scenario:
         base = cls.healthy(**overrides)
-        nodes = tuple(replace(n, cpu=0.97, load1=3.5 * n.cpus) if i == node else n
-                      for i, n in enumerate(base.nodes))
+        nodes = tuple(replace(n, cpu=0.97, load1=3.5 * n.cpus) if i == node else n for i, n in enumerate(base.nodes))
         return base._incident("cpu-saturated-node", nodes=nodes)
 
     @classmethod
     def oom_node(cls, node: int = 3, **overrides: object) -> Scenario:
         base = cls.healthy(**overrides)
         target = base.nodes[node]
-        nodes = tuple(replace(n, memory=0.97, oom_kills_per_hour=6.0) if i == node else n
-                      for i, n in enumerate(base.nodes))
+        nodes = tuple(
+            replace(n, memory=0.97, oom_kills_per_hour=6.0) if i == node else n for i, n in enumerate(base.nodes)
+        )
         pods = tuple(
-            replace(p, containers=tuple(
-                replace(c, restarts_per_hour=3.0, last_terminated_reason="OOMKilled")
-                for c in p.containers))
-            if p.node == target.name else p
+            replace(
+                p,
+                containers=tuple(
+                    replace(c, restarts_per_hour=3.0, last_terminated_reason="OOMKilled") for c in p.containers
+                ),
+            )
+            if p.node == target.name
+            else p
             for p in base.pods
         )
         return base._incident("oom-node", nodes=nodes, pods=pods)
 
     @classmethod
-    def crashloop(cls, namespace: str = "shop", deployment: str = "checkout",
-                  restarts_per_hour: float = 6.0, **overrides: object) -> Scenario:
+    def crashloop(
+        cls, namespace: str = "shop", deployment: str = "checkout", restarts_per_hour: float = 6.0, **overrides: object
+    ) -> Scenario:
         """Every container of the deployment's pods (shop/checkout exists, healthy, by default)."""
         base = cls.healthy(**overrides)
         owner = f"{deployment}-7d9f8b6c5d"
         pods = tuple(
-            replace(p, containers=tuple(
-                replace(c, restarts_per_hour=restarts_per_hour, waiting_reason="CrashLoopBackOff",
-                        last_terminated_reason="OOMKilled") for c in p.containers))
-            if (p.namespace, p.owner_name) == (namespace, owner) else p
+            replace(
+                p,
+                containers=tuple(
+                    replace(
+                        c,
+                        restarts_per_hour=restarts_per_hour,
+                        waiting_reason="CrashLoopBackOff",
+                        last_terminated_reason="OOMKilled",
+                    )
+                    for c in p.containers
+                ),
+            )
+            if (p.namespace, p.owner_name) == (namespace, owner)
+            else p
             for p in base.pods
         )
         if pods == base.pods:
@@ -390,21 +424,38 @@ class Scenario:
     @classmethod
     def scheduler_backlog(cls, **overrides: object) -> Scenario:
         base = cls.healthy(**overrides)
-        scheduler = replace(base.scheduler, pending_active=40.0, pending_backoff=120.0,
-                            pending_unschedulable=800.0, scheduled_rate=2.0,
-                            unschedulable_rate=30.0, error_rate=0.5, attempt_p99=1.2)
+        scheduler = replace(
+            base.scheduler,
+            pending_active=40.0,
+            pending_backoff=120.0,
+            pending_unschedulable=800.0,
+            scheduled_rate=2.0,
+            unschedulable_rate=30.0,
+            error_rate=0.5,
+            attempt_p99=1.2,
+        )
         return base._incident("scheduler-backlog", scheduler=scheduler)
 
     def starting(self, seconds_before_anchor: float, before: Scenario | None = None) -> Scenario:
         """This scenario from `seconds_before_anchor`; earlier, `before` (default healthy)."""
         if not 0 < seconds_before_anchor < self.history:
             raise ValueError("the incident must start inside the history window")
-        previous = before if before is not None else Scenario.healthy(
-            convention=self.convention, apiserver_histogram=self.apiserver_histogram,
-            etcd_exposed=self.etcd_exposed, ksm_exposed=self.ksm_exposed,
-            node_exporter_exposed=self.node_exporter_exposed, kubelet_exposed=self.kubelet_exposed,
-            etcd_legacy_db_metric=self.etcd_legacy_db_metric, history=self.history,
-            future=self.future, step=self.step)
+        previous = (
+            before
+            if before is not None
+            else Scenario.healthy(
+                convention=self.convention,
+                apiserver_histogram=self.apiserver_histogram,
+                etcd_exposed=self.etcd_exposed,
+                ksm_exposed=self.ksm_exposed,
+                node_exporter_exposed=self.node_exporter_exposed,
+                kubelet_exposed=self.kubelet_exposed,
+                etcd_legacy_db_metric=self.etcd_legacy_db_metric,
+                history=self.history,
+                future=self.future,
+                step=self.step,
+            )
+        )
         return replace(self, incident_start=seconds_before_anchor, before=previous)
 
     def _incident(self, name: str, **changes: object) -> Scenario:
@@ -432,16 +483,19 @@ class Scenario:
 
     def all_requests(self) -> tuple[ApiRequest, ...]:
         """The configured requests plus the scheduler's pods/binding POSTs."""
-        binding = ApiRequest("POST", "pods", self.scheduler.binding_rate, 0.05,
-                             subresource="binding")
+        binding = ApiRequest("POST", "pods", self.scheduler.binding_rate, 0.05, subresource="binding")
         return self.requests + ((binding,) if binding.qps > 0 else ())
 
-    def expected_api_quantile(self, verb: str, resource: str, q: float = 0.99,
-                              bounds: tuple[float, ...] | None = None) -> float:
+    def expected_api_quantile(
+        self, verb: str, resource: str, q: float = 0.99, bounds: tuple[float, ...] | None = None
+    ) -> float:
         """histogram_quantile over sum by (verb, resource, le), long-running excluded."""
         bounds = bounds or self.apiserver_buckets
-        parts = [(r.qps, r.distribution(bounds)) for r in self.all_requests()
-                 if r.verb == verb and r.resource == resource and not r.excluded]
+        parts = [
+            (r.qps, r.distribution(bounds))
+            for r in self.all_requests()
+            if r.verb == verb and r.resource == resource and not r.excluded
+        ]
         return h.expected_quantile(q, h.merge(parts)) if parts else math.nan
 
     def expected_api_qps(self, verb: str, resource: str) -> float:
@@ -450,8 +504,9 @@ class Scenario:
     def etcd_member(self, name: str) -> EtcdMember:
         return next(m for m in self.etcd if m.name == name)
 
-    def expected_etcd_quantile(self, member: str, metric: Literal["wal_fsync", "backend_commit",
-                               "peer_rtt"] = "wal_fsync", q: float = 0.99) -> float:
+    def expected_etcd_quantile(
+        self, member: str, metric: Literal["wal_fsync", "backend_commit", "peer_rtt"] = "wal_fsync", q: float = 0.99
+    ) -> float:
         m = self.etcd_member(member)
         if metric == "peer_rtt":
             return h.expected_quantile(q, h.distribution(h.ETCD_PEER_RTT_BUCKETS, m.peer_rtt_p99))
@@ -467,9 +522,9 @@ class Scenario:
                 return next((c for c in p.containers if c.name == container), None)
         return None
 
-    def expected_restarts(self, namespace: str, pod: str, container: str, window: float,
-                          at: float = 0.0) -> float:
+    def expected_restarts(self, namespace: str, pod: str, container: str, window: float, at: float = 0.0) -> float:
         """increase(restarts[window]) evaluated `at` seconds after the anchor."""
+
         def rate(s: Scenario | None) -> float:
             c = s.container(namespace, pod, container) if s is not None else None
             return c.restarts_per_hour / 3600.0 if c is not None else 0.0
@@ -481,19 +536,18 @@ class Scenario:
         before_part = max(0.0, min(end, switch) - start)
         return rate(self.before) * before_part + rate(self) * (window - before_part)
 
-    def expected_workqueue_quantile(self, name: str, metric: Literal["work", "queue"] = "work",
-                                    q: float = 0.99) -> float:
+    def expected_workqueue_quantile(
+        self, name: str, metric: Literal["work", "queue"] = "work", q: float = 0.99
+    ) -> float:
         wq = next(w for w in self.workqueues if w.name == name)
         p99 = wq.work_p99 if metric == "work" else wq.queue_p99
         return h.expected_quantile(q, h.distribution(h.WORKQUEUE_BUCKETS, p99))
 
     def expected_scheduler_attempt_quantile(self, q: float = 0.99) -> float:
-        return h.expected_quantile(q, h.distribution(h.SCHEDULER_BUCKETS,
-                                                     self.scheduler.attempt_p99))
+        return h.expected_quantile(q, h.distribution(h.SCHEDULER_BUCKETS, self.scheduler.attempt_p99))
 
     def expected_pod_start_quantile(self, q: float = 0.99) -> float:
-        return h.expected_quantile(q, h.distribution(h.POD_START_BUCKETS,
-                                                     self.kubelet.pod_start_p99))
+        return h.expected_quantile(q, h.distribution(h.POD_START_BUCKETS, self.kubelet.pod_start_p99))
 
     def expected_runtime_op_quantile(self, operation_type: str, q: float = 0.99) -> float:
         op = next(o for o in self.kubelet.ops if o.operation_type == operation_type)

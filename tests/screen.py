@@ -1,4 +1,5 @@
 """Read what a running Textual app shows: the composited screen as plain text lines."""
+
 from __future__ import annotations
 
 import asyncio

@@ -8,6 +8,7 @@ each series in time order. Series are generated and written one at a time, so a
 Counters are linear in time (float values), so rate() and increase() over any window
 inside one phase are exact; histogram buckets are counters at rate x cumulative fraction.
 """
+
 from __future__ import annotations
 
 import math
@@ -54,8 +55,9 @@ def gauge(family: str, labels: Labels, value: float, slope: float = 0.0) -> Seri
 
 def histogram(family: str, labels: Labels, rate: float, dist: h.Distribution) -> Iterator[Series]:
     for le, frac in dist:
-        yield Series(family, "histogram", f"{family}_bucket",
-                     render(labels + (("le", h.format_le(le)),)), "rate", rate * frac)
+        yield Series(
+            family, "histogram", f"{family}_bucket", render(labels + (("le", h.format_le(le)),)), "rate", rate * frac
+        )
     # Mean from bucket midpoints; only `_sum / _count` style panels read it.
     mean, prev_le, prev_frac = 0.0, 0.0, 0.0
     top = max(le for le, _ in dist if le != h.INF)
@@ -88,29 +90,33 @@ def apiserver(s: Scenario) -> Iterator[Series]:
     for r in s.all_requests():
         for code, rate in r.codes():
             for t in targets:
-                yield counter("apiserver_request", _request_labels(t, r, True) + (("code", code),),
-                              rate / n)
+                yield counter("apiserver_request", _request_labels(t, r, True) + (("code", code),), rate / n)
     for t in targets:
-        yield gauge("apiserver_current_inflight_requests", t + (("request_kind", "mutating"),),
-                    s.inflight_mutating)
-        yield gauge("apiserver_current_inflight_requests", t + (("request_kind", "readOnly"),),
-                    s.inflight_readonly)
-    for family, attr in (("apiserver_flowcontrol_current_executing_seats", "executing_seats"),
-                         ("apiserver_flowcontrol_current_inqueue_requests", "inqueue")):
+        yield gauge("apiserver_current_inflight_requests", t + (("request_kind", "mutating"),), s.inflight_mutating)
+        yield gauge("apiserver_current_inflight_requests", t + (("request_kind", "readOnly"),), s.inflight_readonly)
+    for family, attr in (
+        ("apiserver_flowcontrol_current_executing_seats", "executing_seats"),
+        ("apiserver_flowcontrol_current_inqueue_requests", "inqueue"),
+    ):
         for a in s.apf:
             for t in targets:
-                yield gauge(family, t + (("flow_schema", a.flow_schema),
-                                         ("priority_level", a.priority_level)), getattr(a, attr))
+                yield gauge(
+                    family, t + (("flow_schema", a.flow_schema), ("priority_level", a.priority_level)), getattr(a, attr)
+                )
     for a in s.apf:
         for t in targets:
-            yield gauge("apiserver_flowcontrol_nominal_limit_seats",
-                        t + (("priority_level", a.priority_level),), a.nominal_limit_seats)
+            yield gauge(
+                "apiserver_flowcontrol_nominal_limit_seats",
+                t + (("priority_level", a.priority_level),),
+                a.nominal_limit_seats,
+            )
     for a in s.apf:
         for t in targets:
-            yield counter("apiserver_flowcontrol_rejected_requests",
-                          t + (("flow_schema", a.flow_schema),
-                               ("priority_level", a.priority_level), ("reason", a.reason)),
-                          a.rejected_rate)
+            yield counter(
+                "apiserver_flowcontrol_rejected_requests",
+                t + (("flow_schema", a.flow_schema), ("priority_level", a.priority_level), ("reason", a.reason)),
+                a.rejected_rate,
+            )
 
 
 def _build_labels(s: Scenario) -> Labels:
@@ -122,37 +128,53 @@ def _request_labels(target: Labels, r: ApiRequest, dry_run: bool) -> Labels:
     labels = target + (("component", "apiserver"),)
     if dry_run:
         labels += (("dry_run", ""),)
-    return labels + (("group", r.group), ("resource", r.resource), ("scope", r.scope),
-                     ("subresource", r.subresource), ("verb", r.verb), ("version", r.version))
+    return labels + (
+        ("group", r.group),
+        ("resource", r.resource),
+        ("scope", r.scope),
+        ("subresource", r.subresource),
+        ("verb", r.verb),
+        ("version", r.version),
+    )
 
 
 def etcd(s: Scenario) -> Iterator[Series]:
     if not s.etcd_exposed:
         return
     conv = s.labels
-    db_metric = ("etcd_debugging_mvcc_db_total_size_in_bytes" if s.etcd_legacy_db_metric
-                 else "etcd_mvcc_db_total_size_in_bytes")
+    db_metric = (
+        "etcd_debugging_mvcc_db_total_size_in_bytes" if s.etcd_legacy_db_metric else "etcd_mvcc_db_total_size_in_bytes"
+    )
     leader = any(m.is_leader for m in s.etcd)
     for m in s.etcd:
         t = conv.etcd(m.name, m.ip) + conv.external
         yield gauge("up", t, 1.0)
-        yield from histogram("etcd_disk_wal_fsync_duration_seconds", t, m.fsync_rate,
-                             h.distribution(h.ETCD_DISK_BUCKETS, m.wal_fsync_p99))
-        yield from histogram("etcd_disk_backend_commit_duration_seconds", t, m.commit_rate,
-                             h.distribution(h.ETCD_DISK_BUCKETS, m.backend_commit_p99))
+        yield from histogram(
+            "etcd_disk_wal_fsync_duration_seconds",
+            t,
+            m.fsync_rate,
+            h.distribution(h.ETCD_DISK_BUCKETS, m.wal_fsync_p99),
+        )
+        yield from histogram(
+            "etcd_disk_backend_commit_duration_seconds",
+            t,
+            m.commit_rate,
+            h.distribution(h.ETCD_DISK_BUCKETS, m.backend_commit_p99),
+        )
         yield gauge(db_metric, t, m.db_size_bytes, m.db_growth_bytes_per_s)
-        yield gauge("etcd_mvcc_db_total_size_in_use_in_bytes", t, m.db_size_bytes * 0.8,
-                    m.db_growth_bytes_per_s * 0.8)
+        yield gauge("etcd_mvcc_db_total_size_in_use_in_bytes", t, m.db_size_bytes * 0.8, m.db_growth_bytes_per_s * 0.8)
         yield gauge("etcd_server_quota_backend_bytes", t, m.quota_bytes)
         yield gauge("etcd_server_has_leader", t, 1.0 if m.has_leader and leader else 0.0)
         yield gauge("etcd_server_is_leader", t, 1.0 if m.is_leader else 0.0)
-        yield counter("etcd_server_leader_changes_seen", t, m.leader_changes_per_hour / 3600,
-                      base=1.0)
+        yield counter("etcd_server_leader_changes_seen", t, m.leader_changes_per_hour / 3600, base=1.0)
         for peer in s.etcd:
             if peer is not m:
-                yield from histogram("etcd_network_peer_round_trip_time_seconds",
-                                     t + (("To", peer.id),), 0.2,
-                                     h.distribution(h.ETCD_PEER_RTT_BUCKETS, m.peer_rtt_p99))
+                yield from histogram(
+                    "etcd_network_peer_round_trip_time_seconds",
+                    t + (("To", peer.id),),
+                    0.2,
+                    h.distribution(h.ETCD_PEER_RTT_BUCKETS, m.peer_rtt_p99),
+                )
 
 
 def nodes(s: Scenario) -> Iterator[Series]:
@@ -162,16 +184,22 @@ def nodes(s: Scenario) -> Iterator[Series]:
     for n in s.nodes:
         t = conv.node_exporter(n.name, n.ip) + conv.external
         yield gauge("up", t, 1.0)
-        yield gauge("node_uname_info", t + (("machine", "x86_64"), ("nodename", n.name),
-                                            ("release", "6.1.0-18-amd64"), ("sysname", "Linux")),
-                    1.0)
+        yield gauge(
+            "node_uname_info",
+            t + (("machine", "x86_64"), ("nodename", n.name), ("release", "6.1.0-18-amd64"), ("sysname", "Linux")),
+            1.0,
+        )
         idle = 1.0 - n.cpu
-        modes = (("idle", idle * 0.85), ("iowait", idle * 0.10), ("steal", idle * 0.05),
-                 ("system", n.cpu * 0.3), ("user", n.cpu * 0.7))
+        modes = (
+            ("idle", idle * 0.85),
+            ("iowait", idle * 0.10),
+            ("steal", idle * 0.05),
+            ("system", n.cpu * 0.3),
+            ("user", n.cpu * 0.7),
+        )
         for cpu in range(n.cpus):
             for mode, rate in modes:
-                yield counter("node_cpu_seconds", t + (("cpu", str(cpu)), ("mode", mode)), rate,
-                              base=86400.0 * rate)
+                yield counter("node_cpu_seconds", t + (("cpu", str(cpu)), ("mode", mode)), rate, base=86400.0 * rate)
         yield gauge("node_load1", t, n.load)
         yield gauge("node_memory_MemTotal_bytes", t, n.memory_total_bytes)
         yield gauge("node_memory_MemAvailable_bytes", t, n.memory_total_bytes * (1 - n.memory))
@@ -194,33 +222,48 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
     t = conv.ksm() + conv.external
     yield gauge("up", t, 1.0)
     for n in s.nodes:
-        yield gauge("kube_node_info", t + (
-            ("container_runtime_version", "containerd://1.7.13"),
-            ("internal_ip", n.ip), ("kernel_version", "6.1.0-18-amd64"),
-            ("kubelet_version", s.git_version), ("node", n.name),
-            ("os_image", "Debian GNU/Linux 12 (bookworm)")), 1.0)
+        yield gauge(
+            "kube_node_info",
+            t
+            + (
+                ("container_runtime_version", "containerd://1.7.13"),
+                ("internal_ip", n.ip),
+                ("kernel_version", "6.1.0-18-amd64"),
+                ("kubelet_version", s.git_version),
+                ("node", n.name),
+                ("os_image", "Debian GNU/Linux 12 (bookworm)"),
+            ),
+            1.0,
+        )
     node_ips = {n.name: n.ip for n in s.nodes}
     for p in s.pods:
         pod = t + (("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
-        yield gauge("kube_pod_info", pod + (
-            ("created_by_kind", p.owner_kind), ("created_by_name", p.owner_name),
-            ("host_ip", node_ips.get(p.node, "")),
-            ("node", p.node), ("pod_ip", p.ip)), 1.0)
+        yield gauge(
+            "kube_pod_info",
+            pod
+            + (
+                ("created_by_kind", p.owner_kind),
+                ("created_by_name", p.owner_name),
+                ("host_ip", node_ips.get(p.node, "")),
+                ("node", p.node),
+                ("pod_ip", p.ip),
+            ),
+            1.0,
+        )
         for phase in PHASES:
-            yield gauge("kube_pod_status_phase", pod + (("phase", phase),),
-                        1.0 if phase == p.phase else 0.0)
+            yield gauge("kube_pod_status_phase", pod + (("phase", phase),), 1.0 if phase == p.phase else 0.0)
         for c in p.containers:
-            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name),
-                      ("uid", p.uid))
-            yield counter("kube_pod_container_status_restarts", ct, c.restarts_per_hour / 3600,
-                          base=c.restarts_base)
+            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+            yield counter("kube_pod_container_status_restarts", ct, c.restarts_per_hour / 3600, base=c.restarts_base)
             # kube-state-metrics only exposes waiting_reason while the container waits.
             if c.waiting_reason:
-                yield gauge("kube_pod_container_status_waiting_reason",
-                            ct + (("reason", c.waiting_reason),), 1.0)
+                yield gauge("kube_pod_container_status_waiting_reason", ct + (("reason", c.waiting_reason),), 1.0)
             if c.last_terminated_reason:
-                yield gauge("kube_pod_container_status_last_terminated_reason",
-                            ct + (("reason", c.last_terminated_reason),), 1.0)
+                yield gauge(
+                    "kube_pod_container_status_last_terminated_reason",
+                    ct + (("reason", c.last_terminated_reason),),
+                    1.0,
+                )
 
 
 def scheduler(s: Scenario) -> Iterator[Series]:
@@ -249,11 +292,19 @@ def controller_manager(s: Scenario) -> Iterator[Series]:
         yield gauge("workqueue_depth", name, q.depth)
         yield counter("workqueue_adds", name, q.adds_rate)
     for q in s.workqueues:
-        yield from histogram("workqueue_queue_duration_seconds", t + (("name", q.name),),
-                             q.adds_rate, h.distribution(h.WORKQUEUE_BUCKETS, q.queue_p99))
+        yield from histogram(
+            "workqueue_queue_duration_seconds",
+            t + (("name", q.name),),
+            q.adds_rate,
+            h.distribution(h.WORKQUEUE_BUCKETS, q.queue_p99),
+        )
     for q in s.workqueues:
-        yield from histogram("workqueue_work_duration_seconds", t + (("name", q.name),),
-                             q.adds_rate, h.distribution(h.WORKQUEUE_BUCKETS, q.work_p99))
+        yield from histogram(
+            "workqueue_work_duration_seconds",
+            t + (("name", q.name),),
+            q.adds_rate,
+            h.distribution(h.WORKQUEUE_BUCKETS, q.work_p99),
+        )
 
 
 def kubelets(s: Scenario) -> Iterator[Series]:
@@ -267,22 +318,24 @@ def kubelets(s: Scenario) -> Iterator[Series]:
         t = conv.kubelet(n.name, n.ip) + conv.external
         yield gauge("up", t, 1.0)
         yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
-        yield from histogram("kubelet_pod_start_sli_duration_seconds", t, k.pod_start_rate,
-                             start_dist)
+        yield from histogram("kubelet_pod_start_sli_duration_seconds", t, k.pod_start_rate, start_dist)
         for op, dist in op_dists:
-            yield from histogram("kubelet_runtime_operations_duration_seconds",
-                                 t + (("operation_type", op.operation_type),), op.rate, dist)
+            yield from histogram(
+                "kubelet_runtime_operations_duration_seconds",
+                t + (("operation_type", op.operation_type),),
+                op.rate,
+                dist,
+            )
         for op, _ in op_dists:
-            yield counter("kubelet_runtime_operations", t + (("operation_type", op.operation_type),),
-                          op.rate)
+            yield counter("kubelet_runtime_operations", t + (("operation_type", op.operation_type),), op.rate)
         for op, _ in op_dists:
-            yield counter("kubelet_runtime_operations_errors",
-                          t + (("operation_type", op.operation_type),), op.error_rate)
+            yield counter(
+                "kubelet_runtime_operations_errors", t + (("operation_type", op.operation_type),), op.error_rate
+            )
 
 
 def all_series(s: Scenario) -> Iterator[Series]:
-    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager,
-                      kubelets):
+    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets):
         yield from component(s)
 
 
@@ -298,8 +351,7 @@ class Phase:
     series: Series
 
 
-def _values(phases: list[Phase], times: list[int], anchor: float, t0: float) -> Iterator[
-        tuple[int, float]]:
+def _values(phases: list[Phase], times: list[int], anchor: float, t0: float) -> Iterator[tuple[int, float]]:
     counter_total = phases[0].series.base
     done_until = t0  # counter integral is accumulated phase by phase
     for phase in phases:

@@ -1,12 +1,12 @@
 """The API latency histogram by release: _sli_ (1.26+), _slo_ (1.23-1.25), the original (all)."""
+
 from __future__ import annotations
 
 import pytest
-from scenario import Scenario
-
 from k8stop.queries.config import Settings
-from k8stop.queries.prom.facts_source import PrometheusFacts
 from k8stop.queries.prom.client import PromClient
+from k8stop.queries.prom.facts_source import PrometheusFacts
+from scenario import Scenario
 
 
 @pytest.mark.parametrize("histogram", ["slo", "legacy"])

@@ -1,5 +1,6 @@
 """Bad input through the real `k8stop` console script: one line naming the problem and the
 fix on stderr, exit code 2, no traceback."""
+
 from __future__ import annotations
 
 import gzip
@@ -60,8 +61,12 @@ def test_unknown_context(home: Path) -> None:
 
 @pytest.mark.parametrize(
     ("url", "fragment"),
-    [("ftp://prom:9090", "expected http(s)://"), ("localhost:9090", "expected http(s)://"),
-     ("http://prom:http", "port is not a number"), ("http://", "expected http(s)://")],
+    [
+        ("ftp://prom:9090", "expected http(s)://"),
+        ("localhost:9090", "expected http(s)://"),
+        ("http://prom:http", "port is not a number"),
+        ("http://", "expected http(s)://"),
+    ],
 )
 def test_invalid_prometheus_url(home: Path, url: str, fragment: str) -> None:
     result = k8stop("--no-kube", "--prometheus-url", url, home=home)
@@ -84,8 +89,7 @@ def test_unknown_setting_in_config(home: Path) -> None:
 
 @pytest.mark.parametrize(
     "thresholds",
-    ["thresholds:\n  etcd_wal_fsync_p99: fast\n", "thresholds:\n  apiserver_p99: [0.1]\n",
-     "thresholds: 7\n"],
+    ["thresholds:\n  etcd_wal_fsync_p99: fast\n", "thresholds:\n  apiserver_p99: [0.1]\n", "thresholds: 7\n"],
 )
 def test_invalid_thresholds(home: Path, thresholds: str) -> None:
     config = home / "config.yaml"
@@ -110,8 +114,14 @@ def test_unknown_flag(home: Path) -> None:
 
 
 def test_missing_token_file(home: Path) -> None:
-    result = k8stop("--no-kube", "--prometheus-url", "http://127.0.0.1:1",
-                    "--prometheus-bearer-token-file", str(home / "token"), home=home)
+    result = k8stop(
+        "--no-kube",
+        "--prometheus-url",
+        "http://127.0.0.1:1",
+        "--prometheus-bearer-token-file",
+        str(home / "token"),
+        home=home,
+    )
     assert_one_line_usage_error(result, "--prometheus-bearer-token-file", "no such file")
 
 
@@ -120,7 +130,9 @@ def test_replay_of_a_missing_recording(home: Path) -> None:
     assert_one_line_usage_error(result, "/nonexistent/recording.k8stop")
 
 
-@pytest.mark.parametrize("content", [b"this is not a recording\n", b"\x1f\x8b\x08garbage", gzip.compress(b"{not json\n")])
+@pytest.mark.parametrize(
+    "content", [b"this is not a recording\n", b"\x1f\x8b\x08garbage", gzip.compress(b"{not json\n")]
+)
 def test_replay_of_a_garbage_file(home: Path, content: bytes) -> None:
     path = home / "garbage.k8stop"
     path.write_bytes(content)

@@ -1,5 +1,6 @@
 """The scale bench still runs end to end (`python3 bench/run.py --small`) and prints every
 figure the issue asks for. Figures are not asserted against targets: no timing assertions."""
+
 from __future__ import annotations
 
 import shutil
@@ -8,7 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from prometheus_fixture import binaries_present
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,14 +32,20 @@ FIGURES = (
 )
 
 
-@pytest.mark.skipif(not (binaries_present() and shutil.which("kubectl") and shutil.which("tmux")),
-                    reason="the bench needs prometheus, promtool, kubectl and tmux")
+@pytest.mark.skipif(
+    not (binaries_present() and shutil.which("kubectl") and shutil.which("tmux")),
+    reason="the bench needs prometheus, promtool, kubectl and tmux",
+)
 def test_small_bench_prints_every_figure() -> None:
-    done = subprocess.run([sys.executable, "bench/run.py", "--small"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=600)
+    done = subprocess.run(
+        [sys.executable, "bench/run.py", "--small"], cwd=ROOT, capture_output=True, text=True, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    rows = {line.split(" | ")[0].lstrip("| "): line.split(" | ") for line in done.stdout.splitlines()
-            if line.startswith("| ")}
+    rows = {
+        line.split(" | ")[0].lstrip("| "): line.split(" | ")
+        for line in done.stdout.splitlines()
+        if line.startswith("| ")
+    }
     for figure in FIGURES:
         matches = [cells for name, cells in rows.items() if name.startswith(figure)]
         assert matches, f"{figure!r} missing from:\n{done.stdout}"

@@ -1,15 +1,15 @@
 """The PromQL catalog: documented entries, selectors only from config, overrides, fallbacks."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import fields
 
 import pytest
-
-from k8stop.queries.prom.catalog import CATALOG, Catalog, probe_names, regex_alternatives
 from k8stop.queries.config import ConfigError, Selectors, Settings
-from k8stop.queries.prom.probe import ProbeResult
+from k8stop.queries.prom.catalog import CATALOG, Catalog, probe_names, regex_alternatives
 from k8stop.queries.prom.nodes import node_name
+from k8stop.queries.prom.probe import ProbeResult
 
 PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods"}
 SELECTOR = re.compile(r"[A-Za-z_:][\w:]*\{")
@@ -42,8 +42,9 @@ def test_no_job_matcher_unless_configured() -> None:
 
 
 def test_overrides_replace_templates_and_unknown_ids_fail() -> None:
-    settings = Settings(query_overrides=(("etcd.quota", "max by (instance) (my_quota{$sel})"),),
-                        selectors=Selectors(etcd='cluster="a"'))
+    settings = Settings(
+        query_overrides=(("etcd.quota", "max by (instance) (my_quota{$sel})"),), selectors=Selectors(etcd='cluster="a"')
+    )
     catalog = Catalog(settings)
     assert catalog.render("etcd.quota") == 'max by (instance) (my_quota{cluster="a", })'
     assert catalog.overridden("etcd.quota") and not catalog.overridden("etcd.is_leader")
@@ -67,8 +68,11 @@ def test_fallbacks_prefer_the_current_names() -> None:
     names = set(probe_names())
     both = ProbeResult(frozenset(names), "instance", ())
     assert both.pick(CATALOG["apiserver.latency_quantile"]) == "apiserver_request_sli_duration_seconds"
-    old_only = ProbeResult(frozenset({"apiserver_request_duration_seconds_bucket",
-                                      "etcd_debugging_mvcc_db_total_size_in_bytes"}), "instance", ())
+    old_only = ProbeResult(
+        frozenset({"apiserver_request_duration_seconds_bucket", "etcd_debugging_mvcc_db_total_size_in_bytes"}),
+        "instance",
+        (),
+    )
     assert old_only.pick(CATALOG["apiserver.latency_quantile"]) == "apiserver_request_duration_seconds"
     assert old_only.pick(CATALOG["etcd.db_size"]) == "etcd_debugging_mvcc_db_total_size_in_bytes"
     assert old_only.pick(CATALOG["scheduler.attempt_p99"]) is None

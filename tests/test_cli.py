@@ -1,4 +1,5 @@
 """Flags may come before the subcommand, as kubectl users type them."""
+
 from __future__ import annotations
 
 import subprocess

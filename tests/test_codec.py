@@ -1,4 +1,5 @@
 """queries/codec.py: every facts type round-trips exactly, built generically from its type hints."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -10,7 +11,6 @@ from enum import Enum
 
 import orjson
 import pytest
-
 from k8stop.queries.model import facts as facts_module
 from k8stop.queries.model.codec import CODEC, CodecError
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
@@ -18,8 +18,15 @@ from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
 
 _counter = itertools.count(1)
 # Every Value kind, including the NaN and infinite numbers JSON cannot hold natively.
-_VALUES = (Value(Kind.NUMBER, 0.123456789012345), NO_TRAFFIC, ABSENT, Value(Kind.AT_LEAST, 60.0),
-           Value(Kind.INFINITE, math.inf), Value(Kind.INFINITE, -math.inf), Value(Kind.NUMBER, -0.0))
+_VALUES = (
+    Value(Kind.NUMBER, 0.123456789012345),
+    NO_TRAFFIC,
+    ABSENT,
+    Value(Kind.AT_LEAST, 60.0),
+    Value(Kind.INFINITE, math.inf),
+    Value(Kind.INFINITE, -math.inf),
+    Value(Kind.NUMBER, -0.0),
+)
 
 
 def sample(hint: typing.Any, variant: int) -> typing.Any:
@@ -55,8 +62,11 @@ def build(cls: type, variant: int = 0) -> typing.Any:
     return cls(**{f.name: sample(hints[f.name], variant) for f in dataclasses.fields(cls)})
 
 
-FACT_TYPES = [obj for obj in vars(facts_module).values()
-              if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == facts_module.__name__]
+FACT_TYPES = [
+    obj
+    for obj in vars(facts_module).values()
+    if isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == facts_module.__name__
+]
 
 
 @pytest.mark.parametrize("variant", [0, 1])
@@ -73,12 +83,17 @@ def test_every_facts_type_round_trips_exactly(cls: type, variant: int) -> None:
 def test_facts_list_is_the_whole_module() -> None:
     # A new facts class must be covered by the generic round-trip above without edits here.
     assert {"ApiserverFacts", "EtcdFacts", "NodesFacts", "RestartsFacts", "KubeSummary"} <= {
-        c.__name__ for c in FACT_TYPES}
+        c.__name__ for c in FACT_TYPES
+    }
 
 
 def test_feed_update_with_status_and_nonfinite_floats() -> None:
-    update = FeedUpdate("etcd", build(facts_module.EtcdFacts),
-                        FeedStatus(FeedState.STALE, "timed out", 10.5, 9.0, ("w1",)), 1_700_000_000.25)
+    update = FeedUpdate(
+        "etcd",
+        build(facts_module.EtcdFacts),
+        FeedStatus(FeedState.STALE, "timed out", 10.5, 9.0, ("w1",)),
+        1_700_000_000.25,
+    )
     decoded = CODEC.loads(CODEC.dumps(update))
     assert decoded == update
     assert isinstance(decoded.status.state, FeedState)
@@ -92,8 +107,17 @@ def test_no_facts_and_plain_scalars() -> None:
     assert CODEC.loads(CODEC.dumps(update)) == update
 
 
-@pytest.mark.parametrize("bad", [{"@": "NoSuchFacts"}, {"@e": "Kind", "v": "bogus"}, {"@f": "big"},
-                                 {"@": "NodeUsage", "node": "n1"}, {"x": 1}, b"{not json"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"@": "NoSuchFacts"},
+        {"@e": "Kind", "v": "bogus"},
+        {"@f": "big"},
+        {"@": "NodeUsage", "node": "n1"},
+        {"x": 1},
+        b"{not json",
+    ],
+)
 def test_unknown_records_raise_codec_error(bad: object) -> None:
     with pytest.raises(CodecError):
         CODEC.loads(bad if isinstance(bad, bytes) else orjson.dumps(bad))

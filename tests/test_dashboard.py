@@ -1,18 +1,17 @@
 """The live dashboard against a real Prometheus: values on screen equal what the scenario put in."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
-from screen import screen_lines, screen_text, wait_for
-from scenario import Scenario
-
 from k8stop.queries.config import Settings
-from k8stop.queries.model.units import fmt_seconds
-from k8stop.queries.model.values import Value
-from k8stop.tui.app import K8sTopApp
 from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.tui.app import K8sTopApp
 from k8stop.widgets.levels import Level
+from scenario import Scenario
+from screen import screen_lines, screen_text, wait_for
 
 DASHBOARD_FEEDS = ("apiserver", "etcd", "nodes", "restarts")
 
@@ -89,7 +88,9 @@ async def test_dashboard_shows_the_scenario(prometheus_for, size: tuple[int, int
         shown = {(h.verb, h.resource) for h in api.facts.heatmap.rows}
         assert (wanted.verb, wanted.resource) in shown
         slowest = max((r for r in api.facts.requests if (r.verb, r.resource) in shown), key=lambda r: r.p99.number)
-        first_row = next(line for line in lines if line.startswith(("GET ", "LIST ", "POST ", "PUT ", "PATCH ", "DELETE ")))
+        first_row = next(
+            line for line in lines if line.startswith(("GET ", "LIST ", "POST ", "PUT ", "PATCH ", "DELETE "))
+        )
         assert first_row.startswith(f"{slowest.verb} {slowest.resource} ") and fmt_seconds(slowest.p99) in first_row
         if size[1] >= 50:  # every row fits
             assert f"{wanted.verb} {wanted.resource}" in text and fmt_seconds(busiest.p99) in text

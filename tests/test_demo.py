@@ -4,6 +4,7 @@ The recording was made by tests/tools/make_demo.py from `demo_scenario()` and th
 cluster built from that same scenario; the assertions are the scenario's values, so a demo
 regenerated from a changed scenario (or the wrong cluster) fails here.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -19,16 +20,15 @@ from scenario import Scenario
 from screen import screen_text, wait_for
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
-from make_demo import demo_scenario  # noqa: E402
-
-from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.model.finding import Component  # noqa: E402
-from k8stop.queries.feeds.recording import Recording, read_recording  # noqa: E402
-from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp  # noqa: E402
-from k8stop.tui.replay_command import demo_path  # noqa: E402
-from k8stop.queries.feeds.replay import ReplaySource  # noqa: E402
-from k8stop.tui.screens.detail_screen import DetailScreen  # noqa: E402
-from k8stop.tui.screens.diagnosis import DiagnosisScreen  # noqa: E402
+from k8stop.queries.config import Settings
+from k8stop.queries.feeds.recording import Recording, read_recording
+from k8stop.queries.feeds.replay import ReplaySource
+from k8stop.queries.model.finding import Component
+from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
+from k8stop.tui.replay_command import demo_path
+from k8stop.tui.screens.detail_screen import DetailScreen
+from k8stop.tui.screens.diagnosis import DiagnosisScreen
+from make_demo import demo_scenario
 
 PANELS = ("apiserver", "etcd", "nodes", "restarts")
 SCENARIO: Scenario = demo_scenario()
@@ -46,8 +46,9 @@ async def demo(recording: Recording) -> AsyncIterator[tuple[ReplayApp, object]]:
     source = ReplaySource(recording, loop=True, demo=True, speed=8.0)
     app = ReplayApp(Settings(), source, banner=DEMO_BANNER)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in PANELS),
-                       what="data in every panel")
+        await wait_for(
+            pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in PANELS), what="data in every panel"
+        )
         await pilot.press("end", "space")  # the end of the incident, held still
         await pilot.pause(0.3)
         assert source.paused and source.now() == recording.last
@@ -70,8 +71,7 @@ async def open_drill(pilot: object, app: ReplayApp, feed: str) -> DetailScreen:
     app.dashboard.focus_panel(feed)
     await pilot.pause()  # type: ignore[attr-defined]
     await pilot.press("enter")  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.loaded,
-                   what=f"{feed} drill-down")
+    await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.loaded, what=f"{feed} drill-down")
     return app.screen  # type: ignore[return-value]
 
 
@@ -88,7 +88,7 @@ async def test_dashboard_shows_the_incident(demo: tuple[ReplayApp, object]) -> N
     saturated = max(SCENARIO.nodes, key=lambda n: n.cpu)
     assert app.dashboard.panels()["nodes"].facts.worst[0].node == saturated.name
     looping = {p.name for p in SCENARIO.pods if any(c.waiting_reason for c in p.containers)}
-    assert {r.pod for r in app.dashboard.panels()["restarts"].facts.top[:len(looping)]} == looping
+    assert {r.pod for r in app.dashboard.panels()["restarts"].facts.top[: len(looping)]} == looping
 
 
 async def test_node_drill_down_shows_kube_conditions_and_pods(demo: tuple[ReplayApp, object]) -> None:
@@ -118,8 +118,9 @@ async def test_pod_drill_down_shows_the_same_pod_from_kube(demo: tuple[ReplayApp
 async def test_guided_diagnosis_puts_the_slow_etcd_member_first(demo: tuple[ReplayApp, object]) -> None:
     app, pilot = demo
     await pilot.press("d")  # type: ignore[attr-defined]
-    await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen) and app.screen.report is not None,
-                   what="diagnosis")
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, DiagnosisScreen) and app.screen.report is not None, what="diagnosis"
+    )
     report = app.screen.report
     assert report is not None
     first = report.findings[0]
@@ -131,7 +132,9 @@ async def test_guided_diagnosis_puts_the_slow_etcd_member_first(demo: tuple[Repl
 def test_report_on_the_demo_names_the_slow_etcd_member_first() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "k8stop.tui.cli", "report", "--replay", str(demo_path()), "--format", "json"],
-        capture_output=True, timeout=120, check=False,
+        capture_output=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     first = orjson.loads(done.stdout)["findings"][0]

@@ -4,19 +4,19 @@ it, and the top finding names the component and subject the scenario broke.
 Label conventions and API histogram names vary across scenarios so the rules are exercised on
 every shape the data layer accepts. Thresholds are the defaults: nothing is tuned per scenario.
 """
+
 from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
 
 import pytest
-from scenario import Scenario
-
-from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.config import Settings
+from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.finding import Component, Finding, Severity
-from k8stop.queries.report import Report, make_report
 from k8stop.queries.model.snapshot import SourceState
+from k8stop.queries.report import Report, make_report
+from scenario import Scenario
 
 
 def cpu_and_oom(**overrides: object) -> Scenario:
@@ -93,8 +93,9 @@ def test_cpu_and_oom_nodes_together(prometheus_for) -> None:
     hot, full = scenario.nodes[2].name, scenario.nodes[4].name
     top = report.findings[0]
     assert top.component is Component.NODE and top.subject in (hot, full)
-    critical = {(f.subject, "cpu" if "CPU" in f.title else "memory")
-                for f in report.findings if f.severity is Severity.CRITICAL}
+    critical = {
+        (f.subject, "cpu" if "CPU" in f.title else "memory") for f in report.findings if f.severity is Severity.CRITICAL
+    }
     assert critical == {(hot, "cpu"), (full, "memory")}
 
 

@@ -1,21 +1,21 @@
 """The guided session at 80x24 against a real Prometheus: walk every step, open evidence,
 come back to the same step, end with the summary and the exported Markdown report."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from screen import screen_text, wait_for
-from scenario import Scenario
-
 from k8stop.queries.config import Settings
+from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.feeds.source import FEEDS
 from k8stop.queries.rules.guided import STEPS
 from k8stop.tui.app import K8sTopApp
-from k8stop.queries.feeds.source import FEEDS
-from k8stop.queries.feeds.live import LiveSource
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.etcd_member import EtcdMemberScreen
+from scenario import Scenario
+from screen import screen_text, wait_for
 
 
 def slow_etcd_and_hot_node() -> Scenario:

@@ -1,13 +1,12 @@
 """Drill-down builders against a real Prometheus: the details equal what the scenario put in."""
+
 from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator
 
 import pytest
-
 from drilldown_scenarios import DB_GROWTH, growing, incidents
-from k8stop.queries.prom.builtin_alerts import builtin_alerts
 from k8stop.queries.config import Settings
 from k8stop.queries.drill.api import api_detail
 from k8stop.queries.drill.common import RangeWindow, linear_fit
@@ -15,10 +14,11 @@ from k8stop.queries.drill.control_plane import control_plane_history
 from k8stop.queries.drill.etcd import etcd_detail
 from k8stop.queries.drill.node import node_history
 from k8stop.queries.drill.pod import pod_restart_history
+from k8stop.queries.model.values import Kind
+from k8stop.queries.prom.builtin_alerts import builtin_alerts
+from k8stop.queries.prom.client import PromClient
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.etcd import etcd_facts
-from k8stop.queries.prom.client import PromClient
-from k8stop.queries.model.values import Kind
 from scenario import Scenario
 
 REL = 1e-3
@@ -158,8 +158,15 @@ async def test_builtin_alerts_fire_on_incidents(ctx: PromContext) -> None:
     s = incidents()
     facts, _ = await builtin_alerts(ctx)
     assert facts.server_has_rules is False
-    fired = {(a.name, dict(a.labels).get("instance") or dict(a.labels).get("node") or
-              f"{dict(a.labels).get('verb')} {dict(a.labels).get('resource')}"): a for a in facts.alerts}
+    fired = {
+        (
+            a.name,
+            dict(a.labels).get("instance")
+            or dict(a.labels).get("node")
+            or f"{dict(a.labels).get('verb')} {dict(a.labels).get('resource')}",
+        ): a
+        for a in facts.alerts
+    }
     assert all(a.state == "firing" and a.source == "k8stop" for a in facts.alerts)
     assert facts.alerts[0].name == "EtcdDiskLatencyHigh"  # critical first
     etcd = {key for name, key in fired if name == "EtcdDiskLatencyHigh"}
@@ -167,8 +174,11 @@ async def test_builtin_alerts_fire_on_incidents(ctx: PromContext) -> None:
     nodes = {key for name, key in fired if name == "NodeCPUHigh"}
     assert nodes == {s.nodes[2].name}
     api = {key for name, key in fired if name == "APIServerLatencyHigh"}
-    expected = {f"{r.verb} {r.resource}" for r in s.all_requests()
-                if not r.excluded and s.expected_api_quantile(r.verb, r.resource) > 1.0}
+    expected = {
+        f"{r.verb} {r.resource}"
+        for r in s.all_requests()
+        if not r.excluded and s.expected_api_quantile(r.verb, r.resource) > 1.0
+    }
     assert api == expected and "LIST pods" in api
 
 

@@ -1,22 +1,20 @@
 """Drill-down screens in the live app against a real Prometheus: Enter opens them from the
 dashboard at 80x24, the numbers shown are the scenario's, Esc restores the dashboard's focus."""
-from __future__ import annotations
 
-from dataclasses import replace
+from __future__ import annotations
 
 import pytest
 from drilldown_scenarios import SEED_RULES, growing, incidents
-from screen import wait_for
-
 from k8stop.queries.config import Settings
-from k8stop.queries.rules.kpis import KpiStatus
+from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
+from k8stop.queries.rules.kpis import KpiStatus
 from k8stop.tui.app import K8sTopApp
-from k8stop.queries.feeds.live import LiveSource
 from k8stop.tui.screens.alerts_screen import AlertsScreen
 from k8stop.tui.screens.detail_screen import DetailScreen
 from k8stop.tui.screens.kpi_screen import KpiScreen
+from screen import wait_for
 
 FEEDS = ("apiserver", "etcd", "nodes", "restarts")
 
@@ -26,14 +24,18 @@ def make_app(url: str) -> K8sTopApp:
 
 
 async def ready(pilot, app: K8sTopApp) -> None:
-    await wait_for(pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in FEEDS), what="dashboard data")
+    await wait_for(
+        pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in FEEDS), what="dashboard data"
+    )
 
 
 async def drill(pilot, app: K8sTopApp, feed: str) -> DetailScreen:
     app.dashboard.focus_panel(feed)
     await pilot.pause()
     await pilot.press("enter")
-    await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and bool(app.screen.texts), what=f"{feed} detail")
+    await wait_for(
+        pilot, lambda: isinstance(app.screen, DetailScreen) and bool(app.screen.texts), what=f"{feed} detail"
+    )
     return app.screen  # type: ignore[return-value]
 
 
@@ -96,8 +98,11 @@ async def test_scorecard_and_control_plane(prometheus_for) -> None:
     app = make_app(prometheus_for(s).url)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        await wait_for(pilot, lambda: app.latest.get("control_plane") is not None
-                       and app.latest["control_plane"].facts is not None, what="control plane")
+        await wait_for(
+            pilot,
+            lambda: app.latest.get("control_plane") is not None and app.latest["control_plane"].facts is not None,
+            what="control plane",
+        )
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, KpiScreen) and bool(app.screen.texts), what="KPIs")
         kpis = {k.id: k for k in app.screen.kpis}
@@ -124,8 +129,11 @@ async def test_alerts_builtin_when_no_rules(prometheus_for) -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         await pilot.press("a")
-        await wait_for(pilot, lambda: isinstance(app.screen, AlertsScreen) and app.screen.facts is not None
-                       and app.screen.loaded, what="alerts")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, AlertsScreen) and app.screen.facts is not None and app.screen.loaded,
+            what="alerts",
+        )
         facts = app.screen.facts
         assert {a.name for a in facts.alerts} == {"APIServerLatencyHigh", "EtcdDiskLatencyHigh", "NodeCPUHigh"}
         assert all(a.source == "k8stop" for a in facts.alerts)

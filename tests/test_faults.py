@@ -4,6 +4,7 @@ data with its age, the other panels keep working, and the app recovers by itself
 
 Set K8STOP_FAULT_RESULTS=FILE to collect one JSON line per fault (tests/tools/fault_table.py).
 """
+
 from __future__ import annotations
 
 import functools
@@ -27,16 +28,15 @@ from fault_cases import (
 from faulty_proxy import Fault as PromFault
 from faulty_proxy import FaultyProxy
 from faulty_proxy import Misbehaviour as M
+from k8stop.queries.config import PrometheusAuth, Settings
+from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.model.status import FeedState
+from k8stop.tui.app import K8sTopApp
 from kubeapi import Cluster, Fault, ThreadedKubeApiServer, write_kubeconfig
 from kubeapi.tls import serving_cert
 from scenario import Scenario
 from screen import screen_text, wait_for
-
-from k8stop.queries.config import PrometheusAuth, Settings
-from k8stop.queries.kube.feed import KubeFeed
-from k8stop.queries.model.status import FeedState
-from k8stop.tui.app import K8sTopApp
-from k8stop.queries.feeds.live import LiveSource
 
 PANELS = ("apiserver", "etcd", "nodes", "restarts")
 READ_VERBS = {"get", "list", "watch"}
@@ -268,8 +268,13 @@ async def test_prometheus_self_signed_certificate(tls_proxy: FaultyProxy) -> Non
             assert "TLS-UNVERIFIED" not in screen_text(app).splitlines()[0]
             survived = True
     finally:
-        record("prom-self-signed", "Prometheus self-signed certificate", survived, None,
-               "message names --prometheus-ca-file and --insecure-skip-tls-verify")
+        record(
+            "prom-self-signed",
+            "Prometheus self-signed certificate",
+            survived,
+            None,
+            "message names --prometheus-ca-file and --insecure-skip-tls-verify",
+        )
 
 
 @pytest.mark.parametrize("how", ["ca-file", "insecure"])
@@ -319,7 +324,7 @@ async def test_kube_410_gone_relists(
                 gone = [i for i, r in enumerate(later) if r.verb == "watch" and r.resource == "pods"]
                 return bool(gone) and any(
                     r.verb == "list" and r.resource == "pods" and r.query.get("resourceVersion", "") == ""
-                    for r in later[gone[0]:]
+                    for r in later[gone[0] :]
                 )
 
             await wait_for(pilot, relisted, what="a consistent relist after 410")
@@ -328,8 +333,13 @@ async def test_kube_410_gone_relists(
             assert working(app, PANELS)
             survived = True
     finally:
-        record("kube-410", "kube-API 410 Gone (watch expired)", survived, 0.0 if survived else None,
-               "relists; no panel goes stale")
+        record(
+            "kube-410",
+            "kube-API 410 Gone (watch expired)",
+            survived,
+            0.0 if survived else None,
+            "relists; no panel goes stale",
+        )
 
 
 async def test_prometheus_dies_while_kube_also_fails(
@@ -343,8 +353,10 @@ async def test_prometheus_dies_while_kube_also_fails(
         cluster_api.inject(Fault(r"^/api", status=500))
         await wait_for(
             pilot,
-            lambda: all(panel(app, f).status.state is FeedState.STALE for f in PANELS)
-            and "refused" in panel(app, "etcd").status.reason,
+            lambda: (
+                all(panel(app, f).status.state is FeedState.STALE for f in PANELS)
+                and "refused" in panel(app, "etcd").status.reason
+            ),
             what="all stale",
         )
         crash_free(app)

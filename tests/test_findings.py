@@ -1,10 +1,10 @@
 """Diagnosis rules, cause links and ranking, on facts whose numbers the tests choose."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
-
 from facts_builders import (
     GiB,
     alert,
@@ -25,9 +25,9 @@ from facts_builders import (
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import AlertsFacts, ApfLevel, EventRecord, Inflight, KubeletOp, WorkQueue
 from k8stop.queries.model.finding import Component, Finding, Severity
-from k8stop.queries.rules.diagnose import diagnose
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.values import Value
+from k8stop.queries.rules.diagnose import diagnose
 
 T = Thresholds()
 
@@ -69,10 +69,12 @@ def test_all_members_slow_blames_the_storage_class() -> None:
 
 
 def test_backend_commit_quota_and_leadership() -> None:
-    snap = healthy(etcd=etcd(
-        member("a", commit=0.3, db=1.96 * GiB, quota=2 * GiB, leader_changes=5.0),
-        member("b", db=1.7 * GiB, quota=2 * GiB, has_leader=False),
-    ))
+    snap = healthy(
+        etcd=etcd(
+            member("a", commit=0.3, db=1.96 * GiB, quota=2 * GiB, leader_changes=5.0),
+            member("b", db=1.7 * GiB, quota=2 * GiB, has_leader=False),
+        )
+    )
     found = by_id(run(snap))
     assert found["etcd.backend_commit_p99_slow:a"].severity is Severity.CRITICAL
     assert found["etcd.db_near_quota:a"].severity is Severity.CRITICAL
@@ -94,9 +96,12 @@ def test_list_storm_causes_apf_rejections() -> None:
         request("GET", "pods", 0.02, rate=40.0),
         request("PATCH", "leases", 0.015, rate=20.0),
     )
-    facts = apiserver(reqs, inflight=(Inflight("readOnly", 398, 400), Inflight("mutating", 3, 200)),
-                      apf=(ApfLevel("workload-low", 24, 24, 50, 6.0), ApfLevel("system", 2, 30, 0, 0.0)),
-                      apf_rejected_rate=6.0)
+    facts = apiserver(
+        reqs,
+        inflight=(Inflight("readOnly", 398, 400), Inflight("mutating", 3, 200)),
+        apf=(ApfLevel("workload-low", 24, 24, 50, 6.0), ApfLevel("system", 2, 30, 0, 0.0)),
+        apf_rejected_rate=6.0,
+    )
     found = run(healthy(apiserver=facts))
     assert found[0].id == "apiserver.heavy_traffic:LIST pods"
     assert found[0].title.startswith("LIST storm") and found[0].severity is Severity.CRITICAL
@@ -121,8 +126,12 @@ def test_saturation_without_a_dominant_source_names_no_cause() -> None:
 
 
 def test_latency_slo_versus_target() -> None:
-    reqs = (request("PUT", "configmaps", 1.5), request("GET", "secrets", 0.2), request("LIST", "events", 31.0),
-            request("WATCH", "pods", 300.0))
+    reqs = (
+        request("PUT", "configmaps", 1.5),
+        request("GET", "secrets", 0.2),
+        request("LIST", "events", 31.0),
+        request("WATCH", "pods", 300.0),
+    )
     found = by_id(run(healthy(apiserver=apiserver(reqs))))
     assert found["apiserver.latency:PUT configmaps"].severity is Severity.CRITICAL
     # Over the seed's 100 ms target but inside the 1 s SLO: reported, not alarming.
@@ -146,7 +155,10 @@ def test_slow_etcd_is_the_cause_of_slow_writes_and_ranks_first() -> None:
 
 
 def test_5xx_ratio() -> None:
-    reqs = (request("GET", "pods", 0.02, rate=90.0, rate_5xx=4.0), request("LIST", "nodes", 0.05, rate=10.0, rate_5xx=1.0))
+    reqs = (
+        request("GET", "pods", 0.02, rate=90.0, rate_5xx=4.0),
+        request("LIST", "nodes", 0.05, rate=10.0, rate_5xx=1.0),
+    )
     found = by_id(run(healthy(apiserver=apiserver(reqs, error_ratio=Value.of(0.05)))))
     f = found["apiserver.errors_5xx:all"]
     assert f.severity is Severity.WARNING
@@ -177,11 +189,21 @@ def test_node_not_ready_and_load() -> None:
 
 
 def test_crashloop_kinds() -> None:
-    kube = summary((
-        pod("shop", "cart-1", "w1", restarts_=9, waiting="CrashLoopBackOff", last="OOMKilled", memory_limit=128 * 1024 * 1024),
-        pod("shop", "api-1", "w1", restarts_=5, waiting="CrashLoopBackOff", last="Error", exit_code=1),
-        pod("shop", "img-1", "w1", waiting="ImagePullBackOff"),
-    ))
+    kube = summary(
+        (
+            pod(
+                "shop",
+                "cart-1",
+                "w1",
+                restarts_=9,
+                waiting="CrashLoopBackOff",
+                last="OOMKilled",
+                memory_limit=128 * 1024 * 1024,
+            ),
+            pod("shop", "api-1", "w1", restarts_=5, waiting="CrashLoopBackOff", last="Error", exit_code=1),
+            pod("shop", "img-1", "w1", waiting="ImagePullBackOff"),
+        )
+    )
     snap = healthy(
         restarts=restarts(
             restart("shop", "cart-1", r1h=9, waiting="CrashLoopBackOff", last="OOMKilled"),
@@ -211,10 +233,12 @@ def test_kube_api_fallback_when_restarts_feed_is_missing() -> None:
 
 def test_saturated_node_is_the_cause_of_crashloops_on_it() -> None:
     # node-exporter names the node by instance "10.0.0.5:9100"; the kube API by "10.0.0.5".
-    kube = summary((
-        pod("shop", "cart-1", "10.0.0.5", restarts_=6, waiting="CrashLoopBackOff", last="OOMKilled"),
-        pod("shop", "cart-2", "10.0.0.6", restarts_=6, waiting="CrashLoopBackOff", last="OOMKilled"),
-    ))
+    kube = summary(
+        (
+            pod("shop", "cart-1", "10.0.0.5", restarts_=6, waiting="CrashLoopBackOff", last="OOMKilled"),
+            pod("shop", "cart-2", "10.0.0.6", restarts_=6, waiting="CrashLoopBackOff", last="OOMKilled"),
+        )
+    )
     snap = healthy(
         nodes=nodes(node("10.0.0.5:9100", memory=0.9), node("10.0.0.6:9100")),
         restarts=restarts(
@@ -235,9 +259,15 @@ def test_saturated_node_is_the_cause_of_crashloops_on_it() -> None:
 
 
 def test_unschedulable_backlog() -> None:
-    events = (EventRecord("shop", "Pod", "big-1", "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu.", 12, None),)
-    cp = control_plane(pending=(("active", 0.0), ("backoff", 0.0), ("unschedulable", 40.0)),
-                       attempts=(("scheduled", 0.2), ("unschedulable", 1.5)))
+    events = (
+        EventRecord(
+            "shop", "Pod", "big-1", "FailedScheduling", "0/3 nodes are available: 3 Insufficient cpu.", 12, None
+        ),
+    )
+    cp = control_plane(
+        pending=(("active", 0.0), ("backoff", 0.0), ("unschedulable", 40.0)),
+        attempts=(("scheduled", 0.2), ("unschedulable", 1.5)),
+    )
     found = by_id(run(healthy(control_plane=cp, kube_summary=summary(events=events))))
     f = found["scheduler.unschedulable:cluster"]
     assert f.severity is Severity.WARNING and "40 pods" in f.title
@@ -246,7 +276,10 @@ def test_unschedulable_backlog() -> None:
 
 def test_controller_and_kubelet_rules() -> None:
     cp = control_plane(
-        queues=(WorkQueue("replicaset", 4500, 80.0, Value.of(7.0), Value.of(30.0)), WorkQueue("job", 1, 0.1, Value.of(0.01), Value.of(0.01))),
+        queues=(
+            WorkQueue("replicaset", 4500, 80.0, Value.of(7.0), Value.of(30.0)),
+            WorkQueue("job", 1, 0.1, Value.of(0.01), Value.of(0.01)),
+        ),
         pod_start=Value.of(12.0),
         ops=(KubeletOp("pull_image", Value.of(2.0), 1.0, 0.2),),
     )
@@ -261,22 +294,30 @@ def test_controller_and_kubelet_rules() -> None:
 
 
 def test_prometheus_alerts() -> None:
-    alerts = AlertsFacts((
-        alert("Watchdog", severity="none"),
-        alert("KubeAPIErrorBudgetBurn", severity="critical"),
-        alert("NodeFilesystemSpaceFillingUp", severity="warning", state="pending", instance="n1:9100"),
-        alert("etcdHighFsyncDurations", severity="warning", source="k8stop"),
-    ), True)
+    alerts = AlertsFacts(
+        (
+            alert("Watchdog", severity="none"),
+            alert("KubeAPIErrorBudgetBurn", severity="critical"),
+            alert("NodeFilesystemSpaceFillingUp", severity="warning", state="pending", instance="n1:9100"),
+            alert("etcdHighFsyncDurations", severity="warning", source="k8stop"),
+        ),
+        True,
+    )
     found = run(healthy(alerts=alerts))
     names = {f.id: f for f in found if f.id.startswith("alert.")}
-    assert set(names) == {"alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn", "alert.NodeFilesystemSpaceFillingUp:n1:9100"}
+    assert set(names) == {
+        "alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn",
+        "alert.NodeFilesystemSpaceFillingUp:n1:9100",
+    }
     assert names["alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn"].severity is Severity.WARNING
     assert names["alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn"].component is Component.APISERVER
     assert names["alert.NodeFilesystemSpaceFillingUp:n1:9100"].severity is Severity.INFO
 
 
 def test_missing_feeds_produce_no_findings() -> None:
-    snap = healthy(apiserver=None, etcd=None, nodes=None, restarts=None, control_plane=None, alerts=None, kube_summary=None)
+    snap = healthy(
+        apiserver=None, etcd=None, nodes=None, restarts=None, control_plane=None, alerts=None, kube_summary=None
+    )
     assert run(snap) == ()
 
 

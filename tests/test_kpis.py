@@ -1,10 +1,10 @@
 """The KPI scorecard against facts built in the test: values, statuses and unknown reasons."""
+
 from __future__ import annotations
 
 from dataclasses import replace
 
 import pytest
-
 from facts_builders import (
     GiB,
     apiserver,
@@ -19,17 +19,26 @@ from facts_builders import (
 )
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ApfLevel, Inflight, KubeletOp
-from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
+from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis
 
 T = Thresholds()
 REQUIRED = (
-    "apiserver.request_latency_p99", "apiserver.qps", "etcd.wal_fsync_p99", "etcd.backend_commit_p99",
-    "scheduler.throughput", "node.cpu_utilisation_max", "node.memory_utilisation_max",
-    "kubelet.pod_startup_p99", "etcd.peer_rtt_p99", "etcd.db_quota_ratio",
-    "controller.workqueue_depth_max", "controller.work_duration_p99_max", "kubelet.runtime_ops_error_rate",
+    "apiserver.request_latency_p99",
+    "apiserver.qps",
+    "etcd.wal_fsync_p99",
+    "etcd.backend_commit_p99",
+    "scheduler.throughput",
+    "node.cpu_utilisation_max",
+    "node.memory_utilisation_max",
+    "kubelet.pod_startup_p99",
+    "etcd.peer_rtt_p99",
+    "etcd.db_quota_ratio",
+    "controller.workqueue_depth_max",
+    "controller.work_duration_p99_max",
+    "kubelet.runtime_ops_error_rate",
 )
 
 
@@ -93,8 +102,9 @@ def test_etcd_not_exposed_is_unknown_with_reason() -> None:
 
 
 def test_prometheus_disabled_invents_nothing() -> None:
-    snap = ClusterSnapshot(1.0, "ctx", None, SourceStatus(SourceState.DISABLED, "--no-prometheus"),
-                           SourceStatus(SourceState.OK))
+    snap = ClusterSnapshot(
+        1.0, "ctx", None, SourceStatus(SourceState.DISABLED, "--no-prometheus"), SourceStatus(SourceState.OK)
+    )
     for k in compute_kpis(snap, T):
         assert k.status is KpiStatus.UNKNOWN, k.id
         assert k.value.or_none() is None
@@ -109,8 +119,7 @@ def test_feed_error_reason_is_carried() -> None:
 
 def test_qps_is_capacity_ok_unless_saturated_below_target() -> None:
     assert kpis(healthy())["apiserver.qps"].status is KpiStatus.OK
-    saturated = apiserver(healthy_requests(), apf_rejected_rate=3.0,
-                          apf=(ApfLevel("workload-low", 10, 10, 40, 3.0),))
+    saturated = apiserver(healthy_requests(), apf_rejected_rate=3.0, apf=(ApfLevel("workload-low", 10, 10, 40, 3.0),))
     k = kpis(healthy(apiserver=saturated))["apiserver.qps"]
     assert k.status is KpiStatus.WARN and "saturated" in k.detail
     full = apiserver(healthy_requests(), inflight=(Inflight("readOnly", 395, None),))
@@ -146,7 +155,10 @@ def test_pod_startup_slo_and_seed(p99: float, status: KpiStatus) -> None:
 
 
 def test_runtime_errors_and_workqueues() -> None:
-    ops = (KubeletOp("create_container", Value.of(3.0), 2.0, 0.1), KubeletOp("start_container", Value.of(0.1), 2.0, 0.0))
+    ops = (
+        KubeletOp("create_container", Value.of(3.0), 2.0, 0.1),
+        KubeletOp("start_container", Value.of(0.1), 2.0, 0.0),
+    )
     result = kpis(healthy(control_plane=control_plane(ops=ops)))
     errors = result["kubelet.runtime_ops_error_rate"]
     assert errors.status is KpiStatus.WARN and errors.value.number == pytest.approx(0.1 / 4.0)

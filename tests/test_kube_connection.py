@@ -1,4 +1,5 @@
 """Loading credentials like kubectl: file precedence, merging, contexts, clear errors."""
+
 from __future__ import annotations
 
 import socket
@@ -6,7 +7,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from k8stop.queries.config import ConfigError
 from k8stop.queries.kube.connection import connect, kubeconfig_paths
 from k8stop.queries.kube.errors import KubeApiError
@@ -29,10 +29,16 @@ def _write(path: Path, current: str | None, contexts: dict[str, tuple[str, str, 
 
 
 async def test_two_kubeconfig_paths_merge_first_wins(tmp_path: Path) -> None:
-    first = _write(tmp_path / "a", "alpha", {"alpha": ("http://127.0.0.1:7001", "tok-a", "team-a"),
-                                              "shared": ("http://127.0.0.1:7002", "first", None)})
-    second = _write(tmp_path / "b", "beta", {"beta": ("http://127.0.0.1:7003", "tok-b", None),
-                                             "shared": ("http://127.0.0.1:7999", "second", None)})
+    first = _write(
+        tmp_path / "a",
+        "alpha",
+        {"alpha": ("http://127.0.0.1:7001", "tok-a", "team-a"), "shared": ("http://127.0.0.1:7002", "first", None)},
+    )
+    second = _write(
+        tmp_path / "b",
+        "beta",
+        {"beta": ("http://127.0.0.1:7003", "tok-b", None), "shared": ("http://127.0.0.1:7999", "second", None)},
+    )
     env = {"KUBECONFIG": f"{first}:{tmp_path / 'missing'}:{second}", "HOME": str(tmp_path)}
     # current-context comes from the first file that sets it, as kubectl does
     async with await connect(environ=env) as conn:

@@ -1,4 +1,5 @@
 """KubeFeed and discovery against the project's kube-API test server (small cluster)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -9,14 +10,13 @@ from pathlib import Path
 import aiohttp
 import pytest
 import yaml
-
-from k8stop.queries.model.errors import FeedError
 from k8stop.queries.kube.connection import KubeConnection, connect
 from k8stop.queries.kube.errors import KubeApiError
 from k8stop.queries.kube.feed import KubeFeed
-from k8stop.queries.prom.discovery import discover_prometheus
+from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.status import FeedState
 from k8stop.queries.model.values import ABSENT
+from k8stop.queries.prom.discovery import discover_prometheus
 from kubeapi.cluster import Cluster
 from kubeapi.faults import Fault
 from kubeapi.kubeconfig import write_kubeconfig
@@ -66,7 +66,9 @@ async def eventually(check: Callable[[], bool], what: str, limit: float = 10.0) 
 async def _rig(tmp_path: Path, token: str = TOKEN, **server_options: object) -> AsyncIterator[Rig]:
     server = KubeApiServer(Cluster.small(), token=TOKEN, **server_options)  # type: ignore[arg-type]
     url = await server.start()
-    connection = await connect(kubeconfig=str(write_kubeconfig(tmp_path / "kubeconfig", url, token, namespace="shop")), environ={})
+    connection = await connect(
+        kubeconfig=str(write_kubeconfig(tmp_path / "kubeconfig", url, token, namespace="shop")), environ={}
+    )
     rig = Rig(server, connection)
     try:
         yield rig
@@ -95,7 +97,8 @@ async def test_initial_list_pages_and_fills_the_summary(rig: Rig) -> None:
     assert dict(summary.pods_by_phase) == {"Running": PODS - 1, "Pending": 1}
     assert summary.not_ready_nodes == ()
     assert [(p.name, p.restarts) for p in summary.top_restarts[:3]] == sorted(
-        zip(CRASHLOOP_PODS, CRASHLOOP_RESTARTS), key=lambda item: -item[1])
+        zip(CRASHLOOP_PODS, CRASHLOOP_RESTARTS), key=lambda item: -item[1]
+    )
     # Warning events only, newest first
     assert [e.reason for e in summary.recent_warnings] == ["FailedScheduling", "BackOff", "BackOff", "BackOff"]
     lists = rig.requests("list", "pods")
@@ -207,7 +210,9 @@ async def test_metrics_server_fallbacks(rig: Rig) -> None:
     await asyncio.wait_for(feed.wait_settled(), 10)
     node = feed.node("worker-1")
     assert node is not None
-    rig.server.usage.set("nodes", "", "worker-1", node.allocatable_cpu_millis // 2, node.allocatable_memory_bytes // 4096)
+    rig.server.usage.set(
+        "nodes", "", "worker-1", node.allocatable_cpu_millis // 2, node.allocatable_memory_bytes // 4096
+    )
     facts = await feed.nodes_fallback(top=2)
     assert (facts.source, facts.total, len(facts.worst)) == ("metrics-server", NODES, 2)
     usage = {u.node: u for u in await feed.node_usage()}
@@ -218,7 +223,10 @@ async def test_metrics_server_fallbacks(rig: Rig) -> None:
     assert usage["worker-1"].cpu_millis == node.allocatable_cpu_millis // 2
     rig.server.usage.set("pods", "shop", CRASHLOOP_PODS[0], 300, 2048)
     pods = {(p.namespace, p.pod): p for p in await feed.pod_usage()}
-    assert (pods[("shop", CRASHLOOP_PODS[0])].cpu_millis, pods[("shop", CRASHLOOP_PODS[0])].memory_bytes) == (300, 2048 * 1024)
+    assert (pods[("shop", CRASHLOOP_PODS[0])].cpu_millis, pods[("shop", CRASHLOOP_PODS[0])].memory_bytes) == (
+        300,
+        2048 * 1024,
+    )
     assert PENDING_POD not in pods  # metrics-server reports running pods only
 
 
@@ -241,10 +249,13 @@ async def test_discovery_finds_the_service_and_queries_through_the_proxy(rig: Ri
     assert rig.requests("list", "services")
     rig.server.register_service_backend("monitoring", "prometheus-k8s", prometheus.url)  # type: ignore[attr-defined]
     headers, ssl_context = await rig.connection.aiohttp_auth()
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{source.url}/api/v1/query", params={"query": "vector(42)"},
-                               headers=headers, ssl=ssl_context) as response:
-            body = await response.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(
+            f"{source.url}/api/v1/query", params={"query": "vector(42)"}, headers=headers, ssl=ssl_context
+        ) as response,
+    ):
+        body = await response.json()
     assert body["status"] == "success" and body["data"]["result"][0]["value"][1] == "42"
 
 
@@ -274,8 +285,9 @@ async def test_exec_plugin_token_is_refreshed_when_expired(rig: Rig, tmp_path: P
     plugin.chmod(0o755)
     path = write_kubeconfig(tmp_path / "exec-kubeconfig", rig.server.url, None)
     config = yaml.safe_load(path.read_text())
-    config["users"][0]["user"] = {"exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin),
-                                           "interactiveMode": "Never"}}
+    config["users"][0]["user"] = {
+        "exec": {"apiVersion": "client.authentication.k8s.io/v1", "command": str(plugin), "interactiveMode": "Never"}
+    }
     path.write_text(yaml.safe_dump(config))
     async with await connect(kubeconfig=str(path), environ={}) as connection:
         with pytest.raises(KubeApiError) as caught:

@@ -1,25 +1,41 @@
 """The kube-API restart estimate and the stores' incremental indexes, on records built here."""
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
-from k8stop.queries.model.facts import ContainerRecord, EventRecord, PodRecord
+from k8stop.queries.kube.parse import node_record
 from k8stop.queries.kube.restarts import HOUR, RestartTracker
 from k8stop.queries.kube.store import EventStore, NodeStore, PodStore
-from k8stop.queries.kube.parse import node_record
+from k8stop.queries.model.facts import ContainerRecord, EventRecord, PodRecord
 from k8stop.queries.prom.discovery import pick
 
-T0 = datetime(2025, 1, 6, 8, 0, tzinfo=timezone.utc).timestamp()
+T0 = datetime(2025, 1, 6, 8, 0, tzinfo=UTC).timestamp()
 
 
 def _iso(at: float) -> str:
-    return datetime.fromtimestamp(at, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _pod(name: str, restarts: int, *, created: float = T0 - 10 * HOUR, finished: float | None = None,
-         waiting: str | None = None, node: str = "n1", owner: str = "web-5f7c9") -> PodRecord:
-    container = ContainerRecord("app", restarts == 0, restarts, waiting, "OOMKilled" if restarts else None,
-                                137 if restarts else None, _iso(finished) if finished else None)
+def _pod(
+    name: str,
+    restarts: int,
+    *,
+    created: float = T0 - 10 * HOUR,
+    finished: float | None = None,
+    waiting: str | None = None,
+    node: str = "n1",
+    owner: str = "web-5f7c9",
+) -> PodRecord:
+    container = ContainerRecord(
+        "app",
+        restarts == 0,
+        restarts,
+        waiting,
+        "OOMKilled" if restarts else None,
+        137 if restarts else None,
+        _iso(finished) if finished else None,
+    )
     return PodRecord("shop", name, node, "Running", "ReplicaSet", owner, (container,), 0, 0, 0, 0, _iso(created))
 
 
@@ -125,8 +141,9 @@ def test_discovery_ranks_names_then_namespaces_and_picks_the_port() -> None:
     services = [
         _service("default", "kubernetes", [{"name": "https", "port": 443}]),
         _service("apps", "prometheus", [{"port": 9090}]),
-        _service("monitoring", "prometheus-k8s", [{"name": "reloader-web", "port": 8080},
-                                                  {"name": "web", "port": 9090}]),
+        _service(
+            "monitoring", "prometheus-k8s", [{"name": "reloader-web", "port": 8080}, {"name": "web", "port": 9090}]
+        ),
         _service("kube-system", "prometheus-k8s", [{"name": "web", "port": 9090}]),
     ]
     source = pick("https://api:6443", services)

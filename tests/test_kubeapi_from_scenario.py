@@ -1,25 +1,25 @@
 """One cluster, two views: the kube-API test server built from a Prometheus scenario holds the
 same nodes and pods as the real Prometheus serving that scenario, read through k8stop's feeds."""
+
 from __future__ import annotations
 
 import asyncio
 import math
-from datetime import datetime
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import aiohttp
 import orjson
 import pytest
-
 from k8stop.queries.config import Settings
-from k8stop.queries.model.facts import NodesFacts, RestartsFacts
 from k8stop.queries.kube.connection import KubeConnection, connect
 from k8stop.queries.kube.feed import KubeFeed
 from k8stop.queries.kube.parse import node_record
-from k8stop.queries.prom.facts_source import PrometheusFacts
+from k8stop.queries.model.facts import NodesFacts, RestartsFacts
 from k8stop.queries.prom.client import PromClient
+from k8stop.queries.prom.facts_source import PrometheusFacts
 from kubeapi.from_scenario import cluster_from_scenario, restart_count
 from kubeapi.kubeconfig import write_kubeconfig
 from kubeapi.server import KubeApiServer
@@ -60,8 +60,10 @@ class Views:
         """kube_pod_container_status_restarts_total at the anchor, straight from Prometheus."""
         selector = f'namespace="{namespace}",pod="{pod}",container="{container}"'
         params = {"query": f"kube_pod_container_status_restarts_total{{{selector}}}", "time": str(self.prom.anchor)}
-        async with aiohttp.ClientSession() as session, \
-                session.get(f"{self.prom.url}/api/v1/query", params=params) as response:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.get(f"{self.prom.url}/api/v1/query", params=params) as response,
+        ):
             body = orjson.loads(await response.read())
         (sample,) = body["data"]["result"]
         return float(sample["value"][1])
@@ -74,7 +76,8 @@ async def views(prometheus_for, tmp_path: Path) -> AsyncIterator[Views]:
     server = KubeApiServer(cluster_from_scenario(SCENARIO), token=TOKEN)
     url = await server.start()
     connection: KubeConnection = await connect(
-        kubeconfig=str(write_kubeconfig(tmp_path / "kubeconfig", url, TOKEN)), environ={})
+        kubeconfig=str(write_kubeconfig(tmp_path / "kubeconfig", url, TOKEN)), environ={}
+    )
     feed = KubeFeed(connection)
     feed.start()
     settings = Settings(prometheus_url=prom.url)
@@ -116,8 +119,11 @@ async def test_crashlooping_pods_match_the_restarts_facts(views: Views) -> None:
     looping = {(r.namespace, r.pod) for r in views.restarts.top if r.waiting_reason == "CrashLoopBackOff"}
     expected = {(p.namespace, p.name) for p in SCENARIO.pods if p.owner_name.startswith("checkout")}
     assert looping == expected
-    kube_looping = {(p.namespace, p.name) for p in views.kube.summary().top_restarts
-                    if any(c.waiting_reason == "CrashLoopBackOff" for c in p.containers)}
+    kube_looping = {
+        (p.namespace, p.name)
+        for p in views.kube.summary().top_restarts
+        if any(c.waiting_reason == "CrashLoopBackOff" for c in p.containers)
+    }
     assert kube_looping == expected
     for row in views.restarts.top:
         pod = views.kube.pod(row.namespace, row.pod)
@@ -127,8 +133,9 @@ async def test_crashlooping_pods_match_the_restarts_facts(views: Views) -> None:
         (container,) = [c for c in pod.containers if c.name == row.container]
         assert container.waiting_reason == row.waiting_reason
         assert container.last_terminated_reason == row.last_terminated_reason
-        assert container.last_exit_code == (137 if row.last_terminated_reason == "OOMKilled" else
-                                            (0 if row.last_terminated_reason is None else 1))
+        assert container.last_exit_code == (
+            137 if row.last_terminated_reason == "OOMKilled" else (0 if row.last_terminated_reason is None else 1)
+        )
         assert container.ready is (row.waiting_reason is None)
         # restartCount is the kube-state-metrics counter at the same instant
         assert container.restarts == math.floor(await views.counter(row.namespace, row.pod, row.container))
@@ -156,8 +163,11 @@ async def test_prometheus_service_is_discoverable(views: Views) -> None:
 
 
 def test_capacity_allocatable_and_control_plane_rule() -> None:
-    nodes = (Node("cp-1", "10.9.0.1"), Node("etcd-host", SCENARIO.etcd[0].ip, cpus=8, memory_total_bytes=30 * GiB),
-             Node("worker-1", "10.9.1.1", cpus=2, memory_total_bytes=7.5 * GiB))
+    nodes = (
+        Node("cp-1", "10.9.0.1"),
+        Node("etcd-host", SCENARIO.etcd[0].ip, cpus=8, memory_total_bytes=30 * GiB),
+        Node("worker-1", "10.9.1.1", cpus=2, memory_total_bytes=7.5 * GiB),
+    )
     cluster = cluster_from_scenario(replace(Scenario.healthy(), nodes=nodes, pods=()))
     for node in nodes:
         obj = cluster.get("nodes", "", node.name)

@@ -3,6 +3,7 @@
 Expected values come from kubeapi/scenario.py (the small cluster) and from what each test
 mutates; the subprocess timeouts only stop a broken server from hanging the run.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +20,6 @@ import aiohttp
 import orjson
 import pytest
 from aiohttp import web
-
 from kubeapi import Cluster, Fault, ThreadedKubeApiServer
 from kubeapi.scenario import CONTROL_PLANE, CRASHLOOP_PODS, CRASHLOOP_RESTARTS, PENDING_POD, WORKERS
 from kubeapi.selectors import Selector
@@ -44,8 +44,10 @@ def all_pods(cluster: Cluster) -> list[dict]:
 def client(server: ThreadedKubeApiServer, token: str | None = None) -> aiohttp.ClientSession:
     ctx = ssl.create_default_context(cadata=serving_cert().ca_pem.decode())
     return aiohttp.ClientSession(
-        base_url=server.url, connector=aiohttp.TCPConnector(ssl=ctx),
-        headers={"Authorization": f"Bearer {token or server.token}"})
+        base_url=server.url,
+        connector=aiohttp.TCPConnector(ssl=ctx),
+        headers={"Authorization": f"Bearer {token or server.token}"},
+    )
 
 
 def wait_for(check: Callable[[], bool], what: str, limit: float = 20.0) -> None:
@@ -82,12 +84,18 @@ def test_kubectl_json_output_equals_the_model(kube_api: ThreadedKubeApiServer, k
     status = checkout["status"]["containerStatuses"][0]
     assert status["restartCount"] == CRASHLOOP_RESTARTS[1]
     assert status["state"]["waiting"]["reason"] == "CrashLoopBackOff"
-    assert status["lastState"]["terminated"] == {**status["lastState"]["terminated"], "reason": "OOMKilled", "exitCode": 137}
+    assert status["lastState"]["terminated"] == {
+        **status["lastState"]["terminated"],
+        "reason": "OOMKilled",
+        "exitCode": 137,
+    }
     assert checkout["metadata"]["ownerReferences"][0]["kind"] == "ReplicaSet"
 
 
 @needs_kubectl
-def test_kubectl_chunked_list_pages_through_continue_tokens(kube_api: ThreadedKubeApiServer, kubeconfig_path: Path) -> None:
+def test_kubectl_chunked_list_pages_through_continue_tokens(
+    kube_api: ThreadedKubeApiServer, kubeconfig_path: Path
+) -> None:
     out = kubectl(kubeconfig_path, "get", "pods", "-A", "--chunk-size=5", "--no-headers")
     assert len(out.splitlines()) == 32
     pages = [r.query for r in kube_api.requests if r.verb == "list" and r.path == "/api/v1/pods"]
@@ -98,9 +106,23 @@ def test_kubectl_chunked_list_pages_through_continue_tokens(kube_api: ThreadedKu
 @needs_kubectl
 def test_kubectl_watch_sees_a_new_pod_and_a_restart(kube_api: ThreadedKubeApiServer, kubeconfig_path: Path) -> None:
     assert KUBECTL is not None
-    proc = subprocess.Popen([KUBECTL, "--kubeconfig", str(kubeconfig_path), "get", "pods", "-n", "shop", "-w", "-o",
-                             "jsonpath={.metadata.name} {.status.containerStatuses[0].restartCount}{\"\\n\"}"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            KUBECTL,
+            "--kubeconfig",
+            str(kubeconfig_path),
+            "get",
+            "pods",
+            "-n",
+            "shop",
+            "-w",
+            "-o",
+            'jsonpath={.metadata.name} {.status.containerStatuses[0].restartCount}{"\\n"}',
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)  # type: ignore[union-attr]
     reader.start()
@@ -124,7 +146,10 @@ def test_kubectl_watch_sees_a_new_pod_and_a_restart(kube_api: ThreadedKubeApiSer
 @needs_kubectl
 def test_kubectl_top_reads_metrics_api(kube_api: ThreadedKubeApiServer, kubeconfig_path: Path) -> None:
     kube_api.server.usage.set("nodes", "", "worker-2", 1500, 4 * 1024 * 1024)
-    rows = {line.split()[0]: line.split()[1:] for line in kubectl(kubeconfig_path, "top", "nodes", "--no-headers").splitlines()}
+    rows = {
+        line.split()[0]: line.split()[1:]
+        for line in kubectl(kubeconfig_path, "top", "nodes", "--no-headers").splitlines()
+    }
     assert set(rows) == set(CONTROL_PLANE + WORKERS)
     assert rows["worker-2"][0] == "1500m" and rows["worker-2"][2] == "4096Mi"
 
@@ -132,8 +157,12 @@ def test_kubectl_top_reads_metrics_api(kube_api: ThreadedKubeApiServer, kubeconf
 @needs_kubectl
 def test_standalone_server_with_generated_cluster(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
-    proc = subprocess.Popen([sys.executable, "-m", "tests.kubeapi", "--nodes", "12", "--pods", "300",
-                             "--kubeconfig", str(kubeconfig)], cwd=REPO, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tests.kubeapi", "--nodes", "12", "--pods", "300", "--kubeconfig", str(kubeconfig)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert proc.stdout is not None and proc.stdout.readline().startswith("serving https://")
         nodes = kubectl(kubeconfig, "get", "nodes", "--no-headers").splitlines()
@@ -156,6 +185,7 @@ async def test_wrong_token_gets_401_status(kube_api: ThreadedKubeApiServer) -> N
 
 async def test_selectors_filter_lists(kube_api: ThreadedKubeApiServer) -> None:
     async with client(kube_api) as http:
+
         async def names(path: str, **params: str) -> list[str]:
             resp = await http.get(path, params=params)
             assert resp.status == 200
@@ -163,17 +193,25 @@ async def test_selectors_filter_lists(kube_api: ThreadedKubeApiServer) -> None:
 
         on_worker1 = await names("/api/v1/pods", fieldSelector="spec.nodeName=worker-1")
         assert CRASHLOOP_PODS[0] in on_worker1 and all(
-            kube_api.cluster.get("pods", p["metadata"]["namespace"], p["metadata"]["name"])["spec"]["nodeName"] == "worker-1"  # type: ignore[index]
-            for p in all_pods(kube_api.cluster) if p["metadata"]["name"] in on_worker1)
+            kube_api.cluster.get("pods", p["metadata"]["namespace"], p["metadata"]["name"])["spec"]["nodeName"]
+            == "worker-1"  # type: ignore[index]
+            for p in all_pods(kube_api.cluster)
+            if p["metadata"]["name"] in on_worker1
+        )
         assert sorted(await names("/api/v1/pods", labelSelector="app=checkout")) == sorted(CRASHLOOP_PODS)
         assert await names("/api/v1/namespaces/batch/pods") == [PENDING_POD[1]]
         assert await names("/api/v1/pods", fieldSelector="status.phase=Pending") == [PENDING_POD[1]]
         warnings = await names("/api/v1/events", fieldSelector="type=Warning")
         assert len(warnings) == 4  # 3 BackOff + 1 FailedScheduling
-        about = await names("/api/v1/namespaces/shop/events", fieldSelector=f"involvedObject.name={CRASHLOOP_PODS[0]},type=Warning")
+        about = await names(
+            "/api/v1/namespaces/shop/events", fieldSelector=f"involvedObject.name={CRASHLOOP_PODS[0]},type=Warning"
+        )
         assert len(about) == 1 and about[0].startswith(CRASHLOOP_PODS[0])
         assert await names("/api/v1/pods", labelSelector="app in (frontend,coredns),app!=coredns") == [
-            "frontend-7c9d8f6b5-a1b2c", "frontend-7c9d8f6b5-d3e4f", "frontend-7c9d8f6b5-g5h6j"]
+            "frontend-7c9d8f6b5-a1b2c",
+            "frontend-7c9d8f6b5-d3e4f",
+            "frontend-7c9d8f6b5-g5h6j",
+        ]
         bad = await http.get("/api/v1/pods", params={"fieldSelector": "spec.bogus=1"})
         assert bad.status == 400 and (await bad.json())["message"] == "field label not supported: spec.bogus"
         missing = await http.get("/api/v1/namespaces/shop/pods/nope")
@@ -185,7 +223,9 @@ async def test_expired_continue_token_is_410(kube_api: ThreadedKubeApiServer) ->
         first = await (await http.get("/api/v1/pods", params={"limit": "10"})).json()
         token = first["metadata"]["continue"]
         second = await (await http.get("/api/v1/pods", params={"limit": "10", "continue": token})).json()
-        assert [i["metadata"]["name"] for i in second["items"]] == [p["metadata"]["name"] for p in all_pods(kube_api.cluster)[10:20]]
+        assert [i["metadata"]["name"] for i in second["items"]] == [
+            p["metadata"]["name"] for p in all_pods(kube_api.cluster)[10:20]
+        ]
         kube_api.cluster.bump_restarts("shop", CRASHLOOP_PODS[0])
         kube_api.cluster.compact()
         resp = await http.get("/api/v1/pods", params={"limit": "10", "continue": token})
@@ -217,8 +257,10 @@ async def test_watch_replays_history_and_streams_changes(kube_api: ThreadedKubeA
         nodes = await watch_lines(http, "/api/v1/nodes", 1, resourceVersion=str(start))
         pressure = next(c for c in nodes[0]["object"]["status"]["conditions"] if c["type"] == "DiskPressure")
         assert pressure["status"] == "True" and nodes[0]["object"]["metadata"]["name"] == "worker-1"
-        async with http.get("/api/v1/pods", params={"watch": "true", "resourceVersion": str(cluster.resource_version),
-                                                    "allowWatchBookmarks": "true"}) as resp:
+        async with http.get(
+            "/api/v1/pods",
+            params={"watch": "true", "resourceVersion": str(cluster.resource_version), "allowWatchBookmarks": "true"},
+        ) as resp:
             cluster.delete("pods", *PENDING_POD)
             seen = [orjson.loads(await resp.content.readline()) for _ in range(2)]
     deleted = next(e for e in seen if e["type"] != "BOOKMARK")
@@ -228,10 +270,14 @@ async def test_watch_replays_history_and_streams_changes(kube_api: ThreadedKubeA
 
 async def test_watch_sends_bookmarks_and_ends_at_timeout(kube_api: ThreadedKubeApiServer) -> None:
     rv = str(kube_api.cluster.resource_version)
-    async with client(kube_api) as http:
-        async with http.get("/api/v1/pods", params={"watch": "1", "resourceVersion": rv, "allowWatchBookmarks": "true",
-                                                    "timeoutSeconds": "2"}) as resp:
-            events = [orjson.loads(line) async for line in resp.content]
+    async with (
+        client(kube_api) as http,
+        http.get(
+            "/api/v1/pods",
+            params={"watch": "1", "resourceVersion": rv, "allowWatchBookmarks": "true", "timeoutSeconds": "2"},
+        ) as resp,
+    ):
+        events = [orjson.loads(line) async for line in resp.content]
     assert events and all(e["type"] == "BOOKMARK" for e in events)
     assert events[0]["object"] == {"kind": "Pod", "apiVersion": "v1", "metadata": {"resourceVersion": rv}}
 
@@ -263,8 +309,10 @@ async def test_injected_statuses(kube_api: ThreadedKubeApiServer) -> None:
         forbidden = await http.get("/api/v1/nodes")
         body = await forbidden.json()
         assert forbidden.status == 403 and body["reason"] == "Forbidden"
-        assert body["message"] == ('nodes is forbidden: User "system:serviceaccount:monitoring:k8stop" cannot list '
-                                   'resource "nodes" in API group "" at the cluster scope')
+        assert body["message"] == (
+            'nodes is forbidden: User "system:serviceaccount:monitoring:k8stop" cannot list '
+            'resource "nodes" in API group "" at the cluster scope'
+        )
         limited = await http.get("/api/v1/events")
         assert limited.status == 429 and limited.headers["Retry-After"] == "3"
         assert (await limited.json())["details"] == {"retryAfterSeconds": 3}
@@ -300,12 +348,11 @@ async def test_slow_response_and_connection_reset(kube_api: ThreadedKubeApiServe
 
 async def test_watch_cut_mid_event(kube_api: ThreadedKubeApiServer) -> None:
     kube_api.inject(Fault(r"/pods$", cut_watch_after_events=2, verbs=frozenset({"watch"})))
-    async with client(kube_api) as http:
-        async with http.get("/api/v1/namespaces/shop/pods", params={"watch": "1"}) as resp:
-            raw = b""
-            with pytest.raises(aiohttp.ClientPayloadError):
-                async for chunk in resp.content.iter_any():
-                    raw += chunk
+    async with client(kube_api) as http, http.get("/api/v1/namespaces/shop/pods", params={"watch": "1"}) as resp:
+        raw = b""
+        with pytest.raises(aiohttp.ClientPayloadError):
+            async for chunk in resp.content.iter_any():
+                raw += chunk
     lines = raw.split(b"\n")
     assert [orjson.loads(x)["type"] for x in lines[:2]] == ["ADDED", "ADDED"]
     with pytest.raises(orjson.JSONDecodeError):
@@ -324,7 +371,10 @@ async def test_request_log_records_verbs_and_refuses_writes(kube_api: ThreadedKu
     assert created.status == deleted.status == patched.status == 405
     assert kube_api.verbs() == {"list", "get", "create", "delete", "patch"}
     assert [(r.verb, r.resource, r.namespace) for r in kube_api.requests][-3:] == [
-        ("create", "pods", "shop"), ("delete", "pods", "shop"), ("patch", "nodes", None)]
+        ("create", "pods", "shop"),
+        ("delete", "pods", "shop"),
+        ("patch", "nodes", None),
+    ]
     assert kube_api.cluster.get("pods", "shop", CRASHLOOP_PODS[0]) is not None
 
 
@@ -333,8 +383,14 @@ def echo_backend() -> Iterator[str]:
     """A dummy HTTP backend that echoes what it received."""
 
     async def echo(request: web.Request) -> web.Response:
-        return web.json_response({"method": request.method, "path": request.path, "query": dict(request.query),
-                                  "body": (await request.read()).decode()})
+        return web.json_response(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": dict(request.query),
+                "body": (await request.read()).decode(),
+            }
+        )
 
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", echo)
@@ -361,14 +417,23 @@ async def test_service_proxy_forwards_get_and_post(kube_api: ThreadedKubeApiServ
     base = "/api/v1/namespaces/monitoring/services"
     async with client(kube_api) as http:
         for spec in ("prometheus-k8s:9090", "http:prometheus-k8s:9090", "prometheus-k8s"):
-            resp = await http.get(f"{base}/{spec}/proxy/api/v1/query", params={"query": "up{job=\"x\"}", "time": "1"})
+            resp = await http.get(f"{base}/{spec}/proxy/api/v1/query", params={"query": 'up{job="x"}', "time": "1"})
             assert resp.status == 200
-            assert await resp.json() == {"method": "GET", "path": "/api/v1/query",
-                                         "query": {"query": "up{job=\"x\"}", "time": "1"}, "body": ""}
-        posted = await http.post(f"{base}/prometheus-k8s:9090/proxy/api/v1/query_range",
-                                 data={"query": "rate(x[5m])", "step": "15"})
-        assert await posted.json() == {"method": "POST", "path": "/api/v1/query_range", "query": {},
-                                       "body": "query=rate%28x%5B5m%5D%29&step=15"}
+            assert await resp.json() == {
+                "method": "GET",
+                "path": "/api/v1/query",
+                "query": {"query": 'up{job="x"}', "time": "1"},
+                "body": "",
+            }
+        posted = await http.post(
+            f"{base}/prometheus-k8s:9090/proxy/api/v1/query_range", data={"query": "rate(x[5m])", "step": "15"}
+        )
+        assert await posted.json() == {
+            "method": "POST",
+            "path": "/api/v1/query_range",
+            "query": {},
+            "body": "query=rate%28x%5B5m%5D%29&step=15",
+        }
         unknown = await http.get("/api/v1/namespaces/monitoring/services/nope:9090/proxy/api/v1/query")
         no_backend = await http.get("/api/v1/namespaces/kube-system/services/kube-dns:53/proxy/")
     assert unknown.status == 404 and no_backend.status == 503
@@ -384,7 +449,9 @@ async def test_metrics_api(kube_api: ThreadedKubeApiServer) -> None:
         pending = await http.get(f"/apis/metrics.k8s.io/v1beta1/namespaces/{PENDING_POD[0]}/pods/{PENDING_POD[1]}")
     assert nodes["kind"] == "NodeMetricsList" and len(nodes["items"]) == 6
     assert len(pods["items"]) == 31  # the Pending pod has no metrics
-    assert one["kind"] == "PodMetrics" and one["containers"] == [{"name": "checkout", "usage": {"cpu": "250m", "memory": "102400Ki"}}]
+    assert one["kind"] == "PodMetrics" and one["containers"] == [
+        {"name": "checkout", "usage": {"cpu": "250m", "memory": "102400Ki"}}
+    ]
     assert pending.status == 404
 
 
@@ -401,9 +468,17 @@ def test_generated_cluster_is_lazy_and_consistent() -> None:
     assert cluster.get("pods", sample["metadata"]["namespace"], sample["metadata"]["name"]) == sample
     node_names = {n["metadata"]["name"] for _, n in cluster.stores["nodes"].scan(Selector())}
     assert all(p["spec"].get("nodeName") in node_names for p in pods if p["status"]["phase"] == "Running")
-    crashing = [p for p in pods if any(s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"
-                                       for s in p["status"].get("containerStatuses", []))]
-    assert crashing and all(p["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] == 137 for p in crashing)
+    crashing = [
+        p
+        for p in pods
+        if any(
+            s["state"].get("waiting", {}).get("reason") == "CrashLoopBackOff"
+            for s in p["status"].get("containerStatuses", [])
+        )
+    ]
+    assert crashing and all(
+        p["status"]["containerStatuses"][0]["lastState"]["terminated"]["exitCode"] == 137 for p in crashing
+    )
     again = Cluster.generate(nodes=40, pods=2000, seed=5)
     assert all_pods(again)[1234] == sample  # deterministic per seed
     ns, name = sample["metadata"]["namespace"], sample["metadata"]["name"]
@@ -414,7 +489,9 @@ def test_generated_cluster_is_lazy_and_consistent() -> None:
 async def test_generated_cluster_paginates_and_churns() -> None:
     with ThreadedKubeApiServer(Cluster.generate(nodes=20, pods=700, seed=2), churn=50.0) as server:
         async with client(server) as http:
-            rv = (await (await http.get("/api/v1/pods", params={"limit": "1", "resourceVersion": "0"})).json())["metadata"]["resourceVersion"]
+            rv = (await (await http.get("/api/v1/pods", params={"limit": "1", "resourceVersion": "0"})).json())[
+                "metadata"
+            ]["resourceVersion"]
             events = await watch_lines(http, "/api/v1/pods", 5, resourceVersion=rv)
             seen, token = 0, ""
             while True:

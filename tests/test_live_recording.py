@@ -1,13 +1,13 @@
 """Recording the live app: `R` starts it, the kube records drill-downs need are in the file."""
+
 from __future__ import annotations
 
 import pytest
-from screen import wait_for
-
 from k8stop.queries.config import Settings
-from k8stop.tui.app import K8sTopApp
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.feeds.recording import read_recording
+from k8stop.tui.app import K8sTopApp
+from screen import wait_for
 
 
 @pytest.mark.parametrize("size", [(80, 24)])

@@ -1,4 +1,5 @@
 """Every subpackage ships: a folder with __init__.py missing from pyproject is absent from a real install."""
+
 from __future__ import annotations
 
 import tomllib

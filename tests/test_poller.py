@@ -1,8 +1,9 @@
 """The poller's contract: stale keeps the last facts, retries come at the refresh interval."""
+
 from __future__ import annotations
 
-from k8stop.queries.model.errors import FeedError, NotExposed
 from k8stop.queries.feeds.poller import Poller
+from k8stop.queries.model.errors import FeedError, NotExposed
 from k8stop.queries.model.status import FeedState, FeedUpdate
 
 

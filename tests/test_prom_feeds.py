@@ -4,6 +4,7 @@ Two incident-laden scenarios (both label conventions, both apiserver histograms,
 etcd DB size names, both scheduler attempt names) plus one without etcd and KSM that
 carries alerting rules. Each server is started once per session.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -12,12 +13,11 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 
 import pytest
-
 from k8stop.queries.config import Settings
 from k8stop.queries.model.errors import NotExposed
-from k8stop.queries.prom.facts_source import PrometheusFacts
-from k8stop.queries.prom.client import PromClient
 from k8stop.queries.model.values import Kind, Value
+from k8stop.queries.prom.client import PromClient
+from k8stop.queries.prom.facts_source import PrometheusFacts
 from prometheus_fixture import PrometheusHandle
 from scenario import ApiRequest, Scenario
 
@@ -117,7 +117,8 @@ async def test_apiserver(case: Case) -> None:
     assert near(facts.requests[0].p99, 8.0) and facts.requests[0].rate_429 == pytest.approx(40.0)
     assert facts.total_qps == pytest.approx(sum(r.qps for r in s.all_requests()), rel=REL)
     assert facts.error_ratio.number == pytest.approx(
-        sum(r.rate_5xx for r in s.all_requests()) / facts.total_qps, abs=1e-12)
+        sum(r.rate_5xx for r in s.all_requests()) / facts.total_qps, abs=1e-12
+    )
 
     servers = len(s.apiserver_ips)
     inflight = {i.request_kind: i for i in facts.inflight}
@@ -214,8 +215,12 @@ async def test_restarts_top(case: Case) -> None:
     at = case.handle.seconds_since_anchor()
     for row in facts.top:
         assert row.namespace == "shop" and row.pod.startswith("checkout-")
-        assert row.restarts_1h == pytest.approx(s.expected_restarts(row.namespace, row.pod, row.container, 3600, at), rel=0.02)
-        assert row.restarts_15m == pytest.approx(s.expected_restarts(row.namespace, row.pod, row.container, 900, at), rel=0.02)
+        assert row.restarts_1h == pytest.approx(
+            s.expected_restarts(row.namespace, row.pod, row.container, 3600, at), rel=0.02
+        )
+        assert row.restarts_15m == pytest.approx(
+            s.expected_restarts(row.namespace, row.pod, row.container, 900, at), rel=0.02
+        )
         assert row.waiting_reason == "CrashLoopBackOff"
         assert row.last_terminated_reason == "OOMKilled"
 
@@ -231,7 +236,8 @@ async def test_control_plane(case: Case) -> None:
     assert near(sched.attempt_p99, s.expected_scheduler_attempt_quantile())
     assert near(sched.throughput, s.scheduler.binding_rate)
     assert [q.name for q in facts.workqueues] == sorted(
-        (q.name for q in s.workqueues), key=lambda n: -next(w.adds_rate for w in s.workqueues if w.name == n))
+        (q.name for q in s.workqueues), key=lambda n: -next(w.adds_rate for w in s.workqueues if w.name == n)
+    )
     for q in facts.workqueues:
         wq = next(w for w in s.workqueues if w.name == q.name)
         assert q.depth == wq.depth and q.adds_rate == pytest.approx(wq.adds_rate, rel=REL)

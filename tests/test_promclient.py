@@ -1,4 +1,5 @@
 """PromClient against a tiny aiohttp server that answers what each test scripts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,11 +13,10 @@ from pathlib import Path
 import orjson
 import pytest
 from aiohttp import web
-
 from k8stop.queries.config import PrometheusAuth
 from k8stop.queries.model.errors import FeedError
-from k8stop.queries.prom.client import PromClient
 from k8stop.queries.model.values import Kind
+from k8stop.queries.prom.client import PromClient
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse] | web.StreamResponse]
 
@@ -68,7 +68,9 @@ async def server() -> AsyncIterator[Server]:
 
 
 async def test_vector_values_warnings_and_infos(server: Server) -> None:
-    body = _vector(({"verb": "GET"}, "0.25"), ({"verb": "LIST"}, "NaN"), ({"verb": "PUT"}, "+Inf"), ({"verb": "X"}, "-Inf"))
+    body = _vector(
+        ({"verb": "GET"}, "0.25"), ({"verb": "LIST"}, "NaN"), ({"verb": "PUT"}, "+Inf"), ({"verb": "X"}, "-Inf")
+    )
     body["warnings"] = ["results truncated due to limit"]
     body["infos"] = ['metric might not be a counter: "workqueue_depth"']
     server.handler = lambda request: _json(body)
@@ -104,7 +106,7 @@ async def test_scalar_and_matrix(server: Server) -> None:
         scalar = await client.query("scalar(up)")
         matrix = await client.query_range("up", 10, 20, 10)
     assert scalar.samples[0][1].number == 3.0
-    (labels, points), = matrix.series
+    ((labels, points),) = matrix.series
     assert labels == {"a": "b"}
     assert [(t, v.kind) for t, v in points] == [(10.0, Kind.NUMBER), (20.0, Kind.NO_TRAFFIC)]
     assert server.seen[1][3] == {"query": "up", "start": "10.0", "end": "20.0", "step": "10.0"}
@@ -277,9 +279,22 @@ def self_signed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     cert, key = folder / "cert.pem", folder / "key.pem"
     subprocess.run(
         [
-            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-            "-keyout", str(key), "-out", str(cert), "-subj", "/CN=k8stop-test",
-            "-addext", "subjectAltName=IP:127.0.0.1",
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-subj",
+            "/CN=k8stop-test",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
         ],
         check=True,
         capture_output=True,

@@ -1,4 +1,5 @@
 """Recording files and ReplaySource without servers: format, damage, canaries, seeking, speed."""
+
 from __future__ import annotations
 
 import gzip
@@ -7,14 +8,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-
+from k8stop.queries.feeds.recording import FLUSH_SECONDS, FORMAT_VERSION, Recorder, RecordingError, read_recording
+from k8stop.queries.feeds.replay import ReplaySource
+from k8stop.queries.feeds.source import SourceInfo
 from k8stop.queries.model.facts import NodeSaturation, NodesFacts
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 from k8stop.queries.model.values import Value
 from k8stop.tui.cli import main
-from k8stop.queries.feeds.source import SourceInfo
-from k8stop.queries.feeds.recording import FLUSH_SECONDS, FORMAT_VERSION, Recorder, RecordingError, read_recording
-from k8stop.queries.feeds.replay import ReplaySource
 
 START = 1_700_000_000.0
 INFO = SourceInfo("prod-eu", "v1.29.3", "https://prom.example:9090 (--prometheus-url)")
@@ -91,9 +91,15 @@ def test_corrupt_foreign_and_newer_files_fail_cleanly(tmp_path: Path, capsys: py
         "text.k8rec": (b"hello, not a recording\n", "not gzip"),
         "empty.k8rec": (b"", "not gzip"),
         "foreign.k8rec": (gzip.compress(b'{"hello": "world"}\n'), "not a k8stop recording"),
-        "newer.k8rec": (gzip.compress(orjson.dumps({"k": "header", "format": "k8stop-recording",
-                                                    "version": FORMAT_VERSION + 1, "k8stop": "9.0"}) + b"\n"),
-                        "newer k8stop"),
+        "newer.k8rec": (
+            gzip.compress(
+                orjson.dumps(
+                    {"k": "header", "format": "k8stop-recording", "version": FORMAT_VERSION + 1, "k8stop": "9.0"}
+                )
+                + b"\n"
+            ),
+            "newer k8stop",
+        ),
         "garbled.k8rec": (bytes(raw[:40]) + bytes(b ^ 0x5A for b in raw[40:80]) + bytes(raw[80:]), "corrupt"),
     }
     for name, (content, message) in cases.items():
@@ -110,7 +116,9 @@ def test_corrupt_foreign_and_newer_files_fail_cleanly(tmp_path: Path, capsys: py
 
 def test_credentials_in_free_text_are_never_written(tmp_path: Path) -> None:
     path = tmp_path / "c.k8rec"
-    info = SourceInfo("ctx", "v1", "https://admin:CANARY-PASSWORD@prom.example/api?token=CANARY-QUERY (--prometheus-url)")
+    info = SourceInfo(
+        "ctx", "v1", "https://admin:CANARY-PASSWORD@prom.example/api?token=CANARY-QUERY (--prometheus-url)"
+    )
     reason = "HTTP 401 from https://u:CANARY-URLPASS@x.example/q: header Authorization: Bearer CANARY-BEARER-TOKEN"
     item = FeedUpdate("nodes", None, FeedStatus(FeedState.ERROR, reason), START)
     write(path, [item], info=info)

@@ -1,4 +1,5 @@
 """Record k8stop's real feeds against the fixtures, replay through the dashboard, and the demo."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,14 +14,13 @@ from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
 from screen import screen_text, wait_for
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
-from make_demo import demo_scenario, record_stepped, stepped_times  # noqa: E402
-
-from k8stop.queries.config import PrometheusAuth, Settings  # noqa: E402
-from k8stop.queries.model.units import fmt_seconds  # noqa: E402
-from k8stop.queries.feeds.recording import Recording, read_recording  # noqa: E402
-from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp  # noqa: E402
-from k8stop.tui.replay_command import demo_path  # noqa: E402
-from k8stop.queries.feeds.replay import ReplaySource  # noqa: E402
+from k8stop.queries.config import PrometheusAuth, Settings
+from k8stop.queries.feeds.recording import Recording, read_recording
+from k8stop.queries.feeds.replay import ReplaySource
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
+from k8stop.tui.replay_command import demo_path
+from make_demo import demo_scenario, record_stepped, stepped_times
 
 CANARIES = {
     "bearer": "CANARY-bearer-7f3a9c",
@@ -49,8 +49,9 @@ def recorded(prometheus_for, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         kubeconfig = write_kubeconfig(workdir / "kubeconfig", kube.url, kube.token, context="rec-test")
         settings = Settings(
             prometheus_url=prom.url,
-            prometheus=PrometheusAuth(bearer_token_file=str(token_file),
-                                      headers=(("X-Scope-OrgID", CANARIES["orgid"]),)),
+            prometheus=PrometheusAuth(
+                bearer_token_file=str(token_file), headers=(("X-Scope-OrgID", CANARIES["orgid"]),)
+            ),
             kubeconfig=str(kubeconfig),
         )
         path = workdir / "incident.k8rec"
@@ -70,7 +71,8 @@ def test_recording_holds_the_scenario_and_no_secrets(recorded: Recorded) -> None
     first = end["etcd"].facts.members[0]
     assert slow.ip in first.instance
     assert first.wal_fsync_p99.number == pytest.approx(
-        recorded.scenario.expected_etcd_quantile(slow.name, "wal_fsync"), rel=0.02)
+        recorded.scenario.expected_etcd_quantile(slow.name, "wal_fsync"), rel=0.02
+    )
     # Before the incident the same member was healthy: the recording moves through time.
     early = rec.state_at(rec.first)["etcd"].facts
     before = next(m for m in early.members if slow.ip in m.instance)
@@ -86,8 +88,11 @@ async def test_replay_shows_the_recorded_values_and_seeks(recorded: Recorded) ->
     source = ReplaySource(rec, speed=1.0)
     app = ReplayApp(Settings(), source)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in DASHBOARD_FEEDS),
-                       what="data in every panel")
+        await wait_for(
+            pilot,
+            lambda: all(app.dashboard.panels()[f].facts is not None for f in DASHBOARD_FEEDS),
+            what="data in every panel",
+        )
         assert "REPLAY" in app.dashboard.query_one("#header").flags
         await pilot.press("end")
         await pilot.pause(0.3)
@@ -139,8 +144,11 @@ async def test_demo_starts_with_data_in_every_panel_and_a_banner() -> None:
     source = ReplaySource(rec, loop=True, demo=True, speed=8.0)
     app = ReplayApp(Settings(), source, banner=DEMO_BANNER)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in DASHBOARD_FEEDS),
-                       what="data in every panel")
+        await wait_for(
+            pilot,
+            lambda: all(app.dashboard.panels()[f].facts is not None for f in DASHBOARD_FEEDS),
+            what="data in every panel",
+        )
         await pilot.press("end")  # a looping demo holds its last moment before starting over
         await pilot.pause(0.3)
         assert source.now() == rec.last

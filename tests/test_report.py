@@ -1,17 +1,17 @@
 """Reports: the JSON schema is stable and valid, text fits 100 columns, Markdown has its sections."""
+
 from __future__ import annotations
 
 import json
 import math
 
 import pytest
-
 from facts_builders import apiserver, etcd, healthy, healthy_requests, member, request
 from k8stop.queries.config import Thresholds
-from k8stop.queries.report import Report, make_report, render, render_json, render_markdown, render_text
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus, public_url
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import NO_TRAFFIC, Value
+from k8stop.queries.report import Report, make_report, render, render_json, render_markdown, render_text
 
 T = Thresholds()
 
@@ -46,7 +46,16 @@ def test_json_schema(troubled: Report) -> None:
     for f in doc["findings"]:
         assert set(f) == {"id", "component", "subject", "severity", "title", "evidence", "recommendation"}
         assert f["severity"] in ("critical", "warning", "info")
-        assert f["component"] in ("apiserver", "etcd", "scheduler", "controller-manager", "kubelet", "node", "workload", "network")
+        assert f["component"] in (
+            "apiserver",
+            "etcd",
+            "scheduler",
+            "controller-manager",
+            "kubelet",
+            "node",
+            "workload",
+            "network",
+        )
         for e in f["evidence"]:
             assert set(e) == {"query", "value"} and isinstance(e["query"], str)
             assert e["value"] is None or isinstance(e["value"], (float, str))
@@ -70,7 +79,9 @@ def test_json_never_emits_nan_or_inf() -> None:
 
 
 def test_missing_feed_reports_null_with_reason() -> None:
-    snap = healthy(etcd=None, feeds=(("etcd", FeedStatus(FeedState.NOT_EXPOSED, "etcd not exposed by this control plane")),))
+    snap = healthy(
+        etcd=None, feeds=(("etcd", FeedStatus(FeedState.NOT_EXPOSED, "etcd not exposed by this control plane")),)
+    )
     doc = json.loads(render_json(make_report(snap, T)))
     fsync = next(k for k in doc["kpis"] if k["id"] == "etcd.wal_fsync_p99")
     assert fsync == {**fsync, "value": None, "status": "unknown", "detail": "etcd not exposed by this control plane"}
@@ -113,8 +124,13 @@ def test_public_url_strips_credentials_only() -> None:
 
 
 def test_disabled_sources() -> None:
-    snap = ClusterSnapshot(0.0, None, None, SourceStatus(SourceState.DISABLED, "--no-prometheus"),
-                           SourceStatus(SourceState.ERROR, "connection refused"))
+    snap = ClusterSnapshot(
+        0.0,
+        None,
+        None,
+        SourceStatus(SourceState.DISABLED, "--no-prometheus"),
+        SourceStatus(SourceState.ERROR, "connection refused"),
+    )
     doc = json.loads(render_json(make_report(snap, T)))
     assert doc["sources"]["prometheus"] == {"status": "disabled", "url": None, "detail": "--no-prometheus"}
     assert doc["sources"]["kube"] == {"status": "error", "detail": "connection refused"}

@@ -1,5 +1,6 @@
 """Safety: read-only against the cluster, no shell-outs, TLS verified by default, and no
 credential in any output. Credentials are canaries; every output is searched for them."""
+
 from __future__ import annotations
 
 import base64
@@ -14,14 +15,13 @@ from typing import Any
 
 import pytest
 from faulty_proxy import Fault, FaultyProxy, Misbehaviour
+from k8stop.queries.config import PrometheusAuth, Settings
+from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.model.status import FeedState
+from k8stop.tui.app import K8sTopApp
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
 from scenario import Scenario
 from screen import screen_text, wait_for
-
-from k8stop.queries.config import PrometheusAuth, Settings
-from k8stop.queries.model.status import FeedState
-from k8stop.tui.app import K8sTopApp
-from k8stop.queries.feeds.live import LiveSource
 
 ROOT = Path(__file__).resolve().parent.parent
 PROM_TOKEN = "CANARY-prom-token-7f3a9e"
@@ -105,8 +105,9 @@ async def test_app_outputs_and_recording_hold_no_credentials(
     proxy: FaultyProxy, secrets: dict[str, Path], tmp_path: Path
 ) -> None:
     auth = PrometheusAuth(bearer_token_file=str(secrets["token"]), headers=(("X-Scope-OrgID", ORG_ID),))
-    settings = Settings(prometheus_url=proxy.url, prometheus=auth, kubeconfig=str(secrets["kubeconfig"]),
-                        refresh=0.5, query_timeout=1.0)
+    settings = Settings(
+        prometheus_url=proxy.url, prometheus=auth, kubeconfig=str(secrets["kubeconfig"]), refresh=0.5, query_timeout=1.0
+    )
     app = K8sTopApp(settings, LiveSource)
     proxy.clear()
     seen = len(proxy.seen_headers)
@@ -127,8 +128,13 @@ async def test_auth_errors_name_the_fix_without_the_credentials(
     proxy: FaultyProxy, secrets: dict[str, Path], canary_cluster: ThreadedKubeApiServer
 ) -> None:
     auth = PrometheusAuth(basic_user=BASIC_USER, basic_password_file=str(secrets["password"]))
-    settings = Settings(prometheus_url=proxy.url.replace("://", f"://k8stop:{URL_PASSWORD}@"), prometheus=auth,
-                        kubeconfig=str(secrets["wrong_kubeconfig"]), refresh=0.5, query_timeout=1.0)
+    settings = Settings(
+        prometheus_url=proxy.url.replace("://", f"://k8stop:{URL_PASSWORD}@"),
+        prometheus=auth,
+        kubeconfig=str(secrets["wrong_kubeconfig"]),
+        refresh=0.5,
+        query_timeout=1.0,
+    )
     app = K8sTopApp(settings, LiveSource)
     proxy.set(Fault(Misbehaviour.UNAUTHORIZED))
     try:
@@ -136,7 +142,9 @@ async def test_auth_errors_name_the_fix_without_the_credentials(
             panels = app.dashboard.panels()
             await wait_for(
                 pilot,
-                lambda: "HTTP 401" in panels["etcd"].status.reason and "token expired" in panels["restarts"].status.reason,
+                lambda: (
+                    "HTTP 401" in panels["etcd"].status.reason and "token expired" in panels["restarts"].status.reason
+                ),
                 what="401 from Prometheus and the kube API",
             )
             outputs = app_outputs(app)
@@ -163,9 +171,19 @@ def test_report_holds_no_credentials(proxy: FaultyProxy, secrets: dict[str, Path
     proxy.clear()
     out = tmp_path / f"report.{fmt}"
     result = run_report(
-        "--prometheus-url", proxy.url, "--kubeconfig", str(secrets["kubeconfig"]),
-        "--prometheus-header", f"Authorization: Bearer {HEADER_TOKEN}", "--prometheus-header", f"X-Scope-OrgID: {ORG_ID}",
-        "--format", fmt, "--output", str(out), home=tmp_path,
+        "--prometheus-url",
+        proxy.url,
+        "--kubeconfig",
+        str(secrets["kubeconfig"]),
+        "--prometheus-header",
+        f"Authorization: Bearer {HEADER_TOKEN}",
+        "--prometheus-header",
+        f"X-Scope-OrgID: {ORG_ID}",
+        "--format",
+        fmt,
+        "--output",
+        str(out),
+        home=tmp_path,
     )
     assert result.returncode == 0, result.stderr
     assert any(h.get("Authorization") == f"Bearer {HEADER_TOKEN}" for h in proxy.seen_headers)
@@ -176,8 +194,14 @@ def test_report_holds_no_credentials(proxy: FaultyProxy, secrets: dict[str, Path
 
 def test_report_error_path_holds_no_credentials(secrets: dict[str, Path], tmp_path: Path) -> None:
     result = run_report(
-        "--prometheus-url", f"http://k8stop:{URL_PASSWORD}@127.0.0.1:1", "--kubeconfig", str(secrets["wrong_kubeconfig"]),
-        "--prometheus-basic-user", BASIC_USER, "--prometheus-basic-password-file", str(secrets["password"]),
+        "--prometheus-url",
+        f"http://k8stop:{URL_PASSWORD}@127.0.0.1:1",
+        "--kubeconfig",
+        str(secrets["wrong_kubeconfig"]),
+        "--prometheus-basic-user",
+        BASIC_USER,
+        "--prometheus-basic-password-file",
+        str(secrets["password"]),
         home=tmp_path,
     )
     assert result.returncode == 3, result.stderr

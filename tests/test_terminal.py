@@ -1,5 +1,6 @@
 """The real `k8stop` in a pseudo-terminal: a lost terminal ends it without burning a CPU,
 Ctrl-C quits and leaves the alternate screen; and the dashboard survives resizing."""
+
 from __future__ import annotations
 
 import fcntl
@@ -42,7 +43,8 @@ class Child:
         return needle in self.output
 
     def cpu_seconds(self) -> float:
-        fields = open(f"/proc/{self.process.pid}/stat").read().rsplit(")", 1)[1].split()
+        with open(f"/proc/{self.process.pid}/stat", encoding="ascii") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     def wait(self, timeout: float) -> tuple[int | None, float]:
@@ -67,14 +69,19 @@ def spawn(tmp_path) -> Iterator:
     def start(*args: str) -> Child:
         master, slave = pty.openpty()
         fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
-        env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TERM": "xterm-256color",
-               "XDG_CONFIG_HOME": str(tmp_path / ".config")}
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(tmp_path),
+            "TERM": "xterm-256color",
+            "XDG_CONFIG_HOME": str(tmp_path / ".config"),
+        }
         exe = shutil.which("k8stop")
         assert exe is not None
         # A new session without a controlling terminal: closing the master sends no SIGHUP,
         # as with a dropped SSH connection under nohup or a HUP-ignoring shell.
-        process = subprocess.Popen([exe, *args], stdin=slave, stdout=slave, stderr=slave, env=env,
-                                   start_new_session=True, close_fds=True)
+        process = subprocess.Popen(
+            [exe, *args], stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True
+        )
         os.close(slave)
         child = Child(process, master, bytearray())
         children.append(child)

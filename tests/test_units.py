@@ -1,11 +1,12 @@
 """Human formats: numbers read naturally, and unknowns never turn into numbers."""
+
 from __future__ import annotations
 
 import math
 
-from k8stop.queries.rules.kpis import fmt_value
 from k8stop.queries.model.units import fmt_bytes, fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
+from k8stop.queries.rules.kpis import fmt_value
 
 
 def test_seconds() -> None:

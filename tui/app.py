@@ -1,4 +1,5 @@
 """The k8stop Textual app: routes feed updates to the dashboard, owns pause/refresh/recording."""
+
 from __future__ import annotations
 
 from collections import deque
@@ -6,20 +7,18 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from k8stop.queries.config import Settings
+from k8stop.queries.feeds.recording import RecordingError
+from k8stop.queries.feeds.source import FeedSource, SourceInfo
+from k8stop.queries.model.status import FeedUpdate
+from k8stop.tui.dashboard import Dashboard
+from k8stop.tui.help_screen import HelpScreen
+from k8stop.tui.recording_control import RecordingControl
+from k8stop.tui.tty_watchdog import watch_terminal
 from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
-
-from k8stop.queries.config import Settings
-from k8stop.queries.model.status import FeedUpdate
-
-from k8stop.tui.dashboard import Dashboard
-from k8stop.queries.feeds.source import FeedSource, SourceInfo
-from k8stop.tui.help_screen import HelpScreen
-from k8stop.queries.feeds.recording import RecordingError
-from k8stop.tui.recording_control import RecordingControl
-from k8stop.tui.tty_watchdog import watch_terminal
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # Updates kept per feed for drill-down history charts (an hour at the default 2 s refresh).

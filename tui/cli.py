@@ -3,6 +3,7 @@
 Imports stay light here: Textual and the kube client load only once a screen is needed.
 A bad flag or config is one line on stderr and exit code 2, never a traceback.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -156,7 +157,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ConfigError(f"--prometheus-url {url!r}: expected http(s)://host[:port][/path]")
         try:
-            parts.port
+            _ = parts.port
         except ValueError:
             raise ConfigError(f"--prometheus-url {url!r}: the port is not a number") from None
     refresh = settings.refresh if args.refresh is None else args.refresh

@@ -1,14 +1,9 @@
 """The dashboard screen: four core panels, a header with context and clock, key hints."""
+
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING, Any, ClassVar
-
-from textual.app import ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Container, Horizontal
-from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
 
 from k8stop.queries.config import Settings
 from k8stop.widgets.api_heatmap import ApiHeatmap
@@ -17,7 +12,11 @@ from k8stop.widgets.fact_panel import FactPanel
 from k8stop.widgets.header_bar import HeaderBar
 from k8stop.widgets.node_bars import NodeBars
 from k8stop.widgets.restarts_table import RestartsTable
-
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label
 
 if TYPE_CHECKING:
     from k8stop.tui.app import K8sTopApp
@@ -156,7 +155,11 @@ class Dashboard(Screen[None]):
         self._prompt_mode = mode
         self._return_focus = self.focused
         prompt = self.query_one("#prompt", Input)
-        prompt.placeholder = "filter rows (esc clears)" if mode == "/" else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | refresh N | q"
+        prompt.placeholder = (
+            "filter rows (esc clears)"
+            if mode == "/"
+            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | refresh N | q"
+        )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)
         self.add_class("prompting")

@@ -1,4 +1,5 @@
 """`?`: the keys, as k9s and kubectl users expect them."""
+
 from __future__ import annotations
 
 from typing import ClassVar

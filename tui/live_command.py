@@ -1,4 +1,5 @@
 """`k8stop` (live): check the settings cheaply, then run the app."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,8 @@ def usable_settings(settings: Settings) -> Settings:
 
 def run_live(settings: Settings, record: str | None = None, diagnose: bool = False) -> int:
     settings = usable_settings(settings)
-    from k8stop.tui.app import K8sTopApp
     from k8stop.queries.feeds.live import LiveSource
+    from k8stop.tui.app import K8sTopApp
 
     app = K8sTopApp(settings, LiveSource)
     app.diagnose_on_start = diagnose
@@ -50,6 +51,7 @@ def run_live(settings: Settings, record: str | None = None, diagnose: bool = Fal
             app.recording.start(record)
         except RecordingError as exc:
             raise ConfigError(str(exc)) from None
+        assert isinstance(app.source, LiveSource)
         app.source.want_records(True)
     app.run(mouse=False)
     if record:

@@ -1,14 +1,14 @@
 """Start and stop recording from a running app (`R`, `--record FILE`)."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from k8stop.queries.model.status import FeedUpdate
-
-from k8stop.queries.feeds.source import SourceInfo
 from k8stop.queries.feeds.recording import Recorder, default_recording_path
+from k8stop.queries.feeds.source import SourceInfo
+from k8stop.queries.model.status import FeedUpdate
 
 Listener = Callable[[FeedUpdate[Any]], None]
 

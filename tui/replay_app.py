@@ -3,21 +3,20 @@
 A subclass keeps the live app free of replay concerns; arrows stay with the panels'
 rows, so seeking uses shift+arrows or [ ].
 """
+
 from __future__ import annotations
 
 from typing import ClassVar
 
+from k8stop.queries.config import Settings
+from k8stop.queries.feeds.replay import SEEK_STEP, ReplaySource
+from k8stop.tui.app import K8sTopApp
+from k8stop.tui.help_screen import HELP, HelpScreen
+from k8stop.widgets.time_bar import TimeBar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
-
-from k8stop.queries.config import Settings
-from k8stop.widgets.time_bar import TimeBar
-
-from k8stop.tui.app import K8sTopApp
-from k8stop.tui.help_screen import HELP, HelpScreen
-from k8stop.queries.feeds.replay import SEEK_STEP, ReplaySource
 
 DEMO_BANNER = "DEMO: recorded incident, not your cluster"
 REPLAY_HELP = """\

@@ -1,4 +1,5 @@
 """`k8stop replay FILE` and `k8stop demo`: open a recording, then the dashboard over it."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,8 @@ def run_replay(args: argparse.Namespace, demo: bool) -> int:
     if not recording.updates:
         raise ConfigError(f"{path}: the recording holds no updates")
 
-    from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
     from k8stop.queries.feeds.replay import ReplaySource
+    from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
 
     source = ReplaySource(recording, speed=args.speed, loop=demo, demo=demo)
     app = ReplayApp(Settings(), source, banner=DEMO_BANNER if demo else "")

@@ -4,6 +4,7 @@ No Textual: this runs in pipelines. Exit codes: 0 a report was written, 2 usage 
 configuration error (one line), 3 no data source could be reached (the report is still
 written, so a pipeline keeps the reasons; stderr says what failed).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from k8stop.queries.config import ConfigError, Settings
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
-
 from k8stop.tui.cli import settings_from_args
 
 EXIT_OK = 0
@@ -67,7 +67,6 @@ def _write(text: str, output: str | None) -> None:
 
 def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
     from k8stop.queries.feeds.collect import snapshot_from_updates
-
     from k8stop.queries.feeds.recording import RecordingError, read_recording
 
     try:
@@ -79,7 +78,10 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
     moment = recording.last if at is None else _moment(at, recording.first, recording.last)
     header = recording.header
     return snapshot_from_updates(
-        recording.state_at(moment), moment, context=header.context, version=header.cluster_version,
+        recording.state_at(moment),
+        moment,
+        context=header.context,
+        version=header.cluster_version,
         settings=settings,
     )
 
@@ -94,7 +96,7 @@ def _moment(at: str, first: float, last: float) -> float:
         except ValueError:
             raise ConfigError(f"--at {at!r}: expected RFC 3339 or seconds from the start") from None
         if stamp.tzinfo is None:
-            raise ConfigError(f"--at {at!r}: give a time zone (e.g. Z)")
+            raise ConfigError(f"--at {at!r}: give a time zone (e.g. Z)") from None
         moment = stamp.timestamp()
     if not first <= moment <= last:
         raise ConfigError(f"--at {at!r}: outside the recording ({last - first:.0f} s long)")

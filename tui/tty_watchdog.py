@@ -6,11 +6,13 @@ returns nothing, forever, at 100 % CPU. A daemon thread blocks in poll() on stdi
 events requested, so it never steals input from the driver and costs nothing while it
 waits: the kernel wakes it only when the terminal hangs up, and it asks the app to exit.
 """
+
 from __future__ import annotations
 
 import select
 import sys
 import threading
+from typing import Any
 
 from textual.app import App
 
@@ -28,7 +30,7 @@ def terminal_lost(fd: int, timeout_ms: int | None = 0) -> bool:
     return any(mask & _GONE for _, mask in events)
 
 
-def watch_terminal(app: App[object]) -> None:
+def watch_terminal(app: App[Any]) -> None:
     """From on_mount: exit the app as soon as the terminal hangs up."""
     stdin = sys.__stdin__
     if app.is_headless or stdin is None:

@@ -1,16 +1,15 @@
 """API-server p99 latency as a verb x resource heatmap (the seed's "API Server Performance Matrix")."""
+
 from __future__ import annotations
 
 from itertools import groupby
 
-from rich.text import Text
-
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, HeatRow
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
-
 from k8stop.widgets.fact_panel import FactPanel, Row
 from k8stop.widgets.levels import HEAT_GLYPHS, Level, level_of
+from rich.text import Text
 
 LABEL_WIDTH = 22
 VALUE_WIDTH = 10
@@ -65,7 +64,7 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
                 line = self._label(heat.verb, heat.resource)
                 # Wide terminals stretch each time step over several cells rather than leave a gap.
                 repeat = max(1, cells_room // max(1, len(heat.cells)))
-                cells = heat.cells[-(cells_room // repeat):] if cells_room else ()
+                cells = heat.cells[-(cells_room // repeat) :] if cells_room else ()
                 # One segment per run of equal levels: a long row is a handful of segments.
                 levels = [level_of(cell, self.thresholds) for cell in cells]
                 for level, run in groupby(levels):

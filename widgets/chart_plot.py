@@ -1,9 +1,9 @@
 """A drill-down Chart drawn with plotext: lines over minutes ago, the threshold as a line."""
+
 from __future__ import annotations
 
-from textual_plotext import PlotextPlot
-
 from k8stop.queries.drill.common import Chart
+from textual_plotext import PlotextPlot
 
 # Seconds read better in ms below one second; bytes in MiB; ratios in percent.
 _SCALES = {"bytes": (1 / 2**20, "MiB"), "ratio": (100.0, "%")}

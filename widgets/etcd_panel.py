@@ -1,16 +1,14 @@
 """etcd members: WAL fsync and backend commit p99 with history, leader, DB size against quota."""
-from __future__ import annotations
 
-from rich.text import Text
+from __future__ import annotations
 
 from k8stop.queries.model.facts import EtcdFacts, EtcdMember
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
-
 from k8stop.widgets.fact_panel import FactPanel, Row
 from k8stop.widgets.levels import LEVEL_MARKS, Level, level_of, warn_critical
 from k8stop.widgets.sparkline_text import sparkline
-
+from rich.text import Text
 
 
 def short_instance(instance: str, width: int) -> str:
@@ -19,7 +17,7 @@ def short_instance(instance: str, width: int) -> str:
     host, sep, port = name.rpartition(":")
     if sep and port.isdigit():
         name = host
-    return name if len(name) <= width else "…" + name[-(width - 1):]
+    return name if len(name) <= width else "…" + name[-(width - 1) :]
 
 
 class EtcdPanel(FactPanel[EtcdFacts]):
@@ -82,9 +80,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         spark = self._spark_width(width)
         line.append_text(self._latency(member.wal_fsync_p99, member.wal_fsync_history, self.fsync, spark, 9))
         line.append(" ")
-        line.append_text(
-            self._latency(member.backend_commit_p99, member.backend_commit_history, self.commit, spark, 9)
-        )
+        line.append_text(self._latency(member.backend_commit_p99, member.backend_commit_history, self.commit, spark, 9))
         line.append(" ")
         line.append_text(self._quota(member))
         if member.has_leader is False:

@@ -3,22 +3,21 @@
 Subclasses turn their facts into lines; this class owns focus, cursor, scrolling and the
 status line, so every panel tells staleness and errors the same way.
 """
+
 from __future__ import annotations
 
 import textwrap
 import time
 from typing import Any, ClassVar, Generic, TypeVar
 
+from k8stop.queries.model.status import FeedState, FeedStatus
+from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, Level, describe_status
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.reactive import reactive, var
 from textual.widget import Widget
-
-from k8stop.queries.model.status import FeedState, FeedStatus
-
-from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, Level, describe_status
 
 F = TypeVar("F")
 
@@ -142,9 +141,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     def render(self) -> Text:
         width = max(self.size.width, 10)
         height = max(self.size.height, 1)
-        title_style = self.get_component_rich_style(
-            "panel--title-focused" if self.has_focus else "panel--title"
-        )
+        title_style = self.get_component_rich_style("panel--title-focused" if self.has_focus else "panel--title")
         lines: list[Text] = [self._title_line(width, title_style)]
         facts = self.facts
         if facts is None:
@@ -152,8 +149,10 @@ class FactPanel(Widget, Generic[F], can_focus=True):
             return Text("\n").join(lines[:height])
         if self.status.state is FeedState.STALE:
             # The title is cut in narrow panels; the age and the reason must stay readable.
-            problem = Text(describe_status(self.status, self.now or time.time()),
-                           style=self.get_component_rich_style("panel--status-bad"))
+            problem = Text(
+                describe_status(self.status, self.now or time.time()),
+                style=self.get_component_rich_style("panel--status-bad"),
+            )
             problem.truncate(width, overflow="ellipsis")
             lines.append(problem)
         lines.extend(self.summary_lines(facts, width))

@@ -1,4 +1,5 @@
 """The top line: context, version, Prometheus source, refresh, mode flags and the clock."""
+
 from __future__ import annotations
 
 import time
@@ -7,7 +8,6 @@ from typing import ClassVar
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
-
 
 MIN_SIZE = (60, 20)
 

@@ -1,4 +1,5 @@
 """Threshold levels: every status is told by glyph and word as well as colour (NO_COLOR, 16 colours)."""
+
 from __future__ import annotations
 
 from enum import IntEnum

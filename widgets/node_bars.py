@@ -1,14 +1,13 @@
 """Node saturation: CPU, memory and disk bars per node, worst first, thresholds 70/85/95 %."""
+
 from __future__ import annotations
 
-from rich.text import Text
-
-from k8stop.queries.model.facts import NodesFacts, NodeSaturation
+from k8stop.queries.model.facts import NodeSaturation, NodesFacts
 from k8stop.queries.model.units import fmt_count
 from k8stop.queries.model.values import Value
-
 from k8stop.widgets.fact_panel import FactPanel, Row
 from k8stop.widgets.levels import LEVEL_MARKS, level_of
+from rich.text import Text
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
 
@@ -64,5 +63,7 @@ class NodeBars(FactPanel[NodesFacts]):
 
     def footer_lines(self, facts: NodesFacts, width: int) -> list[Text]:
         more = facts.total - len(facts.worst)
-        text = f"and {fmt_count(more)} more of {fmt_count(facts.total)}" if more > 0 else f"{fmt_count(facts.total)} nodes"
+        text = (
+            f"and {fmt_count(more)} more of {fmt_count(facts.total)}" if more > 0 else f"{fmt_count(facts.total)} nodes"
+        )
         return [Text(f"{text} · {facts.source}", style=self.get_component_rich_style("panel--dim"))]

@@ -1,12 +1,11 @@
 """Pod restarts: the top containers by restarts in the last hour, with waiting and last-terminated reasons."""
+
 from __future__ import annotations
 
-from rich.text import Text
-
 from k8stop.queries.model.facts import ContainerRestarts, RestartsFacts
-
 from k8stop.widgets.fact_panel import FactPanel, Row
 from k8stop.widgets.levels import Level
+from rich.text import Text
 
 ALARMING_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"}
 
@@ -28,10 +27,10 @@ class RestartsTable(FactPanel[RestartsFacts]):
         return [Text(header[:width], style=self.get_component_rich_style("panel--dim"))]
 
     def _line(self, item: ContainerRestarts, width: int) -> Text:
-        name, reasons = self._widths(width)
+        name, _ = self._widths(width)
         ident = f"{item.namespace}/{item.pod}/{item.container}"
         if len(ident) > name:
-            ident = "…" + ident[-(name - 1):]
+            ident = "…" + ident[-(name - 1) :]
         line = Text(f"{ident:<{name}} {item.restarts_1h:>4.0f} {item.restarts_15m:>4.0f}  ")
         waiting = item.waiting_reason or "-"
         last = item.last_terminated_reason or "-"

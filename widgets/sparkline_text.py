@@ -1,4 +1,5 @@
 """A sparkline as text, so it can sit inside a table row."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
 """One line under the panels during a replay: where in the recording, how fast, paused or not."""
+
 from __future__ import annotations
 
 import time

@@ -1,18 +1,19 @@
 """API server drill-down for one (verb, resource): quantiles and rate over time, response
 codes, the split per API-server instance, inflight per instance against its limits, APF."""
+
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
 
-from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import ApfLevel, Inflight
-from k8stop.queries.prom.apiserver import apf_levels, APF_ENTRIES
+from k8stop.queries.model.values import Value
+from k8stop.queries.prom.apiserver import APF_ENTRIES, apf_levels
+from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.combine import by_key, combine, number, or_absent, quantile, split
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.model.values import Value
 
 QUANTILES = (("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99"))
 
@@ -78,11 +79,16 @@ async def api_detail(
     render = ctx.catalog.render
     t = ctx.settings.thresholds
 
-    ranges = {
-        name: render("drill.apiserver_latency_range", metric=metric, q=q, extra_matchers=pair,
-                     window=window.rate_window)
-        for name, q in QUANTILES
-    } if metric else {}
+    ranges = (
+        {
+            name: render(
+                "drill.apiserver_latency_range", metric=metric, q=q, extra_matchers=pair, window=window.rate_window
+            )
+            for name, q in QUANTILES
+        }
+        if metric
+        else {}
+    )
     ranges["rate"] = render("drill.apiserver_rate_range", extra_matchers=pair, window=window.rate_window)
     lines, warnings = await tagged_range(ctx, ranges, window)
     top = CATALOG["drill.apiserver_latency_range"].top_bucket
@@ -136,8 +142,9 @@ async def api_detail(
     rates = by_key(tagged.get("rate_by_instance", []), "instance")
     names = sorted({k[0] for k in p99s} | {k[0] for k in rates})
     instances = [
-        InstanceStat(name, quantile(or_absent(p99s.get((name,))), top), number(rates.get((name,))),
-                     tuple(inflight.get(name, ())))
+        InstanceStat(
+            name, quantile(or_absent(p99s.get((name,))), top), number(rates.get((name,))), tuple(inflight.get(name, ()))
+        )
         for name in names
     ]
     instances.sort(key=lambda i: (-(i.p99.or_none() or -1.0), i.instance))

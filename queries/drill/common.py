@@ -3,15 +3,16 @@
 A drill-down asks for a short history (an hour by default) at a step sized to the chart
 width, so a 70-column chart costs 70 points per line, never the raw scrape resolution.
 """
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
+from k8stop.queries.model.values import Value
+from k8stop.queries.prom.client import LabelMap
 from k8stop.queries.prom.combine import combine, quantile, split_series
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.prom.client import LabelMap
-from k8stop.queries.model.values import Value
 
 DEFAULT_WINDOW = 3600.0
 DEFAULT_POINTS = 60

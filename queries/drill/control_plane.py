@@ -1,12 +1,13 @@
 """Scheduler and controller-manager drill-down: pending pods by queue, throughput and
 attempt p99 over time, against the seed's 100 pods/s and the workqueue depth target."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, relabel, tagged_range
 from k8stop.queries.model.errors import NotExposed
+from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
 from k8stop.queries.prom.combine import quantile
 from k8stop.queries.prom.context import PromContext
 
@@ -46,16 +47,24 @@ async def control_plane_history(
     ]
 
     def by(tag: str, label: str) -> tuple[Line, ...]:
-        return tuple(sorted((relabel(line, labels.get(label, tag)) for labels, line in lines.get(tag, [])),
-                            key=lambda line: line.label))
+        return tuple(
+            sorted(
+                (relabel(line, labels.get(label, tag)) for labels, line in lines.get(tag, [])),
+                key=lambda line: line.label,
+            )
+        )
 
     t = ctx.settings.thresholds
     history = ControlPlaneHistory(
         pending=Chart("pending pods by queue", "count", by("pending", "queue")),
-        throughput=Chart("pods bound per second", "pods/s", by("throughput", "throughput"),
-                         t.scheduler_throughput, "seed 1.1 capacity target"),
+        throughput=Chart(
+            "pods bound per second",
+            "pods/s",
+            by("throughput", "throughput"),
+            t.scheduler_throughput,
+            "seed 1.1 capacity target",
+        ),
         attempt_p99=Chart("scheduling attempt p99", "s", by("attempt_p99", "attempt p99")),
-        workqueue_depth=Chart("workqueue depth", "count", by("depth", "name"), t.workqueue_depth,
-                              "seed 1.1 < 1000"),
+        workqueue_depth=Chart("workqueue depth", "count", by("depth", "name"), t.workqueue_depth, "seed 1.1 < 1000"),
     )
     return history, warnings

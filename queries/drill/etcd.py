@@ -1,17 +1,19 @@
 """etcd drill-down for one member: disk latency history, DB growth toward the quota with
 the fit's uncertainty, leadership, peer round trips, and the seed's disk guidance."""
+
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
 
-from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.drill.common import Chart, Line, LinearFit, RangeWindow, linear_fit, matcher, relabel, tagged_range
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EtcdMember
+from k8stop.queries.model.values import ABSENT, Value
+from k8stop.queries.prom.catalog import CATALOG
+from k8stop.queries.prom.client import LabelMap
 from k8stop.queries.prom.combine import by_key, or_absent, quantile
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.model.values import ABSENT, Value
 
 # Seed §2.2 "存储和硬件优化", quoted so the screen can show it next to the measurements.
 DISK_GUIDANCE = (
@@ -79,21 +81,22 @@ async def etcd_detail(
     render = ctx.catalog.render
     t = ctx.settings.thresholds
     parts = {
-        f"{disk}_{name}": render("drill.etcd_disk_range", q=q, disk=disk, extra_matchers=only,
-                                 window=window.rate_window)
+        f"{disk}_{name}": render(
+            "drill.etcd_disk_range", q=q, disk=disk, extra_matchers=only, window=window.rate_window
+        )
         for disk in ("wal_fsync", "backend_commit")
         for name, q in (("p50", "0.5"), ("p99", "0.99"))
     }
     lines, warnings = await tagged_range(ctx, parts, window, CATALOG["drill.etcd_disk_range"].top_bucket)
     db_metric = probe.pick(CATALOG["drill.etcd_db_size_range"])
-    db_lines: dict[str, list] = {}
+    db_lines: dict[str, list[tuple[LabelMap, Line]]] = {}
     if db_metric:
         db_lines, db_warnings = await tagged_range(
             ctx, {"db": render("drill.etcd_db_size_range", metric=db_metric, extra_matchers=only)}, window
         )
         warnings += db_warnings
 
-    def line(tag: str, label: str, source: dict[str, list]) -> Line:
+    def line(tag: str, label: str, source: dict[str, list[tuple[LabelMap, Line]]]) -> Line:
         found = source.get(tag)
         return relabel(found[0][1], label) if found else Line(label, (), ())
 
@@ -121,5 +124,3 @@ async def etcd_detail(
     )
     detail = EtcdDetail(instance, disk, db_chart, member, forecast(fit, current, quota), tuple(peers))
     return detail, warnings
-
-

@@ -1,14 +1,15 @@
 """Node drill-down: saturation history from node-exporter, conditions and "is this node
 overcommitted?" from kube records, and its pods sorted by restarts and usage."""
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
+from k8stop.queries.kube.feed import KubeFeed
 from k8stop.queries.model.errors import NotExposed, describe
 from k8stop.queries.model.facts import NodeRecord, PodRecord, PodUsage
-from k8stop.queries.kube.feed import KubeFeed
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.probe import ProbeResult
 
@@ -103,7 +104,10 @@ async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tupl
 
     t = ctx.settings.thresholds
     saturation = Chart(
-        f"{node} saturation", "ratio", tuple(line(name) for name, _ in HISTORY), t.node_saturation[1],
+        f"{node} saturation",
+        "ratio",
+        tuple(line(name) for name, _ in HISTORY),
+        t.node_saturation[1],
         "85 % (seed 8.1)",
     )
     load = Chart(f"{node} load1 per CPU", "count", (line("load1"),), t.node_load1_per_cpu, "NM saturation")

@@ -1,13 +1,14 @@
 """Pod drill-down: restart history from kube-state-metrics, and from the kube API the
 container statuses, last termination, recent Warning events, owner and sibling pods."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from k8stop.queries.drill.common import Chart, RangeWindow, matcher, relabel, tagged_range
+from k8stop.queries.kube.feed import KubeFeed
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EventRecord, PodRecord
-from k8stop.queries.kube.feed import KubeFeed
 from k8stop.queries.prom.context import PromContext
 
 

@@ -3,13 +3,14 @@
 A replay holds the facts the dashboard saw at each refresh; the same charts can be drawn
 from them at the refresh cadence, without the per-instance and per-code splits.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from k8stop.queries.drill.common import Chart, Line
-from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdFacts, EtcdMember, NodesFacts, NodeSaturation
+from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdFacts, EtcdMember, NodeSaturation, NodesFacts
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.queries.model.values import ABSENT, Value
 
@@ -56,8 +57,11 @@ def etcd_member(facts: EtcdFacts, instance: str) -> EtcdMember | None:
 def recorded_etcd(updates: Iterable[FeedUpdate[Any]], instance: str, target: float) -> tuple[Chart, Chart]:
     updates = list(updates)
     pick: Callable[[EtcdFacts], EtcdMember | None] = lambda f: etcd_member(f, instance)  # noqa: E731
-    disk = _lines(updates, pick, {"wal fsync p99": lambda m: m.wal_fsync_p99,
-                                  "backend commit p99": lambda m: m.backend_commit_p99})
+    disk = _lines(
+        updates,
+        pick,
+        {"wal fsync p99": lambda m: m.wal_fsync_p99, "backend commit p99": lambda m: m.backend_commit_p99},
+    )
     db = _lines(updates, pick, {"db size": lambda m: m.db_size_bytes})
     latest = pick(updates[-1].facts) if updates and updates[-1].facts is not None else None
     quota = latest.quota_bytes.or_none() if latest is not None else None

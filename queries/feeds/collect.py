@@ -4,6 +4,7 @@ Each feed goes through a one-shot `Poller.poll_once`, so NotExposed, errors and 
 feed statuses exactly as they do in the live app. Node and restart facts fall back to the kube
 API when Prometheus lacks them, as the dashboard does.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -13,11 +14,11 @@ from dataclasses import replace
 from typing import Any
 
 from k8stop.queries.config import Settings
-from k8stop.queries.model.errors import FeedError, NotExposed
 from k8stop.queries.feeds.poller import Poller
-from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus
 from k8stop.queries.feeds.snapshot_builder import snapshot_from_feeds
 from k8stop.queries.feeds.sources import Sources, open_sources
+from k8stop.queries.model.errors import FeedError, NotExposed
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 
 Warnings = tuple[str, ...]
@@ -37,8 +38,13 @@ def snapshot_from_updates(
     """The snapshot the TUI and replays report on: the latest update of each feed."""
     s = settings or Settings()
     return snapshot_from_feeds(
-        latest, taken_at, context=context, version=version,
-        prometheus_enabled=s.use_prometheus, kube_enabled=s.use_kube, prometheus_url=s.prometheus_url,
+        latest,
+        taken_at,
+        context=context,
+        version=version,
+        prometheus_enabled=s.use_prometheus,
+        kube_enabled=s.use_kube,
+        prometheus_url=s.prometheus_url,
     )
 
 
@@ -63,7 +69,7 @@ async def _settle_kube(sources: Sources, kube_wait: float) -> FeedStatus | None:
         return None
     try:
         await asyncio.wait_for(sources.kube.wait_settled(), kube_wait)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         return FeedStatus(FeedState.ERROR, f"initial list not finished within {kube_wait:g} s")
     return sources.kube.status()
 
@@ -76,8 +82,9 @@ async def _poll_all(
     latest: dict[str, FeedUpdate[Any]] = {}
 
     async def poll(feed: str, collect: Collect) -> None:
-        poller = Poller(feed, collect, lambda update: None, interval=s.refresh,
-                        timeout=max(s.query_timeout, 1.0) * 2, clock=clock)
+        poller = Poller(
+            feed, collect, lambda update: None, interval=s.refresh, timeout=max(s.query_timeout, 1.0) * 2, clock=clock
+        )
         latest[feed] = await poller.poll_once()
 
     async with asyncio.TaskGroup() as group:

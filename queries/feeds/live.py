@@ -2,6 +2,7 @@
 
 Heavy imports (aiohttp, the kube client) happen inside `run`, after the first frame.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,19 +12,18 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from k8stop.queries.config import Settings
-from k8stop.queries.model.errors import FeedError, NotExposed
 from k8stop.queries.feeds.poller import Poller
+from k8stop.queries.feeds.source import Publish, SourceInfo
+from k8stop.queries.model.errors import FeedError, NotExposed
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 
-from k8stop.queries.feeds.source import Publish, SourceInfo
-
 if TYPE_CHECKING:
-    from k8stop.queries.model.facts import ApiserverFacts, EtcdFacts
+    from k8stop.queries.feeds.sources import Sources
     from k8stop.queries.kube.connection import KubeConnection
     from k8stop.queries.kube.feed import KubeFeed
-    from k8stop.queries.prom.facts_source import PrometheusFacts
+    from k8stop.queries.model.facts import ApiserverFacts, EtcdFacts
     from k8stop.queries.prom.client import PromClient
-    from k8stop.queries.feeds.sources import Sources
+    from k8stop.queries.prom.facts_source import PrometheusFacts
 
 Warnings = tuple[str, ...]
 # Control-plane details, alerts and the drill-down records change slowly and are not on the

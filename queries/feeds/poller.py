@@ -6,6 +6,7 @@ recovers within one refresh of the fault ending: a failing poll costs the server
 than a healthy one, because polls never overlap and each is bounded by its timeout. A
 server that asks for less (429 Retry-After) is obeyed.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,7 +18,6 @@ from k8stop.queries.model.errors import NotExposed, describe
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 
 T = TypeVar("T")
-
 
 
 class Poller(Generic[T]):
@@ -71,7 +71,7 @@ class Poller(Generic[T]):
             facts, warnings = await asyncio.wait_for(self._collect(), self.timeout)
         except asyncio.CancelledError:
             raise
-        except asyncio.TimeoutError:
+        except TimeoutError:
             self._fail(f"no answer within {self.timeout:g} s", started)
         except NotExposed as exc:
             self._retry_after = None
@@ -112,5 +112,5 @@ class Poller(Generic[T]):
             self._wake.clear()
             try:
                 await asyncio.wait_for(self._wake.wait(), self.next_delay())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass

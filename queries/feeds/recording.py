@@ -10,6 +10,7 @@ Lines: a header, then updates, then an end record on a clean close. An update wh
 equal the feed's previous facts stores {"same": 1} instead of the facts, so an idle hour
 costs status lines only. No Textual here: `k8stop report --replay` reads recordings too.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -23,11 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-
+from k8stop.queries.feeds.source import SourceInfo
 from k8stop.queries.model.codec import CODEC, CodecError
 from k8stop.queries.model.status import FeedUpdate
-
-from k8stop.queries.feeds.source import SourceInfo
 
 FORMAT_NAME = "k8stop-recording"
 FORMAT_VERSION = 1
@@ -113,12 +112,24 @@ class Recorder:
             return
         info = self.info
         h = self.header = RecordingHeader(
-            _k8stop_version(), info.context, info.version, scrub(info.prometheus),
+            _k8stop_version(),
+            info.context,
+            info.version,
+            scrub(info.prometheus),
             first if self._start is None else self._start,
         )
-        self._line({"k": "header", "format": FORMAT_NAME, "version": h.format_version,
-                    "k8stop": h.k8stop_version, "context": h.context, "cluster_version": h.cluster_version,
-                    "prometheus": h.prometheus, "start": h.start})
+        self._line(
+            {
+                "k": "header",
+                "format": FORMAT_NAME,
+                "version": h.format_version,
+                "k8stop": h.k8stop_version,
+                "context": h.context,
+                "cluster_version": h.cluster_version,
+                "prometheus": h.prometheus,
+                "start": h.start,
+            }
+        )
 
     @property
     def closed(self) -> bool:
@@ -128,8 +139,7 @@ class Recorder:
         if self.closed:
             return
         self._ensure_header(update.at)
-        record: dict[str, Any] = {"k": "u", "feed": update.feed, "at": update.at,
-                                  "status": CODEC.encode(update.status)}
+        record: dict[str, Any] = {"k": "u", "feed": update.feed, "at": update.at, "status": CODEC.encode(update.status)}
         previous = self._previous.get(update.feed)
         if update.facts is not None and previous is not None and update.facts == previous:
             record["same"] = 1
@@ -272,7 +282,13 @@ def _header(path: Path, line: bytes) -> RecordingHeader:
             f"this k8stop reads format {FORMAT_VERSION} and older: upgrade k8stop"
         )
     try:
-        return RecordingHeader(str(record["k8stop"]), str(record["context"]), str(record["cluster_version"]),
-                               str(record["prometheus"]), float(record["start"]), version)
+        return RecordingHeader(
+            str(record["k8stop"]),
+            str(record["context"]),
+            str(record["cluster_version"]),
+            str(record["prometheus"]),
+            float(record["start"]),
+            version,
+        )
     except (KeyError, TypeError, ValueError):
         raise RecordingError(f"{path}: corrupt header") from None

@@ -4,6 +4,7 @@
 did during the incident. Seeking re-publishes each feed's state as of the new moment
 (a feed with nothing recorded yet goes back to waiting), so panels never mix two times.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from k8stop.queries.feeds.recording import Recording
+from k8stop.queries.feeds.source import FEEDS, Publish, SourceInfo
 from k8stop.queries.kube.recorded_objects import FEED as KUBE_OBJECTS
 from k8stop.queries.kube.recorded_objects import RecordedKube
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
-
-from k8stop.queries.feeds.source import FEEDS, Publish, SourceInfo
-from k8stop.queries.feeds.recording import Recording
 
 SPEEDS = (1.0, 2.0, 4.0, 8.0)
 SEEK_STEP = 60.0
@@ -105,7 +105,7 @@ class ReplaySource:
         self._wake.clear()
         try:
             await asyncio.wait_for(self._wake.wait(), seconds)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
     # --- controls (FeedSource) ---------------------------------------------------------------

@@ -1,4 +1,5 @@
 """A ClusterSnapshot from the latest feed updates the app holds (live or replayed)."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -13,7 +14,9 @@ PROMETHEUS_FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "
 SNAPSHOT_FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts", "kube")
 
 
-def _source(latest: Mapping[str, FeedUpdate[Any]], feeds: tuple[str, ...], enabled: bool, url: str | None) -> SourceStatus:
+def _source(
+    latest: Mapping[str, FeedUpdate[Any]], feeds: tuple[str, ...], enabled: bool, url: str | None
+) -> SourceStatus:
     if not enabled:
         return SourceStatus(SourceState.DISABLED, "turned off", url)
     updates = [latest[f] for f in feeds if f in latest]

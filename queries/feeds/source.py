@@ -1,4 +1,5 @@
 """Where the dashboard's facts come from: a live cluster, or a recording being replayed."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -3,6 +3,7 @@
 
 Shared by the live app and the headless report. Heavy imports happen inside `open_sources`.
 """
+
 from __future__ import annotations
 
 import time
@@ -16,8 +17,8 @@ from k8stop.queries.model.errors import FeedError, describe
 if TYPE_CHECKING:
     from k8stop.queries.kube.connection import KubeConnection
     from k8stop.queries.kube.feed import KubeFeed
-    from k8stop.queries.prom.facts_source import PrometheusFacts
     from k8stop.queries.prom.client import PromClient
+    from k8stop.queries.prom.facts_source import PrometheusFacts
 
 
 @dataclass(slots=True)
@@ -71,8 +72,8 @@ async def open_sources(settings: Settings, clock: Callable[[], float] = time.tim
 
 
 async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None:
-    from k8stop.queries.prom.facts_source import PrometheusFacts
     from k8stop.queries.prom.client import PromClient, safe_url
+    from k8stop.queries.prom.facts_source import PrometheusFacts
 
     s = sources.settings
     if s.prometheus_url:

@@ -6,6 +6,7 @@ call, but bodies are read as bytes and parsed with orjson, never into model clas
 The kubernetes package is imported lazily: it costs ~0.3-0.8 s, which must not delay
 the first frame.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,10 +20,9 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 import orjson
 import yaml
-
 from k8stop.queries.config import ConfigError
-from k8stop.queries.kube.gc_pause import paused_gc
 from k8stop.queries.kube.errors import KubeApiError, http_error
+from k8stop.queries.kube.gc_pause import paused_gc
 
 if TYPE_CHECKING:
     from kubernetes.aio.client import ApiClient
@@ -85,7 +85,7 @@ class KubeConnection:
         response = await self._send(path, params, what, aiohttp.ClientTimeout(total=timeout))
         try:
             body = await response.read()
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise self._unreachable(exc, what, timeout) from None
         finally:
             response.release()
@@ -117,7 +117,7 @@ class KubeConnection:
         )
         try:
             rest = await self._api.call_api(method, url, headers, _request_timeout=timeout)
-        except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise self._unreachable(exc, what, timeout.total or timeout.sock_read) from None
         response: aiohttp.ClientResponse = rest.response
         if response.status >= 400:
@@ -213,13 +213,9 @@ def choose_context(
     available = ", ".join(sorted(contexts)) or "none"
     name = requested or first_current_context(documents)
     if name is None:
-        raise ConfigError(
-            f"{where} sets no current-context: pass --context (available: {available})"
-        )
+        raise ConfigError(f"{where} sets no current-context: pass --context (available: {available})")
     if name not in contexts:
-        raise ConfigError(
-            f"context {name!r} not found in {where}: available contexts: {available}"
-        )
+        raise ConfigError(f"context {name!r} not found in {where}: available contexts: {available}")
     return name, contexts[name]
 
 
@@ -245,9 +241,7 @@ async def connect(
             )
         return await _in_cluster()
     looked = env.get("KUBECONFIG") or "~/.kube/config"
-    raise ConfigError(
-        f"no kubeconfig found ({looked}): set KUBECONFIG, pass --kubeconfig, or run with --no-kube"
-    )
+    raise ConfigError(f"no kubeconfig found ({looked}): set KUBECONFIG, pass --kubeconfig, or run with --no-kube")
 
 
 async def _from_kubeconfig(paths: list[str], requested: str | None) -> KubeConnection:
@@ -263,9 +257,7 @@ async def _from_kubeconfig(paths: list[str], requested: str | None) -> KubeConne
     merger = KubeConfigMerger(os.pathsep.join(p for p, d in zip(paths, documents) if d))
     configuration = type.__call__(Configuration)
     try:
-        loader = KubeConfigLoader(
-            config_dict=merger.config, active_context=name, config_base_path=None
-        )
+        loader = KubeConfigLoader(config_dict=merger.config, active_context=name, config_base_path=None)
         await loader.load_and_set(configuration)
     except ConfigException as exc:
         raise ConfigError(f"kubeconfig context {name!r} is incomplete: {exc}") from None
@@ -303,11 +295,10 @@ async def _in_cluster() -> KubeConnection:
         load_incluster_config(client_configuration=configuration)
     except ConfigException as exc:
         raise ConfigError(
-            f"in-cluster credentials unusable ({exc}): mount a service account token or "
-            "pass --kubeconfig"
+            f"in-cluster credentials unusable ({exc}): mount a service account token or pass --kubeconfig"
         ) from None
     try:
-        with open(os.path.join(SERVICE_ACCOUNT_DIR, "namespace"), encoding="utf-8") as handle:
+        with open(os.path.join(SERVICE_ACCOUNT_DIR, "namespace"), encoding="utf-8") as handle:  # noqa: ASYNC230 (a few bytes, once)
             namespace = handle.read().strip() or "default"
     except OSError:
         namespace = "default"

@@ -1,10 +1,10 @@
 """Kube-API failures as one line each that names the fix."""
+
 from __future__ import annotations
 
 from typing import Any
 
 import orjson
-
 from k8stop.queries.model.errors import FeedError
 
 
@@ -40,9 +40,7 @@ def retry_after_seconds(value: str | None) -> float | None:
         return None  # an HTTP date: rare from the API server, fall back to our backoff
 
 
-def http_error(
-    status: int, body: bytes, what: str, retry_after: str | None = None
-) -> KubeApiError:
+def http_error(status: int, body: bytes, what: str, retry_after: str | None = None) -> KubeApiError:
     """`what` says the request in kubectl's words: "list nodes", "watch pods in ns x"."""
     message = server_message(body)
     delay = retry_after_seconds(retry_after)

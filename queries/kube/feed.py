@@ -6,6 +6,7 @@ the list's resourceVersion with bookmarks, a server-side timeout and a client re
 timeout; 410 Gone means list again; other failures back off exponentially, honouring
 Retry-After. Only GET requests are ever made.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -17,9 +18,13 @@ from typing import Any
 
 import aiohttp
 import orjson
-
-from k8stop.queries.model.errors import NotExposed, describe
+from k8stop.queries.kube.connection import KubeConnection
+from k8stop.queries.kube.errors import KubeApiError, ResourceGone
 from k8stop.queries.kube.gc_pause import paused_gc
+from k8stop.queries.kube.parse import event_record, node_record, node_usage, pod_record, pod_usage
+from k8stop.queries.kube.restarts import RestartTracker
+from k8stop.queries.kube.store import EventStore, Key, KubeReads, NodeStore, PodStore
+from k8stop.queries.model.errors import NotExposed, describe
 from k8stop.queries.model.facts import (
     KubeSummary,
     NodeSaturation,
@@ -28,11 +33,6 @@ from k8stop.queries.model.facts import (
     PodUsage,
     RestartsFacts,
 )
-from k8stop.queries.kube.connection import KubeConnection
-from k8stop.queries.kube.errors import KubeApiError, ResourceGone
-from k8stop.queries.kube.parse import event_record, node_record, node_usage, pod_record, pod_usage
-from k8stop.queries.kube.restarts import RestartTracker
-from k8stop.queries.kube.store import EventStore, Key, KubeReads, NodeStore, PodStore
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import ABSENT, Value
 
@@ -114,10 +114,7 @@ class KubeFeed(KubeReads):
     def start(self) -> None:
         """Begin the background list+watch loops; returns at once."""
         if not self._tasks:
-            self._tasks = [
-                asyncio.create_task(self._run(r), name=f"kube-feed-{r.name}")
-                for r in self._resources
-            ]
+            self._tasks = [asyncio.create_task(self._run(r), name=f"kube-feed-{r.name}") for r in self._resources]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -151,9 +148,7 @@ class KubeFeed(KubeReads):
         statuses = self.statuses()
         worst_name = min(statuses, key=lambda n: order.index(statuses[n].state))
         worst = statuses[worst_name]
-        warnings = tuple(
-            f"{name}: {s.reason}" for name, s in statuses.items() if s.reason and name != worst_name
-        )
+        warnings = tuple(f"{name}: {s.reason}" for name, s in statuses.items() if s.reason and name != worst_name)
         reason = f"{worst_name}: {worst.reason}" if worst.reason else ""
         updated = [s.updated_at for s in statuses.values() if s.updated_at is not None]
         return FeedStatus(worst.state, reason, worst.since, min(updated, default=None), warnings)
@@ -309,9 +304,7 @@ class KubeFeed(KubeReads):
         # Bookmarks arrive about once a minute; silence well past the server's own
         # timeout means the connection is dead
         read_timeout = self._watch_timeout + 30.0
-        async with self.connection.stream(
-            resource.path, params, what=what, read_timeout=read_timeout
-        ) as response:
+        async with self.connection.stream(resource.path, params, what=what, read_timeout=read_timeout) as response:
             self._ok(resource)
             buffer = bytearray()
             try:
@@ -321,7 +314,7 @@ class KubeFeed(KubeReads):
                         line = bytes(buffer[:end])
                         del buffer[: end + 1]
                         resource_version = self._on_event(resource, line, resource_version)
-            except (aiohttp.ClientError, OSError, asyncio.TimeoutError) as exc:
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 detail = str(exc).strip() or type(exc).__name__
                 raise KubeApiError(f"{what} interrupted: {detail}") from None
             if buffer.strip():

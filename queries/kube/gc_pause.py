@@ -6,6 +6,7 @@ which made parsing a list page ~5x slower than the parse itself. Parsed JSON hol
 reference cycles, so plain reference counting frees it; the pause spans synchronous code
 only (no await inside), so no other task runs with the collector off.
 """
+
 from __future__ import annotations
 
 import gc

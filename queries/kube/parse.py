@@ -3,6 +3,7 @@
 A full pod object is ~20 KB; the records keep only what panels and drill-downs show, so
 150,000 pods fit in memory and never pass through the kubernetes client's model classes.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
@@ -161,11 +162,7 @@ def _containers(spec: Json, status: Json) -> tuple[ContainerRecord, ...]:
     # Statuses for containers the spec no longer lists (should not happen) are kept too
     listed = {c.get("name") for c in spec.get("containers") or ()}
     records += [container_record(s) for name, s in by_name.items() if name not in listed]
-    records += [
-        container_record(s)
-        for s in status.get("initContainerStatuses") or ()
-        if _init_still_relevant(s)
-    ]
+    records += [container_record(s) for s in status.get("initContainerStatuses") or () if _init_still_relevant(s)]
     return tuple(records)
 
 
@@ -212,8 +209,7 @@ def node_record(obj: Json) -> NodeRecord:
     return NodeRecord(
         name=str(metadata.get("name", "")),
         conditions=tuple(
-            (str(c.get("type", "")), str(c.get("status", "Unknown")))
-            for c in status.get("conditions") or ()
+            (str(c.get("type", "")), str(c.get("status", "Unknown"))) for c in status.get("conditions") or ()
         ),
         unschedulable=bool(spec.get("unschedulable", False)),
         allocatable_cpu_millis=_quiet(millicores, allocatable.get("cpu")),

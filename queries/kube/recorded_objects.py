@@ -4,13 +4,14 @@ live KubeFeed (node, pods_on_node, pod, pods_of_owner, events_for, pod_usage).
 Recorded as the "kube_objects" feed; a replay's drill-downs then show the conditions, pods
 and events the cluster had at that moment instead of "needs the kube API".
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from k8stop.queries.kube.store import EventStore, KubeReads, NodeStore, PodStore
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import KubeObjects, PodUsage
-from k8stop.queries.kube.store import EventStore, KubeReads, NodeStore, PodStore
 
 if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed
@@ -27,7 +28,8 @@ def kube_objects(feed: KubeFeed) -> KubeObjects:
     nodes = feed.nodes()
     pods = tuple(p for n in nodes for p in feed.pods_on_node(n.name))
     events = tuple(e for p in pods for e in feed.events_for("Pod", p.namespace, p.name)) + tuple(
-        e for n in nodes for e in feed.events_for("Node", "", n.name))
+        e for n in nodes for e in feed.events_for("Node", "", n.name)
+    )
     return KubeObjects(nodes, pods, events)
 
 

@@ -11,6 +11,7 @@ changes as the watch reports them and estimates restarts within a window as:
 
 So the figures are lower bounds until k8stop has run for an hour.
 """
+
 from __future__ import annotations
 
 import heapq

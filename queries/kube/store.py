@@ -3,6 +3,7 @@
 Every index is kept up to date on each upsert/remove so no query walks all pods (a
 cluster may hold 150,000); summaries that need sorting are cached until the next change.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -22,10 +23,7 @@ _BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
 
 
 def troubled(pod: PodRecord) -> bool:
-    return any(
-        c.restarts or (c.waiting_reason and c.waiting_reason not in _BENIGN_WAITING)
-        for c in pod.containers
-    )
+    return any(c.restarts or (c.waiting_reason and c.waiting_reason not in _BENIGN_WAITING) for c in pod.containers)
 
 
 def _owner_keys(pod: PodRecord) -> list[OwnerKey]:
@@ -111,9 +109,7 @@ class PodStore:
         cached = self._top.get(count)
         if cached is None:
             candidates = (p for p in self._troubled.values() if p.restarts)
-            cached = tuple(
-                heapq.nsmallest(count, candidates, key=lambda p: (-p.restarts, p.namespace, p.name))
-            )
+            cached = tuple(heapq.nsmallest(count, candidates, key=lambda p: (-p.restarts, p.namespace, p.name)))
             self._top[count] = cached
         return cached
 

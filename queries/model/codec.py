@@ -8,6 +8,7 @@ Encoded shapes (JSON has no tuples, enums or NaN, and recordings must round-trip
   NaN / ±inf     {"@f": "nan" | "inf" | "-inf"}
   None, bool, int, str, finite float as themselves.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -18,10 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import orjson
-
-from k8stop.queries.model import facts
-from k8stop.queries.model import status
-from k8stop.queries.model import values
+from k8stop.queries.model import facts, status, values
 
 Json = Any
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -56,7 +54,7 @@ class Codec:
     # --- encode ------------------------------------------------------------------------------
 
     def encode(self, obj: Any) -> Json:
-        if obj is None or isinstance(obj, (bool, int, str)) and not isinstance(obj, Enum):
+        if obj is None or (isinstance(obj, (bool, int, str)) and not isinstance(obj, Enum)):
             return obj
         if isinstance(obj, float):
             if math.isfinite(obj):

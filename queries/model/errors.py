@@ -1,4 +1,5 @@
 """Errors with human reasons; `describe` turns any failure into one line for a status bar."""
+
 from __future__ import annotations
 
 import asyncio

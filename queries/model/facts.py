@@ -2,6 +2,7 @@
 
 Units are base units throughout: seconds, bytes, ratios 0-1, per-second rates.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

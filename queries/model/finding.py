@@ -1,4 +1,5 @@
 """What a diagnosis rule produces: a Finding with its evidence, severity and cause link."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

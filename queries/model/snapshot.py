@@ -3,6 +3,7 @@
 Facts are optional because any feed may be off, broken or not exposed; the feed statuses
 travel with them so every consumer can say *why* something is unknown instead of guessing.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -1,4 +1,5 @@
 """Each feed carries its own status so the UI can say what is fresh, stale or broken."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

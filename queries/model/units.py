@@ -1,4 +1,5 @@
 """Human formats shared by the UI and the reports; they never turn 'unknown' into a number."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -62,4 +63,3 @@ def _fmt(value: Value, number: Callable[[float], str]) -> str:
     if value.kind is Kind.INFINITE:
         return "+Inf" if value.number > 0 else "-Inf"
     return "n/a"
-

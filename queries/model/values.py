@@ -3,6 +3,7 @@
 A bare float cannot tell "0 ms" from "no requests" or from "beyond the histogram's last
 bucket"; panels, findings and reports all read this instead so none of them can lie.
 """
+
 from __future__ import annotations
 
 import math
@@ -42,9 +43,7 @@ class Value:
     @property
     def known(self) -> bool:
         """True when `number` is a usable lower bound or exact figure."""
-        return self.kind in (Kind.NUMBER, Kind.AT_LEAST) or (
-            self.kind is Kind.INFINITE and self.number > 0
-        )
+        return self.kind in (Kind.NUMBER, Kind.AT_LEAST) or (self.kind is Kind.INFINITE and self.number > 0)
 
     def at_least(self, threshold: float) -> bool:
         """True only when the value is known to be >= threshold."""

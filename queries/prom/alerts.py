@@ -1,4 +1,5 @@
 """Alerts from Prometheus: firing and pending, most severe first, plus whether rules exist."""
+
 from __future__ import annotations
 
 import time

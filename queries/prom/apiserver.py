@@ -1,14 +1,16 @@
 """API-server facts: latency quantiles, request rates by class, inflight, APF, heatmap."""
+
 from __future__ import annotations
 
 from collections import defaultdict
 
-from k8stop.queries.prom.catalog import CATALOG, regex_alternatives
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import ApfLevel, ApiRequestStat, ApiserverFacts, Heatmap, HeatRow, Inflight
+from k8stop.queries.model.values import NO_TRAFFIC, Value
+from k8stop.queries.prom.catalog import CATALOG, regex_alternatives
+from k8stop.queries.prom.client import Sample
 from k8stop.queries.prom.combine import by_key, columns, combine, number, or_absent, quantile, split, split_series
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.model.values import NO_TRAFFIC, Value
 
 QUANTILES = (("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99"))
 LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
@@ -64,7 +66,7 @@ async def apiserver_facts(
     latencies = {name: by_key(tagged.get(name, []), "verb", "resource") for name, _ in QUANTILES}
     pairs = {p for p in rates if p[0] not in LONG_RUNNING_VERBS}
     for table in latencies.values():
-        pairs.update(table)
+        pairs.update((key[0], key[1]) for key in table)
     top = latency_entry.top_bucket
     requests = []
     for verb, resource in pairs:
@@ -97,9 +99,7 @@ async def apiserver_facts(
 
     heatmap = None
     if with_history and latency_metric and requests:
-        heatmap, heat_warnings = await _heatmap(
-            ctx, latency_metric, requests[:heat_rows], columns_count, window
-        )
+        heatmap, heat_warnings = await _heatmap(ctx, latency_metric, requests[:heat_rows], columns_count, window)
         warnings += heat_warnings
     facts = ApiserverFacts(
         latency_metric=latency_metric or "",
@@ -114,7 +114,7 @@ async def apiserver_facts(
     return facts, warnings
 
 
-def apf_levels(tagged: dict[str, list]) -> tuple[ApfLevel, ...]:
+def apf_levels(tagged: dict[str, list[Sample]]) -> tuple[ApfLevel, ...]:
     tables = {entry_id: by_key(tagged.get(entry_id, []), "priority_level") for entry_id in APF_ENTRIES}
     levels = set().union(*tables.values())
     out = []

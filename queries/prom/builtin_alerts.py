@@ -5,13 +5,14 @@ Each rule runs as `min_over_time((expr)[for:res]) > threshold` next to the bare
 is pending, as Prometheus itself would report. Thresholds come from Settings where the seed
 and the config agree (API p99 1 s, fsync p99 10 ms); the seed's 80 % CPU has no config knob.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.model.facts import Alert, AlertsFacts
 from k8stop.queries.prom.alerts import alert_order
+from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.combine import combine, split
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.nodes import node_name
@@ -31,12 +32,23 @@ class BuiltinRule:
 
 
 RULES = (
-    BuiltinRule("APIServerLatencyHigh", "builtin.apiserver_latency_high", "warning", "10m",
-                "API server p99 latency above 1 s", ("verb", "resource")),
-    BuiltinRule("EtcdDiskLatencyHigh", "builtin.etcd_disk_latency_high", "critical", "5m",
-                "etcd WAL fsync p99 above 10 ms", ("instance",)),
-    BuiltinRule("NodeCPUHigh", "builtin.node_cpu_high", "warning", "15m",
-                "node CPU above 80 %", ("node",)),
+    BuiltinRule(
+        "APIServerLatencyHigh",
+        "builtin.apiserver_latency_high",
+        "warning",
+        "10m",
+        "API server p99 latency above 1 s",
+        ("verb", "resource"),
+    ),
+    BuiltinRule(
+        "EtcdDiskLatencyHigh",
+        "builtin.etcd_disk_latency_high",
+        "critical",
+        "5m",
+        "etcd WAL fsync p99 above 10 ms",
+        ("instance",),
+    ),
+    BuiltinRule("NodeCPUHigh", "builtin.node_cpu_high", "warning", "15m", "node CPU above 80 %", ("node",)),
 )
 
 
@@ -58,11 +70,15 @@ async def builtin_alerts(ctx: PromContext) -> tuple[AlertsFacts, tuple[str, ...]
         metric = probe.pick(entry) if entry.fallbacks else None
         if entry.fallbacks and metric is None:
             continue
-        common = {"threshold": repr(_threshold(rule, ctx)), "node_label": probe.node_label, "metric": metric}
-        held = ctx.catalog.render(rule.entry_id, **{"for": rule.hold}, res="30s", **common)
+        common = {"threshold": repr(_threshold(rule, ctx))}
+        held = ctx.catalog.render(
+            rule.entry_id, metric=metric, node_label=probe.node_label, **{"for": rule.hold}, res="30s", **common
+        )
         # The same expression over the current instant only: `[0s:...]` is not allowed, so
         # a one-step subquery at the resolution is the "now" breach.
-        now = ctx.catalog.render(rule.entry_id, **{"for": "30s"}, res="30s", **common)
+        now = ctx.catalog.render(
+            rule.entry_id, metric=metric, node_label=probe.node_label, **{"for": "30s"}, res="30s", **common
+        )
         parts[f"{rule.name}/firing"] = held
         parts[f"{rule.name}/pending"] = now
     if not parts:
@@ -74,9 +90,10 @@ async def builtin_alerts(ctx: PromContext) -> tuple[AlertsFacts, tuple[str, ...]
         firing = tagged.get(f"{rule.name}/firing", [])
         seen: set[tuple[str, ...]] = set()
         for state, samples in (("firing", firing), ("pending", tagged.get(f"{rule.name}/pending", []))):
-            for labels, value in samples:
+            for series_labels, value in samples:
+                labels = series_labels
                 if rule.name == "NodeCPUHigh":
-                    labels = {"node": node_name(labels.get(probe.node_label, ""), probe)}
+                    labels = {"node": node_name(series_labels.get(probe.node_label, ""), probe)}
                 key = tuple(labels.get(k, "") for k in rule.keys)
                 if key in seen:
                     continue

@@ -13,6 +13,7 @@ are never pulled per instance. Sources: "seed" is /work/shared/seed (the Chinese
 guide), KM = kubernetes-mixin, EM = etcd mixin, NM = node mixin, KSM = kube-state-metrics,
 CL2 = SIG-scalability clusterloader2 / SLO docs.
 """
+
 from __future__ import annotations
 
 import re
@@ -91,7 +92,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "apiserver",
         "Request rate per (verb, resource, class) where class is 4xx, 429, 5xx or empty",
         # The inner label_replace sets 4xx/5xx, the outer one overrides it for 429.
-        'sum by (verb, resource, class) (label_replace(label_replace('
+        "sum by (verb, resource, class) (label_replace(label_replace("
         'rate(apiserver_request_total{$sel}[5m]), "class", "$${1}xx", "code", "([45])..")'
         ', "class", "429", "code", "429"))',
         "seed 1.1 (throughput > 1000 QPS); KM kube_apiserver-availability (code_resource rate5m)",
@@ -102,8 +103,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "Requests in flight by kind (readOnly, mutating) on the busiest API server: the "
         "limits apply per server, so a sum over replicas would overstate saturation",
         "max by (request_kind) (sum by (instance, request_kind) (apiserver_current_inflight_requests{$sel}))",
-        "k8s server/config.go defaults --max-requests-inflight 400, --max-mutating-requests-inflight 200; "
-        "seed 2.1",
+        "k8s server/config.go defaults --max-requests-inflight 400, --max-mutating-requests-inflight 200; seed 2.1",
     ),
     CatalogEntry(
         "apiserver.apf_executing_seats",
@@ -140,8 +140,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "etcd.wal_fsync_p99",
         "etcd",
         "WAL fsync p99 per member",
-        "histogram_quantile(0.99, sum by (instance, le) "
-        "(rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[5m])))",
+        "histogram_quantile(0.99, sum by (instance, le) (rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[5m])))",
         "seed 1.1/6.1 (disk write < 10 ms); EM etcdHighFsyncDurations (> 0.5 s warn, > 1 s crit)",
         top_bucket=ETCD_DISK_TOP_BUCKET,
     ),
@@ -203,9 +202,9 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "etcd.disk_p99_history",
         "etcd",
         "WAL fsync and backend commit p99 over time per member",
-        'label_replace(histogram_quantile(0.99, sum by (instance, le) '
+        "label_replace(histogram_quantile(0.99, sum by (instance, le) "
         '(rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[$window]))), "disk", "wal_fsync", "", "")'
-        ' or label_replace(histogram_quantile(0.99, sum by (instance, le) '
+        " or label_replace(histogram_quantile(0.99, sum by (instance, le) "
         '(rate(etcd_disk_backend_commit_duration_seconds_bucket{$sel}[$window]))), "disk", "backend_commit", "", "")',
         "EM dashboards/targets.libsonnet (fsync and commit p99 by instance)",
         top_bucket=ETCD_DISK_TOP_BUCKET,
@@ -215,16 +214,14 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "node.cpu_utilisation",
         "node",
         "CPU busy ratio per node (idle, iowait and steal count as not busy)",
-        '1 - avg by ($node) (sum without (mode) '
-        '(rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m])))',
+        '1 - avg by ($node) (sum without (mode) (rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m])))',
         "NM instance:node_cpu_utilisation:rate5m; seed 8.1 node saturation 70/85/95 %",
     ),
     CatalogEntry(
         "node.memory_utilisation",
         "node",
         "Memory used ratio per node (1 - MemAvailable / MemTotal)",
-        "1 - max by ($node) (node_memory_MemAvailable_bytes{$sel}) "
-        "/ max by ($node) (node_memory_MemTotal_bytes{$sel})",
+        "1 - max by ($node) (node_memory_MemAvailable_bytes{$sel}) / max by ($node) (node_memory_MemTotal_bytes{$sel})",
         "NM instance:node_memory_utilisation:ratio; seed 8.1 node saturation 70/85/95 %",
     ),
     CatalogEntry(
@@ -378,9 +375,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "drill.apiserver_latency_range",
         "apiserver",
         "Latency quantile over time for one (verb, resource), long-running requests excluded",
-        "histogram_quantile($q, sum by (le) (rate(${metric}_bucket{$sel "
-        + API_LATENCY_FILTER
-        + "}[$window])))",
+        "histogram_quantile($q, sum by (le) (rate(${metric}_bucket{$sel " + API_LATENCY_FILTER + "}[$window])))",
         "seed 1.1 (API p99 < 100 ms); KM apiserver dashboard (request duration by verb)",
         APISERVER_LATENCY_METRICS,
         APISERVER_TOP_BUCKET,
@@ -403,9 +398,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "drill.apiserver_p99_by_instance",
         "apiserver",
         "p99 latency per API-server instance for one (verb, resource)",
-        "histogram_quantile(0.99, sum by (instance, le) (rate(${metric}_bucket{$sel "
-        + API_LATENCY_FILTER
-        + "}[5m])))",
+        "histogram_quantile(0.99, sum by (instance, le) (rate(${metric}_bucket{$sel " + API_LATENCY_FILTER + "}[5m])))",
         "KM apiserver dashboard (per instance)",
         APISERVER_LATENCY_METRICS,
         APISERVER_TOP_BUCKET,
@@ -444,8 +437,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "drill.etcd_peer_rtt_by_peer",
         "etcd",
         "Peer round-trip p99 from one member to each peer",
-        "histogram_quantile(0.99, sum by (To, le) "
-        "(rate(etcd_network_peer_round_trip_time_seconds_bucket{$sel}[5m])))",
+        "histogram_quantile(0.99, sum by (To, le) (rate(etcd_network_peer_round_trip_time_seconds_bucket{$sel}[5m])))",
         "seed 1.1 (network < 5 ms); EM etcdMemberCommunicationSlow (> 0.15 s)",
         top_bucket=ETCD_PEER_RTT_TOP_BUCKET,
     ),
@@ -538,8 +530,7 @@ class Catalog:
         unknown = sorted(set(self._overrides) - set(CATALOG))
         if unknown:
             raise ConfigError(
-                f"query_overrides: unknown query id(s) {', '.join(unknown)} "
-                f"(known: {', '.join(sorted(CATALOG))})"
+                f"query_overrides: unknown query id(s) {', '.join(unknown)} (known: {', '.join(sorted(CATALOG))})"
             )
 
     def overridden(self, entry_id: str) -> bool:

@@ -15,6 +15,7 @@ carry the kube credentials.
 Credentials are read from files on every request so a rotated token works without a
 restart, and they never appear in messages or reprs.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -29,7 +30,6 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
 import orjson
-
 from k8stop.queries.config import PrometheusAuth, Settings
 from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.values import Value
@@ -95,9 +95,7 @@ class PromClient:
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise FeedError(
-                f"invalid Prometheus URL {safe_url(base_url)!r}: expected http(s)://host[:port][/prefix]"
-            )
+            raise FeedError(f"invalid Prometheus URL {safe_url(base_url)!r}: expected http(s)://host[:port][/prefix]")
         self._base = base_url.rstrip("/")
         self._shown = safe_url(self._base)
         self._auth = auth or PrometheusAuth()
@@ -195,7 +193,7 @@ class PromClient:
 
     # --- transport ----------------------------------------------------------------------
 
-    def _ssl_arg(self) -> ssl.SSLContext | bool | None:
+    def _ssl_arg(self) -> ssl.SSLContext | bool:
         if self._ssl is not None:
             return self._ssl
         if self._auth.insecure_skip_tls_verify:
@@ -208,7 +206,7 @@ class PromClient:
                     f"cannot load --prometheus-ca-file {self._auth.ca_file}: {getattr(exc, 'strerror', None) or exc}"
                 ) from None
             return self._ssl
-        return None
+        return True  # aiohttp's default verification
 
     def _headers(self) -> dict[str, str]:
         headers = {"Accept": "application/json"}
@@ -228,14 +226,10 @@ class PromClient:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=self._max_inflight)
-            )
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=self._max_inflight))
         return self._session
 
-    async def _call(
-        self, endpoint: str, form: dict[str, str] | None, params: dict[str, str] | None = None
-    ) -> Envelope:
+    async def _call(self, endpoint: str, form: dict[str, str] | None, params: dict[str, str] | None = None) -> Envelope:
         url = f"{self._base}/api/v1/{endpoint}"
         headers = self._headers()
         if self._auth_headers is not None:
@@ -249,22 +243,16 @@ class PromClient:
             try:
                 async with asyncio.timeout(self._timeout):
                     if form is None:
-                        request = session.get(
-                            url, params=params, headers=headers, ssl=ssl_arg
-                        )
+                        request = session.get(url, params=params, headers=headers, ssl=ssl_arg)
                     else:
-                        request = session.post(
-                            url, data=form, headers=headers, ssl=ssl_arg
-                        )
+                        request = session.post(url, data=form, headers=headers, ssl=ssl_arg)
                     async with request as response:
                         body = await response.read()
                         status = response.status
                         content_type = response.headers.get("Content-Type", "")
                         reason = response.reason or ""
             except TimeoutError:
-                raise FeedError(
-                    f"Prometheus at {self._shown} did not answer within {self._timeout:g} s"
-                ) from None
+                raise FeedError(f"Prometheus at {self._shown} did not answer within {self._timeout:g} s") from None
             except aiohttp.ClientError as exc:
                 raise FeedError(self._connection_message(exc)) from None
             except OSError as exc:
@@ -304,9 +292,7 @@ class PromClient:
             return f"malformed response from {where}: body cut off"
         return f"{where}: {type(exc).__name__}: {exc}"
 
-    def _envelope(
-        self, endpoint: str, status: int, content_type: str, reason: str, body: bytes
-    ) -> Envelope:
+    def _envelope(self, endpoint: str, status: int, content_type: str, reason: str, body: bytes) -> Envelope:
         where = f"Prometheus at {self._shown}"
         parsed: Any = None
         if body[:1] in (b"{", b"["):
@@ -315,8 +301,7 @@ class PromClient:
             except orjson.JSONDecodeError:
                 if status < 400 or "json" in content_type:
                     raise FeedError(
-                        f"malformed response from {where} ({endpoint}): invalid or truncated JSON "
-                        f"({len(body)} bytes)"
+                        f"malformed response from {where} ({endpoint}): invalid or truncated JSON ({len(body)} bytes)"
                     ) from None
         if isinstance(parsed, dict) and "status" in parsed:
             if parsed.get("status") == "success":
@@ -416,6 +401,5 @@ def _matrix(data: Any) -> tuple[Series, ...]:
     if data.get("resultType") != "matrix" or not isinstance(result, list):
         raise FeedError(f"malformed response: expected a matrix, got {data.get('resultType')!r}")
     return tuple(
-        (_labels(_item(item).get("metric", {})), tuple(_point(p) for p in item.get("values") or ()))
-        for item in result
+        (_labels(_item(item).get("metric", {})), tuple(_point(p) for p in item.get("values") or ())) for item in result
     )

@@ -5,13 +5,14 @@ pieces are joined with `or`: their label sets differ by the tag, so `or` keeps t
 One HTTP round trip per feed keeps the per-refresh query count low; Prometheus still
 evaluates every piece, so the server-side cost is unchanged.
 """
+
 from __future__ import annotations
 
 import math
 from collections import defaultdict
 
-from k8stop.queries.prom.client import Matrix, Sample, Series, Vector
 from k8stop.queries.model.values import ABSENT, Kind, Value
+from k8stop.queries.prom.client import Matrix, Sample, Series, Vector
 
 TAG = "k8stop_q"
 

@@ -1,12 +1,13 @@
 """Scheduler, controller-manager workqueues and kubelet facts in one request."""
+
 from __future__ import annotations
 
-from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import ControlPlaneFacts, KubeletOp, SchedulerFacts, WorkQueue
+from k8stop.queries.model.values import ABSENT, Kind, Value
+from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS
 from k8stop.queries.prom.combine import by_key, combine, number, or_absent, quantile, split
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.model.values import ABSENT, Kind, Value
 
 SCHEDULER = ("scheduler.pending", "scheduler.attempts_rate", "scheduler.attempt_p99", "scheduler.throughput")
 WORKQUEUE = ("workqueue.depth", "workqueue.adds_rate", "workqueue.work_p99", "workqueue.queue_p99")
@@ -70,7 +71,9 @@ async def control_plane_facts(ctx: PromContext) -> tuple[ControlPlaneFacts, tupl
             name=key[0],
             depth=number(tables["workqueue.depth"].get(key)),
             adds_rate=number(tables["workqueue.adds_rate"].get(key)),
-            work_p99=quantile(or_absent(tables["workqueue.work_p99"].get(key)), CATALOG["workqueue.work_p99"].top_bucket),
+            work_p99=quantile(
+                or_absent(tables["workqueue.work_p99"].get(key)), CATALOG["workqueue.work_p99"].top_bucket
+            ),
             queue_p99=quantile(
                 or_absent(tables["workqueue.queue_p99"].get(key)), CATALOG["workqueue.queue_p99"].top_bucket
             ),

@@ -4,15 +4,16 @@ The endpoint is reached through the API server's service proxy, so it works from
 laptop with only a kubeconfig; the Prometheus client sends the kubeconfig's
 credentials (`KubeConnection.aiohttp_auth`) with each request.
 """
+
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from k8stop.queries.model.errors import FeedError
 from k8stop.queries.kube.connection import KubeConnection
 from k8stop.queries.kube.errors import KubeApiError
+from k8stop.queries.model.errors import FeedError
 
 # Best first. Operator-managed Prometheus before generic names; query frontends for
 # Thanos and VictoriaMetrics after Prometheus itself
@@ -129,9 +130,7 @@ async def _list_all(connection: KubeConnection) -> list[dict[str, Any]]:
     while True:
         params: list[tuple[str, str | int | bool]] = [("limit", 500)]
         params.append(("continue", token) if token else ("resourceVersion", "0"))
-        page = await connection.get_json(
-            "/api/v1/services", params, what="list services at cluster scope"
-        )
+        page = await connection.get_json("/api/v1/services", params, what="list services at cluster scope")
         services.extend(page.get("items") or ())
         token = (page.get("metadata") or {}).get("continue") or ""
         if not token:

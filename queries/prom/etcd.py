@@ -1,12 +1,13 @@
 """etcd facts per member: disk latency, DB size vs quota, leadership, peer RTT, history."""
+
 from __future__ import annotations
 
-from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EtcdFacts, EtcdMember
+from k8stop.queries.model.values import Value
+from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.combine import by_key, columns, combine, or_absent, quantile, split, split_series
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.model.values import Value
 
 INSTANT_ENTRIES = (
     "etcd.wal_fsync_p99",
@@ -43,8 +44,7 @@ async def etcd_facts(
     instances = sorted(set().union(*tables.values()))
     if not instances:
         raise NotExposed(
-            f"{NOT_EXPOSED} (etcd series exist but none match selector "
-            f"{ctx.settings.selectors.etcd or '(none)'})"
+            f"{NOT_EXPOSED} (etcd series exist but none match selector {ctx.settings.selectors.etcd or '(none)'})"
         )
 
     histories: dict[tuple[str, str], tuple[Value, ...]] = {}
@@ -96,4 +96,3 @@ async def _histories(
         for labels, points in split_series(matrix).get("", [])
     }
     return out, matrix.warnings
-

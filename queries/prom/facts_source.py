@@ -6,21 +6,29 @@ queries (each feed's catalog expressions travel as one combined request; nodes n
 two), plus one range query each for the API heatmap and etcd history when
 `with_history` is true, plus the name probe once every few minutes.
 """
+
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 
 from k8stop.queries.config import Settings
-from k8stop.queries.model.facts import AlertsFacts, ApiserverFacts, ControlPlaneFacts, EtcdFacts, NodesFacts, RestartsFacts
+from k8stop.queries.model.facts import (
+    AlertsFacts,
+    ApiserverFacts,
+    ControlPlaneFacts,
+    EtcdFacts,
+    NodesFacts,
+    RestartsFacts,
+)
 from k8stop.queries.prom.alerts import AlertsSource
 from k8stop.queries.prom.apiserver import apiserver_facts
+from k8stop.queries.prom.client import PromClient
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.control_plane import control_plane_facts
 from k8stop.queries.prom.etcd import etcd_facts
 from k8stop.queries.prom.nodes import nodes_facts
 from k8stop.queries.prom.restarts import restarts_facts
-from k8stop.queries.prom.client import PromClient
 
 Warnings = tuple[str, ...]
 

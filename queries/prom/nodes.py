@@ -4,17 +4,18 @@ Query 1 ranks every node by the max of CPU, memory and root-disk use with topk a
 counts the nodes; query 2 fetches the four figures only for the N names it returned,
 so the answer stays N-sized whatever the cluster size.
 """
+
 from __future__ import annotations
 
 import re
 
-from k8stop.queries.prom.catalog import regex_alternatives
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import NodeSaturation, NodesFacts
+from k8stop.queries.model.values import Value
+from k8stop.queries.prom.catalog import regex_alternatives
 from k8stop.queries.prom.combine import by_key, combine, or_absent, split, tagged
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.probe import ProbeResult
-from k8stop.queries.model.values import Value
 
 SATURATION_ENTRIES = ("node.cpu_utilisation", "node.memory_utilisation", "node.disk_utilisation")
 ALL_ENTRIES = SATURATION_ENTRIES + ("node.load1_per_cpu",)
@@ -35,9 +36,7 @@ async def nodes_facts(ctx: PromContext, top: int) -> tuple[NodesFacts, tuple[str
         )
     label = probe.node_label
     render = ctx.catalog.render
-    saturation = " or ".join(
-        tagged(render(entry_id, node_label=label), entry_id) for entry_id in SATURATION_ENTRIES
-    )
+    saturation = " or ".join(tagged(render(entry_id, node_label=label), entry_id) for entry_id in SATURATION_ENTRIES)
     ranking = combine(
         {
             "worst": f"topk({max(1, top)}, max by ({label}) ({saturation}))",

@@ -9,14 +9,15 @@ the default, k8stop looks for a `node` label on node-exporter series (the "gener
 relabelling many charts use, where instance is "ip:9100") and uses it when present;
 otherwise it uses `instance` with any `:port` suffix stripped.
 """
+
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from k8stop.queries.prom.catalog import CatalogEntry, probe_names, regex_alternatives, selector_prefix, series_name
 from k8stop.queries.config import Settings
+from k8stop.queries.prom.catalog import CatalogEntry, probe_names, regex_alternatives, selector_prefix, series_name
 from k8stop.queries.prom.client import PromClient
 
 PROBE_TTL = 300.0

@@ -1,4 +1,5 @@
 """Container restarts from kube-state-metrics: top N by the last hour, ranked on the server."""
+
 from __future__ import annotations
 
 from k8stop.queries.model.errors import NotExposed

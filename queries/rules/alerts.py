@@ -1,4 +1,5 @@
 """Prometheus alerts as findings: the cluster's own rules may know things k8stop does not."""
+
 from __future__ import annotations
 
 from k8stop.queries.model.facts import Alert
@@ -66,8 +67,13 @@ def alert_findings(snap: ClusterSnapshot) -> list[Finding]:
                 subject=subject,
                 severity=Severity.WARNING if firing and serious else Severity.INFO,
                 title=f"Prometheus alert {alert.name} {alert.state} ({alert.severity}): {alert.summary}".rstrip(": "),
-                evidence=(Evidence(f'ALERTS{{alertname="{alert.name}"{"," + label_text if label_text else ""}}}',
-                                   alert.value, f"{alert.state} since {alert.active_at}" if alert.active_at else alert.state),),
+                evidence=(
+                    Evidence(
+                        f'ALERTS{{alertname="{alert.name}"{"," + label_text if label_text else ""}}}',
+                        alert.value,
+                        f"{alert.state} since {alert.active_at}" if alert.active_at else alert.state,
+                    ),
+                ),
                 recommendation="Follow the alert's runbook; k8stop's own findings above may already name its cause.",
             )
         )

@@ -1,18 +1,20 @@
 """API server rules: latency per verb/resource, 5xx, inflight/APF saturation and its traffic source."""
+
 from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts
 from k8stop.queries.model.finding import Component, Evidence, Finding, Severity, severity_for
-from k8stop.queries.rules.grading import Level, grade
-from k8stop.queries.rules.kpis import LIST_VERBS, MUTATING_VERBS, inflight_saturation, latency_requests, request_slo
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
+from k8stop.queries.rules.grading import Level, grade
+from k8stop.queries.rules.kpis import LIST_VERBS, MUTATING_VERBS, inflight_saturation, latency_requests, request_slo
 
 # One (verb, resource) holding at least this share of the busy request concurrency is a
 # single traffic source worth naming as the cause of saturation.
 DOMINANT_SHARE = 1 / 3
+
 
 def _read_advice(resource: str) -> str:
     return (
@@ -61,8 +63,11 @@ def _latency(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                 severity=Severity.CRITICAL if over_slo else Severity.INFO,
                 title=f"{r.verb} {r.resource} p99 {fmt_seconds(r.p99)} over the {fmt_seconds(Value.of(bound))} {name}",
                 evidence=(
-                    Evidence(_latency_query(facts, r), r.p99.or_none(),
-                             f"SLO {fmt_seconds(Value.of(slo))} ({'LIST' if r.verb.upper() in LIST_VERBS else 'mutating/single-object'})"),
+                    Evidence(
+                        _latency_query(facts, r),
+                        r.p99.or_none(),
+                        f"SLO {fmt_seconds(Value.of(slo))} ({'LIST' if r.verb.upper() in LIST_VERBS else 'mutating/single-object'})",
+                    ),
                     Evidence(_latency_query(facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
                     Evidence(_rate_query(r), r.rate, f"{fmt_rate(r.rate)}"),
                 ),
@@ -88,11 +93,19 @@ def _errors(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
             severity=severity_for(level),
             title=f"API server answers {fmt_ratio(facts.error_ratio)} of requests with 5xx",
             evidence=(
-                Evidence('sum(rate(apiserver_request_total{code=~"5.."}[5m])) / sum(rate(apiserver_request_total[5m]))',
-                         facts.error_ratio.or_none(),
-                         f"warn at {fmt_ratio(Value.of(warn))} (kubernetes-mixin 99 % availability), critical at {fmt_ratio(Value.of(fail))} (14.4x burn)"),
-                *(Evidence(f'sum(rate(apiserver_request_total{{verb="{r.verb}",resource="{r.resource}",code=~"5.."}}[5m]))',
-                           r.rate_5xx, f"{r.verb} {r.resource}") for r in worst),
+                Evidence(
+                    'sum(rate(apiserver_request_total{code=~"5.."}[5m])) / sum(rate(apiserver_request_total[5m]))',
+                    facts.error_ratio.or_none(),
+                    f"warn at {fmt_ratio(Value.of(warn))} (kubernetes-mixin 99 % availability), critical at {fmt_ratio(Value.of(fail))} (14.4x burn)",
+                ),
+                *(
+                    Evidence(
+                        f'sum(rate(apiserver_request_total{{verb="{r.verb}",resource="{r.resource}",code=~"5.."}}[5m]))',
+                        r.rate_5xx,
+                        f"{r.verb} {r.resource}",
+                    )
+                    for r in worst
+                ),
             ),
             recommendation=(
                 "5xx come from the API server or its storage: check etcd (leader, disk latency) and the "
@@ -129,16 +142,34 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
     shares = _busy_share(facts)
     lists = [(r, s) for r, s in shares if r.verb.upper() in LIST_VERBS][:3]
     evidence = [
-        *(Evidence(f'max(apiserver_current_inflight_requests{{request_kind="{i.request_kind}"}})', i.current,
-                   f"limit {i.limit:g}" if i.limit is not None else "limit not known to k8stop (flag default assumed)")
-          for i in facts.inflight),
-        Evidence("sum(rate(apiserver_flowcontrol_rejected_requests_total[5m]))", facts.apf_rejected_rate,
-                 f"{fmt_ratio(Value.of(rejected_share))} of requests rejected with 429"),
-        *(Evidence(f'apiserver_flowcontrol_current_executing_seats{{priority_level="{a.priority_level}"}}', a.executing_seats,
-                   f"limit {a.limit_seats:g} seats, {a.inqueue:g} queued, {fmt_rate(a.rejected_rate)} rejected"
-                   if a.limit_seats is not None else f"{a.inqueue:g} queued, {fmt_rate(a.rejected_rate)} rejected")
-          for a in facts.apf if a.rejected_rate > 0 or a.inqueue > 0),
-        *(Evidence(_rate_query(r), r.rate, f"LIST {r.resource}: ~{fmt_ratio(Value.of(s))} of busy concurrency") for r, s in lists),
+        *(
+            Evidence(
+                f'max(apiserver_current_inflight_requests{{request_kind="{i.request_kind}"}})',
+                i.current,
+                f"limit {i.limit:g}" if i.limit is not None else "limit not known to k8stop (flag default assumed)",
+            )
+            for i in facts.inflight
+        ),
+        Evidence(
+            "sum(rate(apiserver_flowcontrol_rejected_requests_total[5m]))",
+            facts.apf_rejected_rate,
+            f"{fmt_ratio(Value.of(rejected_share))} of requests rejected with 429",
+        ),
+        *(
+            Evidence(
+                f'apiserver_flowcontrol_current_executing_seats{{priority_level="{a.priority_level}"}}',
+                a.executing_seats,
+                f"limit {a.limit_seats:g} seats, {a.inqueue:g} queued, {fmt_rate(a.rejected_rate)} rejected"
+                if a.limit_seats is not None
+                else f"{a.inqueue:g} queued, {fmt_rate(a.rejected_rate)} rejected",
+            )
+            for a in facts.apf
+            if a.rejected_rate > 0 or a.inqueue > 0
+        ),
+        *(
+            Evidence(_rate_query(r), r.rate, f"LIST {r.resource}: ~{fmt_ratio(Value.of(s))} of busy concurrency")
+            for r, s in lists
+        ),
     ]
     out = []
     cause_id = None
@@ -152,16 +183,26 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                 component=Component.APISERVER,
                 subject=f"{top.verb} {top.resource}",
                 severity=severity,
-                title=(f"{'LIST storm' if is_list else 'Heavy traffic'}: {top.verb} {top.resource} at "
-                       f"{fmt_rate(top.rate)} holds ~{fmt_ratio(Value.of(share))} of API server concurrency"),
+                title=(
+                    f"{'LIST storm' if is_list else 'Heavy traffic'}: {top.verb} {top.resource} at "
+                    f"{fmt_rate(top.rate)} holds ~{fmt_ratio(Value.of(share))} of API server concurrency"
+                ),
                 evidence=(
                     Evidence(_rate_query(top), top.rate, fmt_rate(top.rate)),
                     Evidence(_latency_query(facts, top, "0.5"), top.p50.or_none(), f"p50 {fmt_seconds(top.p50)}"),
                     Evidence(_latency_query(facts, top), top.p99.or_none(), f"p99 {fmt_seconds(top.p99)}"),
-                    Evidence("rate x p50 / sum over all verbs and resources", share, "share of busy concurrency (Little's law)"),
+                    Evidence(
+                        "rate x p50 / sum over all verbs and resources",
+                        share,
+                        "share of busy concurrency (Little's law)",
+                    ),
                 ),
                 recommendation=(
-                    (_read_advice(top.resource) if is_list else "Find the client sending these requests in the audit log and slow it down.")
+                    (
+                        _read_advice(top.resource)
+                        if is_list
+                        else "Find the client sending these requests in the audit log and slow it down."
+                    )
                     + " Give that client its own FlowSchema and a PriorityLevelConfiguration with few "
                     "nominalConcurrencyShares so APF queues it instead of everyone else."
                 ),

@@ -7,19 +7,20 @@ Cause links are general, evidence-driven relations (not tuned to any cluster):
 A cause is raised to the severity of its worst symptom, so ranking by severity, then causes
 before symptoms, then magnitude puts the thing to fix first.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.finding import Component, Finding, Severity
+from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.alerts import alert_findings
 from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.workloads import workload_findings
-from k8stop.queries.model.snapshot import ClusterSnapshot
 
 _ETCD_CAUSES = frozenset({"etcd.wal_fsync_p99_slow", "etcd.backend_commit_p99_slow", "etcd.no_leader"})
 _NODE_CAUSES = frozenset({"node.cpu_saturated", "node.memory_saturated", "node.load_saturated"})
@@ -58,12 +59,14 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
         if cause is None or cause.id == f.id:
             linked.append(f)
             continue
-        linked.append(replace(
-            f,
-            caused_by=cause.id,
-            title=f"{f.title}; likely caused by {cause.component} {cause.subject}",
-            recommendation=f"Likely caused by: {cause.title} [{cause.id}]; fix that first. {f.recommendation}",
-        ))
+        linked.append(
+            replace(
+                f,
+                caused_by=cause.id,
+                title=f"{f.title}; likely caused by {cause.component} {cause.subject}",
+                recommendation=f"Likely caused by: {cause.title} [{cause.id}]; fix that first. {f.recommendation}",
+            )
+        )
     worst_symptom: dict[str, int] = {}
     for f in linked:
         if f.caused_by:
@@ -71,9 +74,8 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
     out = []
     for f in linked:
         rank = worst_symptom.get(f.id)
-        if rank is not None and rank < f.severity.rank:
-            f = replace(f, severity=next(s for s in Severity if s.rank == rank))
-        out.append(f)
+        raised = rank is not None and rank < f.severity.rank
+        out.append(replace(f, severity=next(s for s in Severity if s.rank == rank)) if raised else f)
     return out
 
 

@@ -1,14 +1,15 @@
 """etcd rules: slow disks per member, DB near quota, leadership, peer latency (seed §2.2)."""
+
 from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.finding import Component, Evidence, Finding, Severity, severity_for
-from k8stop.queries.rules.grading import Level, grade
-from k8stop.queries.rules.kpis import member_quota_ratio
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
+from k8stop.queries.rules.grading import Level, grade
+from k8stop.queries.rules.kpis import member_quota_ratio
 
 # The seed points fio at /var/lib/etcd itself; 2 GiB of test writes do not belong in a live
 # member's data directory, so the command names a scratch directory on the same disk.
@@ -25,9 +26,7 @@ _DISK_ADVICE = (
 
 
 def _quantile_query(metric: str, instance: str) -> str:
-    return (
-        f'histogram_quantile(0.99, sum by (instance, le) (rate({metric}_bucket{{instance="{instance}"}}[5m])))'
-    )
+    return f'histogram_quantile(0.99, sum by (instance, le) (rate({metric}_bucket{{instance="{instance}"}}[5m])))'
 
 
 def _slow_disk(
@@ -45,7 +44,10 @@ def _slow_disk(
     fast = [(m, v) for m, v, lvl in graded if lvl is Level.OK]
     out = []
     for member, value, level in slow:
-        others = [Evidence(_quantile_query(metric, m.instance), v.or_none(), f"member {m.instance} (within target)") for m, v in fast]
+        others = [
+            Evidence(_quantile_query(metric, m.instance), v.or_none(), f"member {m.instance} (within target)")
+            for m, v in fast
+        ]
         if fast:
             scope = (
                 f"Only this member is slow (others ≤ {fmt_seconds(Value.of(max(v.number for _, v in fast)))}): "
@@ -61,8 +63,11 @@ def _slow_disk(
                 severity=severity_for(level),
                 title=f"etcd {what} p99 {fmt_seconds(value)} on {member.instance} (target < {fmt_seconds(Value.of(target))})",
                 evidence=(
-                    Evidence(_quantile_query(metric, member.instance), value.or_none(),
-                             f"p99; warn at {fmt_seconds(Value.of(target))}, critical at {fmt_seconds(Value.of(limit))} ({cite})"),
+                    Evidence(
+                        _quantile_query(metric, member.instance),
+                        value.or_none(),
+                        f"p99; warn at {fmt_seconds(Value.of(target))}, critical at {fmt_seconds(Value.of(limit))} ({cite})",
+                    ),
                     *others,
                 ),
                 recommendation=scope + _DISK_ADVICE + advice_extra,
@@ -91,8 +96,11 @@ def _quota(members: tuple[EtcdMember, ...], t: Thresholds) -> list[Finding]:
                 evidence=(
                     Evidence(f'etcd_mvcc_db_total_size_in_bytes{{instance="{m.instance}"}}', m.db_size_bytes.or_none()),
                     Evidence(f'etcd_server_quota_backend_bytes{{instance="{m.instance}"}}', m.quota_bytes.or_none()),
-                    Evidence("db size / quota", used.or_none(),
-                             f"warn at {fmt_ratio(Value.of(warn))}, critical at {fmt_ratio(Value.of(fail))} (etcd mixin etcdDatabaseQuotaLowSpace)"),
+                    Evidence(
+                        "db size / quota",
+                        used.or_none(),
+                        f"warn at {fmt_ratio(Value.of(warn))}, critical at {fmt_ratio(Value.of(fail))} (etcd mixin etcdDatabaseQuotaLowSpace)",
+                    ),
                 ),
                 recommendation=(
                     "At the quota etcd refuses every write ('mvcc: database space exceeded'). Compact and "
@@ -119,7 +127,9 @@ def _leadership(members: tuple[EtcdMember, ...], t: Thresholds) -> list[Finding]
                     subject=m.instance,
                     severity=Severity.CRITICAL,
                     title=f"etcd member {m.instance} has no leader",
-                    evidence=(Evidence(f'etcd_server_has_leader{{instance="{m.instance}"}}', 0.0, "etcd mixin etcdNoLeader"),),
+                    evidence=(
+                        Evidence(f'etcd_server_has_leader{{instance="{m.instance}"}}', 0.0, "etcd mixin etcdNoLeader"),
+                    ),
                     recommendation=(
                         "Without a leader the member serves no writes: quorum is lost or it is partitioned. "
                         "Check `etcdctl endpoint status -w table` on every member (seed §2.2), the peer "
@@ -142,8 +152,11 @@ def _leadership(members: tuple[EtcdMember, ...], t: Thresholds) -> list[Finding]
                     severity=Severity.WARNING,
                     title=f"etcd changed leader {count:.0f} times in the last hour",
                     evidence=(
-                        Evidence("changes(etcd_server_leader_changes_seen_total[1h])", count,
-                                 f"seen by {instance}; warn at {t.etcd_leader_changes_1h:g}/h (etcd mixin etcdHighNumberOfLeaderChanges: >= 4 in 15 min)"),
+                        Evidence(
+                            "changes(etcd_server_leader_changes_seen_total[1h])",
+                            count,
+                            f"seen by {instance}; warn at {t.etcd_leader_changes_1h:g}/h (etcd mixin etcdHighNumberOfLeaderChanges: >= 4 in 15 min)",
+                        ),
                     ),
                     recommendation=(
                         "Each election stalls writes. Elections come from slow disks (WAL fsync) or a slow or "
@@ -169,8 +182,11 @@ def _peer_rtt(members: tuple[EtcdMember, ...], t: Thresholds) -> list[Finding]:
                 severity=Severity.WARNING,
                 title=f"etcd peer round-trip p99 {fmt_seconds(m.peer_rtt_p99)} from {m.instance}",
                 evidence=(
-                    Evidence(_quantile_query("etcd_network_peer_round_trip_time_seconds", m.instance), m.peer_rtt_p99.or_none(),
-                             f"warn at {fmt_seconds(Value.of(t.etcd_peer_rtt_p99))} (etcd mixin etcdMemberCommunicationSlow); seed target < 5 ms"),
+                    Evidence(
+                        _quantile_query("etcd_network_peer_round_trip_time_seconds", m.instance),
+                        m.peer_rtt_p99.or_none(),
+                        f"warn at {fmt_seconds(Value.of(t.etcd_peer_rtt_p99))} (etcd mixin etcdMemberCommunicationSlow); seed target < 5 ms",
+                    ),
                 ),
                 recommendation=(
                     "etcd members replicate every write over this link. Keep members in one low-latency "
@@ -189,14 +205,26 @@ def etcd_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
         return []
     members = snap.etcd.members
     return [
-        *_slow_disk(members, "etcd_disk_wal_fsync_duration_seconds", "WAL fsync", "wal_fsync_p99",
-                    t.etcd_wal_fsync_p99, t.etcd_wal_fsync_p99_limit,
-                    "seed §1.1/§6.1 EtcdDiskLatencyHigh; etcd mixin etcdHighFsyncDurations"),
-        *_slow_disk(members, "etcd_disk_backend_commit_duration_seconds", "backend commit", "backend_commit_p99",
-                    t.etcd_backend_commit_p99, t.etcd_backend_commit_p99_limit,
-                    "etcd FAQ < 25 ms; etcd mixin etcdHighCommitDurations",
-                    " Backend commits also slow down as the DB grows: compact and defragment, and keep "
-                    "--quota-backend-bytes at most 8 GiB (seed §2.2)."),
+        *_slow_disk(
+            members,
+            "etcd_disk_wal_fsync_duration_seconds",
+            "WAL fsync",
+            "wal_fsync_p99",
+            t.etcd_wal_fsync_p99,
+            t.etcd_wal_fsync_p99_limit,
+            "seed §1.1/§6.1 EtcdDiskLatencyHigh; etcd mixin etcdHighFsyncDurations",
+        ),
+        *_slow_disk(
+            members,
+            "etcd_disk_backend_commit_duration_seconds",
+            "backend commit",
+            "backend_commit_p99",
+            t.etcd_backend_commit_p99,
+            t.etcd_backend_commit_p99_limit,
+            "etcd FAQ < 25 ms; etcd mixin etcdHighCommitDurations",
+            " Backend commits also slow down as the DB grows: compact and defragment, and keep "
+            "--quota-backend-bytes at most 8 GiB (seed §2.2).",
+        ),
         *_quota(members, t),
         *_leadership(members, t),
         *_peer_rtt(members, t),

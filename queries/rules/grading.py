@@ -4,6 +4,7 @@ The rule everywhere: a value at or above the *target* (the seed guide's figure o
 is a warning; at or above the *limit* (the upstream mixin alert threshold or SLO) it fails.
 An AT_LEAST value is graded by its bound, because the true value can only be higher.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -1,6 +1,7 @@
 """The guided diagnosis as data: the seed's walk from the control plane to the workloads, each
 step with its KPIs, its findings, a verdict and what to check next. No Textual: the TUI draws it.
 """
+
 from __future__ import annotations
 
 import re
@@ -9,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from k8stop.queries.model.finding import Component, Finding, Severity
-from k8stop.queries.rules.kpis import Kpi, KpiStatus
 from k8stop.queries.report import Report, render
+from k8stop.queries.rules.kpis import Kpi, KpiStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,8 +25,11 @@ class Step:
 STEPS: tuple[Step, ...] = (
     Step("Control plane: API server", frozenset({Component.APISERVER}), ("apiserver.",)),
     Step("etcd", frozenset({Component.ETCD}), ("etcd.",)),
-    Step("Scheduler and controllers", frozenset({Component.SCHEDULER, Component.CONTROLLER_MANAGER}),
-         ("scheduler.", "controller.")),
+    Step(
+        "Scheduler and controllers",
+        frozenset({Component.SCHEDULER, Component.CONTROLLER_MANAGER}),
+        ("scheduler.", "controller."),
+    ),
     Step("Nodes", frozenset({Component.NODE, Component.KUBELET, Component.NETWORK}), ("node.", "kubelet.")),
     Step("Workloads", frozenset({Component.WORKLOAD}), ("workload.",)),
 )

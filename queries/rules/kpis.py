@@ -6,6 +6,7 @@ upstream hard limit go to warn at most. Throughput targets (API QPS, scheduler p
 capacities a live rate cannot measure: a quiet cluster is not failing them, so they only warn
 when the component is visibly saturated below the target.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from k8stop.queries.config import Thresholds
-from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdMember
-from k8stop.queries.rules.grading import Level, grade, ratio, unknown_reason, worst
+from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdMember, NodeSaturation
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes, fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
+from k8stop.queries.rules.grading import Level, grade, ratio, unknown_reason, worst
 
 LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
 MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY"})
@@ -62,7 +63,7 @@ def fmt_value(value: Value, unit: str) -> str:
         return fmt_seconds(value)  # the shared words for no traffic / n/a
     prefix = ">= " if value.kind is Kind.AT_LEAST else ""
     if unit.endswith("/s"):
-        return prefix + fmt_rate(value.number).replace("/", f" {unit.split('/')[0]}/", 1)
+        return prefix + fmt_rate(value.number).replace("/", f" {unit.split('/', maxsplit=1)[0]}/", 1)
     return prefix + fmt_count(value.number)
 
 
@@ -104,9 +105,7 @@ def member_quota_ratio(member: EtcdMember) -> Value:
     return ratio(member.db_size_bytes, member.quota_bytes)
 
 
-def _kpi(
-    kid: str, name: str, value: Value, unit: str, target: str, level: Level, detail: str
-) -> Kpi:
+def _kpi(kid: str, name: str, value: Value, unit: str, target: str, level: Level, detail: str) -> Kpi:
     return Kpi(kid, name, value, unit, target, _STATUS[level], detail)
 
 
@@ -171,12 +170,22 @@ def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     saturated = facts.apf_rejected_rate > 0 or inflight_saturation(facts, t) >= t.inflight_near_limit
     if saturated and facts.total_qps < t.apiserver_qps_target:
         return _kpi(
-            kid, name, value, "req/s", target, Level.WARN,
+            kid,
+            name,
+            value,
+            "req/s",
+            target,
+            Level.WARN,
             f"saturated (APF rejections or inflight near the limit) at {fmt_rate(facts.total_qps)}, "
             f"below the seed §1.1 capacity target of {t.apiserver_qps_target:g} QPS",
         )
     return _kpi(
-        kid, name, value, "req/s", target, Level.OK,
+        kid,
+        name,
+        value,
+        "req/s",
+        target,
+        Level.OK,
         "current demand, not capacity: the seed §1.1 target is what the control plane must "
         "sustain (load-test it, seed §1.2); no saturation seen at this rate",
     )
@@ -188,7 +197,13 @@ def _apiserver_errors(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     if snap.apiserver is None:
         return _graded(kid, name, "ratio", None, snap.missing_reason("apiserver"), warn, fail, "")
     return _graded(
-        kid, name, "ratio", [("all", snap.apiserver.error_ratio)], "", warn, fail,
+        kid,
+        name,
+        "ratio",
+        [("all", snap.apiserver.error_ratio)],
+        "",
+        warn,
+        fail,
         "kubernetes-mixin 99 % availability budget; fail at the 1 h burn rate of 14.4x",
     )
 
@@ -230,12 +245,22 @@ def _scheduler_throughput(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     waiting = sum(n for queue, n in cp.scheduler.pending_by_queue if queue in ("active", "backoff"))
     if waiting > 0 and value.number < t.scheduler_throughput:
         return _kpi(
-            kid, name, value, "pods/s", target, Level.WARN,
+            kid,
+            name,
+            value,
+            "pods/s",
+            target,
+            Level.WARN,
             f"{fmt_count(waiting)} pods waiting in the active/backoff queues while binding "
             f"{fmt_value(value, 'pods/s')}, below the seed §1.1 target (CL2 load threshold)",
         )
     return _kpi(
-        kid, name, value, "pods/s", target, Level.OK,
+        kid,
+        name,
+        value,
+        "pods/s",
+        target,
+        Level.OK,
         "binding rate follows demand; no pods waiting to be scheduled (seed §1.1 target is capacity)",
     )
 
@@ -247,15 +272,25 @@ def _workqueues(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi]:
     if queues is not None and not queues:
         queues, missing = None, "controller-manager workqueue metrics not exposed"
     depth = _graded(
-        "controller.workqueue_depth_max", "Controller workqueue depth (deepest queue)", "items",
+        "controller.workqueue_depth_max",
+        "Controller workqueue depth (deepest queue)",
+        "items",
         None if queues is None else [(q.name, Value.of(q.depth)) for q in queues],
-        missing, t.workqueue_depth, None, "seed §1.1 queue_depth < 1000; no upstream alert",
+        missing,
+        t.workqueue_depth,
+        None,
+        "seed §1.1 queue_depth < 1000; no upstream alert",
         subject="queue",
     )
     work = _graded(
-        "controller.work_duration_p99_max", "Controller reconcile p99 (slowest queue)", "s",
+        "controller.work_duration_p99_max",
+        "Controller reconcile p99 (slowest queue)",
+        "s",
         None if queues is None else [(q.name, q.work_p99) for q in queues],
-        missing, t.workqueue_work_p99, None, "seed §1.1 reconcile_duration < 5 s; no upstream alert",
+        missing,
+        t.workqueue_work_p99,
+        None,
+        "seed §1.1 reconcile_duration < 5 s; no upstream alert",
         subject="queue",
     )
     return depth, work
@@ -269,11 +304,12 @@ def _nodes(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
         nodes, missing = None, "no node reports saturation metrics"
     cite = "seed §8.1 Node Resource Saturation 70/85/95 %"
     out = []
-    for kid, name, pick in (
+    picks: tuple[tuple[str, str, Callable[[NodeSaturation], Value]], ...] = (
         ("node.cpu_utilisation_max", "Node CPU utilisation (busiest node)", lambda n: n.cpu),
         ("node.memory_utilisation_max", "Node memory utilisation (fullest node)", lambda n: n.memory),
         ("node.disk_utilisation_max", "Node root filesystem used (fullest node)", lambda n: n.disk),
-    ):
+    )
+    for kid, name, pick in picks:
         items = None if nodes is None else [(n.node, pick(n)) for n in nodes]
         out.append(_graded(kid, name, "ratio", items, missing, warn, fail, cite, subject="node"))
     return out[0], out[1], out[2]
@@ -283,9 +319,13 @@ def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
     cp = snap.control_plane
     missing = snap.missing_reason("control_plane")
     startup = _graded(
-        "kubelet.pod_startup_p99", "Pod startup latency p99", "s",
-        None if cp is None else [("cluster", cp.pod_start_p99)], missing,
-        t.pod_startup_p99, t.pod_startup_p99_seed,
+        "kubelet.pod_startup_p99",
+        "Pod startup latency p99",
+        "s",
+        None if cp is None else [("cluster", cp.pod_start_p99)],
+        missing,
+        t.pod_startup_p99,
+        t.pod_startup_p99_seed,
         "SIG-scalability SLO 5 s; seed §1.1 < 30 s is the hard limit",
     )
     ops = None if cp is None else cp.runtime_ops
@@ -297,18 +337,29 @@ def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
         error_ratio = Value.of(sum(op.error_rate for op in ops) / total) if total > 0 else NO_TRAFFIC
         errors = [("all operations", error_ratio)]
     error_kpi = _graded(
-        "kubelet.runtime_ops_error_rate", "Container runtime operation error ratio", "ratio",
-        errors, missing, t.runtime_ops_error_ratio, None,
+        "kubelet.runtime_ops_error_rate",
+        "Container runtime operation error ratio",
+        "ratio",
+        errors,
+        missing,
+        t.runtime_ops_error_ratio,
+        None,
         "k8stop's own 1 % target; the mixins ship no alert",
     )
-    creates = None if ops is None else [
-        (op.operation_type, op.p99) for op in ops if op.operation_type == "create_container"
-    ]
+    creates = (
+        None if ops is None else [(op.operation_type, op.p99) for op in ops if op.operation_type == "create_container"]
+    )
     if creates is not None and not creates:
         creates, missing = None, "no create_container operations reported by the kubelets"
     create_kpi = _graded(
-        "kubelet.container_create_p99", "Container creation p99 (runtime create_container)", "s",
-        creates, missing, t.container_create_p99, None, "seed §1.1 container_creation < 2 s",
+        "kubelet.container_create_p99",
+        "Container creation p99 (runtime create_container)",
+        "s",
+        creates,
+        missing,
+        t.container_create_p99,
+        None,
+        "seed §1.1 container_creation < 2 s",
     )
     return startup, error_kpi, create_kpi
 
@@ -322,23 +373,43 @@ def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
         _apiserver_qps(snap, t),
         _apiserver_errors(snap, t),
         _etcd(
-            snap, "etcd.wal_fsync_p99", "etcd WAL fsync p99 (worst member)", "s",
-            lambda m: m.wal_fsync_p99, t.etcd_wal_fsync_p99, t.etcd_wal_fsync_p99_limit,
+            snap,
+            "etcd.wal_fsync_p99",
+            "etcd WAL fsync p99 (worst member)",
+            "s",
+            lambda m: m.wal_fsync_p99,
+            t.etcd_wal_fsync_p99,
+            t.etcd_wal_fsync_p99_limit,
             "seed §1.1 disk write < 10 ms; etcd mixin etcdHighFsyncDurations",
         ),
         _etcd(
-            snap, "etcd.backend_commit_p99", "etcd backend commit p99 (worst member)", "s",
-            lambda m: m.backend_commit_p99, t.etcd_backend_commit_p99, t.etcd_backend_commit_p99_limit,
+            snap,
+            "etcd.backend_commit_p99",
+            "etcd backend commit p99 (worst member)",
+            "s",
+            lambda m: m.backend_commit_p99,
+            t.etcd_backend_commit_p99,
+            t.etcd_backend_commit_p99_limit,
             "etcd FAQ < 25 ms; etcd mixin etcdHighCommitDurations",
         ),
         _etcd(
-            snap, "etcd.peer_rtt_p99", "etcd peer round-trip p99 (worst member)", "s",
-            lambda m: m.peer_rtt_p99, t.etcd_peer_rtt_target, t.etcd_peer_rtt_p99,
+            snap,
+            "etcd.peer_rtt_p99",
+            "etcd peer round-trip p99 (worst member)",
+            "s",
+            lambda m: m.peer_rtt_p99,
+            t.etcd_peer_rtt_target,
+            t.etcd_peer_rtt_p99,
             "seed §1.1 network < 5 ms; etcd mixin etcdMemberCommunicationSlow",
         ),
         _etcd(
-            snap, "etcd.db_quota_ratio", "etcd DB size / quota (fullest member)", "ratio",
-            member_quota_ratio, t.etcd_db_quota_ratio[0], t.etcd_db_quota_ratio[1],
+            snap,
+            "etcd.db_quota_ratio",
+            "etcd DB size / quota (fullest member)",
+            "ratio",
+            member_quota_ratio,
+            t.etcd_db_quota_ratio[0],
+            t.etcd_db_quota_ratio[1],
             "etcd mixin etcdDatabaseQuotaLowSpace at 95 %",
         ),
         _scheduler_throughput(snap, t),

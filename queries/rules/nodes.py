@@ -1,13 +1,14 @@
 """Node rules: CPU, memory and disk saturation (seed §8.1 70/85/95 %), load, readiness."""
+
 from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import NodeSaturation, NodesFacts
 from k8stop.queries.model.finding import Component, Evidence, Finding, Severity, severity_for
-from k8stop.queries.rules.grading import Level, grade
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_ratio
 from k8stop.queries.model.values import Value
+from k8stop.queries.rules.grading import Level, grade
 
 _ADVICE = {
     "cpu": (
@@ -54,8 +55,11 @@ def _pods_on(snap: ClusterSnapshot, node: str) -> list[Evidence]:
     if snap.kube_summary is None:
         return []
     return [
-        Evidence(f"/api/v1/namespaces/{p.namespace}/pods/{p.name}", float(p.restarts),
-                 f"restarts of {p.namespace}/{p.name} on this node")
+        Evidence(
+            f"/api/v1/namespaces/{p.namespace}/pods/{p.name}",
+            float(p.restarts),
+            f"restarts of {p.namespace}/{p.name} on this node",
+        )
         for p in snap.kube_summary.top_restarts
         if p.node is not None and same_node(node, p.node) and p.restarts > 0
     ][:5]
@@ -77,8 +81,11 @@ def _saturation(snap: ClusterSnapshot, facts: NodesFacts, n: NodeSaturation, t: 
                 severity=severity_for(level),
                 title=f"Node {n.node} {name} at {fmt_ratio(value)}",
                 evidence=(
-                    Evidence(_query(facts, resource, n.node), value.or_none(),
-                             f"warn at {fmt_ratio(Value.of(warn))}, critical at {fmt_ratio(Value.of(fail))} (seed §8.1 70/85/95 %)"),
+                    Evidence(
+                        _query(facts, resource, n.node),
+                        value.or_none(),
+                        f"warn at {fmt_ratio(Value.of(warn))}, critical at {fmt_ratio(Value.of(fail))} (seed §8.1 70/85/95 %)",
+                    ),
                     *_pods_on(snap, n.node),
                 ),
                 recommendation=_ADVICE[resource],
@@ -94,8 +101,13 @@ def _saturation(snap: ClusterSnapshot, facts: NodesFacts, n: NodeSaturation, t: 
                 subject=n.node,
                 severity=Severity.WARNING,
                 title=f"Node {n.node} load1 is {n.load1_per_cpu.number:.1f} per CPU",
-                evidence=(Evidence(f"node_load1 / count(node_cpu_seconds_total{{mode=\"idle\"}}) (node {n.node})",
-                                   n.load1_per_cpu.or_none(), f"warn at {t.node_load1_per_cpu:g} (node mixin NodeSystemSaturation)"),),
+                evidence=(
+                    Evidence(
+                        f'node_load1 / count(node_cpu_seconds_total{{mode="idle"}}) (node {n.node})',
+                        n.load1_per_cpu.or_none(),
+                        f"warn at {t.node_load1_per_cpu:g} (node mixin NodeSystemSaturation)",
+                    ),
+                ),
                 recommendation="Runnable or I/O-blocked tasks queue for the CPUs. " + _ADVICE["cpu"],
                 magnitude=n.load1_per_cpu.number / t.node_load1_per_cpu,
                 labels=(("node", n.node), ("resource", "load")),
@@ -114,7 +126,9 @@ def _not_ready(snap: ClusterSnapshot) -> list[Finding]:
             subject=node,
             severity=Severity.WARNING,
             title=f"Node {node} is not Ready",
-            evidence=(Evidence(f"/api/v1/nodes/{node}", "NotReady", "Ready condition (kubernetes-mixin KubeNodeNotReady)"),),
+            evidence=(
+                Evidence(f"/api/v1/nodes/{node}", "NotReady", "Ready condition (kubernetes-mixin KubeNodeNotReady)"),
+            ),
             recommendation=(
                 "Its pods get evicted after the toleration timeout. Check `kubectl describe node` "
                 "conditions (MemoryPressure, DiskPressure, PIDPressure), the kubelet and container "

@@ -1,4 +1,5 @@
 """Workload rules: CrashLoopBackOff (OOMKilled or not), image pulls, repeated restarts."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,18 +47,39 @@ def _containers(snap: ClusterSnapshot) -> list[_Container]:
         for c in snap.restarts.top:
             pod = pods.get((c.namespace, c.pod))
             record = next((r for r in pod.containers if r.name == c.container), None) if pod else None
-            out.append(_Container(
-                c.namespace, c.pod, c.container, c.restarts_1h, "1h", ksm, c.waiting_reason,
-                c.last_terminated_reason, record.last_exit_code if record else None,
-                pod.node if pod else None, (pod.memory_limit_bytes or None) if pod else None,
-            ))
+            out.append(
+                _Container(
+                    c.namespace,
+                    c.pod,
+                    c.container,
+                    c.restarts_1h,
+                    "1h",
+                    ksm,
+                    c.waiting_reason,
+                    c.last_terminated_reason,
+                    record.last_exit_code if record else None,
+                    pod.node if pod else None,
+                    (pod.memory_limit_bytes or None) if pod else None,
+                )
+            )
         return out
     for pod in pods.values():
         for r in pod.containers:
-            out.append(_Container(
-                pod.namespace, pod.name, r.name, float(r.restarts), "total", False, r.waiting_reason,
-                r.last_terminated_reason, r.last_exit_code, pod.node, pod.memory_limit_bytes or None,
-            ))
+            out.append(
+                _Container(
+                    pod.namespace,
+                    pod.name,
+                    r.name,
+                    float(r.restarts),
+                    "total",
+                    False,
+                    r.waiting_reason,
+                    r.last_terminated_reason,
+                    r.last_exit_code,
+                    pod.node,
+                    pod.memory_limit_bytes or None,
+                )
+            )
     return out
 
 
@@ -66,14 +88,28 @@ def _evidence(c: _Container) -> tuple[Evidence, ...]:
     sel = f'namespace="{c.namespace}",pod="{c.pod}",container="{c.container}"'
     path = f"/api/v1/namespaces/{c.namespace}/pods/{c.pod}"
     items = [
-        Evidence(f"increase(kube_pod_container_status_restarts_total{{{sel}}}[1h])" if ksm else path,
-                 c.restarts, "restarts in the last hour" if c.restarts_window == "1h" else "restarts since the pod started"),
+        Evidence(
+            f"increase(kube_pod_container_status_restarts_total{{{sel}}}[1h])" if ksm else path,
+            c.restarts,
+            "restarts in the last hour" if c.restarts_window == "1h" else "restarts since the pod started",
+        ),
     ]
     if c.waiting_reason:
-        items.append(Evidence(f"kube_pod_container_status_waiting_reason{{{sel}}}" if ksm else path, c.waiting_reason, "waiting reason"))
+        items.append(
+            Evidence(
+                f"kube_pod_container_status_waiting_reason{{{sel}}}" if ksm else path,
+                c.waiting_reason,
+                "waiting reason",
+            )
+        )
     if c.last_terminated_reason:
-        items.append(Evidence(f"kube_pod_container_status_last_terminated_reason{{{sel}}}" if ksm else path,
-                              c.last_terminated_reason, "last termination"))
+        items.append(
+            Evidence(
+                f"kube_pod_container_status_last_terminated_reason{{{sel}}}" if ksm else path,
+                c.last_terminated_reason,
+                "last termination",
+            )
+        )
     if c.exit_code is not None:
         items.append(Evidence(path, float(c.exit_code), "last exit code"))
     if c.memory_limit is not None:
@@ -90,30 +126,54 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Severity, str, str] | 
     if c.waiting_reason == "CrashLoopBackOff":
         if oom:
             limit = f" (limit {fmt_bytes(Value.of(c.memory_limit))})" if c.memory_limit else ""
-            return ("crashloop_oom", Severity.WARNING, f"{who} crash-looping, OOMKilled{limit}",
-                    "The container exceeds its memory limit. Measure real usage (`kubectl top pod "
-                    "--containers`) and set the memory limit above peak with requests at typical use "
-                    "(seed §5.1); if usage grows without bound fix the leak, and for JVM/Go runtimes cap "
-                    "the heap below the limit.")
-        return ("crashloop", Severity.WARNING, f"{who} in CrashLoopBackOff",
-                f"The process exits{' with code ' + str(c.exit_code) if c.exit_code is not None else ''}: read "
-                f"`kubectl logs -n {c.namespace} {c.pod} -c {c.container} --previous` and `kubectl describe "
-                "pod` (events, probes). A liveness probe that fires before the app is up restarts it "
-                "forever: use a startupProbe (seed §5.1).")
+            return (
+                "crashloop_oom",
+                Severity.WARNING,
+                f"{who} crash-looping, OOMKilled{limit}",
+                "The container exceeds its memory limit. Measure real usage (`kubectl top pod "
+                "--containers`) and set the memory limit above peak with requests at typical use "
+                "(seed §5.1); if usage grows without bound fix the leak, and for JVM/Go runtimes cap "
+                "the heap below the limit.",
+            )
+        return (
+            "crashloop",
+            Severity.WARNING,
+            f"{who} in CrashLoopBackOff",
+            f"The process exits{' with code ' + str(c.exit_code) if c.exit_code is not None else ''}: read "
+            f"`kubectl logs -n {c.namespace} {c.pod} -c {c.container} --previous` and `kubectl describe "
+            "pod` (events, probes). A liveness probe that fires before the app is up restarts it "
+            "forever: use a startupProbe (seed §5.1).",
+        )
     if c.waiting_reason in IMAGE_PULL_REASONS:
-        return ("image_pull", Severity.WARNING, f"{who} cannot pull its image ({c.waiting_reason})",
-                "Check the image name and tag, the imagePullSecrets and that the registry is reachable "
-                "from the node; a registry mirror and pre-pulled images avoid this at scale (seed §3.2).")
+        return (
+            "image_pull",
+            Severity.WARNING,
+            f"{who} cannot pull its image ({c.waiting_reason})",
+            "Check the image name and tag, the imagePullSecrets and that the registry is reachable "
+            "from the node; a registry mirror and pre-pulled images avoid this at scale (seed §3.2).",
+        )
     if c.waiting_reason and c.waiting_reason not in BENIGN_WAITING:
-        return ("waiting", Severity.INFO, f"{who} waiting: {c.waiting_reason}",
-                f"`kubectl describe pod -n {c.namespace} {c.pod}` shows why (kubernetes-mixin KubeContainerWaiting "
-                "warns after 1 h).")
+        return (
+            "waiting",
+            Severity.INFO,
+            f"{who} waiting: {c.waiting_reason}",
+            f"`kubectl describe pod -n {c.namespace} {c.pod}` shows why (kubernetes-mixin KubeContainerWaiting "
+            "warns after 1 h).",
+        )
     if c.restarts_window == "1h" and c.restarts >= t.restarts_1h:
         if oom:
-            return ("restarts_oom", Severity.WARNING, f"{who} OOMKilled {c.restarts:.0f} times in the last hour",
-                    "The container exceeds its memory limit: raise it above peak usage or fix the leak (seed §5.1).")
-        return ("restarts", Severity.INFO, f"{who} restarted {c.restarts:.0f} times in the last hour",
-                f"`kubectl logs -n {c.namespace} {c.pod} -c {c.container} --previous` shows the last exit.")
+            return (
+                "restarts_oom",
+                Severity.WARNING,
+                f"{who} OOMKilled {c.restarts:.0f} times in the last hour",
+                "The container exceeds its memory limit: raise it above peak usage or fix the leak (seed §5.1).",
+            )
+        return (
+            "restarts",
+            Severity.INFO,
+            f"{who} restarted {c.restarts:.0f} times in the last hour",
+            f"`kubectl logs -n {c.namespace} {c.pod} -c {c.container} --previous` shows the last exit.",
+        )
     return None
 
 

@@ -1,4 +1,5 @@
 """Run the test API server standalone: python -m tests.kubeapi --nodes N --pods M --kubeconfig FILE."""
+
 from __future__ import annotations
 
 import argparse
@@ -33,16 +34,20 @@ async def serve(args: argparse.Namespace) -> None:
         cluster = Cluster.generate(nodes=args.nodes, pods=args.pods, seed=args.seed)
     else:
         cluster = Cluster.small()
-    server = KubeApiServer(cluster, token=args.token, bookmark_interval=args.bookmark_interval, churn=args.churn,
-                           tls=not args.no_tls)
+    server = KubeApiServer(
+        cluster, token=args.token, bookmark_interval=args.bookmark_interval, churn=args.churn, tls=not args.no_tls
+    )
     url = await server.start(args.host, args.port)
     if args.prometheus_url:
         server.register_service_backend(PROMETHEUS_SERVICE[0], PROMETHEUS_SERVICE[1], args.prometheus_url)
     if args.kubeconfig:
         write_kubeconfig(args.kubeconfig, url, args.token)
     rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"serving {url} nodes={args.nodes} pods={args.pods} churn={args.churn}/s rss={rss_mib:.0f}MiB"
-          + (f" kubeconfig={args.kubeconfig}" if args.kubeconfig else ""), flush=True)
+    print(
+        f"serving {url} nodes={args.nodes} pods={args.pods} churn={args.churn}/s rss={rss_mib:.0f}MiB"
+        + (f" kubeconfig={args.kubeconfig}" if args.kubeconfig else ""),
+        flush=True,
+    )
     try:
         await asyncio.Event().wait()
     finally:

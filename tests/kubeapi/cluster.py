@@ -4,6 +4,7 @@ Mutations are thread-safe (tests mutate from their own thread while the server r
 another) and each one bumps the resourceVersion, as etcd's revision does, and notifies
 listeners (the server's watchers).
 """
+
 from __future__ import annotations
 
 import threading
@@ -165,8 +166,15 @@ class Cluster:
                 raise KeyError(f"{resource} {namespace}/{name} not found")
             return self._emit(resource, "DELETED", obj)
 
-    def bump_restarts(self, namespace: str, name: str, container: str | None = None, reason: str = "OOMKilled",
-                      exit_code: int = 137, waiting: str = "CrashLoopBackOff") -> WatchEvent:
+    def bump_restarts(
+        self,
+        namespace: str,
+        name: str,
+        container: str | None = None,
+        reason: str = "OOMKilled",
+        exit_code: int = 137,
+        waiting: str = "CrashLoopBackOff",
+    ) -> WatchEvent:
         """One more restart of `container` (default: the first), leaving it waiting in `waiting`."""
 
         def change(pod: Obj) -> None:
@@ -178,9 +186,21 @@ class Cluster:
             target["restartCount"] += 1
             target["ready"] = False
             target["started"] = False
-            target["lastState"] = {"terminated": {"exitCode": exit_code, "reason": reason, "startedAt": when,
-                                                  "finishedAt": when, "containerID": target.get("containerID", "")}}
-            target["state"] = {"waiting": {"reason": waiting, "message": f"back-off restarting failed container={target['name']} pod={name}_{namespace}"}}
+            target["lastState"] = {
+                "terminated": {
+                    "exitCode": exit_code,
+                    "reason": reason,
+                    "startedAt": when,
+                    "finishedAt": when,
+                    "containerID": target.get("containerID", ""),
+                }
+            }
+            target["state"] = {
+                "waiting": {
+                    "reason": waiting,
+                    "message": f"back-off restarting failed container={target['name']} pod={name}_{namespace}",
+                }
+            }
             for cond in pod["status"].get("conditions", []):
                 if cond["type"] in ("Ready", "ContainersReady"):
                     cond["status"] = "False"

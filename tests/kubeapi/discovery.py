@@ -1,11 +1,18 @@
 """Static discovery documents: /version, /api, /apis, the core/v1 and metrics.k8s.io resource lists."""
+
 from __future__ import annotations
 
 from .objects import Obj
 
 VERSION: Obj = {
-    "major": "1", "minor": "29", "gitVersion": "v1.29.3", "gitCommit": "6813625b7cd706db5bc7388921be03071e1a492d",
-    "gitTreeState": "clean", "buildDate": "2024-03-14T23:58:36Z", "goVersion": "go1.21.8", "compiler": "gc",
+    "major": "1",
+    "minor": "29",
+    "gitVersion": "v1.29.3",
+    "gitCommit": "6813625b7cd706db5bc7388921be03071e1a492d",
+    "gitTreeState": "clean",
+    "buildDate": "2024-03-14T23:58:36Z",
+    "goVersion": "go1.21.8",
+    "compiler": "gc",
     "platform": "linux/amd64",
 }
 
@@ -16,10 +23,22 @@ _READ = ["get", "list", "watch"]
 _WRITE = ["create", "delete", "deletecollection", "patch", "update"]
 
 
-def _resource(name: str, singular: str, kind: str, namespaced: bool, short: list[str] | None = None,
-              categories: list[str] | None = None, verbs: list[str] | None = None) -> Obj:
-    res: Obj = {"name": name, "singularName": singular, "namespaced": namespaced, "kind": kind,
-                "verbs": verbs or sorted(_READ + _WRITE)}
+def _resource(
+    name: str,
+    singular: str,
+    kind: str,
+    namespaced: bool,
+    short: list[str] | None = None,
+    categories: list[str] | None = None,
+    verbs: list[str] | None = None,
+) -> Obj:
+    res: Obj = {
+        "name": name,
+        "singularName": singular,
+        "namespaced": namespaced,
+        "kind": kind,
+        "verbs": verbs or sorted(_READ + _WRITE),
+    }
     if short:
         res["shortNames"] = short
     if categories:
@@ -39,7 +58,9 @@ CORE_V1: Obj = {
         _resource("pods/log", "", "Pod", True, verbs=["get"]),
         _resource("pods/status", "", "Pod", True, verbs=["get", "patch", "update"]),
         _resource("services", "service", "Service", True, ["svc"], ["all"]),
-        _resource("services/proxy", "", "ServiceProxyOptions", True, verbs=["create", "delete", "get", "patch", "update"]),
+        _resource(
+            "services/proxy", "", "ServiceProxyOptions", True, verbs=["create", "delete", "get", "patch", "update"]
+        ),
     ],
 }
 
@@ -61,8 +82,11 @@ METRICS_GROUP_DOC: Obj = {
 
 
 def api_versions(server_address: str) -> Obj:
-    return {"kind": "APIVersions", "versions": ["v1"],
-            "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}]}
+    return {
+        "kind": "APIVersions",
+        "versions": ["v1"],
+        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": server_address}],
+    }
 
 
 def api_groups() -> Obj:

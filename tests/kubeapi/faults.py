@@ -1,4 +1,5 @@
 """Injected failures and the Status bodies the real API server sends with each code."""
+
 from __future__ import annotations
 
 import re
@@ -9,30 +10,50 @@ from typing import Any
 from .objects import Obj
 
 REASONS = {
-    400: "BadRequest", 401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 405: "MethodNotAllowed",
-    409: "Conflict", 410: "Expired", 422: "Invalid", 429: "TooManyRequests", 500: "InternalError",
-    503: "ServiceUnavailable", 504: "Timeout",
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    409: "Conflict",
+    410: "Expired",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+    504: "Timeout",
 }
 USER = "system:serviceaccount:monitoring:k8stop"
 
 
 def status(code: int, message: str, reason: str | None = None, details: Obj | None = None) -> Obj:
-    body: Obj = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
-                 "reason": reason or REASONS.get(code, "Unknown"), "code": code}
+    body: Obj = {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason or REASONS.get(code, "Unknown"),
+        "code": code,
+    }
     if details:
         body["details"] = details
     return body
 
 
-def default_message(code: int, verb: str, resource: str, namespace: str | None, group: str = "") -> tuple[str, Obj | None]:
+def default_message(
+    code: int, verb: str, resource: str, namespace: str | None, group: str = ""
+) -> tuple[str, Obj | None]:
     """What the real server says for `code` on this request."""
     if code == 401:
         return "Unauthorized", None
     if code == 403:
         where = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
         target = resource or "path"
-        return (f'{target} is forbidden: User "{USER}" cannot {verb} resource "{target}" in API group "{group}" {where}',
-                {"kind": resource} if resource else None)
+        return (
+            f'{target} is forbidden: User "{USER}" cannot {verb} resource "{target}" in API group "{group}" {where}',
+            {"kind": resource} if resource else None,
+        )
     if code == 429:
         return "Too many requests, please try again later.", {"retryAfterSeconds": 1}
     if code == 500:

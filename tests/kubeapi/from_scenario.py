@@ -21,6 +21,7 @@ follows, not copied per scenario:
   monitor's OOMKilling on the node of each OOM-killed container.
 - namespaces of every pod plus the system ones, and the `monitoring/prometheus-k8s` service.
 """
+
 from __future__ import annotations
 
 import math
@@ -28,8 +29,18 @@ from typing import TYPE_CHECKING
 
 from .cluster import Cluster
 from .objects import (
-    EPOCH, ContainerSpec, ContainerState, NodeSpec, Obj, PodSpec, make_event, make_namespace, make_node, make_pod,
-    make_service, stamp,
+    EPOCH,
+    ContainerSpec,
+    ContainerState,
+    NodeSpec,
+    Obj,
+    PodSpec,
+    make_event,
+    make_namespace,
+    make_node,
+    make_pod,
+    make_service,
+    stamp,
 )
 
 if TYPE_CHECKING:
@@ -74,15 +85,26 @@ def is_control_plane(scenario: Scenario, node: Node) -> bool:
 
 
 def node_object(scenario: Scenario, node: Node, origin: float = 0.0) -> Obj:
-    pressure = (("MemoryPressure", node.memory >= MEMORY_PRESSURE, "KubeletHasInsufficientMemory",
-                 "node.kubernetes.io/memory-pressure"),
-                ("DiskPressure", node.disk >= DISK_PRESSURE, "KubeletHasDiskPressure",
-                 "node.kubernetes.io/disk-pressure"))
+    pressure = (
+        (
+            "MemoryPressure",
+            node.memory >= MEMORY_PRESSURE,
+            "KubeletHasInsufficientMemory",
+            "node.kubernetes.io/memory-pressure",
+        ),
+        ("DiskPressure", node.disk >= DISK_PRESSURE, "KubeletHasDiskPressure", "node.kubernetes.io/disk-pressure"),
+    )
     conditions = tuple((kind, "True", reason) for kind, on, reason, _ in pressure if on)
     control_plane = is_control_plane(scenario, node)
-    spec = NodeSpec(name=node.name, control_plane=control_plane, cpu=node.cpus,
-                    memory_gi=max(1, round(node.memory_total_bytes / 1024**3)), ip=node.ip,
-                    created=origin - NODE_AGE, conditions=conditions)
+    spec = NodeSpec(
+        name=node.name,
+        control_plane=control_plane,
+        cpu=node.cpus,
+        memory_gi=max(1, round(node.memory_total_bytes / 1024**3)),
+        ip=node.ip,
+        created=origin - NODE_AGE,
+        conditions=conditions,
+    )
     obj = make_node(spec, 0)
     # make_node counts whole GiB; the scenario's exact bytes are what node-exporter reports.
     memory_ki = int(node.memory_total_bytes // 1024)
@@ -90,8 +112,10 @@ def node_object(scenario: Scenario, node: Node, origin: float = 0.0) -> Obj:
     status["capacity"]["memory"] = f"{memory_ki}Ki"
     status["allocatable"]["memory"] = f"{max(0, memory_ki - RESERVED_MEMORY_KI)}Ki"
     status["allocatable"]["cpu"] = f"{node.cpus * 1000 - RESERVED_CPU_MILLIS}m"
-    messages = {"MemoryPressure": "kubelet has insufficient memory available",
-                "DiskPressure": "kubelet has disk pressure"}
+    messages = {
+        "MemoryPressure": "kubelet has insufficient memory available",
+        "DiskPressure": "kubelet has disk pressure",
+    }
     for cond in status["conditions"]:
         if cond["status"] == "True" and cond["type"] in messages:
             cond["message"] = messages[cond["type"]]
@@ -133,10 +157,19 @@ def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0, origin: float = 0.0)
     node_ips = {n.name: n.ip for n in scenario.nodes}
     host_ip = node_ips.get(pod.node, "")
     return PodSpec(
-        namespace=pod.namespace, name=pod.name, node=pod.node or None, app=app, owner_kind=pod.owner_kind,
-        owner_name=pod.owner_name, containers=tuple(_container_spec(pod, c, app) for c in pod.containers),
-        states=tuple(_container_state(scenario, pod, c, at) for c in pod.containers), phase=pod.phase,
-        pod_ip=pod.ip or host_ip, host_ip=host_ip, created=origin - POD_AGE, pod_template_hash=template_hash,
+        namespace=pod.namespace,
+        name=pod.name,
+        node=pod.node or None,
+        app=app,
+        owner_kind=pod.owner_kind,
+        owner_name=pod.owner_name,
+        containers=tuple(_container_spec(pod, c, app) for c in pod.containers),
+        states=tuple(_container_state(scenario, pod, c, at) for c in pod.containers),
+        phase=pod.phase,
+        pod_ip=pod.ip or host_ip,
+        host_ip=host_ip,
+        created=origin - POD_AGE,
+        pod_template_hash=template_hash,
     )
 
 
@@ -157,26 +190,48 @@ def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> 
         for c in pod.containers:
             restarts = restart_count(scenario, pod, c, at)
             if c.waiting_reason == "CrashLoopBackOff":
-                events.append(make_event(
-                    pod.namespace, f"{pod.name}.backoff-{c.name}", "Pod", pod.name, "BackOff",
-                    f"Back-off restarting failed container {c.name} in pod {pod.name}_{pod.namespace}",
-                    "Warning", 0, count=max(1, restarts * 4), first=origin - EVENTS_SPAN, last=origin - LAST_CRASH_AGE + n,
-                    host=pod.node))
+                events.append(
+                    make_event(
+                        pod.namespace,
+                        f"{pod.name}.backoff-{c.name}",
+                        "Pod",
+                        pod.name,
+                        "BackOff",
+                        f"Back-off restarting failed container {c.name} in pod {pod.name}_{pod.namespace}",
+                        "Warning",
+                        0,
+                        count=max(1, restarts * 4),
+                        first=origin - EVENTS_SPAN,
+                        last=origin - LAST_CRASH_AGE + n,
+                        host=pod.node,
+                    )
+                )
             if c.last_terminated_reason == "OOMKilled" and pod.node:
-                events.append(make_event(
-                    "default", f"{pod.node}.oomkilling-{pod.namespace}-{pod.name}-{c.name}", "Node", pod.node,
-                    "OOMKilling",
-                    f"Memory cgroup out of memory: Killed process of container {c.name} in pod "
-                    f"{pod.namespace}/{pod.name}", "Warning", 0, count=max(1, restarts),
-                    first=origin - EVENTS_SPAN, last=origin - LAST_CRASH_AGE + n, component="kernel-monitor", host=pod.node))
+                events.append(
+                    make_event(
+                        "default",
+                        f"{pod.node}.oomkilling-{pod.namespace}-{pod.name}-{c.name}",
+                        "Node",
+                        pod.node,
+                        "OOMKilling",
+                        f"Memory cgroup out of memory: Killed process of container {c.name} in pod "
+                        f"{pod.namespace}/{pod.name}",
+                        "Warning",
+                        0,
+                        count=max(1, restarts),
+                        first=origin - EVENTS_SPAN,
+                        last=origin - LAST_CRASH_AGE + n,
+                        component="kernel-monitor",
+                        host=pod.node,
+                    )
+                )
     return events
 
 
 def scenario_objects(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> list[tuple[str, Obj]]:
     """`origin`: the moment built for, in seconds after objects.EPOCH (timestamps only)."""
     namespaces = dict.fromkeys(SYSTEM_NAMESPACES + tuple(p.namespace for p in scenario.pods))
-    objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0, origin - NODE_AGE))
-                                      for ns in namespaces]
+    objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0, origin - NODE_AGE)) for ns in namespaces]
     objects += [("nodes", node_object(scenario, n, origin)) for n in scenario.nodes]
     objects += [("pods", pod_object(scenario, p, at, origin)) for p in scenario.pods]
     ns, name, port = PROMETHEUS_SERVICE

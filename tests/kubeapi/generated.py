@@ -7,6 +7,7 @@ Deterministic defects: one workload in 101 crash-loops (OOMKilled, exit 137), ab
 pod in 1009 is Pending (unschedulable), one node in 499 has DiskPressure, one in 997 is
 NotReady.
 """
+
 from __future__ import annotations
 
 import functools
@@ -15,7 +16,15 @@ from collections.abc import Mapping
 from functools import partial
 
 from .objects import (
-    ContainerSpec, ContainerState, NodeSpec, Obj, PodSpec, make_event, make_namespace, make_node, make_pod,
+    ContainerSpec,
+    ContainerState,
+    NodeSpec,
+    Obj,
+    PodSpec,
+    make_event,
+    make_namespace,
+    make_node,
+    make_pod,
     make_service,
 )
 from .scenario import PROMETHEUS_SERVICE
@@ -73,9 +82,16 @@ class Layout:
         if (i * 29 + self.seed) % 997 == 0:
             conditions += (("Ready", "Unknown", "NodeStatusUnknown"),)
         cp = i < self.control_plane
-        return NodeSpec(name=self.node_name(i), control_plane=cp, cpu=8 if cp else 16, memory_gi=32 if cp else 64,
-                        ip=f"10.0.{i >> 8}.{i & 255}", zone=f"zone-{'abc'[i % 3]}", created=-86400.0 + i,
-                        conditions=conditions)
+        return NodeSpec(
+            name=self.node_name(i),
+            control_plane=cp,
+            cpu=8 if cp else 16,
+            memory_gi=32 if cp else 64,
+            ip=f"10.0.{i >> 8}.{i & 255}",
+            zone=f"zone-{'abc'[i % 3]}",
+            created=-86400.0 + i,
+            conditions=conditions,
+        )
 
     def node_index(self, _ns: str, name: str) -> int | None:
         if not name.startswith("node-") or not name[5:].isdigit():
@@ -85,7 +101,11 @@ class Layout:
 
     def node_selectable(self, i: int) -> tuple[Mapping[str, str], Mapping[str, str]]:
         name = self.node_name(i)
-        labels = {"kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "topology.kubernetes.io/zone": f"zone-{'abc'[i % 3]}"}
+        labels = {
+            "kubernetes.io/hostname": name,
+            "kubernetes.io/os": "linux",
+            "topology.kubernetes.io/zone": f"zone-{'abc'[i % 3]}",
+        }
         if i < self.control_plane:
             labels["node-role.kubernetes.io/control-plane"] = ""
         return {"metadata.name": name, "spec.unschedulable": ""}, labels
@@ -149,9 +169,13 @@ class Layout:
         ns, name = self.pod_key(i)
         node = self.pod_node(i)
         fields = {
-            "metadata.name": name, "metadata.namespace": ns, "spec.nodeName": node or "",
-            "status.phase": "Running" if node else "Pending", "spec.restartPolicy": "Always",
-            "spec.schedulerName": "default-scheduler", "spec.serviceAccountName": "default",
+            "metadata.name": name,
+            "metadata.namespace": ns,
+            "spec.nodeName": node or "",
+            "status.phase": "Running" if node else "Pending",
+            "spec.restartPolicy": "Always",
+            "spec.schedulerName": "default-scheduler",
+            "spec.serviceAccountName": "default",
             "status.podIP": self.pod_ip(i) if node else "",
         }
         return fields, self.pod_labels(i)
@@ -164,13 +188,31 @@ class Layout:
         app = self.workload_name(w)
         node = self.pod_node(i)
         image = f"registry.example.com/{app.rsplit('-', 1)[0]}:1.{w % 20}.{w % 7}"
-        containers = (ContainerSpec(app.rsplit("-", 1)[0], image, f"{100 + 50 * (w % 5)}m", f"{128 << (w % 4)}Mi",
-                                    f"{500 + 250 * (w % 3)}m", f"{256 << (w % 4)}Mi", 8080),)
+        containers = (
+            ContainerSpec(
+                app.rsplit("-", 1)[0],
+                image,
+                f"{100 + 50 * (w % 5)}m",
+                f"{128 << (w % 4)}Mi",
+                f"{500 + 250 * (w % 3)}m",
+                f"{256 << (w % 4)}Mi",
+                8080,
+            ),
+        )
         if w % 3 == 0:
-            containers += (ContainerSpec("envoy", "docker.io/envoyproxy/envoy:v1.29.2", "50m", "64Mi", "200m", "128Mi", 15000),)
+            containers += (
+                ContainerSpec("envoy", "docker.io/envoyproxy/envoy:v1.29.2", "50m", "64Mi", "200m", "128Mi", 15000),
+            )
         if self.crashlooping(w):
-            states: tuple[ContainerState, ...] = (ContainerState(restarts=5 + i % 40, ready=False, waiting_reason="CrashLoopBackOff",
-                                                                 last_terminated_reason="OOMKilled", last_exit_code=137),)
+            states: tuple[ContainerState, ...] = (
+                ContainerState(
+                    restarts=5 + i % 40,
+                    ready=False,
+                    waiting_reason="CrashLoopBackOff",
+                    last_terminated_reason="OOMKilled",
+                    last_exit_code=137,
+                ),
+            )
         elif (i * 3 + self.seed) % 53 == 0:
             states = (ContainerState(restarts=1 + i % 3, last_terminated_reason="Error", last_exit_code=1),)
         else:
@@ -178,11 +220,18 @@ class Layout:
         node_index = int(node[5:]) if node else 0
         sts = self.is_statefulset(w)
         return PodSpec(
-            namespace=self.namespace_of(w), name=self.pod_name(i), node=node, app=app,
+            namespace=self.namespace_of(w),
+            name=self.pod_name(i),
+            node=node,
+            app=app,
             owner_kind="StatefulSet" if sts else "ReplicaSet",
             owner_name=app if sts else f"{app}-{self.template_hash(w)}",
-            containers=containers, states=states, phase="Running" if node else "Pending",
-            pod_ip=self.pod_ip(i), host_ip=f"10.0.{node_index >> 8}.{node_index & 255}", created=float(i),
+            containers=containers,
+            states=states,
+            phase="Running" if node else "Pending",
+            pod_ip=self.pod_ip(i),
+            host_ip=f"10.0.{node_index >> 8}.{node_index & 255}",
+            created=float(i),
             pod_template_hash="" if sts else self.template_hash(w),
         )
 
@@ -196,11 +245,21 @@ class Layout:
         if not tail.isdigit():
             return None
         w = int(tail)
-        return w if w < self.service_count() and (self.namespace_of(w), self.workload_name(w)) == (namespace, name) else None
+        return (
+            w
+            if w < self.service_count() and (self.namespace_of(w), self.workload_name(w)) == (namespace, name)
+            else None
+        )
 
     def service(self, w: int) -> Obj:
-        return make_service(self.namespace_of(w), self.workload_name(w), 8080, BASE_RV,
-                            cluster_ip=f"10.96.{(w >> 8) & 255}.{w & 255}", created=float(w))
+        return make_service(
+            self.namespace_of(w),
+            self.workload_name(w),
+            8080,
+            BASE_RV,
+            cluster_ip=f"10.96.{(w >> 8) & 255}.{w & 255}",
+            created=float(w),
+        )
 
     # --- events: one per workload, about its first pod ---
 
@@ -221,10 +280,17 @@ class Layout:
         obj = self.event(j)
         inv = obj["involvedObject"]
         return {
-            "metadata.name": obj["metadata"]["name"], "metadata.namespace": obj["metadata"]["namespace"],
-            "involvedObject.kind": "Pod", "involvedObject.name": inv["name"], "involvedObject.namespace": inv["namespace"],
-            "involvedObject.uid": inv["uid"], "involvedObject.apiVersion": "v1", "reason": obj["reason"],
-            "type": obj["type"], "source": obj["source"]["component"], "reportingComponent": obj["reportingComponent"],
+            "metadata.name": obj["metadata"]["name"],
+            "metadata.namespace": obj["metadata"]["namespace"],
+            "involvedObject.kind": "Pod",
+            "involvedObject.name": inv["name"],
+            "involvedObject.namespace": inv["namespace"],
+            "involvedObject.uid": inv["uid"],
+            "involvedObject.apiVersion": "v1",
+            "reason": obj["reason"],
+            "type": obj["type"],
+            "source": obj["source"]["component"],
+            "reportingComponent": obj["reportingComponent"],
         }, {}
 
     def event(self, j: int) -> Obj:
@@ -233,28 +299,63 @@ class Layout:
         node = self.pod_node(i)
         w = i // self.replicas
         if node is None:
-            args = ("FailedScheduling", "0/%d nodes are available: Insufficient cpu." % self.nodes, "Warning", "default-scheduler")
+            args = (
+                "FailedScheduling",
+                f"0/{self.nodes} nodes are available: Insufficient cpu.",
+                "Warning",
+                "default-scheduler",
+            )
         elif self.crashlooping(w):
             args = ("BackOff", f"Back-off restarting failed container in pod {pod}_{ns}", "Warning", "kubelet")
         else:
             args = ("Started", "Started container", "Normal", "kubelet")
         reason, message, type_, component = args
-        return make_event(ns, self.event_name(j), "Pod", pod, reason, message, type_, BASE_RV,
-                          count=1 + (5 + i % 40) * 4 if reason == "BackOff" else 1, first=float(i),
-                          last=float(i) + 3600.0, component=component, host=node)
+        return make_event(
+            ns,
+            self.event_name(j),
+            "Pod",
+            pod,
+            reason,
+            message,
+            type_,
+            BASE_RV,
+            count=1 + (5 + i % 40) * 4 if reason == "BackOff" else 1,
+            first=float(i),
+            last=float(i) + 3600.0,
+            component=component,
+            host=node,
+        )
 
 
-def generated_stores(nodes: int, pods: int, seed: int = 1, replicas: int = 10) -> tuple[list[Store], list[tuple[str, Obj]], int]:
+def generated_stores(
+    nodes: int, pods: int, seed: int = 1, replicas: int = 10
+) -> tuple[list[Store], list[tuple[str, Obj]], int]:
     """Lazy stores, the explicit objects to load on top, and the starting resourceVersion."""
     lay = Layout(nodes, pods, seed, replicas)
-    node_source = LazySource(nodes, lambda i: ("", lay.node_name(i)), lay.node_index, lay.node_selectable,
-                             lambda i: make_node(lay.node_spec(i), BASE_RV))
-    pod_source = LazySource(pods, lay.pod_key, lay.pod_index, lay.pod_selectable,
-                            lambda i: make_pod(lay.pod_spec(i), BASE_RV))
-    service_source = LazySource(lay.service_count(), lambda w: (lay.namespace_of(w), lay.workload_name(w)),
-                                lay.service_index, partial(_service_selectable, lay), lay.service)
-    event_source = LazySource(lay.workloads, lambda j: (lay.namespace_of(j), lay.event_name(j)), lay.event_index,
-                              lay.event_selectable, lay.event)
+    node_source = LazySource(
+        nodes,
+        lambda i: ("", lay.node_name(i)),
+        lay.node_index,
+        lay.node_selectable,
+        lambda i: make_node(lay.node_spec(i), BASE_RV),
+    )
+    pod_source = LazySource(
+        pods, lay.pod_key, lay.pod_index, lay.pod_selectable, lambda i: make_pod(lay.pod_spec(i), BASE_RV)
+    )
+    service_source = LazySource(
+        lay.service_count(),
+        lambda w: (lay.namespace_of(w), lay.workload_name(w)),
+        lay.service_index,
+        partial(_service_selectable, lay),
+        lay.service,
+    )
+    event_source = LazySource(
+        lay.workloads,
+        lambda j: (lay.namespace_of(j), lay.event_name(j)),
+        lay.event_index,
+        lay.event_selectable,
+        lay.event,
+    )
     stores = [
         Store("nodes", False, node_source),
         Store("pods", True, pod_source),
@@ -272,5 +373,12 @@ def generated_stores(nodes: int, pods: int, seed: int = 1, replicas: int = 10) -
 
 def _service_selectable(lay: Layout, w: int) -> tuple[Mapping[str, str], Mapping[str, str]]:
     ns, name = lay.namespace_of(w), lay.workload_name(w)
-    return ({"metadata.name": name, "metadata.namespace": ns, "spec.clusterIP": f"10.96.{(w >> 8) & 255}.{w & 255}",
-             "spec.type": "ClusterIP"}, {"app": name})
+    return (
+        {
+            "metadata.name": name,
+            "metadata.namespace": ns,
+            "spec.clusterIP": f"10.96.{(w >> 8) & 255}.{w & 255}",
+            "spec.type": "ClusterIP",
+        },
+        {"app": name},
+    )

@@ -1,4 +1,5 @@
 """Kubeconfig files pointing kubectl and client libraries at a test server."""
+
 from __future__ import annotations
 
 import base64
@@ -9,8 +10,9 @@ import yaml
 from .tls import serving_cert
 
 
-def write_kubeconfig(path: str | Path, server_url: str, token: str | None, context: str = "test",
-                     namespace: str | None = None) -> Path:
+def write_kubeconfig(
+    path: str | Path, server_url: str, token: str | None, context: str = "test", namespace: str | None = None
+) -> Path:
     """A single-context kubeconfig; https URLs trust the test server's self-signed certificate.
 
     kubectl accepts http:// servers but then sends no bearer token, hence TLS by default.

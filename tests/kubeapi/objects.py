@@ -3,19 +3,20 @@
 Shapes follow what a v1.29 API server returns, managedFields included, so clients are
 exercised against objects of a realistic size (a pod renders to several KB).
 """
+
 from __future__ import annotations
 
 import functools
 import hashlib
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 Obj = dict[str, Any]
 
 # A fixed origin keeps generated objects byte-identical between runs for the same seed.
-EPOCH = datetime(2025, 1, 6, 8, 0, 0, tzinfo=timezone.utc)
+EPOCH = datetime(2025, 1, 6, 8, 0, 0, tzinfo=UTC)
 
 
 def stamp(seconds_after_epoch: float) -> str:
@@ -23,7 +24,7 @@ def stamp(seconds_after_epoch: float) -> str:
 
 
 def now_stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @functools.lru_cache(maxsize=8192)  # owners (ReplicaSets, nodes) repeat across many pods
@@ -121,7 +122,13 @@ def _managed_pod_fields(spec: PodSpec, created: str) -> list[Obj]:
             "fieldsV1": {
                 "f:status": {
                     "f:conditions": {
-                        f'k:{{"type":"{t}"}}': {".": {}, "f:lastProbeTime": {}, "f:lastTransitionTime": {}, "f:status": {}, "f:type": {}}
+                        f'k:{{"type":"{t}"}}': {
+                            ".": {},
+                            "f:lastProbeTime": {},
+                            "f:lastTransitionTime": {},
+                            "f:status": {},
+                            "f:type": {},
+                        }
                         for t in ("ContainersReady", "Initialized", "PodReadyToStartContainers", "Ready")
                     },
                     "f:containerStatuses": {},
@@ -157,7 +164,8 @@ def _container_status(c: ContainerSpec, st: ContainerState, spec: PodSpec, start
         "name": c.name,
         "image": c.image,
         "imageID": f"{c.image.split(':')[0]}@sha256:{hashlib.sha256(c.image.encode()).hexdigest()}",
-        "containerID": "containerd://" + hashlib.sha256(f"{spec.namespace}/{spec.name}/{c.name}/{st.restarts}".encode()).hexdigest(),
+        "containerID": "containerd://"
+        + hashlib.sha256(f"{spec.namespace}/{spec.name}/{c.name}/{st.restarts}".encode()).hexdigest(),
         "ready": st.ready,
         "restartCount": st.restarts,
         "started": st.waiting_reason is None,
@@ -221,7 +229,16 @@ def make_pod(spec: PodSpec, resource_version: int) -> Obj:
                     "sources": [
                         {"serviceAccountToken": {"expirationSeconds": 3607, "path": "token"}},
                         {"configMap": {"name": "kube-root-ca.crt", "items": [{"key": "ca.crt", "path": "ca.crt"}]}},
-                        {"downwardAPI": {"items": [{"path": "namespace", "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"}}]}},
+                        {
+                            "downwardAPI": {
+                                "items": [
+                                    {
+                                        "path": "namespace",
+                                        "fieldRef": {"apiVersion": "v1", "fieldPath": "metadata.namespace"},
+                                    }
+                                ]
+                            }
+                        },
                     ],
                     "defaultMode": 420,
                 },
@@ -242,13 +259,20 @@ def make_pod(spec: PodSpec, resource_version: int) -> Obj:
                     "requests": {"cpu": c.cpu_request, "memory": c.memory_request},
                 },
                 "volumeMounts": [
-                    {"name": "kube-api-access", "readOnly": True, "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount"},
+                    {
+                        "name": "kube-api-access",
+                        "readOnly": True,
+                        "mountPath": "/var/run/secrets/kubernetes.io/serviceaccount",
+                    },
                     {"name": "config", "mountPath": "/etc/config"},
                 ],
                 "livenessProbe": {
                     "httpGet": {"path": "/healthz", "port": c.port or 8080, "scheme": "HTTP"},
-                    "initialDelaySeconds": 10, "timeoutSeconds": 1, "periodSeconds": 10,
-                    "successThreshold": 1, "failureThreshold": 3,
+                    "initialDelaySeconds": 10,
+                    "timeoutSeconds": 1,
+                    "periodSeconds": 10,
+                    "successThreshold": 1,
+                    "failureThreshold": 3,
                 },
                 "terminationMessagePath": "/dev/termination-log",
                 "terminationMessagePolicy": "File",
@@ -264,8 +288,18 @@ def make_pod(spec: PodSpec, resource_version: int) -> Obj:
         "securityContext": {},
         "schedulerName": "default-scheduler",
         "tolerations": [
-            {"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
-            {"key": "node.kubernetes.io/unreachable", "operator": "Exists", "effect": "NoExecute", "tolerationSeconds": 300},
+            {
+                "key": "node.kubernetes.io/not-ready",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
+            {
+                "key": "node.kubernetes.io/unreachable",
+                "operator": "Exists",
+                "effect": "NoExecute",
+                "tolerationSeconds": 300,
+            },
         ],
         "priority": 0,
         "enableServiceLinks": True,
@@ -282,10 +316,29 @@ def make_pod(spec: PodSpec, resource_version: int) -> Obj:
         status = {
             "phase": spec.phase,
             "conditions": [
-                {"type": "PodReadyToStartContainers", "status": "True", "lastProbeTime": None, "lastTransitionTime": started},
+                {
+                    "type": "PodReadyToStartContainers",
+                    "status": "True",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": started,
+                },
                 {"type": "Initialized", "status": "True", "lastProbeTime": None, "lastTransitionTime": created},
-                {"type": "Ready", "status": ready, "lastProbeTime": None, "lastTransitionTime": started,
-                 **({} if all_ready else {"reason": "ContainersNotReady", "message": "containers with unready status: [" + " ".join(c.name for c, s in zip(spec.containers, states) if not s.ready) + "]"})},
+                {
+                    "type": "Ready",
+                    "status": ready,
+                    "lastProbeTime": None,
+                    "lastTransitionTime": started,
+                    **(
+                        {}
+                        if all_ready
+                        else {
+                            "reason": "ContainersNotReady",
+                            "message": "containers with unready status: ["
+                            + " ".join(c.name for c, s in zip(spec.containers, states) if not s.ready)
+                            + "]",
+                        }
+                    ),
+                },
                 {"type": "ContainersReady", "status": ready, "lastProbeTime": None, "lastTransitionTime": started},
                 {"type": "PodScheduled", "status": "True", "lastProbeTime": None, "lastTransitionTime": created},
             ],
@@ -302,7 +355,10 @@ def make_pod(spec: PodSpec, resource_version: int) -> Obj:
             "phase": "Pending",
             "conditions": [
                 {
-                    "type": "PodScheduled", "status": "False", "lastProbeTime": None, "lastTransitionTime": created,
+                    "type": "PodScheduled",
+                    "status": "False",
+                    "lastProbeTime": None,
+                    "lastTransitionTime": created,
                     "reason": "Unschedulable",
                     "message": spec.unschedulable_message
                     or "0/6 nodes are available: 3 Insufficient cpu, 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }. preemption: 0/6 nodes are available: 3 No preemption victims found for incoming pod, 3 Preemption is not helpful for scheduling.",
@@ -337,8 +393,12 @@ _NODE_CONDITIONS = (
 
 def node_condition(type_: str, status: str, reason: str, message: str, when: str) -> Obj:
     return {
-        "type": type_, "status": status, "lastHeartbeatTime": when, "lastTransitionTime": when,
-        "reason": reason, "message": message,
+        "type": type_,
+        "status": status,
+        "lastHeartbeatTime": when,
+        "lastTransitionTime": when,
+        "reason": reason,
+        "message": message,
     }
 
 
@@ -357,13 +417,15 @@ def make_node(spec: NodeSpec, resource_version: int) -> Obj:
     if spec.control_plane:
         labels["node-role.kubernetes.io/control-plane"] = ""
     labels.update(spec.extra_labels)
-    conditions = [
-        node_condition(t, *overrides.get(t, (s, r)), m, created) for t, s, r, m in _NODE_CONDITIONS
-    ]
+    conditions = [node_condition(t, *overrides.get(t, (s, r)), m, created) for t, s, r, m in _NODE_CONDITIONS]
     pods = min(110, 10 * spec.cpu)
     capacity = {
-        "cpu": str(spec.cpu), "ephemeral-storage": "101430960Ki", "hugepages-1Gi": "0", "hugepages-2Mi": "0",
-        "memory": f"{spec.memory_gi * 1024 * 1024}Ki", "pods": str(pods),
+        "cpu": str(spec.cpu),
+        "ephemeral-storage": "101430960Ki",
+        "hugepages-1Gi": "0",
+        "hugepages-2Mi": "0",
+        "memory": f"{spec.memory_gi * 1024 * 1024}Ki",
+        "pods": str(pods),
     }
     allocatable = dict(capacity, cpu=f"{spec.cpu * 1000 - 100}m", memory=f"{spec.memory_gi * 1024 * 1024 - 1048576}Ki")
     node: Obj = {
@@ -423,8 +485,15 @@ def make_namespace(name: str, resource_version: int, created: float = 0.0) -> Ob
     }
 
 
-def make_service(namespace: str, name: str, port: int, resource_version: int, app: str | None = None,
-                 cluster_ip: str = "10.96.0.10", created: float = 0.0) -> Obj:
+def make_service(
+    namespace: str,
+    name: str,
+    port: int,
+    resource_version: int,
+    app: str | None = None,
+    cluster_ip: str = "10.96.0.10",
+    created: float = 0.0,
+) -> Obj:
     return {
         "kind": "Service",
         "apiVersion": "v1",
@@ -451,14 +520,27 @@ def make_service(namespace: str, name: str, port: int, resource_version: int, ap
     }
 
 
-def make_event(namespace: str, name: str, involved_kind: str, involved_name: str, reason: str, message: str,
-               type_: str, resource_version: int, count: int = 1, first: float = 0.0, last: float = 0.0,
-               component: str = "kubelet", host: str | None = None) -> Obj:
+def make_event(
+    namespace: str,
+    name: str,
+    involved_kind: str,
+    involved_name: str,
+    reason: str,
+    message: str,
+    type_: str,
+    resource_version: int,
+    count: int = 1,
+    first: float = 0.0,
+    last: float = 0.0,
+    component: str = "kubelet",
+    host: str | None = None,
+) -> Obj:
     involved: Obj = {
         "kind": involved_kind,
         "name": involved_name,
         "uid": uid_for(involved_kind.lower(), namespace if involved_kind != "Node" else "", involved_name)
-        if involved_kind != "Pod" else uid_for("pod", namespace, involved_name),
+        if involved_kind != "Pod"
+        else uid_for("pod", namespace, involved_name),
         "apiVersion": "v1",
     }
     if involved_kind != "Node":

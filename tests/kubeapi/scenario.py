@@ -5,13 +5,22 @@
 an unschedulable `batch/report` pod; Warning and Normal events; a `monitoring/prometheus-k8s`
 service. Names and numbers here are what tests assert against.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
 
 from .objects import (
-    ContainerSpec, ContainerState, NodeSpec, Obj, PodSpec, make_event, make_namespace, make_node, make_pod,
+    ContainerSpec,
+    ContainerState,
+    NodeSpec,
+    Obj,
+    PodSpec,
+    make_event,
+    make_namespace,
+    make_node,
+    make_pod,
     make_service,
 )
 
@@ -35,62 +44,146 @@ def _pods() -> Iterator[PodSpec]:
             ("kube-controller-manager", "registry.k8s.io/kube-controller-manager:v1.29.3", "200m", "128Mi"),
         ):
             yield PodSpec(
-                namespace="kube-system", name=f"{app}-{node}", node=node, app=app, owner_kind="Node", owner_name=node,
+                namespace="kube-system",
+                name=f"{app}-{node}",
+                node=node,
+                app=app,
+                owner_kind="Node",
+                owner_name=node,
                 containers=(ContainerSpec(app, image, cpu, mem, None, None, None),),
-                pod_ip=host, host_ip=host, priority_class="system-node-critical",
+                pod_ip=host,
+                host_ip=host,
+                priority_class="system-node-critical",
                 extra_labels=(("component", app), ("tier", "control-plane")),
             )
-    for n, (node, suffix) in enumerate(zip(CONTROL_PLANE + WORKERS, ("b7k2d", "c9m4f", "d2p6h", "f4r8j", "g6t2l", "h8v4n"))):
+    for n, (node, suffix) in enumerate(
+        zip(CONTROL_PLANE + WORKERS, ("b7k2d", "c9m4f", "d2p6h", "f4r8j", "g6t2l", "h8v4n"))
+    ):
         yield PodSpec(
-            namespace="kube-system", name=f"kube-proxy-{suffix}", node=node, app="kube-proxy", owner_kind="DaemonSet",
-            owner_name="kube-proxy", containers=(ContainerSpec("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.3", "50m", "64Mi", None, None, None),),
-            pod_ip=f"10.0.0.{11 + n}", host_ip=f"10.0.0.{11 + n}", priority_class="system-node-critical",
+            namespace="kube-system",
+            name=f"kube-proxy-{suffix}",
+            node=node,
+            app="kube-proxy",
+            owner_kind="DaemonSet",
+            owner_name="kube-proxy",
+            containers=(
+                ContainerSpec("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.3", "50m", "64Mi", None, None, None),
+            ),
+            pod_ip=f"10.0.0.{11 + n}",
+            host_ip=f"10.0.0.{11 + n}",
+            priority_class="system-node-critical",
         )
     for suffix, node in (("x7kqp", "worker-1"), ("z2lmw", "worker-2")):
         yield PodSpec(
-            namespace="kube-system", name=f"coredns-76f75df574-{suffix}", node=node, app="coredns",
-            owner_name="coredns-76f75df574", pod_template_hash="76f75df574",
-            containers=(ContainerSpec("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", None, "170Mi", 53),),
-            pod_ip=f"10.244.1.{next(ip)}", host_ip="10.0.0.21", priority_class="system-cluster-critical",
+            namespace="kube-system",
+            name=f"coredns-76f75df574-{suffix}",
+            node=node,
+            app="coredns",
+            owner_name="coredns-76f75df574",
+            pod_template_hash="76f75df574",
+            containers=(
+                ContainerSpec("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", None, "170Mi", 53),
+            ),
+            pod_ip=f"10.244.1.{next(ip)}",
+            host_ip="10.0.0.21",
+            priority_class="system-cluster-critical",
             extra_labels=(("k8s-app", "kube-dns"),),
         )
     yield PodSpec(
-        namespace="monitoring", name="prometheus-k8s-0", node="worker-3", app="prometheus", owner_kind="StatefulSet",
+        namespace="monitoring",
+        name="prometheus-k8s-0",
+        node="worker-3",
+        app="prometheus",
+        owner_kind="StatefulSet",
         owner_name="prometheus-k8s",
-        containers=(ContainerSpec("prometheus", "quay.io/prometheus/prometheus:v2.51.0", "500m", "2Gi", None, "4Gi", 9090),
-                    ContainerSpec("config-reloader", "quay.io/prometheus-operator/prometheus-config-reloader:v0.72.0", "10m", "50Mi", "10m", "50Mi", 8080)),
-        pod_ip=f"10.244.3.{next(ip)}", host_ip="10.0.0.23",
+        containers=(
+            ContainerSpec("prometheus", "quay.io/prometheus/prometheus:v2.51.0", "500m", "2Gi", None, "4Gi", 9090),
+            ContainerSpec(
+                "config-reloader",
+                "quay.io/prometheus-operator/prometheus-config-reloader:v0.72.0",
+                "10m",
+                "50Mi",
+                "10m",
+                "50Mi",
+                8080,
+            ),
+        ),
+        pod_ip=f"10.244.3.{next(ip)}",
+        host_ip="10.0.0.23",
     )
     for suffix, node in zip(("a1b2c", "d3e4f", "g5h6j"), WORKERS):
         yield PodSpec(
-            namespace="shop", name=f"frontend-7c9d8f6b5-{suffix}", node=node, app="frontend",
-            owner_name="frontend-7c9d8f6b5", pod_template_hash="7c9d8f6b5",
-            containers=(ContainerSpec("frontend", "registry.example.com/shop/frontend:2.4.1", "200m", "256Mi", "1", "512Mi", 8080),),
-            pod_ip=f"10.244.{WORKERS.index(node) + 1}.{next(ip)}", host_ip=f"10.0.0.{21 + WORKERS.index(node)}",
+            namespace="shop",
+            name=f"frontend-7c9d8f6b5-{suffix}",
+            node=node,
+            app="frontend",
+            owner_name="frontend-7c9d8f6b5",
+            pod_template_hash="7c9d8f6b5",
+            containers=(
+                ContainerSpec(
+                    "frontend", "registry.example.com/shop/frontend:2.4.1", "200m", "256Mi", "1", "512Mi", 8080
+                ),
+            ),
+            pod_ip=f"10.244.{WORKERS.index(node) + 1}.{next(ip)}",
+            host_ip=f"10.0.0.{21 + WORKERS.index(node)}",
         )
     for name, node, restarts in zip(CRASHLOOP_PODS, WORKERS, CRASHLOOP_RESTARTS):
         yield PodSpec(
-            namespace="shop", name=name, node=node, app="checkout", owner_name="checkout-6d9f7b8c4",
+            namespace="shop",
+            name=name,
+            node=node,
+            app="checkout",
+            owner_name="checkout-6d9f7b8c4",
             pod_template_hash="6d9f7b8c4",
-            containers=(ContainerSpec("checkout", "registry.example.com/shop/checkout:1.9.0", "250m", "128Mi", "500m", "128Mi", 8080),),
-            states=(ContainerState(restarts=restarts, ready=False, waiting_reason="CrashLoopBackOff",
-                                   last_terminated_reason="OOMKilled", last_exit_code=137),),
-            pod_ip=f"10.244.{WORKERS.index(node) + 1}.{next(ip)}", host_ip=f"10.0.0.{21 + WORKERS.index(node)}",
+            containers=(
+                ContainerSpec(
+                    "checkout", "registry.example.com/shop/checkout:1.9.0", "250m", "128Mi", "500m", "128Mi", 8080
+                ),
+            ),
+            states=(
+                ContainerState(
+                    restarts=restarts,
+                    ready=False,
+                    waiting_reason="CrashLoopBackOff",
+                    last_terminated_reason="OOMKilled",
+                    last_exit_code=137,
+                ),
+            ),
+            pod_ip=f"10.244.{WORKERS.index(node) + 1}.{next(ip)}",
+            host_ip=f"10.0.0.{21 + WORKERS.index(node)}",
         )
     for i, suffix in enumerate(("p8q2w", "r4s6x", "t2u8y", "v6w4z")):
         node = WORKERS[i % 3]
         yield PodSpec(
-            namespace="default", name=f"api-5f6b7c8d9-{suffix}", node=node, app="api", owner_name="api-5f6b7c8d9",
+            namespace="default",
+            name=f"api-5f6b7c8d9-{suffix}",
+            node=node,
+            app="api",
+            owner_name="api-5f6b7c8d9",
             pod_template_hash="5f6b7c8d9",
-            containers=(ContainerSpec("api", "registry.example.com/api:3.0.2", "100m", "128Mi", "500m", "256Mi", 8080),),
-            states=(ContainerState(restarts=1 if i == 0 else 0, last_terminated_reason="Error" if i == 0 else None,
-                                   last_exit_code=1 if i == 0 else 0),),
-            pod_ip=f"10.244.{i % 3 + 1}.{next(ip)}", host_ip=f"10.0.0.{21 + i % 3}",
+            containers=(
+                ContainerSpec("api", "registry.example.com/api:3.0.2", "100m", "128Mi", "500m", "256Mi", 8080),
+            ),
+            states=(
+                ContainerState(
+                    restarts=1 if i == 0 else 0,
+                    last_terminated_reason="Error" if i == 0 else None,
+                    last_exit_code=1 if i == 0 else 0,
+                ),
+            ),
+            pod_ip=f"10.244.{i % 3 + 1}.{next(ip)}",
+            host_ip=f"10.0.0.{21 + i % 3}",
         )
     yield PodSpec(
-        namespace=PENDING_POD[0], name=PENDING_POD[1], node=None, app="report", owner_name="report-5c8d6f9b7",
+        namespace=PENDING_POD[0],
+        name=PENDING_POD[1],
+        node=None,
+        app="report",
+        owner_name="report-5c8d6f9b7",
         pod_template_hash="5c8d6f9b7",
-        containers=(ContainerSpec("report", "registry.example.com/batch/report:0.3.0", "8", "16Gi", "8", "16Gi", None),),
+        containers=(
+            ContainerSpec("report", "registry.example.com/batch/report:0.3.0", "8", "16Gi", "8", "16Gi", None),
+        ),
         phase="Pending",
     )
 
@@ -98,9 +191,15 @@ def _pods() -> Iterator[PodSpec]:
 def small_cluster_objects() -> list[tuple[str, Obj]]:
     objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0)) for ns in NAMESPACES]
     for n, name in enumerate(CONTROL_PLANE + WORKERS):
-        spec = NodeSpec(name=name, control_plane=name in CONTROL_PLANE, cpu=4 if name in CONTROL_PLANE else 8,
-                        memory_gi=16 if name in CONTROL_PLANE else 32, ip=f"10.0.0.{11 + n if n < 3 else 18 + n}",
-                        zone=f"zone-{'abc'[n % 3]}", created=-86400.0)
+        spec = NodeSpec(
+            name=name,
+            control_plane=name in CONTROL_PLANE,
+            cpu=4 if name in CONTROL_PLANE else 8,
+            memory_gi=16 if name in CONTROL_PLANE else 32,
+            ip=f"10.0.0.{11 + n if n < 3 else 18 + n}",
+            zone=f"zone-{'abc'[n % 3]}",
+            created=-86400.0,
+        )
         objects.append(("nodes", make_node(spec, 0)))
     for k, spec in enumerate(_pods()):
         objects.append(("pods", make_pod(replace(spec, created=60.0 * k), 0)))
@@ -112,17 +211,78 @@ def small_cluster_objects() -> list[tuple[str, Obj]]:
         ("services", make_service("shop", "frontend", 8080, 0, cluster_ip="10.96.50.20")),
     ]
     for n, (name, restarts) in enumerate(zip(CRASHLOOP_PODS, CRASHLOOP_RESTARTS)):
-        objects.append(("events", make_event(
-            "shop", f"{name}.17e1c0a2b3c4d5e{n}", "Pod", name, "BackOff", "Back-off restarting failed container checkout in pod "
-            f"{name}_shop", "Warning", 0, count=restarts * 4, first=600.0, last=3000.0 + n, host=WORKERS[n])))
-        objects.append(("events", make_event(
-            "shop", f"{name}.17e1c0a2b3c4d6f{n}", "Pod", name, "Pulled", "Container image \"registry.example.com/shop/checkout:1.9.0\" "
-            "already present on machine", "Normal", 0, count=restarts, first=600.0, last=2990.0 + n, host=WORKERS[n])))
-    objects.append(("events", make_event(
-        PENDING_POD[0], f"{PENDING_POD[1]}.17e1c0a2b3c4d7a0", "Pod", PENDING_POD[1], "FailedScheduling",
-        "0/6 nodes are available: 3 Insufficient cpu, 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }.",
-        "Warning", 0, count=14, first=900.0, last=3100.0, component="default-scheduler")))
-    objects.append(("events", make_event(
-        "default", "worker-2.17e1c0a2b3c4d8b0", "Node", "worker-2", "NodeHasSufficientMemory",
-        "Node worker-2 status is now: NodeHasSufficientMemory", "Normal", 0, first=0.0, host="worker-2")))
+        objects.append(
+            (
+                "events",
+                make_event(
+                    "shop",
+                    f"{name}.17e1c0a2b3c4d5e{n}",
+                    "Pod",
+                    name,
+                    "BackOff",
+                    f"Back-off restarting failed container checkout in pod {name}_shop",
+                    "Warning",
+                    0,
+                    count=restarts * 4,
+                    first=600.0,
+                    last=3000.0 + n,
+                    host=WORKERS[n],
+                ),
+            )
+        )
+        objects.append(
+            (
+                "events",
+                make_event(
+                    "shop",
+                    f"{name}.17e1c0a2b3c4d6f{n}",
+                    "Pod",
+                    name,
+                    "Pulled",
+                    'Container image "registry.example.com/shop/checkout:1.9.0" already present on machine',
+                    "Normal",
+                    0,
+                    count=restarts,
+                    first=600.0,
+                    last=2990.0 + n,
+                    host=WORKERS[n],
+                ),
+            )
+        )
+    objects.append(
+        (
+            "events",
+            make_event(
+                PENDING_POD[0],
+                f"{PENDING_POD[1]}.17e1c0a2b3c4d7a0",
+                "Pod",
+                PENDING_POD[1],
+                "FailedScheduling",
+                "0/6 nodes are available: 3 Insufficient cpu, 3 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }.",
+                "Warning",
+                0,
+                count=14,
+                first=900.0,
+                last=3100.0,
+                component="default-scheduler",
+            ),
+        )
+    )
+    objects.append(
+        (
+            "events",
+            make_event(
+                "default",
+                "worker-2.17e1c0a2b3c4d8b0",
+                "Node",
+                "worker-2",
+                "NodeHasSufficientMemory",
+                "Node worker-2 status is now: NodeHasSufficientMemory",
+                "Normal",
+                0,
+                first=0.0,
+                host="worker-2",
+            ),
+        )
+    )
     return objects

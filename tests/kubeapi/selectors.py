@@ -1,4 +1,5 @@
 """Label and field selectors with the API server's syntax and its per-kind field support."""
+
 from __future__ import annotations
 
 import re
@@ -9,15 +10,34 @@ from typing import Any
 # The fields each kind accepts in fieldSelector (a subset of the real conversion funcs);
 # anything else is a 400, as the real server answers.
 SELECTABLE_FIELDS: dict[str, tuple[str, ...]] = {
-    "pods": ("metadata.name", "metadata.namespace", "spec.nodeName", "spec.restartPolicy",
-             "spec.schedulerName", "spec.serviceAccountName", "status.phase", "status.podIP"),
+    "pods": (
+        "metadata.name",
+        "metadata.namespace",
+        "spec.nodeName",
+        "spec.restartPolicy",
+        "spec.schedulerName",
+        "spec.serviceAccountName",
+        "status.phase",
+        "status.podIP",
+    ),
     "nodes": ("metadata.name", "spec.unschedulable"),
     "namespaces": ("metadata.name", "status.phase"),
     "services": ("metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type"),
-    "events": ("metadata.name", "metadata.namespace", "involvedObject.kind", "involvedObject.namespace",
-               "involvedObject.name", "involvedObject.uid", "involvedObject.apiVersion",
-               "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-               "reportingComponent", "source", "type"),
+    "events": (
+        "metadata.name",
+        "metadata.namespace",
+        "involvedObject.kind",
+        "involvedObject.namespace",
+        "involvedObject.name",
+        "involvedObject.uid",
+        "involvedObject.apiVersion",
+        "involvedObject.resourceVersion",
+        "involvedObject.fieldPath",
+        "reason",
+        "reportingComponent",
+        "source",
+        "type",
+    ),
 }
 
 
@@ -101,7 +121,7 @@ def parse_fields(text: str, kind: str) -> tuple[FieldRequirement, ...]:
                 path, _, value = part.partition(op)
                 path = path.strip()
                 if path not in allowed:
-                    raise SelectorError(f'field label not supported: {path}')
+                    raise SelectorError(f"field label not supported: {path}")
                 reqs.append(FieldRequirement(path, equal, value.strip()))
                 break
         else:

@@ -5,6 +5,7 @@ lists with continue tokens, watches with bookmarks and 410 on compacted history,
 token auth, Status error bodies, metrics.k8s.io, and injectable faults. Every request is
 recorded with its Kubernetes verb so tests can assert a client never writes.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +24,16 @@ import orjson
 from aiohttp import web
 
 from .cluster import KINDS, Cluster, Expired, WatchEvent
-from .discovery import CORE_V1, METRICS_GROUP, METRICS_V1BETA1, METRICS_VERSION, VERSION, api_group, api_groups, api_versions
+from .discovery import (
+    CORE_V1,
+    METRICS_GROUP,
+    METRICS_V1BETA1,
+    METRICS_VERSION,
+    VERSION,
+    api_group,
+    api_groups,
+    api_versions,
+)
 from .faults import Fault, FaultBook, default_message, status
 from .objects import Obj
 from .selectors import Selector, SelectorError, fields_of, parse_fields, parse_labels
@@ -80,7 +90,9 @@ def k8s_verb(method: str, route: Route | None, query: dict[str, str]) -> str:
     if route is None:
         return method.lower()
     if route.proxy is not None:
-        return {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(method, method.lower())
+        return {"GET": "get", "POST": "create", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}.get(
+            method, method.lower()
+        )
     collection = route.name is None
     if method == "GET":
         if _truthy(query.get("watch")):
@@ -99,8 +111,13 @@ def _json(body: Any, code: int = 200, headers: dict[str, str] | None = None) -> 
     return web.Response(body=orjson.dumps(body), status=code, content_type="application/json", headers=headers)
 
 
-def _status_response(code: int, message: str, reason: str | None = None, details: Obj | None = None,
-                     headers: dict[str, str] | None = None) -> web.Response:
+def _status_response(
+    code: int,
+    message: str,
+    reason: str | None = None,
+    details: Obj | None = None,
+    headers: dict[str, str] | None = None,
+) -> web.Response:
     return _json(status(code, message, reason, details), code, headers)
 
 
@@ -116,8 +133,15 @@ def decode_continue(token: str) -> tuple[int, int]:
 
 
 class KubeApiServer:
-    def __init__(self, cluster: Cluster, token: str | None = "test-token", bookmark_interval: float = 3.0,
-                 churn: float = 0.0, churn_seed: int = 7, tls: bool = True) -> None:
+    def __init__(
+        self,
+        cluster: Cluster,
+        token: str | None = "test-token",
+        bookmark_interval: float = 3.0,
+        churn: float = 0.0,
+        churn_seed: int = 7,
+        tls: bool = True,
+    ) -> None:
         self.cluster = cluster
         self.token = token
         self.tls = tls  # kubectl withholds bearer tokens from http:// servers
@@ -187,9 +211,18 @@ class KubeApiServer:
         query = dict(request.query)
         route = parse_route(request.path)
         verb = k8s_verb(request.method, route, query)
-        self.requests.append(RequestRecord(
-            request.method, verb, request.path, query, route.resource if route else "",
-            route.namespace if route else None, request.headers.get("Accept", ""), request.headers.get("User-Agent", "")))
+        self.requests.append(
+            RequestRecord(
+                request.method,
+                verb,
+                request.path,
+                query,
+                route.resource if route else "",
+                route.namespace if route else None,
+                request.headers.get("Accept", ""),
+                request.headers.get("User-Agent", ""),
+            )
+        )
         public = route is None and request.path.rstrip("/") in PUBLIC_PATHS
         if self.token is not None and not public and request.headers.get("Authorization") != f"Bearer {self.token}":
             return _status_response(401, "Unauthorized")
@@ -209,7 +242,9 @@ class KubeApiServer:
             if route.proxy is not None:
                 return await self._proxy(request, route)
             if request.method != "GET":
-                return _status_response(405, f"the server does not allow this method on the requested resource ({verb})")
+                return _status_response(
+                    405, f"the server does not allow this method on the requested resource ({verb})"
+                )
             if route.group == METRICS_GROUP:
                 return self._metrics(route, query)
             return await self._resource(request, route, query, cut_after)
@@ -223,8 +258,13 @@ class KubeApiServer:
             return web.Response(body=fault.body, status=fault.status, content_type="application/json", headers=headers)
         if isinstance(fault.body, dict):
             return _json(fault.body, fault.status, headers)
-        message, details = default_message(fault.status, verb, route.resource if route else "",
-                                           route.namespace if route else None, route.group if route else "")
+        message, details = default_message(
+            fault.status,
+            verb,
+            route.resource if route else "",
+            route.namespace if route else None,
+            route.group if route else "",
+        )
         if fault.retry_after is not None and details is not None and "retryAfterSeconds" in details:
             details = {"retryAfterSeconds": int(fault.retry_after)}
         return _status_response(fault.status, message, details=details, headers=headers)
@@ -261,11 +301,15 @@ class KubeApiServer:
     # --- core resources --------------------------------------------------------------------
 
     def _selector(self, resource: str, namespace: str | None, query: dict[str, str]) -> Selector:
-        return Selector(namespace, parse_labels(query.get("labelSelector", "")),
-                        parse_fields(query.get("fieldSelector", ""), resource))
+        return Selector(
+            namespace,
+            parse_labels(query.get("labelSelector", "")),
+            parse_fields(query.get("fieldSelector", ""), resource),
+        )
 
-    async def _resource(self, request: web.Request, route: Route, query: dict[str, str],
-                        cut_after: int | None) -> web.StreamResponse:
+    async def _resource(
+        self, request: web.Request, route: Route, query: dict[str, str], cut_after: int | None
+    ) -> web.StreamResponse:
         if route.resource not in KINDS:
             return _status_response(404, "the server could not find the requested resource")
         kind, namespaced = KINDS[route.resource]
@@ -281,12 +325,18 @@ class KubeApiServer:
                 return await self._watch(request, route.resource, kind, selector, query, cut_after)
             return self._list(route.resource, kind, selector, query)
         if obj is None:
-            return _status_response(404, f'{route.resource} "{route.name}" not found',
-                                    details={"name": route.name, "kind": route.resource})
+            return _status_response(
+                404, f'{route.resource} "{route.name}" not found', details={"name": route.name, "kind": route.resource}
+            )
         return _json(obj)
 
-    def _page(self, resource: str, selector: Selector, query: dict[str, str],
-              transform: Callable[[Obj], Obj | None] | None = None) -> tuple[list[bytes], str, int] | web.Response:
+    def _page(
+        self,
+        resource: str,
+        selector: Selector,
+        query: dict[str, str],
+        transform: Callable[[Obj], Obj | None] | None = None,
+    ) -> tuple[list[bytes], str, int] | web.Response:
         """Rendered items of one page, the next continue token, and the list's resourceVersion."""
         store = self.cluster.stores[resource]
         start = 0
@@ -299,11 +349,14 @@ class KubeApiServer:
                 return _status_response(400, "continue key is not valid: illegal base64 data")
             if list_rv < self.cluster.oldest_resource_version:
                 return _status_response(
-                    410, "The provided continue parameter is too old to display a consistent list result. You can "
+                    410,
+                    "The provided continue parameter is too old to display a consistent list result. You can "
                     "start a new list without the continue parameter, or use the continue token in this response "
                     "to retrieve the remainder of the results. Continuing with the provided token results in an "
                     "inconsistent list - objects that were created, modified, or deleted between the time the first "
-                    "chunk was returned and now may show up in the list.", reason="Expired")
+                    "chunk was returned and now may show up in the list.",
+                    reason="Expired",
+                )
         limit = int(query.get("limit") or DEFAULT_PAGE_LIMIT)
         items: list[bytes] = []
         next_token = ""
@@ -316,8 +369,15 @@ class KubeApiServer:
                 items.append(orjson.dumps(out))
         return items, next_token, list_rv
 
-    def _list(self, resource: str, kind: str, selector: Selector, query: dict[str, str],
-              transform: Callable[[Obj], Obj | None] | None = None, api_version: str = "v1") -> web.Response:
+    def _list(
+        self,
+        resource: str,
+        kind: str,
+        selector: Selector,
+        query: dict[str, str],
+        transform: Callable[[Obj], Obj | None] | None = None,
+        api_version: str = "v1",
+    ) -> web.Response:
         page = self._page(resource, selector, query, transform)
         if isinstance(page, web.Response):
             return page
@@ -344,11 +404,17 @@ class KubeApiServer:
             obj = self.cluster.stores[route.resource].get(route.namespace or "", route.name)
             out = transform(obj) if obj is not None else None
             if out is None:
-                return _status_response(404, f'{route.resource}.{METRICS_GROUP} "{route.name}" not found',
-                                        details={"name": route.name, "group": METRICS_GROUP, "kind": route.resource})
+                return _status_response(
+                    404,
+                    f'{route.resource}.{METRICS_GROUP} "{route.name}" not found',
+                    details={"name": route.name, "group": METRICS_GROUP, "kind": route.resource},
+                )
             return _json({"kind": kind, "apiVersion": api_version, **out})
-        selector = Selector(route.namespace, parse_labels(query.get("labelSelector", "")),
-                            parse_fields(query.get("fieldSelector", ""), route.resource))
+        selector = Selector(
+            route.namespace,
+            parse_labels(query.get("labelSelector", "")),
+            parse_fields(query.get("fieldSelector", ""), route.resource),
+        )
 
         def with_kind(obj: Obj) -> Obj | None:
             out = transform(obj)
@@ -358,8 +424,15 @@ class KubeApiServer:
 
     # --- watch -----------------------------------------------------------------------------
 
-    async def _watch(self, request: web.Request, resource: str, kind: str, selector: Selector,
-                     query: dict[str, str], cut_after: int | None) -> web.StreamResponse:
+    async def _watch(
+        self,
+        request: web.Request,
+        resource: str,
+        kind: str,
+        selector: Selector,
+        query: dict[str, str],
+        cut_after: int | None,
+    ) -> web.StreamResponse:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[WatchEvent] = asyncio.Queue()
 
@@ -424,7 +497,7 @@ class KubeApiServer:
                     wait = min(wait, max(0.0, next_bookmark - now))
                 try:
                     event = await asyncio.wait_for(queue.get(), wait)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     if bookmarks and loop.time() >= next_bookmark:
                         with self.cluster.lock:
                             rv_now = self.cluster.resource_version
@@ -468,11 +541,15 @@ class KubeApiServer:
         body = await request.read()
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept")}
         try:
-            async with self._session.request(request.method, url, params=request.query, data=body or None,
-                                             headers=headers) as upstream:
+            async with self._session.request(
+                request.method, url, params=request.query, data=body or None, headers=headers
+            ) as upstream:
                 payload = await upstream.read()
-                return web.Response(body=payload, status=upstream.status,
-                                    headers={"Content-Type": upstream.headers.get("Content-Type", "application/octet-stream")})
+                return web.Response(
+                    body=payload,
+                    status=upstream.status,
+                    headers={"Content-Type": upstream.headers.get("Content-Type", "application/octet-stream")},
+                )
         except aiohttp.ClientError as exc:
             return _status_response(503, f"error trying to reach service: {exc}")
 
@@ -501,8 +578,9 @@ class KubeApiServer:
             ns, name = pod["metadata"]["namespace"], pod["metadata"]["name"]
             roll = rng.random()
             if roll < 0.6 and pod["status"].get("containerStatuses"):
-                self.cluster.bump_restarts(ns, name, reason=rng.choice(("OOMKilled", "Error")),
-                                           exit_code=rng.choice((137, 1)))
+                self.cluster.bump_restarts(
+                    ns, name, reason=rng.choice(("OOMKilled", "Error")), exit_code=rng.choice((137, 1))
+                )
             elif roll < 0.8:
                 obj = self.cluster.get("pods", ns, name)
                 assert obj is not None
@@ -518,8 +596,14 @@ class KubeApiServer:
 class ThreadedKubeApiServer:
     """A `KubeApiServer` on its own event loop thread, for sync code and subprocess clients."""
 
-    def __init__(self, cluster: Cluster | None = None, token: str | None = "test-token", host: str = "127.0.0.1",
-                 port: int = 0, **options: Any) -> None:
+    def __init__(
+        self,
+        cluster: Cluster | None = None,
+        token: str | None = "test-token",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        **options: Any,
+    ) -> None:
         self.server = KubeApiServer(cluster if cluster is not None else Cluster.small(), token=token, **options)
         self._host, self._port = host, port
         self._loop = asyncio.new_event_loop()

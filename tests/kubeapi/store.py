@@ -4,6 +4,7 @@ Every object has a stable position: base objects sit at their index, objects add
 get the next free position. A position never moves, so a continue token can be a position,
 and the server keeps only what was mutated, however large the generated base is.
 """
+
 from __future__ import annotations
 
 import bisect

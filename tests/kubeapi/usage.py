@@ -1,4 +1,5 @@
 """metrics.k8s.io NodeMetrics/PodMetrics derived from objects, deterministic unless set by a test."""
+
 from __future__ import annotations
 
 import threading
@@ -36,8 +37,12 @@ class UsageBook:
         cpu_m = _quantity_m(alloc.get("cpu", "4"))
         mem_ki = int(alloc.get("memory", "8388608Ki").removesuffix("Ki"))
         cpu, mem = self._pinned.get(("nodes", "", meta["name"])) or _default(meta["name"], cpu_m, mem_ki)
-        return {"metadata": {"name": meta["name"], "creationTimestamp": now_stamp(), "labels": meta.get("labels", {})},
-                "timestamp": now_stamp(), "window": "20.05s", "usage": {"cpu": f"{cpu}m", "memory": f"{mem}Ki"}}
+        return {
+            "metadata": {"name": meta["name"], "creationTimestamp": now_stamp(), "labels": meta.get("labels", {})},
+            "timestamp": now_stamp(),
+            "window": "20.05s",
+            "usage": {"cpu": f"{cpu}m", "memory": f"{mem}Ki"},
+        }
 
     def pod_metrics(self, pod: Obj) -> Obj | None:
         """None for pods metrics-server would not report (not running)."""
@@ -53,6 +58,14 @@ class UsageBook:
             else:
                 cpu, mem = _default(f"{meta['namespace']}/{meta['name']}/{name}", 400, 524288)
             usage.append({"name": name, "usage": {"cpu": f"{cpu}m", "memory": f"{mem}Ki"}})
-        return {"metadata": {"name": meta["name"], "namespace": meta["namespace"], "creationTimestamp": now_stamp(),
-                             "labels": meta.get("labels", {})},
-                "timestamp": now_stamp(), "window": "18.937s", "containers": usage}
+        return {
+            "metadata": {
+                "name": meta["name"],
+                "namespace": meta["namespace"],
+                "creationTimestamp": now_stamp(),
+                "labels": meta.get("labels", {}),
+            },
+            "timestamp": now_stamp(),
+            "window": "18.937s",
+            "containers": usage,
+        }

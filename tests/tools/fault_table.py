@@ -4,6 +4,7 @@
 
 Exit code: pytest's, so CI fails when a fault is not survived.
 """
+
 from __future__ import annotations
 
 import argparse

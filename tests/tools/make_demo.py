@@ -11,6 +11,7 @@ show conditions, pods and events. The incident, from 90 s
 in: one etcd member's disk turns slow and the API server's mutating
 verbs follow, a node's CPU saturates, and shop/checkout crash-loops (OOMKilled).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -25,10 +26,10 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
 from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.model.status import FeedUpdate  # noqa: E402
-from k8stop.queries.feeds.source import SourceInfo  # noqa: E402
 from k8stop.queries.feeds.live import SLOW_FEED_FACTOR, SLOW_FEEDS, LiveSource  # noqa: E402
 from k8stop.queries.feeds.recording import Recorder  # noqa: E402
+from k8stop.queries.feeds.source import SourceInfo  # noqa: E402
+from k8stop.queries.model.status import FeedUpdate  # noqa: E402
 from scenario import Scenario  # noqa: E402
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -119,8 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     prometheus = start_prometheus(scenario)
     try:
         cluster = cluster_from_scenario(scenario, anchor=prometheus.anchor)
-        with ThreadedKubeApiServer(cluster, token="demo-token") as kube, \
-                tempfile.TemporaryDirectory() as workdir:
+        with ThreadedKubeApiServer(cluster, token="demo-token") as kube, tempfile.TemporaryDirectory() as workdir:
             kubeconfig = write_kubeconfig(Path(workdir) / "kubeconfig", kube.url, kube.token, context="demo")
             settings = Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig))
             partial = args.out.with_suffix(".partial")

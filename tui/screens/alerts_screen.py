@@ -1,15 +1,14 @@
 """Firing and pending alerts, most severe first; the seed's rules evaluated here when the
 server has none."""
+
 from __future__ import annotations
 
-from textual.widget import Widget
-
-from k8stop.queries.prom.builtin_alerts import builtin_alerts
 from k8stop.queries.model.facts import Alert, AlertsFacts
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
-
+from k8stop.queries.prom.builtin_alerts import builtin_alerts
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from textual.widget import Widget
 
 HIDDEN_LABELS = frozenset({"alertname", "severity"})
 
@@ -43,8 +42,10 @@ class AlertsScreen(DetailScreen):
             ctx = self.prom_context()
             if ctx is not None:
                 facts, _ = await builtin_alerts(ctx)
-                self._note = ("Prometheus has no alerting rules: k8stop evaluated the seed's three rules "
-                              "(APIServerLatencyHigh, EtcdDiskLatencyHigh, NodeCPUHigh) itself")
+                self._note = (
+                    "Prometheus has no alerting rules: k8stop evaluated the seed's three rules "
+                    "(APIServerLatencyHigh, EtcdDiskLatencyHigh, NodeCPUHigh) itself"
+                )
             else:
                 self._note = "Prometheus has no alerting rules (built-in checks need a live Prometheus)"
         else:

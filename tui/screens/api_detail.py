@@ -1,16 +1,15 @@
 """API server drill-down for one (verb, resource) pair."""
-from __future__ import annotations
 
-from textual.widget import Widget
+from __future__ import annotations
 
 from k8stop.queries.drill.api import ApiDetail, api_detail
 from k8stop.queries.drill.recorded import api_stat, recorded_api
 from k8stop.queries.model.facts import ApfLevel, ApiserverFacts, Inflight
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.queries.model.values import Value
-
-from k8stop.widgets.chart_plot import ChartPlot
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from textual.widget import Widget
 
 
 def inflight_text(items: tuple[Inflight, ...]) -> str:

@@ -1,17 +1,18 @@
 """Scheduler and controller-manager drill-down."""
-from __future__ import annotations
 
-from textual.widget import Widget
+from __future__ import annotations
 
 from k8stop.queries.drill.control_plane import control_plane_history
 from k8stop.queries.model.facts import ControlPlaneFacts
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
-
-from k8stop.widgets.chart_plot import ChartPlot
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from textual.widget import Widget
 
 
-def facts_blocks(f: ControlPlaneFacts, throughput_target: float, depth_target: float, work_target: float) -> list[Widget]:
+def facts_blocks(
+    f: ControlPlaneFacts, throughput_target: float, depth_target: float, work_target: float
+) -> list[Widget]:
     blocks: list[Widget] = []
     s = f.scheduler
     if s is None:
@@ -20,12 +21,14 @@ def facts_blocks(f: ControlPlaneFacts, throughput_target: float, depth_target: f
         pending = "  ".join(f"{q} {v:.0f}" for q, v in s.pending_by_queue) or "none"
         attempts = "  ".join(f"{r} {fmt_rate(v)}" for r, v in s.attempts_by_result) or "none"
         tput = fmt_rate(s.throughput.number) if s.throughput.known else "n/a"
-        blocks.append(TextBlock(
-            f"scheduler: pending by queue: {pending}\n"
-            f"attempts by result: {attempts}\n"
-            f"scheduling attempt p99 {fmt_seconds(s.attempt_p99)}   throughput {tput} "
-            f"(seed capacity target {throughput_target:.0f} pods/s)"
-        ))
+        blocks.append(
+            TextBlock(
+                f"scheduler: pending by queue: {pending}\n"
+                f"attempts by result: {attempts}\n"
+                f"scheduling attempt p99 {fmt_seconds(s.attempt_p99)}   throughput {tput} "
+                f"(seed capacity target {throughput_target:.0f} pods/s)"
+            )
+        )
     rows = [f"workqueues (depth target < {depth_target:.0f}, work p99 < {work_target:g} s, seed 1.1):"]
     for q in f.workqueues:
         flag = "✖" if q.depth >= depth_target or (q.work_p99.at_least(work_target)) else "●"
@@ -58,7 +61,10 @@ class ControlPlaneScreen(DetailScreen):
             queues = tuple(q.name for q in facts.workqueues[:5]) if facts is not None else ()
             history, warnings = await control_plane_history(ctx, self.window(), queues)
             now = self.k8stop.now()
-            widgets += [ChartPlot(c, now) for c in (history.pending, history.throughput, history.attempt_p99,
-                                                    history.workqueue_depth) if c.lines]
+            widgets += [
+                ChartPlot(c, now)
+                for c in (history.pending, history.throughput, history.attempt_p99, history.workqueue_depth)
+                if c.lines
+            ]
             widgets += [TextBlock("⚠ " + w) for w in warnings]
         return widgets

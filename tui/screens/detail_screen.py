@@ -1,9 +1,13 @@
 """Base of the drill-down screens: load in a worker, "loading…" meanwhile, one error line on
 failure, `r` to fetch again, Esc back to the dashboard exactly as it was."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar
 
+from k8stop.queries.drill.common import RangeWindow
+from k8stop.queries.model.errors import describe
+from k8stop.queries.prom.context import PromContext
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -12,10 +16,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
-
-from k8stop.queries.drill.common import RangeWindow
-from k8stop.queries.model.errors import describe
-from k8stop.queries.prom.context import PromContext
 
 if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed

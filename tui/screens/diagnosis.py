@@ -5,11 +5,24 @@ Each step shows its KPIs and findings with their values, a verdict and what to c
 Enter on an evidence line opens its drill-down; Esc there comes back to the same step. The
 snapshot is the app's latest updates, so the session works live and in replays alike.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from k8stop.queries.feeds.collect import snapshot_from_updates
+from k8stop.queries.feeds.source import FEEDS
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.report import Report, make_report
+from k8stop.queries.rules.guided import StepResult, export_markdown, walk
+from k8stop.queries.rules.kpis import KpiStatus, fmt_target, fmt_value
+from k8stop.tui.screens.api_detail import ApiDetailScreen
+from k8stop.tui.screens.control_plane import ControlPlaneScreen
+from k8stop.tui.screens.etcd_member import EtcdMemberScreen
+from k8stop.tui.screens.kpi_screen import KpiScreen
+from k8stop.tui.screens.node_detail import NodeScreen
+from k8stop.tui.screens.pod_detail import PodScreen
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -17,20 +30,6 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
-
-from k8stop.queries.feeds.collect import snapshot_from_updates
-from k8stop.queries.model.finding import Component, Evidence, Finding
-from k8stop.queries.rules.guided import StepResult, export_markdown, walk
-from k8stop.queries.rules.kpis import KpiStatus, fmt_target, fmt_value
-from k8stop.queries.report import Report, make_report
-
-from k8stop.queries.feeds.source import FEEDS
-from k8stop.tui.screens.api_detail import ApiDetailScreen
-from k8stop.tui.screens.control_plane import ControlPlaneScreen
-from k8stop.tui.screens.etcd_member import EtcdMemberScreen
-from k8stop.tui.screens.kpi_screen import KpiScreen
-from k8stop.tui.screens.node_detail import NodeScreen
-from k8stop.tui.screens.pod_detail import PodScreen
 
 if TYPE_CHECKING:
     from k8stop.tui.app import K8sTopApp
@@ -182,15 +181,17 @@ class DiagnosisScreen(Screen[None]):
         for n, f in enumerate(result.findings):
             self._add_finding(options, f"f{n}", f)
         for k in result.kpis:
-            options.add_option(Option(
-                f"{KPI_GLYPH[k.status]} {k.name}: {fmt_value(k.value, k.unit)} (target {fmt_target(k)})",
-                id=f"{KPIS_OPTION}:{k.id}",
-            ))
+            options.add_option(
+                Option(
+                    f"{KPI_GLYPH[k.status]} {k.name}: {fmt_value(k.value, k.unit)} (target {fmt_target(k)})",
+                    id=f"{KPIS_OPTION}:{k.id}",
+                )
+            )
         options.highlighted = 0 if options.option_count else None
         checks = result.next_checks()
-        lines = ["Check next:", *(f"• {c}" for c in checks)] if checks else [
-            "Check next: nothing here; continue with n."
-        ]
+        lines = (
+            ["Check next:", *(f"• {c}" for c in checks)] if checks else ["Check next: nothing here; continue with n."]
+        )
         lines += ["", *(f"  {k.id}: {k.detail}" for k in result.kpis if k.status is not KpiStatus.OK)]
         self.query_one("#next", Static).update("\n".join(lines).rstrip())
 
@@ -206,7 +207,8 @@ class DiagnosisScreen(Screen[None]):
         serious = [f for f in self.report.findings if str(f.severity) != "info"]
         verdict.add_class(str(serious[0].severity) if serious else "ok")
         verdict.update(
-            f"{len(serious)} problem(s); most important first" if serious
+            f"{len(serious)} problem(s); most important first"
+            if serious
             else "No warning or critical finding: the cluster meets its targets"
         )
         for n, f in enumerate(self.report.findings):

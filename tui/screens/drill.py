@@ -1,15 +1,14 @@
 """Which drill-down screen a dashboard panel's row opens."""
-from __future__ import annotations
 
-from textual.screen import Screen
+from __future__ import annotations
 
 from k8stop.queries.drill.api import split_key
 from k8stop.queries.drill.pod import split_pod_key
-
 from k8stop.tui.screens.api_detail import ApiDetailScreen
 from k8stop.tui.screens.etcd_member import EtcdMemberScreen
 from k8stop.tui.screens.node_detail import NodeScreen
 from k8stop.tui.screens.pod_detail import PodScreen
+from textual.screen import Screen
 
 
 def drill_screen(panel: str, key: str) -> Screen[None] | None:

@@ -1,16 +1,15 @@
 """etcd drill-down for one member."""
-from __future__ import annotations
 
-from textual.widget import Widget
+from __future__ import annotations
 
 from k8stop.queries.drill.etcd import DISK_GUIDANCE, EtcdDetail, QuotaForecast, etcd_detail
 from k8stop.queries.drill.recorded import etcd_member, recorded_etcd
 from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
-
-from k8stop.widgets.chart_plot import ChartPlot
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from textual.widget import Widget
 
 
 def member_text(m: EtcdMember) -> str:
@@ -52,8 +51,9 @@ class EtcdMemberScreen(DetailScreen):
         now = self.k8stop.now()
         member = self._member()
         if ctx is None:
-            disk, db = recorded_etcd(self.k8stop.history.get("etcd", ()), self.instance,
-                                     self.k8stop.settings.thresholds.etcd_wal_fsync_p99)
+            disk, db = recorded_etcd(
+                self.k8stop.history.get("etcd", ()), self.instance, self.k8stop.settings.thresholds.etcd_wal_fsync_p99
+            )
             head = member_text(member) if member is not None else f"{self.instance}: not in the recorded updates"
             return [TextBlock(head), ChartPlot(disk, now), ChartPlot(db, now), TextBlock(DISK_GUIDANCE)]
         detail, warnings = await etcd_detail(ctx, self.instance, self.window(), member)

@@ -1,12 +1,11 @@
 """KPI scorecard (seed §1.1): every KPI with its value, target, status and, if unknown, why."""
+
 from __future__ import annotations
 
-from textual.widget import Widget
-
-from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
 from k8stop.queries.feeds.snapshot_builder import snapshot_from_feeds
-
+from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from textual.widget import Widget
 
 GLYPH = {KpiStatus.OK: "● ok", KpiStatus.WARN: "▲ warn", KpiStatus.FAIL: "✖ fail", KpiStatus.UNKNOWN: "? unknown"}
 
@@ -28,8 +27,13 @@ class KpiScreen(DetailScreen):
         app = self.k8stop
         s = app.settings
         snap = snapshot_from_feeds(
-            app.latest, app.now(), context=app.info.context, version=app.info.version,
-            prometheus_enabled=s.use_prometheus, kube_enabled=s.use_kube, prometheus_url=s.prometheus_url,
+            app.latest,
+            app.now(),
+            context=app.info.context,
+            version=app.info.version,
+            prometheus_enabled=s.use_prometheus,
+            kube_enabled=s.use_kube,
+            prometheus_url=s.prometheus_url,
         )
         self.kpis = compute_kpis(snap, s.thresholds)
         counts = {status: sum(1 for k in self.kpis if k.status is status) for status in KpiStatus}

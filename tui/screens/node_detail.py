@@ -1,15 +1,14 @@
 """Node drill-down: saturation history, conditions, requests/limits vs allocatable, its pods."""
-from __future__ import annotations
 
-from textual.widget import Widget
+from __future__ import annotations
 
 from k8stop.queries.drill.node import Allocation, NodeKube, conditions, node_history, node_kube
 from k8stop.queries.drill.recorded import recorded_node
 from k8stop.queries.model.units import fmt_bytes
 from k8stop.queries.model.values import Value
-
-from k8stop.widgets.chart_plot import ChartPlot
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from textual.widget import Widget
 
 # A condition is healthy when Ready is True and every pressure is False.
 HEALTHY = {"Ready": "True"}
@@ -42,8 +41,7 @@ def kube_blocks(k: NodeKube) -> list[Widget]:
         blocks.append(TextBlock(allocation_text(k.allocation)))
     rows = ["pods on this node, most restarts first:"]
     for row in k.pods[:50]:
-        usage = (f"  cpu {row.usage.cpu_millis}m mem {fmt_bytes(Value.of(row.usage.memory_bytes))}"
-                 if row.usage else "")
+        usage = f"  cpu {row.usage.cpu_millis}m mem {fmt_bytes(Value.of(row.usage.memory_bytes))}" if row.usage else ""
         rows.append(f"  {row.pod.namespace}/{row.pod.name:<40} {row.pod.phase:<9} restarts {row.pod.restarts}{usage}")
     if len(k.pods) > 50:
         rows.append(f"  and {len(k.pods) - 50:,} more")
@@ -67,17 +65,21 @@ class NodeScreen(DetailScreen):
         if ctx is not None:
             history, warnings = await node_history(ctx, self.node, self.window())
             last = {line.label: line.last for line in history.saturation.lines}
-            widgets.append(TextBlock(
-                f"{self.node}: " + "  ".join(
-                    f"{name} {v.number:.0%}" if v is not None and v.known else f"{name} n/a"
-                    for name, v in last.items()
+            widgets.append(
+                TextBlock(
+                    f"{self.node}: "
+                    + "  ".join(
+                        f"{name} {v.number:.0%}" if v is not None and v.known else f"{name} n/a"
+                        for name, v in last.items()
+                    )
                 )
-            ))
+            )
             widgets += [ChartPlot(history.saturation, now), ChartPlot(history.load, now)]
             widgets += [TextBlock("⚠ " + w) for w in warnings]
         else:
-            widgets.append(ChartPlot(recorded_node(self.k8stop.history.get("nodes", ()), self.node,
-                                                   t.node_saturation[1]), now))
+            widgets.append(
+                ChartPlot(recorded_node(self.k8stop.history.get("nodes", ()), self.node, t.node_saturation[1]), now)
+            )
         if kube is not None:
             widgets += kube_blocks(await node_kube(kube, self.node))
         else:

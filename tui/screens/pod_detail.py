@@ -1,14 +1,13 @@
 """Pod drill-down: restart history, container statuses, Warning events, owner and siblings."""
+
 from __future__ import annotations
 
-from textual.widget import Widget
-
-from k8stop.queries.model.errors import describe
 from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
+from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import RestartsFacts
-
-from k8stop.widgets.chart_plot import ChartPlot
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.widgets.chart_plot import ChartPlot
+from textual.widget import Widget
 
 
 def kube_blocks(k: PodKube) -> list[Widget]:
@@ -19,9 +18,11 @@ def kube_blocks(k: PodKube) -> list[Widget]:
     rows = [f"{r.namespace}/{r.name}  phase {r.phase}  node {r.node or '-'}  owner {owner}", "containers:"]
     for c in r.containers:
         state = c.waiting_reason or ("ready" if c.ready else "not ready")
-        last = (f"last terminated {c.last_terminated_reason or '?'} exit {c.last_exit_code}"
-                f" at {c.last_finished_at or '?'}" if c.last_terminated_reason or c.last_exit_code is not None
-                else "no previous termination")
+        last = (
+            f"last terminated {c.last_terminated_reason or '?'} exit {c.last_exit_code} at {c.last_finished_at or '?'}"
+            if c.last_terminated_reason or c.last_exit_code is not None
+            else "no previous termination"
+        )
         rows.append(f"  {c.name:<16} restarts {c.restarts:<4} {state:<18} {last}")
     events = ["recent Warning events:"] + [
         f"  {e.last_seen or '?'}  {e.reason} x{e.count}: {e.message}" for e in k.warnings[:10]
