@@ -17,6 +17,16 @@ from scenario import Scenario
 
 PrometheusFor = Callable[..., PrometheusHandle]
 
+# Fixtures that start a real server; a test using none of them (even indirectly) is `offline`.
+SERVER_FIXTURES = frozenset({"prometheus_pool", "kube_api"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that need no server: `pytest -m offline` is the fast loop (no Prometheus)."""
+    for item in items:
+        if SERVER_FIXTURES.isdisjoint(getattr(item, "fixturenames", ())) and not item.get_closest_marker("servers"):
+            item.add_marker(pytest.mark.offline)
+
 
 @pytest.fixture(scope="session")
 def prometheus_pool() -> Iterator[PrometheusPool]:

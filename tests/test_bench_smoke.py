@@ -36,6 +36,7 @@ FIGURES = (
     not (binaries_present() and shutil.which("kubectl") and shutil.which("tmux")),
     reason="the bench needs prometheus, promtool, kubectl and tmux",
 )
+@pytest.mark.servers
 def test_small_bench_prints_every_figure() -> None:
     done = subprocess.run(
         [sys.executable, "bench/run.py", "--small"], cwd=ROOT, capture_output=True, text=True, timeout=600
