@@ -15,8 +15,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from screen import screen_text, wait_for
-
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.recording import Recording, read_recording
 from k8stop.queries.feeds.replay import ReplaySource
@@ -24,6 +22,7 @@ from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
 from k8stop.tui.replay_command import demo_path
 from k8stop.tui.screens.detail_screen import DetailScreen
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
+from screen import screen_text, wait_for
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 UPDATE = os.environ.get("K8STOP_UPDATE_SNAPSHOTS") == "1"
