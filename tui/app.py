@@ -9,7 +9,9 @@ from typing import Any, ClassVar
 
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.recording import RecordingError
+from k8stop.queries.feeds.snapshot_builder import build_snapshot
 from k8stop.queries.feeds.source import FeedSource, SourceInfo
+from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.tui.dashboard import Dashboard
 from k8stop.tui.help_screen import HelpScreen
@@ -86,6 +88,18 @@ class K8sTopApp(App[int]):
 
     def now(self) -> float:
         return self.source.now()
+
+    def snapshot(self) -> ClusterSnapshot:
+        """The latest update of every feed as one snapshot: what the KPIs and diagnosis grade."""
+        info = self.info
+        return build_snapshot(
+            self.latest,
+            self.now(),
+            self.settings,
+            context=info.context,
+            version=info.version,
+            prometheus_detail=info.prometheus,
+        )
 
     def publish(self, update: FeedUpdate[Any]) -> None:
         self.latest[update.feed] = update

@@ -66,7 +66,6 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
-    from k8stop.queries.feeds.collect import snapshot_from_updates
     from k8stop.queries.feeds.recording import RecordingError, read_recording
 
     try:
@@ -77,12 +76,15 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
         raise ConfigError(f"{file}: the recording holds no updates")
     moment = recording.last if at is None else _moment(at, recording.first, recording.last)
     header = recording.header
-    return snapshot_from_updates(
+    from k8stop.queries.feeds.snapshot_builder import build_snapshot
+
+    return build_snapshot(
         recording.state_at(moment),
         moment,
+        settings,
         context=header.context,
         version=header.cluster_version,
-        settings=settings,
+        prometheus_detail=header.prometheus,
     )
 
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from k8stop.queries.feeds.recording import Recording
-from k8stop.queries.feeds.source import FEEDS, Publish, SourceInfo
-from k8stop.queries.kube.recorded_objects import FEED as KUBE_OBJECTS
+from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS, Feed
+from k8stop.queries.feeds.source import Publish, SourceInfo
 from k8stop.queries.kube.recorded_objects import RecordedKube
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 
@@ -49,7 +49,7 @@ class ReplaySource:
         self._ended: float | None = None  # when a looping replay reached its end (monotonic)
         self._publish: Publish = lambda update: None
         self._wake = asyncio.Event()
-        self.feeds = tuple(dict.fromkeys(FEEDS + tuple(u.feed for u in recording.updates)))
+        self.feeds = tuple(dict.fromkeys(SNAPSHOT_FEEDS + tuple(u.feed for u in recording.updates)))
 
     # --- the virtual clock ------------------------------------------------------------------
 
@@ -177,5 +177,5 @@ class ReplaySource:
     @property
     def kube(self) -> RecordedKube | None:
         """The kube records as of now, for the drill-downs; None when none were recorded."""
-        update = self.state().get(KUBE_OBJECTS)
+        update = self.state().get(Feed.KUBE_OBJECTS)
         return RecordedKube(update.facts) if update is not None and update.facts is not None else None

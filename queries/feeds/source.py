@@ -10,9 +10,6 @@ from k8stop.queries.model.status import FeedUpdate
 
 Publish = Callable[[FeedUpdate[Any]], None]
 
-# The feeds the app knows, in the order the dashboard lays them out.
-FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts", "kube")
-
 
 @dataclass(frozen=True, slots=True)
 class SourceInfo:

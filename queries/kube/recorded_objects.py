@@ -16,8 +16,6 @@ from k8stop.queries.model.facts import KubeObjects, PodUsage
 if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed
 
-FEED = "kube_objects"
-
 
 def kube_objects(feed: KubeFeed) -> KubeObjects:
     """Every node, the pods scheduled on them and the Warning events about either.

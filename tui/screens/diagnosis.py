@@ -11,8 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from k8stop.queries.feeds.collect import snapshot_from_updates
-from k8stop.queries.feeds.source import FEEDS
+from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.report import Report, make_report
 from k8stop.queries.rules.guided import StepResult, export_markdown, walk
@@ -106,7 +105,7 @@ class DiagnosisScreen(Screen[None]):
     @property
     def complete(self) -> bool:
         """Every feed has answered once (ok, failed or off): the verdicts are not premature."""
-        return all(feed in self.k8stop.latest for feed in FEEDS)
+        return all(feed in self.k8stop.latest for feed in SNAPSHOT_FEEDS)
 
     def _until_complete(self) -> None:
         self.action_recompute()
@@ -117,11 +116,7 @@ class DiagnosisScreen(Screen[None]):
 
     def action_recompute(self) -> None:
         """A fresh snapshot of the latest updates; the user stays on the same step."""
-        app = self.k8stop
-        snap = snapshot_from_updates(
-            app.latest, app.now(), context=app.info.context, version=app.info.version, settings=app.settings
-        )
-        self.report = make_report(snap, app.settings.thresholds)
+        self.report = make_report(self.k8stop.snapshot(), self.k8stop.settings.thresholds)
         self.results = walk(self.report)
         self._show()
 
@@ -175,7 +170,7 @@ class DiagnosisScreen(Screen[None]):
             f"Diagnosis {self.step + 1}/{total} › {result.step.title}   (n next, b back, enter opens, esc close)"
         )
         verdict.add_class(str(result.verdict) if result.verdict is not None else "ok")
-        missing = [feed for feed in FEEDS if feed not in self.k8stop.latest]
+        missing = [feed for feed in SNAPSHOT_FEEDS if feed not in self.k8stop.latest]
         waiting = f"waiting for {', '.join(missing)}… " if missing else ""
         verdict.update(waiting + result.verdict_line())
         for n, f in enumerate(result.findings):
