@@ -53,7 +53,7 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         # Enter on the first evidence line opens that member's drill-down; Esc returns to step 2.
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EtcdMemberScreen), what="the etcd drill-down")
-        assert app.screen.instance.startswith(slow.name)
+        assert app.screen.key.instance.startswith(slow.name)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is session, what="back to the session")
         assert session.step == 1 and "2/5 › etcd" in screen_text(app)

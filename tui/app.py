@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.recording import RecordingError
@@ -21,6 +21,9 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from k8stop.queries.drill.data import DrillData
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # Updates kept per feed for drill-down history charts (an hour at the default 2 s refresh).
@@ -88,6 +91,10 @@ class K8sTopApp(App[int]):
 
     def now(self) -> float:
         return self.source.now()
+
+    def drill(self) -> DrillData:
+        """The data drill-down screens read, live or recorded: the source knows which."""
+        return self.source.drill(self.latest, self.history, self.settings.thresholds)
 
     def snapshot(self) -> ClusterSnapshot:
         """The latest update of every feed as one snapshot: what the KPIs and diagnosis grade."""
@@ -167,9 +174,7 @@ class K8sTopApp(App[int]):
 
     def sync_recording(self) -> None:
         """Flags in the header, and the records drill-downs need only while recording."""
-        want = getattr(self.source, "want_records", None)
-        if want is not None:
-            want(self.recording.active)
+        self.source.want_records(self.recording.active)
         self._update_flags()
 
     def on_unmount(self) -> None:
@@ -193,7 +198,7 @@ class K8sTopApp(App[int]):
 
     def switch(self, **changes: Any) -> None:
         """`:ctx` / `:ns`: rebuild the sources with new settings; panels keep data until new facts."""
-        if not getattr(self.source, "live", False):
+        if not self.source.live:
             self.notify("a recording cannot switch context or namespace", severity="warning")
             return
         self.settings = replace(self.settings, **changes)

@@ -21,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
 if TYPE_CHECKING:
-    from k8stop.tui.app import K8sTopApp
+    from k8stop.tui.host import Host
 
 # Screens import on first use: the alerts screen alone pulls in aiohttp (~0.1 s), which
 # must not delay the first frame
@@ -82,7 +82,7 @@ class Dashboard(Screen[None]):
         }
 
     @property
-    def k8stop(self) -> K8sTopApp:
+    def k8stop(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -120,10 +120,7 @@ class Dashboard(Screen[None]):
     def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
         from k8stop.tui.screens.drill import drill_screen
 
-        feed = next(feed for feed, panel in self._panels.items() if panel is message.panel)
-        screen = drill_screen(Feed(feed), message.key)
-        if screen is not None:
-            self.app.push_screen(screen)
+        self.app.push_screen(drill_screen(message.key))
 
     def action_zoom(self) -> None:
         """Maximise the focused panel (Enter drills down instead); Esc restores the grid."""

@@ -16,11 +16,13 @@ from typing import TYPE_CHECKING, Any
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.poller import Poller
 from k8stop.queries.feeds.registry import FEEDS, Collectors, Feed, poll_interval
-from k8stop.queries.feeds.source import Publish, SourceInfo
+from k8stop.queries.feeds.source import History, Publish, SourceInfo, Updates
 from k8stop.queries.feeds.sources import Sources
 from k8stop.queries.model.status import FeedUpdate
 
 if TYPE_CHECKING:
+    from k8stop.queries.config import Thresholds
+    from k8stop.queries.drill.data import DrillData
     from k8stop.queries.kube.feed import KubeFeed
     from k8stop.queries.prom.client import PromClient
     from k8stop.queries.prom.facts_source import PrometheusFacts
@@ -81,6 +83,17 @@ class LiveSource:
     @property
     def prom_client(self) -> PromClient | None:
         return self.sources.prom_client
+
+    def drill(self, latest: Updates, history: History, thresholds: Thresholds) -> DrillData:
+        """Fresh Prometheus queries when there is a Prometheus, else the updates the app holds."""
+        prometheus, kube = self.sources.prometheus, self.sources.kube
+        if prometheus is not None:
+            from k8stop.queries.drill.data import LiveDrill
+
+            return LiveDrill(prometheus, kube, latest)
+        from k8stop.queries.drill.recorded import RecordedDrill
+
+        return RecordedDrill(latest, history, kube, thresholds)
 
     # --- feeds -------------------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.report import Report, make_report
 from k8stop.queries.rules.guided import StepResult, export_markdown, walk
 from k8stop.queries.rules.kpis import KpiStatus, fmt_target, fmt_value
@@ -31,7 +32,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from k8stop.tui.app import K8sTopApp
+    from k8stop.tui.host import Host
 
 KPI_GLYPH = {KpiStatus.OK: "●", KpiStatus.WARN: "▲", KpiStatus.FAIL: "✖", KpiStatus.UNKNOWN: "?"}
 KPIS_OPTION = "kpis"
@@ -42,14 +43,14 @@ def drill_for(finding: Finding) -> Screen[None]:
     verbs, resources = finding.label_values("verb"), finding.label_values("resource")
     members, nodes = finding.label_values("etcd_member"), finding.label_values("node")
     if finding.component is Component.APISERVER and verbs and resources:
-        return ApiDetailScreen(verbs[0], resources[0])
+        return ApiDetailScreen(ApiKey(verbs[0], resources[0]))
     if finding.component is Component.ETCD and members:
-        return EtcdMemberScreen(members[0])
+        return EtcdMemberScreen(EtcdKey(members[0]))
     if finding.component is Component.WORKLOAD and "/" in finding.subject:
         namespace, _, pod = finding.subject.partition("/")
-        return PodScreen(namespace, pod)
+        return PodScreen(PodKey(namespace, pod))
     if nodes:
-        return NodeScreen(nodes[0])
+        return NodeScreen(NodeKey(nodes[0]))
     if finding.component in (Component.SCHEDULER, Component.CONTROLLER_MANAGER):
         return ControlPlaneScreen()
     return KpiScreen()
@@ -85,7 +86,7 @@ class DiagnosisScreen(Screen[None]):
         self._options: dict[str, Finding] = {}
 
     @property
-    def k8stop(self) -> K8sTopApp:
+    def k8stop(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

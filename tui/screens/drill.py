@@ -1,10 +1,8 @@
-"""Which drill-down screen a dashboard panel's row opens."""
+"""Which drill-down screen a dashboard row's key opens."""
 
 from __future__ import annotations
 
-from k8stop.queries.drill.api import split_key
-from k8stop.queries.drill.pod import split_pod_key
-from k8stop.queries.feeds.registry import Feed
+from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, RowKey
 from k8stop.tui.screens.api_detail import ApiDetailScreen
 from k8stop.tui.screens.etcd_member import EtcdMemberScreen
 from k8stop.tui.screens.node_detail import NodeScreen
@@ -12,14 +10,11 @@ from k8stop.tui.screens.pod_detail import PodScreen
 from textual.screen import Screen
 
 
-def drill_screen(feed: Feed, key: str) -> Screen[None] | None:
-    """feed is the one the dashboard panel shows; key is the selected row's key."""
-    if feed is Feed.APISERVER:
-        return ApiDetailScreen(*split_key(key))
-    if feed is Feed.ETCD:
+def drill_screen(key: RowKey) -> Screen[None]:
+    if isinstance(key, ApiKey):
+        return ApiDetailScreen(key)
+    if isinstance(key, EtcdKey):
         return EtcdMemberScreen(key)
-    if feed is Feed.NODES:
+    if isinstance(key, NodeKey):
         return NodeScreen(key)
-    if feed is Feed.RESTARTS:
-        return PodScreen(*split_pod_key(key))
-    return None
+    return PodScreen(key)
