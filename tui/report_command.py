@@ -15,14 +15,13 @@ from pathlib import Path
 
 from k8stop.queries.config import ConfigError, Settings
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
-from k8stop.tui.cli import settings_from_args
 
 EXIT_OK = 0
 EXIT_UNREACHABLE = 3
 
 
-def run_report(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
+    """`settings`: the config file and flags, already merged by the CLI."""
     if args.at is not None and args.replay is None:
         raise ConfigError("--at needs --replay FILE")
     if args.replay is not None:
