@@ -21,7 +21,7 @@ from typing import Any, Literal
 import orjson
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.finding import Finding
-from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, public_url
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, safe_url
 from k8stop.queries.rules.diagnose import diagnose
 from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
 
@@ -75,7 +75,7 @@ def report_dict(report: Report) -> dict[str, Any]:
         "sources": {
             "prometheus": {
                 "status": str(snap.prometheus.state),
-                "url": public_url(snap.prometheus.url),
+                "url": safe_url(snap.prometheus.url),
                 "detail": snap.prometheus.detail,
             },
             "kube": {"status": str(snap.kube.state), "detail": snap.kube.detail},
@@ -132,7 +132,7 @@ def _summary(report: Report) -> str:
 
 def _source_line(name: str, source: SourceStatus) -> str:
     parts = [f"{name}: {source.state}"]
-    url = public_url(source.url)
+    url = safe_url(source.url)
     if url:
         parts.append(url)
     if source.detail:

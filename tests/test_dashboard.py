@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.model.keys import ApiKey
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.tui.app import K8sTopApp
 from k8stop.widgets.levels import Level
@@ -157,7 +158,7 @@ async def test_filter_and_commands(prometheus_for) -> None:
         assert app.focused is api
         await pilot.press("slash", "L", "I", "S", "T", "enter")
         rows = api._visible_rows(api.size.width)
-        assert rows and all(key.startswith("LIST ") for key, _ in rows)
+        assert rows and all(isinstance(key, ApiKey) and key.verb == "LIST" for key, _ in rows)
         await pilot.press("escape")
         assert api.filter_text == ""
         await pilot.press("colon", *"etcd", "enter")

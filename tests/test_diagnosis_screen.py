@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
-from k8stop.queries.feeds.source import FEEDS
+from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.rules.guided import STEPS
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
@@ -29,7 +29,7 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
     prom = prometheus_for(scenario)
     app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(pilot, lambda: all(f in app.latest for f in FEEDS), what="every feed")
+        await wait_for(pilot, lambda: all(f in app.latest for f in SNAPSHOT_FEEDS), what="every feed")
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis screen")
         session = app.screen
@@ -53,7 +53,7 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         # Enter on the first evidence line opens that member's drill-down; Esc returns to step 2.
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, EtcdMemberScreen), what="the etcd drill-down")
-        assert app.screen.instance.startswith(slow.name)
+        assert app.screen.key.instance.startswith(slow.name)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is session, what="back to the session")
         assert session.step == 1 and "2/5 › etcd" in screen_text(app)

@@ -7,6 +7,7 @@ import pytest
 from drilldown_scenarios import SEED_RULES, growing, incidents
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey, RowKey
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.kpis import KpiStatus
@@ -39,7 +40,7 @@ async def drill(pilot, app: K8sTopApp, feed: str) -> DetailScreen:
     return app.screen  # type: ignore[return-value]
 
 
-async def back(pilot, app: K8sTopApp, feed: str, key: str | None) -> None:
+async def back(pilot, app: K8sTopApp, feed: str, key: RowKey | None) -> None:
     await pilot.press("escape")
     await pilot.pause()
     assert app.screen is app.dashboard
@@ -57,7 +58,7 @@ async def test_drill_into_each_panel(prometheus_for) -> None:
 
         # API server: the busiest pair is the LIST pods storm.
         key = app.dashboard.panels()["apiserver"].selected_key
-        assert key == "LIST pods"
+        assert key == ApiKey("LIST", "pods")
         screen = await drill(pilot, app, "apiserver")
         text = screen.text_of()
         assert f"p99 {fmt_seconds(Value.of(s.expected_api_quantile('LIST', 'pods')))}" in text
@@ -67,7 +68,7 @@ async def test_drill_into_each_panel(prometheus_for) -> None:
 
         # etcd: the slow member first, its fsync p99 and the seed's disk guidance.
         key = app.dashboard.panels()["etcd"].selected_key
-        assert key == "10.0.0.2:2379"
+        assert key == EtcdKey("10.0.0.2:2379")
         screen = await drill(pilot, app, "etcd")
         text = screen.text_of()
         assert f"wal fsync p99 {fmt_seconds(Value.of(s.expected_etcd_quantile('etcd-b')))}" in text
@@ -78,7 +79,7 @@ async def test_drill_into_each_panel(prometheus_for) -> None:
         # Nodes: the saturated node first; kube-only parts say why they are missing.
         hot = s.nodes[2]
         key = app.dashboard.panels()["nodes"].selected_key
-        assert key == hot.name
+        assert key == NodeKey(hot.name)
         screen = await drill(pilot, app, "nodes")
         text = screen.text_of()
         assert f"{hot.name}: cpu {hot.cpu:.0%}  memory {hot.memory:.0%}  disk {hot.disk:.0%}" in text
@@ -87,7 +88,7 @@ async def test_drill_into_each_panel(prometheus_for) -> None:
 
         # Pod: a crash-looping checkout pod, from the restarts feed.
         key = app.dashboard.panels()["restarts"].selected_key
-        assert key is not None and key.startswith("shop/checkout-")
+        assert isinstance(key, PodKey) and key.namespace == "shop" and key.pod.startswith("checkout-")
         screen = await drill(pilot, app, "restarts")
         assert "waiting CrashLoopBackOff  last terminated OOMKilled" in screen.text_of()
         await back(pilot, app, "restarts", key)

@@ -8,7 +8,7 @@ import math
 import pytest
 from facts_builders import apiserver, etcd, healthy, healthy_requests, member, request
 from k8stop.queries.config import Thresholds
-from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus, public_url
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus, safe_url
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import NO_TRAFFIC, Value
 from k8stop.queries.report import Report, make_report, render, render_json, render_markdown, render_text
@@ -117,10 +117,16 @@ def test_unknown_format_is_rejected() -> None:
         render(make_report(healthy(), T), "yaml")  # type: ignore[arg-type]
 
 
-def test_public_url_strips_credentials_only() -> None:
-    assert public_url("http://u:p@[::1]:9090/x?q=1") == "http://[::1]:9090/x?q=1"
-    assert public_url("http://prom:9090") == "http://prom:9090"
-    assert public_url(None) is None
+def test_safe_url_strips_credentials_query_and_fragment() -> None:
+    # userinfo, query strings and fragments can all carry tokens: none reaches a report or message
+    assert safe_url("http://u:p@[::1]:9090/x?q=1") == "http://[::1]:9090/x"
+    assert safe_url("https://prom.example/api?access_token=s3cret#frag") == "https://prom.example/api"
+    assert safe_url("http://tok@10.0.0.1:9090/prom/") == "http://10.0.0.1:9090/prom/"
+    # a URL with nothing to strip comes back unchanged; IPv6 keeps its brackets without userinfo too
+    assert safe_url("http://prom:9090") == "http://prom:9090"
+    assert safe_url("http://[fd00::1]:9090") == "http://[fd00::1]:9090"
+    assert safe_url("http://prom:notaport/x") == "http://prom/x"
+    assert safe_url(None) is None
 
 
 def test_disabled_sources() -> None:

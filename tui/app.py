@@ -5,11 +5,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.recording import RecordingError
+from k8stop.queries.feeds.snapshot_builder import build_snapshot
 from k8stop.queries.feeds.source import FeedSource, SourceInfo
+from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.tui.dashboard import Dashboard
 from k8stop.tui.help_screen import HelpScreen
@@ -19,6 +21,9 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.worker import Worker, WorkerState
+
+if TYPE_CHECKING:
+    from k8stop.queries.drill.data import DrillData
 
 REFRESH_STEPS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 # Updates kept per feed for drill-down history charts (an hour at the default 2 s refresh).
@@ -87,6 +92,22 @@ class K8sTopApp(App[int]):
     def now(self) -> float:
         return self.source.now()
 
+    def drill(self) -> DrillData:
+        """The data drill-down screens read, live or recorded: the source knows which."""
+        return self.source.drill(self.latest, self.history, self.settings.thresholds)
+
+    def snapshot(self) -> ClusterSnapshot:
+        """The latest update of every feed as one snapshot: what the KPIs and diagnosis grade."""
+        info = self.info
+        return build_snapshot(
+            self.latest,
+            self.now(),
+            self.settings,
+            context=info.context,
+            version=info.version,
+            prometheus_detail=info.prometheus,
+        )
+
     def publish(self, update: FeedUpdate[Any]) -> None:
         self.latest[update.feed] = update
         if update.facts is not None:
@@ -153,9 +174,7 @@ class K8sTopApp(App[int]):
 
     def sync_recording(self) -> None:
         """Flags in the header, and the records drill-downs need only while recording."""
-        want = getattr(self.source, "want_records", None)
-        if want is not None:
-            want(self.recording.active)
+        self.source.want_records(self.recording.active)
         self._update_flags()
 
     def on_unmount(self) -> None:
@@ -179,7 +198,7 @@ class K8sTopApp(App[int]):
 
     def switch(self, **changes: Any) -> None:
         """`:ctx` / `:ns`: rebuild the sources with new settings; panels keep data until new facts."""
-        if not getattr(self.source, "live", False):
+        if not self.source.live:
             self.notify("a recording cannot switch context or namespace", severity="warning")
             return
         self.settings = replace(self.settings, **changes)

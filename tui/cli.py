@@ -63,7 +63,6 @@ def _connection_flags(parser: argparse.ArgumentParser) -> None:
         help="do not verify Prometheus' TLS certificate (the header says so)",
     )
     prom.add_argument("--no-prometheus", action="store_true", help="kube API only (metrics-server numbers)")
-    parser.add_argument("--config", metavar="FILE", help=f"config file (default {config_path()})")
     parser.add_argument("--refresh", type=float, metavar="SECONDS", help="poll interval (default 2)")
 
 
@@ -83,6 +82,8 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"k8stop {_version()}")
+    # Every command grades: thresholds and selectors come from the same file everywhere.
+    parser.add_argument("--config", metavar="FILE", help=f"config file (default {config_path()})")
     if command in (None, "report", "diagnose"):
         _connection_flags(parser)
     if command in (None, "diagnose"):
@@ -129,13 +130,17 @@ def _header(raw: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def config_settings(args: argparse.Namespace) -> Settings:
+    """Defaults, then the config file (--config, else the default path)."""
+    path = Path(args.config) if args.config else config_path()
+    if args.config and not path.is_file():
+        raise ConfigError(f"--config {args.config}: no such file")
+    return load_config_file(path)
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Defaults, then the config file, then flags: later wins."""
-    explicit = getattr(args, "config", None)
-    path = Path(explicit) if explicit else config_path()
-    if explicit and not path.is_file():
-        raise ConfigError(f"--config {explicit}: no such file")
-    settings = load_config_file(path)
+    settings = config_settings(args)
     auth = settings.prometheus
     auth = replace(
         auth,
@@ -193,15 +198,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(command: str | None, args: argparse.Namespace) -> int:
+    if command in ("demo", "replay"):
+        # A recording has no connection flags, but it grades with the config's thresholds
+        # exactly as `report --replay` does.
+        from k8stop.tui.replay_command import run_replay
+
+        return run_replay(args, config_settings(args), demo=command == "demo")
+    settings = settings_from_args(args)
     if command == "report":
         from k8stop.tui.report_command import run_report
 
-        return run_report(args)
-    if command in ("demo", "replay"):
-        from k8stop.tui.replay_command import run_replay
-
-        return run_replay(args, demo=command == "demo")
-    settings = settings_from_args(args)
+        return run_report(args, settings)
     from k8stop.tui.live_command import run_live
 
     return run_live(settings, record=args.record, diagnose=command == "diagnose")

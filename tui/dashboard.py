@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.config import Settings
+from k8stop.queries.feeds.registry import Feed
 from k8stop.widgets.api_heatmap import ApiHeatmap
 from k8stop.widgets.etcd_panel import EtcdPanel
 from k8stop.widgets.fact_panel import FactPanel
@@ -19,7 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
 
 if TYPE_CHECKING:
-    from k8stop.tui.app import K8sTopApp
+    from k8stop.tui.host import Host
 
 # Screens import on first use: the alerts screen alone pulls in aiohttp (~0.1 s), which
 # must not delay the first frame
@@ -28,7 +30,7 @@ SCREEN_COMMANDS = {
     "alerts": ("alerts_screen", "AlertsScreen"),
     "sched": ("control_plane", "ControlPlaneScreen"),
 }
-PANEL_COMMANDS = {"api": "apiserver", "etcd": "etcd", "nodes": "nodes", "pods": "restarts"}
+PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
 
 
 class Dashboard(Screen[None]):
@@ -50,7 +52,7 @@ class Dashboard(Screen[None]):
         grid-columns: 1fr 1fr;
         grid-gutter: 0 1;
     }
-    Dashboard #apiserver, Dashboard #restarts { column-span: 2; }
+    Dashboard #api-heatmap, Dashboard #restarts-table { column-span: 2; }
     Dashboard #promptbar { dock: bottom; display: none; height: 1; }
     Dashboard.prompting #promptbar { display: block; }
     Dashboard #prompt-mode { width: 2; padding: 0 0 0 1; color: $accent; text-style: bold; }
@@ -65,37 +67,42 @@ class Dashboard(Screen[None]):
         # Held, not queried: the app updates it even while the screen is being torn down.
         self.header = HeaderBar(id="header")
         self._prompt_mode = ""
-
-    @property
-    def k8stop(self) -> K8sTopApp:
-        return self.app  # type: ignore[return-value]
-
-    def compose(self) -> ComposeResult:
-        t = self.settings.thresholds
-        yield self.header
-        with Container(id="grid"):
-            yield ApiHeatmap(t.apiserver_p99, id="apiserver")
-            yield EtcdPanel(
+        t = settings.thresholds
+        # Which panel shows which feed: the app routes updates through this map, not DOM ids.
+        self._panels: dict[str, FactPanel[Any]] = {
+            Feed.APISERVER: ApiHeatmap(t.apiserver_p99, id="api-heatmap"),
+            Feed.ETCD: EtcdPanel(
                 (t.etcd_wal_fsync_p99, t.etcd_wal_fsync_p99_limit),
                 (t.etcd_backend_commit_p99, t.etcd_backend_commit_p99_limit),
                 t.etcd_db_quota_ratio,
-                id="etcd",
-            )
-            yield NodeBars(t.node_saturation, id="nodes")
-            yield RestartsTable(id="restarts")
+                id="etcd-panel",
+            ),
+            Feed.NODES: NodeBars(t.node_saturation, id="node-bars"),
+            Feed.RESTARTS: RestartsTable(id="restarts-table"),
+        }
+
+    @property
+    def k8stop(self) -> Host:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield self.header
+        with Container(id="grid"):
+            yield from self._panels.values()
         with Horizontal(id="promptbar"):
             yield Label(":", id="prompt-mode")
             yield Input(id="prompt")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#apiserver").focus()
+        self._panels[Feed.APISERVER].focus()
 
     def on_resize(self) -> None:
         self.header.refresh()  # it says when the terminal is too small for the panels
 
-    def panels(self) -> dict[str, FactPanel[Any]]:
-        return {panel.id or "": panel for panel in self.query(FactPanel)}
+    def panels(self) -> Mapping[str, FactPanel[Any]]:
+        """Feed -> the panel showing it."""
+        return self._panels
 
     # --- navigation -----------------------------------------------------------------------
 
@@ -113,9 +120,7 @@ class Dashboard(Screen[None]):
     def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
         from k8stop.tui.screens.drill import drill_screen
 
-        screen = drill_screen(message.panel.id or "", message.key)
-        if screen is not None:
-            self.app.push_screen(screen)
+        self.app.push_screen(drill_screen(message.key))
 
     def action_zoom(self) -> None:
         """Maximise the focused panel (Enter drills down instead); Esc restores the grid."""
@@ -134,7 +139,7 @@ class Dashboard(Screen[None]):
         screen = getattr(importlib.import_module(f".screens.{module}", __package__), cls)
         self.app.push_screen(screen())
 
-    def focus_panel(self, feed: str, maximize: bool = False) -> None:
+    def focus_panel(self, feed: Feed, maximize: bool = False) -> None:
         panel = self.panels()[feed]
         if self.maximized is not None:
             self.minimize()

@@ -51,7 +51,6 @@ def run_live(settings: Settings, record: str | None = None, diagnose: bool = Fal
             app.recording.start(record)
         except RecordingError as exc:
             raise ConfigError(str(exc)) from None
-        assert isinstance(app.source, LiveSource)
         app.source.want_records(True)
     app.run(mouse=False)
     if record:

@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 from importlib.resources import files
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from k8stop.queries.config import ConfigError, Settings
+
+if TYPE_CHECKING:
+    from k8stop.tui.replay_app import ReplayApp
 
 DEMO_FILE = "demo.k8rec"
 
@@ -15,7 +19,14 @@ def demo_path() -> Path:
     return Path(str(files("k8stop.tui") / "data" / DEMO_FILE))
 
 
-def run_replay(args: argparse.Namespace, demo: bool) -> int:
+def run_replay(args: argparse.Namespace, settings: Settings, demo: bool) -> int:
+    app = replay_app(args, settings, demo)
+    app.run(mouse=False)
+    return app.return_code or 0
+
+
+def replay_app(args: argparse.Namespace, settings: Settings, demo: bool) -> ReplayApp:
+    """The dashboard over the recording `args` name; `settings` carry the config's thresholds."""
     from k8stop.queries.feeds.recording import RecordingError, read_recording
 
     path = demo_path() if demo else Path(args.file)
@@ -31,6 +42,4 @@ def run_replay(args: argparse.Namespace, demo: bool) -> int:
     from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
 
     source = ReplaySource(recording, speed=args.speed, loop=demo, demo=demo)
-    app = ReplayApp(Settings(), source, banner=DEMO_BANNER if demo else "")
-    app.run(mouse=False)
-    return app.return_code or 0
+    return ReplayApp(settings, source, banner=DEMO_BANNER if demo else "")

@@ -15,14 +15,13 @@ from pathlib import Path
 
 from k8stop.queries.config import ConfigError, Settings
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
-from k8stop.tui.cli import settings_from_args
 
 EXIT_OK = 0
 EXIT_UNREACHABLE = 3
 
 
-def run_report(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
+    """`settings`: the config file and flags, already merged by the CLI."""
     if args.at is not None and args.replay is None:
         raise ConfigError("--at needs --replay FILE")
     if args.replay is not None:
@@ -66,7 +65,6 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
-    from k8stop.queries.feeds.collect import snapshot_from_updates
     from k8stop.queries.feeds.recording import RecordingError, read_recording
 
     try:
@@ -77,12 +75,15 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
         raise ConfigError(f"{file}: the recording holds no updates")
     moment = recording.last if at is None else _moment(at, recording.first, recording.last)
     header = recording.header
-    return snapshot_from_updates(
+    from k8stop.queries.feeds.snapshot_builder import build_snapshot
+
+    return build_snapshot(
         recording.state_at(moment),
         moment,
+        settings,
         context=header.context,
         version=header.cluster_version,
-        settings=settings,
+        prometheus_detail=header.prometheus,
     )
 
 

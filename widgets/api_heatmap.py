@@ -5,6 +5,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, HeatRow
+from k8stop.queries.model.keys import ApiKey
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
@@ -72,13 +73,13 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
                 shown = len(cells) * repeat
                 line.append(" " * (cells_room - shown + 1))
                 line.append_text(self._current(stats.get((heat.verb, heat.resource))))
-                rows.append((f"{heat.verb} {heat.resource}", line))
+                rows.append((ApiKey(heat.verb, heat.resource), line))
             return rows
         for stat in sorted(facts.requests, key=lambda r: r.p99.number if r.p99.known else -1.0, reverse=True):
             line = self._label(stat.verb, stat.resource)
             line.append(f"{fmt_rate(stat.rate):>10} ")
             line.append_text(self._current(stat))
-            rows.append((f"{stat.verb} {stat.resource}", line))
+            rows.append((ApiKey(stat.verb, stat.resource), line))
         return rows
 
     def footer_lines(self, facts: ApiserverFacts, width: int) -> list[Text]:

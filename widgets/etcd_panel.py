@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from k8stop.queries.model.facts import EtcdFacts, EtcdMember
+from k8stop.queries.model.keys import EtcdKey
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
@@ -95,7 +96,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         return Text(fmt_bytes(member.db_size_bytes))
 
     def row_lines(self, facts: EtcdFacts, width: int) -> list[Row]:
-        return [(member.instance, self._member_line(member, width)) for member in facts.members]
+        return [(EtcdKey(member.instance), self._member_line(member, width)) for member in facts.members]
 
     def footer_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
         quotas = {m.quota_bytes for m in facts.members if m.quota_bytes.known}

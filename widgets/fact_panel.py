@@ -10,6 +10,7 @@ import textwrap
 import time
 from typing import Any, ClassVar, Generic, TypeVar
 
+from k8stop.queries.model.keys import RowKey
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, Level, describe_status
 from rich.style import Style
@@ -21,7 +22,7 @@ from textual.widget import Widget
 
 F = TypeVar("F")
 
-Row = tuple[str, Text]  # (key passed to drill-downs, rendered line)
+Row = tuple[RowKey, Text]  # (key passed to drill-downs, rendered line)
 
 
 class FactPanel(Widget, Generic[F], can_focus=True):
@@ -66,7 +67,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     class Selected(Message):
         """The user pressed Enter on a row: the app opens the drill-down for it."""
 
-        def __init__(self, panel: FactPanel[Any], key: str) -> None:
+        def __init__(self, panel: FactPanel[Any], key: RowKey) -> None:
             super().__init__()
             self.panel = panel
             self.key = key
@@ -120,7 +121,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         return rows
 
     @property
-    def selected_key(self) -> str | None:
+    def selected_key(self) -> RowKey | None:
         rows = self._visible_rows(max(self.size.width, 1))
         if not rows:
             return None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from k8stop.queries.model.facts import NodeSaturation, NodesFacts
+from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_count
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
@@ -59,7 +60,7 @@ class NodeBars(FactPanel[NodesFacts]):
         return line
 
     def row_lines(self, facts: NodesFacts, width: int) -> list[Row]:
-        return [(node.node, self._line(node, width)) for node in facts.worst]
+        return [(NodeKey(node.node), self._line(node, width)) for node in facts.worst]
 
     def footer_lines(self, facts: NodesFacts, width: int) -> list[Text]:
         more = facts.total - len(facts.worst)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from k8stop.queries.model.facts import ContainerRestarts, RestartsFacts
+from k8stop.queries.model.keys import PodKey
 from k8stop.widgets.fact_panel import FactPanel, Row
 from k8stop.widgets.levels import Level
 from rich.text import Text
@@ -43,7 +44,7 @@ class RestartsTable(FactPanel[RestartsFacts]):
 
     def row_lines(self, facts: RestartsFacts, width: int) -> list[Row]:
         return [
-            (f"{item.namespace}/{item.pod}", self._line(item, width))
+            (PodKey(item.namespace, item.pod, item.container), self._line(item, width))
             for item in facts.top
             if item.restarts_1h > 0 or item.waiting_reason
         ]

@@ -22,14 +22,14 @@ QUANTILES = (("p50", "0.5"), ("p90", "0.9"), ("p99", "0.99"))
 class CodeRates:
     """Requests/s by class; 429 is kept apart from other 4xx (flow control and max-inflight)."""
 
-    ok: float  # 1xx-3xx
+    ok: float | None  # 1xx-3xx; None when not known (a recording keeps the error classes only)
     client_4xx: float
     throttled_429: float
     server_5xx: float
 
     @property
     def total(self) -> float:
-        return self.ok + self.client_4xx + self.throttled_429 + self.server_5xx
+        return (self.ok or 0.0) + self.client_4xx + self.throttled_429 + self.server_5xx
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +60,6 @@ def classify(code: str) -> str:
     if code[:1] == "5":
         return "5xx"
     return "ok"
-
-
-def split_key(key: str) -> tuple[str, str]:
-    """The dashboard's heatmap key is "VERB resource"."""
-    verb, _, resource = key.partition(" ")
-    return verb, resource
 
 
 async def api_detail(

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
-from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import NotExposed, describe
 from k8stop.queries.model.facts import NodeRecord, PodRecord, PodUsage
 from k8stop.queries.prom.context import PromContext
@@ -134,7 +134,7 @@ def conditions(record: NodeRecord | None) -> tuple[tuple[str, str], ...]:
     return tuple((kind, have.get(kind, "Unknown")) for kind in CONDITIONS)
 
 
-async def node_kube(kube: KubeFeed, node: str) -> NodeKube:
+async def node_kube(kube: KubeReads, node: str) -> NodeKube:
     record = kube.node(node)
     pods = kube.pods_on_node(node)
     note = ""

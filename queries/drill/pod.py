@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from k8stop.queries.drill.common import Chart, RangeWindow, matcher, relabel, tagged_range
-from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EventRecord, PodRecord
 from k8stop.queries.prom.context import PromContext
@@ -17,12 +17,6 @@ class PodKube:
     record: PodRecord | None
     warnings: tuple[EventRecord, ...]  # newest first
     siblings: tuple[PodRecord, ...]  # same owner, this pod excluded, most restarts first
-
-
-def split_pod_key(key: str) -> tuple[str, str]:
-    """The restarts panel's key is "namespace/pod"."""
-    namespace, _, pod = key.partition("/")
-    return namespace, pod
 
 
 async def pod_restart_history(
@@ -42,7 +36,7 @@ async def pod_restart_history(
     return Chart(f"{namespace}/{pod} restarts (counter)", "count", tuple(series)), warnings
 
 
-def pod_kube(kube: KubeFeed, namespace: str, pod: str) -> PodKube:
+def pod_kube(kube: KubeReads, namespace: str, pod: str) -> PodKube:
     record = kube.pod(namespace, pod)
     events = kube.events_for("Pod", namespace, pod)
     siblings: tuple[PodRecord, ...] = ()

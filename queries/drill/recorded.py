@@ -1,25 +1,45 @@
-"""Drill-down charts from recorded feed updates, for replays (no Prometheus to ask).
+"""Drill-down data from feed updates: a replay's recording, or a live app without Prometheus.
 
-A replay holds the facts the dashboard saw at each refresh; the same charts can be drawn
-from them at the refresh cadence, without the per-instance and per-code splits.
+The updates hold the facts the dashboard saw at each refresh; the drill-downs' charts are
+drawn from them at the refresh cadence, without the per-instance and per-code splits only
+Prometheus can give.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, TypeVar
 
-from k8stop.queries.drill.common import Chart, Line
-from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdFacts, EtcdMember, NodeSaturation, NodesFacts
+from k8stop.queries.config import Thresholds
+from k8stop.queries.drill.api import ApiDetail, CodeRates, InstanceStat
+from k8stop.queries.drill.common import Chart, Line, RangeWindow, linear_fit
+from k8stop.queries.drill.control_plane import ControlPlaneHistory
+from k8stop.queries.drill.data import RECORDED_NOTE, KubeDrill, Warnings, facts_of, member_of
+from k8stop.queries.drill.etcd import EtcdDetail, forecast
+from k8stop.queries.drill.node import NodeHistory
+from k8stop.queries.kube.store import KubeReads
+from k8stop.queries.model.errors import NotExposed
+from k8stop.queries.model.facts import (
+    AlertsFacts,
+    ApiRequestStat,
+    ApiserverFacts,
+    ControlPlaneFacts,
+    EtcdFacts,
+    EtcdMember,
+    NodeSaturation,
+    NodesFacts,
+)
+from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.queries.model.values import ABSENT, Value
 
 T = TypeVar("T")
+Fields = dict[str, Callable[[T], Value]]
 
 
-def _lines(
-    updates: Iterable[FeedUpdate[Any]], pick: Callable[[Any], T | None], fields: dict[str, Callable[[T], Value]]
-) -> tuple[Line, ...]:
+def _lines(updates: Iterable[FeedUpdate[Any]], pick: Callable[[Any], T | None], fields: Fields[T]) -> tuple[Line, ...]:
+    """One line per field, one point per update that carried facts."""
     times: list[float] = []
     values: dict[str, list[Value]] = {name: [] for name in fields}
     for update in updates:
@@ -32,53 +52,148 @@ def _lines(
     return tuple(Line(name, tuple(times), tuple(vals)) for name, vals in values.items())
 
 
+def _named_lines(
+    updates: Iterable[FeedUpdate[Any]],
+    items: Callable[[Any], Iterable[tuple[str, float]]],
+    keep: Iterable[str] | None = None,
+) -> tuple[Line, ...]:
+    """One line per name (e.g. a queue) in `keep`, or every name seen, from (name, value) pairs."""
+    points = [(u.at, dict(items(u.facts))) for u in updates if u.facts is not None]
+    if keep is None:
+        keep = {name for _, found in points for name in found}
+    return tuple(
+        Line(name, tuple(at for at, _ in points), tuple(Value.of(found.get(name, math.nan)) for _, found in points))
+        for name in sorted(keep)
+    )
+
+
 def api_stat(facts: ApiserverFacts, verb: str, resource: str) -> ApiRequestStat | None:
     return next((r for r in facts.requests if (r.verb, r.resource) == (verb, resource)), None)
 
 
-def recorded_api(updates: Iterable[FeedUpdate[Any]], verb: str, resource: str, target: float) -> tuple[Chart, Chart]:
-    updates = list(updates)
-    latency = _lines(
-        updates,
-        lambda f: api_stat(f, verb, resource),
-        {"p50": lambda r: r.p50, "p90": lambda r: r.p90, "p99": lambda r: r.p99},
-    )
-    rate = _lines(updates, lambda f: api_stat(f, verb, resource), {"req/s": lambda r: Value.of(r.rate)})
-    return (
-        Chart(f"{verb} {resource} latency", "s", latency, target, "p99 target (seed 1.1)"),
-        Chart(f"{verb} {resource} requests", "req/s", rate),
-    )
+class RecordedDrill(KubeDrill):
+    note = RECORDED_NOTE
 
+    def __init__(
+        self,
+        latest: Mapping[str, FeedUpdate[Any]],
+        history: Mapping[str, Sequence[FeedUpdate[Any]]],
+        kube: KubeReads | None,
+        thresholds: Thresholds,
+    ) -> None:
+        super().__init__(kube)
+        self._latest = latest
+        self._history = history
+        self._t = thresholds
 
-def etcd_member(facts: EtcdFacts, instance: str) -> EtcdMember | None:
-    return next((m for m in facts.members if m.instance == instance), None)
+    def _facts(self, feed: str) -> Any:
+        return facts_of(self._latest, feed)
 
+    def _updates(self, feed: str, window: RangeWindow) -> list[FeedUpdate[Any]]:
+        return [u for u in self._history.get(feed, ()) if window.start <= u.at <= window.end]
 
-def recorded_etcd(updates: Iterable[FeedUpdate[Any]], instance: str, target: float) -> tuple[Chart, Chart]:
-    updates = list(updates)
-    pick: Callable[[EtcdFacts], EtcdMember | None] = lambda f: etcd_member(f, instance)  # noqa: E731
-    disk = _lines(
-        updates,
-        pick,
-        {"wal fsync p99": lambda m: m.wal_fsync_p99, "backend commit p99": lambda m: m.backend_commit_p99},
-    )
-    db = _lines(updates, pick, {"db size": lambda m: m.db_size_bytes})
-    latest = pick(updates[-1].facts) if updates and updates[-1].facts is not None else None
-    quota = latest.quota_bytes.or_none() if latest is not None else None
-    return (
-        Chart(f"etcd {instance} disk latency", "s", disk, target, "fsync target 10 ms (seed 1.1)"),
-        Chart(f"etcd {instance} DB size", "bytes", db, quota, "quota"),
-    )
+    async def api(self, key: ApiKey, window: RangeWindow) -> tuple[ApiDetail, Warnings]:
+        verb, resource = key.verb, key.resource
+        facts: ApiserverFacts | None = self._facts("apiserver")
+        stat = api_stat(facts, verb, resource) if facts is not None else None
+        if facts is None or stat is None:
+            raise NotExposed(f"{verb} {resource}: not in the recorded updates")
+        updates = self._updates("apiserver", window)
+        pick: Callable[[ApiserverFacts], ApiRequestStat | None] = lambda f: api_stat(f, verb, resource)  # noqa: E731
+        fields: Fields[ApiRequestStat] = {"p50": lambda r: r.p50, "p90": lambda r: r.p90, "p99": lambda r: r.p99}
+        latency = Chart(
+            f"{verb} {resource} latency",
+            "s",
+            _lines(updates, pick, fields),
+            self._t.apiserver_p99_target,
+            "p99 target (seed 1.1)",
+        )
+        rate = Chart(
+            f"{verb} {resource} requests", "req/s", _lines(updates, pick, {"req/s": lambda r: Value.of(r.rate)})
+        )
+        codes = CodeRates(None, stat.rate_4xx, stat.rate_429, stat.rate_5xx)
+        servers = InstanceStat("all API servers", stat.p99, stat.rate, facts.inflight)
+        return ApiDetail(verb, resource, "recorded", latency, rate, codes, (servers,), facts.apf), ()
 
+    async def etcd(self, key: EtcdKey, window: RangeWindow) -> tuple[EtcdDetail, Warnings]:
+        instance = key.instance
+        updates = self._updates("etcd", window)
+        pick: Callable[[EtcdFacts], EtcdMember | None] = lambda f: member_of(f, instance)  # noqa: E731
+        disk_fields: Fields[EtcdMember] = {
+            "wal fsync p99": lambda m: m.wal_fsync_p99,
+            "backend commit p99": lambda m: m.backend_commit_p99,
+        }
+        disk = Chart(
+            f"etcd {instance} disk latency",
+            "s",
+            _lines(updates, pick, disk_fields),
+            self._t.etcd_wal_fsync_p99,
+            "fsync target 10 ms (seed 1.1)",
+        )
+        member = member_of(self._facts("etcd"), instance)
+        quota = member.quota_bytes.or_none() if member is not None else None
+        (db_line,) = _lines(updates, pick, {"db size": lambda m: m.db_size_bytes})
+        known = [(at, v.number) for at, v in zip(db_line.times, db_line.values) if v.known]
+        fit = linear_fit(tuple(a for a, _ in known), tuple(v for _, v in known))
+        current = known[-1][1] if known else math.nan
+        db = Chart(f"etcd {instance} DB size", "bytes", (db_line,), quota, "quota")
+        return EtcdDetail(instance, disk, db, member, forecast(fit, current, quota), ()), ()
 
-def node_saturation(facts: NodesFacts, node: str) -> NodeSaturation | None:
-    return next((n for n in facts.worst if n.node == node), None)
+    async def node(self, key: NodeKey, window: RangeWindow) -> tuple[NodeHistory, Warnings]:
+        node = key.node
+        fields: Fields[NodeSaturation] = {
+            "cpu": lambda n: n.cpu,
+            "memory": lambda n: n.memory,
+            "disk": lambda n: n.disk,
+        }
 
+        def pick(f: NodesFacts) -> NodeSaturation | None:
+            return next((n for n in f.worst if n.node == node), None)
 
-def recorded_node(updates: Iterable[FeedUpdate[Any]], node: str, high: float) -> Chart:
-    lines = _lines(
-        updates,
-        lambda f: node_saturation(f, node),
-        {"cpu": lambda n: n.cpu, "memory": lambda n: n.memory, "disk": lambda n: n.disk},
-    )
-    return Chart(f"{node} saturation", "ratio", lines, high, "85 % (seed 8.1)")
+        lines = _lines(self._updates("nodes", window), pick, fields)
+        saturation = Chart(f"{node} saturation", "ratio", lines, self._t.node_saturation[1], "85 % (seed 8.1)")
+        load = Chart(f"{node} load1 per CPU", "count", ())  # node-exporter only: not in the node facts
+        return NodeHistory(saturation, load), ()
+
+    async def pod(self, key: PodKey, window: RangeWindow) -> tuple[Chart, Warnings]:
+        restarts = _named_lines(
+            self._updates("restarts", window),
+            lambda f: ((c.container, c.restarts_1h) for c in f.top if (c.namespace, c.pod) == (key.namespace, key.pod)),
+        )
+        return Chart(f"{key.namespace}/{key.pod} restarts in the last hour", "count", restarts), ()
+
+    async def control_plane(self, window: RangeWindow, queues: tuple[str, ...]) -> tuple[ControlPlaneHistory, Warnings]:
+        updates = self._updates("control_plane", window)
+        t = self._t
+        scheduler: Callable[[ControlPlaneFacts], Any] = lambda f: f.scheduler  # noqa: E731
+        history = ControlPlaneHistory(
+            pending=Chart(
+                "pending pods by queue",
+                "count",
+                _named_lines(updates, lambda f: f.scheduler.pending_by_queue if f.scheduler else ()),
+            ),
+            throughput=Chart(
+                "pods bound per second",
+                "pods/s",
+                _lines(updates, scheduler, {"throughput": lambda s: s.throughput}),
+                t.scheduler_throughput,
+                "seed 1.1 capacity target",
+            ),
+            attempt_p99=Chart(
+                "scheduling attempt p99", "s", _lines(updates, scheduler, {"attempt p99": lambda s: s.attempt_p99})
+            ),
+            workqueue_depth=Chart(
+                "workqueue depth",
+                "count",
+                _named_lines(updates, lambda f: ((q.name, q.depth) for q in f.workqueues), queues),
+                t.workqueue_depth,
+                "seed 1.1 < 1000",
+            ),
+        )
+        return history, ()
+
+    async def alerts(self) -> tuple[AlertsFacts | None, str]:
+        facts: AlertsFacts | None = self._facts("alerts")
+        if facts is not None and not facts.server_has_rules:
+            return facts, "Prometheus has no alerting rules (built-in checks need a live Prometheus)"
+        return facts, "from Prometheus /api/v1/alerts"

@@ -10,13 +10,17 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from k8stop.queries.feeds.recording import Recording
-from k8stop.queries.feeds.source import FEEDS, Publish, SourceInfo
-from k8stop.queries.kube.recorded_objects import FEED as KUBE_OBJECTS
+from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS, Feed
+from k8stop.queries.feeds.source import History, Publish, SourceInfo, Updates
 from k8stop.queries.kube.recorded_objects import RecordedKube
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
+
+if TYPE_CHECKING:
+    from k8stop.queries.config import Thresholds
+    from k8stop.queries.drill.data import DrillData
 
 SPEEDS = (1.0, 2.0, 4.0, 8.0)
 SEEK_STEP = 60.0
@@ -27,6 +31,8 @@ LOOP_HOLD = 5.0
 
 
 class ReplaySource:
+    live = False
+
     def __init__(
         self,
         recording: Recording,
@@ -49,7 +55,7 @@ class ReplaySource:
         self._ended: float | None = None  # when a looping replay reached its end (monotonic)
         self._publish: Publish = lambda update: None
         self._wake = asyncio.Event()
-        self.feeds = tuple(dict.fromkeys(FEEDS + tuple(u.feed for u in recording.updates)))
+        self.feeds = tuple(dict.fromkeys(SNAPSHOT_FEEDS + tuple(u.feed for u in recording.updates)))
 
     # --- the virtual clock ------------------------------------------------------------------
 
@@ -130,6 +136,9 @@ class ReplaySource:
     def set_interval(self, seconds: float) -> None:
         """The refresh cadence was fixed when recording; nothing to change."""
 
+    def want_records(self, wanted: bool) -> None:
+        """The recording holds the kube records it has; nothing to fetch."""
+
     # --- replay-only controls ----------------------------------------------------------------
 
     def set_speed(self, speed: float) -> None:
@@ -171,11 +180,16 @@ class ReplaySource:
     def jump_end(self) -> None:
         self.seek_to(self.end)
 
-    def state(self) -> dict[str, FeedUpdate[Any]]:
-        return self.recording.state_at(self.now())
+    def drill(self, latest: Updates, history: History, thresholds: Thresholds) -> DrillData:
+        """The recording as of now, not the app's updates: after a seek those mix two times."""
+        from k8stop.queries.drill.recorded import RecordedDrill
 
-    @property
-    def kube(self) -> RecordedKube | None:
-        """The kube records as of now, for the drill-downs; None when none were recorded."""
-        update = self.state().get(KUBE_OBJECTS)
-        return RecordedKube(update.facts) if update is not None and update.facts is not None else None
+        now = self.now()
+        seen: dict[str, list[FeedUpdate[Any]]] = {}
+        for update in self.recording.updates[: self.recording.index_after(now)]:
+            if update.facts is not None:
+                seen.setdefault(update.feed, []).append(update)
+        state = self.recording.state_at(now)
+        objects = state.get(Feed.KUBE_OBJECTS)
+        kube = RecordedKube(objects.facts) if objects is not None and objects.facts is not None else None
+        return RecordedDrill(state, seen, kube, thresholds)

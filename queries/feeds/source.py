@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from k8stop.queries.model.status import FeedUpdate
 
-Publish = Callable[[FeedUpdate[Any]], None]
+if TYPE_CHECKING:
+    from k8stop.queries.config import Thresholds
+    from k8stop.queries.drill.data import DrillData
 
-# The feeds the app knows, in the order the dashboard lays them out.
-FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts", "kube")
+Publish = Callable[[FeedUpdate[Any]], None]
+Updates = Mapping[str, FeedUpdate[Any]]  # feed -> its latest update
+History = Mapping[str, Sequence[FeedUpdate[Any]]]  # feed -> its updates with facts, oldest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +26,14 @@ class SourceInfo:
 
 
 class FeedSource(Protocol):
+    """Everything the app and its screens ask of where the facts come from."""
+
     info: SourceInfo
+
+    @property
+    def live(self) -> bool:
+        """A cluster read now: only a live source can switch context or namespace."""
+        ...
 
     async def run(self, publish: Publish, on_info: Callable[[SourceInfo], None]) -> None:
         """Start every feed and keep publishing updates until cancelled."""
@@ -38,4 +48,11 @@ class FeedSource(Protocol):
 
     def now(self) -> float:
         """The source's clock: wall time live, the recording's time in a replay."""
+        ...
+
+    def want_records(self, wanted: bool) -> None:
+        """Publish the kube records drill-downs read (while recording); a replay has them already."""
+
+    def drill(self, latest: Updates, history: History, thresholds: Thresholds) -> DrillData:
+        """The data drill-down screens read now; `latest` and `history` are what the app holds."""
         ...

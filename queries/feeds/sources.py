@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 from k8stop.queries.config import Settings
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed
     from k8stop.queries.prom.client import PromClient
     from k8stop.queries.prom.facts_source import PrometheusFacts
+
+
+class Source(StrEnum):
+    PROMETHEUS = "prometheus"
+    KUBE = "kube"
+
+    @property
+    def flag(self) -> str:
+        """The flag that turns this source off."""
+        return "--no-prometheus" if self is Source.PROMETHEUS else "--no-kube"
 
 
 @dataclass(slots=True)
@@ -35,6 +46,15 @@ class Sources:
     prometheus_url: str | None = None  # without credentials
     kube_error: str = ""
     prometheus_error: str = ""
+
+    def has(self, source: Source) -> bool:
+        return (self.prometheus if source is Source.PROMETHEUS else self.kube) is not None
+
+    def enabled(self, source: Source) -> bool:
+        return self.settings.use_prometheus if source is Source.PROMETHEUS else self.settings.use_kube
+
+    def error(self, source: Source) -> str:
+        return self.prometheus_error if source is Source.PROMETHEUS else self.kube_error
 
     async def close(self) -> None:
         if self.kube is not None:
@@ -72,7 +92,8 @@ async def open_sources(settings: Settings, clock: Callable[[], float] = time.tim
 
 
 async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None:
-    from k8stop.queries.prom.client import PromClient, safe_url
+    from k8stop.queries.model.snapshot import safe_url
+    from k8stop.queries.prom.client import PromClient
     from k8stop.queries.prom.facts_source import PrometheusFacts
 
     s = sources.settings

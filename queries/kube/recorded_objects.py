@@ -10,13 +10,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from k8stop.queries.kube.store import EventStore, KubeReads, NodeStore, PodStore
-from k8stop.queries.model.errors import NotExposed
-from k8stop.queries.model.facts import KubeObjects, PodUsage
+from k8stop.queries.model.facts import KubeObjects
 
 if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed
-
-FEED = "kube_objects"
 
 
 def kube_objects(feed: KubeFeed) -> KubeObjects:
@@ -47,6 +44,3 @@ class RecordedKube(KubeReads):
         for i, event in enumerate(objects.warnings):
             # EventRecord lacks the Event's own name; its position keys it uniquely.
             self._events.upsert((event.namespace, str(i)), event)
-
-    async def pod_usage(self) -> tuple[PodUsage, ...]:
-        raise NotExposed("pod usage is not recorded")

@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TypeVar
 
-from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord
+from k8stop.queries.model.errors import NotExposed
+from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord, PodUsage
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 OwnerKey = tuple[str, str, str]  # (namespace, kind, name)
@@ -233,3 +234,7 @@ class KubeReads:
     def events_for(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
         """Warning events about one object, newest first; namespace "" for nodes."""
         return self._events.for_object(kind, namespace, name)
+
+    async def pod_usage(self) -> tuple[PodUsage, ...]:
+        """Pod CPU and memory now (metrics-server); only a live feed can ask."""
+        raise NotExposed("pod usage is not recorded")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import overload
 from urllib.parse import urlsplit, urlunsplit
 
 from k8stop.queries.model.facts import (
@@ -32,7 +33,7 @@ class SourceState(StrEnum):
 class SourceStatus:
     state: SourceState
     detail: str = ""
-    url: str | None = None  # Prometheus only; never carries credentials (see public_url)
+    url: str | None = None  # Prometheus only; never carries credentials (see safe_url)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,15 +81,22 @@ class ClusterSnapshot:
         return f"no {feed} data"
 
 
-def public_url(url: str | None) -> str | None:
-    """The URL without user:password, so reports can be pasted into tickets safely."""
+@overload
+def safe_url(url: str) -> str: ...
+@overload
+def safe_url(url: None) -> None: ...
+def safe_url(url: str | None) -> str | None:
+    """The URL without userinfo, query or fragment (tokens ride in either): fit for
+    messages, headers, recordings and reports pasted into tickets."""
     if not url:
         return url
     parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
     host = parts.hostname or ""
-    if ":" in host:  # IPv6 literal lost its brackets in hostname
+    if ":" in host:  # an IPv6 literal lost its brackets in hostname
         host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port is not None else host
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: drop it rather than fail on a message
+        port = None
+    netloc = f"{host}:{port}" if port is not None else host
+    return urlunsplit((parts.scheme, netloc, parts.path, "", ""))

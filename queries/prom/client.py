@@ -32,6 +32,7 @@ import aiohttp
 import orjson
 from k8stop.queries.config import PrometheusAuth, Settings
 from k8stop.queries.model.errors import FeedError
+from k8stop.queries.model.snapshot import safe_url
 from k8stop.queries.model.values import Value
 
 LabelMap = dict[str, str]
@@ -66,15 +67,6 @@ def parse_number(text: Any) -> Value:
         return Value.of(float(text))
     except (TypeError, ValueError):
         raise FeedError(f"malformed response: sample value {text!r} is not a number") from None
-
-
-def safe_url(url: str) -> str:
-    """The URL without userinfo, query or fragment: fit for messages."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 class PromClient:

@@ -26,8 +26,9 @@ TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS))
 
 from k8stop.queries.config import Settings  # noqa: E402
-from k8stop.queries.feeds.live import SLOW_FEED_FACTOR, SLOW_FEEDS, LiveSource  # noqa: E402
+from k8stop.queries.feeds.live import LiveSource  # noqa: E402
 from k8stop.queries.feeds.recording import Recorder  # noqa: E402
+from k8stop.queries.feeds.registry import FEEDS, SLOW_FEED_FACTOR  # noqa: E402
 from k8stop.queries.feeds.source import SourceInfo  # noqa: E402
 from k8stop.queries.model.status import FeedUpdate  # noqa: E402
 from scenario import Scenario  # noqa: E402
@@ -89,14 +90,14 @@ async def record_stepped(
         for step, at in enumerate(times):
             clock.at = at
             for feed, poller in source.pollers.items():
-                if feed in SLOW_FEEDS and step % SLOW_FEED_FACTOR:
+                if FEEDS[feed].slow and step % SLOW_FEED_FACTOR:
                     continue
                 update: FeedUpdate[object] = await poller.poll_once()
                 if update.status.state.value == "error":
                     raise RuntimeError(f"{feed} failed at step {step}: {update.status.reason}")
     finally:
         recorder.close(end=times[-1])
-        await source.close()
+        await source.sources.close()
     return info
 
 

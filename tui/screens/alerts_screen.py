@@ -3,10 +3,10 @@ server has none."""
 
 from __future__ import annotations
 
+from k8stop.queries.drill.data import DrillData
 from k8stop.queries.model.facts import Alert, AlertsFacts
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.queries.prom.builtin_alerts import builtin_alerts
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from textual.widget import Widget
 
@@ -26,30 +26,12 @@ class AlertsScreen(DetailScreen):
         self.facts: AlertsFacts | None = None
         self._note = ""
 
-    def note(self) -> str:
+    def note(self, data: DrillData) -> str:
         return self._note
 
-    async def build(self) -> list[Widget]:
+    async def build(self, data: DrillData) -> list[Widget]:
         now = self.k8stop.now()
-        latest = self.k8stop.latest.get("alerts")
-        prometheus = getattr(self.k8stop.source, "prometheus", None)
-        facts: AlertsFacts | None = None
-        if prometheus is not None:
-            facts, _ = await prometheus.alerts()
-        elif latest is not None:
-            facts = latest.facts
-        if facts is not None and not facts.server_has_rules:
-            ctx = self.prom_context()
-            if ctx is not None:
-                facts, _ = await builtin_alerts(ctx)
-                self._note = (
-                    "Prometheus has no alerting rules: k8stop evaluated the seed's three rules "
-                    "(APIServerLatencyHigh, EtcdDiskLatencyHigh, NodeCPUHigh) itself"
-                )
-            else:
-                self._note = "Prometheus has no alerting rules (built-in checks need a live Prometheus)"
-        else:
-            self._note = "from Prometheus /api/v1/alerts"
+        facts, self._note = await data.alerts()
         self.facts = facts
         if facts is None:
             return [TextBlock("no alerts data: Prometheus is off or not answering")]

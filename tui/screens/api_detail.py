@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from k8stop.queries.drill.api import ApiDetail, api_detail
-from k8stop.queries.drill.recorded import api_stat, recorded_api
-from k8stop.queries.model.facts import ApfLevel, ApiserverFacts, Inflight
+from k8stop.queries.drill.api import ApiDetail
+from k8stop.queries.drill.data import DrillData
+from k8stop.queries.model.facts import ApfLevel, Inflight
+from k8stop.queries.model.keys import ApiKey
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -34,21 +35,15 @@ def apf_text(levels: tuple[ApfLevel, ...]) -> str:
 
 
 class ApiDetailScreen(DetailScreen):
-    def __init__(self, verb: str, resource: str) -> None:
-        super().__init__(f"API server › {verb} {resource}   (esc back, r reload)")
-        self.verb = verb
-        self.resource = resource
+    def __init__(self, key: ApiKey) -> None:
+        super().__init__(f"API server › {key.verb} {key.resource}   (esc back, r reload)")
+        self.key = key
 
-    async def build(self) -> list[Widget]:
-        ctx = self.prom_context()
-        now = self.k8stop.now()
-        target = self.k8stop.settings.thresholds.apiserver_p99_target
-        if ctx is None:
-            return self._recorded(now, target)
-        detail, warnings = await api_detail(ctx, self.verb, self.resource, self.window())
-        return self._live(detail, now) + [TextBlock("⚠ " + w) for w in warnings]
+    async def build(self, data: DrillData) -> list[Widget]:
+        detail, warnings = await data.api(self.key, self.window())
+        return self._blocks(detail, self.k8stop.now()) + [TextBlock("⚠ " + w) for w in warnings]
 
-    def _live(self, d: ApiDetail, now: float) -> list[Widget]:
+    def _blocks(self, d: ApiDetail, now: float) -> list[Widget]:
         latest = {line.label: line.last for line in d.latency.lines}
         rate = d.rate.lines[0].last if d.rate.lines else None
         summary = "  ".join(f"{name} {fmt_seconds(v) if v is not None else 'n/a'}" for name, v in latest.items())
@@ -59,7 +54,8 @@ class ApiDetailScreen(DetailScreen):
         )
         codes = d.codes
         code_text = (
-            f"response codes: 2xx/3xx {fmt_rate(codes.ok)}  4xx {fmt_rate(codes.client_4xx)}  "
+            f"response codes: 2xx/3xx {fmt_rate(codes.ok) if codes.ok is not None else 'n/a'}  "
+            f"4xx {fmt_rate(codes.client_4xx)}  "
             f"429 {fmt_rate(codes.throttled_429)}  5xx {fmt_rate(codes.server_5xx)}"
         )
         rows = ["per API-server instance: p99, rate, inflight against --max-*-requests-inflight"]
@@ -75,31 +71,6 @@ class ApiDetailScreen(DetailScreen):
             TextBlock(code_text),
             TextBlock("\n".join(rows)),
             TextBlock(apf_text(d.apf)),
-        ]
-
-    def _recorded(self, now: float, target: float) -> list[Widget]:
-        updates = list(self.k8stop.history.get("apiserver", ()))
-        latest = self.k8stop.latest.get("apiserver")
-        facts: ApiserverFacts | None = latest.facts if latest is not None else None
-        stat = api_stat(facts, self.verb, self.resource) if facts is not None else None
-        if facts is None or stat is None:
-            return [TextBlock(f"{self.verb} {self.resource}: not in the recorded updates")]
-        latency, rate = recorded_api(updates, self.verb, self.resource, target)
-        head = (
-            f"{stat.verb} {stat.resource}: p50 {fmt_seconds(stat.p50)}  p90 {fmt_seconds(stat.p90)}  "
-            f"p99 {fmt_seconds(stat.p99)}\nrate {fmt_rate(stat.rate)}"
-        )
-        codes = (
-            f"response codes: 4xx {fmt_rate(stat.rate_4xx)}  429 {fmt_rate(stat.rate_429)}  "
-            f"5xx {fmt_rate(stat.rate_5xx)}  (per instance and 2xx split: live only)"
-        )
-        return [
-            TextBlock(head),
-            ChartPlot(latency, now),
-            ChartPlot(rate, now),
-            TextBlock(codes),
-            TextBlock(f"inflight (all servers): {inflight_text(facts.inflight)}"),
-            TextBlock(apf_text(facts.apf)),
         ]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from k8stop.queries.drill.control_plane import control_plane_history
+from k8stop.queries.drill.data import DrillData
 from k8stop.queries.model.facts import ControlPlaneFacts
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -46,7 +46,7 @@ class ControlPlaneScreen(DetailScreen):
     def __init__(self) -> None:
         super().__init__("scheduler and controllers   (esc back, r reload)")
 
-    async def build(self) -> list[Widget]:
+    async def build(self, data: DrillData) -> list[Widget]:
         t = self.k8stop.settings.thresholds
         latest = self.k8stop.latest.get("control_plane")
         facts: ControlPlaneFacts | None = latest.facts if latest is not None else None
@@ -56,15 +56,12 @@ class ControlPlaneScreen(DetailScreen):
         else:
             reason = latest.status.reason if latest is not None else "waiting for the first answer"
             widgets.append(TextBlock(f"control-plane feed: {reason or 'no data'}"))
-        ctx = self.prom_context()
-        if ctx is not None:
-            queues = tuple(q.name for q in facts.workqueues[:5]) if facts is not None else ()
-            history, warnings = await control_plane_history(ctx, self.window(), queues)
-            now = self.k8stop.now()
-            widgets += [
-                ChartPlot(c, now)
-                for c in (history.pending, history.throughput, history.attempt_p99, history.workqueue_depth)
-                if c.lines
-            ]
-            widgets += [TextBlock("⚠ " + w) for w in warnings]
-        return widgets
+        queues = tuple(q.name for q in facts.workqueues[:5]) if facts is not None else ()
+        history, warnings = await data.control_plane(self.window(), queues)
+        now = self.k8stop.now()
+        widgets += [
+            ChartPlot(c, now)
+            for c in (history.pending, history.throughput, history.attempt_p99, history.workqueue_depth)
+            if c.lines
+        ]
+        return widgets + [TextBlock("⚠ " + w) for w in warnings]

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, ClassVar
 
 from k8stop.queries.drill.common import RangeWindow
 from k8stop.queries.model.errors import describe
-from k8stop.queries.prom.context import PromContext
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -18,10 +17,8 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
-    from k8stop.queries.kube.feed import KubeFeed
-    from k8stop.tui.app import K8sTopApp
-
-LIVE_ONLY = "history charts need a live Prometheus: this replay shows the recorded updates only"
+    from k8stop.queries.drill.data import DrillData
+    from k8stop.tui.host import Host
 
 
 class DetailScreen(Screen[None]):
@@ -46,7 +43,7 @@ class DetailScreen(Screen[None]):
         self.loaded = False  # the last load finished (with content or with its error line)
 
     @property
-    def k8stop(self) -> K8sTopApp:
+    def k8stop(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -73,8 +70,9 @@ class DetailScreen(Screen[None]):
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def _load(self) -> None:
         state = self.query_one("#state", Static)
+        data = self.k8stop.drill()
         try:
-            widgets = await self.build()
+            widgets = await self.build(data)
         except Exception as exc:  # every failure becomes one readable line, never a crash
             state.add_class("error")
             state.update(f"✖ could not load: {describe(exc)}  (r to retry)")
@@ -84,24 +82,15 @@ class DetailScreen(Screen[None]):
         await content.remove_children()
         self.texts = [w.plain for w in widgets if isinstance(w, TextBlock)]
         await content.mount_all(widgets)
-        state.update(self.note())
+        state.update(self.note(data))
         self.loaded = True
 
-    async def build(self) -> list[Widget]:
-        """The screen's widgets, built from fresh queries or the recorded updates."""
+    async def build(self, data: DrillData) -> list[Widget]:
+        """The screen's widgets, from the drill-down data (fresh queries or recorded updates)."""
         raise NotImplementedError
 
-    def note(self) -> str:
-        return "" if self.prom_context() is not None else LIVE_ONLY
-
-    # --- data access ----------------------------------------------------------------------
-
-    def prom_context(self) -> PromContext | None:
-        prometheus = getattr(self.k8stop.source, "prometheus", None)
-        return None if prometheus is None else prometheus.context
-
-    def kube(self) -> KubeFeed | None:
-        return getattr(self.k8stop.source, "kube", None)
+    def note(self, data: DrillData) -> str:
+        return data.note
 
     def window(self, points: int | None = None) -> RangeWindow:
         # One point per chart column (less the axis) keeps the answer as small as the chart.

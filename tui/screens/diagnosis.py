@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
-from k8stop.queries.feeds.collect import snapshot_from_updates
-from k8stop.queries.feeds.source import FEEDS
+from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.report import Report, make_report
 from k8stop.queries.rules.guided import StepResult, export_markdown, walk
 from k8stop.queries.rules.kpis import KpiStatus, fmt_target, fmt_value
@@ -32,7 +32,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from k8stop.tui.app import K8sTopApp
+    from k8stop.tui.host import Host
 
 KPI_GLYPH = {KpiStatus.OK: "●", KpiStatus.WARN: "▲", KpiStatus.FAIL: "✖", KpiStatus.UNKNOWN: "?"}
 KPIS_OPTION = "kpis"
@@ -43,14 +43,14 @@ def drill_for(finding: Finding) -> Screen[None]:
     verbs, resources = finding.label_values("verb"), finding.label_values("resource")
     members, nodes = finding.label_values("etcd_member"), finding.label_values("node")
     if finding.component is Component.APISERVER and verbs and resources:
-        return ApiDetailScreen(verbs[0], resources[0])
+        return ApiDetailScreen(ApiKey(verbs[0], resources[0]))
     if finding.component is Component.ETCD and members:
-        return EtcdMemberScreen(members[0])
+        return EtcdMemberScreen(EtcdKey(members[0]))
     if finding.component is Component.WORKLOAD and "/" in finding.subject:
         namespace, _, pod = finding.subject.partition("/")
-        return PodScreen(namespace, pod)
+        return PodScreen(PodKey(namespace, pod))
     if nodes:
-        return NodeScreen(nodes[0])
+        return NodeScreen(NodeKey(nodes[0]))
     if finding.component in (Component.SCHEDULER, Component.CONTROLLER_MANAGER):
         return ControlPlaneScreen()
     return KpiScreen()
@@ -86,7 +86,7 @@ class DiagnosisScreen(Screen[None]):
         self._options: dict[str, Finding] = {}
 
     @property
-    def k8stop(self) -> K8sTopApp:
+    def k8stop(self) -> Host:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
@@ -106,7 +106,7 @@ class DiagnosisScreen(Screen[None]):
     @property
     def complete(self) -> bool:
         """Every feed has answered once (ok, failed or off): the verdicts are not premature."""
-        return all(feed in self.k8stop.latest for feed in FEEDS)
+        return all(feed in self.k8stop.latest for feed in SNAPSHOT_FEEDS)
 
     def _until_complete(self) -> None:
         self.action_recompute()
@@ -117,11 +117,7 @@ class DiagnosisScreen(Screen[None]):
 
     def action_recompute(self) -> None:
         """A fresh snapshot of the latest updates; the user stays on the same step."""
-        app = self.k8stop
-        snap = snapshot_from_updates(
-            app.latest, app.now(), context=app.info.context, version=app.info.version, settings=app.settings
-        )
-        self.report = make_report(snap, app.settings.thresholds)
+        self.report = make_report(self.k8stop.snapshot(), self.k8stop.settings.thresholds)
         self.results = walk(self.report)
         self._show()
 
@@ -175,7 +171,7 @@ class DiagnosisScreen(Screen[None]):
             f"Diagnosis {self.step + 1}/{total} › {result.step.title}   (n next, b back, enter opens, esc close)"
         )
         verdict.add_class(str(result.verdict) if result.verdict is not None else "ok")
-        missing = [feed for feed in FEEDS if feed not in self.k8stop.latest]
+        missing = [feed for feed in SNAPSHOT_FEEDS if feed not in self.k8stop.latest]
         waiting = f"waiting for {', '.join(missing)}… " if missing else ""
         verdict.update(waiting + result.verdict_line())
         for n, f in enumerate(result.findings):

@@ -1,9 +1,8 @@
-"""Which drill-down screen a dashboard panel's row opens."""
+"""Which drill-down screen a dashboard row's key opens."""
 
 from __future__ import annotations
 
-from k8stop.queries.drill.api import split_key
-from k8stop.queries.drill.pod import split_pod_key
+from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, RowKey
 from k8stop.tui.screens.api_detail import ApiDetailScreen
 from k8stop.tui.screens.etcd_member import EtcdMemberScreen
 from k8stop.tui.screens.node_detail import NodeScreen
@@ -11,14 +10,11 @@ from k8stop.tui.screens.pod_detail import PodScreen
 from textual.screen import Screen
 
 
-def drill_screen(panel: str, key: str) -> Screen[None] | None:
-    """panel is the dashboard panel's id (its feed); key is the selected row's key."""
-    if panel == "apiserver":
-        return ApiDetailScreen(*split_key(key))
-    if panel == "etcd":
+def drill_screen(key: RowKey) -> Screen[None]:
+    if isinstance(key, ApiKey):
+        return ApiDetailScreen(key)
+    if isinstance(key, EtcdKey):
         return EtcdMemberScreen(key)
-    if panel == "nodes":
+    if isinstance(key, NodeKey):
         return NodeScreen(key)
-    if panel == "restarts":
-        return PodScreen(*split_pod_key(key))
-    return None
+    return PodScreen(key)

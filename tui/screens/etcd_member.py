@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from k8stop.queries.drill.etcd import DISK_GUIDANCE, EtcdDetail, QuotaForecast, etcd_detail
-from k8stop.queries.drill.recorded import etcd_member, recorded_etcd
+from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.etcd import EtcdDetail, QuotaForecast
 from k8stop.queries.model.facts import EtcdMember
+from k8stop.queries.model.keys import EtcdKey
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -38,32 +39,21 @@ def forecast_text(f: QuotaForecast | None) -> str:
 
 
 class EtcdMemberScreen(DetailScreen):
-    def __init__(self, instance: str) -> None:
-        super().__init__(f"etcd › {instance}   (esc back, r reload)")
-        self.instance = instance
+    def __init__(self, key: EtcdKey) -> None:
+        super().__init__(f"etcd › {key.instance}   (esc back, r reload)")
+        self.key = key
 
-    def _member(self) -> EtcdMember | None:
-        latest = self.k8stop.latest.get("etcd")
-        return etcd_member(latest.facts, self.instance) if latest is not None and latest.facts is not None else None
+    async def build(self, data: DrillData) -> list[Widget]:
+        detail, warnings = await data.etcd(self.key, self.window())
+        return self._blocks(detail, self.k8stop.now()) + [TextBlock("⚠ " + w) for w in warnings]
 
-    async def build(self) -> list[Widget]:
-        ctx = self.prom_context()
-        now = self.k8stop.now()
-        member = self._member()
-        if ctx is None:
-            disk, db = recorded_etcd(
-                self.k8stop.history.get("etcd", ()), self.instance, self.k8stop.settings.thresholds.etcd_wal_fsync_p99
-            )
-            head = member_text(member) if member is not None else f"{self.instance}: not in the recorded updates"
-            return [TextBlock(head), ChartPlot(disk, now), ChartPlot(db, now), TextBlock(DISK_GUIDANCE)]
-        detail, warnings = await etcd_detail(ctx, self.instance, self.window(), member)
-        return self._live(detail, now) + [TextBlock("⚠ " + w) for w in warnings]
-
-    def _live(self, d: EtcdDetail, now: float) -> list[Widget]:
-        head = member_text(d.member) if d.member is not None else d.instance
+    def _blocks(self, d: EtcdDetail, now: float) -> list[Widget]:
+        head = member_text(d.member) if d.member is not None else f"{d.instance}: no instant facts for this member"
         peers = ["peer round trip p99 (target < 5 ms, seed 1.1):"] + [
             f"  → {peer:<18} {fmt_seconds(rtt)}" for peer, rtt in d.peer_rtt_p99
         ]
+        if not d.peer_rtt_p99:
+            peers.append("  none reported")
         return [
             TextBlock(head),
             ChartPlot(d.disk, now),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from k8stop.queries.feeds.snapshot_builder import snapshot_from_feeds
+from k8stop.queries.drill.data import DrillData
 from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from textual.widget import Widget
@@ -20,22 +20,11 @@ class KpiScreen(DetailScreen):
         super().__init__("KPI scorecard (seed §1.1)   (esc back, r reload)")
         self.kpis: tuple[Kpi, ...] = ()
 
-    def note(self) -> str:
+    def note(self, data: DrillData) -> str:
         return "measured from the dashboard's latest updates; targets from the config (seed defaults)"
 
-    async def build(self) -> list[Widget]:
-        app = self.k8stop
-        s = app.settings
-        snap = snapshot_from_feeds(
-            app.latest,
-            app.now(),
-            context=app.info.context,
-            version=app.info.version,
-            prometheus_enabled=s.use_prometheus,
-            kube_enabled=s.use_kube,
-            prometheus_url=s.prometheus_url,
-        )
-        self.kpis = compute_kpis(snap, s.thresholds)
+    async def build(self, data: DrillData) -> list[Widget]:
+        self.kpis = compute_kpis(self.k8stop.snapshot(), self.k8stop.settings.thresholds)
         counts = {status: sum(1 for k in self.kpis if k.status is status) for status in KpiStatus}
         summary = "  ".join(f"{GLYPH[status]} {n}" for status, n in counts.items())
         blocks: list[Widget] = [TextBlock(summary)]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from k8stop.queries.drill.node import Allocation, NodeKube, conditions, node_history, node_kube
-from k8stop.queries.drill.recorded import recorded_node
+from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.node import Allocation, NodeKube, conditions
+from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_bytes
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -52,36 +53,27 @@ def kube_blocks(k: NodeKube) -> list[Widget]:
 
 
 class NodeScreen(DetailScreen):
-    def __init__(self, node: str) -> None:
-        super().__init__(f"node › {node}   (esc back, r reload)")
-        self.node = node
+    def __init__(self, key: NodeKey) -> None:
+        super().__init__(f"node › {key.node}   (esc back, r reload)")
+        self.key = key
 
-    async def build(self) -> list[Widget]:
-        ctx = self.prom_context()
-        kube = self.kube()
+    async def build(self, data: DrillData) -> list[Widget]:
         now = self.k8stop.now()
-        t = self.k8stop.settings.thresholds
-        widgets: list[Widget] = []
-        if ctx is not None:
-            history, warnings = await node_history(ctx, self.node, self.window())
-            last = {line.label: line.last for line in history.saturation.lines}
-            widgets.append(
-                TextBlock(
-                    f"{self.node}: "
-                    + "  ".join(
-                        f"{name} {v.number:.0%}" if v is not None and v.known else f"{name} n/a"
-                        for name, v in last.items()
-                    )
+        history, warnings = await data.node(self.key, self.window())
+        last = {line.label: line.last for line in history.saturation.lines}
+        widgets: list[Widget] = [
+            TextBlock(
+                f"{self.key.node}: "
+                + "  ".join(
+                    f"{name} {v.number:.0%}" if v is not None and v.known else f"{name} n/a" for name, v in last.items()
                 )
             )
-            widgets += [ChartPlot(history.saturation, now), ChartPlot(history.load, now)]
-            widgets += [TextBlock("⚠ " + w) for w in warnings]
-        else:
-            widgets.append(
-                ChartPlot(recorded_node(self.k8stop.history.get("nodes", ()), self.node, t.node_saturation[1]), now)
-            )
+        ]
+        widgets += [ChartPlot(chart, now) for chart in (history.saturation, history.load) if chart.lines]
+        widgets += [TextBlock("⚠ " + w) for w in warnings]
+        kube = await data.node_kube(self.key)
         if kube is not None:
-            widgets += kube_blocks(await node_kube(kube, self.node))
+            widgets += kube_blocks(kube)
         else:
             widgets.append(TextBlock("conditions, allocation and pods: need the kube API (live, without --no-kube)"))
             widgets.append(TextBlock("conditions: " + "  ".join(f"{k}=?" for k, _ in conditions(None))))

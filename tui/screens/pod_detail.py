@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
+from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.pod import PodKube
 from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import RestartsFacts
+from k8stop.queries.model.keys import PodKey
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from k8stop.widgets.chart_plot import ChartPlot
 from textual.widget import Widget
@@ -37,10 +39,10 @@ def kube_blocks(k: PodKube) -> list[Widget]:
     return [TextBlock("\n".join(rows)), TextBlock("\n".join(events)), TextBlock("\n".join(siblings))]
 
 
-def recorded_blocks(facts: RestartsFacts | None, namespace: str, pod: str) -> list[Widget]:
-    rows = [f"{namespace}/{pod} from the restarts feed ({facts.source if facts else 'no data'}):"]
+def restarts_blocks(facts: RestartsFacts | None, key: PodKey) -> list[Widget]:
+    rows = [f"{key.namespace}/{key.pod} from the restarts feed ({facts.source if facts else 'no data'}):"]
     for c in facts.top if facts else ():
-        if (c.namespace, c.pod) == (namespace, pod):
+        if (c.namespace, c.pod) == (key.namespace, key.pod):
             rows.append(
                 f"  {c.container:<16} restarts 1h {c.restarts_1h:.0f}  15m {c.restarts_15m:.0f}  "
                 f"waiting {c.waiting_reason or '-'}  last terminated {c.last_terminated_reason or '-'}"
@@ -49,27 +51,23 @@ def recorded_blocks(facts: RestartsFacts | None, namespace: str, pod: str) -> li
 
 
 class PodScreen(DetailScreen):
-    def __init__(self, namespace: str, pod: str) -> None:
-        super().__init__(f"pod › {namespace}/{pod}   (esc back, r reload)")
-        self.namespace = namespace
-        self.pod = pod
+    def __init__(self, key: PodKey) -> None:
+        super().__init__(f"pod › {key.namespace}/{key.pod}   (esc back, r reload)")
+        self.key = key
 
-    async def build(self) -> list[Widget]:
-        ctx = self.prom_context()
-        kube = self.kube()
-        now = self.k8stop.now()
+    async def build(self, data: DrillData) -> list[Widget]:
         latest = self.k8stop.latest.get("restarts")
-        widgets: list[Widget] = recorded_blocks(latest.facts if latest else None, self.namespace, self.pod)
-        if ctx is not None:
-            try:
-                chart, warnings = await pod_restart_history(ctx, self.namespace, self.pod, self.window())
-            except Exception as exc:  # KSM may be absent; the kube part still helps
-                widgets.append(TextBlock(f"restart history unavailable: {describe(exc)}"))
-            else:
-                widgets.append(ChartPlot(chart, now))
-                widgets += [TextBlock("⚠ " + w) for w in warnings]
+        widgets: list[Widget] = restarts_blocks(latest.facts if latest else None, self.key)
+        try:
+            chart, warnings = await data.pod(self.key, self.window())
+        except Exception as exc:  # KSM may be absent; the kube part still helps
+            widgets.append(TextBlock(f"restart history unavailable: {describe(exc)}"))
+        else:
+            widgets.append(ChartPlot(chart, self.k8stop.now()))
+            widgets += [TextBlock("⚠ " + w) for w in warnings]
+        kube = data.pod_kube(self.key)
         if kube is not None:
-            widgets += kube_blocks(pod_kube(kube, self.namespace, self.pod))
+            widgets += kube_blocks(kube)
         else:
             widgets.append(TextBlock("container statuses, events, owner and siblings: need the kube API (live)"))
         return widgets

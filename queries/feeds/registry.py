@@ -1,0 +1,222 @@
+"""Every feed k8stop knows, in one table: the source it needs, its fallback, its cadence, and
+how it is collected. The live app, the headless report and replay all read this table, so a
+new feed is one `Feed` member, one row and one collect method.
+
+Fallbacks: node and restart facts come from the kube API when Prometheus cannot give them
+(not exposed, failing or unreachable), as long as the kube API's own watch is healthy.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from k8stop.queries.feeds.sources import Source, Sources
+from k8stop.queries.model.errors import FeedError, NotExposed
+from k8stop.queries.model.status import FeedState, FeedStatus
+
+if TYPE_CHECKING:
+    from k8stop.queries.kube.feed import KubeFeed
+    from k8stop.queries.model.facts import (
+        AlertsFacts,
+        ApiserverFacts,
+        ControlPlaneFacts,
+        EtcdFacts,
+        KubeObjects,
+        KubeSummary,
+        NodesFacts,
+        RestartsFacts,
+    )
+    from k8stop.queries.prom.facts_source import PrometheusFacts
+
+T = TypeVar("T")
+Warnings = tuple[str, ...]
+Collect = Callable[[], Awaitable[tuple[Any, Warnings]]]
+# Slow feeds (not on the dashboard, changing slowly) poll this many times less often.
+SLOW_FEED_FACTOR = 5
+HEATMAP_WINDOW = 1800.0
+HEATMAP_COLUMNS = 30
+
+
+class Feed(StrEnum):
+    """Feed names, in the order the dashboard and reports list them."""
+
+    APISERVER = "apiserver"
+    ETCD = "etcd"
+    NODES = "nodes"
+    RESTARTS = "restarts"
+    CONTROL_PLANE = "control_plane"
+    ALERTS = "alerts"
+    KUBE = "kube"  # the kube summary
+    KUBE_OBJECTS = "kube_objects"  # the records drill-downs read; published only while recording
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    source: Source
+    collect: Callable[[Collectors], Collect]
+    kube_fallback: bool = False  # served by the kube API when Prometheus cannot
+    slow: bool = False
+    in_snapshot: bool = True  # has a facts field in ClusterSnapshot
+
+
+class Collectors:
+    """How each feed is collected from one set of opened sources.
+
+    `history` asks Prometheus for the heatmap and etcd history when a new column is due
+    (the live dashboard); the headless report asks for instant values only.
+    """
+
+    def __init__(self, sources: Sources, clock: Callable[[], float] = time.time, history: bool = False) -> None:
+        self.sources = sources
+        self._clock = clock
+        self._history = history
+        self._heat: dict[Feed, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories)
+
+    def collect(self, feed: Feed) -> Collect:
+        return FEEDS[feed].collect(self)
+
+    def unavailable(self, feed: Feed) -> FeedStatus | None:
+        """Why `feed` cannot run with these sources (turned off, or failed to open); None if it can."""
+        spec, s = FEEDS[feed], self.sources
+        if s.has(spec.source) or (spec.kube_fallback and s.has(Source.KUBE)):
+            return None
+        if not s.enabled(spec.source):
+            return FeedStatus(FeedState.DISABLED, f"turned off by {spec.source.flag}")
+        return FeedStatus(FeedState.ERROR, s.error(spec.source) or "source unavailable", since=self._clock())
+
+    # --- Prometheus feeds ----------------------------------------------------------------
+
+    def _prometheus(self) -> PrometheusFacts:
+        if self.sources.prometheus is None:
+            raise FeedError(self.sources.prometheus_error or "Prometheus unavailable")
+        return self.sources.prometheus
+
+    def _history_due(self, feed: Feed) -> bool:
+        """Range queries only when a new heatmap column is due, not on every refresh."""
+        if not self._history:
+            return False
+        fetched = self._heat.get(feed)
+        return fetched is None or self._clock() - fetched[0] >= HEATMAP_WINDOW / HEATMAP_COLUMNS
+
+    async def apiserver(self) -> tuple[ApiserverFacts, Warnings]:
+        due = self._history_due(Feed.APISERVER)
+        facts, warnings = await self._prometheus().apiserver(
+            columns=HEATMAP_COLUMNS, window=HEATMAP_WINDOW, with_history=due
+        )
+        if due:
+            self._heat[Feed.APISERVER] = (self._clock(), facts.heatmap)
+        elif facts.heatmap is None and Feed.APISERVER in self._heat:
+            facts = replace(facts, heatmap=self._heat[Feed.APISERVER][1])
+        return facts, warnings
+
+    async def etcd(self) -> tuple[EtcdFacts, Warnings]:
+        due = self._history_due(Feed.ETCD)
+        facts, warnings = await self._prometheus().etcd(
+            columns=HEATMAP_COLUMNS, window=HEATMAP_WINDOW, with_history=due
+        )
+        if due:
+            histories = {m.instance: (m.wal_fsync_history, m.backend_commit_history) for m in facts.members}
+            self._heat[Feed.ETCD] = (self._clock(), histories)
+        elif Feed.ETCD in self._heat:
+            histories = self._heat[Feed.ETCD][1]
+            members = tuple(
+                replace(m, wal_fsync_history=histories[m.instance][0], backend_commit_history=histories[m.instance][1])
+                if m.instance in histories and not m.wal_fsync_history
+                else m
+                for m in facts.members
+            )
+            facts = replace(facts, members=members)
+        return facts, warnings
+
+    async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
+        return await self._prometheus().control_plane()
+
+    async def alerts(self) -> tuple[AlertsFacts, Warnings]:
+        return await self._prometheus().alerts()
+
+    # --- Prometheus with a kube fallback ---------------------------------------------------
+
+    async def nodes(self) -> tuple[NodesFacts, Warnings]:
+        prometheus = self.sources.prometheus
+        ask = prometheus.nodes if prometheus is not None else None
+        why = await self._fallback_reason(ask, "node-exporter not found", "node metrics")
+        if isinstance(why, tuple):
+            return why
+        facts = await self._kube_in_sync("nodes").nodes_fallback(self.sources.settings.top_nodes)
+        return facts, (f"{why}: CPU and memory from metrics-server, disk unknown",)
+
+    async def restarts(self) -> tuple[RestartsFacts, Warnings]:
+        prometheus = self.sources.prometheus
+        ask = prometheus.restarts if prometheus is not None else None
+        why = await self._fallback_reason(ask, "kube-state-metrics not found", "restarts")
+        if isinstance(why, tuple):
+            return why
+        return self._kube_in_sync("pods").restarts_fallback(), (f"{why}: restarts from the kube API",)
+
+    async def _fallback_reason(
+        self, ask: Callable[[], Awaitable[tuple[T, Warnings]]] | None, absent: str, what: str
+    ) -> tuple[T, Warnings] | str:
+        """Prometheus' answer, or why the kube fallback serves instead: a Prometheus that is
+        down must not blank a panel the kube API can still fill."""
+        kube_missing = self.sources.kube is None
+        if ask is None:
+            if kube_missing:
+                raise FeedError(self.sources.prometheus_error or f"no source for {what}")
+            return absent
+        try:
+            return await ask()
+        except FeedError as exc:
+            if kube_missing:
+                raise
+            return absent if isinstance(exc, NotExposed) else f"Prometheus failed ({exc})"
+
+    def _kube_in_sync(self, resource: str) -> KubeFeed:
+        """A fallback read from the watch cache is stale when the list/watch is failing: say so."""
+        kube = self.sources.kube
+        assert kube is not None
+        status = kube.statuses()[resource]
+        if status.state in (FeedState.ERROR, FeedState.STALE):
+            raise FeedError(f"{resource}: {status.reason}")
+        return kube
+
+    # --- kube feeds --------------------------------------------------------------------------
+
+    async def kube_summary(self) -> tuple[KubeSummary, Warnings]:
+        kube = self.sources.kube
+        assert kube is not None
+        status = kube.status()
+        if status.state in (FeedState.ERROR, FeedState.STALE):
+            raise FeedError(status.reason)
+        return kube.summary(), status.warnings
+
+    async def kube_objects(self) -> tuple[KubeObjects, Warnings]:
+        from k8stop.queries.kube.recorded_objects import kube_objects
+
+        assert self.sources.kube is not None
+        return kube_objects(self.sources.kube), ()
+
+
+FEEDS: dict[Feed, FeedSpec] = {
+    Feed.APISERVER: FeedSpec(Source.PROMETHEUS, lambda c: c.apiserver),
+    Feed.ETCD: FeedSpec(Source.PROMETHEUS, lambda c: c.etcd),
+    Feed.NODES: FeedSpec(Source.PROMETHEUS, lambda c: c.nodes, kube_fallback=True),
+    Feed.RESTARTS: FeedSpec(Source.PROMETHEUS, lambda c: c.restarts, kube_fallback=True),
+    Feed.CONTROL_PLANE: FeedSpec(Source.PROMETHEUS, lambda c: c.control_plane, slow=True),
+    Feed.ALERTS: FeedSpec(Source.PROMETHEUS, lambda c: c.alerts, slow=True),
+    Feed.KUBE: FeedSpec(Source.KUBE, lambda c: c.kube_summary),
+    Feed.KUBE_OBJECTS: FeedSpec(Source.KUBE, lambda c: c.kube_objects, slow=True, in_snapshot=False),
+}
+# The feeds a snapshot (and the diagnosis' "every feed answered") covers.
+SNAPSHOT_FEEDS = tuple(feed for feed, spec in FEEDS.items() if spec.in_snapshot)
+# Served by Prometheus alone: when all of them fail, Prometheus is failing.
+PROMETHEUS_ONLY = tuple(
+    feed for feed, spec in FEEDS.items() if spec.source is Source.PROMETHEUS and not spec.kube_fallback
+)
+
+
+def poll_interval(feed: Feed, refresh: float) -> float:
+    return refresh * (SLOW_FEED_FACTOR if FEEDS[feed].slow else 1)

@@ -1,0 +1,42 @@
+"""What the dashboard and the screens ask of the app that hosts them.
+
+Typed against this protocol, not K8sTopApp, so the screens never import the app that
+imports them (no import cycle, and a screen can be hosted by a test app).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from k8stop.queries.config import Settings
+    from k8stop.queries.drill.data import DrillData
+    from k8stop.queries.model.snapshot import ClusterSnapshot
+    from k8stop.queries.model.status import FeedUpdate
+
+
+class Host(Protocol):
+    settings: Settings
+
+    @property
+    def latest(self) -> Mapping[str, FeedUpdate[Any]]:
+        """Feed -> its latest update."""
+        ...
+
+    def now(self) -> float:
+        """The source's clock: wall time live, recording time in a replay."""
+        ...
+
+    def drill(self) -> DrillData:
+        """The data drill-downs read, live or recorded."""
+        ...
+
+    def snapshot(self) -> ClusterSnapshot:
+        """The latest updates as one snapshot, for KPIs and the diagnosis."""
+        ...
+
+    def switch(self, **changes: Any) -> None:
+        """`:ctx` / `:ns`: rebuild the sources with new settings (live only)."""
+
+    def set_refresh(self, seconds: float) -> None: ...
