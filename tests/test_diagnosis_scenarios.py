@@ -11,9 +11,10 @@ import asyncio
 from dataclasses import replace
 
 import pytest
-from k8stop.queries.config import Settings
+from k8stop.queries.config import Selectors, Settings
 from k8stop.queries.feeds.collect import collect_snapshot
-from k8stop.queries.model.finding import Component, Finding, Severity
+from k8stop.queries.model.finding import Component, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import SourceState
 from k8stop.queries.report import Report, make_report
 from scenario import Scenario
@@ -33,18 +34,18 @@ def report_for(prometheus_for, scenario: Scenario) -> Report:
     snap = asyncio.run(collect_snapshot(settings))
     assert snap.prometheus.state is SourceState.OK, snap.prometheus.detail
     assert snap.kube.state is SourceState.DISABLED
-    return make_report(snap, settings.thresholds)
+    return make_report(snap, settings)
 
 
 def serious(report: Report) -> list[Finding]:
-    return [f for f in report.findings if f.severity is not Severity.INFO]
+    return [f for f in report.findings if f.severity is not Level.INFO]
 
 
 def test_slow_etcd_member(prometheus_for) -> None:
     scenario = Scenario.slow_etcd_member(member=1, convention="generic", apiserver_histogram="sli")
     report = report_for(prometheus_for, scenario)
     top = report.findings[0]
-    assert top.component is Component.ETCD and top.severity is Severity.CRITICAL
+    assert top.component is Component.ETCD and top.severity is Level.CRITICAL
     slow = scenario.etcd[1]
     assert top.subject.startswith(slow.name)
     # Every etcd finding is about the slow member, never the healthy two.
@@ -58,7 +59,7 @@ def test_list_storm_with_apf_rejections(prometheus_for) -> None:
     scenario = Scenario.list_storm(convention="kube-prometheus", apiserver_histogram="legacy")
     report = report_for(prometheus_for, scenario)
     top = report.findings[0]
-    assert top.component is Component.APISERVER and top.severity is Severity.CRITICAL
+    assert top.component is Component.APISERVER and top.severity is Level.CRITICAL
     assert top.subject == "LIST pods"
     # The saturation finding is a symptom naming the storm as its cause.
     saturated = next(f for f in report.findings if f.id.startswith("apiserver.saturated"))
@@ -94,7 +95,7 @@ def test_cpu_and_oom_nodes_together(prometheus_for) -> None:
     top = report.findings[0]
     assert top.component is Component.NODE and top.subject in (hot, full)
     critical = {
-        (f.subject, "cpu" if "CPU" in f.title else "memory") for f in report.findings if f.severity is Severity.CRITICAL
+        (f.subject, "cpu" if "CPU" in f.title else "memory") for f in report.findings if f.severity is Level.CRITICAL
     }
     assert critical == {(hot, "cpu"), (full, "memory")}
 
@@ -124,3 +125,35 @@ def test_healthy_cluster_has_no_warning(prometheus_for, convention: str, histogr
     report = report_for(prometheus_for, Scenario.healthy(convention=convention, apiserver_histogram=histogram))
     assert serious(report) == []
     assert report.kpis and not any(str(k.status) == "fail" for k in report.kpis)
+
+
+@pytest.mark.parametrize("histogram", ["sli", "legacy"])
+def test_evidence_is_what_was_queried(prometheus_for, histogram: str) -> None:
+    """Each finding's PromQL, run as shown, answers the value shown: selectors, the metric the
+    probe picked and the subject's matchers are all in it."""
+    scenario = Scenario.slow_etcd_member(member=1, convention="kube-prometheus", apiserver_histogram=histogram)
+    handle = prometheus_for(scenario)
+    convention = scenario.labels
+    selectors = Selectors(etcd=f'job="{convention.etcd_job}"', apiserver=f'job="{convention.apiserver_job}"')
+    settings = Settings(prometheus_url=handle.url, use_kube=False, selectors=selectors)
+    snap = asyncio.run(collect_snapshot(settings))
+    report = make_report(snap, settings)
+    picked = snap.apiserver.latency_metric if snap.apiserver else ""
+    assert (picked == "apiserver_request_duration_seconds") is (histogram == "legacy")
+    checked = []
+    for f in report.findings:
+        for e in f.evidence:
+            if not isinstance(e.value, float) or e.query.startswith("/") or "(" not in e.query:
+                continue
+            if f.id.startswith("apiserver.errors_5xx") and e is f.evidence[0]:
+                continue  # a ratio of the rates that query returns
+            answer = sum(float(r["value"][1]) for r in handle.query(e.query, at=snap.taken_at))  # type: ignore[index]
+            assert answer == pytest.approx(e.value, rel=0.05), (f.id, e.query)
+            checked.append(e.query)
+    assert any(f'job="{convention.etcd_job}"' in q and "wal_fsync" in q for q in checked)
+    writes = [f for f in report.findings if "mutating" in f.label_values("kind")]
+    assert writes and len(checked) >= 5
+    for f in writes:
+        assert picked in f.evidence[0].query
+        excludes = "excludes webhook time" in f.recommendation
+        assert excludes is (histogram != "legacy")

@@ -7,13 +7,13 @@ import math
 
 import pytest
 from facts_builders import apiserver, etcd, healthy, healthy_requests, member, request
-from k8stop.queries.config import Thresholds
+from k8stop.queries.config import Settings
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus, public_url
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import NO_TRAFFIC, Value
 from k8stop.queries.report import Report, make_report, render, render_json, render_markdown, render_text
 
-T = Thresholds()
+T = Settings()
 
 
 @pytest.fixture(scope="module")

@@ -5,26 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from k8stop.queries.rules.grading import Level
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """0 is most severe; sorts critical first."""
-        return _RANK[self]
-
-
-def severity_for(level: Level) -> Severity:
-    """A graded value past its hard limit is critical; past only its target, a warning."""
-    return Severity.CRITICAL if level is Level.FAIL else Severity.WARNING
-
-
-_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+from k8stop.queries.model.level import Level
 
 
 class Component(StrEnum):
@@ -50,7 +31,7 @@ class Finding:
     id: str  # stable: "<rule>:<subject>", so the UI can track a finding across refreshes
     component: Component
     subject: str  # etcd member, node, namespace/pod, "VERB resource", queue ...
-    severity: Severity
+    severity: Level  # INFO, WARNING or CRITICAL
     title: str
     evidence: tuple[Evidence, ...]
     recommendation: str

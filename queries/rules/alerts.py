@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from k8stop.queries.model.facts import Alert
-from k8stop.queries.model.finding import Component, Evidence, Finding, Severity
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 
 # Alerts that fire by design (dead man's switch, inhibition helpers) say nothing about health.
@@ -65,7 +66,7 @@ def alert_findings(snap: ClusterSnapshot) -> list[Finding]:
                 id=f"alert.{alert.name}:{subject}",
                 component=_component(alert.name),
                 subject=subject,
-                severity=Severity.WARNING if firing and serious else Severity.INFO,
+                severity=Level.WARNING if firing and serious else Level.INFO,
                 title=f"Prometheus alert {alert.name} {alert.state} ({alert.severity}): {alert.summary}".rstrip(": "),
                 evidence=(
                     Evidence(

@@ -12,13 +12,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from k8stop.queries.config import Thresholds
-from k8stop.queries.model.finding import Component, Finding, Severity
+from k8stop.queries.config import Settings
+from k8stop.queries.model.finding import Component, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.alerts import alert_findings
 from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.etcd import etcd_findings
+from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.workloads import workload_findings
 
@@ -31,7 +33,7 @@ def rule_of(finding: Finding) -> str:
 
 
 def _strongest(candidates: list[Finding]) -> Finding | None:
-    return min(candidates, key=lambda f: (f.severity.rank, -f.magnitude, f.id), default=None)
+    return min(candidates, key=lambda f: (-f.severity, -f.magnitude, f.id), default=None)
 
 
 def _cause_of(f: Finding, etcd: Finding | None, traffic: Finding | None, nodes: list[Finding]) -> Finding | None:
@@ -67,30 +69,26 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
                 recommendation=f"Likely caused by: {cause.title} [{cause.id}]; fix that first. {f.recommendation}",
             )
         )
-    worst_symptom: dict[str, int] = {}
+    worst_symptom: dict[str, Level] = {}
     for f in linked:
         if f.caused_by:
-            worst_symptom[f.caused_by] = min(worst_symptom.get(f.caused_by, 9), f.severity.rank)
-    out = []
-    for f in linked:
-        rank = worst_symptom.get(f.id)
-        raised = rank is not None and rank < f.severity.rank
-        out.append(replace(f, severity=next(s for s in Severity if s.rank == rank)) if raised else f)
-    return out
+            worst_symptom[f.caused_by] = max(worst_symptom.get(f.caused_by, Level.INFO), f.severity)
+    return [replace(f, severity=max(f.severity, worst_symptom.get(f.id, f.severity))) for f in linked]
 
 
 def rank(findings: list[Finding]) -> tuple[Finding, ...]:
     """Severity, then causes before symptoms, then how far past the threshold."""
-    return tuple(sorted(findings, key=lambda f: (f.severity.rank, f.caused_by is not None, -f.magnitude, f.id)))
+    return tuple(sorted(findings, key=lambda f: (-f.severity, f.caused_by is not None, -f.magnitude, f.id)))
 
 
-def diagnose(snap: ClusterSnapshot, t: Thresholds) -> tuple[Finding, ...]:
+def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
+    t, q = settings.thresholds, EvidenceQueries(settings)
     findings = [
-        *etcd_findings(snap, t),
-        *apiserver_findings(snap, t),
-        *node_findings(snap, t),
-        *control_plane_findings(snap, t),
-        *workload_findings(snap, t),
+        *etcd_findings(snap, t, q),
+        *apiserver_findings(snap, t, q),
+        *node_findings(snap, t, q),
+        *control_plane_findings(snap, t, q),
+        *workload_findings(snap, t, q),
         *alert_findings(snap),
     ]
     return rank(link_causes(findings))

@@ -6,10 +6,12 @@ from dataclasses import dataclass
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import PodRecord
-from k8stop.queries.model.finding import Component, Evidence, Finding, Severity
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes
 from k8stop.queries.model.values import Value
+from k8stop.queries.rules.evidence import EvidenceQueries
 
 IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"})
 # Normal, transient waiting states: not findings.
@@ -83,13 +85,13 @@ def _containers(snap: ClusterSnapshot) -> list[_Container]:
     return out
 
 
-def _evidence(c: _Container) -> tuple[Evidence, ...]:
+def _evidence(c: _Container, q: EvidenceQueries) -> tuple[Evidence, ...]:
     ksm = c.from_ksm
-    sel = f'namespace="{c.namespace}",pod="{c.pod}",container="{c.container}"'
+    sel = {"namespace": c.namespace, "pod": c.pod, "container": c.container}
     path = f"/api/v1/namespaces/{c.namespace}/pods/{c.pod}"
     items = [
         Evidence(
-            f"increase(kube_pod_container_status_restarts_total{{{sel}}}[1h])" if ksm else path,
+            q.promql("restarts.increase_1h", sel) if ksm else path,
             c.restarts,
             "restarts in the last hour" if c.restarts_window == "1h" else "restarts since the pod started",
         ),
@@ -97,7 +99,7 @@ def _evidence(c: _Container) -> tuple[Evidence, ...]:
     if c.waiting_reason:
         items.append(
             Evidence(
-                f"kube_pod_container_status_waiting_reason{{{sel}}}" if ksm else path,
+                q.promql("restarts.waiting_reason", sel) if ksm else path,
                 c.waiting_reason,
                 "waiting reason",
             )
@@ -105,7 +107,7 @@ def _evidence(c: _Container) -> tuple[Evidence, ...]:
     if c.last_terminated_reason:
         items.append(
             Evidence(
-                f"kube_pod_container_status_last_terminated_reason{{{sel}}}" if ksm else path,
+                q.promql("restarts.last_terminated_reason", sel) if ksm else path,
                 c.last_terminated_reason,
                 "last termination",
             )
@@ -119,7 +121,7 @@ def _evidence(c: _Container) -> tuple[Evidence, ...]:
     return tuple(items)
 
 
-def _classify(c: _Container, t: Thresholds) -> tuple[str, Severity, str, str] | None:
+def _classify(c: _Container, t: Thresholds) -> tuple[str, Level, str, str] | None:
     """(kind, severity, title, recommendation) or None when the container is fine."""
     who = f"{c.namespace}/{c.pod} container {c.container}"
     oom = c.last_terminated_reason == "OOMKilled"
@@ -128,7 +130,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Severity, str, str] | 
             limit = f" (limit {fmt_bytes(Value.of(c.memory_limit))})" if c.memory_limit else ""
             return (
                 "crashloop_oom",
-                Severity.WARNING,
+                Level.WARNING,
                 f"{who} crash-looping, OOMKilled{limit}",
                 "The container exceeds its memory limit. Measure real usage (`kubectl top pod "
                 "--containers`) and set the memory limit above peak with requests at typical use "
@@ -137,7 +139,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Severity, str, str] | 
             )
         return (
             "crashloop",
-            Severity.WARNING,
+            Level.WARNING,
             f"{who} in CrashLoopBackOff",
             f"The process exits{' with code ' + str(c.exit_code) if c.exit_code is not None else ''}: read "
             f"`kubectl logs -n {c.namespace} {c.pod} -c {c.container} --previous` and `kubectl describe "
@@ -147,7 +149,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Severity, str, str] | 
     if c.waiting_reason in IMAGE_PULL_REASONS:
         return (
             "image_pull",
-            Severity.WARNING,
+            Level.WARNING,
             f"{who} cannot pull its image ({c.waiting_reason})",
             "Check the image name and tag, the imagePullSecrets and that the registry is reachable "
             "from the node; a registry mirror and pre-pulled images avoid this at scale (seed §3.2).",
@@ -155,7 +157,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Severity, str, str] | 
     if c.waiting_reason and c.waiting_reason not in BENIGN_WAITING:
         return (
             "waiting",
-            Severity.INFO,
+            Level.INFO,
             f"{who} waiting: {c.waiting_reason}",
             f"`kubectl describe pod -n {c.namespace} {c.pod}` shows why (kubernetes-mixin KubeContainerWaiting "
             "warns after 1 h).",
@@ -164,20 +166,20 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Severity, str, str] | 
         if oom:
             return (
                 "restarts_oom",
-                Severity.WARNING,
+                Level.WARNING,
                 f"{who} OOMKilled {c.restarts:.0f} times in the last hour",
                 "The container exceeds its memory limit: raise it above peak usage or fix the leak (seed §5.1).",
             )
         return (
             "restarts",
-            Severity.INFO,
+            Level.INFO,
             f"{who} restarted {c.restarts:.0f} times in the last hour",
             f"`kubectl logs -n {c.namespace} {c.pod} -c {c.container} --previous` shows the last exit.",
         )
     return None
 
 
-def workload_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
+def workload_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     by_kind: dict[str, list[Finding]] = {}
     for c in sorted(_containers(snap), key=lambda c: c.restarts, reverse=True):
         verdict = _classify(c, t)
@@ -191,7 +193,7 @@ def workload_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
                 subject=f"{c.namespace}/{c.pod}",
                 severity=severity,
                 title=title,
-                evidence=_evidence(c),
+                evidence=_evidence(c, q),
                 recommendation=advice,
                 magnitude=1.0 + c.restarts,
                 labels=(("node", c.node),) if c.node else (),
@@ -207,7 +209,7 @@ def workload_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
                     id=f"workload.{kind}:more",
                     component=Component.WORKLOAD,
                     subject=f"{len(rest)} more containers",
-                    severity=Severity.INFO,
+                    severity=Level.INFO,
                     title=f"{len(rest)} more containers with the same problem ({kind})",
                     evidence=tuple(Evidence(e.query, e.value, f.subject) for f in rest[:20] for e in f.evidence[:1]),
                     recommendation=rest[0].recommendation,

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from k8stop.queries.feeds.snapshot_builder import snapshot_from_feeds
-from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
+from k8stop.queries.model.level import Level
+from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from textual.widget import Widget
 
-GLYPH = {KpiStatus.OK: "● ok", KpiStatus.WARN: "▲ warn", KpiStatus.FAIL: "✖ fail", KpiStatus.UNKNOWN: "? unknown"}
+GLYPH = {Level.OK: "● ok", Level.WARN: "▲ warn", Level.FAIL: "✖ fail", Level.UNKNOWN: "? unknown"}
 
 
 def kpi_line(k: Kpi) -> str:
@@ -36,7 +37,7 @@ class KpiScreen(DetailScreen):
             prometheus_url=s.prometheus_url,
         )
         self.kpis = compute_kpis(snap, s.thresholds)
-        counts = {status: sum(1 for k in self.kpis if k.status is status) for status in KpiStatus}
+        counts = {status: sum(1 for k in self.kpis if k.status is status) for status in GLYPH}
         summary = "  ".join(f"{GLYPH[status]} {n}" for status, n in counts.items())
         blocks: list[Widget] = [TextBlock(summary)]
         for k in self.kpis:
