@@ -5,7 +5,8 @@ JSON schema (stable; documented in the README):
   cluster: {context, version}                 strings or null
   sources: {prometheus: {status, url, detail}, kube: {status, detail}}
   kpis: [{id, name, value, unit, target, status, detail}]   value in base units or null
-  findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation}]
+  findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation,
+              caused_by, symptoms}]  independent causes first, then the symptoms under their causes
 Numbers are finite or null: NaN and +-Inf never reach the output.
 """
 
@@ -102,6 +103,8 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "title": f.title,
                 "evidence": [{"query": e.query, "value": _evidence_value(e.value)} for e in f.evidence],
                 "recommendation": f.recommendation,
+                "caused_by": f.caused_by,
+                "symptoms": list(f.symptoms),
             }
             for f in report.findings
         ],
@@ -157,6 +160,11 @@ def _header(snap: ClusterSnapshot) -> str:
     )
 
 
+def _first_symptom(report: Report, f: Finding) -> bool:
+    """Symptoms follow every independent cause: the first one opens their section."""
+    return f.caused_by is not None and next(g for g in report.findings if g.caused_by is not None) is f
+
+
 # --- text -------------------------------------------------------------------------------
 
 
@@ -182,6 +190,8 @@ def render_text(report: Report) -> str:
     if not report.findings:
         lines.append("  none")
     for n, f in enumerate(report.findings, 1):
+        if _first_symptom(report, f):
+            lines += ["", "SYMPTOMS (each explained by a finding above)"]
         lines.extend(
             _wrap(f"{n}. [{f.severity.severity_word.upper()}] {f.component} {f.subject}: {f.title}", "     ", "  ")
         )
@@ -190,6 +200,8 @@ def render_text(report: Report) -> str:
             lines.extend(_wrap(f"{_evidence_text(e.value)}{detail}", "       ", "     * "))
             lines.extend(_wrap(e.query, "         ", "       from "))
         lines.extend(_wrap(f"Fix: {f.recommendation}", "       ", "     "))
+        if f.symptoms:
+            lines.extend(_wrap(f"Symptoms: {', '.join(f.symptoms)}", "       ", "     "))
     lines += ["", "KPIS"]
     for k in report.kpis:
         head = f"  {k.status.kpi_word.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {fmt_target(k)}"
@@ -220,6 +232,8 @@ def render_markdown(report: Report) -> str:
     if not report.findings:
         out += ["No findings.", ""]
     for n, f in enumerate(report.findings, 1):
+        if _first_symptom(report, f):
+            out += ["## Symptoms", "", "Each is explained by a finding above: fix that first.", ""]
         out += [
             f"### {n}. [{f.severity.severity_word}] {f.title}",
             "",
@@ -232,6 +246,7 @@ def render_markdown(report: Report) -> str:
             "",
             f"**Recommendation:** {f.recommendation}",
             "",
+            *([f"Symptoms: {', '.join(f'`{i}`' for i in f.symptoms)}", ""] if f.symptoms else []),
         ]
     out += ["## KPIs", "", "| KPI | Value | Target | Status | Detail |", "|---|---|---|---|---|"]
     for k in report.kpis:

@@ -8,6 +8,7 @@ every shape the data layer accepts. Thresholds are the defaults: nothing is tune
 from __future__ import annotations
 
 import asyncio
+import json
 from dataclasses import replace
 
 import pytest
@@ -16,7 +17,7 @@ from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.finding import Component, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import SourceState
-from k8stop.queries.report import Report, make_report
+from k8stop.queries.report import Report, make_report, render_json
 from scenario import Scenario
 
 
@@ -157,3 +158,30 @@ def test_evidence_is_what_was_queried(prometheus_for, histogram: str) -> None:
         assert picked in f.evidence[0].query
         excludes = "excludes webhook time" in f.recommendation
         assert excludes is (histogram != "legacy")
+
+
+def test_independent_causes_lead_their_symptoms(prometheus_for) -> None:
+    """A slow etcd member slowing every write, and an unrelated crash-looping deployment: both
+    causes come before any symptom, each cause lists its symptoms, and they follow it."""
+    scenario = Scenario.slow_etcd_member(member=2, write_p99=2.5, convention="generic").also(
+        Scenario.crashloop(namespace="shop", deployment="checkout", convention="generic")
+    )
+    report = report_for(prometheus_for, scenario)
+    causes = [f for f in report.findings if f.caused_by is None]
+    assert list(report.findings[: len(causes)]) == causes  # every independent finding first
+    slow = scenario.etcd[2].name
+    etcd = next(f for f in causes if f.component is Component.ETCD)
+    assert etcd.subject.startswith(slow) and etcd.severity is Level.CRITICAL
+    assert any(f.component is Component.WORKLOAD and "checkout" in f.subject for f in causes)
+    writes = [f for f in report.findings if "mutating" in f.label_values("kind")]
+    mutating = {(r.verb, r.resource) for r in scenario.requests if r.verb in ("POST", "PUT", "PATCH", "DELETE")}
+    assert {(f.label_values("verb")[0], f.label_values("resource")[0]) for f in writes} == mutating
+    assert all(f.caused_by == etcd.id for f in writes)
+    assert set(etcd.symptoms) == {f.id for f in writes}
+    # The symptoms come after every cause, under their own cause.
+    ids = [f.id for f in report.findings]
+    assert min(ids.index(f.id) for f in writes) >= len(causes)
+    assert report.findings[len(causes)].caused_by == etcd.id
+    doc = json.loads(render_json(report))
+    assert [f["id"] for f in doc["findings"]] == ids
+    assert doc["findings"][ids.index(etcd.id)]["symptoms"] == list(etcd.symptoms)

@@ -36,6 +36,7 @@ class Finding:
     evidence: tuple[Evidence, ...]
     recommendation: str
     caused_by: str | None = None  # id of the finding that explains this one
+    symptoms: tuple[str, ...] = ()  # ids of the findings this one explains, most important first
     # How far past its threshold (value / threshold); ranks findings of equal severity.
     magnitude: float = 1.0
     # Machine-readable context for cause linking: ("node", name), ("verb", "LIST"), ...

@@ -4,8 +4,8 @@ Cause links are general, evidence-driven relations (not tuned to any cluster):
 - a slow or leaderless etcd member explains slow mutating API calls and API 5xx;
 - one dominant traffic source explains API saturation (set by the apiserver rule) and slow reads;
 - a saturated node (CPU, memory, load) explains containers crash-looping or restarting on it.
-A cause is raised to the severity of its worst symptom, so ranking by severity, then causes
-before symptoms, then magnitude puts the thing to fix first.
+A cause is raised to the severity of its worst symptom. The ranking lists every independent cause
+before any symptom, so two unrelated problems both lead, whatever the number of symptoms.
 """
 
 from __future__ import annotations
@@ -76,9 +76,34 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
     return [replace(f, severity=max(f.severity, worst_symptom.get(f.id, f.severity))) for f in linked]
 
 
+def _importance(f: Finding) -> tuple[int, float, str]:
+    return (-f.severity, -f.magnitude, f.id)
+
+
 def rank(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Severity, then causes before symptoms, then how far past the threshold."""
-    return tuple(sorted(findings, key=lambda f: (-f.severity, f.caused_by is not None, -f.magnitude, f.id)))
+    """Independent causes first (severity, then how far past the threshold), so no problem hides
+    behind another's symptoms; then the symptoms, grouped under their causes in the same order.
+    Each cause lists its direct symptoms."""
+    by_id = {f.id: f for f in findings}
+    # A cause the rules named but that is not among the findings leaves its symptom independent.
+    findings = [f if f.caused_by is None or f.caused_by in by_id else replace(f, caused_by=None) for f in findings]
+    children: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.caused_by is not None:
+            children.setdefault(f.caused_by, []).append(f)
+    for group in children.values():
+        group.sort(key=_importance)
+    roots = sorted((f for f in findings if f.caused_by is None), key=_importance)
+    symptoms: list[Finding] = []
+
+    def follow(cause: Finding) -> None:
+        for child in children.get(cause.id, []):
+            symptoms.append(child)
+            follow(child)
+
+    for root in roots:
+        follow(root)
+    return tuple(replace(f, symptoms=tuple(c.id for c in children.get(f.id, []))) for f in (*roots, *symptoms))
 
 
 def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
