@@ -51,6 +51,10 @@ def test_slow_etcd_member(prometheus_for) -> None:
     assert top.subject.startswith(slow.name)
     # Every etcd finding is about the slow member, never the healthy two.
     assert {f.subject for f in report.findings if f.component is Component.ETCD} == {top.subject}
+    # One finding for the member, with its fsync and its commit evidence.
+    [member] = [f for f in report.findings if f.component is Component.ETCD]
+    assert any("wal_fsync" in e.query for e in member.evidence)
+    assert any("backend_commit" in e.query for e in member.evidence)
     measured = {e.value for f in report.findings for e in f.evidence if isinstance(e.value, float)}
     assert any(v == pytest.approx(scenario.expected_etcd_quantile(slow.name, "wal_fsync"), rel=0.02) for v in measured)
     assert "disk" in top.recommendation.lower()
@@ -76,6 +80,9 @@ def test_cpu_saturated_node(prometheus_for, convention: str) -> None:
     assert (top.component, top.subject) == (Component.NODE, scenario.nodes[2].name)
     assert "CPU" in top.title
     assert {f.subject for f in serious(report)} == {scenario.nodes[2].name}
+    # CPU and load on that node are one finding carrying both measurements.
+    assert len(serious(report)) == 1 and "also load saturated" in top.title
+    assert any("node_load1" in e.query for e in top.evidence)
 
 
 def test_oom_node(prometheus_for) -> None:
@@ -105,11 +112,15 @@ def test_crashloop_killed_by_oom(prometheus_for) -> None:
     scenario = Scenario.crashloop(convention="generic", apiserver_histogram="legacy")
     report = report_for(prometheus_for, scenario)
     top = report.findings[0]
-    assert top.component is Component.WORKLOAD and top.subject.startswith("shop/checkout-")
+    assert top.component is Component.WORKLOAD and top.subject == "shop/checkout"
     assert "OOMKilled" in top.title and "memory" in top.recommendation.lower()
-    crashing = {f.subject for f in serious(report)}
-    expected = {f"{p.namespace}/{p.name}" for p in scenario.pods if p.owner_name.startswith("checkout-")}
-    assert crashing == expected
+    # One finding for the Deployment, listing every crashing replica with whole restart counts.
+    assert [f.subject for f in serious(report)] == ["shop/checkout"]
+    pods = [p.name for p in scenario.pods if p.owner_name.startswith("checkout-")]
+    assert top.title.startswith(f"{len(pods)} replicas of Deployment shop/checkout crash-looping, OOMKilled")
+    counts = {e.detail.split()[2]: e.value for e in top.evidence if e.detail.startswith("restarts of")}
+    assert set(counts) == set(pods)
+    assert all(v == round(v) and v >= 1 for v in counts.values())
 
 
 def test_scheduler_backlog(prometheus_for) -> None:

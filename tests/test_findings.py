@@ -78,11 +78,18 @@ def test_backend_commit_quota_and_leadership() -> None:
         )
     )
     found = by_id(run(snap))
-    assert found["etcd.backend_commit_p99_slow:a"].severity is Level.CRITICAL
-    assert found["etcd.db_near_quota:a"].severity is Level.CRITICAL
-    assert found["etcd.db_near_quota:b"].severity is Level.WARNING
-    assert "8 GiB" in found["etcd.db_near_quota:a"].recommendation
-    assert found["etcd.no_leader:b"].severity is Level.CRITICAL
+    # One finding per member with all its evidence: a's slow commit and near-full DB, b's lost
+    # leader and DB over the warning ratio.
+    assert {f.subject for f in found.values() if f.component is Component.ETCD} == {"a", "b", "etcd cluster"}
+    a = found["etcd.backend_commit_p99_slow:a"]
+    assert a.severity is Level.CRITICAL and "also db near quota" in a.title
+    assert [e.value for e in a.evidence if "etcd_server_quota_backend_bytes" in e.query] == [2 * GiB]
+    assert any(e.value == pytest.approx(0.98) for e in a.evidence)  # db size / quota
+    assert "8 GiB" in a.recommendation and "fdatasync" in a.recommendation
+    b = found["etcd.no_leader:b"]
+    assert b.severity is Level.CRITICAL and "also db near quota" in b.title
+    assert any(e.value == pytest.approx(0.85) for e in b.evidence)
+    assert "etcd.db_near_quota:a" not in found and "etcd.db_near_quota:b" not in found
     assert found["etcd.leader_changes:cluster"].evidence[0].value == 5.0
 
 
@@ -179,7 +186,10 @@ def test_node_saturation_with_its_pods() -> None:
     assert not any("web-1" in e.detail for e in cpu.evidence)
     assert found["node.memory_saturated:worker-1"].severity is Level.CRITICAL
     assert "evictionHard" in found["node.memory_saturated:worker-1"].recommendation
-    assert found["node.disk_saturated:worker-2"].severity is Level.WARNING
+    # One finding per node: worker-2's root filesystem rides on its CPU finding.
+    assert "node.disk_saturated:worker-2" not in found and "also disk saturated" in cpu.title
+    assert any(e.value == pytest.approx(0.88) and "node_filesystem_avail_bytes" in e.query for e in cpu.evidence)
+    assert "nodefs.available" in cpu.recommendation
     assert "node.cpu_saturated:worker-1" not in found
 
 
@@ -216,20 +226,20 @@ def test_crashloop_kinds() -> None:
         kube_summary=kube,
     )
     found = by_id(run(snap))
-    oom = found["workload.crashloop_oom:shop/cart-1/app"]
+    oom = found["workload.crashloop_oom:shop/cart-1-rs"]
     assert oom.severity is Level.WARNING and "128 MiB" in oom.title
     assert "§5.1" in oom.recommendation and "memory limit" in oom.recommendation
     assert oom.evidence[0].value == 9
-    crash = found["workload.crashloop:shop/api-1/app"]
+    crash = found["workload.crashloop:shop/api-1-rs"]
     assert "--previous" in crash.recommendation and "code 1" in crash.recommendation
-    assert "workload.image_pull:shop/img-1/app" in found
+    assert "workload.image_pull:shop/img-1-rs" in found
     assert not any("ok-1" in f.id for f in found.values())
 
 
 def test_kube_api_fallback_when_restarts_feed_is_missing() -> None:
     kube = summary((pod("a", "p", "n", restarts_=7, waiting="CrashLoopBackOff", last="OOMKilled"),))
     found = by_id(run(healthy(restarts=None, kube_summary=kube)))
-    f = found["workload.crashloop_oom:a/p/app"]
+    f = found["workload.crashloop_oom:a/p-rs"]
     assert f.evidence[0].query == "/api/v1/namespaces/a/pods/p" and f.evidence[0].value == 7
 
 
@@ -252,8 +262,8 @@ def test_saturated_node_is_the_cause_of_crashloops_on_it() -> None:
     found = run(snap)
     ids = [f.id for f in found]
     node_id = "node.memory_saturated:10.0.0.5:9100"
-    on_node = by_id(found)["workload.crashloop_oom:shop/cart-1/app"]
-    elsewhere = by_id(found)["workload.crashloop_oom:shop/cart-2/app"]
+    on_node = by_id(found)["workload.crashloop_oom:shop/cart-1-rs"]
+    elsewhere = by_id(found)["workload.crashloop_oom:shop/cart-2-rs"]
     assert on_node.caused_by == node_id and "likely caused by node 10.0.0.5:9100" in on_node.title
     assert elsewhere.caused_by is None
     assert ids.index(node_id) < ids.index(on_node.id)
@@ -371,3 +381,34 @@ def test_node_evidence_names_the_node_by_the_label_queried() -> None:
     by_instance = nodes(node("10.0.0.5", memory=0.97))
     f = by_id(run(healthy(nodes=by_instance)))["node.memory_saturated:10.0.0.5"]
     assert 'node_memory_MemAvailable_bytes{instance=~"10\\\\.0\\\\.0\\\\.5(:[0-9]+)?", }' in f.evidence[0].query
+
+
+def test_one_finding_per_workload_listing_its_pods() -> None:
+    rs = "api-5d8f7c9b6d"
+    names = [f"{rs}-{suffix}" for suffix in ("x2k9p", "m4q7z", "b8n3v", "r5t6w", "h7j2c")]
+    kube = summary(
+        tuple(
+            replace(
+                pod("payments", name, f"w{i}", restarts_=10, waiting="CrashLoopBackOff", last="OOMKilled"),
+                owner_name=rs,
+            )
+            for i, name in enumerate(names)
+        )
+    )
+    feed = restarts(
+        *(restart("payments", name, r1h=10.02, waiting="CrashLoopBackOff", last="OOMKilled") for name in names)
+    )
+    found = run(healthy(restarts=feed, kube_summary=kube))
+    [f] = [f for f in found if f.component is Component.WORKLOAD]
+    assert f.id == "workload.crashloop_oom:payments/api" and f.subject == "payments/api"
+    assert f.title.startswith("5 replicas of Deployment payments/api crash-looping, OOMKilled")
+    counts = [e for e in f.evidence if "restarts of" in e.detail]
+    assert sorted(e.detail.split()[2] for e in counts) == sorted(names)
+    assert [e.value for e in counts] == [10.0] * 5  # whole restarts, not increase()'s 10.02
+    # Without the kube API the owner comes from the controllers' pod naming.
+    alone = [f for f in run(healthy(restarts=feed, kube_summary=None)) if f.component is Component.WORKLOAD]
+    assert [f.id for f in alone] == ["workload.crashloop_oom:payments/api"]
+    assert "5 replicas of Deployment payments/api" in alone[0].title
+    web = restarts(*(restart("db", f"pg-{i}", r1h=4.0, waiting="CrashLoopBackOff") for i in range(3)))
+    [sts] = [f for f in run(healthy(restarts=web, kube_summary=None)) if f.component is Component.WORKLOAD]
+    assert sts.title.startswith("3 replicas of StatefulSet db/pg in CrashLoopBackOff")

@@ -162,8 +162,11 @@ def test_kube_only(kubeconfig_path: Path, tmp_path: Path) -> None:
     assert doc["cluster"]["version"].startswith("v1.")
     top = doc["findings"][0]
     assert top["component"] == "workload"
-    assert top["subject"] in {f"shop/{pod}" for pod in CRASHLOOP_PODS}
+    # The crash-looping replicas are one finding about their Deployment, naming each pod.
+    assert top["subject"] == "shop/checkout"
+    assert top["title"].startswith(f"{len(CRASHLOOP_PODS)} replicas of Deployment shop/checkout")
     assert "OOMKilled" in top["title"]
+    assert all(any(pod in e["query"] for e in top["evidence"]) for pod in CRASHLOOP_PODS)
 
 
 def test_report_on_a_recording(tmp_path: Path) -> None:

@@ -21,15 +21,12 @@ from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.workloads import workload_findings
 
 _ETCD_CAUSES = frozenset({"etcd.wal_fsync_p99_slow", "etcd.backend_commit_p99_slow", "etcd.no_leader"})
 _NODE_CAUSES = frozenset({"node.cpu_saturated", "node.memory_saturated", "node.load_saturated"})
-
-
-def rule_of(finding: Finding) -> str:
-    return finding.id.split(":", 1)[0]
 
 
 def _strongest(candidates: list[Finding]) -> Finding | None:
@@ -44,17 +41,20 @@ def _cause_of(f: Finding, etcd: Finding | None, traffic: Finding | None, nodes: 
     if rule == "apiserver.errors_5xx":
         return etcd
     if f.component is Component.WORKLOAD and not rule.startswith("alert.") and rule != "workload.image_pull":
+        # A workload is a node's symptom only when every affected pod runs on a saturated node.
         hosts = f.label_values("node")
-        return _strongest([n for n in nodes if any(same_node(n.subject, h) for h in hosts)])
+        matching = [n for n in nodes if any(same_node(n.subject, h) for h in hosts)]
+        if hosts and all(any(same_node(n.subject, h) for n in nodes) for h in hosts):
+            return _strongest(matching)
     return None
 
 
 def link_causes(findings: list[Finding]) -> list[Finding]:
     """Set caused_by on symptoms, say so in their text, and raise causes to their symptoms' severity."""
     by_id = {f.id: f for f in findings}
-    etcd = _strongest([f for f in findings if rule_of(f) in _ETCD_CAUSES])
+    etcd = _strongest([f for f in findings if rules_of(f) & _ETCD_CAUSES])
     traffic = _strongest([f for f in findings if rule_of(f) == "apiserver.heavy_traffic"])
-    nodes = [f for f in findings if rule_of(f) in _NODE_CAUSES]
+    nodes = [f for f in findings if rules_of(f) & _NODE_CAUSES]
     linked = []
     for f in findings:
         cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes)
@@ -116,4 +116,4 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *workload_findings(snap, t, q),
         *alert_findings(snap),
     ]
-    return rank(link_causes(findings))
+    return rank(link_causes(merge_by_subject(findings)))
