@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import time
 from dataclasses import replace
 
 import pytest
@@ -196,3 +198,49 @@ def test_independent_causes_lead_their_symptoms(prometheus_for) -> None:
     doc = json.loads(render_json(report))
     assert [f["id"] for f in doc["findings"]] == ids
     assert doc["findings"][ids.index(etcd.id)]["symptoms"] == list(etcd.symptoms)
+
+
+# Rules as a cluster would ship them: names k8stop does not know, the subject in labels and
+# expressions; `for: 0s` so they fire at the first evaluation.
+INCIDENT_RULES = """
+groups:
+  - name: incident
+    rules:
+      - alert: DiskSyncSlow
+        expr: histogram_quantile(0.99, sum by (instance, le) (rate(etcd_disk_wal_fsync_duration_seconds_bucket[5m]))) > 0.1
+        labels: {severity: critical}
+        annotations: {summary: "fsync is slow"}
+      - alert: BindErrors
+        expr: sum(rate(scheduler_schedule_attempts_total{result="error"}[5m])) > 100
+        labels: {severity: warning}
+      - alert: AlwaysPaging
+        expr: vector(1.7495269766798667)
+        labels: {severity: critical}
+"""
+
+
+def test_alerts_keep_severity_and_land_on_their_subject(prometheus_for) -> None:
+    scenario = Scenario.slow_etcd_member(member=1, fsync_p99=0.2, convention="kube-prometheus")
+    handle = prometheus_for(scenario, rules=INCIDENT_RULES)
+    settings = Settings(prometheus_url=handle.url, use_kube=False)
+    for _ in range(100):  # the first rule evaluation comes a few seconds after start
+        snap = asyncio.run(collect_snapshot(settings))
+        if snap.alerts is not None and {a.name for a in snap.alerts.alerts} >= {"DiskSyncSlow", "AlwaysPaging"}:
+            break
+        time.sleep(0.2)
+    report = make_report(snap, settings)
+    slow = scenario.etcd[1]
+    [member] = [f for f in report.findings if f.component is Component.ETCD]
+    assert member.subject.startswith(slow.ip) and member.severity is Level.CRITICAL
+    [alert] = [e for e in member.evidence if e.query.startswith('ALERTS{alertname="DiskSyncSlow"')]
+    assert isinstance(alert.value, float) and alert.value == pytest.approx(0.2, rel=0.05)
+    assert re.search(r"firing for \d+s \(since \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\)", alert.detail)
+    assert not any(f.id.startswith("alert.DiskSyncSlow") for f in report.findings)
+    paging = next(f for f in report.findings if f.id.startswith("alert.AlwaysPaging"))
+    assert paging.severity is Level.CRITICAL and paging.component is Component.OTHER
+    assert paging.evidence[0].value == pytest.approx(1.7495269766798667)
+    doc = json.loads(render_json(report))
+    values = [e["value"] for f in doc["findings"] for e in f["evidence"] if e["query"].startswith("ALERTS{")]
+    assert values and all(isinstance(v, float) for v in values)
+    kpi = next(k for k in report.kpis if k.id == "etcd.wal_fsync_p99")
+    assert kpi.status is Level.FAIL and "DiskSyncSlow" in kpi.detail  # 200 ms alone would only warn

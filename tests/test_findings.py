@@ -321,7 +321,8 @@ def test_prometheus_alerts() -> None:
         "alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn",
         "alert.NodeFilesystemSpaceFillingUp:n1:9100",
     }
-    assert names["alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn"].severity is Level.WARNING
+    # A firing alert keeps its own severity.
+    assert names["alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn"].severity is Level.CRITICAL
     assert names["alert.KubeAPIErrorBudgetBurn:KubeAPIErrorBudgetBurn"].component is Component.APISERVER
     assert names["alert.NodeFilesystemSpaceFillingUp:n1:9100"].severity is Level.INFO
 
@@ -412,3 +413,65 @@ def test_one_finding_per_workload_listing_its_pods() -> None:
     web = restarts(*(restart("db", f"pg-{i}", r1h=4.0, waiting="CrashLoopBackOff") for i in range(3)))
     [sts] = [f for f in run(healthy(restarts=web, kube_summary=None)) if f.component is Component.WORKLOAD]
     assert sts.title.startswith("3 replicas of StatefulSet db/pg in CrashLoopBackOff")
+
+
+def test_alert_on_a_findings_subject_is_its_evidence() -> None:
+    firing = replace(
+        alert("etcdHighFsyncDurations", severity="critical", instance="b:2379"),
+        active_at=1_760_000_000.0 - 12 * 60,
+        value="1.7495269766798667e+00",
+    )
+    snap = healthy(
+        etcd=etcd(member("a:2379"), member("b:2379", fsync=0.045)),
+        alerts=AlertsFacts((firing, alert("KubePodNotReady", severity="warning", namespace="x", pod="y")), True),
+    )
+    found = run(snap)
+    assert not any(f.id.startswith("alert.etcdHighFsyncDurations") for f in found)
+    [slow] = [f for f in found if f.component is Component.ETCD]
+    assert slow.severity is Level.CRITICAL  # raised from warning by the critical alert
+    [evidence] = [e for e in slow.evidence if e.query.startswith("ALERTS{")]
+    assert evidence.value == pytest.approx(1.7495269766798667)  # a number, not a string
+    assert "firing for 12m (since 2025-10-09T08:41:20Z)" in evidence.detail
+    other = by_id(found)["alert.KubePodNotReady:x/y"]
+    assert other.component is Component.WORKLOAD and other.severity is Level.WARNING
+
+
+@pytest.mark.parametrize(
+    ("name", "labels", "expression", "component"),
+    [
+        (
+            "HighFsync",
+            {},
+            "histogram_quantile(0.99, rate(etcd_disk_wal_fsync_duration_seconds_bucket[5m])) > 0.5",
+            Component.ETCD,
+        ),
+        ("SlowBinds", {}, "rate(scheduler_schedule_attempts_total{result='error'}[5m]) > 0", Component.SCHEDULER),
+        ("Whatever", {"job": "kube-etcd", "instance": "m1"}, "", Component.ETCD),
+        ("DiskFull", {"node": "n1"}, "", Component.NODE),
+        ("AppDown", {"namespace": "shop"}, "", Component.WORKLOAD),
+        ("TargetDown", {}, "up == 0", Component.OTHER),
+        ("CoreDNSDown", {}, "", Component.NETWORK),
+    ],
+)
+def test_alert_component_from_name_expression_and_labels(
+    name: str, labels: dict[str, str], expression: str, component: Component
+) -> None:
+    raised = replace(alert(name, **labels), expression=expression)
+    [f] = [f for f in run(healthy(alerts=AlertsFacts((raised,), True))) if f.id.startswith("alert.")]
+    assert f.component is component
+
+
+def test_a_kpi_is_never_milder_than_a_firing_alert_on_its_signal() -> None:
+    from k8stop.queries.rules.kpis import compute_kpis
+
+    fsync = replace(
+        alert("CustomFsync", severity="critical", instance="a"),
+        expression="histogram_quantile(0.99, rate(etcd_disk_wal_fsync_duration_seconds_bucket[5m])) > 0.05",
+    )
+    snap = healthy(etcd=etcd(member("a", fsync=0.02)), alerts=AlertsFacts((fsync,), True))
+    kpis = {k.id: k for k in compute_kpis(snap, T)}
+    assert kpis["etcd.wal_fsync_p99"].status is Level.FAIL and "CustomFsync" in kpis["etcd.wal_fsync_p99"].detail
+    assert kpis["etcd.backend_commit_p99"].status is Level.OK
+    pending = replace(fsync, state="pending")
+    calm = {k.id: k for k in compute_kpis(replace(snap, alerts=AlertsFacts((pending,), True)), T)}
+    assert calm["etcd.wal_fsync_p99"].status is Level.WARN  # 20 ms: the KPI's own grade

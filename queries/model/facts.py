@@ -187,6 +187,7 @@ class Alert:
     active_at: float | None
     value: str
     source: str  # "prometheus" or "k8stop" (built-in rule evaluated by k8stop)
+    expression: str = ""  # the alerting rule's PromQL, when the server listed it
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ class Component(StrEnum):
     NODE = "node"
     WORKLOAD = "workload"
     NETWORK = "network"
+    OTHER = "other"  # an alert about nothing k8stop knows
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from k8stop.queries.config import Settings
 from k8stop.queries.model.finding import Component, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
-from k8stop.queries.rules.alerts import alert_findings
+from k8stop.queries.rules.alerts import attach_alerts
 from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.etcd import etcd_findings
@@ -114,6 +114,5 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *node_findings(snap, t, q),
         *control_plane_findings(snap, t, q),
         *workload_findings(snap, t, q),
-        *alert_findings(snap),
     ]
-    return rank(link_causes(merge_by_subject(findings)))
+    return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

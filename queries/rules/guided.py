@@ -32,7 +32,7 @@ STEPS: tuple[Step, ...] = (
         ("scheduler.", "controller."),
     ),
     Step("Nodes", frozenset({Component.NODE, Component.KUBELET, Component.NETWORK}), ("node.", "kubelet.")),
-    Step("Workloads", frozenset({Component.WORKLOAD}), ("workload.",)),
+    Step("Workloads", frozenset({Component.WORKLOAD, Component.OTHER}), ("workload.",)),
 )
 
 

@@ -10,7 +10,7 @@ when the component is visibly saturated below the target.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdMember, NodeSaturation
@@ -19,6 +19,7 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes, fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
 from k8stop.queries.rules import bounds
+from k8stop.queries.rules.alerts import severity_of
 from k8stop.queries.rules.grading import Bound, grade, ratio, unknown_reason, worst
 
 LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
@@ -316,7 +317,51 @@ def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
     return startup, error_kpi, create_kpi
 
 
+# The signal behind each KPI: metric names an alerting rule's expression reads, and the names
+# of the upstream (mixin) and seed alerts about it.
+KPI_SIGNALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "apiserver.request_latency_p99": (
+        ("apiserver_request_duration_seconds", "apiserver_request_sli_duration_seconds", "apiserver_request_slo_"),
+        ("APIServerLatencyHigh", "KubeAPILatencyHigh"),
+    ),
+    "apiserver.error_ratio_5xx": (("apiserver_request:burnrate",), ("KubeAPIErrorBudgetBurn", "KubeAPIErrorsHigh")),
+    "etcd.wal_fsync_p99": (
+        ("etcd_disk_wal_fsync_duration_seconds",),
+        ("etcdHighFsyncDurations", "EtcdDiskLatencyHigh"),
+    ),
+    "etcd.backend_commit_p99": (("etcd_disk_backend_commit_duration_seconds",), ("etcdHighCommitDurations",)),
+    "etcd.peer_rtt_p99": (("etcd_network_peer_round_trip_time_seconds",), ("etcdMemberCommunicationSlow",)),
+    "etcd.db_quota_ratio": (("etcd_server_quota_backend_bytes",), ("etcdDatabaseQuotaLowSpace",)),
+    "node.cpu_utilisation_max": (("node_cpu_seconds_total", "node_cpu_utilisation"), ("NodeCPUHigh",)),
+    "node.memory_utilisation_max": (("node_memory_MemAvailable_bytes",), ("NodeMemoryHighUtilization",)),
+    "node.disk_utilisation_max": (
+        ("node_filesystem_avail_bytes",),
+        ("NodeFilesystemSpaceFillingUp", "NodeFilesystemAlmostOutOfSpace"),
+    ),
+    "controller.workqueue_depth_max": (("workqueue_depth",), ()),
+    "kubelet.pod_startup_p99": (("kubelet_pod_start",), ()),
+}
+
+
+def _with_alerts(kpi: Kpi, snap: ClusterSnapshot) -> Kpi:
+    """Never milder than a firing alert on the KPI's signal: the cluster's own rule has spoken."""
+    metrics, names = KPI_SIGNALS.get(kpi.id, ((), ()))
+    firing = [
+        a
+        for a in (snap.alerts.alerts if snap.alerts is not None else ())
+        if a.state == "firing" and (a.name in names or any(m in a.expression for m in metrics))
+    ]
+    worst = max(firing, key=severity_of, default=None)
+    if worst is None or severity_of(worst) <= kpi.status:
+        return kpi
+    return replace(kpi, status=severity_of(worst), detail=f"{kpi.detail}; alert {worst.name} ({worst.severity}) firing")
+
+
 def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
+    return tuple(_with_alerts(k, snap) for k in _measured_kpis(snap, t))
+
+
+def _measured_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
     depth, work = _workqueues(snap, t)
     cpu, memory, disk = _nodes(snap, t)
     startup, runtime_errors, create = _kubelet(snap, t)
