@@ -5,7 +5,8 @@ JSON schema (stable; documented in the README):
   cluster: {context, version}                 strings or null
   sources: {prometheus: {status, url, detail}, kube: {status, detail}}
   kpis: [{id, name, value, unit, target, status, detail}]   value in base units or null
-  findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation}]
+  findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation,
+              caused_by, symptoms}]  independent causes first, then the symptoms under their causes
 Numbers are finite or null: NaN and +-Inf never reach the output.
 """
 
@@ -19,8 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
-from k8stop.queries.config import Thresholds
+from k8stop.queries.config import Settings
 from k8stop.queries.model.finding import Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, safe_url
 from k8stop.queries.rules.diagnose import diagnose
 from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
@@ -37,8 +39,8 @@ class Report:
     findings: tuple[Finding, ...]  # most important first
 
 
-def make_report(snap: ClusterSnapshot, thresholds: Thresholds) -> Report:
-    return Report(snap, compute_kpis(snap, thresholds), diagnose(snap, thresholds))
+def make_report(snap: ClusterSnapshot, settings: Settings) -> Report:
+    return Report(snap, compute_kpis(snap, settings.thresholds), diagnose(snap, settings))
 
 
 def render(report: Report, fmt: Format) -> str:
@@ -87,7 +89,7 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "value": _finite(k.value.or_none()),
                 "unit": k.unit,
                 "target": k.target,
-                "status": str(k.status),
+                "status": k.status.kpi_word,
                 "detail": k.detail,
             }
             for k in report.kpis
@@ -97,10 +99,12 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "id": f.id,
                 "component": str(f.component),
                 "subject": f.subject,
-                "severity": str(f.severity),
+                "severity": f.severity.severity_word,
                 "title": f.title,
                 "evidence": [{"query": e.query, "value": _evidence_value(e.value)} for e in f.evidence],
                 "recommendation": f.recommendation,
+                "caused_by": f.caused_by,
+                "symptoms": list(f.symptoms),
             }
             for f in report.findings
         ],
@@ -123,8 +127,8 @@ def _evidence_text(value: float | str | None) -> str:
 
 
 def _summary(report: Report) -> str:
-    severities = Counter(str(f.severity) for f in report.findings)
-    statuses = Counter(str(k.status) for k in report.kpis)
+    severities = Counter(f.severity.severity_word for f in report.findings)
+    statuses = Counter(k.status.kpi_word for k in report.kpis)
     findings = ", ".join(f"{severities[s]} {s}" for s in ("critical", "warning", "info"))
     kpis = ", ".join(f"{statuses[s]} {s}" for s in ("fail", "warn", "ok", "unknown"))
     return f"Findings: {findings}. KPIs: {kpis}."
@@ -156,6 +160,11 @@ def _header(snap: ClusterSnapshot) -> str:
     )
 
 
+def _first_symptom(report: Report, f: Finding) -> bool:
+    """Symptoms follow every independent cause: the first one opens their section."""
+    return f.caused_by is not None and next(g for g in report.findings if g.caused_by is not None) is f
+
+
 # --- text -------------------------------------------------------------------------------
 
 
@@ -181,15 +190,21 @@ def render_text(report: Report) -> str:
     if not report.findings:
         lines.append("  none")
     for n, f in enumerate(report.findings, 1):
-        lines.extend(_wrap(f"{n}. [{f.severity.upper()}] {f.component} {f.subject}: {f.title}", "     ", "  "))
+        if _first_symptom(report, f):
+            lines += ["", "SYMPTOMS (each explained by a finding above)"]
+        lines.extend(
+            _wrap(f"{n}. [{f.severity.severity_word.upper()}] {f.component} {f.subject}: {f.title}", "     ", "  ")
+        )
         for e in f.evidence:
             detail = f" - {e.detail}" if e.detail else ""
             lines.extend(_wrap(f"{_evidence_text(e.value)}{detail}", "       ", "     * "))
             lines.extend(_wrap(e.query, "         ", "       from "))
         lines.extend(_wrap(f"Fix: {f.recommendation}", "       ", "     "))
+        if f.symptoms:
+            lines.extend(_wrap(f"Symptoms: {', '.join(f.symptoms)}", "       ", "     "))
     lines += ["", "KPIS"]
     for k in report.kpis:
-        head = f"  {k.status.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {fmt_target(k)}"
+        head = f"  {k.status.kpi_word.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {fmt_target(k)}"
         lines.extend(_wrap(head, "  "))
         lines.extend(_wrap(k.detail, "            "))
     return "\n".join(lines) + "\n"
@@ -205,9 +220,9 @@ def _cell(text: str) -> str:
 def render_markdown(report: Report) -> str:
     snap = report.snapshot
     out = [f"# {_header(snap)}", "", "## Summary", "", _summary(report), ""]
-    serious = [f for f in report.findings if str(f.severity) != "info"]
+    serious = [f for f in report.findings if f.severity > Level.INFO]
     for f in serious[:3]:
-        out.append(f"- **{f.severity}** {_cell(f.title)}")
+        out.append(f"- **{f.severity.severity_word}** {_cell(f.title)}")
     if len(serious) > 3:
         out.append(f"- ... and {len(serious) - 3} more warning or critical findings below")
     out += ["", "## Sources", ""]
@@ -217,8 +232,10 @@ def render_markdown(report: Report) -> str:
     if not report.findings:
         out += ["No findings.", ""]
     for n, f in enumerate(report.findings, 1):
+        if _first_symptom(report, f):
+            out += ["## Symptoms", "", "Each is explained by a finding above: fix that first.", ""]
         out += [
-            f"### {n}. [{f.severity}] {f.title}",
+            f"### {n}. [{f.severity.severity_word}] {f.title}",
             "",
             f"Component: `{f.component}`, subject: `{f.subject}`, id: `{f.id}`"
             + (f", caused by: `{f.caused_by}`" if f.caused_by else ""),
@@ -229,11 +246,12 @@ def render_markdown(report: Report) -> str:
             "",
             f"**Recommendation:** {f.recommendation}",
             "",
+            *([f"Symptoms: {', '.join(f'`{i}`' for i in f.symptoms)}", ""] if f.symptoms else []),
         ]
     out += ["## KPIs", "", "| KPI | Value | Target | Status | Detail |", "|---|---|---|---|---|"]
     for k in report.kpis:
         out.append(
             f"| {_cell(k.name)} (`{k.id}`) | {_cell(fmt_value(k.value, k.unit))} | {_cell(fmt_target(k))} "
-            f"| {k.status} | {_cell(k.detail)} |"
+            f"| {k.status.kpi_word} | {_cell(k.detail)} |"
         )
     return "\n".join(out) + "\n"

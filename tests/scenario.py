@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
 import histograms as h
@@ -19,6 +19,7 @@ from conventions import CONVENTIONS, Convention, ConventionName
 
 GiB = 1024**3
 EXCLUDED_VERBS = frozenset({"WATCH", "CONNECT"})
+MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Long-running subresources k8stop must leave out of latency views (mixin / CL2 filter).
 EXCLUDED_SUBRESOURCES = frozenset({"proxy", "attach", "log", "exec", "portforward"})
 
@@ -339,14 +340,26 @@ class Scenario:
 
     @classmethod
     def slow_etcd_member(
-        cls, member: int = 1, fsync_p99: float = 0.2, commit_p99: float = 0.35, **overrides: object
+        cls,
+        member: int = 1,
+        fsync_p99: float = 0.2,
+        commit_p99: float = 0.35,
+        write_p99: float | None = None,
+        **overrides: object,
     ) -> Scenario:
+        """One member's disk slow; with `write_p99`, every mutating request waits that long on it."""
         base = cls.healthy(**overrides)
         members = tuple(
             replace(m, wal_fsync_p99=fsync_p99, backend_commit_p99=commit_p99) if i == member else m
             for i, m in enumerate(base.etcd)
         )
-        return base._incident("slow-etcd-member", etcd=members)
+        requests = base.requests
+        if write_p99 is not None:
+            requests = tuple(
+                replace(r, p99=write_p99, p90=None, p50=None) if r.verb in MUTATING_VERBS and not r.excluded else r
+                for r in requests
+            )
+        return base._incident("slow-etcd-member", etcd=members, requests=requests)
 
     @classmethod
     def list_storm(cls, **overrides: object) -> Scenario:
@@ -435,6 +448,17 @@ class Scenario:
             attempt_p99=1.2,
         )
         return base._incident("scheduler-backlog", scheduler=scheduler)
+
+    def also(self, other: Scenario) -> Scenario:
+        """This incident and `other` at once: what `other` changed in a healthy cluster of its
+        convention is applied on top of this one (incidents touching different parts)."""
+        healthy = Scenario.healthy(convention=other.convention, apiserver_histogram=other.apiserver_histogram)
+        changed = {
+            f.name: getattr(other, f.name)
+            for f in fields(Scenario)
+            if f.name not in ("name", "incident_start", "before") and getattr(other, f.name) != getattr(healthy, f.name)
+        }
+        return replace(self, name=f"{self.name}+{other.name}", **changed)  # type: ignore[arg-type]
 
     def starting(self, seconds_before_anchor: float, before: Scenario | None = None) -> Scenario:
         """This scenario from `seconds_before_anchor`; earlier, `before` (default healthy)."""

@@ -8,9 +8,9 @@ import pytest
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.model.keys import ApiKey
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.tui.app import K8sTopApp
-from k8stop.widgets.levels import Level
 from scenario import Scenario
 from screen import screen_lines, screen_text, wait_for
 
@@ -68,8 +68,8 @@ async def test_dashboard_shows_the_scenario(prometheus_for, size: tuple[int, int
             start = rendered.plain.index(text)
             return {str(span.style) for span in rendered.spans if span.start <= start < span.end}
 
-        assert str(etcd.level_style(Level.HIGH)) in styles_at(fmt_seconds(first.wal_fsync_p99))
-        assert str(etcd.level_style(Level.CRITICAL)) in styles_at(fmt_seconds(first.backend_commit_p99))
+        assert str(etcd.level_style(Level.WARN)) in styles_at(fmt_seconds(first.wal_fsync_p99))
+        assert str(etcd.level_style(Level.FAIL)) in styles_at(fmt_seconds(first.backend_commit_p99))
 
         # Nodes: the saturated node is first with its CPU percentage.
         hot = scenario.nodes[2]

@@ -8,9 +8,9 @@ from drilldown_scenarios import SEED_RULES, growing, incidents
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey, RowKey
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.queries.rules.kpis import KpiStatus
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.alerts_screen import AlertsScreen
 from k8stop.tui.screens.detail_screen import DetailScreen
@@ -109,7 +109,7 @@ async def test_scorecard_and_control_plane(prometheus_for) -> None:
         kpis = {k.id: k for k in app.screen.kpis}
         fsync = kpis["etcd.wal_fsync_p99"]
         # 0.2 s: above the seed's 10 ms target, below the mixin's 0.5 s alert.
-        assert fsync.status is KpiStatus.WARN
+        assert fsync.status is Level.WARN
         assert fsync.value.number == pytest.approx(s.expected_etcd_quantile("etcd-b"), rel=0.02)
         assert kpis["scheduler.throughput"].value.number == pytest.approx(s.scheduler.binding_rate, rel=0.02)
         assert any("▲ warn" in t and "fsync" in t for t in app.screen.texts)

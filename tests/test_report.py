@@ -7,13 +7,13 @@ import math
 
 import pytest
 from facts_builders import apiserver, etcd, healthy, healthy_requests, member, request
-from k8stop.queries.config import Thresholds
+from k8stop.queries.config import Settings
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus, safe_url
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import NO_TRAFFIC, Value
 from k8stop.queries.report import Report, make_report, render, render_json, render_markdown, render_text
 
-T = Thresholds()
+T = Settings()
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,21 @@ def test_json_schema(troubled: Report) -> None:
     assert fsync["value"] == pytest.approx(0.07) and fsync["unit"] == "s" and fsync["status"] == "warn"
     assert fsync["target"] == "< 0.01"
     for f in doc["findings"]:
-        assert set(f) == {"id", "component", "subject", "severity", "title", "evidence", "recommendation"}
+        assert set(f) == {
+            "id",
+            "component",
+            "subject",
+            "severity",
+            "title",
+            "evidence",
+            "recommendation",
+            "caused_by",
+            "symptoms",
+        }
+        # The cause links agree both ways and name findings of the same report.
+        by_id = {g["id"]: g for g in doc["findings"]}
+        assert f["caused_by"] is None or f["id"] in by_id[f["caused_by"]]["symptoms"]
+        assert all(by_id[s]["caused_by"] == f["id"] for s in f["symptoms"])
         assert f["severity"] in ("critical", "warning", "info")
         assert f["component"] in (
             "apiserver",
@@ -61,6 +75,8 @@ def test_json_schema(troubled: Report) -> None:
             assert e["value"] is None or isinstance(e["value"], (float, str))
     # Most important first: the slow etcd member, then the write it slows down.
     assert [f["id"] for f in doc["findings"]][:2] == ["etcd.wal_fsync_p99_slow:b:2379", "apiserver.latency:POST pods"]
+    assert doc["findings"][0]["symptoms"] == ["apiserver.latency:POST pods"]
+    assert doc["findings"][1]["caused_by"] == "etcd.wal_fsync_p99_slow:b:2379"
     assert "s3cret" not in render_json(troubled)
 
 

@@ -63,12 +63,29 @@ def check_schema(doc: dict[str, object]) -> None:
     assert {k["id"] for k in doc["kpis"]} >= REQUIRED_KPIS
     ranks = {"critical": 0, "warning": 1, "info": 2}
     for finding in doc["findings"]:
-        assert set(finding) == {"id", "component", "subject", "severity", "title", "evidence", "recommendation"}
+        assert set(finding) == {
+            "id",
+            "component",
+            "subject",
+            "severity",
+            "title",
+            "evidence",
+            "recommendation",
+            "caused_by",
+            "symptoms",
+        }
         assert finding["severity"] in ranks
         for e in finding["evidence"]:
             assert set(e) == {"query", "value"}
-    severities = [ranks[f["severity"]] for f in doc["findings"]]
-    assert severities == sorted(severities)  # most important first
+    # Most important first: every independent cause, by severity, then the symptoms, none more
+    # severe than its cause.
+    causes = [f for f in doc["findings"] if f["caused_by"] is None]
+    assert doc["findings"][: len(causes)] == causes
+    severities = [ranks[f["severity"]] for f in causes]
+    assert severities == sorted(severities)
+    by_id = {f["id"]: f for f in doc["findings"]}
+    for f in doc["findings"][len(causes) :]:
+        assert ranks[f["severity"]] >= ranks[by_id[f["caused_by"]]["severity"]]
 
 
 def test_json_report(prom_url: str, tmp_path: Path) -> None:
@@ -145,8 +162,11 @@ def test_kube_only(kubeconfig_path: Path, tmp_path: Path) -> None:
     assert doc["cluster"]["version"].startswith("v1.")
     top = doc["findings"][0]
     assert top["component"] == "workload"
-    assert top["subject"] in {f"shop/{pod}" for pod in CRASHLOOP_PODS}
+    # The crash-looping replicas are one finding about their Deployment, naming each pod.
+    assert top["subject"] == "shop/checkout"
+    assert top["title"].startswith(f"{len(CRASHLOOP_PODS)} replicas of Deployment shop/checkout")
     assert "OOMKilled" in top["title"]
+    assert all(any(pod in e["query"] for e in top["evidence"]) for pod in CRASHLOOP_PODS)
 
 
 def test_report_on_a_recording(tmp_path: Path) -> None:

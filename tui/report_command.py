@@ -35,7 +35,7 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         snap = asyncio.run(collect_snapshot(settings))
     from k8stop.queries.report import make_report, render
 
-    text = render(make_report(snap, settings.thresholds), args.format)
+    text = render(make_report(snap, settings), args.format)
     _write(text, args.output)
     unreachable = _unreachable(snap)
     if unreachable:

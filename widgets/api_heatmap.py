@@ -6,10 +6,11 @@ from itertools import groupby
 
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, HeatRow
 from k8stop.queries.model.keys import ApiKey
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
-from k8stop.widgets.levels import HEAT_GLYPHS, Level, level_of
+from k8stop.widgets.levels import HEAT_GLYPHS, level_of
 from rich.text import Text
 
 LABEL_WIDTH = 22
@@ -40,7 +41,7 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
         line = Text("  ".join(parts))
         saturated = any(i.limit and i.current >= 0.9 * i.limit for i in facts.inflight)
         if saturated or facts.apf_rejected_rate > 0:
-            line.stylize(self.level_style(Level.CRITICAL))
+            line.stylize(self.level_style(Level.FAIL))
         return [line]
 
     def _label(self, verb: str, resource: str) -> Text:
@@ -86,11 +87,11 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
         low, mid, high = self.thresholds
         legend = Text(" ")
         for level, label in (
-            (Level.NONE, "idle"),
+            (Level.UNKNOWN, "idle"),
             (Level.OK, f"<{_ms(low)}"),
-            (Level.ELEVATED, f"<{_ms(mid)}"),
-            (Level.HIGH, f"<{_ms(high)}"),
-            (Level.CRITICAL, f">={_ms(high)}"),
+            (Level.INFO, f"<{_ms(mid)}"),
+            (Level.WARN, f"<{_ms(high)}"),
+            (Level.FAIL, f">={_ms(high)}"),
         ):
             legend.append(HEAT_GLYPHS[level], style=self.level_style(level))
             legend.append(f" {label}  ")

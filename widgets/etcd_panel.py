@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from k8stop.queries.model.facts import EtcdFacts, EtcdMember
 from k8stop.queries.model.keys import EtcdKey
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
-from k8stop.widgets.levels import LEVEL_MARKS, Level, level_of, warn_critical
+from k8stop.widgets.levels import LEVEL_MARKS, level_of, warn_critical
 from k8stop.widgets.sparkline_text import sparkline
 from rich.text import Text
 
@@ -77,7 +78,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         name = self._name_width(width)
         line = Text(f"{mark}{short_instance(member.instance, name - 1):<{name - 1}}")
         if member.has_leader is False:
-            line.stylize(self.level_style(Level.CRITICAL))
+            line.stylize(self.level_style(Level.FAIL))
         spark = self._spark_width(width)
         line.append_text(self._latency(member.wal_fsync_p99, member.wal_fsync_history, self.fsync, spark, 9))
         line.append(" ")
@@ -85,7 +86,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         line.append(" ")
         line.append_text(self._quota(member))
         if member.has_leader is False:
-            line.append(" NO LEADER", style=self.level_style(Level.CRITICAL))
+            line.append(" NO LEADER", style=self.level_style(Level.FAIL))
         return line
 
     def _quota(self, member: EtcdMember) -> Text:

@@ -11,8 +11,9 @@ import time
 from typing import Any, ClassVar, Generic, TypeVar
 
 from k8stop.queries.model.keys import RowKey
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.status import FeedState, FeedStatus
-from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, Level, describe_status
+from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, describe_status, level_css
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -47,11 +48,11 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     FactPanel > .panel--status-bad { color: $error; text-style: bold; }
     FactPanel > .panel--cursor { background: $boost; text-style: reverse; }
     FactPanel > .panel--dim { color: $text-muted; }
-    FactPanel > .level--none { color: $text-muted; }
+    FactPanel > .level--unknown { color: $text-muted; }
     FactPanel > .level--ok { color: $success; }
-    FactPanel > .level--elevated { color: $warning; }
-    FactPanel > .level--high { color: $warning; text-style: bold; }
-    FactPanel > .level--critical { color: $error; text-style: bold; }
+    FactPanel > .level--info { color: $warning; }
+    FactPanel > .level--warn { color: $warning; text-style: bold; }
+    FactPanel > .level--fail { color: $error; text-style: bold; }
     """
 
     TITLE: ClassVar[str] = ""
@@ -107,7 +108,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         return "no data yet"
 
     def level_style(self, level: Level) -> Style:
-        return self.get_component_rich_style(level.css)
+        return self.get_component_rich_style(level_css(level))
 
     # --- behaviour -------------------------------------------------------------------------
 

@@ -2,66 +2,50 @@
 
 from __future__ import annotations
 
-from enum import IntEnum
-
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import Kind, Value
 
 
-class Level(IntEnum):
-    NONE = 0  # no data / no traffic
-    OK = 1
-    ELEVATED = 2
-    HIGH = 3
-    CRITICAL = 4
-
-    @property
-    def css(self) -> str:
-        return f"level--{self.name.lower()}"
+def level_css(level: Level) -> str:
+    """The component class a widget styles this level with."""
+    return f"level--{level.name.lower()}"
 
 
 # Shades get denser with severity so a monochrome terminal still shows the gradient.
 HEAT_GLYPHS = {
-    Level.NONE: "·",
+    Level.UNKNOWN: "·",
     Level.OK: "░",
-    Level.ELEVATED: "▒",
-    Level.HIGH: "▓",
-    Level.CRITICAL: "█",
+    Level.INFO: "▒",
+    Level.WARN: "▓",
+    Level.FAIL: "█",
 }
 
 # A mark after a value, so a monochrome terminal (NO_COLOR) still says "over threshold".
-LEVEL_MARKS = {Level.NONE: " ", Level.OK: " ", Level.ELEVATED: " ", Level.HIGH: "!", Level.CRITICAL: "‼"}
+LEVEL_MARKS = {Level.UNKNOWN: " ", Level.OK: " ", Level.INFO: " ", Level.WARN: "!", Level.FAIL: "‼"}
 
-LEVEL_COMPONENT_CLASSES = {level.css for level in Level}
-
-LEVEL_CSS = """
-{name} > .level--none {{ color: $text-muted; }}
-{name} > .level--ok {{ color: $success; }}
-{name} > .level--elevated {{ color: $warning; }}
-{name} > .level--high {{ color: $warning; text-style: bold; }}
-{name} > .level--critical {{ color: $error; text-style: bold; }}
-"""
+LEVEL_COMPONENT_CLASSES = {level_css(level) for level in Level}
 
 
 def level_of(value: Value, thresholds: tuple[float, ...]) -> Level:
     """Map a value to a level: below the first threshold OK, then one level per threshold."""
     if value.kind in (Kind.NO_TRAFFIC, Kind.ABSENT):
-        return Level.NONE
+        return Level.UNKNOWN
     if not value.known:
-        return Level.NONE
+        return Level.UNKNOWN
     level = Level.OK
     for i, bound in enumerate(thresholds):
         if value.number >= bound:
-            level = Level(min(Level.OK + i + 1, Level.CRITICAL))
-    if len(thresholds) == 1 and level is Level.ELEVATED:
-        return Level.CRITICAL
+            level = Level(min(Level.OK + i + 1, Level.FAIL))
+    if len(thresholds) == 1 and level is Level.INFO:
+        return Level.FAIL
     return level
 
 
 def warn_critical(value: Value, warn: float, critical: float) -> Level:
     """Two bounds, as the findings grade: over the target is a warning (!), over the limit critical (‼)."""
     level = level_of(value, (warn, critical))
-    return {Level.ELEVATED: Level.HIGH, Level.HIGH: Level.CRITICAL}.get(level, level)
+    return {Level.INFO: Level.WARN, Level.WARN: Level.FAIL}.get(level, level)
 
 
 STATUS_GLYPHS = {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from k8stop.queries.model.facts import ContainerRestarts, RestartsFacts
 from k8stop.queries.model.keys import PodKey
+from k8stop.queries.model.level import Level
 from k8stop.widgets.fact_panel import FactPanel, Row
-from k8stop.widgets.levels import Level
 from rich.text import Text
 
 ALARMING_WAITING = {"CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "CreateContainerConfigError"}
@@ -35,11 +35,11 @@ class RestartsTable(FactPanel[RestartsFacts]):
         line = Text(f"{ident:<{name}} {item.restarts_1h:>4.0f} {item.restarts_15m:>4.0f}  ")
         waiting = item.waiting_reason or "-"
         last = item.last_terminated_reason or "-"
-        style = self.level_style(Level.CRITICAL if waiting in ALARMING_WAITING else Level.OK)
+        style = self.level_style(Level.FAIL if waiting in ALARMING_WAITING else Level.OK)
         line.append(waiting, style=style if item.waiting_reason else "")
         line.append(" / ")
         oom = last == "OOMKilled"
-        line.append(last, style=self.level_style(Level.CRITICAL) if oom else "")
+        line.append(last, style=self.level_style(Level.FAIL) if oom else "")
         return line
 
     def row_lines(self, facts: RestartsFacts, width: int) -> list[Row]:

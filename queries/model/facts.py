@@ -68,6 +68,7 @@ class ApiserverFacts:
     apf: tuple[ApfLevel, ...]
     apf_rejected_rate: float
     heatmap: Heatmap | None
+    apf_seats_metric: str = ""  # which executing-seats gauge answered ("" when none did)
 
 
 # --- etcd -------------------------------------------------------------------------------
@@ -115,6 +116,7 @@ class NodesFacts:
     source: str  # "node-exporter" or "metrics-server"
     worst: tuple[NodeSaturation, ...]  # worst first, at most the configured N
     total: int  # nodes reporting in all
+    node_label: str = "instance"  # the label that named the nodes in the queries
 
 
 # --- workloads --------------------------------------------------------------------------
@@ -172,6 +174,7 @@ class ControlPlaneFacts:
     workqueues: tuple[WorkQueue, ...]  # deepest first
     pod_start_p99: Value
     runtime_ops: tuple[KubeletOp, ...]
+    pod_start_metric: str = ""  # which pod-start histogram answered ("" when none did)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,6 +187,7 @@ class Alert:
     active_at: float | None
     value: str
     source: str  # "prometheus" or "k8stop" (built-in rule evaluated by k8stop)
+    expression: str = ""  # the alerting rule's PromQL, when the server listed it
 
 
 @dataclass(frozen=True, slots=True)

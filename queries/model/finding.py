@@ -5,26 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from k8stop.queries.rules.grading import Level
-
-
-class Severity(StrEnum):
-    CRITICAL = "critical"
-    WARNING = "warning"
-    INFO = "info"
-
-    @property
-    def rank(self) -> int:
-        """0 is most severe; sorts critical first."""
-        return _RANK[self]
-
-
-def severity_for(level: Level) -> Severity:
-    """A graded value past its hard limit is critical; past only its target, a warning."""
-    return Severity.CRITICAL if level is Level.FAIL else Severity.WARNING
-
-
-_RANK = {Severity.CRITICAL: 0, Severity.WARNING: 1, Severity.INFO: 2}
+from k8stop.queries.model.level import Level
 
 
 class Component(StrEnum):
@@ -36,6 +17,7 @@ class Component(StrEnum):
     NODE = "node"
     WORKLOAD = "workload"
     NETWORK = "network"
+    OTHER = "other"  # an alert about nothing k8stop knows
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,11 +32,12 @@ class Finding:
     id: str  # stable: "<rule>:<subject>", so the UI can track a finding across refreshes
     component: Component
     subject: str  # etcd member, node, namespace/pod, "VERB resource", queue ...
-    severity: Severity
+    severity: Level  # INFO, WARNING or CRITICAL
     title: str
     evidence: tuple[Evidence, ...]
     recommendation: str
     caused_by: str | None = None  # id of the finding that explains this one
+    symptoms: tuple[str, ...] = ()  # ids of the findings this one explains, most important first
     # How far past its threshold (value / threshold); ranks findings of equal severity.
     magnitude: float = 1.0
     # Machine-readable context for cause linking: ("node", name), ("verb", "LIST"), ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -59,6 +60,7 @@ class AlertsSource:
         self._clock = clock
         self._has_rules: bool | None = None
         self._rules_at = 0.0
+        self._expressions: dict[str, str] = {}
 
     async def facts(self) -> tuple[AlertsFacts, tuple[str, ...]]:
         envelope = await self._client.alerts()
@@ -66,20 +68,27 @@ class AlertsSource:
         raw_alerts = data.get("alerts")
         if not isinstance(raw_alerts, list):
             raise FeedError("malformed response: /api/v1/alerts has no alerts list")
-        alerts = sorted((parse_alert(a) for a in raw_alerts), key=alert_order)
+        alerts = [parse_alert(a) for a in raw_alerts]
         has_rules, rule_warnings = await self._server_has_rules(bool(alerts))
-        return AlertsFacts(tuple(alerts), has_rules), envelope.warnings + rule_warnings
+        # The rule's expression says what an alert is about when its name and labels do not.
+        alerts = [replace(a, expression=self._expressions.get(a.name, "")) for a in alerts]
+        return AlertsFacts(tuple(sorted(alerts, key=alert_order)), has_rules), envelope.warnings + rule_warnings
 
     async def _server_has_rules(self, alerts_seen: bool) -> tuple[bool, tuple[str, ...]]:
-        if alerts_seen:
-            return True, ()
         now = self._clock()
         if self._has_rules is not None and now - self._rules_at < RULES_TTL:
-            return self._has_rules, ()
-        envelope = await self._client.rules("alert")
+            return self._has_rules or alerts_seen, ()
+        try:
+            envelope = await self._client.rules("alert")
+        except FeedError:
+            if alerts_seen:  # the alerts are the news; expressions only refine them
+                return True, ()
+            raise
         groups = envelope.data.get("groups") if isinstance(envelope.data, dict) else None
         if not isinstance(groups, list):
             raise FeedError("malformed response: /api/v1/rules has no groups list")
-        self._has_rules = any(isinstance(g, dict) and g.get("rules") for g in groups)
+        rules = [r for g in groups if isinstance(g, dict) for r in (g.get("rules") or []) if isinstance(r, dict)]
+        self._expressions = {str(r.get("name", "")): str(r.get("query", "")) for r in rules}
+        self._has_rules = bool(rules)
         self._rules_at = now
-        return self._has_rules, envelope.warnings
+        return self._has_rules or alerts_seen, envelope.warnings

@@ -44,11 +44,13 @@ async def apiserver_facts(
             parts[name] = render(latency_entry.id, metric=latency_metric, q=q)
     parts["rate"] = render("apiserver.request_rate")
     parts["inflight"] = render("apiserver.inflight")
+    picked: dict[str, str] = {}
     for entry_id in APF_ENTRIES:
         entry = CATALOG[entry_id]
         metric = probe.pick(entry)
         if entry.fallbacks and metric is None:
             continue
+        picked[entry_id] = metric or ""
         parts[entry_id] = render(entry_id, metric=metric)
     result = await ctx.client.query(combine(parts))
     warnings = probe.warnings + result.warnings
@@ -110,6 +112,7 @@ async def apiserver_facts(
         apf=apf,
         apf_rejected_rate=sum(level.rejected_rate for level in apf),
         heatmap=heatmap,
+        apf_seats_metric=picked.get("apiserver.apf_executing_seats", ""),
     )
     return facts, warnings
 

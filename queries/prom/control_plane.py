@@ -99,5 +99,6 @@ async def control_plane_facts(ctx: PromContext) -> tuple[ControlPlaneFacts, tupl
         workqueues=tuple(queues),
         pod_start_p99=single("kubelet.pod_start_p99"),
         runtime_ops=tuple(ops),
+        pod_start_metric=picked.get("kubelet.pod_start_p99") or "",
     )
     return facts, probe.warnings + result.warnings

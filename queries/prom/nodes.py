@@ -54,7 +54,7 @@ async def nodes_facts(ctx: PromContext, top: int) -> tuple[NodesFacts, tuple[str
                 f"node-exporter series do not match selector {ctx.settings.selectors.node or '(none)'} "
                 f"or carry no {label!r} label"
             )
-        return NodesFacts("node-exporter", (), total), warnings
+        return NodesFacts("node-exporter", (), total, label), warnings
 
     only = f'{label}=~"{regex_alternatives(names)}"'
     detail = await ctx.client.query(
@@ -77,4 +77,4 @@ async def nodes_facts(ctx: PromContext, top: int) -> tuple[NodesFacts, tuple[str
         for raw in names
     ]
     nodes.sort(key=lambda n: (-n.worst, n.node))
-    return NodesFacts("node-exporter", tuple(nodes), total), warnings
+    return NodesFacts("node-exporter", tuple(nodes), total, label), warnings

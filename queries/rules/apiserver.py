@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts
-from k8stop.queries.model.finding import Component, Evidence, Finding, Severity, severity_for
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.queries.rules.grading import Level, grade
+from k8stop.queries.prom.catalog import APISERVER_LATENCY_METRICS
+from k8stop.queries.rules import bounds
+from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.grading import Bound, graded_finding
 from k8stop.queries.rules.kpis import LIST_VERBS, MUTATING_VERBS, inflight_saturation, latency_requests, request_slo
 
 # One (verb, resource) holding at least this share of the busy request concurrency is a
@@ -25,96 +29,104 @@ def _read_advice(resource: str) -> str:
     )
 
 
-_WRITE_ADVICE = (
-    "Mutating calls wait for etcd to persist them: check etcd WAL fsync and backend commit "
-    "(seed §2.2). This histogram excludes webhook time, so slow admission webhooks show only in "
-    "apiserver_request_duration_seconds."
-)
+# The SLI histograms (_sli_, _slo_) leave admission webhook time out; the classic one has it.
+_SLI_HISTOGRAMS = frozenset(APISERVER_LATENCY_METRICS[:2])
 
 
-def _latency_query(facts: ApiserverFacts, r: ApiRequestStat, q: str = "0.99") -> str:
-    return (
-        f"histogram_quantile({q}, sum by (verb, resource, le) (rate({facts.latency_metric}_bucket"
-        f'{{verb="{r.verb}",resource="{r.resource}"}}[5m])))'
+def _write_advice(latency_metric: str) -> str:
+    advice = "Mutating calls wait for etcd to persist them: check etcd WAL fsync and backend commit (seed §2.2). "
+    if latency_metric in _SLI_HISTOGRAMS:
+        return advice + (
+            f"{latency_metric} excludes webhook time, so slow admission webhooks show only in "
+            "apiserver_request_duration_seconds and apiserver_admission_webhook_admission_duration_seconds."
+        )
+    return advice + (
+        f"{latency_metric or 'This histogram'} includes admission webhook time: a slow webhook shows in "
+        "apiserver_admission_webhook_admission_duration_seconds."
     )
 
 
-def _rate_query(r: ApiRequestStat) -> str:
-    return f'sum(rate(apiserver_request_total{{verb="{r.verb}",resource="{r.resource}"}}[5m]))'
+def _pair(r: ApiRequestStat) -> dict[str, str]:
+    return {"verb": r.verb, "resource": r.resource}
 
 
-def _latency(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
+def _latency_query(q: EvidenceQueries, facts: ApiserverFacts, r: ApiRequestStat, quantile: str = "0.99") -> str:
+    return q.promql("apiserver.latency_quantile", _pair(r), metric=facts.latency_metric, q=quantile)
+
+
+def _rate_query(q: EvidenceQueries, r: ApiRequestStat) -> str:
+    return q.promql("apiserver.request_rate", _pair(r))
+
+
+def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     out = []
     for r in latency_requests(facts):
         slo = request_slo(r, t)
-        level = grade(r.p99, t.apiserver_p99_target, slo)
-        if level < Level.WARN:
-            continue
-        over_slo = level is Level.FAIL
-        bound, name = (slo, "SIG-scalability SLO") if over_slo else (t.apiserver_p99_target, "seed §1.1 target")
-        mutating = r.verb.upper() in MUTATING_VERBS
-        out.append(
-            Finding(
-                id=f"apiserver.latency:{r.verb} {r.resource}",
-                component=Component.APISERVER,
-                subject=f"{r.verb} {r.resource}",
-                # Over the seed's 100 ms target but inside the SLO is normal for many clusters
-                # (LISTs especially): worth knowing, not worth paging anyone.
-                severity=Severity.CRITICAL if over_slo else Severity.INFO,
-                title=f"{r.verb} {r.resource} p99 {fmt_seconds(r.p99)} over the {fmt_seconds(Value.of(bound))} {name}",
-                evidence=(
-                    Evidence(
-                        _latency_query(facts, r),
-                        r.p99.or_none(),
-                        f"SLO {fmt_seconds(Value.of(slo))} ({'LIST' if r.verb.upper() in LIST_VERBS else 'mutating/single-object'})",
-                    ),
-                    Evidence(_latency_query(facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
-                    Evidence(_rate_query(r), r.rate, f"{fmt_rate(r.rate)}"),
-                ),
-                recommendation=_WRITE_ADVICE if mutating else _read_advice(r.resource),
-                magnitude=r.p99.number / bound,
-                labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
-            )
+        is_list = r.verb.upper() in LIST_VERBS
+        bound = Bound(
+            t.apiserver_p99_target,
+            slo,
+            f"seed §1.1 target; SIG-scalability SLO {'LIST' if is_list else 'mutating/single-object'}",
         )
+
+        def title(level: Level, r: ApiRequestStat = r, slo: float = slo) -> str:
+            limit, name = (
+                (slo, "SIG-scalability SLO") if level is Level.FAIL else (t.apiserver_p99_target, "seed §1.1 target")
+            )
+            return f"{r.verb} {r.resource} p99 {fmt_seconds(r.p99)} over the {fmt_seconds(Value.of(limit))} {name}"
+
+        mutating = r.verb.upper() in MUTATING_VERBS
+        finding = graded_finding(
+            r.p99,
+            bound,
+            fmt_seconds,
+            rule="apiserver.latency",
+            component=Component.APISERVER,
+            subject=f"{r.verb} {r.resource}",
+            title=title,
+            query=_latency_query(q, facts, r),
+            evidence_detail="p99",
+            more_evidence=(
+                Evidence(_latency_query(q, facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
+                Evidence(_rate_query(q, r), r.rate, f"{fmt_rate(r.rate)}, summed over response classes"),
+            ),
+            recommendation=_write_advice(facts.latency_metric) if mutating else _read_advice(r.resource),
+            labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
+            # Over the seed's 100 ms target but inside the SLO is normal for many clusters
+            # (LISTs especially): worth knowing, not worth paging anyone.
+            inside_limit=Level.INFO,
+        )
+        if finding is not None:
+            out.append(finding)
     return out
 
 
-def _errors(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
-    warn, fail = t.apiserver_error_ratio
-    level = grade(facts.error_ratio, warn, fail)
-    if level < Level.WARN:
-        return []
+def _errors(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     worst = sorted((r for r in facts.requests if r.rate_5xx > 0), key=lambda r: r.rate_5xx, reverse=True)[:3]
-    return [
-        Finding(
-            id="apiserver.errors_5xx:all",
-            component=Component.APISERVER,
-            subject="all requests",
-            severity=severity_for(level),
-            title=f"API server answers {fmt_ratio(facts.error_ratio)} of requests with 5xx",
-            evidence=(
-                Evidence(
-                    'sum(rate(apiserver_request_total{code=~"5.."}[5m])) / sum(rate(apiserver_request_total[5m]))',
-                    facts.error_ratio.or_none(),
-                    f"warn at {fmt_ratio(Value.of(warn))} (kubernetes-mixin 99 % availability), critical at {fmt_ratio(Value.of(fail))} (14.4x burn)",
-                ),
-                *(
-                    Evidence(
-                        f'sum(rate(apiserver_request_total{{verb="{r.verb}",resource="{r.resource}",code=~"5.."}}[5m]))',
-                        r.rate_5xx,
-                        f"{r.verb} {r.resource}",
-                    )
-                    for r in worst
-                ),
-            ),
-            recommendation=(
-                "5xx come from the API server or its storage: check etcd (leader, disk latency) and the "
-                "API server logs for timeouts; under overload raise the request limits (seed §2.1) or add "
-                "API server replicas (seed §8.1)."
-            ),
-            magnitude=facts.error_ratio.number / warn,
-        )
-    ]
+    finding = graded_finding(
+        facts.error_ratio,
+        bounds.apiserver_errors(t),
+        fmt_ratio,
+        rule="apiserver.errors_5xx",
+        component=Component.APISERVER,
+        subject="all requests",
+        key="all",
+        title=f"API server answers {fmt_ratio(facts.error_ratio)} of requests with 5xx",
+        query=q.promql("apiserver.request_rate"),
+        evidence_detail="class 5xx / all classes",
+        more_evidence=(
+            Evidence(
+                q.promql("apiserver.request_rate", _pair(r), extra='code=~"5.."'), r.rate_5xx, f"{r.verb} {r.resource}"
+            )
+            for r in worst
+        ),
+        recommendation=(
+            "5xx come from the API server or its storage: check etcd (leader, disk latency) and the "
+            "API server logs for timeouts; under overload raise the request limits (seed §2.1) or add "
+            "API server replicas (seed §8.1)."
+        ),
+    )
+    return [finding] if finding is not None else []
 
 
 def _busy_share(facts: ApiserverFacts) -> list[tuple[ApiRequestStat, float]]:
@@ -132,32 +144,34 @@ def _busy_share(facts: ApiserverFacts) -> list[tuple[ApiRequestStat, float]]:
     return sorted(((r, h / total) for r, h in held), key=lambda item: item[1], reverse=True)
 
 
-def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
+def _saturation(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     used = inflight_saturation(facts, t)
     rejecting = facts.apf_rejected_rate > 0
     if used < t.inflight_near_limit and not rejecting:
         return []
     rejected_share = facts.apf_rejected_rate / facts.total_qps if facts.total_qps > 0 else 0.0
-    severity = Severity.CRITICAL if used >= 1.0 or rejected_share >= t.apiserver_error_ratio[0] else Severity.WARNING
+    severity = Level.CRITICAL if used >= 1.0 or rejected_share >= t.apiserver_error_ratio[0] else Level.WARNING
     shares = _busy_share(facts)
     lists = [(r, s) for r, s in shares if r.verb.upper() in LIST_VERBS][:3]
     evidence = [
         *(
             Evidence(
-                f'max(apiserver_current_inflight_requests{{request_kind="{i.request_kind}"}})',
+                q.promql("apiserver.inflight", {"request_kind": i.request_kind}),
                 i.current,
                 f"limit {i.limit:g}" if i.limit is not None else "limit not known to k8stop (flag default assumed)",
             )
             for i in facts.inflight
         ),
         Evidence(
-            "sum(rate(apiserver_flowcontrol_rejected_requests_total[5m]))",
+            q.promql("apiserver.apf_rejected_rate"),
             facts.apf_rejected_rate,
             f"{fmt_ratio(Value.of(rejected_share))} of requests rejected with 429",
         ),
         *(
             Evidence(
-                f'apiserver_flowcontrol_current_executing_seats{{priority_level="{a.priority_level}"}}',
+                q.promql(
+                    "apiserver.apf_executing_seats", {"priority_level": a.priority_level}, metric=facts.apf_seats_metric
+                ),
                 a.executing_seats,
                 f"limit {a.limit_seats:g} seats, {a.inqueue:g} queued, {fmt_rate(a.rejected_rate)} rejected"
                 if a.limit_seats is not None
@@ -167,7 +181,7 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
             if a.rejected_rate > 0 or a.inqueue > 0
         ),
         *(
-            Evidence(_rate_query(r), r.rate, f"LIST {r.resource}: ~{fmt_ratio(Value.of(s))} of busy concurrency")
+            Evidence(_rate_query(q, r), r.rate, f"LIST {r.resource}: ~{fmt_ratio(Value.of(s))} of busy concurrency")
             for r, s in lists
         ),
     ]
@@ -188,9 +202,9 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
                     f"{fmt_rate(top.rate)} holds ~{fmt_ratio(Value.of(share))} of API server concurrency"
                 ),
                 evidence=(
-                    Evidence(_rate_query(top), top.rate, fmt_rate(top.rate)),
-                    Evidence(_latency_query(facts, top, "0.5"), top.p50.or_none(), f"p50 {fmt_seconds(top.p50)}"),
-                    Evidence(_latency_query(facts, top), top.p99.or_none(), f"p99 {fmt_seconds(top.p99)}"),
+                    Evidence(_rate_query(q, top), top.rate, fmt_rate(top.rate)),
+                    Evidence(_latency_query(q, facts, top, "0.5"), top.p50.or_none(), f"p50 {fmt_seconds(top.p50)}"),
+                    Evidence(_latency_query(q, facts, top), top.p99.or_none(), f"p99 {fmt_seconds(top.p99)}"),
                     Evidence(
                         "rate x p50 / sum over all verbs and resources",
                         share,
@@ -236,8 +250,8 @@ def _saturation(facts: ApiserverFacts, t: Thresholds) -> list[Finding]:
     return out
 
 
-def apiserver_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
+def apiserver_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     if snap.apiserver is None:
         return []
     facts = snap.apiserver
-    return [*_saturation(facts, t), *_latency(facts, t), *_errors(facts, t)]
+    return [*_saturation(facts, t, q), *_latency(facts, t, q), *_errors(facts, t, q)]

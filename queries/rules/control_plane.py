@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ControlPlaneFacts, SchedulerFacts
-from k8stop.queries.model.finding import Component, Evidence, Finding, Severity, severity_for
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.queries.rules.grading import Level, grade
+from k8stop.queries.rules import bounds
+from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.grading import graded_finding
 
 
 def _failed_scheduling(snap: ClusterSnapshot) -> list[Evidence]:
@@ -25,7 +28,7 @@ def _failed_scheduling(snap: ClusterSnapshot) -> list[Evidence]:
     ][:3]
 
 
-def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts) -> list[Finding]:
+def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts, q: EvidenceQueries) -> list[Finding]:
     pending = dict(s.pending_by_queue)
     attempts = dict(s.attempts_by_result)
     out = []
@@ -37,17 +40,15 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts) -> list[Finding]:
                 id="scheduler.unschedulable:cluster",
                 component=Component.SCHEDULER,
                 subject="pending pods",
-                severity=Severity.WARNING,
+                severity=Level.WARNING,
                 title=f"{fmt_count(unschedulable)} pods unschedulable ({fmt_rate(failing)} failed attempts)",
                 evidence=(
                     *(
-                        Evidence(f'sum(scheduler_pending_pods{{queue="{q}"}})', n, f"pending in {q}")
-                        for q, n in s.pending_by_queue
+                        Evidence(q.promql("scheduler.pending", {"queue": queue}), n, f"pending in {queue}")
+                        for queue, n in s.pending_by_queue
                     ),
                     *(
-                        Evidence(
-                            f'sum(rate(scheduler_schedule_attempts_total{{result="{r}"}}[5m]))', n, f"{r} attempts/s"
-                        )
+                        Evidence(q.promql("scheduler.attempts_rate", {"result": r}), n, f"{r} attempts/s")
                         for r, n in s.attempts_by_result
                     ),
                     *_failed_scheduling(snap),
@@ -68,9 +69,9 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts) -> list[Finding]:
                 id="scheduler.errors:cluster",
                 component=Component.SCHEDULER,
                 subject="kube-scheduler",
-                severity=Severity.WARNING,
+                severity=Level.WARNING,
                 title=f"Scheduler attempts failing with errors at {fmt_rate(errors)}",
-                evidence=(Evidence('sum(rate(scheduler_schedule_attempts_total{result="error"}[5m]))', errors),),
+                evidence=(Evidence(q.promql("scheduler.attempts_rate", {"result": "error"}), errors),),
                 recommendation="Errors (not unschedulable) come from the scheduler itself or failed binds: read the kube-scheduler logs; binds fail when the API server or etcd is slow.",
                 magnitude=1.0 + errors,
             )
@@ -78,121 +79,99 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts) -> list[Finding]:
     return out
 
 
-def _workqueues(cp: ControlPlaneFacts, t: Thresholds) -> list[Finding]:
+def _workqueues(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     advice = (
         "Raise the controller's concurrency (seed §2.3: concurrent-deployment-syncs, "
         "concurrent-replicaset-syncs, concurrent-gc-syncs ...) and its API budget (--kube-api-qps / "
         "--kube-api-burst); a queue that grows while the API server is slow is a symptom of that."
     )
     out = []
-    for q in cp.workqueues:
-        if q.depth >= t.workqueue_depth:
-            out.append(
-                Finding(
-                    id=f"controller.workqueue_depth:{q.name}",
-                    component=Component.CONTROLLER_MANAGER,
-                    subject=q.name,
-                    severity=Severity.WARNING,
-                    title=f"Workqueue {q.name} holds {fmt_count(q.depth)} items (target < {fmt_count(t.workqueue_depth)})",
-                    evidence=(
-                        Evidence(f'sum(workqueue_depth{{name="{q.name}"}})', q.depth, "seed §1.1 queue_depth < 1000"),
-                        Evidence(f'sum(rate(workqueue_adds_total{{name="{q.name}"}}[5m]))', q.adds_rate, "adds/s"),
-                    ),
-                    recommendation=advice,
-                    magnitude=q.depth / t.workqueue_depth,
-                )
-            )
-        if q.work_p99.at_least(t.workqueue_work_p99):
-            out.append(
-                Finding(
-                    id=f"controller.reconcile_slow:{q.name}",
-                    component=Component.CONTROLLER_MANAGER,
-                    subject=q.name,
-                    severity=Severity.WARNING,
-                    title=f"Controller {q.name} reconcile p99 {fmt_seconds(q.work_p99)} (target < {fmt_seconds(Value.of(t.workqueue_work_p99))})",
-                    evidence=(
-                        Evidence(
-                            f'histogram_quantile(0.99, sum by (name, le) (rate(workqueue_work_duration_seconds_bucket{{name="{q.name}"}}[5m])))',
-                            q.work_p99.or_none(),
-                            "seed §1.1 reconcile_duration < 5 s",
-                        ),
-                    ),
-                    recommendation=advice,
-                    magnitude=q.work_p99.number / t.workqueue_work_p99,
-                )
-            )
-    return out
-
-
-def _kubelet(cp: ControlPlaneFacts, t: Thresholds) -> list[Finding]:
-    out = []
-    level = grade(cp.pod_start_p99, t.pod_startup_p99, t.pod_startup_p99_seed)
-    if level >= Level.WARN:
+    for wq in cp.workqueues:
+        queue = {"name": wq.name}
         out.append(
-            Finding(
-                id="kubelet.pod_startup_slow:cluster",
-                component=Component.KUBELET,
-                subject="pod startup",
-                severity=severity_for(level),
-                title=f"Pod startup p99 {fmt_seconds(cp.pod_start_p99)} (SLO 5 s, seed < 30 s)",
-                evidence=(
-                    Evidence(
-                        "histogram_quantile(0.99, sum by (le) (rate(kubelet_pod_start_sli_duration_seconds_bucket[5m])))",
-                        cp.pod_start_p99.or_none(),
-                        f"warn at {fmt_seconds(Value.of(t.pod_startup_p99))} (SIG-scalability SLO), critical at "
-                        f"{fmt_seconds(Value.of(t.pod_startup_p99_seed))} (seed §1.1)",
-                    ),
-                ),
-                recommendation=(
-                    "Pull images in parallel (seed §3.1 serializeImagePulls: false), use a nearby registry "
-                    "mirror and pre-pull common images (seed §3.2), raise containerd max_concurrent_downloads "
-                    "(seed §8.3), and check the runtime's create_container latency and CNI setup time."
-                ),
-                magnitude=cp.pod_start_p99.number / t.pod_startup_p99,
+            graded_finding(
+                Value.of(wq.depth),
+                bounds.workqueue_depth(t),
+                lambda v: fmt_count(v.number),
+                rule="controller.workqueue_depth",
+                component=Component.CONTROLLER_MANAGER,
+                subject=wq.name,
+                title=f"Workqueue {wq.name} holds {fmt_count(wq.depth)} items (target < {fmt_count(t.workqueue_depth)})",
+                query=q.promql("workqueue.depth", queue),
+                more_evidence=(Evidence(q.promql("workqueue.adds_rate", queue), wq.adds_rate, "adds/s"),),
+                recommendation=advice,
             )
         )
+        out.append(
+            graded_finding(
+                wq.work_p99,
+                bounds.workqueue_work(t),
+                fmt_seconds,
+                rule="controller.reconcile_slow",
+                component=Component.CONTROLLER_MANAGER,
+                subject=wq.name,
+                title=f"Controller {wq.name} reconcile p99 {fmt_seconds(wq.work_p99)} "
+                f"(target < {fmt_seconds(Value.of(t.workqueue_work_p99))})",
+                query=q.promql("workqueue.work_p99", queue),
+                recommendation=advice,
+            )
+        )
+    return [f for f in out if f is not None]
+
+
+def _kubelet(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
+    startup = graded_finding(
+        cp.pod_start_p99,
+        bounds.pod_startup(t),
+        fmt_seconds,
+        rule="kubelet.pod_startup_slow",
+        component=Component.KUBELET,
+        subject="pod startup",
+        key="cluster",
+        title=f"Pod startup p99 {fmt_seconds(cp.pod_start_p99)} (SLO 5 s, seed < 30 s)",
+        query=q.promql("kubelet.pod_start_p99", metric=cp.pod_start_metric),
+        recommendation=(
+            "Pull images in parallel (seed §3.1 serializeImagePulls: false), use a nearby registry "
+            "mirror and pre-pull common images (seed §3.2), raise containerd max_concurrent_downloads "
+            "(seed §8.3), and check the runtime's create_container latency and CNI setup time."
+        ),
+    )
+    out = [startup] if startup is not None else []
     for op in cp.runtime_ops:
         if op.rate <= 0:
             continue
-        share = op.error_rate / op.rate
-        if share < t.runtime_ops_error_ratio:
-            continue
-        out.append(
-            Finding(
-                id=f"kubelet.runtime_errors:{op.operation_type}",
-                component=Component.KUBELET,
-                subject=op.operation_type,
-                severity=Severity.WARNING,
-                title=f"Container runtime {op.operation_type} failing {fmt_ratio(Value.of(share))} of the time",
-                evidence=(
-                    Evidence(
-                        f'sum(rate(kubelet_runtime_operations_errors_total{{operation_type="{op.operation_type}"}}[5m]))',
-                        op.error_rate,
-                        "errors/s",
-                    ),
-                    Evidence(
-                        f'sum(rate(kubelet_runtime_operations_total{{operation_type="{op.operation_type}"}}[5m]))',
-                        op.rate,
-                        f"operations/s; warn at {fmt_ratio(Value.of(t.runtime_ops_error_ratio))} errors (k8stop's own)",
-                    ),
-                ),
-                recommendation=(
-                    "Read the container runtime (containerd) and kubelet logs on the affected nodes; check the "
-                    "runtime configuration (seed §3.2 / §8.3: SystemdCgroup matching the kubelet's cgroup "
-                    "driver, snapshotter overlayfs) and disk space under the image filesystem."
-                ),
-                magnitude=share / t.runtime_ops_error_ratio,
-            )
+        kind = {"operation_type": op.operation_type}
+        finding = graded_finding(
+            Value.of(op.error_rate / op.rate),
+            bounds.runtime_errors(t),
+            fmt_ratio,
+            rule="kubelet.runtime_errors",
+            component=Component.KUBELET,
+            subject=op.operation_type,
+            title=f"Container runtime {op.operation_type} failing {fmt_ratio(Value.of(op.error_rate / op.rate))} "
+            "of the time",
+            query=f"{q.promql('kubelet.runtime_ops_error_rate', kind)} / {q.promql('kubelet.runtime_ops_rate', kind)}",
+            more_evidence=(
+                Evidence(q.promql("kubelet.runtime_ops_error_rate", kind), op.error_rate, "errors/s"),
+                Evidence(q.promql("kubelet.runtime_ops_rate", kind), op.rate, "operations/s"),
+            ),
+            recommendation=(
+                "Read the container runtime (containerd) and kubelet logs on the affected nodes; check the "
+                "runtime configuration (seed §3.2 / §8.3: SystemdCgroup matching the kubelet's cgroup "
+                "driver, snapshotter overlayfs) and disk space under the image filesystem."
+            ),
         )
+        if finding is not None:
+            out.append(finding)
     return out
 
 
-def control_plane_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
+def control_plane_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     cp = snap.control_plane
     if cp is None:
         return []
     return [
-        *(_scheduler(snap, cp.scheduler) if cp.scheduler is not None else []),
-        *_workqueues(cp, t),
-        *_kubelet(cp, t),
+        *(_scheduler(snap, cp.scheduler, q) if cp.scheduler is not None else []),
+        *_workqueues(cp, t, q),
+        *_kubelet(cp, t, q),
     ]

@@ -4,21 +4,24 @@ Cause links are general, evidence-driven relations (not tuned to any cluster):
 - a slow or leaderless etcd member explains slow mutating API calls and API 5xx;
 - one dominant traffic source explains API saturation (set by the apiserver rule) and slow reads;
 - a saturated node (CPU, memory, load) explains containers crash-looping or restarting on it.
-A cause is raised to the severity of its worst symptom, so ranking by severity, then causes
-before symptoms, then magnitude puts the thing to fix first.
+A cause is raised to the severity of its worst symptom. The ranking lists every independent cause
+before any symptom, so two unrelated problems both lead, whatever the number of symptoms.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
 
-from k8stop.queries.config import Thresholds
-from k8stop.queries.model.finding import Component, Finding, Severity
+from k8stop.queries.config import Settings
+from k8stop.queries.model.finding import Component, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
-from k8stop.queries.rules.alerts import alert_findings
+from k8stop.queries.rules.alerts import attach_alerts
 from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.etcd import etcd_findings
+from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.workloads import workload_findings
 
@@ -26,12 +29,8 @@ _ETCD_CAUSES = frozenset({"etcd.wal_fsync_p99_slow", "etcd.backend_commit_p99_sl
 _NODE_CAUSES = frozenset({"node.cpu_saturated", "node.memory_saturated", "node.load_saturated"})
 
 
-def rule_of(finding: Finding) -> str:
-    return finding.id.split(":", 1)[0]
-
-
 def _strongest(candidates: list[Finding]) -> Finding | None:
-    return min(candidates, key=lambda f: (f.severity.rank, -f.magnitude, f.id), default=None)
+    return min(candidates, key=lambda f: (-f.severity, -f.magnitude, f.id), default=None)
 
 
 def _cause_of(f: Finding, etcd: Finding | None, traffic: Finding | None, nodes: list[Finding]) -> Finding | None:
@@ -42,17 +41,20 @@ def _cause_of(f: Finding, etcd: Finding | None, traffic: Finding | None, nodes: 
     if rule == "apiserver.errors_5xx":
         return etcd
     if f.component is Component.WORKLOAD and not rule.startswith("alert.") and rule != "workload.image_pull":
+        # A workload is a node's symptom only when every affected pod runs on a saturated node.
         hosts = f.label_values("node")
-        return _strongest([n for n in nodes if any(same_node(n.subject, h) for h in hosts)])
+        matching = [n for n in nodes if any(same_node(n.subject, h) for h in hosts)]
+        if hosts and all(any(same_node(n.subject, h) for n in nodes) for h in hosts):
+            return _strongest(matching)
     return None
 
 
 def link_causes(findings: list[Finding]) -> list[Finding]:
     """Set caused_by on symptoms, say so in their text, and raise causes to their symptoms' severity."""
     by_id = {f.id: f for f in findings}
-    etcd = _strongest([f for f in findings if rule_of(f) in _ETCD_CAUSES])
+    etcd = _strongest([f for f in findings if rules_of(f) & _ETCD_CAUSES])
     traffic = _strongest([f for f in findings if rule_of(f) == "apiserver.heavy_traffic"])
-    nodes = [f for f in findings if rule_of(f) in _NODE_CAUSES]
+    nodes = [f for f in findings if rules_of(f) & _NODE_CAUSES]
     linked = []
     for f in findings:
         cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes)
@@ -67,30 +69,50 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
                 recommendation=f"Likely caused by: {cause.title} [{cause.id}]; fix that first. {f.recommendation}",
             )
         )
-    worst_symptom: dict[str, int] = {}
+    worst_symptom: dict[str, Level] = {}
     for f in linked:
         if f.caused_by:
-            worst_symptom[f.caused_by] = min(worst_symptom.get(f.caused_by, 9), f.severity.rank)
-    out = []
-    for f in linked:
-        rank = worst_symptom.get(f.id)
-        raised = rank is not None and rank < f.severity.rank
-        out.append(replace(f, severity=next(s for s in Severity if s.rank == rank)) if raised else f)
-    return out
+            worst_symptom[f.caused_by] = max(worst_symptom.get(f.caused_by, Level.INFO), f.severity)
+    return [replace(f, severity=max(f.severity, worst_symptom.get(f.id, f.severity))) for f in linked]
+
+
+def _importance(f: Finding) -> tuple[int, float, str]:
+    return (-f.severity, -f.magnitude, f.id)
 
 
 def rank(findings: list[Finding]) -> tuple[Finding, ...]:
-    """Severity, then causes before symptoms, then how far past the threshold."""
-    return tuple(sorted(findings, key=lambda f: (f.severity.rank, f.caused_by is not None, -f.magnitude, f.id)))
+    """Independent causes first (severity, then how far past the threshold), so no problem hides
+    behind another's symptoms; then the symptoms, grouped under their causes in the same order.
+    Each cause lists its direct symptoms."""
+    by_id = {f.id: f for f in findings}
+    # A cause the rules named but that is not among the findings leaves its symptom independent.
+    findings = [f if f.caused_by is None or f.caused_by in by_id else replace(f, caused_by=None) for f in findings]
+    children: dict[str, list[Finding]] = {}
+    for f in findings:
+        if f.caused_by is not None:
+            children.setdefault(f.caused_by, []).append(f)
+    for group in children.values():
+        group.sort(key=_importance)
+    roots = sorted((f for f in findings if f.caused_by is None), key=_importance)
+    symptoms: list[Finding] = []
+
+    def follow(cause: Finding) -> None:
+        for child in children.get(cause.id, []):
+            symptoms.append(child)
+            follow(child)
+
+    for root in roots:
+        follow(root)
+    return tuple(replace(f, symptoms=tuple(c.id for c in children.get(f.id, []))) for f in (*roots, *symptoms))
 
 
-def diagnose(snap: ClusterSnapshot, t: Thresholds) -> tuple[Finding, ...]:
+def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
+    t, q = settings.thresholds, EvidenceQueries(settings)
     findings = [
-        *etcd_findings(snap, t),
-        *apiserver_findings(snap, t),
-        *node_findings(snap, t),
-        *control_plane_findings(snap, t),
-        *workload_findings(snap, t),
-        *alert_findings(snap),
+        *etcd_findings(snap, t, q),
+        *apiserver_findings(snap, t, q),
+        *node_findings(snap, t, q),
+        *control_plane_findings(snap, t, q),
+        *workload_findings(snap, t, q),
     ]
-    return rank(link_causes(findings))
+    return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

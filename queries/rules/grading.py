@@ -7,17 +7,80 @@ An AT_LEAST value is graded by its bound, because the true value can only be hig
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from enum import IntEnum
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
 
+Formatter = Callable[[Value], str]
 
-class Level(IntEnum):
-    UNKNOWN = -1
-    OK = 0
-    WARN = 1
-    FAIL = 2
+
+@dataclass(frozen=True, slots=True)
+class Bound:
+    """Lower-is-better thresholds with their citation: warn at `target`, fail at `limit`."""
+
+    target: float
+    limit: float | None
+    cite: str
+
+    def grade(self, value: Value) -> Level:
+        return grade(value, self.target, self.limit)
+
+    def describe(self, fmt: Formatter, fail_word: str = "critical") -> str:
+        """'warn at 10 ms, critical at 500 ms (cite)', in the value's unit."""
+        text = f"warn at {fmt(Value.of(self.target))}"
+        if self.limit is not None:
+            text += f", {fail_word} at {fmt(Value.of(self.limit))}"
+        return f"{text} ({self.cite})" if self.cite else text
+
+
+def graded_finding(
+    value: Value,
+    bound: Bound,
+    fmt: Formatter,
+    *,
+    rule: str,
+    component: Component,
+    subject: str,
+    key: str = "",
+    title: str | Callable[[Level], str],
+    query: str,
+    recommendation: str,
+    evidence_detail: str = "",
+    more_evidence: Iterable[Evidence] = (),
+    labels: tuple[tuple[str, str], ...] = (),
+    inside_limit: Level = Level.WARNING,
+) -> Finding | None:
+    """The finding for `value` graded against `bound`, or None when it is within target.
+
+    Past the limit the finding is critical; between target and limit it is `inside_limit`
+    (a warning, or info where the target is a guide's wish and the limit the real SLO).
+    The first evidence is the measured value with the bound it was graded against. The id is
+    "<rule>:<key>", the key defaulting to the subject.
+    """
+    level = bound.grade(value)
+    if level < Level.WARN:
+        return None
+    severity = Level.CRITICAL if level is Level.FAIL else inside_limit
+    # How far past the bound that set the severity: ranks findings of one severity.
+    passed = bound.limit if level is Level.FAIL and bound.limit is not None else bound.target
+    detail = bound.describe(fmt)
+    return Finding(
+        id=f"{rule}:{key or subject}",
+        component=component,
+        subject=subject,
+        severity=severity,
+        title=title(level) if callable(title) else title,
+        evidence=(
+            Evidence(query, value.or_none(), f"{evidence_detail}; {detail}" if evidence_detail else detail),
+            *more_evidence,
+        ),
+        recommendation=recommendation,
+        magnitude=value.number / passed if passed > 0 else 1.0,
+        labels=labels,
+    )
 
 
 def grade(value: Value, target: float, limit: float | None = None) -> Level:

@@ -9,9 +9,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from k8stop.queries.model.finding import Component, Finding, Severity
+from k8stop.queries.model.finding import Component, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.report import Report, render
-from k8stop.queries.rules.kpis import Kpi, KpiStatus
+from k8stop.queries.rules.kpis import Kpi
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +32,7 @@ STEPS: tuple[Step, ...] = (
         ("scheduler.", "controller."),
     ),
     Step("Nodes", frozenset({Component.NODE, Component.KUBELET, Component.NETWORK}), ("node.", "kubelet.")),
-    Step("Workloads", frozenset({Component.WORKLOAD}), ("workload.",)),
+    Step("Workloads", frozenset({Component.WORKLOAD, Component.OTHER}), ("workload.",)),
 )
 
 
@@ -42,30 +43,30 @@ class StepResult:
     findings: tuple[Finding, ...]  # most important first, as the report ranks them
 
     @property
-    def verdict(self) -> Severity | None:
+    def verdict(self) -> Level | None:
         """The worst finding's severity; None (ok) when only info or nothing was found."""
-        worst = min((f.severity for f in self.findings), key=lambda s: s.rank, default=None)
-        return None if worst in (None, Severity.INFO) else worst
+        worst = max((f.severity for f in self.findings), default=None)
+        return None if worst is None or worst <= Level.INFO else worst
 
     def verdict_line(self) -> str:
-        failing = [k for k in self.kpis if k.status in (KpiStatus.FAIL, KpiStatus.WARN)]
+        failing = [k for k in self.kpis if k.status in (Level.FAIL, Level.WARN)]
         if self.verdict is None:
-            unknown = [k for k in self.kpis if k.status is KpiStatus.UNKNOWN]
+            unknown = [k for k in self.kpis if k.status is Level.UNKNOWN]
             if self.kpis and len(unknown) == len(self.kpis) and not self.findings:
                 # Nothing measured is not "ok": say so, with the first reason.
                 return f"UNKNOWN: no data for this step ({unknown[0].detail})"
             tail = f" ({len(unknown)} KPI unknown)" if unknown else ""
             return f"OK: no warning or critical finding{tail}"
-        serious = [f for f in self.findings if f.severity is not Severity.INFO]
+        serious = [f for f in self.findings if f.severity is not Level.INFO]
         titles = "; ".join(f.title for f in serious)
         kpis = f" ({len(failing)} KPI off target)" if failing else ""
-        return f"{self.verdict.upper()}: {titles}{kpis}"
+        return f"{self.verdict.severity_word.upper()}: {titles}{kpis}"
 
     def next_checks(self) -> tuple[str, ...]:
         """The recommendations of the serious findings, each once, most important first."""
         seen: list[str] = []
         for f in self.findings:
-            if f.severity is not Severity.INFO and f.recommendation not in seen:
+            if f.severity is not Level.INFO and f.recommendation not in seen:
                 seen.append(f.recommendation)
         return tuple(seen)
 

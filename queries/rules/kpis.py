@@ -10,34 +10,21 @@ when the component is visibly saturated below the target.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from enum import StrEnum
+from dataclasses import dataclass, replace
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdMember, NodeSaturation
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes, fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
-from k8stop.queries.rules.grading import Level, grade, ratio, unknown_reason, worst
+from k8stop.queries.rules import bounds
+from k8stop.queries.rules.alerts import severity_of
+from k8stop.queries.rules.grading import Bound, grade, ratio, unknown_reason, worst
 
 LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
 MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY"})
 LIST_VERBS = frozenset({"LIST"})
-
-
-class KpiStatus(StrEnum):
-    OK = "ok"
-    WARN = "warn"
-    FAIL = "fail"
-    UNKNOWN = "unknown"
-
-
-_STATUS = {
-    Level.OK: KpiStatus.OK,
-    Level.WARN: KpiStatus.WARN,
-    Level.FAIL: KpiStatus.FAIL,
-    Level.UNKNOWN: KpiStatus.UNKNOWN,
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +34,7 @@ class Kpi:
     value: Value  # base units; AT_LEAST keeps "at least", NO_TRAFFIC/ABSENT mean unknown
     unit: str  # "s", "bytes", "ratio", "req/s", "pods/s", "items"
     target: str  # e.g. "< 0.01"
-    status: KpiStatus
+    status: Level  # OK, WARN, FAIL or UNKNOWN; JSON says Level.kpi_word
     detail: str  # for unknown: the reason; otherwise where it was measured and the citation
 
 
@@ -105,49 +92,40 @@ def member_quota_ratio(member: EtcdMember) -> Value:
     return ratio(member.db_size_bytes, member.quota_bytes)
 
 
-def _kpi(kid: str, name: str, value: Value, unit: str, target: str, level: Level, detail: str) -> Kpi:
-    return Kpi(kid, name, value, unit, target, _STATUS[level], detail)
-
-
 def _graded(
     kid: str,
     name: str,
     unit: str,
     items: list[tuple[str, Value]] | None,
     missing: str,
-    target: float,
-    limit: float | None,
-    cite: str,
+    bound: Bound,
     subject: str = "",
 ) -> Kpi:
     """A lower-is-better KPI over the worst of `items` (None: the feed gave nothing)."""
-    target_text = f"< {target:g}"
+    target_text = f"< {bound.target:g}"
     if items is None:
-        return _kpi(kid, name, ABSENT, unit, target_text, Level.UNKNOWN, missing)
+        return Kpi(kid, name, ABSENT, unit, target_text, Level.UNKNOWN, missing)
     label, value = worst(items)
     if not value.known:
-        return _kpi(kid, name, value, unit, target_text, Level.UNKNOWN, unknown_reason(value))
-    level = grade(value, target, limit)
+        return Kpi(kid, name, value, unit, target_text, Level.UNKNOWN, unknown_reason(value))
+    level = bound.grade(value)
     where = f"{subject} {label}: " if subject and label else ""
-    limits = f"warn at {fmt_value(Value.of(target), unit)}"
-    if limit is not None:
-        limits += f", fail at {fmt_value(Value.of(limit), unit)}"
-    detail = f"{where}{fmt_value(value, unit)}; {limits} ({cite})"
+    detail = f"{where}{fmt_value(value, unit)}; {bound.describe(lambda v: fmt_value(v, unit), 'fail')}"
     if value.kind is Kind.AT_LEAST:
         detail += "; " + unknown_reason(value)
-    return _kpi(kid, name, value, unit, target_text, level, detail)
+    return Kpi(kid, name, value, unit, target_text, level, detail)
 
 
 def _apiserver_latency(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     kid, name = "apiserver.request_latency_p99", "API server request latency p99 (worst verb/resource)"
     target = f"< {t.apiserver_p99_target:g}"
     if snap.apiserver is None:
-        return _kpi(kid, name, ABSENT, "s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
+        return Kpi(kid, name, ABSENT, "s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
     requests = latency_requests(snap.apiserver)
     label, value = worst((f"{r.verb} {r.resource}", r.p99) for r in requests)
     if not value.known:
         reason = unknown_reason(value) if requests else "no API requests recorded"
-        return _kpi(kid, name, value, "s", target, Level.UNKNOWN, reason)
+        return Kpi(kid, name, value, "s", target, Level.UNKNOWN, reason)
     over_slo = [r for r in requests if r.p99.at_least(request_slo(r, t))]
     level = Level.FAIL if over_slo else grade(value, t.apiserver_p99_target)
     detail = (
@@ -157,7 +135,7 @@ def _apiserver_latency(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     )
     if over_slo:
         detail += "; over SLO: " + ", ".join(f"{r.verb} {r.resource}" for r in over_slo[:5])
-    return _kpi(kid, name, value, "s", target, level, detail)
+    return Kpi(kid, name, value, "s", target, level, detail)
 
 
 def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
@@ -165,11 +143,11 @@ def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     target = f"> {t.apiserver_qps_target:g}"
     facts = snap.apiserver
     if facts is None:
-        return _kpi(kid, name, ABSENT, "req/s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
+        return Kpi(kid, name, ABSENT, "req/s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
     value = Value.of(facts.total_qps)
     saturated = facts.apf_rejected_rate > 0 or inflight_saturation(facts, t) >= t.inflight_near_limit
     if saturated and facts.total_qps < t.apiserver_qps_target:
-        return _kpi(
+        return Kpi(
             kid,
             name,
             value,
@@ -179,7 +157,7 @@ def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
             f"saturated (APF rejections or inflight near the limit) at {fmt_rate(facts.total_qps)}, "
             f"below the seed §1.1 capacity target of {t.apiserver_qps_target:g} QPS",
         )
-    return _kpi(
+    return Kpi(
         kid,
         name,
         value,
@@ -193,19 +171,8 @@ def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
 
 def _apiserver_errors(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     kid, name = "apiserver.error_ratio_5xx", "API server 5xx ratio"
-    warn, fail = t.apiserver_error_ratio
-    if snap.apiserver is None:
-        return _graded(kid, name, "ratio", None, snap.missing_reason("apiserver"), warn, fail, "")
-    return _graded(
-        kid,
-        name,
-        "ratio",
-        [("all", snap.apiserver.error_ratio)],
-        "",
-        warn,
-        fail,
-        "kubernetes-mixin 99 % availability budget; fail at the 1 h burn rate of 14.4x",
-    )
+    items = None if snap.apiserver is None else [("all", snap.apiserver.error_ratio)]
+    return _graded(kid, name, "ratio", items, snap.missing_reason("apiserver"), bounds.apiserver_errors(t))
 
 
 def _etcd_members(snap: ClusterSnapshot) -> tuple[tuple[EtcdMember, ...] | None, str]:
@@ -222,13 +189,11 @@ def _etcd(
     name: str,
     unit: str,
     pick: Callable[[EtcdMember], Value],
-    target: float,
-    limit: float | None,
-    cite: str,
+    bound: Bound,
 ) -> Kpi:
     members, missing = _etcd_members(snap)
     items = None if members is None else [(m.instance, pick(m)) for m in members]
-    return _graded(kid, name, unit, items, missing, target, limit, cite, subject="member")
+    return _graded(kid, name, unit, items, missing, bound, subject="member")
 
 
 def _scheduler_throughput(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
@@ -236,15 +201,15 @@ def _scheduler_throughput(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     target = f"> {t.scheduler_throughput:g}"
     cp = snap.control_plane
     if cp is None:
-        return _kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, snap.missing_reason("control_plane"))
+        return Kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, snap.missing_reason("control_plane"))
     if cp.scheduler is None:
-        return _kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, "scheduler metrics not exposed")
+        return Kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, "scheduler metrics not exposed")
     value = cp.scheduler.throughput
     if not value.known:
-        return _kpi(kid, name, value, "pods/s", target, Level.UNKNOWN, unknown_reason(value))
+        return Kpi(kid, name, value, "pods/s", target, Level.UNKNOWN, unknown_reason(value))
     waiting = sum(n for queue, n in cp.scheduler.pending_by_queue if queue in ("active", "backoff"))
     if waiting > 0 and value.number < t.scheduler_throughput:
-        return _kpi(
+        return Kpi(
             kid,
             name,
             value,
@@ -254,7 +219,7 @@ def _scheduler_throughput(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
             f"{fmt_count(waiting)} pods waiting in the active/backoff queues while binding "
             f"{fmt_value(value, 'pods/s')}, below the seed §1.1 target (CL2 load threshold)",
         )
-    return _kpi(
+    return Kpi(
         kid,
         name,
         value,
@@ -277,9 +242,7 @@ def _workqueues(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi]:
         "items",
         None if queues is None else [(q.name, Value.of(q.depth)) for q in queues],
         missing,
-        t.workqueue_depth,
-        None,
-        "seed §1.1 queue_depth < 1000; no upstream alert",
+        bounds.workqueue_depth(t),
         subject="queue",
     )
     work = _graded(
@@ -288,21 +251,17 @@ def _workqueues(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi]:
         "s",
         None if queues is None else [(q.name, q.work_p99) for q in queues],
         missing,
-        t.workqueue_work_p99,
-        None,
-        "seed §1.1 reconcile_duration < 5 s; no upstream alert",
+        bounds.workqueue_work(t),
         subject="queue",
     )
     return depth, work
 
 
 def _nodes(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
-    _, warn, fail = t.node_saturation
     nodes = None if snap.nodes is None else snap.nodes.worst
     missing = snap.missing_reason("nodes")
     if nodes is not None and not nodes:
         nodes, missing = None, "no node reports saturation metrics"
-    cite = "seed §8.1 Node Resource Saturation 70/85/95 %"
     out = []
     picks: tuple[tuple[str, str, Callable[[NodeSaturation], Value]], ...] = (
         ("node.cpu_utilisation_max", "Node CPU utilisation (busiest node)", lambda n: n.cpu),
@@ -311,7 +270,7 @@ def _nodes(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
     )
     for kid, name, pick in picks:
         items = None if nodes is None else [(n.node, pick(n)) for n in nodes]
-        out.append(_graded(kid, name, "ratio", items, missing, warn, fail, cite, subject="node"))
+        out.append(_graded(kid, name, "ratio", items, missing, bounds.node_saturation(t), subject="node"))
     return out[0], out[1], out[2]
 
 
@@ -324,9 +283,7 @@ def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
         "s",
         None if cp is None else [("cluster", cp.pod_start_p99)],
         missing,
-        t.pod_startup_p99,
-        t.pod_startup_p99_seed,
-        "SIG-scalability SLO 5 s; seed §1.1 < 30 s is the hard limit",
+        bounds.pod_startup(t),
     )
     ops = None if cp is None else cp.runtime_ops
     if ops is not None and not ops:
@@ -342,9 +299,7 @@ def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
         "ratio",
         errors,
         missing,
-        t.runtime_ops_error_ratio,
-        None,
-        "k8stop's own 1 % target; the mixins ship no alert",
+        bounds.runtime_errors(t),
     )
     creates = (
         None if ops is None else [(op.operation_type, op.p99) for op in ops if op.operation_type == "create_container"]
@@ -357,14 +312,56 @@ def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
         "s",
         creates,
         missing,
-        t.container_create_p99,
-        None,
-        "seed §1.1 container_creation < 2 s",
+        bounds.container_create(t),
     )
     return startup, error_kpi, create_kpi
 
 
+# The signal behind each KPI: metric names an alerting rule's expression reads, and the names
+# of the upstream (mixin) and seed alerts about it.
+KPI_SIGNALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "apiserver.request_latency_p99": (
+        ("apiserver_request_duration_seconds", "apiserver_request_sli_duration_seconds", "apiserver_request_slo_"),
+        ("APIServerLatencyHigh", "KubeAPILatencyHigh"),
+    ),
+    "apiserver.error_ratio_5xx": (("apiserver_request:burnrate",), ("KubeAPIErrorBudgetBurn", "KubeAPIErrorsHigh")),
+    "etcd.wal_fsync_p99": (
+        ("etcd_disk_wal_fsync_duration_seconds",),
+        ("etcdHighFsyncDurations", "EtcdDiskLatencyHigh"),
+    ),
+    "etcd.backend_commit_p99": (("etcd_disk_backend_commit_duration_seconds",), ("etcdHighCommitDurations",)),
+    "etcd.peer_rtt_p99": (("etcd_network_peer_round_trip_time_seconds",), ("etcdMemberCommunicationSlow",)),
+    "etcd.db_quota_ratio": (("etcd_server_quota_backend_bytes",), ("etcdDatabaseQuotaLowSpace",)),
+    "node.cpu_utilisation_max": (("node_cpu_seconds_total", "node_cpu_utilisation"), ("NodeCPUHigh",)),
+    "node.memory_utilisation_max": (("node_memory_MemAvailable_bytes",), ("NodeMemoryHighUtilization",)),
+    "node.disk_utilisation_max": (
+        ("node_filesystem_avail_bytes",),
+        ("NodeFilesystemSpaceFillingUp", "NodeFilesystemAlmostOutOfSpace"),
+    ),
+    "controller.workqueue_depth_max": (("workqueue_depth",), ()),
+    "kubelet.pod_startup_p99": (("kubelet_pod_start",), ()),
+}
+
+
+def _with_alerts(kpi: Kpi, snap: ClusterSnapshot) -> Kpi:
+    """Never milder than a firing alert on the KPI's signal: the cluster's own rule has spoken."""
+    metrics, names = KPI_SIGNALS.get(kpi.id, ((), ()))
+    firing = [
+        a
+        for a in (snap.alerts.alerts if snap.alerts is not None else ())
+        if a.state == "firing" and (a.name in names or any(m in a.expression for m in metrics))
+    ]
+    worst = max(firing, key=severity_of, default=None)
+    if worst is None or severity_of(worst) <= kpi.status:
+        return kpi
+    return replace(kpi, status=severity_of(worst), detail=f"{kpi.detail}; alert {worst.name} ({worst.severity}) firing")
+
+
 def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
+    return tuple(_with_alerts(k, snap) for k in _measured_kpis(snap, t))
+
+
+def _measured_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
     depth, work = _workqueues(snap, t)
     cpu, memory, disk = _nodes(snap, t)
     startup, runtime_errors, create = _kubelet(snap, t)
@@ -378,9 +375,7 @@ def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
             "etcd WAL fsync p99 (worst member)",
             "s",
             lambda m: m.wal_fsync_p99,
-            t.etcd_wal_fsync_p99,
-            t.etcd_wal_fsync_p99_limit,
-            "seed §1.1 disk write < 10 ms; etcd mixin etcdHighFsyncDurations",
+            bounds.etcd_wal_fsync(t),
         ),
         _etcd(
             snap,
@@ -388,9 +383,7 @@ def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
             "etcd backend commit p99 (worst member)",
             "s",
             lambda m: m.backend_commit_p99,
-            t.etcd_backend_commit_p99,
-            t.etcd_backend_commit_p99_limit,
-            "etcd FAQ < 25 ms; etcd mixin etcdHighCommitDurations",
+            bounds.etcd_backend_commit(t),
         ),
         _etcd(
             snap,
@@ -398,9 +391,7 @@ def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
             "etcd peer round-trip p99 (worst member)",
             "s",
             lambda m: m.peer_rtt_p99,
-            t.etcd_peer_rtt_target,
-            t.etcd_peer_rtt_p99,
-            "seed §1.1 network < 5 ms; etcd mixin etcdMemberCommunicationSlow",
+            bounds.etcd_peer_rtt(t),
         ),
         _etcd(
             snap,
@@ -408,9 +399,7 @@ def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
             "etcd DB size / quota (fullest member)",
             "ratio",
             member_quota_ratio,
-            t.etcd_db_quota_ratio[0],
-            t.etcd_db_quota_ratio[1],
-            "etcd mixin etcdDatabaseQuotaLowSpace at 95 %",
+            bounds.etcd_db_quota(t),
         ),
         _scheduler_throughput(snap, t),
         depth,

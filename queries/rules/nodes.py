@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import NodeSaturation, NodesFacts
-from k8stop.queries.model.finding import Component, Evidence, Finding, Severity, severity_for
+from k8stop.queries.model.finding import Component, Evidence, Finding
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_ratio
-from k8stop.queries.model.values import Value
-from k8stop.queries.rules.grading import Level, grade
+from k8stop.queries.rules import bounds
+from k8stop.queries.rules.evidence import EvidenceQueries, node_matcher
+from k8stop.queries.rules.grading import graded_finding
 
 _ADVICE = {
     "cpu": (
@@ -31,12 +33,6 @@ _ADVICE = {
     ),
 }
 
-_PROMQL = {
-    "cpu": '1 - avg without (cpu) (sum without (mode) (rate(node_cpu_seconds_total{mode=~"idle|iowait|steal"}[5m])))',
-    "memory": "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes",
-    "disk": '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
-}
-
 
 def same_node(a: str, b: str) -> bool:
     """Node names from node-exporter may be "host:9100" or an IP; kube uses the node name."""
@@ -45,10 +41,11 @@ def same_node(a: str, b: str) -> bool:
     return a.rsplit(":", 1)[0] == b or b.rsplit(":", 1)[0] == a
 
 
-def _query(facts: NodesFacts, resource: str, node: str) -> str:
+def _query(q: EvidenceQueries, facts: NodesFacts, entry_id: str, node: str) -> str:
     if facts.source == "metrics-server":
         return f"/apis/metrics.k8s.io/v1beta1/nodes/{node}"
-    return f"{_PROMQL[resource]} (node {node})"
+    label = facts.node_label
+    return q.promql(entry_id, node_label=label, extra=node_matcher(label, node))
 
 
 def _pods_on(snap: ClusterSnapshot, node: str) -> list[Evidence]:
@@ -65,55 +62,42 @@ def _pods_on(snap: ClusterSnapshot, node: str) -> list[Evidence]:
     ][:5]
 
 
-def _saturation(snap: ClusterSnapshot, facts: NodesFacts, n: NodeSaturation, t: Thresholds) -> list[Finding]:
-    _, warn, fail = t.node_saturation
+def _saturation(
+    snap: ClusterSnapshot, facts: NodesFacts, n: NodeSaturation, t: Thresholds, q: EvidenceQueries
+) -> list[Finding]:
     out = []
     for resource, value in (("cpu", n.cpu), ("memory", n.memory), ("disk", n.disk)):
-        level = grade(value, warn, fail)
-        if level < Level.WARN:
-            continue
         name = "root filesystem" if resource == "disk" else resource.upper() if resource == "cpu" else resource
         out.append(
-            Finding(
-                id=f"node.{resource}_saturated:{n.node}",
+            graded_finding(
+                value,
+                bounds.node_saturation(t),
+                fmt_ratio,
+                rule=f"node.{resource}_saturated",
                 component=Component.NODE,
                 subject=n.node,
-                severity=severity_for(level),
                 title=f"Node {n.node} {name} at {fmt_ratio(value)}",
-                evidence=(
-                    Evidence(
-                        _query(facts, resource, n.node),
-                        value.or_none(),
-                        f"warn at {fmt_ratio(Value.of(warn))}, critical at {fmt_ratio(Value.of(fail))} (seed §8.1 70/85/95 %)",
-                    ),
-                    *_pods_on(snap, n.node),
-                ),
+                query=_query(q, facts, f"node.{resource}_utilisation", n.node),
+                more_evidence=_pods_on(snap, n.node),
                 recommendation=_ADVICE[resource],
-                magnitude=value.number / warn,
                 labels=(("node", n.node), ("resource", resource)),
             )
         )
-    if n.load1_per_cpu.at_least(t.node_load1_per_cpu):
-        out.append(
-            Finding(
-                id=f"node.load_saturated:{n.node}",
-                component=Component.NODE,
-                subject=n.node,
-                severity=Severity.WARNING,
-                title=f"Node {n.node} load1 is {n.load1_per_cpu.number:.1f} per CPU",
-                evidence=(
-                    Evidence(
-                        f'node_load1 / count(node_cpu_seconds_total{{mode="idle"}}) (node {n.node})',
-                        n.load1_per_cpu.or_none(),
-                        f"warn at {t.node_load1_per_cpu:g} (node mixin NodeSystemSaturation)",
-                    ),
-                ),
-                recommendation="Runnable or I/O-blocked tasks queue for the CPUs. " + _ADVICE["cpu"],
-                magnitude=n.load1_per_cpu.number / t.node_load1_per_cpu,
-                labels=(("node", n.node), ("resource", "load")),
-            )
+    out.append(
+        graded_finding(
+            n.load1_per_cpu,
+            bounds.node_load(t),
+            lambda v: f"{v.number:.1f}",
+            rule="node.load_saturated",
+            component=Component.NODE,
+            subject=n.node,
+            title=f"Node {n.node} load1 is {n.load1_per_cpu.number:.1f} per CPU",
+            query=_query(q, facts, "node.load1_per_cpu", n.node),
+            recommendation="Runnable or I/O-blocked tasks queue for the CPUs. " + _ADVICE["cpu"],
+            labels=(("node", n.node), ("resource", "load")),
         )
-    return out
+    )
+    return [f for f in out if f is not None]
 
 
 def _not_ready(snap: ClusterSnapshot) -> list[Finding]:
@@ -124,7 +108,7 @@ def _not_ready(snap: ClusterSnapshot) -> list[Finding]:
             id=f"node.not_ready:{node}",
             component=Component.NODE,
             subject=node,
-            severity=Severity.WARNING,
+            severity=Level.WARNING,
             title=f"Node {node} is not Ready",
             evidence=(
                 Evidence(f"/api/v1/nodes/{node}", "NotReady", "Ready condition (kubernetes-mixin KubeNodeNotReady)"),
@@ -140,9 +124,9 @@ def _not_ready(snap: ClusterSnapshot) -> list[Finding]:
     ]
 
 
-def node_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
+def node_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     out = _not_ready(snap)
     if snap.nodes is not None:
         for n in snap.nodes.worst:
-            out.extend(_saturation(snap, snap.nodes, n, t))
+            out.extend(_saturation(snap, snap.nodes, n, t, q))
     return out

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, ClassVar
 from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
+from k8stop.queries.model.level import Level
 from k8stop.queries.report import Report, make_report
 from k8stop.queries.rules.guided import StepResult, export_markdown, walk
-from k8stop.queries.rules.kpis import KpiStatus, fmt_target, fmt_value
+from k8stop.queries.rules.kpis import fmt_target, fmt_value
 from k8stop.tui.screens.api_detail import ApiDetailScreen
 from k8stop.tui.screens.control_plane import ControlPlaneScreen
 from k8stop.tui.screens.etcd_member import EtcdMemberScreen
@@ -34,7 +35,7 @@ from textual.widgets.option_list import Option
 if TYPE_CHECKING:
     from k8stop.tui.host import Host
 
-KPI_GLYPH = {KpiStatus.OK: "●", KpiStatus.WARN: "▲", KpiStatus.FAIL: "✖", KpiStatus.UNKNOWN: "?"}
+KPI_GLYPH = {Level.OK: "●", Level.WARN: "▲", Level.FAIL: "✖", Level.UNKNOWN: "?"}
 KPIS_OPTION = "kpis"
 
 
@@ -117,7 +118,7 @@ class DiagnosisScreen(Screen[None]):
 
     def action_recompute(self) -> None:
         """A fresh snapshot of the latest updates; the user stays on the same step."""
-        self.report = make_report(self.k8stop.snapshot(), self.k8stop.settings.thresholds)
+        self.report = make_report(self.k8stop.snapshot(), self.k8stop.settings)
         self.results = walk(self.report)
         self._show()
 
@@ -170,7 +171,7 @@ class DiagnosisScreen(Screen[None]):
         self.query_one("#title", Static).update(
             f"Diagnosis {self.step + 1}/{total} › {result.step.title}   (n next, b back, enter opens, esc close)"
         )
-        verdict.add_class(str(result.verdict) if result.verdict is not None else "ok")
+        verdict.add_class(result.verdict.severity_word if result.verdict is not None else "ok")
         missing = [feed for feed in SNAPSHOT_FEEDS if feed not in self.k8stop.latest]
         waiting = f"waiting for {', '.join(missing)}… " if missing else ""
         verdict.update(waiting + result.verdict_line())
@@ -188,20 +189,20 @@ class DiagnosisScreen(Screen[None]):
         lines = (
             ["Check next:", *(f"• {c}" for c in checks)] if checks else ["Check next: nothing here; continue with n."]
         )
-        lines += ["", *(f"  {k.id}: {k.detail}" for k in result.kpis if k.status is not KpiStatus.OK)]
+        lines += ["", *(f"  {k.id}: {k.detail}" for k in result.kpis if k.status is not Level.OK)]
         self.query_one("#next", Static).update("\n".join(lines).rstrip())
 
     def _add_finding(self, options: OptionList, key: str, f: Finding) -> None:
         # The title already carries the headline number; the evidence line says what backs it.
         evidence = " · ".join(_evidence_text(e) for e in f.evidence[:3])
-        label = Text(f"{str(f.severity).upper()}: {f.title}\n    evidence: {evidence}")
+        label = Text(f"{f.severity.severity_word.upper()}: {f.title}\n    evidence: {evidence}")
         options.add_option(Option(label, id=key))
         self._options[key] = f
 
     def _show_summary(self, options: OptionList, verdict: Static) -> None:
         assert self.report is not None
-        serious = [f for f in self.report.findings if str(f.severity) != "info"]
-        verdict.add_class(str(serious[0].severity) if serious else "ok")
+        serious = [f for f in self.report.findings if f.severity > Level.INFO]
+        verdict.add_class(serious[0].severity.severity_word if serious else "ok")
         verdict.update(
             f"{len(serious)} problem(s); most important first"
             if serious
@@ -211,7 +212,7 @@ class DiagnosisScreen(Screen[None]):
             self._add_finding(options, f"f{n}", f)
         options.highlighted = 0 if options.option_count else None
         where = f"Report written to {self.exported}" if self.exported else "Report not written yet (x)"
-        steps = [f"  {r.step.title}: {r.verdict or 'ok'}" for r in self.results]
+        steps = [f"  {r.step.title}: {r.verdict.severity_word if r.verdict else 'ok'}" for r in self.results]
         self.query_one("#next", Static).update("\n".join([where, "", "Steps:", *steps]))
 
     def plain(self) -> str:

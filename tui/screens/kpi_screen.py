@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
-from k8stop.queries.rules.kpis import Kpi, KpiStatus, compute_kpis, fmt_target, fmt_value
+from k8stop.queries.model.level import Level
+from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from textual.widget import Widget
 
-GLYPH = {KpiStatus.OK: "● ok", KpiStatus.WARN: "▲ warn", KpiStatus.FAIL: "✖ fail", KpiStatus.UNKNOWN: "? unknown"}
+GLYPH = {Level.OK: "● ok", Level.WARN: "▲ warn", Level.FAIL: "✖ fail", Level.UNKNOWN: "? unknown"}
 
 
 def kpi_line(k: Kpi) -> str:
@@ -25,7 +26,7 @@ class KpiScreen(DetailScreen):
 
     async def build(self, data: DrillData) -> list[Widget]:
         self.kpis = compute_kpis(self.k8stop.snapshot(), self.k8stop.settings.thresholds)
-        counts = {status: sum(1 for k in self.kpis if k.status is status) for status in KpiStatus}
+        counts = {status: sum(1 for k in self.kpis if k.status is status) for status in GLYPH}
         summary = "  ".join(f"{GLYPH[status]} {n}" for status, n in counts.items())
         blocks: list[Widget] = [TextBlock(summary)]
         for k in self.kpis:

@@ -1,0 +1,74 @@
+"""Thresholds with their citations, shared by the KPI scorecard and the findings so both grade
+and cite a signal the same way. Each comes from Settings.thresholds (configurable)."""
+
+from __future__ import annotations
+
+from k8stop.queries.config import Thresholds
+from k8stop.queries.rules.grading import Bound
+
+
+def etcd_wal_fsync(t: Thresholds) -> Bound:
+    return Bound(
+        t.etcd_wal_fsync_p99,
+        t.etcd_wal_fsync_p99_limit,
+        "etcd hardware guide: fsync p99 < 10 ms; etcd mixin etcdHighFsyncDurations",
+    )
+
+
+def etcd_backend_commit(t: Thresholds) -> Bound:
+    return Bound(
+        t.etcd_backend_commit_p99,
+        t.etcd_backend_commit_p99_limit,
+        "etcd FAQ < 25 ms; etcd mixin etcdHighCommitDurations",
+    )
+
+
+def etcd_peer_rtt(t: Thresholds) -> Bound:
+    return Bound(
+        t.etcd_peer_rtt_target,
+        t.etcd_peer_rtt_p99,
+        "seed §1.1 network < 5 ms; etcd mixin etcdMemberCommunicationSlow",
+    )
+
+
+def etcd_db_quota(t: Thresholds) -> Bound:
+    warn, fail = t.etcd_db_quota_ratio
+    return Bound(warn, fail, "etcd mixin etcdDatabaseQuotaLowSpace at 95 %")
+
+
+def node_saturation(t: Thresholds) -> Bound:
+    _, warn, fail = t.node_saturation
+    return Bound(warn, fail, "seed §8.1 node saturation 70/85/95 %")
+
+
+def node_load(t: Thresholds) -> Bound:
+    return Bound(t.node_load1_per_cpu, None, "node mixin NodeSystemSaturation")
+
+
+def apiserver_errors(t: Thresholds) -> Bound:
+    warn, fail = t.apiserver_error_ratio
+    return Bound(warn, fail, "kubernetes-mixin 99 % availability budget; critical at the 1 h burn rate of 14.4x")
+
+
+def pod_startup(t: Thresholds) -> Bound:
+    return Bound(
+        t.pod_startup_p99,
+        t.pod_startup_p99_seed,
+        "SIG-scalability pod startup SLO 5 s; seed §1.1 < 30 s is the hard limit",
+    )
+
+
+def workqueue_depth(t: Thresholds) -> Bound:
+    return Bound(t.workqueue_depth, None, "seed §1.1 queue_depth < 1000; no upstream alert")
+
+
+def workqueue_work(t: Thresholds) -> Bound:
+    return Bound(t.workqueue_work_p99, None, "seed §1.1 reconcile_duration < 5 s; no upstream alert")
+
+
+def runtime_errors(t: Thresholds) -> Bound:
+    return Bound(t.runtime_ops_error_ratio, None, "k8stop's own 1 % target; the mixins ship no alert")
+
+
+def container_create(t: Thresholds) -> Bound:
+    return Bound(t.container_create_p99, None, "seed §1.1 container_creation < 2 s")

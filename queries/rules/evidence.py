@@ -1,0 +1,43 @@
+"""Evidence PromQL rendered through the catalog, so a finding shows what was really queried:
+the configured selectors, the metric the probe picked among renamed families, and any
+query_overrides, narrowed to the finding's subject by extra label matchers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from k8stop.queries.config import Settings
+from k8stop.queries.prom.catalog import Catalog, promql_string, regex_alternatives
+
+
+def matchers(labels: Mapping[str, str]) -> str:
+    return ", ".join(f'{name}="{promql_string(value)}"' for name, value in labels.items())
+
+
+def node_matcher(label: str, node: str) -> str:
+    """The node's series: node-exporter's `instance` carries a port the node name lost."""
+    if label == "instance":
+        return f'instance=~"{regex_alternatives([node.rsplit(":", 1)[0]])}(:[0-9]+)?"'
+    return matchers({label: node})
+
+
+class EvidenceQueries:
+    def __init__(self, settings: Settings) -> None:
+        self._catalog = Catalog(settings)
+
+    def promql(
+        self,
+        entry_id: str,
+        match: Mapping[str, str] | None = None,
+        *,
+        metric: str = "",
+        node_label: str = "instance",
+        extra: str = "",
+        **params: str,
+    ) -> str:
+        """Entry `entry_id` as the feed ran it (metric: the family the probe picked, "" for
+        the default), narrowed by `match` (label -> exact value) and `extra` matchers."""
+        narrowed = ", ".join(part for part in (matchers(match or {}), extra) if part)
+        return self._catalog.render(
+            entry_id, metric=metric or None, node_label=node_label, extra_matchers=narrowed, **params
+        )
