@@ -109,7 +109,7 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
         )
         sources.prometheus_url = safe_url(found.url)
         sources.prometheus_description = f"{found.description} (discovered)"
-        sources.prometheus_label = f"{found.service}.{found.namespace} via kube proxy"
+        sources.prometheus_label = found.label
     sources.prometheus = PrometheusFacts(sources.prom_client, s, clock)
     if not sources.version:
         try:
