@@ -73,6 +73,9 @@ class _Track:
         self.settled = False  # the first attempt ended: listed, or failed (the state says why)
         self.looping = False  # the server keeps the list/watch cycle from progressing: not "live"
         self.watch_started = 0.0  # loop time the current watch opened
+        # The last watch broke after its stream opened (endless line, cut event, ERROR): a
+        # new stream opening proves nothing until an event arrives through it
+        self.broke_after_open = False
         self.malformed: set[tuple[str, str]] = set()  # objects skipped because they do not parse
 
     def status(self) -> FeedStatus:
@@ -368,8 +371,11 @@ class KubeFeed(KubeReads):
         max_line = self.connection.limits.max_line
         # Before the request: a watch refused at once (HTTP 410) must not count as one that ran
         self._tracks[resource.name].watch_started = asyncio.get_running_loop().time()
+        track = self._tracks[resource.name]
         async with self.connection.stream(resource.path, params, what=what, read_timeout=read_timeout) as response:
-            self._ok(resource)
+            if not track.broke_after_open:
+                self._ok(resource)
+            track.broke_after_open = True  # until this watch ends well or delivers an event
             buffer = bytearray()
             try:
                 async for chunk in response.content.iter_any():
@@ -390,6 +396,7 @@ class KubeFeed(KubeReads):
                 raise KubeApiError(f"{what} interrupted: {detail}") from None
             if buffer.strip():
                 resource_version = self._on_event(resource, bytes(buffer), resource_version)
+        track.broke_after_open = False
         return resource_version
 
     def _on_event(self, resource: _Resource, line: bytes, resource_version: str) -> str:
@@ -423,6 +430,9 @@ class KubeFeed(KubeReads):
                 self._delete(resource.name, key)
                 track.malformed.add(key)
         track.updated_at = self._clock()
+        if track.broke_after_open:
+            track.broke_after_open = False  # an event came through: the stream works
+            self._ok(resource)
         if track.looping and asyncio.get_running_loop().time() - track.watch_started >= self._productive_watch:
             track.looping = False  # the watch has run normally for a while: live again
             self._ok(resource)
