@@ -176,7 +176,7 @@ async def test_service_proxy_redirect_to_secrets_is_not_followed(
     finally:
         await sources.close()
     assert not [r for r in kube_api.requests if "secrets" in r.path]
-    assert {r.user_agent for r in kube_api.requests if r.path != "/version"} == {USER_AGENT}
+    assert {r.user_agent for r in kube_api.requests} == {USER_AGENT}
 
 
 async def test_kube_redirects_are_not_followed(
@@ -229,6 +229,7 @@ async def test_a_410_loop_backs_off_and_the_panels_do_not_say_live(
     # Three resources, each backing off 1, 2, 4, 8 s (jittered down to half): about 6 cycles of
     # list + watch each in 20 s. Before the fix: ~14,000 requests.
     assert len(cycles) <= 60, f"{len(cycles)} list/watch requests in 20 s"
+    print(f"410 loop: {len(cycles)} list/watch requests in 20 s")
     assert len([r for r in cycles if r.verb == "watch"]) >= 6  # it kept trying, slowly
 
 
@@ -241,6 +242,25 @@ async def test_retry_after_zero_is_clamped(kube_api: ThreadedKubeApiServer, kube
         # At least 1 s apart (then growing): at most 5 in 5 s, not a tight loop
         assert 2 <= len(lists) <= 5, len(lists)
         assert "throttled" in feed.statuses()["pods"].reason
+    finally:
+        await close_feed(feed)
+
+
+async def test_a_server_ending_every_watch_at_once_is_not_hammered(
+    kube_api: ThreadedKubeApiServer, kubeconfig_path: Path
+) -> None:
+    kube_api.inject(Fault(r"^/api/v1/pods$", status=200, body=b"", verbs=frozenset({"watch"})))
+    feed = await new_feed(kubeconfig_path)
+    try:
+        await asyncio.sleep(6)
+        watches = [r for r in kube_api.requests if r.verb == "watch" and r.resource == "pods"]
+        assert 2 <= len(watches) <= 6, len(watches)  # backoff 1, 2, 4 s (jittered), not a tight loop
+        status = feed.statuses()["pods"]
+        assert status.state is FeedState.STALE
+        assert status.reason == "the server ends every watch at once: retrying with backoff"
+        assert feed.summary().pod_count == PODS  # the listed data stays
+        kube_api.clear_faults()
+        await eventually(lambda: feed.statuses()["pods"].state is FeedState.OK, "live again", limit=30)
     finally:
         await close_feed(feed)
 
@@ -313,6 +333,7 @@ def test_kube_memory_stays_bounded(
     assert expect in result["reason"], result
     assert result["nodes"] == len(WORKERS) + 3  # nodes kept working: the cap hit only pods
     assert rss < RSS_LIMIT_MIB, f"peak RSS {rss:.0f} MiB"
+    print(f"{fault}: peak RSS {rss:.0f} MiB")
 
 
 def test_prometheus_gzip_bomb_is_capped(proxy: FaultyProxy, tmp_path: Path) -> None:
@@ -326,6 +347,7 @@ def test_prometheus_gzip_bomb_is_capped(proxy: FaultyProxy, tmp_path: Path) -> N
     assert "larger than the 16 MiB cap: not read (raise max_response_mib in the config file" in detail
     assert proxy.faulted >= 1
     assert rss < RSS_LIMIT_MIB, f"peak RSS {rss:.0f} MiB"
+    print(f"prometheus gzip bomb: peak RSS {rss:.0f} MiB")
 
 
 def test_caps_are_configurable(tmp_path: Path) -> None:
