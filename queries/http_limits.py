@@ -34,8 +34,8 @@ def user_agent() -> str:
 class HttpLimits:
     """Caps from the config file (`max_response_mib`, `max_watch_line_mib`), in bytes."""
 
-    max_body: int = 256 * MIB
-    max_line: int = 16 * MIB
+    max_body: int
+    max_line: int
 
 
 class TooLarge(FeedError):
@@ -84,3 +84,6 @@ def redirect_error(status: int, location: str | None, where: str) -> FeedError:
 
 def limits_from(settings: Settings) -> HttpLimits:
     return HttpLimits(int(settings.max_response_mib * MIB), int(settings.max_watch_line_mib * MIB))
+
+
+DEFAULT_LIMITS = limits_from(Settings())

@@ -24,7 +24,7 @@ import aiohttp
 import orjson
 import yaml
 from k8stop.queries.config import ConfigError
-from k8stop.queries.http_limits import HttpLimits, is_redirect, read_capped, redirect_error, user_agent
+from k8stop.queries.http_limits import DEFAULT_LIMITS, HttpLimits, is_redirect, read_capped, redirect_error, user_agent
 from k8stop.queries.kube.errors import KubeApiError, http_error
 from k8stop.queries.kube.gc_pause import paused_gc
 
@@ -51,7 +51,7 @@ class KubeConnection:
     def __init__(self, api: ApiClient, info: ConnectionInfo, limits: HttpLimits | None = None) -> None:
         self._api = api
         self.info = info
-        self.limits = limits or HttpLimits()
+        self.limits = limits or DEFAULT_LIMITS
 
     @property
     def context(self) -> str:
@@ -260,7 +260,7 @@ async def connect(
     Raises ConfigError naming the fix; does not contact the server (see `version()`).
     """
     connection = await _load(kubeconfig, context, os.environ if environ is None else environ)
-    connection.limits = limits or HttpLimits()
+    connection.limits = limits or DEFAULT_LIMITS
     return connection
 
 

@@ -245,7 +245,7 @@ class KubeFeed(KubeReads):
         track = self._tracks[resource.name]
         loop = asyncio.get_running_loop()
         failures = 0  # attempts since the last watch that ran normally: drives the backoff
-        relisted_after_gone = False  # a 410 was answered with a relist; another before progress is a loop
+        gone = 0  # 410s since the last watch that ran normally; the first one relists at once
         list_rv = "0"  # the first list may come from the watch cache: cheap for the server
         watch_rv: str | None = None
         while True:
@@ -255,7 +255,7 @@ class KubeFeed(KubeReads):
                     watch_rv = await self._list(resource, list_rv)
                 watch_rv = await self._watch(resource, watch_rv)
                 if loop.time() - track.watch_started >= self._productive_watch:
-                    failures, relisted_after_gone, track.looping = 0, False, False
+                    failures, gone, track.looping = 0, 0, False
                     continue
                 problem = "the server ends every watch at once: retrying with backoff"
                 track.looping = True
@@ -263,11 +263,13 @@ class KubeFeed(KubeReads):
                 # The cache no longer holds our version: list again, consistently from etcd
                 watch_rv, list_rv = None, ""
                 if loop.time() - track.watch_started >= self._productive_watch:
-                    failures, relisted_after_gone = 0, False
-                if not relisted_after_gone and failures == 0:
-                    relisted_after_gone = True
+                    failures, gone = 0, 0
+                gone += 1
+                if gone == 1 and failures == 0:
                     continue
-                problem = f"the watch keeps expiring (410 Gone {failures + 1} times in a row): relisting with backoff"
+                problem = (
+                    f"the watch keeps expiring (410 Gone {gone} times in a row after relisting): relisting with backoff"
+                )
                 track.looping = True
             except KubeApiError as exc:
                 problem, retry_after = str(exc), exc.retry_after

@@ -35,7 +35,7 @@ import aiohttp
 import orjson
 from k8stop.queries.config import PrometheusAuth, Settings
 from k8stop.queries.http_limits import (
-    HttpLimits,
+    DEFAULT_LIMITS,
     is_redirect,
     limits_from,
     read_capped,
@@ -103,7 +103,7 @@ class PromClient:
         headers: tuple[tuple[str, str], ...] = (),
         auth_headers: Callable[[], Awaitable[dict[str, str]]] | None = None,
         read_only_get: bool = False,
-        max_body: int = HttpLimits().max_body,
+        max_body: int = DEFAULT_LIMITS.max_body,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
