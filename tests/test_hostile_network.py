@@ -35,6 +35,7 @@ from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.status import FeedState
 from k8stop.queries.prom.client import PromClient
 from k8stop.tui.app import K8sTopApp
+from k8stop.tui.cli import build_parser, settings_from_args
 from kubeapi import Fault, ThreadedKubeApiServer
 from kubeapi.scenario import WORKERS
 from screen import screen_text, wait_for
@@ -358,6 +359,34 @@ def test_caps_are_configurable(tmp_path: Path) -> None:
     assert limits_from(Settings()) == HttpLimits(256 * MIB, 16 * MIB)
 
 
+async def test_an_oversized_cached_list_falls_back_to_paging(
+    kube_api: ThreadedKubeApiServer, kubeconfig_path: Path
+) -> None:
+    """A resourceVersion=0 list served whole (older servers ignore limit there) that passes the
+    cap is asked again page by page from etcd, at once: big clusters keep working under the cap."""
+    kube_api.inject(Fault(r"^/api/v1/pods$", gzip_bomb=64 * MIB, times=1, verbs=frozenset({"list"})))
+    connection = await connect(str(kubeconfig_path), environ={}, limits=HttpLimits(8 * MIB, 4 * MIB))
+    sleeps: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        await asyncio.sleep(seconds)
+
+    feed = KubeFeed(connection, page_size=5, sleep=sleep)
+    feed.start()
+    try:
+        await asyncio.wait_for(feed.wait_settled(), 10)
+        assert feed.summary().pod_count == PODS
+        assert feed.statuses()["pods"].state is FeedState.OK
+        lists = [r.query for r in kube_api.requests if r.verb == "list" and r.resource == "pods"]
+        assert lists[0]["resourceVersion"] == "0"
+        assert "resourceVersion" not in lists[1] and "continue" not in lists[1]  # a consistent list, paged
+        assert len(lists) == 1 + -(-PODS // 5)
+        assert sleeps == []
+    finally:
+        await close_feed(feed)
+
+
 # --- malformed objects ----------------------------------------------------------------------------
 
 
@@ -464,10 +493,15 @@ def test_secret_looking_flags_warn_and_the_file_form_does_not(tmp_path: Path) ->
 
 
 async def test_header_value_from_a_file_is_read_on_every_request(proxy: FaultyProxy, tmp_path: Path) -> None:
+    """'Name: @FILE' from the config file (the same works as a flag): read on every request."""
     secret = tmp_path / "org"
     secret.write_text("tenant-one\n")
-    auth = PrometheusAuth(headers=(("X-Scope-OrgID", f"@{secret}"),))
-    async with PromClient(proxy.url, auth) as client:
+    config = tmp_path / "config.yaml"
+    config.write_text(f"prometheus:\n  headers: {{X-Scope-OrgID: '@{secret}'}}\n")
+    args = build_parser(None).parse_args(["--config", str(config), "--prometheus-url", proxy.url])
+    settings = settings_from_args(args)
+    assert settings.prometheus.headers == (("X-Scope-OrgID", f"@{secret}"),)
+    async with PromClient.from_settings(settings) as client:
         await client.query("vector(1)")
         assert proxy.seen_headers[-1]["X-Scope-OrgID"] == "tenant-one"
         secret.write_text("tenant-two\n")  # rotated: no restart needed

@@ -25,7 +25,7 @@ from typing import Any
 
 import aiohttp
 import orjson
-from k8stop.queries.http_limits import too_large
+from k8stop.queries.http_limits import TooLarge, too_large
 from k8stop.queries.kube.connection import KubeConnection
 from k8stop.queries.kube.errors import KubeApiError, ResourceGone
 from k8stop.queries.kube.gc_pause import paused_gc
@@ -273,6 +273,13 @@ class KubeFeed(KubeReads):
                 track.looping = True
             except KubeApiError as exc:
                 problem, retry_after = str(exc), exc.retry_after
+            except TooLarge as exc:
+                if watch_rv is None and list_rv == "0":
+                    # Older API servers ignore `limit` when serving resourceVersion=0 from the
+                    # watch cache: the whole list in one body. Page through etcd instead.
+                    list_rv = ""
+                    continue
+                problem = str(exc)
             except Exception as exc:  # a malformed answer must not end the loop for good
                 problem = describe(exc)
             failures += 1
