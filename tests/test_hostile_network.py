@@ -562,3 +562,15 @@ async def test_the_header_names_the_chosen_prometheus(
             lambda: "prom prometheus-k8s.monitoring via kube proxy (1 of 2)" in screen_text(app).splitlines()[0],
             what="the whole label",
         )
+
+
+async def test_a_prometheus_found_only_in_a_tenant_namespace_is_flagged_in_the_header(
+    kube_api: ThreadedKubeApiServer, kubeconfig_path: Path, proxy: FaultyProxy
+) -> None:
+    tenant_lookalike(kube_api)
+    kube_api.cluster.delete("services", "monitoring", "prometheus-k8s")
+    kube_api.register_service_backend("tenant-a", "prometheus-operated", proxy.url)
+    app = K8sTopApp(Settings(kubeconfig=str(kubeconfig_path), refresh=0.5), LiveSource)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: "prom NOT-MONITORING-NS" in screen_text(app).splitlines()[0], what="flag")
+        assert app.is_running

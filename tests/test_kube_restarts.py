@@ -158,7 +158,7 @@ def test_discovery_ranks_namespaces_then_names_and_picks_the_port() -> None:
     assert vm is not None and vm.url.endswith("/services/vmselect:http/proxy/select/0/prometheus")
     helm = pick("https://api", [_service("obs", "kps-kube-prometheus-stack-prometheus", [{"port": 9090}])])
     assert helm is not None and helm.port == "9090"
-    assert helm.label == "kps-kube-prometheus-stack-prometheus.obs via kube proxy NOT-MONITORING-NS"
+    assert helm.label == "NOT-MONITORING-NS kps-kube-prometheus-stack-prometheus.obs via kube proxy"
     assert "namespace obs is not a well-known monitoring namespace: pass --prometheus-url" in helm.description
     assert pick("https://api", [services[0]]) is None
 
@@ -178,7 +178,7 @@ def test_discovery_prefers_a_monitoring_namespace_over_a_better_name_in_a_tenant
         assert source.trusted
     only_tenant = pick("https://api", [tenant])
     assert only_tenant is not None and not only_tenant.trusted
-    assert only_tenant.label == "prometheus-operated.tenant-a via kube proxy NOT-MONITORING-NS"
+    assert only_tenant.label == "NOT-MONITORING-NS prometheus-operated.tenant-a via kube proxy"
     # Malformed Services from a hostile server are passed over, not a crash
     junk = [{"metadata": "x"}, {"metadata": {"namespace": "monitoring", "name": "prometheus"}, "spec": "x"}]
     assert pick("https://api", junk) is None

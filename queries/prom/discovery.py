@@ -81,11 +81,11 @@ class PrometheusSource:
 
     @property
     def label(self) -> str:
-        """Short enough for the header; flags an untrusted namespace and a choice among several."""
-        marks = ("" if self.trusted else " NOT-MONITORING-NS") + (
-            f" (1 of {self.candidates})" if self.candidates > 1 else ""
-        )
-        return f"{self.service}.{self.namespace} via kube proxy{marks}"
+        """For the header: an untrusted namespace is flagged first (a narrow terminal cuts the
+        end of the line), a choice among several last."""
+        flag = "" if self.trusted else "NOT-MONITORING-NS "
+        among = f" (1 of {self.candidates})" if self.candidates > 1 else ""
+        return f"{flag}{self.service}.{self.namespace} via kube proxy{among}"
 
 
 def _name_rank(name: str) -> int | None:
