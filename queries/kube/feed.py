@@ -245,7 +245,7 @@ class KubeFeed(KubeReads):
         track = self._tracks[resource.name]
         loop = asyncio.get_running_loop()
         failures = 0  # attempts since the last watch that ran normally: drives the backoff
-        gone = 0  # 410s since the last watch that ran normally; the first one relists at once
+        stalled = 0  # watches in a row that ended (or expired) at once; the first is retried at once
         list_rv = "0"  # the first list may come from the watch cache: cheap for the server
         watch_rv: str | None = None
         while True:
@@ -255,21 +255,22 @@ class KubeFeed(KubeReads):
                     watch_rv = await self._list(resource, list_rv)
                 watch_rv = await self._watch(resource, watch_rv)
                 if loop.time() - track.watch_started >= self._productive_watch:
-                    failures, gone, track.looping = 0, 0, False
+                    failures, stalled, track.looping = 0, 0, False
                     continue
-                problem = "the server ends every watch at once: retrying with backoff"
+                stalled += 1
+                if stalled == 1 and failures == 0:
+                    continue
+                problem = f"the server ends every watch at once ({stalled} in a row): retrying with backoff"
                 track.looping = True
             except ResourceGone:
                 # The cache no longer holds our version: list again, consistently from etcd
                 watch_rv, list_rv = None, ""
                 if loop.time() - track.watch_started >= self._productive_watch:
-                    failures, gone = 0, 0
-                gone += 1
-                if gone == 1 and failures == 0:
+                    failures, stalled = 0, 0
+                stalled += 1
+                if stalled == 1 and failures == 0:
                     continue
-                problem = (
-                    f"the watch keeps expiring (410 Gone {gone} times in a row after relisting): relisting with backoff"
-                )
+                problem = f"the watch keeps expiring: 410 Gone right after a relist ({stalled} in a row); relisting with backoff"
                 track.looping = True
             except KubeApiError as exc:
                 problem, retry_after = str(exc), exc.retry_after
@@ -378,9 +379,9 @@ class KubeFeed(KubeReads):
         # timeout means the connection is dead
         read_timeout = self._watch_timeout + 30.0
         max_line = self.connection.limits.max_line
-        # Before the request: a watch refused at once (HTTP 410) must not count as one that ran
-        self._tracks[resource.name].watch_started = asyncio.get_running_loop().time()
         track = self._tracks[resource.name]
+        # Before the request: a watch refused at once (HTTP 410) must not count as one that ran
+        track.watch_started = asyncio.get_running_loop().time()
         async with self.connection.stream(resource.path, params, what=what, read_timeout=read_timeout) as response:
             if not track.broke_after_open:
                 self._ok(resource)
