@@ -115,6 +115,11 @@ class Settings:
     thresholds: Thresholds = field(default_factory=Thresholds)
     selectors: Selectors = field(default_factory=Selectors)
     query_overrides: tuple[tuple[str, str], ...] = ()  # catalog id -> PromQL
+    # Caps on what one answer may make k8stop hold: a decompressed response body (kube list
+    # page, Prometheus answer) and one kube watch event line. A hostile or broken server must
+    # not exhaust memory; etcd objects are at most 1.5 MiB, so the defaults leave ample room.
+    max_response_mib: float = 256.0
+    max_watch_line_mib: float = 16.0
 
 
 def config_path() -> Path:

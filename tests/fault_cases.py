@@ -7,6 +7,7 @@ the broken panel's status must contain, so the user learns what is wrong.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from faulty_proxy import Fault as PromFault
 from faulty_proxy import Misbehaviour as M
@@ -17,6 +18,9 @@ REFRESH = 0.5
 QUERY_TIMEOUT = 1.0
 PROM_PANELS = ("apiserver", "etcd")  # from Prometheus in the fault scenario
 KUBE_PANELS = ("nodes", "restarts")  # no node-exporter / kube-state-metrics: from the kube API
+SECRETS = "/api/v1/namespaces/kube-system/secrets"
+# Small caps so a gzip bomb or an endless line trips them quickly on a shared CI machine
+CAPS = {"max_response_mib": 16.0, "max_watch_line_mib": 4.0}
 
 
 @dataclass(frozen=True)
@@ -28,6 +32,7 @@ class FaultCase:
     prom: PromFault | None = None
     kube: tuple[KubeFault, ...] = field(default_factory=tuple)
     stale: bool = True  # the affected panel turns STALE (else it stays ok and shows `expect` as a warning)
+    settings: dict[str, Any] = field(default_factory=dict)  # Settings changes for this case
 
 
 PROMETHEUS_FAULTS: tuple[FaultCase, ...] = (
@@ -108,6 +113,21 @@ PROMETHEUS_FAULTS: tuple[FaultCase, ...] = (
         stale=False,
         prom=PromFault(M.WARNINGS, ETCD_QUERIES),
     ),
+    FaultCase(
+        "prom-redirect",
+        "Prometheus redirects (302) to another host",
+        ("etcd",),
+        "redirect (HTTP 302, Location host 127.0.0.2): not followed",
+        prom=PromFault(M.REDIRECT, ETCD_QUERIES, location="http://127.0.0.2:9/api/v1/query"),
+    ),
+    FaultCase(
+        "prom-gzip-bomb",
+        "Prometheus gzip bomb (2 MB inflating to 2 GiB)",
+        ("etcd",),
+        "larger than the 16 MiB cap",
+        prom=PromFault(M.GZIP_BOMB, ETCD_QUERIES),
+        settings=CAPS,
+    ),
 )
 
 KUBE_FAULTS: tuple[FaultCase, ...] = (
@@ -159,5 +179,42 @@ KUBE_FAULTS: tuple[FaultCase, ...] = (
         ("restarts",),
         "pods",
         kube=(KubeFault(r"^/api/v1/pods", reset_connection=True),),
+    ),
+    FaultCase(
+        "kube-410-loop",
+        "kube-API answers every watch with 410 Gone",
+        ("restarts",),
+        "410 Gone",
+        kube=(KubeFault(r"^/api/v1/pods", watch_error=410, verbs=frozenset({"watch"})),),
+    ),
+    FaultCase(
+        "kube-retry-after-0",
+        "kube-API 429 with Retry-After: 0",
+        ("restarts",),
+        "429",
+        kube=(KubeFault(r"^/api/v1/pods", status=429, retry_after=0),),
+    ),
+    FaultCase(
+        "kube-redirect",
+        "kube-API redirects (302) to the secrets path",
+        ("restarts",),
+        f"Location path {SECRETS}): not followed",
+        kube=(KubeFault(r"^/api/v1/pods", status=302, headers={"Location": SECRETS}, body=b""),),
+    ),
+    FaultCase(
+        "kube-gzip-bomb",
+        "kube-API gzip bomb (2 MB inflating to 2 GiB)",
+        ("restarts",),
+        "MiB cap",
+        kube=(KubeFault(r"^/api/v1/pods", gzip_bomb=2 * 1024**3),),
+        settings=CAPS,
+    ),
+    FaultCase(
+        "kube-endless-line",
+        "kube-API watch line that never ends",
+        ("restarts",),
+        "max_watch_line_mib",
+        kube=(KubeFault(r"^/api/v1/pods", endless_line=True, verbs=frozenset({"watch"})),),
+        settings=CAPS,
     ),
 )

@@ -18,6 +18,7 @@ from typing import Any
 import aiohttp
 import orjson
 from aiohttp import web
+from gzip_bomb import gzip_bomb
 
 
 class Misbehaviour(StrEnum):
@@ -34,6 +35,8 @@ class Misbehaviour(StrEnum):
     NON_FINITE = "non_finite"  # every sample value replaced by NaN, +Inf, -Inf in turn
     WARNINGS = "warnings"  # the real answer with a `warnings` list in the envelope
     UNAUTHORIZED = "unauthorized"  # 401 as an auth proxy in front of Prometheus answers wrong credentials
+    REDIRECT = "redirect"  # 302 to `location` (another host, or a path that needs the caller's token)
+    GZIP_BOMB = "gzip_bomb"  # 200 with `bomb_bytes` of whitespace gzip-compressed ~1000:1
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,6 +46,8 @@ class Fault:
     delay: float = 0.0
     huge_series: int = 20000
     warning: str = "PromQL warning: results truncated by the proxy"
+    location: str = ""
+    bomb_bytes: int = 2 * 1024**3
 
 
 PASS = Fault(Misbehaviour.PASS)
@@ -173,6 +178,13 @@ class FaultyProxy:
             return await self._forward(request, body)
         self.faulted += 1
         kind = fault.kind
+        if kind is Misbehaviour.REDIRECT:
+            return web.Response(status=302, headers={"Location": fault.location})
+        if kind is Misbehaviour.GZIP_BOMB:
+            return web.Response(
+                body=gzip_bomb(fault.bomb_bytes),
+                headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+            )
         if kind is Misbehaviour.UNAUTHORIZED:
             return web.Response(text="Unauthorized", status=401, content_type="text/plain")
         if kind is Misbehaviour.PLAIN_503:

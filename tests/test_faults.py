@@ -203,7 +203,7 @@ async def run_case(case: FaultCase, app: K8sTopApp, inject: Any, clear: Any) -> 
 async def test_prometheus_fault(case: FaultCase, proxy: FaultyProxy, cluster_kubeconfig: Path, clean: None) -> None:
     assert case.prom is not None
     fault = case.prom
-    app = make_app(proxy.url, cluster_kubeconfig)
+    app = make_app(proxy.url, cluster_kubeconfig, **case.settings)
     await run_case(case, app, lambda: proxy.set(fault), proxy.clear)
     if fault.query_regex is not None:
         assert proxy.faulted > 0
@@ -298,7 +298,7 @@ async def test_self_signed_certificate_accepted_when_told(tls_proxy: FaultyProxy
 async def test_kube_fault(
     case: FaultCase, proxy: FaultyProxy, cluster_api: ThreadedKubeApiServer, cluster_kubeconfig: Path, clean: None
 ) -> None:
-    app = make_app(proxy.url, cluster_kubeconfig)
+    app = make_app(proxy.url, cluster_kubeconfig, **case.settings)
 
     def inject() -> None:
         for fault in case.kube:

@@ -137,7 +137,7 @@ def _service(namespace: str, name: str, ports: list[dict]) -> dict:
     return {"metadata": {"namespace": namespace, "name": name}, "spec": {"ports": ports}}
 
 
-def test_discovery_ranks_names_then_namespaces_and_picks_the_port() -> None:
+def test_discovery_ranks_namespaces_then_names_and_picks_the_port() -> None:
     services = [
         _service("default", "kubernetes", [{"name": "https", "port": 443}]),
         _service("apps", "prometheus", [{"port": 9090}]),
@@ -149,9 +149,36 @@ def test_discovery_ranks_names_then_namespaces_and_picks_the_port() -> None:
     source = pick("https://api:6443", services)
     assert source is not None
     assert source.url == "https://api:6443/api/v1/namespaces/monitoring/services/prometheus-k8s:web/proxy"
-    assert source.description == "prometheus-k8s.monitoring via the API server's service proxy"
+    assert source.description == (
+        "prometheus-k8s.monitoring via the API server's service proxy; chosen over prometheus-k8s.kube-system, "
+        "prometheus.apps (monitoring namespaces first, then Service name)"
+    )
+    assert source.label == "prometheus-k8s.monitoring via kube proxy (1 of 3)"
     vm = pick("https://api", [_service("vm", "vmselect", [{"name": "http", "port": 8481}])])
     assert vm is not None and vm.url.endswith("/services/vmselect:http/proxy/select/0/prometheus")
     helm = pick("https://api", [_service("obs", "kps-kube-prometheus-stack-prometheus", [{"port": 9090}])])
     assert helm is not None and helm.port == "9090"
+    assert helm.label == "NOT-MONITORING-NS kps-kube-prometheus-stack-prometheus.obs via kube proxy"
+    assert "namespace obs is not a well-known monitoring namespace: pass --prometheus-url" in helm.description
     assert pick("https://api", [services[0]]) is None
+
+
+def test_discovery_prefers_a_monitoring_namespace_over_a_better_name_in_a_tenant_namespace() -> None:
+    """A tenant's `prometheus-operated` (the best name) never beats a monitoring namespace's
+    plainer `prometheus-server`, and the description says what was passed over."""
+    tenant = _service("tenant-a", "prometheus-operated", [{"name": "web", "port": 9090}])
+    real = _service("monitoring", "prometheus-server", [{"name": "http", "port": 80}])
+    for services in ([tenant, real], [real, tenant]):
+        source = pick("https://api", services)
+        assert source is not None
+        assert (source.namespace, source.service, source.port) == ("monitoring", "prometheus-server", "http")
+        assert source.description.endswith(
+            "; chosen over prometheus-operated.tenant-a (monitoring namespaces first, then Service name)"
+        )
+        assert source.trusted
+    only_tenant = pick("https://api", [tenant])
+    assert only_tenant is not None and not only_tenant.trusted
+    assert only_tenant.label == "NOT-MONITORING-NS prometheus-operated.tenant-a via kube proxy"
+    # Malformed Services from a hostile server are passed over, not a crash
+    junk = [{"metadata": "x"}, {"metadata": {"namespace": "monitoring", "name": "prometheus"}, "spec": "x"}]
+    assert pick("https://api", junk) is None

@@ -12,12 +12,15 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import NoReturn
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from k8stop.queries.config import ConfigError, Settings, config_path, load_config_file
 
 EXIT_USAGE = 2
 COMMANDS = ("demo", "replay", "report", "diagnose")
+# Header names and query parameters whose values are credentials (case-insensitive)
+SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "cookie")
+SECRET_WORDS = ("token", "secret", "password", "apikey", "api_key")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -55,7 +58,8 @@ def _connection_flags(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="'NAME: VALUE'",
-        help="extra header, e.g. 'X-Scope-OrgID: tenant1' (repeatable)",
+        help="extra header, e.g. 'X-Scope-OrgID: tenant1' (repeatable); 'NAME: @FILE' reads the value "
+        "from FILE on every request (for secrets: a flag's value is visible to every local user)",
     )
     prom.add_argument(
         "--insecure-skip-tls-verify",
@@ -138,6 +142,39 @@ def config_settings(args: argparse.Namespace) -> Settings:
     return load_config_file(path)
 
 
+def _secret_header(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in SECRET_HEADERS or any(word in lowered for word in SECRET_WORDS)
+
+
+def secret_flag_warnings(args: argparse.Namespace) -> list[str]:
+    """One line per secret-looking value given as a flag: it stays readable in
+    /proc/PID/cmdline (and shell history) for as long as k8stop runs."""
+    where = "visible to other local users in /proc/PID/cmdline and in shell history"
+    warnings = []
+    for raw in args.prometheus_header:
+        name, value = _header(raw)
+        if _secret_header(name) and not value.startswith("@"):
+            warnings.append(
+                f"warning: --prometheus-header {name} puts a secret on the command line ({where}): "
+                f"use '{name}: @FILE' or prometheus.headers in the config file"
+            )
+    url = args.prometheus_url
+    if url and url != os.environ.get("K8STOP_PROMETHEUS_URL"):
+        parts = urlsplit(url)
+        if parts.password:
+            warnings.append(
+                f"warning: --prometheus-url carries a password ({where}): use --prometheus-basic-user "
+                "with --prometheus-basic-password-file, or K8STOP_PROMETHEUS_URL"
+            )
+        if any(_secret_header(key) for key, _ in parse_qsl(parts.query)):
+            warnings.append(
+                f"warning: --prometheus-url carries a token in its query ({where}): use "
+                "--prometheus-bearer-token-file, a 'NAME: @FILE' header, or K8STOP_PROMETHEUS_URL"
+            )
+    return warnings
+
+
 def settings_from_args(args: argparse.Namespace) -> Settings:
     """Defaults, then the config file, then flags: later wins."""
     settings = config_settings(args)
@@ -154,6 +191,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     _check_file(auth.bearer_token_file, "--prometheus-bearer-token-file")
     _check_file(auth.basic_password_file, "--prometheus-basic-password-file")
     _check_file(auth.ca_file, "--prometheus-ca-file")
+    for name, value in auth.headers:
+        if value.startswith("@") and not os.path.isfile(value[1:]):
+            raise ConfigError(f"--prometheus-header {name}: @{value[1:]}: no such file")
     if bool(auth.basic_user) != bool(auth.basic_password_file):
         raise ConfigError("basic auth needs both --prometheus-basic-user and --prometheus-basic-password-file")
     url = args.prometheus_url or settings.prometheus_url
@@ -171,6 +211,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     if args.no_kube and args.no_prometheus:
         raise ConfigError("--no-kube and --no-prometheus together leave nothing to show")
     _check_file(args.kubeconfig, "--kubeconfig")
+    for warning in secret_flag_warnings(args):
+        print(f"k8stop: {warning}", file=sys.stderr)
     return replace(
         settings,
         prometheus_url=url.rstrip("/") if url else None,

@@ -70,10 +70,11 @@ async def open_sources(settings: Settings, clock: Callable[[], float] = time.tim
     sources = Sources(settings, context=settings.context or "")
     if settings.use_kube:
         try:
+            from k8stop.queries.http_limits import limits_from
             from k8stop.queries.kube.connection import connect
             from k8stop.queries.kube.feed import KubeFeed
 
-            sources.connection = await connect(settings.kubeconfig, settings.context)
+            sources.connection = await connect(settings.kubeconfig, settings.context, limits=limits_from(settings))
             sources.context = sources.connection.context
             sources.kube = KubeFeed(sources.connection, settings.namespace, clock=clock)
             sources.kube.start()
@@ -125,10 +126,11 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
             ssl_context=ssl_context,
             auth_headers=kube_credentials,
             read_only_get=True,
+            max_body=connection.limits.max_body,
         )
         sources.prometheus_url = safe_url(found.url)
         sources.prometheus_description = f"{found.description} (discovered)"
-        sources.prometheus_label = f"{found.service}.{found.namespace} via kube proxy"
+        sources.prometheus_label = found.label
     sources.prometheus = PrometheusFacts(sources.prom_client, s, clock)
     if not sources.version:
         try:

@@ -3,6 +3,9 @@
 Authentication (bearer tokens, client certificates, exec plugins and their refresh) is the
 kubernetes client's: requests go through its ApiClient so its auth hooks run on every
 call, but bodies are read as bytes and parsed with orjson, never into model classes.
+Requests are sent on the client's session by k8stop itself so that a redirect is never
+followed (it would carry the token to another path or host, e.g. a service proxy answering
+302 to .../secrets) and bodies stop at the configured cap (http_limits).
 The kubernetes package is imported lazily: it costs ~0.3-0.8 s, which must not delay
 the first frame.
 """
@@ -21,6 +24,7 @@ import aiohttp
 import orjson
 import yaml
 from k8stop.queries.config import ConfigError
+from k8stop.queries.http_limits import DEFAULT_LIMITS, HttpLimits, is_redirect, read_capped, redirect_error, user_agent
 from k8stop.queries.kube.errors import KubeApiError, http_error
 from k8stop.queries.kube.gc_pause import paused_gc
 
@@ -28,8 +32,9 @@ if TYPE_CHECKING:
     from kubernetes.aio.client import ApiClient
 
 SERVICE_ACCOUNT_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"
-USER_AGENT = "k8stop/0.1.0 (read-only)"
 Params = Sequence[tuple[str, str | int | bool]]
+# An error Status is a few hundred bytes; a hostile error body must not be read whole
+_ERROR_EXCERPT = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +48,10 @@ class ConnectionInfo:
 class KubeConnection:
     """GET-only access to one API server. k8stop never writes to a cluster."""
 
-    def __init__(self, api: ApiClient, info: ConnectionInfo) -> None:
+    def __init__(self, api: ApiClient, info: ConnectionInfo, limits: HttpLimits | None = None) -> None:
         self._api = api
         self.info = info
+        self.limits = limits or DEFAULT_LIMITS
 
     @property
     def context(self) -> str:
@@ -84,7 +90,7 @@ class KubeConnection:
         """GET `path` and parse the body with orjson; `what` names the request in errors."""
         response = await self._send(path, params, what, aiohttp.ClientTimeout(total=timeout))
         try:
-            body = await response.read()
+            body = await read_capped(response, self.limits.max_body, f"the answer to {what}")
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise self._unreachable(exc, what, timeout) from None
         finally:
@@ -108,7 +114,7 @@ class KubeConnection:
     async def _send(
         self, path: str, params: Params, what: str, timeout: aiohttp.ClientTimeout
     ) -> aiohttp.ClientResponse:
-        method, url, headers, _, _ = await self._api.param_serialize(
+        _, url, headers, _, _ = await self._api.param_serialize(
             "GET",
             path,
             query_params=list(params),
@@ -116,17 +122,40 @@ class KubeConnection:
             auth_settings=["BearerToken"],
         )
         try:
-            rest = await self._api.call_api(method, url, headers, _request_timeout=timeout)
+            response = await self._request(url, headers, timeout)
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise self._unreachable(exc, what, timeout.total or timeout.sock_read) from None
-        response: aiohttp.ClientResponse = rest.response
+        if is_redirect(response.status):
+            response.release()
+            raise KubeApiError(
+                str(redirect_error(response.status, response.headers.get("Location"), f"API server {self.server}")),
+                response.status,
+            )
         if response.status >= 400:
             try:
-                body = await response.read()
+                body = await response.content.read(_ERROR_EXCERPT)
             finally:
                 response.release()
             raise http_error(response.status, body, what, response.headers.get("Retry-After"))
         return response
+
+    async def _request(
+        self, url: str, headers: dict[str, str], timeout: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientResponse:
+        """The GET the client's RESTClientObject would send, but with allow_redirects=False
+        (it has no such option) on the client's own session, proxy and TLS settings."""
+        rest = self._api.rest_client
+        if rest.pool_manager is None:
+            rest.pool_manager = rest._create_pool_manager()
+        options: dict[str, Any] = {}
+        if self._api.configuration.tls_server_name:
+            options["server_hostname"] = self._api.configuration.tls_server_name
+        if rest.proxy:
+            options["proxy"] = rest.proxy
+        if rest.proxy_headers:
+            options["proxy_headers"] = rest.proxy_headers
+        session: aiohttp.ClientSession = rest.pool_manager
+        return await session.get(url, headers=headers, timeout=timeout, allow_redirects=False, **options)
 
     def _unreachable(self, exc: BaseException, what: str, timeout: float | None) -> KubeApiError:
         server = self.info.server
@@ -223,13 +252,19 @@ async def connect(
     kubeconfig: str | None = None,
     context: str | None = None,
     environ: Mapping[str, str] | None = None,
+    limits: HttpLimits | None = None,
 ) -> KubeConnection:
     """Load credentials like kubectl: --kubeconfig, $KUBECONFIG (merged), ~/.kube/config,
     then the pod's service account when none exists and KUBERNETES_SERVICE_HOST is set.
 
     Raises ConfigError naming the fix; does not contact the server (see `version()`).
     """
-    env = os.environ if environ is None else environ
+    connection = await _load(kubeconfig, context, os.environ if environ is None else environ)
+    connection.limits = limits or DEFAULT_LIMITS
+    return connection
+
+
+async def _load(kubeconfig: str | None, context: str | None, env: Mapping[str, str]) -> KubeConnection:
     paths = kubeconfig_paths(kubeconfig, env)
     if paths:
         return await _from_kubeconfig(paths, context)
@@ -313,5 +348,5 @@ async def _in_cluster() -> KubeConnection:
 
 def _api_client(api_class: Any, configuration: Any) -> ApiClient:
     api = api_class(configuration=configuration)
-    api.user_agent = USER_AGENT
+    api.user_agent = user_agent()
     return api

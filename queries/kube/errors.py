@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import orjson
@@ -31,13 +32,22 @@ def server_message(body: bytes) -> str:
     return ""
 
 
+# Retry-After is obeyed within these bounds: "0" from a broken server must not make a tight
+# loop, and a huge value must not silence a feed for good
+MIN_RETRY_AFTER = 1.0
+MAX_RETRY_AFTER = 300.0
+
+
 def retry_after_seconds(value: str | None) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None  # an HTTP date: rare from the API server, fall back to our backoff
+    if math.isnan(seconds):
+        return None
+    return min(MAX_RETRY_AFTER, max(MIN_RETRY_AFTER, seconds))
 
 
 def http_error(status: int, body: bytes, what: str, retry_after: str | None = None) -> KubeApiError:

@@ -3,13 +3,20 @@
 Each resource runs its own loop the way client-go's reflector does: a paginated list
 (resourceVersion=0 first, served from the API server's watch cache), then a watch from
 the list's resourceVersion with bookmarks, a server-side timeout and a client read
-timeout; 410 Gone means list again; other failures back off exponentially, honouring
-Retry-After. Only GET requests are ever made.
+timeout; 410 Gone means list again; other failures back off exponentially with jitter,
+honouring Retry-After (clamped, see errors.retry_after_seconds). Only GET requests are ever made.
+
+A broken or hostile server must not turn that loop into a storm: a 410 right after a
+relist, a watch the server ends at once, or a continue token returned twice counts as a
+failure (backoff), and the resource shows as STALE with the reason instead of "live" until a
+watch runs normally again. Objects that do not parse are skipped and counted, so one bad
+pod does not blind the feed; watch lines are scanned once and capped in length.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
@@ -18,6 +25,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from k8stop.queries.http_limits import TooLarge, too_large
 from k8stop.queries.kube.connection import KubeConnection
 from k8stop.queries.kube.errors import KubeApiError, ResourceGone
 from k8stop.queries.kube.gc_pause import paused_gc
@@ -37,6 +45,11 @@ from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import ABSENT, Value
 
 MAX_BACKOFF = 30.0
+# Far more pages than any real list needs (5 M objects at 500 a page): a server handing out
+# fresh continue tokens forever is stopped here
+MAX_PAGES = 10_000
+# A watch that lasts this long (or half its timeoutSeconds, if shorter) counts as progress
+PRODUCTIVE_WATCH = 10.0
 Json = dict[str, Any]
 
 
@@ -58,13 +71,21 @@ class _Track:
         self.updated_at: float | None = None
         self.listed = False  # has completed a list at least once
         self.settled = False  # the first attempt ended: listed, or failed (the state says why)
+        self.looping = False  # the server keeps the list/watch cycle from progressing: not "live"
+        self.watch_started = 0.0  # loop time the current watch opened
+        # The last watch broke after its stream opened (endless line, cut event, ERROR): a
+        # new stream opening proves nothing until an event arrives through it
+        self.broke_after_open = False
+        self.malformed: set[tuple[str, str]] = set()  # objects skipped because they do not parse
 
     def status(self) -> FeedStatus:
         return FeedStatus(self.state, self.reason, self.since, self.updated_at)
 
 
-def backoff(failures: int) -> float:
-    return min(MAX_BACKOFF, 2.0 ** max(0, failures - 1))
+def backoff(failures: int, jitter: float = 1.0) -> float:
+    """1, 2, 4 ... 30 s, scaled by `jitter` (drawn from [0.5, 1]) so that many clients
+    failing together do not retry in lockstep."""
+    return min(MAX_BACKOFF, 2.0 ** max(0, failures - 1)) * jitter
 
 
 class KubeFeed(KubeReads):
@@ -84,6 +105,7 @@ class KubeFeed(KubeReads):
         recent_events: int = 20,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self.connection = connection
         self.namespace = namespace
@@ -93,6 +115,8 @@ class KubeFeed(KubeReads):
         self._recent_events = recent_events
         self._clock = clock
         self._sleep = sleep
+        self._rng = rng or random.Random()
+        self._productive_watch = min(PRODUCTIVE_WATCH, watch_timeout / 2)
         self._pods = PodStore()
         self._nodes = NodeStore()
         self._events = EventStore()
@@ -149,9 +173,19 @@ class KubeFeed(KubeReads):
         worst_name = min(statuses, key=lambda n: order.index(statuses[n].state))
         worst = statuses[worst_name]
         warnings = tuple(f"{name}: {s.reason}" for name, s in statuses.items() if s.reason and name != worst_name)
+        warnings += self.malformed_warnings()
         reason = f"{worst_name}: {worst.reason}" if worst.reason else ""
         updated = [s.updated_at for s in statuses.values() if s.updated_at is not None]
         return FeedStatus(worst.state, reason, worst.since, min(updated, default=None), warnings)
+
+    def malformed_warnings(self) -> tuple[str, ...]:
+        """One warning per resource with objects skipped as malformed (counts, no data)."""
+        return tuple(
+            f"{name}: {len(track.malformed)} malformed object{'s' if len(track.malformed) != 1 else ''} "
+            "skipped (not shown or counted)"
+            for name, track in self._tracks.items()
+            if track.malformed
+        )
 
     def restarts_fallback(self, top: int = 10) -> RestartsFacts:
         """Restarts per container without kube-state-metrics. The API has no history,
@@ -208,31 +242,57 @@ class KubeFeed(KubeReads):
     # --- list + watch -----------------------------------------------------------------------
 
     async def _run(self, resource: _Resource) -> None:
-        failures = 0
+        track = self._tracks[resource.name]
+        loop = asyncio.get_running_loop()
+        failures = 0  # attempts since the last watch that ran normally: drives the backoff
+        stalled = 0  # watches in a row that ended (or expired) at once; the first is retried at once
         list_rv = "0"  # the first list may come from the watch cache: cheap for the server
         watch_rv: str | None = None
         while True:
+            retry_after: float | None = None
             try:
                 if watch_rv is None:
                     watch_rv = await self._list(resource, list_rv)
                 watch_rv = await self._watch(resource, watch_rv)
-                failures = 0
+                if loop.time() - track.watch_started >= self._productive_watch:
+                    failures, stalled, track.looping = 0, 0, False
+                    continue
+                stalled += 1
+                if stalled == 1 and failures == 0:
+                    continue
+                problem = f"the server ends every watch at once ({stalled} in a row): retrying with backoff"
+                track.looping = True
             except ResourceGone:
                 # The cache no longer holds our version: list again, consistently from etcd
                 watch_rv, list_rv = None, ""
+                if loop.time() - track.watch_started >= self._productive_watch:
+                    failures, stalled = 0, 0
+                stalled += 1
+                if stalled == 1 and failures == 0:
+                    continue
+                problem = f"the watch keeps expiring: 410 Gone right after a relist ({stalled} in a row); relisting with backoff"
+                track.looping = True
             except KubeApiError as exc:
-                failures += 1
-                self._failed(resource, str(exc))
-                await self._sleep(exc.retry_after if exc.retry_after is not None else backoff(failures))
+                problem, retry_after = str(exc), exc.retry_after
+            except TooLarge as exc:
+                if watch_rv is None and list_rv == "0":
+                    # Older API servers ignore `limit` when serving resourceVersion=0 from the
+                    # watch cache: the whole list in one body. Page through etcd instead.
+                    list_rv = ""
+                    continue
+                problem = str(exc)
             except Exception as exc:  # a malformed answer must not end the loop for good
-                failures += 1
-                self._failed(resource, describe(exc))
-                await self._sleep(backoff(failures))
+                problem = describe(exc)
+            failures += 1
+            self._failed(resource, problem)
+            delay = backoff(failures, self._rng.uniform(0.5, 1.0))
+            await self._sleep(max(delay, retry_after) if retry_after is not None else delay)
 
     def _ok(self, resource: _Resource) -> None:
         track = self._tracks[resource.name]
-        track.state, track.reason, track.since = FeedState.OK, "", None
         track.updated_at = self._clock()
+        if not track.looping:  # while looping the data is fresh but the feed is not "live"
+            track.state, track.reason, track.since = FeedState.OK, "", None
 
     def _failed(self, resource: _Resource, reason: str) -> None:
         track = self._tracks[resource.name]
@@ -256,16 +316,27 @@ class KubeFeed(KubeReads):
         The next page is requested before this one's items become records, so the
         server renders page n+1 while k8stop digests page n."""
         seen: set[Key] = set()
+        tokens: set[str] = set()
+        malformed: set[Key] = set()
         page = await self._page(resource, "", resource_version)
         while True:
             metadata = page.get("metadata") or {}
-            token = metadata.get("continue") or ""
+            token = str(metadata.get("continue") or "")
+            if token in tokens or len(tokens) >= MAX_PAGES:
+                raise KubeApiError(
+                    f"{resource.what}: the server returned "
+                    + ("the same continue token twice" if token in tokens else f"more than {MAX_PAGES} pages")
+                    + ": stopped paging (a broken or misbehaving API server or proxy)"
+                )
+            if token:
+                tokens.add(token)
             ahead = asyncio.create_task(self._page(resource, token, "")) if token else None
             try:
                 now = self._clock()
                 with paused_gc():
                     for item in page.get("items") or ():
-                        seen.add(self._apply(resource.name, "ADDED", item, now))
+                        key, applied = self._apply(resource.name, item, now)
+                        (seen if applied else malformed).add(key)
             except BaseException:
                 if ahead is not None:
                     ahead.cancel()
@@ -276,6 +347,7 @@ class KubeFeed(KubeReads):
         for key in self._keys(resource.name) - seen:
             self._delete(resource.name, key)
         track = self._tracks[resource.name]
+        track.malformed = malformed
         track.listed = True
         self._ok(resource)
         self._settle(track)
@@ -288,7 +360,9 @@ class KubeFeed(KubeReads):
         elif resource_version:
             params.append(("resourceVersion", resource_version))
         self.requests[f"list {resource.name}"] += 1
-        page: Json = await self.connection.get_json(resource.path, params, what=resource.what, timeout=60.0)
+        page = await self.connection.get_json(resource.path, params, what=resource.what, timeout=60.0)
+        if not isinstance(page, dict):
+            raise KubeApiError(f"{resource.what}: the answer is not a list object")
         return page
 
     async def _watch(self, resource: _Resource, resource_version: str) -> str:
@@ -304,21 +378,35 @@ class KubeFeed(KubeReads):
         # Bookmarks arrive about once a minute; silence well past the server's own
         # timeout means the connection is dead
         read_timeout = self._watch_timeout + 30.0
+        max_line = self.connection.limits.max_line
+        track = self._tracks[resource.name]
+        # Before the request: a watch refused at once (HTTP 410) must not count as one that ran
+        track.watch_started = asyncio.get_running_loop().time()
         async with self.connection.stream(resource.path, params, what=what, read_timeout=read_timeout) as response:
-            self._ok(resource)
+            if not track.broke_after_open:
+                self._ok(resource)
+            track.broke_after_open = True  # until this watch ends well or delivers an event
             buffer = bytearray()
             try:
                 async for chunk in response.content.iter_any():
+                    # Only the new bytes are searched for a newline: a line arriving in many
+                    # small chunks costs linear, not quadratic, time
+                    scanned = len(buffer)
                     buffer += chunk
-                    while (end := buffer.find(b"\n")) >= 0:
-                        line = bytes(buffer[:end])
-                        del buffer[: end + 1]
+                    start = 0
+                    while (end := buffer.find(b"\n", scanned)) >= 0:
+                        line = bytes(buffer[start:end])
+                        start = scanned = end + 1
                         resource_version = self._on_event(resource, line, resource_version)
+                    del buffer[:start]
+                    if len(buffer) > max_line:
+                        raise too_large(f"a {what} event line", max_line, "max_watch_line_mib")
             except (TimeoutError, aiohttp.ClientError, OSError) as exc:
                 detail = str(exc).strip() or type(exc).__name__
                 raise KubeApiError(f"{what} interrupted: {detail}") from None
             if buffer.strip():
                 resource_version = self._on_event(resource, bytes(buffer), resource_version)
+        track.broke_after_open = False
         return resource_version
 
     def _on_event(self, resource: _Resource, line: bytes, resource_version: str) -> str:
@@ -328,6 +416,8 @@ class KubeFeed(KubeReads):
             event = orjson.loads(line)
         except orjson.JSONDecodeError:
             raise KubeApiError(f"{resource.what}: undecodable watch event") from None
+        if not isinstance(event, dict) or not isinstance(event.get("object") or {}, dict):
+            raise KubeApiError(f"{resource.what}: a watch event is not an object")
         kind = event.get("type")
         obj = event.get("object") or {}
         if kind == "ERROR":
@@ -335,26 +425,49 @@ class KubeFeed(KubeReads):
             if code == 410:
                 raise ResourceGone(f"watch {resource.name}: {obj.get('message', 'expired')}", 410)
             raise KubeApiError(f"watch {resource.name}: {obj.get('message', 'error')}", int(code or 0))
-        version = (obj.get("metadata") or {}).get("resourceVersion")
+        metadata = obj.get("metadata")
+        version = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
+        track = self._tracks[resource.name]
         if kind == "DELETED":
-            self._delete(resource.name, _key(obj))
+            key = _key(obj)
+            self._delete(resource.name, key)
+            track.malformed.discard(key)
         elif kind in ("ADDED", "MODIFIED"):
-            self._apply(resource.name, kind, obj, self._clock())
-        self._tracks[resource.name].updated_at = self._clock()
+            key, applied = self._apply(resource.name, obj, self._clock())
+            if applied:
+                track.malformed.discard(key)
+            else:  # what it said before no longer holds, and what it says now cannot be read
+                self._delete(resource.name, key)
+                track.malformed.add(key)
+        track.updated_at = self._clock()
+        if track.broke_after_open:
+            track.broke_after_open = False  # an event came through: the stream works
+            self._ok(resource)
+        if track.looping and asyncio.get_running_loop().time() - track.watch_started >= self._productive_watch:
+            track.looping = False  # the watch has run normally for a while: live again
+            self._ok(resource)
         return str(version) if version else resource_version
 
-    def _apply(self, name: str, kind: str, obj: Json, now: float) -> Key:
-        if name == "pods":
-            pod = pod_record(obj)
-            old = self._pods.upsert(pod)
-            self._restarts.observe(old, pod, now)
-            return (pod.namespace, pod.name)
-        if name == "nodes":
-            self._nodes.upsert(node_record(obj))
-            return _key(obj)
+    def _apply(self, name: str, obj: Any, now: float) -> tuple[Key, bool]:
+        """Store one object; False (and nothing stored) when it does not parse.
+
+        A pod with `restartCount: "lots"` or `containerStatuses: "x"`, or an object without
+        metadata.name, is skipped and counted rather than failing the whole list."""
         key = _key(obj)
-        self._events.upsert(key, event_record(obj))
-        return key
+        if not key[1]:
+            return key, False
+        try:
+            if name == "pods":
+                pod = pod_record(obj)
+                old = self._pods.upsert(pod)
+                self._restarts.observe(old, pod, now)
+            elif name == "nodes":
+                self._nodes.upsert(node_record(obj))
+            else:
+                self._events.upsert(key, event_record(obj))
+        except (TypeError, ValueError, AttributeError, KeyError):
+            return key, False
+        return key, True
 
     def _delete(self, name: str, key: Key) -> None:
         if name == "pods":
@@ -374,8 +487,10 @@ class KubeFeed(KubeReads):
         return self._events.keys()
 
 
-def _key(obj: Json) -> Key:
-    metadata = obj.get("metadata") or {}
+def _key(obj: Any) -> Key:
+    metadata = obj.get("metadata") if isinstance(obj, dict) else None
+    if not isinstance(metadata, dict):
+        return ("", "")
     return (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
 
 

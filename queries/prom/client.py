@@ -13,7 +13,10 @@ service-proxy case the caller passes a prebuilt session, SSL context or headers 
 carry the kube credentials.
 
 Credentials are read from files on every request so a rotated token works without a
-restart, and they never appear in messages or reprs.
+restart, and they never appear in messages or reprs; a custom header written
+'Name: @/path/file' takes its value from that file the same way. Redirects are never
+followed (they would carry the credentials and custom headers elsewhere) and a body is
+read only up to `max_response_mib` (see http_limits).
 """
 
 from __future__ import annotations
@@ -31,6 +34,14 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 import aiohttp
 import orjson
 from k8stop.queries.config import PrometheusAuth, Settings
+from k8stop.queries.http_limits import (
+    DEFAULT_LIMITS,
+    is_redirect,
+    limits_from,
+    read_capped,
+    redirect_error,
+    user_agent,
+)
 from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.snapshot import safe_url
 from k8stop.queries.model.values import Value
@@ -84,6 +95,7 @@ class PromClient:
         headers: tuple[tuple[str, str], ...] = (),
         auth_headers: Callable[[], Awaitable[dict[str, str]]] | None = None,
         read_only_get: bool = False,
+        max_body: int = DEFAULT_LIMITS.max_body,
     ) -> None:
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -111,6 +123,7 @@ class PromClient:
         # POST there is a `create` on services/proxy (k8stop never writes to a cluster).
         self._auth_headers = auth_headers
         self._read_only_get = read_only_get
+        self._max_body = max_body
         self.queries_sent = 0
         self.bytes_received = 0
 
@@ -133,6 +146,7 @@ class PromClient:
             session=session,
             ssl_context=ssl_context,
             headers=headers,
+            max_body=limits_from(settings).max_body,
         )
 
     def __repr__(self) -> str:
@@ -201,8 +215,10 @@ class PromClient:
         return True  # aiohttp's default verification
 
     def _headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        headers.update(self._extra_headers)
+        headers = {"Accept": "application/json", "User-Agent": user_agent()}
+        for name, value in self._extra_headers:
+            # 'Name: @FILE' keeps the secret out of the command line; read per request, like tokens
+            headers[name] = _read_secret(value[1:], f"--prometheus-header {name}") if value.startswith("@") else value
         if self._auth.bearer_token_file:
             token = _read_secret(self._auth.bearer_token_file, "--prometheus-bearer-token-file")
             headers["Authorization"] = f"Bearer {token}"
@@ -235,12 +251,16 @@ class PromClient:
             try:
                 async with asyncio.timeout(self._timeout):
                     if form is None:
-                        request = session.get(url, params=params, headers=headers, ssl=ssl_arg)
+                        request = session.get(url, params=params, headers=headers, ssl=ssl_arg, allow_redirects=False)
                     else:
-                        request = session.post(url, data=form, headers=headers, ssl=ssl_arg)
+                        request = session.post(url, data=form, headers=headers, ssl=ssl_arg, allow_redirects=False)
                     async with request as response:
-                        body = await response.read()
                         status = response.status
+                        if is_redirect(status):
+                            raise redirect_error(
+                                status, response.headers.get("Location"), f"Prometheus at {self._shown}"
+                            )
+                        body = await read_capped(response, self._max_body, f"the answer of Prometheus at {self._shown}")
                         content_type = response.headers.get("Content-Type", "")
                         reason = response.reason or ""
             except TimeoutError:

@@ -3,6 +3,12 @@
 The endpoint is reached through the API server's service proxy, so it works from a
 laptop with only a kubeconfig; the Prometheus client sends the kubeconfig's
 credentials (`KubeConnection.aiohttp_auth`) with each request.
+
+Namespace ranks before Service name: any tenant can create a Service called
+`prometheus-operated` in its own namespace, and the admin running k8stop must not end up
+reading (and trusting) that tenant's numbers. Well-known monitoring namespaces come first;
+a choice among several candidates, or of one outside those namespaces, is said in the
+source description.
 """
 
 from __future__ import annotations
@@ -39,15 +45,20 @@ SERVICE_SUFFIXES = (
     "-prometheus-server",
     "-victoria-metrics-single-server",
 )
+# Where operators and charts install the cluster's own monitoring; creating Services in
+# them takes rights a tenant does not have. Anything else ("default" included) is tenant space.
 NAMESPACES = (
     "monitoring",
     "prometheus",
     "observability",
+    "kube-prometheus-stack",
     "kube-prometheus",
-    "kube-system",
-    "default",
+    "prometheus-operator",
+    "openshift-monitoring",
+    "cattle-monitoring-system",
     "victoria-metrics",
     "thanos",
+    "kube-system",
 )
 PORT_NAMES = ("web", "http-web", "http", "http-query", "query", "prometheus")
 PORT_NUMBERS = (9090, 10902, 8481, 8428, 80)
@@ -60,7 +71,21 @@ class PrometheusSource:
     namespace: str
     service: str
     port: str  # the port as it appears in the proxy path (name or number)
-    description: str  # "prometheus-k8s.monitoring via the API server's service proxy"
+    description: str  # "prometheus-k8s.monitoring via the API server's service proxy[; why]"
+    candidates: int = 1  # Prometheus-like services found, this one included
+
+    @property
+    def trusted(self) -> bool:
+        """In a well-known monitoring namespace (not one a tenant may create Services in)."""
+        return self.namespace in NAMESPACES
+
+    @property
+    def label(self) -> str:
+        """For the header: an untrusted namespace is flagged first (a narrow terminal cuts the
+        end of the line), a choice among several last."""
+        flag = "" if self.trusted else "NOT-MONITORING-NS "
+        among = f" (1 of {self.candidates})" if self.candidates > 1 else ""
+        return f"{flag}{self.service}.{self.namespace} via kube proxy{among}"
 
 
 def _name_rank(name: str) -> int | None:
@@ -76,7 +101,9 @@ def _namespace_rank(namespace: str) -> int:
 
 
 def _port(service: dict[str, Any]) -> str | None:
-    ports = (service.get("spec") or {}).get("ports") or []
+    spec = service.get("spec")
+    listed = spec.get("ports") if isinstance(spec, dict) else None
+    ports = [p for p in listed if isinstance(p, dict)] if isinstance(listed, list) else []
     for wanted in PORT_NAMES:
         for port in ports:
             if port.get("name") == wanted:
@@ -91,9 +118,15 @@ def _port(service: dict[str, Any]) -> str | None:
     return None
 
 
-def _source(server: str, service: dict[str, Any]) -> PrometheusSource | None:
-    metadata = service.get("metadata") or {}
-    namespace, name = str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+def _name(service: dict[str, Any]) -> tuple[str, str]:
+    metadata = service.get("metadata")
+    if not isinstance(metadata, dict):
+        return "", ""
+    return str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+
+
+def _source(server: str, service: dict[str, Any], why: str, candidates: int) -> PrometheusSource | None:
+    namespace, name = _name(service)
     port = _port(service)
     if port is None:
         return None
@@ -105,36 +138,63 @@ def _source(server: str, service: dict[str, Any]) -> PrometheusSource | None:
         namespace=namespace,
         service=name,
         port=port,
-        description=f"{name}.{namespace} via the API server's service proxy",
+        description=f"{name}.{namespace} via the API server's service proxy{why}",
+        candidates=candidates,
     )
 
 
+def _why(chosen: tuple[str, str], others: list[tuple[str, str]]) -> str:
+    """Why this candidate, when the choice was not the only obvious one."""
+    namespace = chosen[0]
+    trusted = namespace in NAMESPACES
+    notes = []
+    if not trusted:
+        notes.append(
+            f"namespace {namespace} is not a well-known monitoring namespace: pass --prometheus-url to be sure"
+        )
+    if others:
+        shown = ", ".join(f"{name}.{ns}" for ns, name in others[:3]) + (", ..." if len(others) > 3 else "")
+        rule = "monitoring namespaces first, then Service name" if trusted else "none in a monitoring namespace"
+        notes.append(f"chosen over {shown} ({rule})")
+    return f"; {'; '.join(notes)}" if notes else ""
+
+
 def pick(server: str, services: list[dict[str, Any]]) -> PrometheusSource | None:
-    """The best-ranked Prometheus-like service among `services`, as a proxy source."""
+    """The best-ranked Prometheus-like service among `services`, as a proxy source:
+    monitoring namespaces first, then the Service name."""
     ranked = []
     for service in services:
-        metadata = service.get("metadata") or {}
-        rank = _name_rank(str(metadata.get("name", "")))
-        if rank is not None:
-            ranked.append((rank, _namespace_rank(str(metadata.get("namespace", ""))), service))
-    for _, _, service in sorted(ranked, key=lambda item: item[:2]):
-        source = _source(server, service)
-        if source is not None:
-            return source
-    return None
+        namespace, name = _name(service)
+        rank = _name_rank(name)
+        if rank is not None and _port(service) is not None:
+            ranked.append((_namespace_rank(namespace), rank, service))
+    ranked.sort(key=lambda item: item[:2])
+    if not ranked:
+        return None
+    chosen = _name(ranked[0][2])
+    others = [_name(service) for _, _, service in ranked[1:]]
+    return _source(server, ranked[0][2], _why(chosen, others), len(ranked))
 
 
 async def _list_all(connection: KubeConnection) -> list[dict[str, Any]]:
     services: list[dict[str, Any]] = []
     token = ""
+    tokens: set[str] = set()
     while True:
         params: list[tuple[str, str | int | bool]] = [("limit", 500)]
         params.append(("continue", token) if token else ("resourceVersion", "0"))
         page = await connection.get_json("/api/v1/services", params, what="list services at cluster scope")
-        services.extend(page.get("items") or ())
-        token = (page.get("metadata") or {}).get("continue") or ""
+        if not isinstance(page, dict):
+            raise FeedError("list services at cluster scope: the answer is not a list object")
+        services.extend(item for item in page.get("items") or () if isinstance(item, dict))
+        token = str((page.get("metadata") or {}).get("continue") or "")
         if not token:
             return services
+        if token in tokens:
+            raise FeedError(
+                "list services at cluster scope: the server returned the same continue token twice: stopped paging"
+            )
+        tokens.add(token)
 
 
 async def _get_each(connection: KubeConnection, concurrency: int = 4) -> list[dict[str, Any]]:

@@ -73,6 +73,12 @@ class Fault:
     `reset_connection` drops the TCP connection with RST; `cut_watch_after_events` lets a
     watch send k events, then half a JSON line, then closes. `times=None`: until cleared.
     `verbs` limits it to Kubernetes verbs (get, list, watch, create, ...).
+
+    Hostile variants: `headers` are added to a `status` answer (e.g. a 302's Location);
+    `watch_error` answers a watch with 200 and one ERROR event of that code (a 410 loop);
+    `endless_continue` makes a list hand back the same continue token forever;
+    `gzip_bomb` answers 200 with that many bytes of gzip-inflated whitespace (~1000:1);
+    `endless_line` streams a watch line that never ends (no newline).
     """
 
     path_regex: str
@@ -84,6 +90,11 @@ class Fault:
     reset_connection: bool = False
     cut_watch_after_events: int | None = None
     verbs: frozenset[str] | None = None
+    headers: dict[str, str] | None = None
+    watch_error: int | None = None
+    endless_continue: bool = False
+    gzip_bomb: int | None = None
+    endless_line: bool = False
 
 
 @dataclass(slots=True)

@@ -42,6 +42,8 @@ from .usage import UsageBook
 
 DEFAULT_PAGE_LIMIT = 0  # no limit unless the client asks, as the real server
 DEFAULT_WATCH_TIMEOUT = 1800.0  # the real server picks 30-60 min
+ENDLESS_CONTINUE = "k8stop-test-endless-continue"
+ENDLESS_LINE_LIMIT = 1024**3  # an endless watch line stops here if the client never gives up
 # Readable without credentials (system:public-info-viewer); kubectl's dispatcher probes /version bare.
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
 
@@ -235,6 +237,19 @@ class KubeApiServer:
                 return self._reset(request)
             if fault.status is not None:
                 return self._fault_response(fault, verb, route)
+            if fault.gzip_bomb is not None:
+                from gzip_bomb import gzip_bomb
+
+                return web.Response(
+                    body=gzip_bomb(fault.gzip_bomb),
+                    headers={"Content-Type": "application/json", "Content-Encoding": "gzip"},
+                )
+            if verb == "watch" and fault.watch_error is not None:
+                return await self._watch_error(request, fault.watch_error)
+            if verb == "watch" and fault.endless_line:
+                return await self._endless_line(request)
+            if verb == "list" and fault.endless_continue:
+                query = {**query, "continue": ""}
             cut_after = fault.cut_watch_after_events
         try:
             if route is None:
@@ -247,13 +262,50 @@ class KubeApiServer:
                 )
             if route.group == METRICS_GROUP:
                 return self._metrics(route, query)
-            return await self._resource(request, route, query, cut_after)
+            response = await self._resource(request, route, query, cut_after)
+            if fault is not None and fault.endless_continue and isinstance(response, web.Response):
+                return self._with_continue(response, ENDLESS_CONTINUE)
+            return response
         except SelectorError as exc:
             return _status_response(400, str(exc))
+
+    @staticmethod
+    def _with_continue(response: web.Response, token: str) -> web.Response:
+        """The same list page, always promising more under the same token."""
+        assert isinstance(response.body, bytes)
+        page = orjson.loads(response.body)
+        page.setdefault("metadata", {})["continue"] = token
+        return _json(page)
+
+    @staticmethod
+    async def _watch_error(request: web.Request, code: int) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        event = {"type": "ERROR", "object": status(code, "too old resource version: 1 (2)", reason="Expired")}
+        await response.write(orjson.dumps(event) + b"\n")
+        return response
+
+    @staticmethod
+    async def _endless_line(request: web.Request) -> web.StreamResponse:
+        """A watch event whose line never ends, until the client hangs up."""
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        chunk = b'{"type":"ADDED","object":{"metadata":{"name":"' + b"x" * 65536
+        sent = 0
+        try:
+            while sent < ENDLESS_LINE_LIMIT:
+                await response.write(chunk)
+                sent += len(chunk)
+                chunk = b"x" * 65536
+        except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+            pass
+        return response
 
     def _fault_response(self, fault: Fault, verb: str, route: Route | None) -> web.Response:
         assert fault.status is not None
         headers = {"Retry-After": str(int(fault.retry_after))} if fault.retry_after is not None else None
+        if fault.headers:
+            headers = {**(headers or {}), **fault.headers}
         if isinstance(fault.body, bytes):
             return web.Response(body=fault.body, status=fault.status, content_type="application/json", headers=headers)
         if isinstance(fault.body, dict):
@@ -542,14 +594,13 @@ class KubeApiServer:
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("content-type", "accept")}
         try:
             async with self._session.request(
-                request.method, url, params=request.query, data=body or None, headers=headers
+                request.method, url, params=request.query, data=body or None, headers=headers, allow_redirects=False
             ) as upstream:
                 payload = await upstream.read()
-                return web.Response(
-                    body=payload,
-                    status=upstream.status,
-                    headers={"Content-Type": upstream.headers.get("Content-Type", "application/octet-stream")},
-                )
+                passed = {"Content-Type": upstream.headers.get("Content-Type", "application/octet-stream")}
+                if "Location" in upstream.headers:  # the real proxy hands redirects back to the client
+                    passed["Location"] = upstream.headers["Location"]
+                return web.Response(body=payload, status=upstream.status, headers=passed)
         except aiohttp.ClientError as exc:
             return _status_response(503, f"error trying to reach service: {exc}")
 
