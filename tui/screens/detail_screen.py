@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed
     from k8stop.tui.app import K8sTopApp
 
-LIVE_ONLY = "history charts need a live Prometheus: this replay shows the recorded updates only"
+REPLAY_ONLY = "history charts need a live Prometheus: this replay shows the recorded updates only"
 
 
 class DetailScreen(Screen[None]):
@@ -50,9 +50,11 @@ class DetailScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.heading, id="title")
+        # Titles name pods and nodes, the state line echoes servers' errors: data, never markup
+        # (a 422 whose message holds brackets once left the screen on "loading…" forever).
+        yield Static(self.heading, id="title", markup=False)
         with VerticalScroll(id="body"):
-            yield Static("loading…", id="state")
+            yield Static("loading…", id="state", markup=False)
             yield Vertical(id="content")
         yield Footer()
 
@@ -92,7 +94,13 @@ class DetailScreen(Screen[None]):
         raise NotImplementedError
 
     def note(self) -> str:
-        return "" if self.prom_context() is not None else LIVE_ONLY
+        if self.prom_context() is not None:
+            return ""
+        if getattr(self.k8stop.source, "live", False):
+            # e.g. "off (--no-prometheus)" or "unavailable: connection refused", as the header says
+            state = self.k8stop.info.prometheus or "not connected yet"
+            return f"history charts need Prometheus, which is {state} in this session"
+        return REPLAY_ONLY
 
     # --- data access ----------------------------------------------------------------------
 
