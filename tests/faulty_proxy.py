@@ -43,6 +43,7 @@ class Fault:
     delay: float = 0.0
     huge_series: int = 20000
     warning: str = "PromQL warning: results truncated by the proxy"
+    message: str = "query processing would load too many samples into memory"  # the 422's error text
 
 
 PASS = Fault(Misbehaviour.PASS)
@@ -178,7 +179,7 @@ class FaultyProxy:
         if kind is Misbehaviour.PLAIN_503:
             return web.Response(text="Service Unavailable", status=503, content_type="text/plain")
         if kind is Misbehaviour.EXECUTION_422:
-            return _envelope_error(422, "execution", "query processing would load too many samples into memory")
+            return _envelope_error(422, "execution", fault.message)
         if kind is Misbehaviour.BAD_DATA_400:
             return _envelope_error(400, "bad_data", 'invalid parameter "query": 1:1: parse error: injected')
         if kind is Misbehaviour.HANG:
