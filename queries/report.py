@@ -8,11 +8,18 @@ JSON schema (stable; documented in the README):
   findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation,
               caused_by, symptoms}]  independent causes first, then the symptoms under their causes
 Numbers are finite or null: NaN and +-Inf never reach the output.
+
+Every format is made inert again on the way out (model/sanitize.py): facts are cleaned where
+they are parsed, but a report is what lands in a terminal, a ticket or a chat, so no control,
+C1 or bidi character from data is written even if a new source forgets to clean (orjson
+escapes C0 in JSON but not C1 or bidi). Markdown also escapes what would make data a
+heading, link, HTML or code span.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass
@@ -23,6 +30,7 @@ import orjson
 from k8stop.queries.config import Settings
 from k8stop.queries.model.finding import Finding
 from k8stop.queries.model.level import Level
+from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, safe_url
 from k8stop.queries.rules.diagnose import diagnose
 from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
@@ -111,8 +119,18 @@ def report_dict(report: Report) -> dict[str, Any]:
     }
 
 
+def _inert(data: Any) -> Any:
+    if isinstance(data, str):
+        return clean(data)
+    if isinstance(data, dict):
+        return {key: _inert(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [_inert(item) for item in data]
+    return data
+
+
 def render_json(report: Report) -> str:
-    return orjson.dumps(report_dict(report), option=orjson.OPT_INDENT_2).decode() + "\n"
+    return orjson.dumps(_inert(report_dict(report)), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
 # --- shared text pieces -----------------------------------------------------------------
@@ -207,27 +225,44 @@ def render_text(report: Report) -> str:
         head = f"  {k.status.kpi_word.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {fmt_target(k)}"
         lines.extend(_wrap(head, "  "))
         lines.extend(_wrap(k.detail, "            "))
-    return "\n".join(lines) + "\n"
+    return clean("\n".join(lines) + "\n")
 
 
 # --- Markdown ---------------------------------------------------------------------------
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+# Backslash escapes are CommonMark's literal characters. Data never starts a line (newlines
+# become spaces), so only what acts inside a line is escaped: [ ] link and image text, < that
+# opens HTML or an autolink (not "< 25 ms"), & that opens an entity (`&#27;` decodes to ESC),
+# ` code spans, # closing a heading, | table cells, and the backslash itself.
+_MD_SPECIAL = re.compile(r"([\\`\[\]#|]|<(?=[A-Za-z/!?])|&(?=[A-Za-z#]))")
+
+
+def _md(text: str) -> str:
+    """Data as literal Markdown text, on one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(text.splitlines()))
+
+
+def _code(text: str) -> str:
+    """Data as a code span: a fence longer than any backtick run inside, so it cannot close
+    early; | escaped, which GFM tables need even inside code."""
+    text = " ".join(text.splitlines()).replace("|", "\\|")
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def render_markdown(report: Report) -> str:
     snap = report.snapshot
-    out = [f"# {_header(snap)}", "", "## Summary", "", _summary(report), ""]
+    out = [f"# {_md(_header(snap))}", "", "## Summary", "", _summary(report), ""]
     serious = [f for f in report.findings if f.severity > Level.INFO]
     for f in serious[:3]:
-        out.append(f"- **{f.severity.severity_word}** {_cell(f.title)}")
+        out.append(f"- **{f.severity.severity_word}** {_md(f.title)}")
     if len(serious) > 3:
         out.append(f"- ... and {len(serious) - 3} more warning or critical findings below")
     out += ["", "## Sources", ""]
     for line in (_source_line("prometheus", snap.prometheus), _source_line("kube", snap.kube), *_feed_lines(snap)):
-        out.append(f"- {line}")
+        out.append(f"- {_md(line)}")
     out += ["", "## Findings", ""]
     if not report.findings:
         out += ["No findings.", ""]
@@ -235,23 +270,23 @@ def render_markdown(report: Report) -> str:
         if _first_symptom(report, f):
             out += ["## Symptoms", "", "Each is explained by a finding above: fix that first.", ""]
         out += [
-            f"### {n}. [{f.severity.severity_word}] {f.title}",
+            f"### {n}. [{f.severity.severity_word}] {_md(f.title)}",
             "",
-            f"Component: `{f.component}`, subject: `{f.subject}`, id: `{f.id}`"
-            + (f", caused by: `{f.caused_by}`" if f.caused_by else ""),
+            f"Component: {_code(str(f.component))}, subject: {_code(f.subject)}, id: {_code(f.id)}"
+            + (f", caused by: {_code(f.caused_by)}" if f.caused_by else ""),
             "",
             "| Query | Value | Detail |",
             "|---|---|---|",
-            *(f"| `{_cell(e.query)}` | {_cell(_evidence_text(e.value))} | {_cell(e.detail)} |" for e in f.evidence),
+            *(f"| {_code(e.query)} | {_md(_evidence_text(e.value))} | {_md(e.detail)} |" for e in f.evidence),
             "",
-            f"**Recommendation:** {f.recommendation}",
+            f"**Recommendation:** {_md(f.recommendation)}",
             "",
-            *([f"Symptoms: {', '.join(f'`{i}`' for i in f.symptoms)}", ""] if f.symptoms else []),
+            *([f"Symptoms: {', '.join(_code(i) for i in f.symptoms)}", ""] if f.symptoms else []),
         ]
     out += ["## KPIs", "", "| KPI | Value | Target | Status | Detail |", "|---|---|---|---|---|"]
     for k in report.kpis:
         out.append(
-            f"| {_cell(k.name)} (`{k.id}`) | {_cell(fmt_value(k.value, k.unit))} | {_cell(fmt_target(k))} "
-            f"| {k.status.kpi_word} | {_cell(k.detail)} |"
+            f"| {_md(k.name)} ({_code(k.id)}) | {_md(fmt_value(k.value, k.unit))} | {_md(fmt_target(k))} "
+            f"| {k.status.kpi_word} | {_md(k.detail)} |"
         )
-    return "\n".join(out) + "\n"
+    return clean("\n".join(out) + "\n")

@@ -48,6 +48,7 @@ class Fault:
     warning: str = "PromQL warning: results truncated by the proxy"
     location: str = ""
     bomb_bytes: int = 2 * 1024**3
+    message: str = "query processing would load too many samples into memory"  # the 422's error text
 
 
 PASS = Fault(Misbehaviour.PASS)
@@ -190,7 +191,7 @@ class FaultyProxy:
         if kind is Misbehaviour.PLAIN_503:
             return web.Response(text="Service Unavailable", status=503, content_type="text/plain")
         if kind is Misbehaviour.EXECUTION_422:
-            return _envelope_error(422, "execution", "query processing would load too many samples into memory")
+            return _envelope_error(422, "execution", fault.message)
         if kind is Misbehaviour.BAD_DATA_400:
             return _envelope_error(400, "bad_data", 'invalid parameter "query": 1:1: parse error: injected')
         if kind is Misbehaviour.HANG:

@@ -11,6 +11,7 @@ from k8stop.queries.config import Settings
 from k8stop.queries.feeds.recording import RecordingError
 from k8stop.queries.feeds.snapshot_builder import build_snapshot
 from k8stop.queries.feeds.source import FeedSource, SourceInfo
+from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.tui.dashboard import Dashboard
@@ -87,7 +88,8 @@ class K8sTopApp(App[int]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR and event.worker.error is not None:
             error = event.worker.error
-            self.notify(f"{event.worker.name}: {type(error).__name__}: {error}", severity="error", timeout=10)
+            text = clean(f"{event.worker.name}: {type(error).__name__}: {error}")
+            self.notify(text, severity="error", timeout=10, markup=False)
 
     def now(self) -> float:
         return self.source.now()
@@ -162,14 +164,14 @@ class K8sTopApp(App[int]):
     def action_toggle_recording(self) -> None:
         if self.recording.active:
             path = self.recording.stop()
-            self.notify(f"recording saved to {path}")
+            self.notify(f"recording saved to {path}", markup=False)
         else:
             try:
                 path = self.recording.start()
             except RecordingError as exc:
-                self.notify(str(exc), severity="error")
+                self.notify(str(exc), severity="error", markup=False)
                 return
-            self.notify(f"recording to {path}")
+            self.notify(f"recording to {path}", markup=False)
         self.sync_recording()
 
     def sync_recording(self) -> None:
@@ -208,4 +210,4 @@ class K8sTopApp(App[int]):
         self._run_source(self.source)
         self.sync_recording()
         what = ", ".join(f"{k} {v or 'all'}" for k, v in changes.items())
-        self.notify(f"switched to {what}")
+        self.notify(f"switched to {what}", markup=False)  # what the user typed: never markup

@@ -213,4 +213,5 @@ class Dashboard(Screen[None]):
             else:
                 self.k8stop.set_refresh(seconds)
         else:
-            self.notify(f"unknown command ':{line}' (press ? for help)", severity="error")
+            # The line is what the user typed (`:x[/]`): shown as typed, never parsed as markup
+            self.notify(f"unknown command ':{line}' (press ? for help)", severity="error", markup=False)

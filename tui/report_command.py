@@ -56,11 +56,13 @@ def _write(text: str, output: str | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
+    from k8stop.queries.private_files import PrivateFileError, write_replacing
+
     path = Path(output)
     try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"--output {output}: cannot write ({exc.strerror})") from None
+        write_replacing(path, text)
+    except PrivateFileError as exc:
+        raise ConfigError(f"--output {exc}") from None
     print(f"k8stop: report written to {path.resolve()}", file=sys.stderr)
 
 

@@ -72,16 +72,16 @@ def api_stat(facts: ApiserverFacts, verb: str, resource: str) -> ApiRequestStat 
 
 
 class RecordedDrill(KubeDrill):
-    note = RECORDED_NOTE
-
     def __init__(
         self,
         latest: Mapping[str, FeedUpdate[Any]],
         history: Mapping[str, Sequence[FeedUpdate[Any]]],
         kube: KubeReads | None,
         thresholds: Thresholds,
+        note: str = RECORDED_NOTE,
     ) -> None:
         super().__init__(kube)
+        self.note = note
         self._latest = latest
         self._history = history
         self._t = thresholds

@@ -93,7 +93,10 @@ class LiveSource:
             return LiveDrill(prometheus, kube, latest)
         from k8stop.queries.drill.recorded import RecordedDrill
 
-        return RecordedDrill(latest, history, kube, thresholds)
+        # e.g. "off (--no-prometheus)" or "unavailable: connection refused", as the header says
+        state = self.info.prometheus or "not connected yet"
+        note = f"history charts need Prometheus, which is {state} in this session"
+        return RecordedDrill(latest, history, kube, thresholds, note)
 
     # --- feeds -------------------------------------------------------------------------------
 

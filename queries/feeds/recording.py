@@ -26,7 +26,9 @@ from typing import Any
 import orjson
 from k8stop.queries.feeds.source import SourceInfo
 from k8stop.queries.model.codec import CODEC, CodecError
+from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.status import FeedUpdate
+from k8stop.queries.private_files import PrivateFileError, create_private
 
 FORMAT_NAME = "k8stop-recording"
 FORMAT_VERSION = 1
@@ -98,11 +100,9 @@ class Recorder:
         self.error: str | None = None
         self.header: RecordingHeader | None = None
         try:
-            self._raw = self.path.open("xb")
-        except FileExistsError:
-            raise RecordingError(f"{self.path}: already exists; not overwriting a recording") from None
-        except OSError as exc:
-            raise RecordingError(f"{self.path}: cannot create ({exc.strerror})") from None
+            self._raw = create_private(self.path)
+        except PrivateFileError as exc:
+            raise RecordingError(str(exc)) from None
         self._gzip = gzip.GzipFile(fileobj=self._raw, mode="wb", mtime=0)
         self._last = 0.0
         self._flushed = clock()
@@ -247,7 +247,7 @@ def read_recording(path: str | Path) -> Recording:
                 break
             if kind != "u":
                 continue  # a record kind from a later minor version: skip, keep playing
-            feed = str(record["feed"])
+            feed = clean(str(record["feed"]))
             facts = previous.get(feed) if record.get("same") else CODEC.decode(record.get("facts"))
             update = FeedUpdate(feed, facts, CODEC.decode(record["status"]), float(record["at"]))
         except (orjson.JSONDecodeError, CodecError, KeyError, TypeError, ValueError) as exc:
@@ -278,15 +278,15 @@ def _header(path: Path, line: bytes) -> RecordingHeader:
         raise RecordingError(f"{path}: corrupt header (format version {version!r})")
     if version > FORMAT_VERSION:
         raise RecordingError(
-            f"{path}: recorded by a newer k8stop ({record.get('k8stop', '?')}, format {version}); "
+            f"{path}: recorded by a newer k8stop ({clean(str(record.get('k8stop', '?')))}, format {version}); "
             f"this k8stop reads format {FORMAT_VERSION} and older: upgrade k8stop"
         )
     try:
         return RecordingHeader(
-            str(record["k8stop"]),
-            str(record["context"]),
-            str(record["cluster_version"]),
-            str(record["prometheus"]),
+            clean(str(record["k8stop"])),
+            clean(str(record["context"])),
+            clean(str(record["cluster_version"])),
+            clean(str(record["prometheus"])),
             float(record["start"]),
             version,
         )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from k8stop.queries.config import Settings
 from k8stop.queries.model.errors import FeedError, describe
+from k8stop.queries.model.sanitize import clean
 
 if TYPE_CHECKING:
     from k8stop.queries.kube.connection import KubeConnection
@@ -89,6 +90,10 @@ async def open_sources(settings: Settings, clock: Callable[[], float] = time.tim
             await _open_prometheus(sources, clock)
         except Exception as exc:
             sources.prometheus_error = describe(exc)
+    # The server's version and a discovered Service's name are cluster data (model/sanitize.py)
+    sources.version = clean(sources.version)
+    sources.prometheus_description = clean(sources.prometheus_description)
+    sources.prometheus_label = clean(sources.prometheus_label)
     return sources
 
 

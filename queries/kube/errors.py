@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 from k8stop.queries.model.errors import FeedError
+from k8stop.queries.model.sanitize import clean
 
 
 class KubeApiError(FeedError):
@@ -23,12 +24,13 @@ class ResourceGone(KubeApiError):
 
 
 def server_message(body: bytes) -> str:
+    """The server's own words, echoed in our messages: made inert (model/sanitize.py)."""
     try:
         status: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return body[:200].decode("utf-8", "replace").strip()
+        return clean(body[:200].decode("utf-8", "replace").strip())
     if isinstance(status, dict):
-        return str(status.get("message") or status.get("reason") or "").strip()
+        return clean(str(status.get("message") or status.get("reason") or "").strip())
     return ""
 
 

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from k8stop.queries.model.facts import ContainerRecord, EventRecord, NodeRecord, NodeUsage, PodRecord, PodUsage
+from k8stop.queries.model.sanitize import clean
 
 Json = dict[str, Any]
 
@@ -87,6 +88,17 @@ def _quiet(parse: Any, text: Any) -> int:
         return 0
 
 
+# --- strings: every one a tenant may control, made inert here (model/sanitize.py) -------------
+
+
+def _text(value: Any, default: str = "") -> str:
+    return clean(value if isinstance(value, str) else default if value is None else str(value))
+
+
+def _optional(value: Any) -> str | None:
+    return None if value is None else _text(value)
+
+
 # --- pods -----------------------------------------------------------------------------------
 
 
@@ -135,13 +147,13 @@ def container_record(status: Json) -> ContainerRecord:
     waiting = state.get("waiting") or {}
     exit_code = terminated.get("exitCode")
     return ContainerRecord(
-        name=str(status.get("name", "")),
+        name=_text(status.get("name")),
         ready=bool(status.get("ready", False)),
         restarts=int(status.get("restartCount") or 0),
-        waiting_reason=waiting.get("reason"),
-        last_terminated_reason=terminated.get("reason"),
+        waiting_reason=_optional(waiting.get("reason")),
+        last_terminated_reason=_optional(terminated.get("reason")),
         last_exit_code=int(exit_code) if exit_code is not None else None,
-        last_finished_at=terminated.get("finishedAt"),
+        last_finished_at=_optional(terminated.get("finishedAt")),
     )
 
 
@@ -149,8 +161,8 @@ def _init_still_relevant(status: Json) -> bool:
     """An init container that finished cleanly once is history; one that restarts,
     waits (Init:CrashLoopBackOff) or runs as a sidecar is part of the pod's health now."""
     terminated = (status.get("state") or {}).get("terminated")
-    clean = terminated is not None and terminated.get("exitCode") == 0
-    return not clean or bool(status.get("restartCount"))
+    finished_ok = terminated is not None and terminated.get("exitCode") == 0
+    return not finished_ok or bool(status.get("restartCount"))
 
 
 def _containers(spec: Json, status: Json) -> tuple[ContainerRecord, ...]:
@@ -169,7 +181,7 @@ def _containers(spec: Json, status: Json) -> tuple[ContainerRecord, ...]:
 def owner(metadata: Json) -> tuple[str | None, str | None]:
     for ref in metadata.get("ownerReferences") or ():
         if ref.get("controller"):
-            return ref.get("kind"), ref.get("name")
+            return _optional(ref.get("kind")), _optional(ref.get("name"))
     return None, None
 
 
@@ -183,10 +195,10 @@ def pod_record(obj: Json) -> PodRecord:
     cpu_request, memory_request = _effective(spec, "requests")
     cpu_limit, memory_limit = _effective(spec, "limits")
     return PodRecord(
-        namespace=str(metadata.get("namespace", "")),
-        name=str(metadata.get("name", "")),
-        node=spec.get("nodeName") or None,
-        phase=str(status.get("phase") or "Unknown"),
+        namespace=_text(metadata.get("namespace")),
+        name=_text(metadata.get("name")),
+        node=_text(spec.get("nodeName")) or None,
+        phase=_text(status.get("phase") or "Unknown"),
         owner_kind=owner_kind,
         owner_name=owner_name,
         containers=_containers(spec, status),
@@ -194,7 +206,7 @@ def pod_record(obj: Json) -> PodRecord:
         memory_request_bytes=memory_request,
         cpu_limit_millis=cpu_limit,
         memory_limit_bytes=memory_limit,
-        created=metadata.get("creationTimestamp"),
+        created=_optional(metadata.get("creationTimestamp")),
     )
 
 
@@ -207,15 +219,15 @@ def node_record(obj: Json) -> NodeRecord:
     status = obj.get("status") or {}
     allocatable = status.get("allocatable") or {}
     return NodeRecord(
-        name=str(metadata.get("name", "")),
+        name=_text(metadata.get("name")),
         conditions=tuple(
-            (str(c.get("type", "")), str(c.get("status", "Unknown"))) for c in status.get("conditions") or ()
+            (_text(c.get("type")), _text(c.get("status"), "Unknown")) for c in status.get("conditions") or ()
         ),
         unschedulable=bool(spec.get("unschedulable", False)),
         allocatable_cpu_millis=_quiet(millicores, allocatable.get("cpu")),
         allocatable_memory_bytes=_quiet(quantity_bytes, allocatable.get("memory")),
         allocatable_pods=_quiet(quantity_bytes, allocatable.get("pods")),
-        kubelet_version=str((status.get("nodeInfo") or {}).get("kubeletVersion", "")),
+        kubelet_version=_text((status.get("nodeInfo") or {}).get("kubeletVersion")),
     )
 
 
@@ -233,20 +245,20 @@ def event_record(obj: Json) -> EventRecord:
         or metadata.get("creationTimestamp")
     )
     return EventRecord(
-        namespace=str(involved.get("namespace") or ""),
-        kind=str(involved.get("kind", "")),
-        name=str(involved.get("name", "")),
-        reason=str(obj.get("reason") or ""),
-        message=str(obj.get("message") or "").strip(),
+        namespace=_text(involved.get("namespace") or ""),
+        kind=_text(involved.get("kind")),
+        name=_text(involved.get("name")),
+        reason=_text(obj.get("reason") or ""),
+        message=_text(obj.get("message") or "").strip(),
         count=int(count),
-        last_seen=last_seen,
+        last_seen=_optional(last_seen),
     )
 
 
 def node_usage(obj: Json) -> NodeUsage:
     usage = obj.get("usage") or {}
     return NodeUsage(
-        node=str((obj.get("metadata") or {}).get("name", "")),
+        node=_text((obj.get("metadata") or {}).get("name")),
         cpu_millis=_quiet(millicores, usage.get("cpu")),
         memory_bytes=_quiet(quantity_bytes, usage.get("memory")),
     )
@@ -260,8 +272,8 @@ def pod_usage(obj: Json) -> PodUsage:
         cpu += _quiet(millicores, usage.get("cpu"))
         mem += _quiet(quantity_bytes, usage.get("memory"))
     return PodUsage(
-        namespace=str(metadata.get("namespace", "")),
-        pod=str(metadata.get("name", "")),
+        namespace=_text(metadata.get("namespace")),
+        pod=_text(metadata.get("name")),
         cpu_millis=cpu,
         memory_bytes=mem,
     )

@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 from k8stop.queries.model import facts, status, values
+from k8stop.queries.model.sanitize import clean
 
 Json = Any
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
@@ -81,7 +82,9 @@ class Codec:
     # --- decode ------------------------------------------------------------------------------
 
     def decode(self, data: Json) -> Any:
-        if data is None or isinstance(data, (bool, int, float, str)):
+        if isinstance(data, str):
+            return clean(data)  # a recording is a file anyone may hand over: its text is untrusted
+        if data is None or isinstance(data, (bool, int, float)):
             return data
         if isinstance(data, list):
             return tuple(self.decode(item) for item in data)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import ssl
 
+from k8stop.queries.model.sanitize import clean
+
 
 class FeedError(Exception):
     """A failure whose message is already fit to show the user."""
@@ -15,6 +17,11 @@ class NotExposed(FeedError):
 
 
 def describe(exc: BaseException) -> str:
+    """One line; servers' own words may be echoed in it, so it is made inert (sanitize.py)."""
+    return clean(_describe(exc))
+
+
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, FeedError):
         return str(exc)
     if isinstance(exc, ssl.SSLCertVerificationError):

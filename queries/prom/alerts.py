@@ -10,6 +10,7 @@ from typing import Any
 
 from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.facts import Alert, AlertsFacts
+from k8stop.queries.model.sanitize import clean
 from k8stop.queries.prom.client import PromClient
 
 SEVERITY_RANK = {"critical": 0, "error": 1, "warning": 2, "info": 3}
@@ -30,17 +31,20 @@ def parse_time(text: Any) -> float | None:
 def parse_alert(raw: Any) -> Alert:
     if not isinstance(raw, dict):
         raise FeedError("malformed response: an alert is not an object")
-    labels = {str(k): str(v) for k, v in (raw.get("labels") or {}).items()}
+    # Rule authors and the labels of any scraped app write these: made inert (model/sanitize.py)
+    labels = {clean(str(k)): clean(str(v)) for k, v in (raw.get("labels") or {}).items()}
     annotations = raw.get("annotations") or {}
-    summary = str(annotations.get("summary") or annotations.get("description") or annotations.get("message") or "")
+    summary = clean(
+        str(annotations.get("summary") or annotations.get("description") or annotations.get("message") or "")
+    )
     return Alert(
         name=labels.get("alertname", ""),
-        state=str(raw.get("state", "")),
+        state=clean(str(raw.get("state", ""))),
         severity=labels.get("severity", "none"),
         labels=tuple(sorted(labels.items())),
         summary=summary,
         active_at=parse_time(raw.get("activeAt")),
-        value=str(raw.get("value", "")),
+        value=clean(str(raw.get("value", ""))),
         source="prometheus",
     )
 

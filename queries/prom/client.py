@@ -43,6 +43,7 @@ from k8stop.queries.http_limits import (
     user_agent,
 )
 from k8stop.queries.model.errors import FeedError
+from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import safe_url
 from k8stop.queries.model.values import Value
 
@@ -317,11 +318,11 @@ class PromClient:
                     ) from None
         if isinstance(parsed, dict) and "status" in parsed:
             if parsed.get("status") == "success":
-                warnings = tuple(str(w) for w in parsed.get("warnings") or ())
-                warnings += tuple(f"info: {i}" for i in parsed.get("infos") or ())
+                warnings = tuple(clean(str(w)) for w in parsed.get("warnings") or ())
+                warnings += tuple(f"info: {clean(str(i))}" for i in parsed.get("infos") or ())
                 return Envelope(parsed.get("data"), warnings)
-            kind = str(parsed.get("errorType") or "error")
-            message = str(parsed.get("error") or "no error message")
+            kind = clean(str(parsed.get("errorType") or "error"))
+            message = clean(str(parsed.get("error") or "no error message"))
             raise FeedError(_error_message(kind, message, status, where))
         if status == 503:
             return self._raise_unavailable(body, where)
@@ -337,7 +338,7 @@ class PromClient:
             )
         if status >= 400:
             excerpt = body[:_BODY_EXCERPT].decode("utf-8", "replace").strip().splitlines()
-            text = excerpt[0] if excerpt else reason
+            text = clean(excerpt[0] if excerpt else reason)
             raise FeedError(f"{where} answered HTTP {status}: {text}")
         raise FeedError(
             f"malformed response from {where} ({endpoint}): not a Prometheus API envelope "
@@ -379,7 +380,8 @@ def _fmt(number: float) -> str:
 def _labels(raw: Any) -> LabelMap:
     if not isinstance(raw, dict):
         raise FeedError("malformed response: series labels are not an object")
-    return {str(k): str(v) for k, v in raw.items()}
+    # Any scraped app sets its label values: made inert here (model/sanitize.py)
+    return {clean(str(k)): clean(str(v)) for k, v in raw.items()}
 
 
 def _item(raw: Any) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from k8stop.queries.model.finding import Component, Finding
 from k8stop.queries.model.level import Level
+from k8stop.queries.private_files import PrivateFileError, write_private
 from k8stop.queries.report import Report, render
 from k8stop.queries.rules.kpis import Kpi
 
@@ -83,6 +84,9 @@ def walk(report: Report) -> tuple[StepResult, ...]:
     )
 
 
+EXPORT_ATTEMPTS = 20  # names tried when earlier exports of the same moment exist
+
+
 def report_filename(context: str | None, at: float) -> str:
     """k8stop-report-<context>-<timestamp>.md, the context made safe for a file name."""
     safe = re.sub(r"[^A-Za-z0-9._-]+", "_", context or "cluster").strip("_") or "cluster"
@@ -90,6 +94,18 @@ def report_filename(context: str | None, at: float) -> str:
 
 
 def export_markdown(report: Report, directory: Path) -> Path:
-    path = directory / report_filename(report.snapshot.context, report.snapshot.taken_at)
-    path.write_text(render(report, "markdown"), encoding="utf-8")
+    """A new 0600 file; exporting the same snapshot again adds -2, -3...; a symlink planted
+    at the name is refused (PrivateFileError says so), never written through."""
+    name = report_filename(report.snapshot.context, report.snapshot.taken_at)
+    text = render(report, "markdown")
+    path = directory / name
+    for n in range(2, EXPORT_ATTEMPTS + 1):
+        try:
+            write_private(path, text)
+            return path
+        except PrivateFileError:
+            if path.is_symlink() or not path.exists():
+                raise
+        path = directory / name.replace(".md", f"-{n}.md")
+    write_private(path, text)
     return path

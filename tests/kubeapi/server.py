@@ -135,6 +135,8 @@ def decode_continue(token: str) -> tuple[int, int]:
 
 
 class KubeApiServer:
+    version: Obj = VERSION  # what /version answers; a test may set its own
+
     def __init__(
         self,
         cluster: Cluster,
@@ -335,7 +337,7 @@ class KubeApiServer:
     def _non_resource(self, request: web.Request) -> web.Response:
         path = request.path.rstrip("/") or "/"
         if path == "/version":
-            return _json(VERSION)
+            return _json(self.version)
         if path == "/api":
             return _json(api_versions(request.host))
         if path == "/apis":

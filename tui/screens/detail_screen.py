@@ -47,9 +47,11 @@ class DetailScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static(self.heading, id="title")
+        # Titles name pods and nodes, the state line echoes servers' errors: data, never markup
+        # (a 422 whose message holds brackets once left the screen on "loading…" forever).
+        yield Static(self.heading, id="title", markup=False)
         with VerticalScroll(id="body"):
-            yield Static("loading…", id="state")
+            yield Static("loading…", id="state", markup=False)
             yield Vertical(id="content")
         yield Footer()
 

@@ -91,11 +91,13 @@ class DiagnosisScreen(Screen[None]):
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Static(id="title")
-        yield Static(id="verdict")
-        yield OptionList(id="evidence")
+        # Findings quote alert summaries, pod and node names ("Filesystem [/var/lib/etcd] is
+        # 91% full"): every line here is data, never markup.
+        yield Static(id="title", markup=False)
+        yield Static(id="verdict", markup=False)
+        yield OptionList(id="evidence", markup=False)
         with VerticalScroll(id="next-scroll"):
-            yield Static(id="next")
+            yield Static(id="next", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -149,9 +151,9 @@ class DiagnosisScreen(Screen[None]):
         try:
             self.exported = export_markdown(self.report, self.export_dir)
         except OSError as exc:
-            self.notify(f"could not write the report: {exc.strerror}", severity="error")
+            self.notify(f"could not write the report: {exc}", severity="error", markup=False)
             return
-        self.notify(f"report written to {self.exported}")
+        self.notify(f"report written to {self.exported}", markup=False)
         self._show()
 
     # --- drawing ----------------------------------------------------------------------------
