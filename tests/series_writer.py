@@ -184,11 +184,14 @@ def nodes(s: Scenario) -> Iterator[Series]:
     for n in s.nodes:
         t = conv.node_exporter(n.name, n.ip) + conv.external
         yield gauge("up", t, 1.0)
-        yield gauge(
-            "node_uname_info",
-            t + (("machine", "x86_64"), ("nodename", n.name), ("release", "6.1.0-18-amd64"), ("sysname", "Linux")),
-            1.0,
-        )
+        nodename = conv.uname_nodename(n.name, n.ip)
+        releases = ("6.1.0-18-amd64", "6.1.0-21-amd64") if conv.uname_twice else ("6.1.0-18-amd64",)
+        for release in releases if nodename is not None else ():
+            yield gauge(
+                "node_uname_info",
+                t + (("machine", "x86_64"), ("nodename", nodename), ("release", release), ("sysname", "Linux")),
+                1.0,
+            )
         idle = 1.0 - n.cpu
         modes = (
             ("idle", idle * 0.85),
@@ -221,7 +224,7 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
     conv = s.labels
     t = conv.ksm() + conv.external
     yield gauge("up", t, 1.0)
-    for n in s.nodes:
+    for n in s.nodes if conv.kube_node_info else ():
         yield gauge(
             "kube_node_info",
             t

@@ -13,6 +13,7 @@ from k8stop.queries.drill.common import Chart, Line
 from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdFacts, EtcdMember, NodeSaturation, NodesFacts
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.queries.model.values import ABSENT, Value
+from k8stop.queries.prom.node_names import target_naming
 
 T = TypeVar("T")
 
@@ -73,6 +74,11 @@ def recorded_etcd(updates: Iterable[FeedUpdate[Any]], instance: str, target: flo
 
 def node_saturation(facts: NodesFacts, node: str) -> NodeSaturation | None:
     return next((n for n in facts.worst if n.node == node), None)
+
+
+def recorded_naming(row: NodeSaturation) -> str:
+    """How a recorded node row was named, worded as the live drill-down words it."""
+    return target_naming(row.instance, row.named_by)
 
 
 def recorded_node(updates: Iterable[FeedUpdate[Any]], node: str, high: float) -> Chart:

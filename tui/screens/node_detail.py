@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from k8stop.queries.drill.node import Allocation, NodeKube, conditions, node_history, node_kube
-from k8stop.queries.drill.recorded import recorded_node
+from k8stop.queries.drill.recorded import node_saturation, recorded_naming, recorded_node
 from k8stop.queries.model.units import fmt_bytes
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -74,9 +74,15 @@ class NodeScreen(DetailScreen):
                     )
                 )
             )
+            # Say how the name was joined to the series, so a wrong join shows.
+            widgets.append(TextBlock(history.naming))
             widgets += [ChartPlot(history.saturation, now), ChartPlot(history.load, now)]
             widgets += [TextBlock("⚠ " + w) for w in warnings]
         else:
+            latest = self.k8stop.latest.get("nodes")
+            row = node_saturation(latest.facts, self.node) if latest is not None and latest.facts is not None else None
+            if row is not None and row.named_by:
+                widgets.append(TextBlock(recorded_naming(row)))
             widgets.append(
                 ChartPlot(recorded_node(self.k8stop.history.get("nodes", ()), self.node, t.node_saturation[1]), now)
             )

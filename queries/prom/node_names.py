@@ -1,0 +1,105 @@
+"""One node identity per refresh: the name `kubectl get nodes` shows, whatever the scrape config.
+
+Node-exporter targets are named on the server, inside the queries that read them: every
+per-node expression is aggregated by `instance` and joined with
+`* on (instance) group_left (k8stop_node, k8stop_naming)` to the name map of catalog entry
+node.names, which takes, per target, the first of
+  1. a node-name label already on the series (selectors.node_labels: node, nodename,
+     kubernetes_node by default), as kube-prometheus or hand-written relabelling put it;
+  2. node_uname_info{nodename} (node-exporter's own uname collector);
+  3. kube-state-metrics' kube_node_info{node} whose internal_ip is the target's host;
+then the instance as is. The name map is a few series per node and travels inside the query
+that needs it, so naming adds no query, and no query per node. Targets still named by their
+instance are looked up here in the kube API's node addresses (InternalIP, Hostname) when the
+kube feed is there. `k8stop_naming` says which rule named each target, so the drill-down and
+the report can show it and a wrong join is visible.
+"""
+
+from __future__ import annotations
+
+import re
+
+from k8stop.queries.prom.catalog import promql_string
+from k8stop.queries.prom.client import LabelMap
+from k8stop.queries.prom.context import PromContext
+
+NODE = "k8stop_node"
+NAMING = "k8stop_naming"
+BY_INSTANCE = "instance"
+BY_KUBE_API = "kube API node addresses"
+_HOST = re.compile(r"\[?(.+?)\]?(?::[0-9]+)?")  # catalog.HOST_REGEX, in Python
+
+
+def host_of(instance: str) -> str:
+    """The host of a scrape target: "10.0.1.11:9100" -> "10.0.1.11", "node-1" -> "node-1"."""
+    found = _HOST.fullmatch(instance)
+    return found.group(1) if found else instance
+
+
+def known_names(ctx: PromContext) -> str:
+    """Name per node-exporter target where some label or info series tells it."""
+    branches = "".join(
+        ctx.catalog.render("node.names_by_label", label=label) + " or on (instance) "
+        for label in ctx.settings.selectors.node_labels
+    )
+    return ctx.catalog.render("node.names", label_names=branches)
+
+
+def every_name(ctx: PromContext) -> str:
+    """Name per node-exporter target, the instance itself where nothing else names it."""
+    return ctx.catalog.render("node.names_or_instance", names=known_names(ctx))
+
+
+def named(ctx: PromContext, expr: str) -> str:
+    """`expr` (one series per instance, or several told apart by other labels) with the
+    node's name and naming rule added as k8stop_node and k8stop_naming."""
+    return f"({expr}) * on (instance) group_left ({NODE}, {NAMING}) ({every_name(ctx)})"
+
+
+def names_by_host(ctx: PromContext) -> str:
+    """Name per host, for series of other jobs on the node (etcd, kubelet) keyed by instance."""
+    return ctx.catalog.render("node.names_by_host", names=known_names(ctx))
+
+
+def kube_name(ctx: PromContext, instance: str) -> str | None:
+    """The kube API's name for the node whose address is the instance's host."""
+    if ctx.kube_nodes is None:
+        return None
+    return ctx.kube_nodes().get(host_of(instance))
+
+
+def identity(ctx: PromContext, labels: LabelMap) -> tuple[str, str]:
+    """(node name, how it was found) of one series from a `named` query."""
+    instance = labels.get("instance", "")
+    name, how = labels.get(NODE) or instance, labels.get(NAMING) or BY_INSTANCE
+    if how == BY_INSTANCE:
+        found = kube_name(ctx, instance)
+        if found is not None:
+            return found, BY_KUBE_API
+    return name, how
+
+
+def target_naming(instance: str, how: str) -> str:
+    """One target's naming in words, for the node drill-down."""
+    if how == BY_INSTANCE:
+        return f"named by its instance {instance}"
+    return f"node name from {how} (instance {instance})"
+
+
+def targets_of(ctx: PromContext, node: str) -> str:
+    """The node-exporter targets named `node` (instance, k8stop_naming), for a drill-down:
+    filtered on the server, plus the targets on the node's kube API addresses."""
+    wanted = f'label_replace(vector(1), "{NODE}", "{promql_string(node.replace("$", "$$"))}", "", "")'
+    expr = f"({every_name(ctx)}) and on ({NODE}) {wanted}"
+    addresses = _kube_addresses(ctx, node)
+    if addresses:
+        hosts = promql_string(r"\[?(" + "|".join(re.escape(a) for a in addresses) + r")\]?(:[0-9]+)?")
+        targets = ctx.catalog.render("node.targets", extra_matchers=f'instance=~"{hosts}"')
+        expr += f' or on (instance) label_replace({targets}, "{NAMING}", "{BY_KUBE_API}", "", "")'
+    return expr
+
+
+def _kube_addresses(ctx: PromContext, node: str) -> list[str]:
+    if ctx.kube_nodes is None:
+        return []
+    return sorted(address for address, name in ctx.kube_nodes().items() if name == node)
