@@ -6,7 +6,7 @@ import re
 from dataclasses import fields
 
 import pytest
-from k8stop.queries.config import ConfigError, Selectors, Settings
+from k8stop.queries.config import ConfigError, Selectors, Settings, load_config_file
 from k8stop.queries.prom.catalog import CATALOG, Catalog, probe_names, regex_alternatives
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.node_names import host_of, known_names, names_by_host
@@ -106,3 +106,17 @@ def test_hosts_of_instances_and_regex_escaping() -> None:
     assert host_of("[fd00::1]:9100") == "fd00::1"
     assert host_of("ip-10-0-1-11.ec2.internal:10250") == "ip-10-0-1-11.ec2.internal"
     assert regex_alternatives(["10.0.0.1:9100", 'a"b']) == '10\\\\.0\\\\.0\\\\.1:9100|a\\"b'
+
+
+def test_node_labels_come_from_the_config_file(tmp_path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("selectors:\n  node_labels: [kubernetes_node, node]\n", encoding="utf-8")
+    settings = load_config_file(path)
+    assert settings.selectors.node_labels == ("kubernetes_node", "node")
+    # The name map tries them in that order, before node_uname_info.
+    promql = known_names(PromContext.create(None, settings))  # type: ignore[arg-type]
+    assert promql.index('"label kubernetes_node"') < promql.index('"label node"') < promql.index("node_uname_info")
+    for bad in ("node", "[1, 2]", '["not a label"]'):
+        path.write_text(f"selectors:\n  node_labels: {bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="node_labels: expected a list of label names"):
+            load_config_file(path)

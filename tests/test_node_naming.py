@@ -23,6 +23,7 @@ from k8stop.queries.config import Settings
 from k8stop.queries.drill.common import RangeWindow
 from k8stop.queries.drill.node import node_history, node_kube
 from k8stop.queries.feeds.collect import collect_snapshot
+from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.feeds.sources import Sources, open_sources
 from k8stop.queries.model.finding import Component
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
@@ -30,11 +31,14 @@ from k8stop.queries.prom.builtin_alerts import builtin_alerts
 from k8stop.queries.prom.client import PromClient
 from k8stop.queries.prom.facts_source import PrometheusFacts
 from k8stop.queries.report import make_report, render_text
+from k8stop.tui.app import K8sTopApp
+from k8stop.tui.screens.detail_screen import DetailScreen
 from kubeapi.from_scenario import cluster_from_scenario
 from kubeapi.kubeconfig import write_kubeconfig
 from kubeapi.server import KubeApiServer
 from prometheus_fixture import PrometheusHandle
 from scenario import Scenario, make_nodes
+from screen import screen_lines, screen_text, wait_for
 
 TOKEN = "naming-token"
 HOT = 4  # node-5: the cart and checkout pods with restarts run there, so findings cite them
@@ -210,3 +214,46 @@ async def test_queries_per_refresh_do_not_grow_with_nodes(prometheus_for, tmp_pa
             await sources.close()
             await server.stop()
     assert costs == [(2, 1), (2, 1)]
+
+
+@pytest.mark.parametrize("convention", ["bare-ip", "prometheus-stack"])
+async def test_dashboard_and_node_screen_show_kubectl_names(prometheus_for, tmp_path: Path, convention: str) -> None:
+    """At 80x24: the nodes panel lists node-5, not 10.0.1.5:9100; Enter opens its drill-down,
+    which says how the name was found and lists the kube API's pods on it."""
+    s = scenario(convention)
+    hot = s.nodes[HOT]
+    prom = prometheus_for(s)
+    server = KubeApiServer(cluster_from_scenario(s), token=TOKEN)
+    url = await server.start()
+    try:
+        settings = Settings(
+            prometheus_url=prom.url, kubeconfig=str(write_kubeconfig(tmp_path / "kc", url, TOKEN)), refresh=1.0
+        )
+        app = K8sTopApp(settings, LiveSource)
+        async with app.run_test(size=(80, 24)) as pilot:
+            panel = app.dashboard.panels()["nodes"]
+            await wait_for(pilot, lambda: panel.facts is not None and bool(panel.facts.worst), what="node rows")
+            await pilot.pause(0.3)
+            assert panel.selected_key == hot.name
+            lines = screen_lines(app)
+            hot_line = next(line for line in lines if hot.name in line)
+            assert "97%" in hot_line.split(hot.name, 1)[1]
+            assert f"{hot.ip}:9100" not in screen_text(app)
+
+            app.dashboard.focus_panel("nodes")
+            await pilot.pause()
+            await pilot.press("enter")
+            await wait_for(
+                pilot,
+                lambda: isinstance(app.screen, DetailScreen) and "pods on this node" in app.screen.text_of(),
+                what="node drill-down with kube parts",
+            )
+            text = app.screen.text_of()
+            how = EXPECTED_NAMING[convention]
+            assert f"node name from {how} (instance {hot.ip}:9100)" in text
+            assert f"{hot.name}: cpu 97%" in text
+            for pod in (p for p in s.pods if p.node == hot.name):
+                assert f"{pod.namespace}/{pod.name}" in text
+            assert "● Ready=True" in text
+    finally:
+        await server.stop()
