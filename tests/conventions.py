@@ -5,7 +5,7 @@ relabelled to the node name); "generic" is a hand-written scrape config (classic
 `kubernetes-*` jobs, an external `cluster` label, node names only in a `node` label).
 Four more differ only in how node-exporter targets name their node (issue 21):
 "prometheus-stack" (kube-prometheus-stack's default: instance IP:9100, the name only in
-node_uname_info), "node-info" (IP:9100, uname collector off: only kube-state-metrics'
+node_uname_info; kubelets only IP:10250), "node-info" (IP:9100, uname collector off: only kube-state-metrics'
 kube_node_info{internal_ip} knows), "kubernetes-node" (IP:9100 and a `kubernetes_node`
 label, with a uname hostname that is *not* the node name) and "bare-ip" (IP:9100, no uname,
 no kube_node_info: only the kube API's node addresses can name it). k8stop must read them all
@@ -38,6 +38,7 @@ class Convention:
     uname: Literal["name", "hostname", "none"] = "name"  # node_uname_info{nodename}: the node name,
     # a hostname kubectl does not know, or no series (collector off)
     kube_node_info: bool = True  # kube-state-metrics exports kube_node_info{internal_ip}
+    kubelet_node_label: bool = True  # kube-prometheus style kubelets carry `node`; else only IP:10250
     uname_twice: bool = False  # two node_uname_info series per node (a kernel upgrade inside the lookback)
 
     def apiserver(self, ip: str) -> Labels:
@@ -61,12 +62,8 @@ class Convention:
 
     def kubelet(self, node: str, ip: str) -> Labels:
         if self.style == "kube-prometheus":
-            return (
-                ("job", self.kubelet_job),
-                ("instance", f"{ip}:10250"),
-                ("node", node),
-                ("metrics_path", "/metrics"),
-            )
+            named = (("node", node),) if self.kubelet_node_label else ()
+            return (("job", self.kubelet_job), ("instance", f"{ip}:10250"), *named, ("metrics_path", "/metrics"))
         # Classic `kubernetes-nodes` job: scraped through the API server proxy.
         return (("job", self.kubelet_job), ("instance", node))
 
@@ -113,7 +110,9 @@ GENERIC = Convention(
 )
 
 # kube-prometheus-stack's node-exporter monitor: instance IP:9100, names only in uname.
-PROMETHEUS_STACK = replace(KUBE_PROMETHEUS, name="prometheus-stack", node_instance="ip", uname_twice=True)
+PROMETHEUS_STACK = replace(
+    KUBE_PROMETHEUS, name="prometheus-stack", node_instance="ip", uname_twice=True, kubelet_node_label=False
+)
 NODE_INFO = replace(PROMETHEUS_STACK, name="node-info", uname="none", uname_twice=False)
 KUBERNETES_NODE = replace(GENERIC, name="kubernetes-node", node_label="kubernetes_node", uname="hostname", external=())
 BARE_IP = replace(NODE_INFO, name="bare-ip", kube_node_info=False)

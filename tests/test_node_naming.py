@@ -21,7 +21,7 @@ import pytest
 from conventions import CONVENTIONS, NODE_NAMING
 from k8stop.queries.config import Settings
 from k8stop.queries.drill.common import RangeWindow
-from k8stop.queries.drill.node import node_history, node_kube
+from k8stop.queries.drill.node import node_history, node_kube, node_kubelet
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.feeds.sources import Sources, open_sources
@@ -50,6 +50,16 @@ EXPECTED_NAMING = {
     "prometheus-stack": "node_uname_info",
     "node-info": "kube_node_info",
     "kubernetes-node": "label kubernetes_node",  # wins over uname's "host-10-0-1-5"
+    "bare-ip": "kube API node addresses",
+}
+
+# How each convention's kubelet targets (IP:10250, or the node name) are tied to their node.
+EXPECTED_KUBELET = {
+    "kube-prometheus": "label node",
+    "generic": "its host's address",  # instance is the node name (scraped via the API proxy)
+    "prometheus-stack": "its host's address",  # IP:10250, named through node_uname_info's target
+    "node-info": "its host's address",  # IP:10250, named through kube_node_info{internal_ip}
+    "kubernetes-node": "its host's address",
     "bare-ip": "kube API node addresses",
 }
 
@@ -172,6 +182,19 @@ async def test_builtin_alert_and_drill_down_name_the_node(cluster: Cluster) -> N
     assert lines["cpu"].last is not None and lines["cpu"].last.number == pytest.approx(0.97, rel=1e-3)
     assert lines["memory"].last is not None and lines["memory"].last.number == pytest.approx(node.memory, rel=1e-3)
 
+    kubelet, warnings = await node_kubelet(ctx, cluster.hot)
+    assert kubelet is not None and warnings == ()
+    kubelet_instance = f"{node.ip}:10250" if conv.style == "kube-prometheus" else node.name
+    assert kubelet.naming == f"node name from {EXPECTED_KUBELET[s.convention]} (instance {kubelet_instance})"
+    assert kubelet.pod_start_p99.number == pytest.approx(s.expected_pod_start_quantile(), rel=0.02)
+    ops = {op.operation_type: op for op in kubelet.runtime_ops}
+    assert ops.keys() == {op.operation_type for op in s.kubelet.ops}
+    for op in s.kubelet.ops:  # this node's kubelet alone, not the sum over nodes
+        assert ops[op.operation_type].rate == pytest.approx(op.rate, rel=1e-3)
+        assert ops[op.operation_type].p99.number == pytest.approx(
+            s.expected_runtime_op_quantile(op.operation_type), rel=0.02
+        )
+
     kube = await node_kube(cluster.sources.kube, cluster.hot)
     assert kube.record is not None and kube.record.name == cluster.hot
     assert {(r.pod.namespace, r.pod.name) for r in kube.pods} == {
@@ -255,5 +278,6 @@ async def test_dashboard_and_node_screen_show_kubectl_names(prometheus_for, tmp_
             for pod in (p for p in s.pods if p.node == hot.name):
                 assert f"{pod.namespace}/{pod.name}" in text
             assert "● Ready=True" in text
+            assert f"kubelet: node name from {EXPECTED_KUBELET[convention]} (instance {hot.ip}:10250)" in text
     finally:
         await server.stop()

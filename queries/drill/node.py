@@ -8,10 +8,13 @@ from dataclasses import dataclass
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, relabel, tagged_range
 from k8stop.queries.kube.feed import KubeFeed
 from k8stop.queries.model.errors import NotExposed, describe
-from k8stop.queries.model.facts import NodeRecord, PodRecord, PodUsage
-from k8stop.queries.prom.catalog import regex_alternatives
+from k8stop.queries.model.facts import KubeletOp, NodeRecord, PodRecord, PodUsage
+from k8stop.queries.model.values import ABSENT, Value
+from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
+from k8stop.queries.prom.combine import combine, split
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.prom.node_names import NAMING, target_naming, targets_of
+from k8stop.queries.prom.control_plane import KUBELET, first_quantile, kubelet_ops
+from k8stop.queries.prom.node_names import NAMING, kubelet_targets_of, target_naming, targets_of
 
 HISTORY = (
     ("cpu", "node.cpu_utilisation"),
@@ -27,6 +30,15 @@ class NodeHistory:
     load: Chart  # load1 per CPU, threshold from the node mixin
     instances: tuple[str, ...]  # the node-exporter targets named after the node
     naming: str  # how they were named: "node names from node_uname_info (instance 10.0.1.11:9100)"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKubelet:
+    """The node's own kubelet: pod startup and runtime operations of this node alone."""
+
+    naming: str  # which kubelet targets, and how they were tied to the node
+    pod_start_p99: Value
+    runtime_ops: tuple[KubeletOp, ...]  # busiest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +137,28 @@ async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tupl
         NodeHistory(saturation, load, tuple(sorted(targets)), naming_text(targets)),
         warnings + range_warnings,
     )
+
+
+async def node_kubelet(ctx: PromContext, node: str) -> tuple[NodeKubelet | None, tuple[str, ...]]:
+    """None when no kubelet metrics are scraped; two instant queries (targets, then figures)."""
+    probe = await ctx.probe.get()
+    if not probe.has(EXPOSURE_METRICS["kubelet"]):
+        return None, ()
+    found = await ctx.client.query(kubelet_targets_of(ctx, node))
+    targets = {labels.get("instance", ""): labels.get(NAMING, "") for labels, _ in found.samples}
+    if not targets:
+        return NodeKubelet("no kubelet target is tied to this node", ABSENT, ()), found.warnings
+    only = f'instance=~"{regex_alternatives(sorted(targets))}"'
+    parts = {}
+    for entry_id in KUBELET:
+        metric = probe.pick(CATALOG[entry_id])
+        if not CATALOG[entry_id].fallbacks or metric is not None:
+            parts[entry_id] = ctx.catalog.render(entry_id, metric=metric, extra_matchers=only)
+    result = await ctx.client.query(combine(parts))
+    tagged = split(result)
+    naming = "; ".join(target_naming(instance, how) for instance, how in sorted(targets.items()))
+    kubelet = NodeKubelet(naming, first_quantile(tagged, "kubelet.pod_start_p99"), kubelet_ops(tagged))
+    return kubelet, found.warnings + result.warnings
 
 
 def allocation(record: NodeRecord, pods: tuple[PodRecord, ...]) -> Allocation:

@@ -319,12 +319,14 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "node.names_by_host",
         "node",
         "Node name per host (IP or DNS name without the port): kube_node_info{internal_ip} and "
-        "the hosts of named node-exporter targets ($names is node.names), one name per host; "
-        "names the members of other jobs (etcd, kubelet) by their instance's host",
+        "the hosts of named node-exporter targets ($names is node.names), and the node names "
+        "themselves (a target scraped by node name); one name per host. Names the targets of "
+        "other jobs (etcd, kubelet) by their instance's host",
         "topk by (k8stop_host) (1, group by (k8stop_host, k8stop_node) ("
         'label_replace(label_replace(kube_node_info{$sel_kube_state_metrics internal_ip!="", node!=""}, '
         '"k8stop_host", "$$1", "internal_ip", "(.+)"), "k8stop_node", "$$1", "node", "(.+)")'
-        ' or label_replace($names, "k8stop_host", "$$1", "instance", "$host_regex")))',
+        ' or label_replace($names, "k8stop_host", "$$1", "instance", "$host_regex")'
+        ' or label_replace($names, "k8stop_host", "$$1", "k8stop_node", "(.+)")))',
         "KSM kube_node_info (internal_ip); NM node_uname_info",
         joins=("kube_state_metrics",),
     ),
@@ -451,6 +453,24 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "Container runtime operation errors per second per operation type",
         "sum by (operation_type) (rate(kubelet_runtime_operations_errors_total{$sel}[5m]))",
         "KM kubelet dashboard",
+    ),
+    CatalogEntry(
+        "kubelet.targets",
+        "kubelet",
+        "Kubelet targets, one series each; a node-name label matcher narrows them to one node",
+        "group by (instance) (kubelet_runtime_operations_total{$sel})",
+        "KM kubelet dashboard (per instance); kube-prometheus relabels a `node` label onto kubelet targets",
+    ),
+    CatalogEntry(
+        "kubelet.targets_on_node",
+        "kubelet",
+        "Kubelet targets (IP:10250, or the node name via the API proxy) whose host is an address or "
+        "the name of the node $wanted names ($by_host is node.names_by_host)",
+        "group by (instance) (label_replace(group by (instance) (kubelet_runtime_operations_total{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) $by_host'
+        " and on (k8stop_node) $wanted)",
+        "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
     ),
     # --- drill-downs (one subject narrowed by extra matchers; $window sized to the chart) --
     CatalogEntry(

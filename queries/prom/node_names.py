@@ -27,6 +27,7 @@ NODE = "k8stop_node"
 NAMING = "k8stop_naming"
 BY_INSTANCE = "instance"
 BY_KUBE_API = "kube API node addresses"
+BY_HOST = "its host's address"  # another job's target (kubelet), named through its host
 _HOST = re.compile(r"\[?(.+?)\]?(?::[0-9]+)?")  # catalog.HOST_REGEX, in Python
 
 
@@ -86,20 +87,41 @@ def target_naming(instance: str, how: str) -> str:
     return f"node name from {how} (instance {instance})"
 
 
+def _wanted(node: str) -> str:
+    """A one-series vector {k8stop_node="<node>"}, to filter a name map with `and on`."""
+    return f'label_replace(vector(1), "{NODE}", "{promql_string(node.replace("$", "$$"))}", "", "")'
+
+
+def _naming(expr: str, how: str) -> str:
+    return f'label_replace({expr}, "{NAMING}", "{promql_string(how)}", "", "")'
+
+
+def _on_kube_addresses(ctx: PromContext, entry_id: str, node: str) -> str:
+    """`entry_id`'s targets on the node's kube API addresses, or "" without the kube feed."""
+    if ctx.kube_nodes is None:
+        return ""
+    addresses = sorted(address for address, name in ctx.kube_nodes().items() if name == node)
+    if not addresses:
+        return ""
+    hosts = promql_string(r"\[?(" + "|".join(re.escape(a) for a in addresses) + r")\]?(:[0-9]+)?")
+    return _naming(ctx.catalog.render(entry_id, extra_matchers=f'instance=~"{hosts}"'), BY_KUBE_API)
+
+
 def targets_of(ctx: PromContext, node: str) -> str:
     """The node-exporter targets named `node` (instance, k8stop_naming), for a drill-down:
     filtered on the server, plus the targets on the node's kube API addresses."""
-    wanted = f'label_replace(vector(1), "{NODE}", "{promql_string(node.replace("$", "$$"))}", "", "")'
-    expr = f"({every_name(ctx)}) and on ({NODE}) {wanted}"
-    addresses = _kube_addresses(ctx, node)
-    if addresses:
-        hosts = promql_string(r"\[?(" + "|".join(re.escape(a) for a in addresses) + r")\]?(:[0-9]+)?")
-        targets = ctx.catalog.render("node.targets", extra_matchers=f'instance=~"{hosts}"')
-        expr += f' or on (instance) label_replace({targets}, "{NAMING}", "{BY_KUBE_API}", "", "")'
-    return expr
+    branches = [f"({every_name(ctx)}) and on ({NODE}) {_wanted(node)}", _on_kube_addresses(ctx, "node.targets", node)]
+    return " or on (instance) ".join(b for b in branches if b)
 
 
-def _kube_addresses(ctx: PromContext, node: str) -> list[str]:
-    if ctx.kube_nodes is None:
-        return []
-    return sorted(address for address, name in ctx.kube_nodes().items() if name == node)
+def kubelet_targets_of(ctx: PromContext, node: str) -> str:
+    """The kubelet targets of `node` (instance, k8stop_naming): those with a node-name label
+    saying so, else those whose host the name map or the kube API gives to the node."""
+    escaped = promql_string(node)
+    branches = [
+        _naming(ctx.catalog.render("kubelet.targets", extra_matchers=f'{label}="{escaped}"'), f"label {label}")
+        for label in ctx.settings.selectors.node_labels
+    ]
+    on_host = ctx.catalog.render("kubelet.targets_on_node", by_host=names_by_host(ctx), wanted=_wanted(node))
+    branches += [_naming(on_host, BY_HOST), _on_kube_addresses(ctx, "kubelet.targets", node)]
+    return " or on (instance) ".join(b for b in branches if b)

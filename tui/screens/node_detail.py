@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from k8stop.queries.drill.node import Allocation, NodeKube, conditions, node_history, node_kube
+from k8stop.queries.drill.node import (
+    Allocation,
+    NodeKube,
+    NodeKubelet,
+    conditions,
+    node_history,
+    node_kube,
+    node_kubelet,
+)
 from k8stop.queries.drill.recorded import node_saturation, recorded_naming, recorded_node
-from k8stop.queries.model.units import fmt_bytes
+from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from k8stop.widgets.chart_plot import ChartPlot
@@ -29,6 +37,15 @@ def allocation_text(a: Allocation) -> str:
         f"of {fmt_bytes(Value.of(a.allocatable_memory_bytes))}\n"
         f"  pods    {a.pods} of {a.allocatable_pods}"
     )
+
+
+def kubelet_text(k: NodeKubelet) -> str:
+    rows = [f"kubelet: {k.naming}", f"  pod start p99 {fmt_seconds(k.pod_start_p99)}"]
+    rows += [
+        f"  {op.operation_type:<22} p99 {fmt_seconds(op.p99):>8}  {op.rate:.3g}/s  errors {op.error_rate:.3g}/s"
+        for op in k.runtime_ops[:6]
+    ]
+    return "\n".join(rows)
 
 
 def kube_blocks(k: NodeKube) -> list[Widget]:
@@ -77,7 +94,10 @@ class NodeScreen(DetailScreen):
             # Say how the name was joined to the series, so a wrong join shows.
             widgets.append(TextBlock(history.naming))
             widgets += [ChartPlot(history.saturation, now), ChartPlot(history.load, now)]
-            widgets += [TextBlock("⚠ " + w) for w in warnings]
+            kubelet, kubelet_warnings = await node_kubelet(ctx, self.node)
+            if kubelet is not None:
+                widgets.append(TextBlock(kubelet_text(kubelet)))
+            widgets += [TextBlock("⚠ " + w) for w in warnings + kubelet_warnings]
         else:
             latest = self.k8stop.latest.get("nodes")
             row = node_saturation(latest.facts, self.node) if latest is not None and latest.facts is not None else None
