@@ -6,7 +6,7 @@ relabelled to the node name); "generic" is a hand-written scrape config (classic
 Four more differ only in how node-exporter targets name their node (issue 21):
 "prometheus-stack" (kube-prometheus-stack's default: instance IP:9100, the name only in
 node_uname_info; kubelets only IP:10250), "node-info" (IP:9100, uname collector off: only kube-state-metrics'
-kube_node_info{internal_ip} knows), "kubernetes-node" (IP:9100 and a `kubernetes_node`
+kube_node_info{internal_ip} knows, from two replicas), "kubernetes-node" (IP:9100 and a `kubernetes_node`
 label, with a uname hostname that is *not* the node name) and "bare-ip" (IP:9100, no uname,
 no kube_node_info: only the kube API's node addresses can name it). k8stop must read them all
 the same way.
@@ -39,6 +39,7 @@ class Convention:
     # a hostname kubectl does not know, or no series (collector off)
     kube_node_info: bool = True  # kube-state-metrics exports kube_node_info{internal_ip}
     kubelet_node_label: bool = True  # kube-prometheus style kubelets carry `node`; else only IP:10250
+    node_info_twice: bool = False  # kube_node_info from two kube-state-metrics replicas (HA)
     uname_twice: bool = False  # two node_uname_info series per node (a kernel upgrade inside the lookback)
 
     def apiserver(self, ip: str) -> Labels:
@@ -71,6 +72,10 @@ class Convention:
         if self.style == "kube-prometheus":
             return (("job", self.ksm_job), ("instance", "10.244.0.12:8443"))
         return (("job", self.ksm_job), ("instance", "10.244.3.7:8080"))
+
+    def ksm_replica(self) -> Labels:
+        """A second kube-state-metrics replica's target (kube_node_info only)."""
+        return (("job", self.ksm_job), ("instance", "10.244.1.12:8443"))
 
     def scheduler(self, ip: str) -> Labels:
         port = "10259" if self.style == "kube-prometheus" else "10251"
@@ -113,9 +118,9 @@ GENERIC = Convention(
 PROMETHEUS_STACK = replace(
     KUBE_PROMETHEUS, name="prometheus-stack", node_instance="ip", uname_twice=True, kubelet_node_label=False
 )
-NODE_INFO = replace(PROMETHEUS_STACK, name="node-info", uname="none", uname_twice=False)
+NODE_INFO = replace(PROMETHEUS_STACK, name="node-info", uname="none", uname_twice=False, node_info_twice=True)
 KUBERNETES_NODE = replace(GENERIC, name="kubernetes-node", node_label="kubernetes_node", uname="hostname", external=())
-BARE_IP = replace(NODE_INFO, name="bare-ip", kube_node_info=False)
+BARE_IP = replace(NODE_INFO, name="bare-ip", kube_node_info=False, node_info_twice=False)
 
 CONVENTIONS: dict[str, Convention] = {
     c.name: c for c in (KUBE_PROMETHEUS, GENERIC, PROMETHEUS_STACK, NODE_INFO, KUBERNETES_NODE, BARE_IP)

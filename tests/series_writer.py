@@ -224,10 +224,12 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
     conv = s.labels
     t = conv.ksm() + conv.external
     yield gauge("up", t, 1.0)
-    for n in s.nodes if conv.kube_node_info else ():
+    # An HA pair of kube-state-metrics exports every kube_node_info twice, told apart by instance.
+    replicas = (t, conv.ksm_replica() + conv.external) if conv.node_info_twice else (t,)
+    for n, target in ((n, r) for n in s.nodes for r in replicas) if conv.kube_node_info else ():
         yield gauge(
             "kube_node_info",
-            t
+            target
             + (
                 ("container_runtime_version", "containerd://1.7.13"),
                 ("internal_ip", n.ip),
