@@ -8,8 +8,9 @@ Four more differ only in how node-exporter targets name their node (issue 21):
 node_uname_info; kubelets only IP:10250), "node-info" (IP:9100, uname collector off: only kube-state-metrics'
 kube_node_info{internal_ip} knows, from two replicas), "kubernetes-node" (IP:9100 and a `kubernetes_node`
 label, with a uname hostname that is *not* the node name) and "bare-ip" (IP:9100, no uname,
-no kube_node_info: only the kube API's node addresses can name it). k8stop must read them all
-the same way.
+no kube_node_info: only the kube API's node addresses can name it); "uname-hostname" (IP:9100,
+a uname hostname that is not the node name: the kube API's addresses must correct it). k8stop
+must read them all the same way.
 """
 
 from __future__ import annotations
@@ -121,9 +122,11 @@ PROMETHEUS_STACK = replace(
 NODE_INFO = replace(PROMETHEUS_STACK, name="node-info", uname="none", uname_twice=False, node_info_twice=True)
 KUBERNETES_NODE = replace(GENERIC, name="kubernetes-node", node_label="kubernetes_node", uname="hostname", external=())
 BARE_IP = replace(NODE_INFO, name="bare-ip", kube_node_info=False, node_info_twice=False)
+# IP:9100 and a uname hostname that is not the node's name: Prometheus alone names it wrong.
+UNAME_HOSTNAME = replace(PROMETHEUS_STACK, name="uname-hostname", uname="hostname", uname_twice=False)
 
 CONVENTIONS: dict[str, Convention] = {
-    c.name: c for c in (KUBE_PROMETHEUS, GENERIC, PROMETHEUS_STACK, NODE_INFO, KUBERNETES_NODE, BARE_IP)
+    c.name: c for c in (KUBE_PROMETHEUS, GENERIC, PROMETHEUS_STACK, NODE_INFO, KUBERNETES_NODE, BARE_IP, UNAME_HOSTNAME)
 }
 # The conventions that differ in how node-exporter names nodes (tests/test_node_naming.py).
-NODE_NAMING = ("kube-prometheus", "generic", "prometheus-stack", "node-info", "kubernetes-node", "bare-ip")
+NODE_NAMING = tuple(CONVENTIONS)

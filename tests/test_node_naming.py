@@ -51,6 +51,7 @@ EXPECTED_NAMING = {
     "node-info": "kube_node_info",
     "kubernetes-node": "label kubernetes_node",  # wins over uname's "host-10-0-1-5"
     "bare-ip": "kube API node addresses",
+    "uname-hostname": "kube API node addresses",  # uname says host-10-0-1-5, kubectl node-5
 }
 
 # How each convention's kubelet targets (IP:10250, or the node name) are tied to their node.
@@ -61,6 +62,7 @@ EXPECTED_KUBELET = {
     "node-info": "its host's address",  # IP:10250, named through kube_node_info{internal_ip}
     "kubernetes-node": "its host's address",
     "bare-ip": "kube API node addresses",
+    "uname-hostname": "its host's address",  # kube_node_info's internal_ip, ahead of uname's hostname
 }
 
 

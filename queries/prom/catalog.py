@@ -210,7 +210,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "The node each member runs on, where its instance's host is a node's address ($by_host is "
         "node.names_by_host); members on hosts no node claims are left out",
         "group by (instance, k8stop_node) (label_replace(group by (instance) (etcd_server_has_leader{$sel}), "
-        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) $by_host)',
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
         "etcd server metrics (etcd_server_has_leader, one per member); KSM kube_node_info",
         joins=("node", "kube_state_metrics"),
     ),
@@ -309,7 +309,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "node.names_or_instance",
         "node",
         "Node name per node-exporter target ($names is node.names), the instance as is where nothing names it",
-        "$names or on (instance) label_replace(label_replace(group by (instance) "
+        "($names) or on (instance) label_replace(label_replace(group by (instance) "
         '(node_cpu_seconds_total{$sel mode="idle", cpu="0"}), "k8stop_node", "$$1", "instance", "(.+)"), '
         '"k8stop_naming", "instance", "", "")',
         "NM node_cpu_seconds_total; the instance label Prometheus sets on every target",
@@ -318,15 +318,18 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
     CatalogEntry(
         "node.names_by_host",
         "node",
-        "Node name per host (IP or DNS name without the port): kube_node_info{internal_ip} and "
-        "the hosts of named node-exporter targets ($names is node.names), and the node names "
-        "themselves (a target scraped by node name); one name per host. Names the targets of "
-        "other jobs (etcd, kubelet) by their instance's host",
+        "Node name per host (IP or DNS name without the port), first that answers: "
+        "kube_node_info{internal_ip} (the kube API's own address), the host of a named "
+        "node-exporter target ($names is node.names), a node name itself (a target scraped by "
+        "node name); one name per host. Names the targets of other jobs (etcd, kubelet) by their "
+        "instance's host",
         "topk by (k8stop_host) (1, group by (k8stop_host, k8stop_node) ("
         'label_replace(label_replace(kube_node_info{$sel_kube_state_metrics internal_ip!="", node!=""}, '
-        '"k8stop_host", "$$1", "internal_ip", "(.+)"), "k8stop_node", "$$1", "node", "(.+)")'
-        ' or label_replace($names, "k8stop_host", "$$1", "instance", "$host_regex")'
-        ' or label_replace($names, "k8stop_host", "$$1", "k8stop_node", "(.+)")))',
+        '"k8stop_host", "$$1", "internal_ip", "(.+)"), "k8stop_node", "$$1", "node", "(.+)")))'
+        " or on (k8stop_host) topk by (k8stop_host) (1, group by (k8stop_host, k8stop_node) ("
+        'label_replace($names, "k8stop_host", "$$1", "instance", "$host_regex")))'
+        " or on (k8stop_host) group by (k8stop_host, k8stop_node) ("
+        'label_replace($names, "k8stop_host", "$$1", "k8stop_node", "(.+)"))',
         "KSM kube_node_info (internal_ip); NM node_uname_info",
         joins=("kube_state_metrics",),
     ),
@@ -467,7 +470,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "Kubelet targets (IP:10250, or the node name via the API proxy) whose host is an address or "
         "the name of the node $wanted names ($by_host is node.names_by_host)",
         "group by (instance) (label_replace(group by (instance) (kubelet_runtime_operations_total{$sel}), "
-        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) $by_host'
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host)'
         " and on (k8stop_node) $wanted)",
         "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
         joins=("node", "kube_state_metrics"),

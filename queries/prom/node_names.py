@@ -9,9 +9,9 @@ node.names, which takes, per target, the first of
   2. node_uname_info{nodename} (node-exporter's own uname collector);
   3. kube-state-metrics' kube_node_info{node} whose internal_ip is the target's host;
 then the instance as is. The name map is a few series per node and travels inside the query
-that needs it, so naming adds no query, and no query per node. Targets still named by their
-instance are looked up here in the kube API's node addresses (InternalIP, Hostname) when the
-kube feed is there. `k8stop_naming` says which rule named each target, so the drill-down and
+that needs it, so naming adds no query, and no query per node. When the kube feed is there, a
+target whose name the kube API does not know (its instance, or a uname hostname that is not
+the node's name) is looked up here in the kube API's node addresses (InternalIP, Hostname). `k8stop_naming` says which rule named each target, so the drill-down and
 the report can show it and a wrong join is visible.
 """
 
@@ -70,12 +70,15 @@ def kube_name(ctx: PromContext, instance: str) -> str | None:
 
 
 def identity(ctx: PromContext, labels: LabelMap) -> tuple[str, str]:
-    """(node name, how it was found) of one series from a `named` query."""
+    """(node name, how it was found) of one series from a `named` query. With the kube feed,
+    a name the kube API does not know (an IP, a uname hostname that is not the node name) gives
+    way to the kube API's name for the instance's host, when it has one."""
     instance = labels.get("instance", "")
     name, how = labels.get(NODE) or instance, labels.get(NAMING) or BY_INSTANCE
-    if how == BY_INSTANCE:
-        found = kube_name(ctx, instance)
-        if found is not None:
+    if ctx.kube_nodes is not None:
+        addresses = ctx.kube_nodes()
+        found = addresses.get(host_of(instance))
+        if found is not None and name not in addresses.values():
             return found, BY_KUBE_API
     return name, how
 
