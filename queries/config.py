@@ -6,9 +6,12 @@ Thresholds carry their source so findings and the KPI scorecard can cite them.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
+
+LABEL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class ConfigError(ValueError):
@@ -85,8 +88,9 @@ class Selectors:
     scheduler: str = ""
     controller_manager: str = ""
     kubelet: str = ""
-    # The label that carries the node's name on node-exporter series.
-    node_label: str = "instance"
+    # Labels that may already carry the node's name on node-exporter series, tried in order
+    # before node_uname_info, kube_node_info and the kube API (queries/prom/node_names.py).
+    node_labels: tuple[str, ...] = ("node", "nodename", "kubernetes_node")
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +169,10 @@ def _coerce(current: Any, raw: Any, where: str) -> Any:
         if list(raw) != sorted(raw):
             raise ConfigError(f"{where}: thresholds must be in increasing order, got {raw!r}")
         return tuple(float(x) for x in raw)
+    if isinstance(current, tuple) and current and all(isinstance(x, str) for x in current):
+        if not isinstance(raw, list) or not all(isinstance(x, str) and LABEL_NAME.fullmatch(x) for x in raw):
+            raise ConfigError(f"{where}: expected a list of label names, got {raw!r}")
+        return tuple(raw)
     if isinstance(current, tuple) or name_is_pairs(current):
         if not isinstance(raw, dict):
             raise ConfigError(f"{where}: expected a mapping of names to values, got {raw!r}")

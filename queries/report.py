@@ -166,9 +166,16 @@ def _feed_lines(snap: ClusterSnapshot) -> list[str]:
     # A source that is down fails every feed with its own reason: say it once, on the source line.
     said = {snap.prometheus.detail, snap.kube.detail} - {""}
     return [
-        f"feed {name}: {status.state}" + (f" - {status.reason}" if status.reason and status.reason not in said else "")
+        f"feed {name}: {status.state}"
+        + (f" - {status.reason}" if status.reason and status.reason not in said else "")
+        + (f" - {_node_naming(snap)}" if name == "nodes" and _node_naming(snap) else "")
         for name, status in snap.feeds
     ]
+
+
+def _node_naming(snap: ClusterSnapshot) -> str:
+    """How the nodes feed named its nodes ("node names from node_uname_info"): a wrong join shows."""
+    return snap.nodes.naming if snap.nodes is not None else ""
 
 
 def _header(snap: ClusterSnapshot) -> str:

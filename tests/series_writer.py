@@ -184,11 +184,14 @@ def nodes(s: Scenario) -> Iterator[Series]:
     for n in s.nodes:
         t = conv.node_exporter(n.name, n.ip) + conv.external
         yield gauge("up", t, 1.0)
-        yield gauge(
-            "node_uname_info",
-            t + (("machine", "x86_64"), ("nodename", n.name), ("release", "6.1.0-18-amd64"), ("sysname", "Linux")),
-            1.0,
-        )
+        nodename = conv.uname_nodename(n.name, n.ip)
+        releases = ("6.1.0-18-amd64", "6.1.0-21-amd64") if conv.uname_twice else ("6.1.0-18-amd64",)
+        for release in releases if nodename is not None else ():
+            yield gauge(
+                "node_uname_info",
+                t + (("machine", "x86_64"), ("nodename", nodename), ("release", release), ("sysname", "Linux")),
+                1.0,
+            )
         idle = 1.0 - n.cpu
         modes = (
             ("idle", idle * 0.85),
@@ -221,10 +224,12 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
     conv = s.labels
     t = conv.ksm() + conv.external
     yield gauge("up", t, 1.0)
-    for n in s.nodes:
+    # An HA pair of kube-state-metrics exports every kube_node_info twice, told apart by instance.
+    replicas = (t, conv.ksm_replica() + conv.external) if conv.node_info_twice else (t,)
+    for n, target in ((n, r) for n in s.nodes for r in replicas) if conv.kube_node_info else ():
         yield gauge(
             "kube_node_info",
-            t
+            target
             + (
                 ("container_runtime_version", "containerd://1.7.13"),
                 ("internal_ip", n.ip),

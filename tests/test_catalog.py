@@ -6,9 +6,10 @@ import re
 from dataclasses import fields
 
 import pytest
-from k8stop.queries.config import ConfigError, Selectors, Settings
+from k8stop.queries.config import ConfigError, Selectors, Settings, load_config_file
 from k8stop.queries.prom.catalog import CATALOG, Catalog, probe_names, regex_alternatives
-from k8stop.queries.prom.nodes import node_name
+from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.node_names import host_of, known_names, names_by_host
 from k8stop.queries.prom.probe import ProbeResult
 
 PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods"}
@@ -16,11 +17,12 @@ SELECTOR = re.compile(r"[A-Za-z_:][\w:]*\{")
 
 
 def test_every_entry_is_documented_and_cites_a_source() -> None:
-    components = {f.name for f in fields(Selectors)} - {"node_label"}
+    components = {f.name for f in fields(Selectors)} - {"node_labels"}
     for entry_id, entry in CATALOG.items():
         assert entry.id == entry_id and re.fullmatch(r"[a-z_]+\.[a-z0-9_]+", entry_id)
         assert len(entry.description) > 10, entry_id
         assert entry.component in components, entry_id
+        assert set(entry.joins) <= components - {entry.component}, entry_id
         assert re.search(r"seed|KM|EM|NM|KSM|CL2|SLO|k8s|etcd|mixin|kubernetes", entry.source), entry_id
         uses_metric = "$metric" in entry.template or "${metric}" in entry.template
         assert uses_metric == bool(entry.fallbacks), entry_id
@@ -31,14 +33,27 @@ def test_no_job_matcher_unless_configured() -> None:
     for entry_id in CATALOG:
         assert "job" not in plain.render(entry_id, **PARAMS), entry_id
 
-    configured = Selectors(**{f.name: f'job="{f.name}-x"' for f in fields(Selectors) if f.name != "node_label"})
-    catalog = Catalog(Settings(selectors=configured))
+    configured = Selectors(**{f.name: f'job="{f.name}-x"' for f in fields(Selectors) if f.name != "node_labels"})
+    settings = Settings(selectors=configured)
+    catalog = Catalog(settings)
+    # Entries composed from others get those parts, rendered as node_names.py renders them.
+    ctx = PromContext.create(None, settings)  # type: ignore[arg-type]  # rendering only, no queries
+    composed = {
+        "label": "node",
+        "label_names": catalog.render("node.names_by_label", label="node") + " or on (instance) ",
+        "names": known_names(ctx),
+        "by_host": names_by_host(ctx),
+    }
     for entry_id, entry in CATALOG.items():
-        promql = catalog.render(entry_id, **PARAMS)
-        matcher = getattr(configured, entry.component)
-        # Every selector of the entry carries its component's matcher, and only that one.
-        assert promql.count(matcher) == len(SELECTOR.findall(promql)) > 0, (entry_id, promql)
-        assert len(re.findall(r"job=", promql)) == promql.count(matcher), entry_id
+        promql = catalog.render(entry_id, **PARAMS, **composed)
+        filled = r"\$\{?(names|by_host|label_names|label|host_regex|sel\w*)\b"
+        assert not re.search(filled, promql), (entry_id, promql)
+        matchers = [getattr(configured, c) for c in (entry.component, *entry.joins)]
+        # Every selector of the entry carries its component's matcher (or the matcher of a
+        # component it joins, e.g. kube_node_info in node.names), and only that one.
+        counts = [promql.count(m) for m in matchers]
+        assert sum(counts) == len(SELECTOR.findall(promql)) > 0 and all(counts), (entry_id, promql)
+        assert len(re.findall(r"job=", promql)) == sum(counts), entry_id
 
 
 def test_overrides_replace_templates_and_unknown_ids_fail() -> None:
@@ -66,11 +81,10 @@ def test_fallbacks_prefer_the_current_names() -> None:
         # apiserver latency: _sli_ (1.26+), _slo_ (1.23-1.25), then the original histogram.
         assert len(CATALOG[entry_id].fallbacks) == (3 if entry_id == "apiserver.latency_quantile" else 2)
     names = set(probe_names())
-    both = ProbeResult(frozenset(names), "instance", ())
+    both = ProbeResult(frozenset(names), ())
     assert both.pick(CATALOG["apiserver.latency_quantile"]) == "apiserver_request_sli_duration_seconds"
     old_only = ProbeResult(
         frozenset({"apiserver_request_duration_seconds_bucket", "etcd_debugging_mvcc_db_total_size_in_bytes"}),
-        "instance",
         (),
     )
     assert old_only.pick(CATALOG["apiserver.latency_quantile"]) == "apiserver_request_duration_seconds"
@@ -85,10 +99,24 @@ def test_latency_excludes_long_running_requests() -> None:
     assert promql.startswith("histogram_quantile(0.99, sum by (verb, resource, le)")
 
 
-def test_node_names_and_regex_escaping() -> None:
-    by_instance = ProbeResult(frozenset(), "instance", ())
-    by_node = ProbeResult(frozenset(), "node", ())
-    assert node_name("10.0.0.1:9100", by_instance) == "10.0.0.1"
-    assert node_name("node-1", by_instance) == "node-1"
-    assert node_name("host:9100", by_node) == "host:9100"
+def test_hosts_of_instances_and_regex_escaping() -> None:
+    # host_of is catalog.HOST_REGEX in Python: what kube_node_info and the kube API match on.
+    assert host_of("10.0.0.1:9100") == "10.0.0.1"
+    assert host_of("node-1") == "node-1"
+    assert host_of("[fd00::1]:9100") == "fd00::1"
+    assert host_of("ip-10-0-1-11.ec2.internal:10250") == "ip-10-0-1-11.ec2.internal"
     assert regex_alternatives(["10.0.0.1:9100", 'a"b']) == '10\\\\.0\\\\.0\\\\.1:9100|a\\"b'
+
+
+def test_node_labels_come_from_the_config_file(tmp_path) -> None:
+    path = tmp_path / "config.yaml"
+    path.write_text("selectors:\n  node_labels: [kubernetes_node, node]\n", encoding="utf-8")
+    settings = load_config_file(path)
+    assert settings.selectors.node_labels == ("kubernetes_node", "node")
+    # The name map tries them in that order, before node_uname_info.
+    promql = known_names(PromContext.create(None, settings))  # type: ignore[arg-type]
+    assert promql.index('"label kubernetes_node"') < promql.index('"label node"') < promql.index("node_uname_info")
+    for bad in ("node", "[1, 2]", '["not a label"]'):
+        path.write_text(f"selectors:\n  node_labels: {bad}\n", encoding="utf-8")
+        with pytest.raises(ConfigError, match="node_labels: expected a list of label names"):
+            load_config_file(path)

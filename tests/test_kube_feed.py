@@ -220,6 +220,11 @@ async def test_metrics_server_fallbacks(rig: Rig) -> None:
     assert worker.cpu.number == pytest.approx(0.5, abs=1e-3)
     assert worker.memory.number == pytest.approx(0.25, abs=1e-3)
     assert worker.disk is ABSENT and worker.load1_per_cpu is ABSENT
+    assert facts.naming == "node names from metrics.k8s.io"  # the kube API's own names
+    # The kube API's addresses name scrape targets Prometheus cannot (issue 21).
+    addresses = feed.node_addresses()
+    internal = dict(node.addresses)["InternalIP"]
+    assert addresses[internal] == "worker-1" and addresses["worker-1"] == "worker-1"
     assert usage["worker-1"].cpu_millis == node.allocatable_cpu_millis // 2
     rig.server.usage.set("pods", "shop", CRASHLOOP_PODS[0], 300, 2048)
     pods = {(p.namespace, p.pod): p for p in await feed.pod_usage()}

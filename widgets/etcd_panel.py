@@ -22,6 +22,16 @@ def short_instance(instance: str, width: int) -> str:
     return name if len(name) <= width else "…" + name[-(width - 1) :]
 
 
+def member_label(member: EtcdMember, width: int) -> str:
+    """The node's name next to the member's host when both fit, else the node's name (what
+    `kubectl describe node` needs), else the host."""
+    host = short_instance(member.instance, width)
+    if not member.node:
+        return host
+    both = f"{member.node} {short_instance(member.instance, 64)}"
+    return both if len(both) <= width else short_instance(member.node, width)
+
+
 class EtcdPanel(FactPanel[EtcdFacts]):
     TITLE = "etcd"
 
@@ -76,7 +86,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         else:
             mark = " "
         name = self._name_width(width)
-        line = Text(f"{mark}{short_instance(member.instance, name - 1):<{name - 1}}")
+        line = Text(f"{mark}{member_label(member, name - 1):<{name - 1}}")
         if member.has_leader is False:
             line.stylize(self.level_style(Level.FAIL))
         spark = self._spark_width(width)

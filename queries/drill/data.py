@@ -14,7 +14,7 @@ from k8stop.queries.drill.api import ApiDetail, api_detail
 from k8stop.queries.drill.common import Chart, RangeWindow
 from k8stop.queries.drill.control_plane import ControlPlaneHistory, control_plane_history
 from k8stop.queries.drill.etcd import EtcdDetail, etcd_detail
-from k8stop.queries.drill.node import NodeHistory, NodeKube, node_history, node_kube
+from k8stop.queries.drill.node import NodeHistory, NodeKube, NodeKubelet, node_history, node_kube, node_kubelet
 from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
 from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
@@ -42,6 +42,10 @@ class DrillData(Protocol):
 
     async def node_kube(self, key: NodeKey) -> NodeKube | None:
         """Conditions, allocation and pods; None without kube records."""
+        ...
+
+    async def node_kubelet(self, key: NodeKey) -> tuple[NodeKubelet | None, Warnings]:
+        """The node's own kubelet (PLEG, runtime operations); None when not scraped."""
         ...
 
     async def pod(self, key: PodKey, window: RangeWindow) -> tuple[Chart, Warnings]: ...
@@ -99,6 +103,9 @@ class LiveDrill(KubeDrill):
 
     async def node(self, key: NodeKey, window: RangeWindow) -> tuple[NodeHistory, Warnings]:
         return await node_history(self._ctx, key.node, window)
+
+    async def node_kubelet(self, key: NodeKey) -> tuple[NodeKubelet | None, Warnings]:
+        return await node_kubelet(self._ctx, key.node)
 
     async def pod(self, key: PodKey, window: RangeWindow) -> tuple[Chart, Warnings]:
         return await pod_restart_history(self._ctx, key.namespace, key.pod, window)

@@ -3,15 +3,18 @@ overcommitted?" from kube records, and its pods sorted by restarts and usage."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
-from k8stop.queries.drill.common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
+from k8stop.queries.drill.common import Chart, Line, RangeWindow, relabel, tagged_range
 from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import NotExposed, describe
-from k8stop.queries.model.facts import NodeRecord, PodRecord, PodUsage
+from k8stop.queries.model.facts import KubeletOp, NodeRecord, PodRecord, PodUsage
+from k8stop.queries.model.values import ABSENT, Value
+from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
+from k8stop.queries.prom.combine import combine, split
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.prom.probe import ProbeResult
+from k8stop.queries.prom.control_plane import KUBELET, first_quantile, kubelet_ops
+from k8stop.queries.prom.node_names import NAMING, kubelet_targets_of, target_naming, targets_of
 
 HISTORY = (
     ("cpu", "node.cpu_utilisation"),
@@ -25,6 +28,17 @@ CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 class NodeHistory:
     saturation: Chart  # cpu / memory / disk ratios, threshold = the high level (85 %)
     load: Chart  # load1 per CPU, threshold from the node mixin
+    instances: tuple[str, ...]  # the node-exporter targets named after the node
+    naming: str  # how they were named: "node names from node_uname_info (instance 10.0.1.11:9100)"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeKubelet:
+    """The node's own kubelet: pod startup and runtime operations of this node alone."""
+
+    naming: str  # which kubelet targets, and how they were tied to the node
+    pod_start_p99: Value
+    runtime_ops: tuple[KubeletOp, ...]  # busiest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,22 +95,30 @@ class NodeKube:
     usage_note: str  # why usage is missing, or ""
 
 
-def node_matcher(node: str, probe: ProbeResult) -> str:
-    """instance="10.0.0.1:9100" names node 10.0.0.1; a `node` label is matched verbatim."""
-    if probe.strip_port:
-        return f'instance=~"{re.escape(node)}(:[0-9]+)?"'.replace("\\", "\\\\")
-    return matcher(probe.node_label, node)
+async def node_targets(ctx: PromContext, node: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """instance -> naming rule of the node-exporter targets named `node`: one instant query
+    of the name map, so the history below reads only this node's series."""
+    found = await ctx.client.query(targets_of(ctx, node))
+    return {labels.get("instance", ""): labels.get(NAMING, "") for labels, _ in found.samples}, found.warnings
+
+
+def naming_text(targets: dict[str, str]) -> str:
+    if not targets:
+        return "no node-exporter target is named after this node"
+    return "; ".join(target_naming(instance, how) for instance, how in sorted(targets.items()))
 
 
 async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tuple[NodeHistory, tuple[str, ...]]:
     probe = await ctx.probe.get()
     if not probe.has("node_cpu_seconds_total"):
         raise NotExposed("node-exporter metrics not exposed: no history (metrics-server keeps none)")
-    only = node_matcher(node, probe)
+    targets, warnings = await node_targets(ctx, node)
+    # No target: an impossible matcher keeps the query's shape and returns empty lines.
+    only = f'instance=~"{regex_alternatives(sorted(targets))}"' if targets else 'instance=""'
     render = ctx.catalog.render
-    parts = {name: render(entry_id, node_label=probe.node_label, extra_matchers=only) for name, entry_id in HISTORY}
-    parts["load1"] = render("node.load1_per_cpu", node_label=probe.node_label, extra_matchers=only)
-    lines, warnings = await tagged_range(ctx, parts, window)
+    parts = {name: render(entry_id, extra_matchers=only) for name, entry_id in HISTORY}
+    parts["load1"] = render("node.load1_per_cpu", extra_matchers=only)
+    lines, range_warnings = await tagged_range(ctx, parts, window)
 
     def line(tag: str) -> Line:
         found = lines.get(tag)
@@ -111,7 +133,32 @@ async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tupl
         "85 % (seed 8.1)",
     )
     load = Chart(f"{node} load1 per CPU", "count", (line("load1"),), t.node_load1_per_cpu, "NM saturation")
-    return NodeHistory(saturation, load), warnings
+    return (
+        NodeHistory(saturation, load, tuple(sorted(targets)), naming_text(targets)),
+        warnings + range_warnings,
+    )
+
+
+async def node_kubelet(ctx: PromContext, node: str) -> tuple[NodeKubelet | None, tuple[str, ...]]:
+    """None when no kubelet metrics are scraped; two instant queries (targets, then figures)."""
+    probe = await ctx.probe.get()
+    if not probe.has(EXPOSURE_METRICS["kubelet"]):
+        return None, ()
+    found = await ctx.client.query(kubelet_targets_of(ctx, node))
+    targets = {labels.get("instance", ""): labels.get(NAMING, "") for labels, _ in found.samples}
+    if not targets:
+        return NodeKubelet("no kubelet target is tied to this node", ABSENT, ()), found.warnings
+    only = f'instance=~"{regex_alternatives(sorted(targets))}"'
+    parts = {}
+    for entry_id in KUBELET:
+        metric = probe.pick(CATALOG[entry_id])
+        if not CATALOG[entry_id].fallbacks or metric is not None:
+            parts[entry_id] = ctx.catalog.render(entry_id, metric=metric, extra_matchers=only)
+    result = await ctx.client.query(combine(parts))
+    tagged = split(result)
+    naming = "; ".join(target_naming(instance, how) for instance, how in sorted(targets.items()))
+    kubelet = NodeKubelet(naming, first_quantile(tagged, "kubelet.pod_start_p99"), kubelet_ops(tagged))
+    return kubelet, found.warnings + result.warnings
 
 
 def allocation(record: NodeRecord, pods: tuple[PodRecord, ...]) -> Allocation:

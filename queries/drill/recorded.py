@@ -17,7 +17,7 @@ from k8stop.queries.drill.common import Chart, Line, RangeWindow, linear_fit
 from k8stop.queries.drill.control_plane import ControlPlaneHistory
 from k8stop.queries.drill.data import RECORDED_NOTE, KubeDrill, Warnings, facts_of, member_of
 from k8stop.queries.drill.etcd import EtcdDetail, forecast
-from k8stop.queries.drill.node import NodeHistory
+from k8stop.queries.drill.node import NodeHistory, NodeKubelet
 from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import (
@@ -33,6 +33,7 @@ from k8stop.queries.model.facts import (
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.queries.model.values import ABSENT, Value
+from k8stop.queries.prom.node_names import target_naming
 
 T = TypeVar("T")
 Fields = dict[str, Callable[[T], Value]]
@@ -150,10 +151,18 @@ class RecordedDrill(KubeDrill):
         def pick(f: NodesFacts) -> NodeSaturation | None:
             return next((n for n in f.worst if n.node == node), None)
 
-        lines = _lines(self._updates("nodes", window), pick, fields)
+        updates = self._updates("nodes", window)
+        lines = _lines(updates, pick, fields)
         saturation = Chart(f"{node} saturation", "ratio", lines, self._t.node_saturation[1], "85 % (seed 8.1)")
         load = Chart(f"{node} load1 per CPU", "count", ())  # node-exporter only: not in the node facts
-        return NodeHistory(saturation, load), ()
+        row = next((r for u in reversed(updates) if u.facts is not None and (r := pick(u.facts)) is not None), None)
+        named = row is not None and row.named_by and row.instance
+        instances = (row.instance,) if row is not None and named else ()
+        naming = target_naming(row.instance, row.named_by) if row is not None and named else ""
+        return NodeHistory(saturation, load, instances, naming), ()
+
+    async def node_kubelet(self, key: NodeKey) -> tuple[NodeKubelet | None, Warnings]:
+        return None, ()  # kubelet figures are not recorded
 
     async def pod(self, key: PodKey, window: RangeWindow) -> tuple[Chart, Warnings]:
         restarts = _named_lines(

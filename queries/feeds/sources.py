@@ -136,7 +136,8 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
         sources.prometheus_url = safe_url(found.url)
         sources.prometheus_description = f"{found.description} (discovered)"
         sources.prometheus_label = found.label
-    sources.prometheus = PrometheusFacts(sources.prom_client, s, clock)
+    kube_nodes = sources.kube.node_addresses if sources.kube is not None else None
+    sources.prometheus = PrometheusFacts(sources.prom_client, s, clock, kube_nodes)
     if not sources.version:
         try:
             sources.version = await sources.prometheus.cluster_version() or ""

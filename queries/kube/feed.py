@@ -234,6 +234,7 @@ class KubeFeed(KubeReads):
                     memory=_ratio(usage.memory_bytes, node.allocatable_memory_bytes if node else 0),
                     disk=ABSENT,
                     load1_per_cpu=ABSENT,
+                    named_by="metrics.k8s.io",  # the kube API's own node names
                 )
             )
         rows.sort(key=lambda s: (-s.worst, s.node))

@@ -228,6 +228,11 @@ def node_record(obj: Json) -> NodeRecord:
         allocatable_memory_bytes=_quiet(quantity_bytes, allocatable.get("memory")),
         allocatable_pods=_quiet(quantity_bytes, allocatable.get("pods")),
         kubelet_version=_text((status.get("nodeInfo") or {}).get("kubeletVersion")),
+        addresses=tuple(
+            (_text(a.get("type")), _text(a.get("address")))
+            for a in status.get("addresses") or ()
+            if isinstance(a, dict) and a.get("address")
+        ),
     )
 
 

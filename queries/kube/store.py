@@ -207,6 +207,9 @@ def _discard(index: dict[K, set[Key]], at: K, key: Key) -> None:
             del index[at]
 
 
+NAMING_ADDRESSES = ("InternalIP", "Hostname")  # preferred first
+
+
 class KubeReads:
     """The reads drill-downs make, over the three stores; shared by the live feed and a replay."""
 
@@ -219,6 +222,17 @@ class KubeReads:
 
     def node(self, name: str) -> NodeRecord | None:
         return self._nodes.get(name)
+
+    def node_addresses(self) -> dict[str, str]:
+        """Address -> node name, for naming scrape targets by their host: InternalIP wins
+        over Hostname, as the kubelet and its scrapers use it."""
+        out: dict[str, str] = {}
+        for kind in NAMING_ADDRESSES[::-1]:
+            for node in self._nodes.all():
+                for address_type, address in node.addresses:
+                    if address_type == kind:
+                        out[address] = node.name
+        return out
 
     def pod(self, namespace: str, name: str) -> PodRecord | None:
         return self._pods.get(namespace, name)

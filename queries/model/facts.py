@@ -87,6 +87,7 @@ class EtcdMember:
     peer_rtt_p99: Value
     wal_fsync_history: tuple[Value, ...]  # p99 per step, oldest first
     backend_commit_history: tuple[Value, ...]
+    node: str = ""  # the node it runs on, when its host is a node's address; "" when unknown
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +101,13 @@ class EtcdFacts:
 
 @dataclass(frozen=True, slots=True)
 class NodeSaturation:
-    node: str
+    node: str  # the name `kubectl get nodes` shows, when any source could tell it
     cpu: Value  # utilisation 0-1
     memory: Value
     disk: Value  # root filesystem used 0-1
     load1_per_cpu: Value
+    instance: str = ""  # the scrape target the figures come from
+    named_by: str = ""  # how `node` was found: "node_uname_info", "label node", "instance", ...
 
     @property
     def worst(self) -> float:
@@ -117,6 +120,21 @@ class NodesFacts:
     worst: tuple[NodeSaturation, ...]  # worst first, at most the configured N
     total: int  # nodes reporting in all
     node_label: str = "instance"  # the label that named the nodes in the queries
+
+    @property
+    def naming(self) -> str:
+        """How the shown nodes were named, e.g. "node names from node_uname_info", so a
+        wrong join (IPs, or names kubectl does not know) is visible and explained."""
+        counts: dict[str, int] = {}
+        for n in self.worst:
+            if n.named_by:
+                counts[n.named_by] = counts.get(n.named_by, 0) + 1
+        if not counts:
+            return ""
+        if len(counts) == 1:
+            return f"node names from {next(iter(counts))}"
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return "node names from " + ", ".join(f"{how} ({count})" for how, count in ranked)
 
 
 # --- workloads --------------------------------------------------------------------------
@@ -239,6 +257,7 @@ class NodeRecord:
     allocatable_memory_bytes: int
     allocatable_pods: int
     kubelet_version: str
+    addresses: tuple[tuple[str, str], ...] = ()  # (type, address): InternalIP/10.0.1.11, Hostname/...
 
     @property
     def ready(self) -> bool | None:

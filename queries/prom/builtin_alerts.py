@@ -15,7 +15,7 @@ from k8stop.queries.prom.alerts import alert_order
 from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.combine import combine, split
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.prom.nodes import node_name
+from k8stop.queries.prom.node_names import identity, named
 
 NODE_CPU_HIGH = 0.8  # seed 6.1 NodeCPUHigh: > 80 %
 SOURCE = "k8stop"
@@ -71,14 +71,12 @@ async def builtin_alerts(ctx: PromContext) -> tuple[AlertsFacts, tuple[str, ...]
         if entry.fallbacks and metric is None:
             continue
         common = {"threshold": repr(_threshold(rule, ctx))}
-        held = ctx.catalog.render(
-            rule.entry_id, metric=metric, node_label=probe.node_label, **{"for": rule.hold}, res="30s", **common
-        )
+        held = ctx.catalog.render(rule.entry_id, metric=metric, **{"for": rule.hold}, res="30s", **common)
         # The same expression over the current instant only: `[0s:...]` is not allowed, so
         # a one-step subquery at the resolution is the "now" breach.
-        now = ctx.catalog.render(
-            rule.entry_id, metric=metric, node_label=probe.node_label, **{"for": "30s"}, res="30s", **common
-        )
+        now = ctx.catalog.render(rule.entry_id, metric=metric, **{"for": "30s"}, res="30s", **common)
+        if "node" in rule.keys:  # per node-exporter target: name the node on the server
+            held, now = named(ctx, held), named(ctx, now)
         parts[f"{rule.name}/firing"] = held
         parts[f"{rule.name}/pending"] = now
     if not parts:
@@ -92,8 +90,8 @@ async def builtin_alerts(ctx: PromContext) -> tuple[AlertsFacts, tuple[str, ...]
         for state, samples in (("firing", firing), ("pending", tagged.get(f"{rule.name}/pending", []))):
             for series_labels, value in samples:
                 labels = series_labels
-                if rule.name == "NodeCPUHigh":
-                    labels = {"node": node_name(series_labels.get(probe.node_label, ""), probe)}
+                if "node" in rule.keys:
+                    labels = {"node": identity(ctx, series_labels)[0]}
                 key = tuple(labels.get(k, "") for k in rule.keys)
                 if key in seen:
                     continue

@@ -5,7 +5,9 @@ Templates use `string.Template` placeholders:
   plus a trailing comma (PromQL accepts `{job="x",}`), or to nothing. No template names a
   `job`: charts disagree on it (kube-apiserver vs apiserver, node vs node-exporter).
 - `$metric` is the metric family chosen among `fallbacks` (renamed metrics, newest first).
-- `$node` is the label carrying the node name on node-exporter series.
+- `$sel_<component>` is another component's matcher, for entries that join its series
+  (listed in `joins`), e.g. kube_node_info from kube-state-metrics in node.names.
+- `$host_regex` strips the port (and IPv6 brackets) from an instance: HOST_REGEX.
 - other placeholders (`$q`, `$window`) are filled by the feed that runs the entry.
 
 Everything is aggregated on the server (sum by, histogram_quantile, topk): raw buckets
@@ -40,6 +42,9 @@ SCHEDULER_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
 WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
 POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
+# An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
+# (RE2, anchored by label_replace; escaped for a PromQL string).
+HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,7 @@ class CatalogEntry:
     source: str  # where the query or its threshold comes from
     fallbacks: tuple[str, ...] = ()  # candidates for $metric, preferred first
     top_bucket: float | None = None  # for quantiles: the saturation bound
+    joins: tuple[str, ...] = ()  # other components whose series the template reads ($sel_<component>)
 
 
 _ENTRIES: tuple[CatalogEntry, ...] = (
@@ -199,6 +205,16 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         top_bucket=ETCD_PEER_RTT_TOP_BUCKET,
     ),
     CatalogEntry(
+        "etcd.member_nodes",
+        "etcd",
+        "The node each member runs on, where its instance's host is a node's address ($by_host is "
+        "node.names_by_host); members on hosts no node claims are left out",
+        "group by (instance, k8stop_node) (label_replace(group by (instance) (etcd_server_has_leader{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
+        "etcd server metrics (etcd_server_has_leader, one per member); KSM kube_node_info",
+        joins=("node", "kube_state_metrics"),
+    ),
+    CatalogEntry(
         "etcd.disk_p99_history",
         "etcd",
         "WAL fsync and backend commit p99 over time per member",
@@ -210,41 +226,112 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         top_bucket=ETCD_DISK_TOP_BUCKET,
     ),
     # --- nodes (node-exporter) ----------------------------------------------------------
+    # Per-node figures are aggregated by `instance` (one scrape target); node_names.py joins
+    # the node's name on with `* on (instance) group_left (k8stop_node, k8stop_naming)`.
     CatalogEntry(
         "node.cpu_utilisation",
         "node",
-        "CPU busy ratio per node (idle, iowait and steal count as not busy)",
-        '1 - avg by ($node) (sum without (mode) (rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m])))',
+        "CPU busy ratio per node-exporter target (idle, iowait and steal count as not busy)",
+        '1 - avg by (instance) (sum without (mode) (rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m])))',
         "NM instance:node_cpu_utilisation:rate5m; seed 8.1 node saturation 70/85/95 %",
     ),
     CatalogEntry(
         "node.memory_utilisation",
         "node",
-        "Memory used ratio per node (1 - MemAvailable / MemTotal)",
-        "1 - max by ($node) (node_memory_MemAvailable_bytes{$sel}) / max by ($node) (node_memory_MemTotal_bytes{$sel})",
+        "Memory used ratio per node-exporter target (1 - MemAvailable / MemTotal)",
+        "1 - max by (instance) (node_memory_MemAvailable_bytes{$sel}) "
+        "/ max by (instance) (node_memory_MemTotal_bytes{$sel})",
         "NM instance:node_memory_utilisation:ratio; seed 8.1 node saturation 70/85/95 %",
     ),
     CatalogEntry(
         "node.disk_utilisation",
         "node",
-        "Root filesystem used ratio per node",
-        '1 - max by ($node) (node_filesystem_avail_bytes{$sel mountpoint="/", fstype!~"tmpfs|overlay|ramfs|squashfs"}) '
-        '/ max by ($node) (node_filesystem_size_bytes{$sel mountpoint="/", fstype!~"tmpfs|overlay|ramfs|squashfs"})',
+        "Root filesystem used ratio per node-exporter target",
+        '1 - max by (instance) (node_filesystem_avail_bytes{$sel mountpoint="/", fstype!~"tmpfs|overlay|ramfs|squashfs"}) '
+        '/ max by (instance) (node_filesystem_size_bytes{$sel mountpoint="/", fstype!~"tmpfs|overlay|ramfs|squashfs"})',
         "NM NodeFilesystemSpaceFillingUp / AlmostOutOfSpace; seed 8.1 node saturation 70/85/95 %",
     ),
     CatalogEntry(
         "node.load1_per_cpu",
         "node",
-        "1-minute load average divided by the CPU count per node",
-        'max by ($node) (node_load1{$sel}) / count by ($node) (node_cpu_seconds_total{$sel mode="idle"})',
+        "1-minute load average divided by the CPU count per node-exporter target",
+        'max by (instance) (node_load1{$sel}) / count by (instance) (node_cpu_seconds_total{$sel mode="idle"})',
         "NM instance:node_load1_per_cpu:ratio; NodeSystemSaturation (> 2)",
     ),
     CatalogEntry(
         "node.count",
         "node",
-        "Nodes reporting CPU counters",
-        "count(count by ($node) (node_cpu_seconds_total{$sel}))",
+        "Node-exporter targets reporting CPU counters",
+        'count(group by (instance) (node_cpu_seconds_total{$sel mode="idle", cpu="0"}))',
         "NM node_cpu_seconds_total",
+    ),
+    CatalogEntry(
+        "node.names_by_label",
+        "node",
+        "Node names from a label already on the node-exporter series ($label: node, nodename, "
+        "kubernetes_node, ... as configured), one per target",
+        "label_replace(label_replace(topk by (instance) (1, group by (instance, $label) "
+        '(node_cpu_seconds_total{$sel mode="idle", cpu="0", $label!=""})), '
+        '"k8stop_node", "$$1", "$label", "(.+)"), "k8stop_naming", "label $label", "", "")',
+        "k8s relabelling conventions (kube-prometheus `instance`, generic `node`/`kubernetes_node`); "
+        "one target per node-exporter pod",
+    ),
+    CatalogEntry(
+        "node.names",
+        "node",
+        "Node name per node-exporter target, first that answers: $label_names (node.names_by_label "
+        "joined with `or on (instance)`), node_uname_info{nodename}, kube_node_info{internal_ip} "
+        "matched to the target's host. Targets it cannot name are left out (node_names.py adds "
+        "the kube API's addresses, then the instance as is). Duplicate uname or node-info series "
+        "collapse with max/group before topk picks one per target, so the joins stay many-to-one",
+        "group by (instance, k8stop_node, k8stop_naming) (${label_names}"
+        "label_replace(label_replace(topk by (instance) (1, max by (instance, nodename) "
+        '(node_uname_info{$sel nodename!=""})), "k8stop_node", "$$1", "nodename", "(.+)"), '
+        '"k8stop_naming", "node_uname_info", "", "")'
+        " or on (instance) label_replace(label_replace(label_replace(group by (instance) "
+        '(node_cpu_seconds_total{$sel mode="idle", cpu="0"}), "k8stop_host", "$$1", "instance", "$host_regex")'
+        " * on (k8stop_host) group_left (node) topk by (k8stop_host) (1, group by (k8stop_host, node) "
+        '(label_replace(kube_node_info{$sel_kube_state_metrics internal_ip!="", node!=""}, '
+        '"k8stop_host", "$$1", "internal_ip", "(.+)"))), "k8stop_node", "$$1", "node", "(.+)"), '
+        '"k8stop_naming", "kube_node_info", "", ""))',
+        "NM node_uname_info (uname collector, on by default); KSM kube_node_info (internal_ip); "
+        "kubectl names nodes by metadata.name, which kubelets default to the hostname",
+        joins=("kube_state_metrics",),
+    ),
+    CatalogEntry(
+        "node.targets",
+        "node",
+        "One series per node-exporter target: the roster that names are joined to",
+        'group by (instance) (node_cpu_seconds_total{$sel mode="idle", cpu="0"})',
+        "NM node_cpu_seconds_total (every Linux node has cpu 0 idle)",
+    ),
+    CatalogEntry(
+        "node.names_or_instance",
+        "node",
+        "Node name per node-exporter target ($names is node.names), the instance as is where nothing names it",
+        "($names) or on (instance) label_replace(label_replace(group by (instance) "
+        '(node_cpu_seconds_total{$sel mode="idle", cpu="0"}), "k8stop_node", "$$1", "instance", "(.+)"), '
+        '"k8stop_naming", "instance", "", "")',
+        "NM node_cpu_seconds_total; the instance label Prometheus sets on every target",
+        joins=("kube_state_metrics",),
+    ),
+    CatalogEntry(
+        "node.names_by_host",
+        "node",
+        "Node name per host (IP or DNS name without the port), first that answers: "
+        "kube_node_info{internal_ip} (the kube API's own address), the host of a named "
+        "node-exporter target ($names is node.names), a node name itself (a target scraped by "
+        "node name); one name per host. Names the targets of other jobs (etcd, kubelet) by their "
+        "instance's host",
+        "topk by (k8stop_host) (1, group by (k8stop_host, k8stop_node) ("
+        'label_replace(label_replace(kube_node_info{$sel_kube_state_metrics internal_ip!="", node!=""}, '
+        '"k8stop_host", "$$1", "internal_ip", "(.+)"), "k8stop_node", "$$1", "node", "(.+)")))'
+        " or on (k8stop_host) topk by (k8stop_host) (1, group by (k8stop_host, k8stop_node) ("
+        'label_replace($names, "k8stop_host", "$$1", "instance", "$host_regex")))'
+        " or on (k8stop_host) group by (k8stop_host, k8stop_node) ("
+        'label_replace($names, "k8stop_host", "$$1", "k8stop_node", "(.+)"))',
+        "KSM kube_node_info (internal_ip); NM node_uname_info",
+        joins=("kube_state_metrics",),
     ),
     # --- workloads (kube-state-metrics) -------------------------------------------------
     CatalogEntry(
@@ -370,6 +457,24 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "sum by (operation_type) (rate(kubelet_runtime_operations_errors_total{$sel}[5m]))",
         "KM kubelet dashboard",
     ),
+    CatalogEntry(
+        "kubelet.targets",
+        "kubelet",
+        "Kubelet targets, one series each; a node-name label matcher narrows them to one node",
+        "group by (instance) (kubelet_runtime_operations_total{$sel})",
+        "KM kubelet dashboard (per instance); kube-prometheus relabels a `node` label onto kubelet targets",
+    ),
+    CatalogEntry(
+        "kubelet.targets_on_node",
+        "kubelet",
+        "Kubelet targets (IP:10250, or the node name via the API proxy) whose host is an address or "
+        "the name of the node $wanted names ($by_host is node.names_by_host)",
+        "group by (instance) (label_replace(group by (instance) (kubelet_runtime_operations_total{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host)'
+        " and on (k8stop_node) $wanted)",
+        "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
+    ),
     # --- drill-downs (one subject narrowed by extra matchers; $window sized to the chart) --
     CatalogEntry(
         "drill.apiserver_latency_range",
@@ -472,7 +577,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "builtin.node_cpu_high",
         "node",
         "NodeCPUHigh: CPU busy ratio per node above $threshold, held for $for",
-        "min_over_time((1 - avg by ($node) (sum without (mode) "
+        "min_over_time((1 - avg by (instance) (sum without (mode) "
         '(rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m]))))[$for:$res]) > $threshold',
         "seed 6.1 NodeCPUHigh (> 80 % for 15m, warning); busy = not idle/iowait/steal as in NM",
     ),
@@ -541,7 +646,6 @@ class Catalog:
         entry_id: str,
         *,
         metric: str | None = None,
-        node_label: str = "instance",
         extra_matchers: str = "",
         **params: str,
     ) -> str:
@@ -549,6 +653,8 @@ class Catalog:
         template = self._overrides.get(entry_id, entry.template)
         configured = getattr(self._selectors, entry.component)
         sel = selector_prefix(configured) + selector_prefix(extra_matchers)
-        values: dict[str, str] = {"sel": sel, "node": node_label, **params}
+        values: dict[str, str] = {"sel": sel, "host_regex": HOST_REGEX, **params}
+        for component in entry.joins:
+            values[f"sel_{component}"] = selector_prefix(getattr(self._selectors, component))
         values["metric"] = metric or (entry.fallbacks[0] if entry.fallbacks else "")
         return Template(template).safe_substitute(values)

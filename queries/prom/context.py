@@ -1,9 +1,10 @@
-"""What every Prometheus fact builder needs: the client, the catalog, the probe, a clock."""
+"""What every Prometheus fact builder needs: the client, the catalog, the probe, a clock,
+and the kube API's node addresses when there is a kube feed."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from k8stop.queries.config import Settings
@@ -19,7 +20,16 @@ class PromContext:
     catalog: Catalog
     probe: Probe
     clock: Callable[[], float] = field(default=time.time)
+    # Address -> node name from the kube API (KubeReads.node_addresses), when the kube feed
+    # is there: names the targets Prometheus alone cannot.
+    kube_nodes: Callable[[], Mapping[str, str]] | None = None
 
     @classmethod
-    def create(cls, client: PromClient, settings: Settings, clock: Callable[[], float] = time.time) -> PromContext:
-        return cls(client, settings, Catalog(settings), Probe(client, settings), clock)
+    def create(
+        cls,
+        client: PromClient,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        kube_nodes: Callable[[], Mapping[str, str]] | None = None,
+    ) -> PromContext:
+        return cls(client, settings, Catalog(settings), Probe(client), clock, kube_nodes)

@@ -6,6 +6,7 @@ from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import ControlPlaneFacts, KubeletOp, SchedulerFacts, WorkQueue
 from k8stop.queries.model.values import ABSENT, Kind, Value
 from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS
+from k8stop.queries.prom.client import Sample
 from k8stop.queries.prom.combine import by_key, combine, number, or_absent, quantile, split
 from k8stop.queries.prom.context import PromContext
 
@@ -44,8 +45,7 @@ async def control_plane_facts(ctx: PromContext) -> tuple[ControlPlaneFacts, tupl
     tagged = split(result)
 
     def single(entry_id: str) -> Value:
-        rows = tagged.get(entry_id, [])
-        return quantile(rows[0][1], CATALOG[entry_id].top_bucket) if rows else ABSENT
+        return first_quantile(tagged, entry_id)
 
     def pairs(entry_id: str, label: str) -> tuple[tuple[str, float], ...]:
         rows = sorted((labels.get(label, ""), number(v)) for labels, v in tagged.get(entry_id, []))
@@ -82,6 +82,23 @@ async def control_plane_facts(ctx: PromContext) -> tuple[ControlPlaneFacts, tupl
     ]
     queues.sort(key=lambda q: (-q.depth, -q.adds_rate, q.name))
 
+    facts = ControlPlaneFacts(
+        scheduler=scheduler,
+        workqueues=tuple(queues),
+        pod_start_p99=single("kubelet.pod_start_p99"),
+        runtime_ops=kubelet_ops(tagged),
+        pod_start_metric=picked.get("kubelet.pod_start_p99") or "",
+    )
+    return facts, probe.warnings + result.warnings
+
+
+def first_quantile(tagged: dict[str, list[Sample]], entry_id: str) -> Value:
+    rows = tagged.get(entry_id, [])
+    return quantile(rows[0][1], CATALOG[entry_id].top_bucket) if rows else ABSENT
+
+
+def kubelet_ops(tagged: dict[str, list[Sample]]) -> tuple[KubeletOp, ...]:
+    """Runtime operations from the answers to KUBELET[1:], busiest first."""
     ops_tables = {entry_id: by_key(tagged.get(entry_id, []), "operation_type") for entry_id in KUBELET[1:]}
     top_ops = CATALOG["kubelet.runtime_ops_p99"].top_bucket
     ops = [
@@ -94,11 +111,4 @@ async def control_plane_facts(ctx: PromContext) -> tuple[ControlPlaneFacts, tupl
         for key in set().union(*ops_tables.values())
     ]
     ops.sort(key=lambda op: (-op.rate, op.operation_type))
-    facts = ControlPlaneFacts(
-        scheduler=scheduler,
-        workqueues=tuple(queues),
-        pod_start_p99=single("kubelet.pod_start_p99"),
-        runtime_ops=tuple(ops),
-        pod_start_metric=picked.get("kubelet.pod_start_p99") or "",
-    )
-    return facts, probe.warnings + result.warnings
+    return tuple(ops)

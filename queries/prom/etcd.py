@@ -1,4 +1,5 @@
-"""etcd facts per member: disk latency, DB size vs quota, leadership, peer RTT, history."""
+"""etcd facts per member: disk latency, DB size vs quota, leadership, peer RTT, history, and
+the node it runs on (its instance's host matched to a node's address, node_names.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.combine import by_key, columns, combine, or_absent, quantile, split, split_series
 from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.node_names import NODE, kube_name, names_by_host
 
 INSTANT_ENTRIES = (
     "etcd.wal_fsync_p99",
@@ -37,10 +39,12 @@ async def etcd_facts(
         if entry_id == "etcd.db_size" and db_metric is None:
             continue
         parts[entry_id] = ctx.catalog.render(entry_id, metric=db_metric if entry_id == "etcd.db_size" else None)
+    parts["etcd.member_nodes"] = ctx.catalog.render("etcd.member_nodes", by_host=names_by_host(ctx))
     result = await ctx.client.query(combine(parts))
     warnings = probe.warnings + result.warnings
     tagged = split(result)
     tables = {entry_id: by_key(tagged.get(entry_id, []), "instance") for entry_id in INSTANT_ENTRIES}
+    nodes = {labels.get("instance", ""): labels.get(NODE, "") for labels, _ in tagged.get("etcd.member_nodes", [])}
     instances = sorted(set().union(*tables.values()))
     if not instances:
         raise NotExposed(
@@ -76,6 +80,7 @@ async def etcd_facts(
                 peer_rtt_p99=get("etcd.peer_rtt_p99", key),
                 wal_fsync_history=histories.get((key[0], "wal_fsync"), ()),
                 backend_commit_history=histories.get((key[0], "backend_commit"), ()),
+                node=nodes.get(key[0]) or kube_name(ctx, key[0]) or "",
             )
         )
     members.sort(key=lambda m: (-(m.wal_fsync_p99.or_none() or -1.0), m.instance))

@@ -10,7 +10,7 @@ two), plus one range query each for the API heatmap and etcd history when
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from k8stop.queries.config import Settings
 from k8stop.queries.model.facts import (
@@ -34,10 +34,16 @@ Warnings = tuple[str, ...]
 
 
 class PrometheusFacts:
-    def __init__(self, client: PromClient, settings: Settings, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        client: PromClient,
+        settings: Settings,
+        clock: Callable[[], float] = time.time,
+        kube_nodes: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
         self.client = client
         self.settings = settings
-        self._ctx = PromContext.create(client, settings, clock)
+        self._ctx = PromContext.create(client, settings, clock, kube_nodes)
         self._alerts = AlertsSource(client)
 
     @property

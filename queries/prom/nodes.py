@@ -1,13 +1,12 @@
 """Node saturation from node-exporter: the worst N picked on the server, in two queries.
 
-Query 1 ranks every node by the max of CPU, memory and root-disk use with topk and
-counts the nodes; query 2 fetches the four figures only for the N names it returned,
-so the answer stays N-sized whatever the cluster size.
+Query 1 ranks every target by the max of CPU, memory and root-disk use with topk, names
+the N it keeps (node_names.py: the name map is joined inside the query) and counts the
+targets; query 2 fetches the four figures only for those N instances, so the answer stays
+N-sized whatever the cluster size and naming never costs a query of its own.
 """
 
 from __future__ import annotations
-
-import re
 
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import NodeSaturation, NodesFacts
@@ -15,16 +14,10 @@ from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import regex_alternatives
 from k8stop.queries.prom.combine import by_key, combine, or_absent, split, tagged
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.prom.probe import ProbeResult
+from k8stop.queries.prom.node_names import NAMING, NODE, identity, named
 
 SATURATION_ENTRIES = ("node.cpu_utilisation", "node.memory_utilisation", "node.disk_utilisation")
 ALL_ENTRIES = SATURATION_ENTRIES + ("node.load1_per_cpu",)
-_PORT = re.compile(r":\d+$")
-
-
-def node_name(raw: str, probe: ProbeResult) -> str:
-    """instance="10.0.0.1:9100" names the node 10.0.0.1; a `node` label is used verbatim."""
-    return _PORT.sub("", raw) if probe.strip_port else raw
 
 
 async def nodes_facts(ctx: PromContext, top: int) -> tuple[NodesFacts, tuple[str, ...]]:
@@ -34,47 +27,52 @@ async def nodes_facts(ctx: PromContext, top: int) -> tuple[NodesFacts, tuple[str
             "node-exporter metrics not exposed: no node_cpu_seconds_total series "
             "(deploy node-exporter or rely on metrics-server)"
         )
-    label = probe.node_label
     render = ctx.catalog.render
-    saturation = " or ".join(tagged(render(entry_id, node_label=label), entry_id) for entry_id in SATURATION_ENTRIES)
+    saturation = " or ".join(tagged(render(entry_id), entry_id) for entry_id in SATURATION_ENTRIES)
     ranking = combine(
         {
-            "worst": f"topk({max(1, top)}, max by ({label}) ({saturation}))",
-            "count": render("node.count", node_label=label),
+            "worst": f"topk({max(1, top)}, max by (instance, {NODE}, {NAMING}) ({named(ctx, saturation)}))",
+            "count": render("node.count"),
         }
     )
     ranked = await ctx.client.query(ranking)
     warnings = probe.warnings + ranked.warnings
     parts = split(ranked)
     total = int(sum(v.number for _, v in parts.get("count", []) if v.known))
-    names = [labels.get(label, "") for labels, _ in parts.get("worst", [])]
+    # One row per node: a node scraped as two targets keeps its worst one (topk order).
+    names: dict[str, tuple[str, str]] = {}
+    seen: set[str] = set()
+    for labels, _ in sorted(parts.get("worst", []), key=lambda s: -s[1].number if s[1].known else 0.0):
+        name, how = identity(ctx, labels)
+        if name not in seen:
+            seen.add(name)
+            names[labels.get("instance", "")] = (name, how)
     if not names:
         if total == 0:
-            raise NotExposed(
-                f"node-exporter series do not match selector {ctx.settings.selectors.node or '(none)'} "
-                f"or carry no {label!r} label"
-            )
-        return NodesFacts("node-exporter", (), total, label), warnings
+            raise NotExposed(f"node-exporter series do not match selector {ctx.settings.selectors.node or '(none)'}")
+        return NodesFacts("node-exporter", (), total), warnings
 
-    only = f'{label}=~"{regex_alternatives(names)}"'
+    only = f'instance=~"{regex_alternatives(list(names))}"'
     detail = await ctx.client.query(
-        combine({entry_id: render(entry_id, node_label=label, extra_matchers=only) for entry_id in ALL_ENTRIES})
+        combine({entry_id: render(entry_id, extra_matchers=only) for entry_id in ALL_ENTRIES})
     )
     warnings += detail.warnings
-    tables = {entry_id: by_key(rows, label) for entry_id, rows in split(detail).items()}
+    tables = {entry_id: by_key(rows, "instance") for entry_id, rows in split(detail).items()}
 
-    def get(entry_id: str, raw: str) -> Value:
-        return or_absent(tables.get(entry_id, {}).get((raw,)))
+    def get(entry_id: str, instance: str) -> Value:
+        return or_absent(tables.get(entry_id, {}).get((instance,)))
 
     nodes = [
         NodeSaturation(
-            node=node_name(raw, probe),
-            cpu=get("node.cpu_utilisation", raw),
-            memory=get("node.memory_utilisation", raw),
-            disk=get("node.disk_utilisation", raw),
-            load1_per_cpu=get("node.load1_per_cpu", raw),
+            node=name,
+            cpu=get("node.cpu_utilisation", instance),
+            memory=get("node.memory_utilisation", instance),
+            disk=get("node.disk_utilisation", instance),
+            load1_per_cpu=get("node.load1_per_cpu", instance),
+            instance=instance,
+            named_by=how,
         )
-        for raw in names
+        for instance, (name, how) in names.items()
     ]
     nodes.sort(key=lambda n: (-n.worst, n.node))
-    return NodesFacts("node-exporter", tuple(nodes), total, label), warnings
+    return NodesFacts("node-exporter", tuple(nodes), total), warnings

@@ -41,11 +41,12 @@ def same_node(a: str, b: str) -> bool:
     return a.rsplit(":", 1)[0] == b or b.rsplit(":", 1)[0] == a
 
 
-def _query(q: EvidenceQueries, facts: NodesFacts, entry_id: str, node: str) -> str:
+def _query(q: EvidenceQueries, facts: NodesFacts, entry_id: str, row: NodeSaturation) -> str:
     if facts.source == "metrics-server":
-        return f"/apis/metrics.k8s.io/v1beta1/nodes/{node}"
-    label = facts.node_label
-    return q.promql(entry_id, node_label=label, extra=node_matcher(label, node))
+        return f"/apis/metrics.k8s.io/v1beta1/nodes/{row.node}"
+    # The figures came from this scrape target, whatever name the node was given.
+    label, target = ("instance", row.instance) if row.instance else (facts.node_label, row.node)
+    return q.promql(entry_id, node_label=label, extra=node_matcher(label, target))
 
 
 def _pods_on(snap: ClusterSnapshot, node: str) -> list[Evidence]:
@@ -77,7 +78,7 @@ def _saturation(
                 component=Component.NODE,
                 subject=n.node,
                 title=f"Node {n.node} {name} at {fmt_ratio(value)}",
-                query=_query(q, facts, f"node.{resource}_utilisation", n.node),
+                query=_query(q, facts, f"node.{resource}_utilisation", n),
                 more_evidence=_pods_on(snap, n.node),
                 recommendation=_ADVICE[resource],
                 labels=(("node", n.node), ("resource", resource)),
@@ -92,7 +93,7 @@ def _saturation(
             component=Component.NODE,
             subject=n.node,
             title=f"Node {n.node} load1 is {n.load1_per_cpu.number:.1f} per CPU",
-            query=_query(q, facts, "node.load1_per_cpu", n.node),
+            query=_query(q, facts, "node.load1_per_cpu", n),
             recommendation="Runnable or I/O-blocked tasks queue for the CPUs. " + _ADVICE["cpu"],
             labels=(("node", n.node), ("resource", "load")),
         )

@@ -18,7 +18,7 @@ def member_text(m: EtcdMember) -> str:
     seen = {True: "sees a leader", False: "NO LEADER", None: "leader unknown"}[m.has_leader]
     changes = f"{m.leader_changes_1h:.0f}" if m.leader_changes_1h is not None else "n/a"
     return (
-        f"{m.instance}: {leader}, {seen}, leader changes in 1 h: {changes}\n"
+        f"{m.instance}{f' on node {m.node}' if m.node else ''}: {leader}, {seen}, leader changes in 1 h: {changes}\n"
         f"wal fsync p99 {fmt_seconds(m.wal_fsync_p99)}   backend commit p99 {fmt_seconds(m.backend_commit_p99)}"
         f"   peer RTT p99 {fmt_seconds(m.peer_rtt_p99)}\n"
         f"DB {fmt_bytes(m.db_size_bytes)} of quota {fmt_bytes(m.quota_bytes)}"

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
-from k8stop.queries.drill.node import Allocation, NodeKube, conditions
+from k8stop.queries.drill.node import Allocation, NodeKube, NodeKubelet, conditions
 from k8stop.queries.model.keys import NodeKey
-from k8stop.queries.model.units import fmt_bytes
+from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from k8stop.widgets.chart_plot import ChartPlot
@@ -30,6 +30,15 @@ def allocation_text(a: Allocation) -> str:
         f"of {fmt_bytes(Value.of(a.allocatable_memory_bytes))}\n"
         f"  pods    {a.pods} of {a.allocatable_pods}"
     )
+
+
+def kubelet_text(k: NodeKubelet) -> str:
+    rows = [f"kubelet: {k.naming}", f"  pod start p99 {fmt_seconds(k.pod_start_p99)}"]
+    rows += [
+        f"  {op.operation_type:<22} p99 {fmt_seconds(op.p99):>8}  {op.rate:.3g}/s  errors {op.error_rate:.3g}/s"
+        for op in k.runtime_ops[:6]
+    ]
+    return "\n".join(rows)
 
 
 def kube_blocks(k: NodeKube) -> list[Widget]:
@@ -69,8 +78,14 @@ class NodeScreen(DetailScreen):
                 )
             )
         ]
+        if history.naming:
+            # Say how the name was joined to the series, so a wrong join shows.
+            widgets.append(TextBlock(history.naming))
         widgets += [ChartPlot(chart, now) for chart in (history.saturation, history.load) if chart.lines]
-        widgets += [TextBlock("⚠ " + w) for w in warnings]
+        kubelet, kubelet_warnings = await data.node_kubelet(self.key)
+        if kubelet is not None:
+            widgets.append(TextBlock(kubelet_text(kubelet)))
+        widgets += [TextBlock("⚠ " + w) for w in warnings + kubelet_warnings]
         kube = await data.node_kube(self.key)
         if kube is not None:
             widgets += kube_blocks(kube)
