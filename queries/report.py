@@ -6,6 +6,7 @@ JSON schema (stable; documented in the README):
   sources: {prometheus: {status, url, detail}, kube: {status, detail}}
   kpis: [{id, name, value, unit, target, status, detail}]   value in base units or null
   findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation}]
+  config: [{component, setting, value, recommended, status, source, detail}]   the tuning and sizing audit
 Numbers are finite or null: NaN and +-Inf never reach the output.
 """
 
@@ -19,7 +20,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
+from k8stop.queries.audit.grade import grade
 from k8stop.queries.config import Thresholds
+from k8stop.queries.model.audit import ConfigCheck
 from k8stop.queries.model.finding import Finding
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, public_url
 from k8stop.queries.rules.diagnose import diagnose
@@ -35,10 +38,11 @@ class Report:
     snapshot: ClusterSnapshot
     kpis: tuple[Kpi, ...]
     findings: tuple[Finding, ...]  # most important first
+    config: tuple[ConfigCheck, ...] = ()  # the tuning and sizing audit, in table order
 
 
 def make_report(snap: ClusterSnapshot, thresholds: Thresholds) -> Report:
-    return Report(snap, compute_kpis(snap, thresholds), diagnose(snap, thresholds))
+    return Report(snap, compute_kpis(snap, thresholds), diagnose(snap, thresholds), grade(snap, thresholds))
 
 
 def render(report: Report, fmt: Format) -> str:
@@ -104,6 +108,18 @@ def report_dict(report: Report) -> dict[str, Any]:
             }
             for f in report.findings
         ],
+        "config": [
+            {
+                "component": c.component,
+                "setting": c.setting,
+                "value": c.value,
+                "recommended": c.recommended,
+                "status": str(c.status),
+                "source": c.source,
+                "detail": c.detail,
+            }
+            for c in report.config
+        ],
     }
 
 
@@ -156,6 +172,13 @@ def _header(snap: ClusterSnapshot) -> str:
     )
 
 
+def _audit_missing(snap: ClusterSnapshot) -> str:
+    status = snap.feed("audit")
+    if status is None:
+        return "no audit in this snapshot (recorded before the audit existed, or not collected)"
+    return status.reason or str(status.state)
+
+
 # --- text -------------------------------------------------------------------------------
 
 
@@ -192,6 +215,13 @@ def render_text(report: Report) -> str:
         head = f"  {k.status.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {fmt_target(k)}"
         lines.extend(_wrap(head, "  "))
         lines.extend(_wrap(k.detail, "            "))
+    lines += ["", "CONFIG (tuning and sizing audit)"]
+    if not report.config:
+        lines.append(f"  not run: {_audit_missing(snap)}")
+    for c in report.config:
+        lines.extend(_wrap(f"{c.status.upper():<15}{c.component} {c.setting}: {c.value or '-'}", "    ", "  "))
+        lines.extend(_wrap(f"recommended {c.recommended}; source {c.source}", "      ", "    "))
+        lines.extend(_wrap(c.detail, "      ", "    "))
     return "\n".join(lines) + "\n"
 
 
@@ -236,4 +266,17 @@ def render_markdown(report: Report) -> str:
             f"| {_cell(k.name)} (`{k.id}`) | {_cell(fmt_value(k.value, k.unit))} | {_cell(fmt_target(k))} "
             f"| {k.status} | {_cell(k.detail)} |"
         )
+    out += ["", "## Config (tuning and sizing audit)", ""]
+    if not report.config:
+        out.append(f"Not run: {_cell(_audit_missing(snap))}")
+    else:
+        out += [
+            "| Component | Setting | Value | Recommended | Status | Source | Detail |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in report.config:
+            out.append(
+                f"| {_cell(c.component)} | `{_cell(c.setting)}` | {_cell(c.value or '-')} | {_cell(c.recommended)} "
+                f"| {c.status} | {_cell(c.source)} | {_cell(c.detail)} |"
+            )
     return "\n".join(out) + "\n"

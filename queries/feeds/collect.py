@@ -56,6 +56,7 @@ async def collect_snapshot(
     try:
         kube_status = await _settle_kube(sources, kube_wait)
         latest = await _poll_all(sources, kube_status, clock)
+        latest["audit"] = await _poll_audit(sources, latest, clock)
         taken_at = clock()
     finally:
         await sources.close()
@@ -93,6 +94,22 @@ async def _poll_all(
     for feed, status in _absent_feeds(sources).items():
         latest[feed] = FeedUpdate(feed, None, status, clock())
     return latest
+
+
+async def _poll_audit(
+    sources: Sources, latest: Mapping[str, FeedUpdate[Any]], clock: Callable[[], float]
+) -> FeedUpdate[Any]:
+    """The tuning and sizing audit, once, after the other feeds (it reads their node count)."""
+    from k8stop.queries.audit.collect import AUDIT_TIMEOUT, collect_audit
+
+    snap = snapshot_from_feeds(latest, clock(), context=sources.context, version=sources.version)
+    prom = sources.prometheus.context if sources.prometheus is not None else None
+
+    async def collect() -> tuple[Any, Warnings]:
+        return await collect_audit(sources.connection, prom, snap), ()
+
+    poller = Poller("audit", collect, lambda update: None, interval=AUDIT_TIMEOUT, timeout=AUDIT_TIMEOUT, clock=clock)
+    return await poller.poll_once()
 
 
 def _feeds(sources: Sources, kube_status: FeedStatus | None) -> dict[str, Collect]:

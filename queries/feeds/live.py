@@ -116,12 +116,25 @@ class LiveSource:
                 timeout=max(s.query_timeout, s.refresh) * 2,
                 clock=self._clock,
             )
+        self._add_audit_poller()
         if not self._records_wanted:
             self.pollers["kube_objects"].pause()
         for feed in self._disabled_feeds():
             reason = self._disabled_reason(feed)
             self.pollers.pop(feed)
             self._publish(FeedUpdate(feed, None, reason, self._clock()))
+
+    def _add_audit_poller(self) -> None:
+        """The tuning and sizing audit: a slow feed on its own interval (settings change seldom)."""
+        from k8stop.queries.audit.collect import AUDIT_INTERVAL, AUDIT_TIMEOUT, collect_audit
+
+        async def collect() -> tuple[Any, Warnings]:
+            prom = self.prometheus.context if self.prometheus is not None else None
+            return await collect_audit(self.connection, prom, None), ()
+
+        self.pollers["audit"] = Poller(
+            "audit", collect, self._publish, interval=AUDIT_INTERVAL, timeout=AUDIT_TIMEOUT, clock=self._clock
+        )
 
     def _disabled_feeds(self) -> list[str]:
         gone = []
@@ -265,5 +278,6 @@ class LiveSource:
     def set_interval(self, seconds: float) -> None:
         self.settings = replace(self.settings, refresh=seconds)
         for feed, poller in self.pollers.items():
-            poller.interval = seconds * (SLOW_FEED_FACTOR if feed in SLOW_FEEDS else 1)
+            if feed != "audit":  # the audit keeps its own few-minute interval
+                poller.interval = seconds * (SLOW_FEED_FACTOR if feed in SLOW_FEEDS else 1)
             poller.poll_now()

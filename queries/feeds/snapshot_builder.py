@@ -11,7 +11,7 @@ from k8stop.queries.model.status import FeedState, FeedUpdate
 PROMETHEUS_FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts")
 
 
-SNAPSHOT_FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts", "kube")
+SNAPSHOT_FEEDS = ("apiserver", "etcd", "nodes", "restarts", "control_plane", "alerts", "kube", "audit")
 
 
 def _source(
@@ -52,6 +52,7 @@ def snapshot_from_feeds(
         control_plane=facts("control_plane"),
         alerts=facts("alerts"),
         kube_summary=facts("kube"),
+        audit=facts("audit"),
         # Only the feeds a snapshot carries facts for; recording-only feeds (kube_objects) stay out.
         feeds=tuple((feed, update.status) for feed, update in latest.items() if feed in SNAPSHOT_FEEDS),
     )

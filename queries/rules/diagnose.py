@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from k8stop.queries.audit.grade import config_findings
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.finding import Component, Finding, Severity
 from k8stop.queries.model.snapshot import ClusterSnapshot
@@ -92,5 +93,6 @@ def diagnose(snap: ClusterSnapshot, t: Thresholds) -> tuple[Finding, ...]:
         *control_plane_findings(snap, t),
         *workload_findings(snap, t),
         *alert_findings(snap),
+        *config_findings(snap, t),
     ]
     return rank(link_causes(findings))
