@@ -5,6 +5,7 @@ they are hidden. Every figure asserted is one the cluster was built with (tests/
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,15 @@ from k8stop.queries.config import Settings, Thresholds
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
 from k8stop.queries.report import make_report, render, report_dict
+from k8stop.queries.rules.guided import walk
 from kubeapi import Fault, ThreadedKubeApiServer, write_kubeconfig
+from scenario import GiB, Scenario
+
+# APF rejecting LISTs and every etcd member's database at 1.8 of its 2 GiB: evidence that the
+# default inflight limits and quota hurt.
+EVIDENCE = Scenario.list_storm(
+    etcd=tuple(replace(m, db_size_bytes=1.8 * GiB) for m in Scenario.healthy().etcd),
+)
 
 READ_VERBS = {"get", "list", "watch"}
 
@@ -39,8 +48,8 @@ def rows(config: tuple[ConfigCheck, ...]) -> dict[tuple[str, str], ConfigCheck]:
     return {(c.component, c.setting): c for c in config}
 
 
-async def report_for(kubeconfig: Path):
-    settings = Settings(kubeconfig=str(kubeconfig), use_prometheus=False)
+async def report_for(kubeconfig: Path, prometheus_url: str | None = None):
+    settings = Settings(kubeconfig=str(kubeconfig), prometheus_url=prometheus_url, use_prometheus=bool(prometheus_url))
     return make_report(await collect_snapshot(settings), Thresholds())
 
 
@@ -119,7 +128,7 @@ async def test_large_kubeadm_cluster_is_audited(large) -> None:
 
 
 async def test_config_in_every_report_format(large) -> None:
-    server, kubeconfig = large
+    _, kubeconfig = large
     report = await report_for(kubeconfig)
     doc = report_dict(report)
     inflight = next(c for c in doc["config"] if c["setting"] == "--max-requests-inflight")
@@ -155,3 +164,26 @@ async def test_managed_control_plane_is_not_visible(managed) -> None:
     # Nothing hidden became a finding or an error.
     assert not any(f.id.startswith("config.") for f in report.findings)
     assert {c.status for c in report.config} <= {AuditStatus.NOT_VISIBLE, AuditStatus.NOT_APPLICABLE, AuditStatus.OK}
+
+
+async def test_live_evidence_turns_advice_into_warnings(large, prometheus_for) -> None:
+    server, kubeconfig = large
+    prom = prometheus_for(EVIDENCE)
+    report = await report_for(kubeconfig, prom.url)
+    got = rows(report.config)
+    rejected = sum(a.rejected_rate for a in EVIDENCE.apf) * len(EVIDENCE.apiserver_ips)
+    inflight = got[("kube-apiserver", "--max-requests-inflight")]
+    assert (inflight.value, inflight.status) == ("400", AuditStatus.WARN)
+    assert f"APF rejecting {rejected:.3g} requests/s (429)" in inflight.detail
+    quota = got[("etcd", "--quota-backend-bytes")]
+    assert quota.status is AuditStatus.WARN and "etcd database at 90% of its quota" in quota.detail
+    assert "etcd_server_quota_backend_bytes (Prometheus)" in quota.detail
+    # Prometheus knows the members better than --initial-cluster: it scrapes all of the scenario's.
+    members = got[("etcd", "etcd members")]
+    assert members.value == str(len(EVIDENCE.etcd)) and "Prometheus" in members.detail
+    finding = next(f for f in report.findings if f.id == "config.kube-apiserver.max-requests-inflight")
+    assert str(finding.severity) == "warning" and str(finding.component) == "apiserver"
+    # The warning sits in the guided diagnosis' API-server step, next to the APF evidence.
+    api_step = walk(report)[0]
+    assert finding in api_step.findings
+    assert any(f.id.startswith("apiserver.") for f in api_step.findings)
