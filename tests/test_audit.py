@@ -167,7 +167,7 @@ async def test_managed_control_plane_is_not_visible(managed) -> None:
 
 
 async def test_live_evidence_turns_advice_into_warnings(large, prometheus_for) -> None:
-    server, kubeconfig = large
+    _, kubeconfig = large
     prom = prometheus_for(EVIDENCE)
     report = await report_for(kubeconfig, prom.url)
     got = rows(report.config)
