@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from kubeapi import Cluster
 from kubeapi.control_plane import kubeadm_objects
 from kubeapi.objects import NodeSpec
+from scenario import GiB, Scenario
 
 NODES = 1200
 PODS = 1200
@@ -53,3 +56,10 @@ def large_kubeadm_cluster() -> Cluster:
 def managed_cluster() -> Cluster:
     """No static pods, no kubeadm or kube-proxy ConfigMaps, no control-plane nodes (a managed service)."""
     return Cluster.generate(nodes=6, pods=60)  # 6 nodes: the generator labels no control plane
+
+
+# Prometheus for the same cluster in trouble: APF rejecting LISTs and every etcd member's
+# database at 1.8 of its 2 GiB, evidence that the default inflight limits and quota hurt.
+EVIDENCE = Scenario.list_storm(
+    etcd=tuple(replace(m, db_size_bytes=1.8 * GiB) for m in Scenario.healthy().etcd),
+)

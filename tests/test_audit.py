@@ -5,24 +5,16 @@ they are hidden. Every figure asserted is one the cluster was built with (tests/
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from audit_cluster import CONTROL_PLANE, KUBELET, NODES, large_kubeadm_cluster, managed_cluster
+from audit_cluster import CONTROL_PLANE, EVIDENCE, KUBELET, NODES, large_kubeadm_cluster, managed_cluster
 from k8stop.queries.config import Settings, Thresholds
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
 from k8stop.queries.report import make_report, render, report_dict
 from k8stop.queries.rules.guided import walk
 from kubeapi import Fault, ThreadedKubeApiServer, write_kubeconfig
-from scenario import GiB, Scenario
-
-# APF rejecting LISTs and every etcd member's database at 1.8 of its 2 GiB: evidence that the
-# default inflight limits and quota hurt.
-EVIDENCE = Scenario.list_storm(
-    etcd=tuple(replace(m, db_size_bytes=1.8 * GiB) for m in Scenario.healthy().etcd),
-)
 
 READ_VERBS = {"get", "list", "watch"}
 

@@ -94,8 +94,8 @@ def _graded(short: bool, proof: str, why: str) -> tuple[AuditStatus, str]:
     if not short:
         return AuditStatus.OK, why
     if proof:
-        return AuditStatus.WARN, f"{why}; evidence: {proof}"
-    return AuditStatus.ADVICE, f"{why}; no live evidence that it hurts yet"
+        return AuditStatus.WARN, f"evidence: {proof}; {why}"  # evidence first: it is why this warns
+    return AuditStatus.ADVICE, f"no live evidence that it hurts yet; {why}"
 
 
 def _at_least(
