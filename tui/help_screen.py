@@ -22,7 +22,8 @@ HELP = """\
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
-                   :etcd  :api  :kpi  :alerts  :sched  :config  :refresh SECONDS  :q
+                   :etcd  :api  :kpi  :alerts  :sched  :config
+                   :refresh SECONDS  :q
  p                 pause / resume polling
  r                 refresh now (in a drill-down: reload it)
  + / -             refresh slower / faster
