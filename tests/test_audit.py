@@ -12,6 +12,7 @@ from audit_cluster import CONTROL_PLANE, EVIDENCE, KUBELET, NODES, large_kubeadm
 from k8stop.queries.config import Settings, Thresholds
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
+from k8stop.queries.model.codec import CODEC
 from k8stop.queries.report import make_report, render, report_dict
 from k8stop.queries.rules.guided import walk
 from kubeapi import Fault, ThreadedKubeApiServer, write_kubeconfig
@@ -113,6 +114,9 @@ async def test_large_kubeadm_cluster_is_audited(large) -> None:
     assert findings["config.kube-proxy.mode"].subject == "mode"
     assert str(findings["config.etcd.etcd-members"].severity) == "warning"
     assert not any(f.id.startswith("config.kube-controller-manager.") for f in report.findings)
+
+    # Recordings and replays carry the readings exactly.
+    assert CODEC.loads(CODEC.dumps(report.snapshot.audit)) == report.snapshot.audit
 
     # Only a few kubelets were asked for their config, never all 1,200.
     configz = [r.path for r in server.requests if r.path.endswith("/proxy/configz")]
