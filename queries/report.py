@@ -7,6 +7,7 @@ JSON schema (stable; documented in the README):
   kpis: [{id, name, value, unit, target, status, detail}]   value in base units or null
   findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation,
               caused_by, symptoms}]  independent causes first, then the symptoms under their causes
+  config: [{component, setting, value, recommended, status, source, detail}]   the tuning and sizing audit
 Numbers are finite or null: NaN and +-Inf never reach the output.
 
 Every format is made inert again on the way out (model/sanitize.py): facts are cleaned where
@@ -27,7 +28,9 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 import orjson
+from k8stop.queries.audit.grade import grade
 from k8stop.queries.config import Settings
+from k8stop.queries.model.audit import ConfigCheck
 from k8stop.queries.model.finding import Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.sanitize import clean
@@ -45,10 +48,12 @@ class Report:
     snapshot: ClusterSnapshot
     kpis: tuple[Kpi, ...]
     findings: tuple[Finding, ...]  # most important first
+    config: tuple[ConfigCheck, ...] = ()  # the tuning and sizing audit, in table order
 
 
 def make_report(snap: ClusterSnapshot, settings: Settings) -> Report:
-    return Report(snap, compute_kpis(snap, settings.thresholds), diagnose(snap, settings))
+    t = settings.thresholds
+    return Report(snap, compute_kpis(snap, t), diagnose(snap, settings), grade(snap, t))
 
 
 def render(report: Report, fmt: Format) -> str:
@@ -115,6 +120,18 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "symptoms": list(f.symptoms),
             }
             for f in report.findings
+        ],
+        "config": [
+            {
+                "component": c.component,
+                "setting": c.setting,
+                "value": c.value,
+                "recommended": c.recommended,
+                "status": str(c.status),
+                "source": c.source,
+                "detail": c.detail,
+            }
+            for c in report.config
         ],
     }
 
@@ -190,6 +207,13 @@ def _first_symptom(report: Report, f: Finding) -> bool:
     return f.caused_by is not None and next(g for g in report.findings if g.caused_by is not None) is f
 
 
+def _audit_missing(snap: ClusterSnapshot) -> str:
+    status = snap.feed("audit")
+    if status is None:
+        return "no audit in this snapshot (recorded before the audit existed, or not collected)"
+    return status.reason or str(status.state)
+
+
 # --- text -------------------------------------------------------------------------------
 
 
@@ -232,6 +256,13 @@ def render_text(report: Report) -> str:
         head = f"  {k.status.kpi_word.upper():<8}{k.id:<36}{fmt_value(k.value, k.unit):>14}  target {fmt_target(k)}"
         lines.extend(_wrap(head, "  "))
         lines.extend(_wrap(k.detail, "            "))
+    lines += ["", "CONFIG (tuning and sizing audit)"]
+    if not report.config:
+        lines.append(f"  not run: {_audit_missing(snap)}")
+    for c in report.config:
+        lines.extend(_wrap(f"{c.status.upper():<15}{c.component} {c.setting}: {c.value or '-'}", "    ", "  "))
+        lines.extend(_wrap(f"recommended {c.recommended}; source {c.source}", "      ", "    "))
+        lines.extend(_wrap(c.detail, "      ", "    "))
     return clean("\n".join(lines) + "\n")
 
 
@@ -296,4 +327,17 @@ def render_markdown(report: Report) -> str:
             f"| {_md(k.name)} ({_code(k.id)}) | {_md(fmt_value(k.value, k.unit))} | {_md(fmt_target(k))} "
             f"| {k.status.kpi_word} | {_md(k.detail)} |"
         )
+    out += ["", "## Config (tuning and sizing audit)", ""]
+    if not report.config:
+        out.append(f"Not run: {_md(_audit_missing(snap))}")
+    else:
+        out += [
+            "| Component | Setting | Value | Recommended | Status | Source | Detail |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for c in report.config:
+            out.append(
+                f"| {_md(c.component)} | {_code(c.setting)} | {_md(c.value or '-')} | {_md(c.recommended)} "
+                f"| {c.status} | {_md(c.source)} | {_md(c.detail)} |"
+            )
     return clean("\n".join(out) + "\n")

@@ -118,6 +118,30 @@ async def demo() -> None:
     print("wrote screenshots/demo-80x24.svg")
 
 
+async def config_audit() -> None:
+    """The `:config` tuning and sizing audit of a large kubeadm-style cluster in trouble
+    (tests/audit_cluster.py): APF rejections and a nearly full etcd make warnings of advice."""
+    from audit_cluster import EVIDENCE, KUBELET, large_kubeadm_cluster
+    from k8stop.tui.screens.config_screen import ConfigScreen
+
+    prometheus = start_prometheus(EVIDENCE)
+    try:
+        with ThreadedKubeApiServer(large_kubeadm_cluster()) as kube, tempfile.TemporaryDirectory() as tmp:
+            kube.kubelet_configs.set_default(KUBELET)
+            kubeconfig = write_kubeconfig(Path(tmp) / "kubeconfig", kube.url, kube.token, context="large")
+            settings = Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig), refresh=1.0)
+
+            async def steps(pilot: object) -> None:
+                app = pilot.app  # type: ignore[attr-defined]
+                await wait_for(pilot, lambda: "audit" in app.latest, what="the audit")
+                await pilot.press("t")  # type: ignore[attr-defined]
+                await wait_for(pilot, lambda: isinstance(app.screen, ConfigScreen) and bool(app.screen.checks))
+
+            await shoot(settings, "config-80x24", (80, 24), steps)
+    finally:
+        prometheus.stop()
+
+
 async def main() -> None:
     scenario = incident()
     prometheus = start_prometheus(scenario)
@@ -134,6 +158,7 @@ async def main() -> None:
                 await shoot(settings, f"{name}-80x24", (80, 24), drill(feed, key))
     finally:
         prometheus.stop()
+    await config_audit()
     await demo()
 
 

@@ -30,7 +30,8 @@ def troubled() -> Report:
 
 def test_json_schema(troubled: Report) -> None:
     doc = json.loads(render_json(troubled))
-    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings"}
+    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings", "config"}
+    assert doc["config"] == []  # no audit feed in this snapshot (tests/test_audit.py covers the rows)
     assert doc["generated_at"] == "2025-10-09T08:53:20Z"
     assert doc["cluster"] == {"context": "kind-test", "version": "v1.31.2"}
     assert doc["sources"]["prometheus"] == {"status": "ok", "url": "https://prom.example:9090/prom", "detail": ""}

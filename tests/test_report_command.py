@@ -49,7 +49,11 @@ def prom_url(prometheus_for) -> str:
 
 
 def check_schema(doc: dict[str, object]) -> None:
-    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings"}
+    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings", "config"}
+    for row in doc["config"]:
+        assert set(row) == {"component", "setting", "value", "recommended", "status", "source", "detail"}
+        assert row["status"] in ("ok", "advice", "warn", "not applicable", "not visible")
+        assert all(isinstance(v, str) for v in row.values())
     assert RFC3339.match(doc["generated_at"])
     assert set(doc["cluster"]) == {"context", "version"}
     assert set(doc["sources"]["prometheus"]) == {"status", "url", "detail"}
@@ -160,6 +164,9 @@ def test_kube_only(kubeconfig_path: Path, tmp_path: Path) -> None:
     assert doc["sources"]["prometheus"]["status"] == "disabled"
     assert doc["sources"]["kube"]["status"] == "ok"
     assert doc["cluster"]["version"].startswith("v1.")
+    # The small kubeadm-like cluster's static pods carry no flags: upstream defaults, read from the pods.
+    inflight = next(c for c in doc["config"] if c["setting"] == "--max-requests-inflight")
+    assert inflight["value"] == "400 (default)" and "kube-system/kube-apiserver-cp-1" in inflight["detail"]
     top = doc["findings"][0]
     assert top["component"] == "workload"
     # The crash-looping replicas are one finding about their Deployment, naming each pod.

@@ -29,6 +29,7 @@ SCREEN_COMMANDS = {
     "kpi": ("kpi_screen", "KpiScreen"),
     "alerts": ("alerts_screen", "AlertsScreen"),
     "sched": ("control_plane", "ControlPlaneScreen"),
+    "config": ("config_screen", "ConfigScreen"),
 }
 PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
 
@@ -42,6 +43,7 @@ class Dashboard(Screen[None]):
         Binding("s", "open('kpi')", "KPIs", show=False),
         Binding("a", "open('alerts')", "Alerts", show=False),
         Binding("c", "open('sched')", "Sched", show=False),
+        Binding("t", "open('config')", "Tuning", show=False),
         Binding("d", "diagnose", "Diagnose"),
     ]
     DEFAULT_CSS = """
@@ -163,7 +165,7 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | refresh N | q"
+            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)

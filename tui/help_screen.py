@@ -18,10 +18,12 @@ HELP = """\
  enter             drill down into the selected row
  z                 maximise / restore the focused panel
  s  a  c           KPI scorecard, alerts, scheduler and controllers
+ t                 tuning and sizing audit (settings against the guide)
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
-                   :etcd  :api  :kpi  :alerts  :sched  :refresh SECONDS  :q
+                   :etcd  :api  :kpi  :alerts  :sched  :config
+                   :refresh SECONDS  :q
  p                 pause / resume polling
  r                 refresh now (in a drill-down: reload it)
  + / -             refresh slower / faster

@@ -6,7 +6,7 @@ imports them (no import cycle, and a screen can be hosted by a test app).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 class Host(Protocol):
     settings: Settings
+    listeners: list[Callable[[FeedUpdate[Any]], None]]  # told of every feed update after the panels
 
     @property
     def latest(self) -> Mapping[str, FeedUpdate[Any]]:

@@ -15,7 +15,7 @@ from typing import Any
 
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.poller import Poller
-from k8stop.queries.feeds.registry import FEEDS, Collectors, Feed
+from k8stop.queries.feeds.registry import FEEDS, Collectors, Feed, poll_timeout
 from k8stop.queries.feeds.snapshot_builder import build_snapshot
 from k8stop.queries.feeds.sources import open_sources
 from k8stop.queries.model.snapshot import ClusterSnapshot
@@ -39,7 +39,7 @@ async def collect_snapshot(
             elif feed is Feed.KUBE and unsettled is not None:
                 latest[feed] = FeedUpdate(feed, None, unsettled, clock())
             else:
-                timeout = max(settings.query_timeout, 1.0) * 2
+                timeout = poll_timeout(feed, max(settings.query_timeout, 1.0) * 2)
                 poller = Poller(feed, collectors.collect(feed), lambda _: None, settings.refresh, timeout, clock)
                 latest[feed] = await poller.poll_once()
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.poller import Poller
-from k8stop.queries.feeds.registry import FEEDS, Collectors, Feed, poll_interval
+from k8stop.queries.feeds.registry import FEEDS, Collectors, Feed, poll_interval, poll_timeout
 from k8stop.queries.feeds.source import History, Publish, SourceInfo, Updates
 from k8stop.queries.feeds.sources import Sources
 from k8stop.queries.model.status import FeedUpdate
@@ -113,7 +113,7 @@ class LiveSource:
                 self.collectors.collect(feed),
                 publish,
                 interval=poll_interval(feed, s.refresh),
-                timeout=max(s.query_timeout, s.refresh) * 2,
+                timeout=poll_timeout(feed, max(s.query_timeout, s.refresh) * 2),
                 clock=self._clock,
             )
         self.want_records(self._records_wanted)

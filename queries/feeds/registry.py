@@ -20,6 +20,7 @@ from k8stop.queries.model.status import FeedState, FeedStatus
 
 if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed
+    from k8stop.queries.model.audit import AuditFacts
     from k8stop.queries.model.facts import (
         AlertsFacts,
         ApiserverFacts,
@@ -39,6 +40,9 @@ Collect = Callable[[], Awaitable[tuple[Any, Warnings]]]
 SLOW_FEED_FACTOR = 5
 HEATMAP_WINDOW = 1800.0
 HEATMAP_COLUMNS = 30
+# Settings change seldom; reading them is several GETs (static pods, ConfigMaps, a few kubelets).
+AUDIT_INTERVAL = 300.0
+AUDIT_TIMEOUT = 45.0
 
 
 class Feed(StrEnum):
@@ -52,6 +56,7 @@ class Feed(StrEnum):
     ALERTS = "alerts"
     KUBE = "kube"  # the kube summary
     KUBE_OBJECTS = "kube_objects"  # the records drill-downs read; published only while recording
+    AUDIT = "audit"  # the tuning and sizing audit: settings change seldom
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +66,8 @@ class FeedSpec:
     kube_fallback: bool = False  # served by the kube API when Prometheus cannot
     slow: bool = False
     in_snapshot: bool = True  # has a facts field in ClusterSnapshot
+    interval: float | None = None  # a cadence of its own instead of the refresh
+    timeout: float | None = None  # a bound of its own instead of the query timeout
 
 
 class Collectors:
@@ -199,6 +206,13 @@ class Collectors:
         assert self.sources.kube is not None
         return kube_objects(self.sources.kube), ()
 
+    async def audit(self) -> tuple[AuditFacts, Warnings]:
+        from k8stop.queries.audit.collect import collect_audit
+
+        s = self.sources
+        prom = s.prometheus.context if s.prometheus is not None else None
+        return await collect_audit(s.connection, prom, None), ()
+
 
 FEEDS: dict[Feed, FeedSpec] = {
     Feed.APISERVER: FeedSpec(Source.PROMETHEUS, lambda c: c.apiserver),
@@ -209,6 +223,7 @@ FEEDS: dict[Feed, FeedSpec] = {
     Feed.ALERTS: FeedSpec(Source.PROMETHEUS, lambda c: c.alerts, slow=True),
     Feed.KUBE: FeedSpec(Source.KUBE, lambda c: c.kube_summary),
     Feed.KUBE_OBJECTS: FeedSpec(Source.KUBE, lambda c: c.kube_objects, slow=True, in_snapshot=False),
+    Feed.AUDIT: FeedSpec(Source.KUBE, lambda c: c.audit, interval=AUDIT_INTERVAL, timeout=AUDIT_TIMEOUT),
 }
 # The feeds a snapshot (and the diagnosis' "every feed answered") covers.
 SNAPSHOT_FEEDS = tuple(feed for feed, spec in FEEDS.items() if spec.in_snapshot)
@@ -219,4 +234,11 @@ PROMETHEUS_ONLY = tuple(
 
 
 def poll_interval(feed: Feed, refresh: float) -> float:
-    return refresh * (SLOW_FEED_FACTOR if FEEDS[feed].slow else 1)
+    spec = FEEDS[feed]
+    if spec.interval is not None:
+        return spec.interval
+    return refresh * (SLOW_FEED_FACTOR if spec.slow else 1)
+
+
+def poll_timeout(feed: Feed, default: float) -> float:
+    return FEEDS[feed].timeout or default

@@ -59,6 +59,7 @@ def build_snapshot(
         control_plane=facts(Feed.CONTROL_PLANE),
         alerts=facts(Feed.ALERTS),
         kube_summary=facts(Feed.KUBE),
+        audit=facts(Feed.AUDIT),
         # Only the feeds a snapshot carries facts for; recording-only feeds (kube_objects) stay out.
         feeds=tuple((feed, update.status) for feed, update in latest.items() if feed in SNAPSHOT_FEEDS),
     )

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import overload
 from urllib.parse import urlsplit, urlunsplit
 
+from k8stop.queries.model.audit import AuditFacts
 from k8stop.queries.model.facts import (
     AlertsFacts,
     ApiserverFacts,
@@ -50,6 +51,7 @@ class ClusterSnapshot:
     control_plane: ControlPlaneFacts | None = None
     alerts: AlertsFacts | None = None
     kube_summary: KubeSummary | None = None
+    audit: AuditFacts | None = None  # the tuning and sizing audit's readings (a slow feed)
     # Feed name -> status; names match the facts fields above ("apiserver", "etcd", ...,
     # "kube" for the kube summary).
     feeds: tuple[tuple[str, FeedStatus], ...] = ()

@@ -553,6 +553,52 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "max by (container) (kube_pod_container_status_restarts_total{$sel})",
         "KSM pod-metrics; seed 6.2 (restart diagnosis)",
     ),
+    # --- tuning and sizing audit (queries/audit): what Prometheus knows better than a flag ---
+    CatalogEntry(
+        "audit.etcd_quota",
+        "etcd",
+        "The smallest etcd backend quota among members (the one that fills first)",
+        "min(etcd_server_quota_backend_bytes{$sel})",
+        "etcd server/storage/quota.go (default 2 GiB); seed 2.2 / 8.1 (8 GiB)",
+    ),
+    CatalogEntry(
+        "audit.etcd_members",
+        "etcd",
+        "etcd members Prometheus scrapes",
+        "count(max by (instance) (etcd_server_has_leader{$sel}))",
+        "seed 7.1 (3 members medium, 5 large); etcd FAQ (odd sizes, 5 for production)",
+    ),
+    CatalogEntry(
+        "audit.apf_total_seats",
+        "apiserver",
+        "Total APF seats of the busiest API server: nominal seats summed over priority levels, which "
+        "is --max-requests-inflight + --max-mutating-requests-inflight when APF is on",
+        "max(sum by (instance) ($metric{$sel}))",
+        "k8s flowcontrol (server concurrency limit = sum of the inflight flags); website flow-control.md",
+        ("apiserver_flowcontrol_nominal_limit_seats", "apiserver_flowcontrol_request_concurrency_limit"),
+    ),
+    CatalogEntry(
+        "audit.conntrack_limit",
+        "node",
+        "The smallest conntrack table size over nodes (nf_conntrack_max, set by kube-proxy's conntrack settings)",
+        "min(node_nf_conntrack_entries_limit{$sel})",
+        "NM NodeHighNumberConntrackEntriesUsed; kube-proxy conntrack.maxPerCore / conntrack.min",
+    ),
+    CatalogEntry(
+        "audit.conntrack_used_max",
+        "node",
+        "The fullest conntrack table over nodes, entries / limit",
+        "max(max by ($node) (node_nf_conntrack_entries{$sel}) / max by ($node) (node_nf_conntrack_entries_limit{$sel}))",
+        "NM NodeHighNumberConntrackEntriesUsed (> 75 %)",
+    ),
+    CatalogEntry(
+        "audit.control_plane_capacity",
+        "kube_state_metrics",
+        "CPU cores and memory bytes of each control-plane node",
+        'max by (node, resource) (kube_node_status_capacity{$sel resource=~"cpu|memory"}) '
+        '* on (node) group_left () max by (node) (kube_node_role{$sel role=~"control-plane|master"})',
+        "KSM node-metrics (kube_node_status_capacity, kube_node_role); seed 7.1 / 8.1 sizing",
+    ),
     # --- k8stop's evaluation of the seed's alert rules (seed 6.1) -----------------------
     CatalogEntry(
         "builtin.apiserver_latency_high",

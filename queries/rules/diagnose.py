@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from k8stop.queries.audit.grade import config_findings
 from k8stop.queries.config import Settings
 from k8stop.queries.model.finding import Component, Finding
 from k8stop.queries.model.level import Level
@@ -114,5 +115,6 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *node_findings(snap, t, q),
         *control_plane_findings(snap, t, q),
         *workload_findings(snap, t, q),
+        *config_findings(snap, t),
     ]
     return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

@@ -23,6 +23,7 @@ KINDS: dict[str, tuple[str, bool]] = {  # resource -> (Kind, namespaced)
     "pods": ("Pod", True),
     "events": ("Event", True),
     "services": ("Service", True),
+    "configmaps": ("ConfigMap", True),
 }
 
 

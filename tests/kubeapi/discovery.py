@@ -50,6 +50,7 @@ CORE_V1: Obj = {
     "kind": "APIResourceList",
     "groupVersion": "v1",
     "resources": [
+        _resource("configmaps", "configmap", "ConfigMap", True, ["cm"]),
         _resource("events", "event", "Event", True, ["ev"]),
         _resource("namespaces", "namespace", "Namespace", False, ["ns"]),
         _resource("nodes", "node", "Node", False, ["no"]),

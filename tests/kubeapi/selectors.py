@@ -23,6 +23,7 @@ SELECTABLE_FIELDS: dict[str, tuple[str, ...]] = {
     "nodes": ("metadata.name", "spec.unschedulable"),
     "namespaces": ("metadata.name", "status.phase"),
     "services": ("metadata.name", "metadata.namespace", "spec.clusterIP", "spec.type"),
+    "configmaps": ("metadata.name", "metadata.namespace"),
     "events": (
         "metadata.name",
         "metadata.namespace",

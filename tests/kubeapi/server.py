@@ -35,6 +35,7 @@ from .discovery import (
     api_versions,
 )
 from .faults import Fault, FaultBook, default_message, status
+from .node_proxy import KubeletConfigBook, node_proxy_target
 from .objects import Obj
 from .selectors import Selector, SelectorError, fields_of, parse_fields, parse_labels
 from .tls import serving_cert
@@ -155,6 +156,7 @@ class KubeApiServer:
         self.requests: list[RequestRecord] = []
         self.faults = FaultBook()
         self.usage = UsageBook()
+        self.kubelet_configs = KubeletConfigBook()
         self.service_backends: dict[tuple[str, str], str] = {}
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -350,7 +352,17 @@ class KubeApiServer:
             return _json(doc)
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
+        if (target := node_proxy_target(path)) is not None and request.method == "GET":
+            return self._node_proxy(*target)
         return _status_response(404, "the server could not find the requested resource")
+
+    def _node_proxy(self, node: str, rest: str) -> web.Response:
+        """The kubelet behind GET nodes/NAME/proxy/...: only /configz is served."""
+        if self.cluster.stores["nodes"].get("", node) is None:
+            return _status_response(404, f'nodes "{node}" not found', details={"name": node, "kind": "nodes"})
+        if rest.rstrip("/") != "configz":
+            return _status_response(404, "the server could not find the requested resource")
+        return _json(self.kubelet_configs.configz(node))
 
     # --- core resources --------------------------------------------------------------------
 
@@ -705,3 +717,7 @@ class ThreadedKubeApiServer:
 
     def register_service_backend(self, namespace: str, name: str, url: str) -> None:
         self.server.register_service_backend(namespace, name, url)
+
+    @property
+    def kubelet_configs(self) -> KubeletConfigBook:
+        return self.server.kubelet_configs

@@ -1,0 +1,126 @@
+"""`:config` / `t`: the tuning and sizing audit, one line per checked setting, the selected one's
+value, recommendation, status, source and detail below. Fits 80x24.
+
+Everything shown comes from the cluster (flags, ConfigMaps, kubelet configs): untrusted text, so it
+is passed as `rich.text.Text`, never as markup.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from k8stop.queries.audit.grade import grade
+from k8stop.queries.model.audit import AuditStatus, ConfigCheck
+from k8stop.queries.model.status import FeedUpdate
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+if TYPE_CHECKING:
+    from k8stop.tui.host import Host
+
+GLYPH = {
+    AuditStatus.WARN: "‼ warn",
+    AuditStatus.ADVICE: "! advice",
+    AuditStatus.OK: "● ok",
+    AuditStatus.NOT_APPLICABLE: "– n/a",
+    AuditStatus.NOT_VISIBLE: "? hidden",
+}
+SHORT_COMPONENT = {
+    "kube-apiserver": "apiserver",
+    "kube-controller-manager": "controller-mgr",
+    "kube-scheduler": "scheduler",
+}
+
+
+def check_line(c: ConfigCheck) -> Text:
+    """One row: status, component, setting, value, cut to 78 columns."""
+    component = SHORT_COMPONENT.get(c.component, c.component)
+    line = f"{GLYPH[c.status]:<9}{component:<15.15}{c.setting:<32.32} {c.value or '-'}"
+    return Text(line[:78], style="bold" if c.status is AuditStatus.WARN else "")
+
+
+def check_detail(c: ConfigCheck) -> Text:
+    return Text(
+        f"{c.component} {c.setting}: {c.status}\n"
+        f"value: {c.value or '-'}   recommended: {c.recommended}\n"
+        f"source: {c.source}\n"
+        f"{c.detail}"
+    )
+
+
+class ConfigScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "back", "Back"),
+        Binding("r", "reload", "Reload"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+    DEFAULT_CSS = """
+    ConfigScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1; }
+    ConfigScreen #summary { height: 1; padding: 0 1; }
+    ConfigScreen #checks { height: 1fr; border: none; padding: 0; }
+    ConfigScreen #detail { height: 8; padding: 0 1; border-top: solid $primary; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.checks: tuple[ConfigCheck, ...] = ()
+
+    @property
+    def k8stop(self) -> Host:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static("tuning and sizing audit (seed 2-4, 7.1, 8.1)   (esc back, r reload)", id="title")
+        yield Static("", id="summary")
+        yield OptionList(id="checks")
+        yield Static("", id="detail")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.k8stop.listeners.append(self._feed_updated)
+        self.query_one("#checks", OptionList).focus()
+        self.action_reload()
+
+    def on_unmount(self) -> None:
+        if self._feed_updated in self.k8stop.listeners:
+            self.k8stop.listeners.remove(self._feed_updated)
+
+    def _feed_updated(self, update: FeedUpdate[Any]) -> None:
+        if update.feed == "audit":
+            self.action_reload()
+
+    def action_back(self) -> None:
+        self.dismiss(None)
+
+    def action_reload(self) -> None:
+        app = self.k8stop
+        s = app.settings
+        snap = app.snapshot()
+        self.checks = tuple(sorted(grade(snap, s.thresholds), key=lambda c: c.status.rank))
+        summary = self.query_one("#summary", Static)
+        checks = self.query_one("#checks", OptionList)
+        highlighted = checks.highlighted
+        checks.clear_options()
+        if not self.checks:
+            status = snap.feed("audit")
+            why = (status.reason or str(status.state)) if status is not None else "waiting for the first audit"
+            summary.update(Text(f"no audit yet: {why}"))
+            self.query_one("#detail", Static).update("")
+            return
+        counts = "  ".join(f"{GLYPH[s]} {sum(1 for c in self.checks if c.status is s)}" for s in AuditStatus)
+        summary.update(Text(counts))
+        checks.add_options([Option(check_line(c)) for c in self.checks])
+        checks.highlighted = min(highlighted or 0, len(self.checks) - 1)
+
+    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if 0 <= event.option_index < len(self.checks):
+            self.query_one("#detail", Static).update(check_detail(self.checks[event.option_index]))
+
+    def detail_text(self) -> str:
+        """The detail pane's plain text, for tests and copy-paste."""
+        rendered = self.query_one("#detail", Static).render()
+        return rendered.plain if isinstance(rendered, Text) else str(rendered)
