@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from audit_cluster import CONTROL_PLANE, EVIDENCE, KUBELET, NODES, large_kubeadm_cluster, managed_cluster
-from k8stop.queries.config import Settings, Thresholds
+from k8stop.queries.config import Settings
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
 from k8stop.queries.model.codec import CODEC
@@ -43,7 +43,7 @@ def rows(config: tuple[ConfigCheck, ...]) -> dict[tuple[str, str], ConfigCheck]:
 
 async def report_for(kubeconfig: Path, prometheus_url: str | None = None):
     settings = Settings(kubeconfig=str(kubeconfig), prometheus_url=prometheus_url, use_prometheus=bool(prometheus_url))
-    return make_report(await collect_snapshot(settings), Thresholds())
+    return make_report(await collect_snapshot(settings), settings)
 
 
 async def test_large_kubeadm_cluster_is_audited(large) -> None:
@@ -112,7 +112,7 @@ async def test_large_kubeadm_cluster_is_audited(large) -> None:
     assert findings["config.kube-apiserver.max-requests-inflight"].subject == "--max-requests-inflight"
     assert findings["config.kubelet.serializeImagePulls"].subject == "serializeImagePulls"
     assert findings["config.kube-proxy.mode"].subject == "mode"
-    assert str(findings["config.etcd.etcd-members"].severity) == "warning"
+    assert findings["config.etcd.etcd-members"].severity.severity_word == "warning"
     assert not any(f.id.startswith("config.kube-controller-manager.") for f in report.findings)
 
     # Recordings and replays carry the readings exactly.
@@ -178,7 +178,7 @@ async def test_live_evidence_turns_advice_into_warnings(large, prometheus_for) -
     members = got[("etcd", "etcd members")]
     assert members.value == str(len(EVIDENCE.etcd)) and "Prometheus" in members.detail
     finding = next(f for f in report.findings if f.id == "config.kube-apiserver.max-requests-inflight")
-    assert str(finding.severity) == "warning" and str(finding.component) == "apiserver"
+    assert finding.severity.severity_word == "warning" and str(finding.component) == "apiserver"
     # The warning sits in the guided diagnosis' API-server step, next to the APF evidence.
     api_step = walk(report)[0]
     assert finding in api_step.findings

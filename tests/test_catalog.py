@@ -12,7 +12,8 @@ from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.node_names import host_of, known_names, names_by_host
 from k8stop.queries.prom.probe import ProbeResult
 
-PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods"}
+PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods", "disk": "wal_fsync", "for": "5m"}
+PARAMS |= {"res": "30s", "threshold": "0.9"}
 SELECTOR = re.compile(r"[A-Za-z_:][\w:]*\{")
 
 
@@ -43,11 +44,14 @@ def test_no_job_matcher_unless_configured() -> None:
         "label_names": catalog.render("node.names_by_label", label="node") + " or on (instance) ",
         "names": known_names(ctx),
         "by_host": names_by_host(ctx),
+        "wanted": "vector(1)",
     }
     for entry_id, entry in CATALOG.items():
         promql = catalog.render(entry_id, **PARAMS, **composed)
         filled = r"\$\{?(names|by_host|label_names|label|host_regex|sel\w*)\b"
         assert not re.search(filled, promql), (entry_id, promql)
+        # No placeholder is left for Prometheus to reject ("$1" in label_replace is PromQL's own).
+        assert not re.search(r"\$\{?[A-Za-z_]", promql), (entry_id, promql)
         matchers = [getattr(configured, c) for c in (entry.component, *entry.joins)]
         # Every selector of the entry carries its component's matcher (or the matcher of a
         # component it joins, e.g. kube_node_info in node.names), and only that one.

@@ -375,10 +375,10 @@ def test_webhook_advice_follows_the_histogram_queried(metric: str, webhooks: str
     assert other not in post.recommendation
 
 
-def test_node_evidence_names_the_node_by_the_label_queried() -> None:
-    by_node = replace(nodes(node("worker-1", memory=0.97)), node_label="node")
-    f = by_id(run(healthy(nodes=by_node)))["node.memory_saturated:worker-1"]
-    assert 'max by (node) (node_memory_MemAvailable_bytes{node="worker-1", })' in f.evidence[0].query
+def test_node_evidence_narrows_to_the_scrape_target_the_figures_came_from() -> None:
+    named = replace(node("worker-1", memory=0.97), instance="10.0.1.11:9100", named_by="node_uname_info")
+    f = by_id(run(healthy(nodes=nodes(named))))["node.memory_saturated:worker-1"]
+    assert 'node_memory_MemAvailable_bytes{instance="10.0.1.11:9100", }' in f.evidence[0].query
     by_instance = nodes(node("10.0.0.5", memory=0.97))
     f = by_id(run(healthy(nodes=by_instance)))["node.memory_saturated:10.0.0.5"]
     assert 'node_memory_MemAvailable_bytes{instance=~"10\\\\.0\\\\.0\\\\.5(:[0-9]+)?", }' in f.evidence[0].query

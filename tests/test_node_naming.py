@@ -135,7 +135,7 @@ async def test_findings_kpis_report_and_etcd_use_the_names(cluster: Cluster) -> 
     s = cluster.scenario
     snap: ClusterSnapshot = await collect_snapshot(cluster.settings)
     assert snap.prometheus.state is SourceState.OK and snap.kube.state is SourceState.OK
-    report = make_report(snap, cluster.settings.thresholds)
+    report = make_report(snap, cluster.settings)
 
     node_findings = [f for f in report.findings if f.component is Component.NODE]
     assert {f.subject for f in node_findings} == {cluster.hot}

@@ -54,5 +54,5 @@ async def test_replay_honours_the_config_like_report_replay(tmp_path: Path, monk
         await pilot.press("end")
         await pilot.pause(0.3)
         assert app.now() == app.replay.end
-        replayed = orjson.loads(render(make_report(app.snapshot(), app.settings.thresholds), "json"))
+        replayed = orjson.loads(render(make_report(app.snapshot(), app.settings), "json"))
     assert replayed == headless

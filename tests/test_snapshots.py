@@ -72,7 +72,7 @@ async def test_dashboard(demo: tuple[ReplayApp, object]) -> None:
     assert_snapshot("dashboard", screen_text(app))
 
 
-@pytest.mark.parametrize(("name", "tabs"), [("pod", 3)])
+@pytest.mark.parametrize(("name", "tabs"), [("api-detail", 0), ("etcd-member", 1), ("node", 2), ("pod", 3)])
 async def test_drill_down(demo: tuple[ReplayApp, object], name: str, tabs: int) -> None:
     app, pilot = demo
     await pilot.press(*(["tab"] * tabs), "enter")  # type: ignore[attr-defined]

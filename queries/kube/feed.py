@@ -41,6 +41,7 @@ from k8stop.queries.model.facts import (
     PodUsage,
     RestartsFacts,
 )
+from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import ABSENT, Value
 
@@ -489,10 +490,12 @@ class KubeFeed(KubeReads):
 
 
 def _key(obj: Any) -> Key:
+    """The object's key as its record holds it: cleaned like every string from the cluster,
+    or a relist would never find a hostile name among the stored keys and drop it."""
     metadata = obj.get("metadata") if isinstance(obj, dict) else None
     if not isinstance(metadata, dict):
         return ("", "")
-    return (str(metadata.get("namespace") or ""), str(metadata.get("name") or ""))
+    return (clean(str(metadata.get("namespace") or "")), clean(str(metadata.get("name") or "")))
 
 
 def _ratio(used: int, total: int) -> Value:

@@ -119,7 +119,6 @@ class NodesFacts:
     source: str  # "node-exporter" or "metrics-server"
     worst: tuple[NodeSaturation, ...]  # worst first, at most the configured N
     total: int  # nodes reporting in all
-    node_label: str = "instance"  # the label that named the nodes in the queries
 
     @property
     def naming(self) -> str:

@@ -588,7 +588,7 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "audit.conntrack_used_max",
         "node",
         "The fullest conntrack table over nodes, entries / limit",
-        "max(max by ($node) (node_nf_conntrack_entries{$sel}) / max by ($node) (node_nf_conntrack_entries_limit{$sel}))",
+        "max(max by (instance) (node_nf_conntrack_entries{$sel}) / max by (instance) (node_nf_conntrack_entries_limit{$sel}))",
         "NM NodeHighNumberConntrackEntriesUsed (> 75 %)",
     ),
     CatalogEntry(

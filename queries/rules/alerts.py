@@ -132,6 +132,10 @@ def _number(text: str) -> float | str | None:
         return text or None
 
 
+def is_alert_evidence(e: Evidence) -> bool:
+    return e.query.startswith("ALERTS{")
+
+
 def alert_evidence(alert: Alert, now: float) -> Evidence:
     label_text = ",".join(f'{k}="{v}"' for k, v in alert.labels if k != "alertname")
     return Evidence(

@@ -14,11 +14,11 @@ def matchers(labels: Mapping[str, str]) -> str:
     return ", ".join(f'{name}="{promql_string(value)}"' for name, value in labels.items())
 
 
-def node_matcher(label: str, node: str) -> str:
-    """The node's series: node-exporter's `instance` carries a port the node name lost."""
-    if label == "instance":
-        return f'instance=~"{regex_alternatives([node.rsplit(":", 1)[0]])}(:[0-9]+)?"'
-    return matchers({label: node})
+def node_matcher(target: str) -> str:
+    """The node's series by scrape target; a bare host (no port) matches its exporters' ports."""
+    if ":" in target:
+        return matchers({"instance": target})
+    return f'instance=~"{regex_alternatives([target])}(:[0-9]+)?"'
 
 
 class EvidenceQueries:
@@ -31,13 +31,10 @@ class EvidenceQueries:
         match: Mapping[str, str] | None = None,
         *,
         metric: str = "",
-        node_label: str = "instance",
         extra: str = "",
         **params: str,
     ) -> str:
         """Entry `entry_id` as the feed ran it (metric: the family the probe picked, "" for
         the default), narrowed by `match` (label -> exact value) and `extra` matchers."""
         narrowed = ", ".join(part for part in (matchers(match or {}), extra) if part)
-        return self._catalog.render(
-            entry_id, metric=metric or None, node_label=node_label, extra_matchers=narrowed, **params
-        )
+        return self._catalog.render(entry_id, metric=metric or None, extra_matchers=narrowed, **params)

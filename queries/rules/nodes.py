@@ -44,9 +44,9 @@ def same_node(a: str, b: str) -> bool:
 def _query(q: EvidenceQueries, facts: NodesFacts, entry_id: str, row: NodeSaturation) -> str:
     if facts.source == "metrics-server":
         return f"/apis/metrics.k8s.io/v1beta1/nodes/{row.node}"
-    # The figures came from this scrape target, whatever name the node was given.
-    label, target = ("instance", row.instance) if row.instance else (facts.node_label, row.node)
-    return q.promql(entry_id, node_label=label, extra=node_matcher(label, target))
+    # Node series are queried by scrape target (queries/prom/node_names.py), whatever name
+    # the node was given: the evidence narrows to the target the figures came from.
+    return q.promql(entry_id, extra=node_matcher(row.instance or row.node))
 
 
 def _pods_on(snap: ClusterSnapshot, node: str) -> list[Evidence]:

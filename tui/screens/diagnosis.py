@@ -16,6 +16,7 @@ from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.report import Report, make_report
+from k8stop.queries.rules.alerts import is_alert_evidence
 from k8stop.queries.rules.guided import StepResult, export_markdown, walk
 from k8stop.queries.rules.kpis import fmt_target, fmt_value
 from k8stop.tui.screens.api_detail import ApiDetailScreen
@@ -196,8 +197,13 @@ class DiagnosisScreen(Screen[None]):
 
     def _add_finding(self, options: OptionList, key: str, f: Finding) -> None:
         # The title already carries the headline number; the evidence line says what backs it.
-        evidence = " · ".join(_evidence_text(e) for e in f.evidence[:3])
-        label = Text(f"{f.severity.severity_word.upper()}: {f.title}\n    evidence: {evidence}")
+        # A firing alert on the same subject always shows: the cluster's own rules agree.
+        alerts = [e for e in f.evidence if is_alert_evidence(e)]
+        measured = [e for e in f.evidence if not is_alert_evidence(e)]
+        evidence = " · ".join(_evidence_text(e) for e in measured[:3])
+        lines = [f"{f.severity.severity_word.upper()}: {f.title}", f"    evidence: {evidence}"]
+        lines += [f"    {e.detail}" for e in alerts]
+        label = Text("\n".join(lines))
         options.add_option(Option(label, id=key))
         self._options[key] = f
 
