@@ -21,13 +21,17 @@ from screen import screen_text, wait_for
 
 sys.path.insert(0, str(Path(__file__).parent / "tools"))
 from k8stop.queries.config import Settings
+from k8stop.queries.drill.data import RECORDED_NOTE
 from k8stop.queries.feeds.recording import Recording, read_recording
 from k8stop.queries.feeds.replay import ReplaySource
 from k8stop.queries.model.finding import Component
+from k8stop.queries.model.keys import ApiKey, EtcdKey
+from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
 from k8stop.tui.replay_command import demo_path
 from k8stop.tui.screens.detail_screen import DetailScreen
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
+from k8stop.widgets.chart_plot import ChartPlot
 from make_demo import demo_scenario
 
 PANELS = ("apiserver", "etcd", "nodes", "restarts")
@@ -149,3 +153,45 @@ async def test_a_recording_cannot_switch_context(demo: tuple[ReplayApp, object])
     await pilot.pause()  # type: ignore[attr-defined]
     assert app.source is source
     assert any("cannot switch context" in str(n.message) for n in app._notifications)
+
+
+async def test_api_and_etcd_drill_downs_draw_from_the_recording(
+    demo: tuple[ReplayApp, object], recording: Recording
+) -> None:
+    app, pilot = demo
+    state = recording.state_at(recording.last)
+    screen = await open_drill(pilot, app, "apiserver")
+    key = app.dashboard.panels()["apiserver"].selected_key
+    assert isinstance(key, ApiKey) and screen.key == key
+    stat = next(r for r in state["apiserver"].facts.requests if (r.verb, r.resource) == (key.verb, key.resource))
+    text = screen.text_of()
+    assert f"p99 {fmt_seconds(stat.p99)}" in text and f"rate {fmt_rate(stat.rate)}" in text
+    assert f"4xx {fmt_rate(stat.rate_4xx)}  429 {fmt_rate(stat.rate_429)}" in text and "2xx/3xx n/a" in text
+    assert "all API servers" in text and not screen.query_one("#state").has_class("error")
+    # one point per recorded update (the demo is shorter than the hour a chart spans)
+    p99 = next(plot.chart for plot in screen.query(ChartPlot) if plot.chart.unit == "s").lines[2]
+    assert p99.label == "p99" and p99.values[-1] == stat.p99
+    assert p99.times == tuple(u.at for u in recording.updates if u.feed == "apiserver" and u.facts is not None)
+    assert str(screen.query_one("#state").render()) == RECORDED_NOTE
+    await pilot.press("escape")  # type: ignore[attr-defined]
+
+    _, ip = slow_member()
+    screen = await open_drill(pilot, app, "etcd")
+    assert isinstance(screen.key, EtcdKey) and ip in screen.key.instance
+    member = next(m for m in state["etcd"].facts.members if m.instance == screen.key.instance)
+    text = screen.text_of()
+    assert f"wal fsync p99 {fmt_seconds(member.wal_fsync_p99)}" in text
+    # the DB growth fit works on the recorded sizes as it does on Prometheus' range
+    assert "DB growth" in text and "not enough samples" not in text
+
+
+async def test_control_plane_charts_in_a_replay(demo: tuple[ReplayApp, object], recording: Recording) -> None:
+    app, pilot = demo
+    await pilot.press("c")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.loaded, what="sched")
+    facts = recording.state_at(recording.last)["control_plane"].facts
+    charts = {plot.chart.title: plot.chart for plot in app.screen.query(ChartPlot)}
+    throughput = charts["pods bound per second"].lines[0]
+    assert throughput.values[-1] == facts.scheduler.throughput
+    recorded = [u for u in recording.updates if u.feed == "control_plane" and u.facts is not None]
+    assert throughput.times[-1] == recorded[-1].at and len(throughput.times) > 1

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from k8stop.queries.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from k8stop.queries.feeds.recording import Recording
     from k8stop.tui.replay_app import ReplayApp
 
 DEMO_FILE = "demo.k8rec"
@@ -25,19 +26,23 @@ def run_replay(args: argparse.Namespace, settings: Settings, demo: bool) -> int:
     return app.return_code or 0
 
 
-def replay_app(args: argparse.Namespace, settings: Settings, demo: bool) -> ReplayApp:
-    """The dashboard over the recording `args` name; `settings` carry the config's thresholds."""
+def open_recording(path: str | Path) -> Recording:
+    """A recording with something to play, or a ConfigError: main() prints it as one line and
+    exits 2, the same contract as a bad flag."""
     from k8stop.queries.feeds.recording import RecordingError, read_recording
 
-    path = demo_path() if demo else Path(args.file)
     try:
         recording = read_recording(path)
     except RecordingError as exc:
-        # main() prints ConfigError as one line and exits 2: the same contract as a bad flag.
         raise ConfigError(str(exc)) from None
     if not recording.updates:
         raise ConfigError(f"{path}: the recording holds no updates")
+    return recording
 
+
+def replay_app(args: argparse.Namespace, settings: Settings, demo: bool) -> ReplayApp:
+    """The dashboard over the recording `args` name; `settings` carry the config's thresholds."""
+    recording = open_recording(demo_path() if demo else args.file)
     from k8stop.queries.feeds.replay import ReplaySource
     from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
 

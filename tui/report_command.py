@@ -67,18 +67,12 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
-    from k8stop.queries.feeds.recording import RecordingError, read_recording
+    from k8stop.queries.feeds.snapshot_builder import build_snapshot
+    from k8stop.tui.replay_command import open_recording
 
-    try:
-        recording = read_recording(file)
-    except RecordingError as exc:
-        raise ConfigError(str(exc)) from None
-    if not recording.updates:
-        raise ConfigError(f"{file}: the recording holds no updates")
+    recording = open_recording(file)
     moment = recording.last if at is None else _moment(at, recording.first, recording.last)
     header = recording.header
-    from k8stop.queries.feeds.snapshot_builder import build_snapshot
-
     return build_snapshot(
         recording.state_at(moment),
         moment,

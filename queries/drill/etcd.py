@@ -3,10 +3,9 @@ the fit's uncertainty, leadership, peer round trips, and the seed's disk guidanc
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
-from k8stop.queries.drill.common import Chart, Line, LinearFit, RangeWindow, linear_fit, matcher, relabel, tagged_range
+from k8stop.queries.drill.common import Chart, Line, RangeWindow, linear_fit, matcher, relabel, tagged_range
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.values import ABSENT, Value
@@ -51,9 +50,13 @@ class EtcdDetail:
     guidance: str = DISK_GUIDANCE
 
 
-def forecast(fit: LinearFit | None, current: float, quota: float | None) -> QuotaForecast | None:
+def forecast(db_size: Line, quota: float | None) -> QuotaForecast | None:
+    """Least squares over the DB size line; None with fewer than three known points."""
+    known = [(at, v.number) for at, v in zip(db_size.times, db_size.values) if v.known]
+    fit = linear_fit(tuple(a for a, _ in known), tuple(v for _, v in known))
     if fit is None:
         return None
+    current = known[-1][1]
 
     def left(slope: float) -> Value:
         if quota is None or slope <= 0:
@@ -111,10 +114,6 @@ async def etcd_detail(
     db_line = line("db", "db size", db_lines)
     db_chart = Chart(f"etcd {instance} DB size", "bytes", (db_line,), quota, "quota")
 
-    known = [(at, v.number) for at, v in zip(db_line.times, db_line.values) if v.known]
-    fit = linear_fit(tuple(a for a, _ in known), tuple(v for _, v in known))
-    current = known[-1][1] if known else math.nan
-
     rtt = await ctx.client.query(render("drill.etcd_peer_rtt_by_peer", extra_matchers=only))
     warnings += rtt.warnings
     top = CATALOG["drill.etcd_peer_rtt_by_peer"].top_bucket
@@ -122,5 +121,5 @@ async def etcd_detail(
         ((key[0], quantile(or_absent(value), top)) for key, value in by_key(list(rtt.samples), "To").items()),
         key=lambda p: (-(p[1].or_none() or -1.0), p[0]),
     )
-    detail = EtcdDetail(instance, disk, db_chart, member, forecast(fit, current, quota), tuple(peers))
+    detail = EtcdDetail(instance, disk, db_chart, member, forecast(db_line, quota), tuple(peers))
     return detail, warnings

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.drill.api import ApiDetail, CodeRates, InstanceStat
-from k8stop.queries.drill.common import Chart, Line, RangeWindow, linear_fit
+from k8stop.queries.drill.common import Chart, Line, RangeWindow
 from k8stop.queries.drill.control_plane import ControlPlaneHistory
 from k8stop.queries.drill.data import RECORDED_NOTE, KubeDrill, Warnings, facts_of, member_of
 from k8stop.queries.drill.etcd import EtcdDetail, forecast
@@ -134,11 +134,8 @@ class RecordedDrill(KubeDrill):
         member = member_of(self._facts("etcd"), instance)
         quota = member.quota_bytes.or_none() if member is not None else None
         (db_line,) = _lines(updates, pick, {"db size": lambda m: m.db_size_bytes})
-        known = [(at, v.number) for at, v in zip(db_line.times, db_line.values) if v.known]
-        fit = linear_fit(tuple(a for a, _ in known), tuple(v for _, v in known))
-        current = known[-1][1] if known else math.nan
         db = Chart(f"etcd {instance} DB size", "bytes", (db_line,), quota, "quota")
-        return EtcdDetail(instance, disk, db, member, forecast(fit, current, quota), ()), ()
+        return EtcdDetail(instance, disk, db, member, forecast(db_line, quota), ()), ()
 
     async def node(self, key: NodeKey, window: RangeWindow) -> tuple[NodeHistory, Warnings]:
         node = key.node

@@ -17,7 +17,7 @@ from k8stop.queries.config import Settings
 from k8stop.queries.feeds.poller import Poller
 from k8stop.queries.feeds.registry import FEEDS, Collectors, Feed, poll_interval, poll_timeout
 from k8stop.queries.feeds.source import History, Publish, SourceInfo, Updates
-from k8stop.queries.feeds.sources import Sources
+from k8stop.queries.feeds.sources import Sources, open_sources
 from k8stop.queries.model.status import FeedUpdate
 
 if TYPE_CHECKING:
@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from k8stop.queries.drill.data import DrillData
     from k8stop.queries.kube.feed import KubeFeed
     from k8stop.queries.prom.client import PromClient
-    from k8stop.queries.prom.facts_source import PrometheusFacts
 
 
 class LiveSource:
@@ -60,8 +59,6 @@ class LiveSource:
 
     async def connect(self, on_info: Callable[[SourceInfo], None]) -> None:
         """Open the sources (lazy imports happen here) and report what was found."""
-        from k8stop.queries.feeds.sources import open_sources
-
         self.sources = sources = await open_sources(self.settings, self._clock)
         self.collectors.sources = sources
         if self.settings.use_prometheus:
@@ -75,10 +72,6 @@ class LiveSource:
     @property
     def kube(self) -> KubeFeed | None:
         return self.sources.kube
-
-    @property
-    def prometheus(self) -> PrometheusFacts | None:
-        return self.sources.prometheus
 
     @property
     def prom_client(self) -> PromClient | None:

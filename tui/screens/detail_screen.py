@@ -72,8 +72,8 @@ class DetailScreen(Screen[None]):
     @work(exclusive=True, group="detail", exit_on_error=False)
     async def _load(self) -> None:
         state = self.query_one("#state", Static)
-        data = self.k8stop.drill()
         try:
+            data = self.k8stop.drill()
             widgets = await self.build(data)
         except Exception as exc:  # every failure becomes one readable line, never a crash
             state.add_class("error")
