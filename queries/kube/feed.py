@@ -46,6 +46,7 @@ from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import ABSENT, Value
 
 MAX_BACKOFF = 30.0
+JITTER = 0.75  # backoffs are drawn from [JITTER, 1] x the exponential step
 # Far more pages than any real list needs (5 M objects at 500 a page): a server handing out
 # fresh continue tokens forever is stopped here
 MAX_PAGES = 10_000
@@ -84,8 +85,9 @@ class _Track:
 
 
 def backoff(failures: int, jitter: float = 1.0) -> float:
-    """1, 2, 4 ... 30 s, scaled by `jitter` (drawn from [0.5, 1]) so that many clients
-    failing together do not retry in lockstep."""
+    """1, 2, 4 ... 30 s, scaled by `jitter` (drawn from [JITTER, 1]) so that many clients
+    failing together do not retry in lockstep; a quarter keeps recovery after a short fault
+    close to the unjittered schedule."""
     return min(MAX_BACKOFF, 2.0 ** max(0, failures - 1)) * jitter
 
 
@@ -287,7 +289,7 @@ class KubeFeed(KubeReads):
                 problem = describe(exc)
             failures += 1
             self._failed(resource, problem)
-            delay = backoff(failures, self._rng.uniform(0.5, 1.0))
+            delay = backoff(failures, self._rng.uniform(JITTER, 1.0))
             await self._sleep(max(delay, retry_after) if retry_after is not None else delay)
 
     def _ok(self, resource: _Resource) -> None:
