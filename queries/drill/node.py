@@ -95,16 +95,16 @@ class NodeKube:
     usage_note: str  # why usage is missing, or ""
 
 
-async def node_targets(ctx: PromContext, node: str) -> tuple[dict[str, str], tuple[str, ...]]:
-    """instance -> naming rule of the node-exporter targets named `node`: one instant query
-    of the name map, so the history below reads only this node's series."""
-    found = await ctx.client.query(targets_of(ctx, node))
+async def node_targets(ctx: PromContext, promql: str) -> tuple[dict[str, str], tuple[str, ...]]:
+    """instance -> naming rule of a node's targets (node_names.targets_of and the like): one
+    instant query of the name map, so the figures after it read only this node's series."""
+    found = await ctx.client.query(promql)
     return {labels.get("instance", ""): labels.get(NAMING, "") for labels, _ in found.samples}, found.warnings
 
 
-def naming_text(targets: dict[str, str]) -> str:
+def naming_text(targets: dict[str, str], job: str) -> str:
     if not targets:
-        return "no node-exporter target is named after this node"
+        return f"no {job} target is named after this node"
     return "; ".join(target_naming(instance, how) for instance, how in sorted(targets.items()))
 
 
@@ -112,7 +112,7 @@ async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tupl
     probe = await ctx.probe.get()
     if not probe.has("node_cpu_seconds_total"):
         raise NotExposed("node-exporter metrics not exposed: no history (metrics-server keeps none)")
-    targets, warnings = await node_targets(ctx, node)
+    targets, warnings = await node_targets(ctx, targets_of(ctx, node))
     # No target: an impossible matcher keeps the query's shape and returns empty lines.
     only = f'instance=~"{regex_alternatives(sorted(targets))}"' if targets else 'instance=""'
     render = ctx.catalog.render
@@ -134,7 +134,7 @@ async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tupl
     )
     load = Chart(f"{node} load1 per CPU", "count", (line("load1"),), t.node_load1_per_cpu, "NM saturation")
     return (
-        NodeHistory(saturation, load, tuple(sorted(targets)), naming_text(targets)),
+        NodeHistory(saturation, load, tuple(sorted(targets)), naming_text(targets, "node-exporter")),
         warnings + range_warnings,
     )
 
@@ -144,10 +144,9 @@ async def node_kubelet(ctx: PromContext, node: str) -> tuple[NodeKubelet | None,
     probe = await ctx.probe.get()
     if not probe.has(EXPOSURE_METRICS["kubelet"]):
         return None, ()
-    found = await ctx.client.query(kubelet_targets_of(ctx, node))
-    targets = {labels.get("instance", ""): labels.get(NAMING, "") for labels, _ in found.samples}
+    targets, warnings = await node_targets(ctx, kubelet_targets_of(ctx, node))
     if not targets:
-        return NodeKubelet("no kubelet target is tied to this node", ABSENT, ()), found.warnings
+        return NodeKubelet(naming_text(targets, "kubelet"), ABSENT, ()), warnings
     only = f'instance=~"{regex_alternatives(sorted(targets))}"'
     parts = {}
     for entry_id in KUBELET:
@@ -156,9 +155,10 @@ async def node_kubelet(ctx: PromContext, node: str) -> tuple[NodeKubelet | None,
             parts[entry_id] = ctx.catalog.render(entry_id, metric=metric, extra_matchers=only)
     result = await ctx.client.query(combine(parts))
     tagged = split(result)
-    naming = "; ".join(target_naming(instance, how) for instance, how in sorted(targets.items()))
-    kubelet = NodeKubelet(naming, first_quantile(tagged, "kubelet.pod_start_p99"), kubelet_ops(tagged))
-    return kubelet, found.warnings + result.warnings
+    kubelet = NodeKubelet(
+        naming_text(targets, "kubelet"), first_quantile(tagged, "kubelet.pod_start_p99"), kubelet_ops(tagged)
+    )
+    return kubelet, warnings + result.warnings
 
 
 def allocation(record: NodeRecord, pods: tuple[PodRecord, ...]) -> Allocation:

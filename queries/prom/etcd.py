@@ -80,7 +80,7 @@ async def etcd_facts(
                 peer_rtt_p99=get("etcd.peer_rtt_p99", key),
                 wal_fsync_history=histories.get((key[0], "wal_fsync"), ()),
                 backend_commit_history=histories.get((key[0], "backend_commit"), ()),
-                node=nodes.get(key[0]) or kube_name(ctx, key[0]) or "",
+                node=kube_name(ctx, key[0], nodes.get(key[0], "")) or nodes.get(key[0], ""),
             )
         )
     members.sort(key=lambda m: (-(m.wal_fsync_p99.or_none() or -1.0), m.instance))

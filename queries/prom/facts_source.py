@@ -3,8 +3,9 @@
 Each method returns `(facts, warnings)` and raises `NotExposed` when the metrics are
 absent. Per dashboard refresh, apiserver + etcd + nodes + restarts cost 5 instant
 queries (each feed's catalog expressions travel as one combined request; nodes need
-two), plus one range query each for the API heatmap and etcd history when
-`with_history` is true, plus the name probe once every few minutes.
+two; node names ride inside the node and etcd queries, queries/prom/node_names.py),
+plus one range query each for the API heatmap and etcd history when `with_history` is
+true, plus the name probe once every few minutes.
 """
 
 from __future__ import annotations

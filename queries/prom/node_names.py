@@ -11,8 +11,9 @@ node.names, which takes, per target, the first of
 then the instance as is. The name map is a few series per node and travels inside the query
 that needs it, so naming adds no query, and no query per node. When the kube feed is there, a
 target whose name the kube API does not know (its instance, or a uname hostname that is not
-the node's name) is looked up here in the kube API's node addresses (InternalIP, Hostname). `k8stop_naming` says which rule named each target, so the drill-down and
-the report can show it and a wrong join is visible.
+the node's name) is looked up here in the kube API's node addresses (InternalIP, Hostname).
+`k8stop_naming` says which rule named each target, so the drill-down and the report can show
+it and a wrong join is visible.
 """
 
 from __future__ import annotations
@@ -62,11 +63,15 @@ def names_by_host(ctx: PromContext) -> str:
     return ctx.catalog.render("node.names_by_host", names=known_names(ctx))
 
 
-def kube_name(ctx: PromContext, instance: str) -> str | None:
-    """The kube API's name for the node whose address is the instance's host."""
+def kube_name(ctx: PromContext, instance: str, said: str = "") -> str | None:
+    """The kube API's name for the node whose address is the instance's host, unless what
+    Prometheus `said` is already a node the kube API knows; None without the kube feed."""
     if ctx.kube_nodes is None:
         return None
-    return ctx.kube_nodes().get(host_of(instance))
+    addresses = ctx.kube_nodes()
+    if said and said in addresses.values():
+        return None
+    return addresses.get(host_of(instance))
 
 
 def identity(ctx: PromContext, labels: LabelMap) -> tuple[str, str]:
@@ -75,12 +80,8 @@ def identity(ctx: PromContext, labels: LabelMap) -> tuple[str, str]:
     way to the kube API's name for the instance's host, when it has one."""
     instance = labels.get("instance", "")
     name, how = labels.get(NODE) or instance, labels.get(NAMING) or BY_INSTANCE
-    if ctx.kube_nodes is not None:
-        addresses = ctx.kube_nodes()
-        found = addresses.get(host_of(instance))
-        if found is not None and name not in addresses.values():
-            return found, BY_KUBE_API
-    return name, how
+    found = kube_name(ctx, instance, name)
+    return (found, BY_KUBE_API) if found is not None else (name, how)
 
 
 def target_naming(instance: str, how: str) -> str:
