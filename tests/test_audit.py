@@ -72,14 +72,14 @@ async def test_large_kubeadm_cluster_is_audited(large) -> None:
     mode = got[("kube-proxy", "mode")]
     assert (mode.value, mode.status) == ("iptables", AuditStatus.ADVICE)
 
-    cp_count = got[("control-plane", "control-plane nodes")]
+    cp_count = got[("control-plane", "node count")]
     assert (cp_count.value, cp_count.status) == ("3", AuditStatus.ADVICE)
-    cpu = got[("control-plane", "control-plane CPU")]
+    cpu = got[("control-plane", "CPU per node")]
     assert cpu.value == "4 cores (smallest of 3)" and cpu.status is AuditStatus.ADVICE
     assert all(n.name in cpu.detail for n in CONTROL_PLANE)
-    memory = got[("control-plane", "control-plane memory")]
+    memory = got[("control-plane", "memory per node")]
     assert memory.value == "16 GiB (smallest of 3)" and memory.status is AuditStatus.ADVICE
-    members = got[("etcd", "etcd members")]
+    members = got[("etcd", "member count")]
     assert (members.value, members.status) == ("1", AuditStatus.WARN)
     assert "--initial-cluster" in members.detail
 
@@ -112,7 +112,7 @@ async def test_large_kubeadm_cluster_is_audited(large) -> None:
     assert findings["config.kube-apiserver.max-requests-inflight"].subject == "--max-requests-inflight"
     assert findings["config.kubelet.serializeImagePulls"].subject == "serializeImagePulls"
     assert findings["config.kube-proxy.mode"].subject == "mode"
-    assert str(findings["config.etcd.etcd-members"].severity) == "warning"
+    assert str(findings["config.etcd.member-count"].severity) == "warning"
     assert not any(f.id.startswith("config.kube-controller-manager.") for f in report.findings)
 
     # Recordings and replays carry the readings exactly.
@@ -155,8 +155,8 @@ async def test_managed_control_plane_is_not_visible(managed) -> None:
     assert pulls.detail == "kubelet configz: forbidden (needs RBAC get nodes/proxy)"
     proxy = got[("kube-proxy", "mode")]
     assert proxy.status is AuditStatus.NOT_VISIBLE and "not found" in proxy.detail
-    assert got[("control-plane", "control-plane CPU")].status is AuditStatus.NOT_VISIBLE
-    assert got[("etcd", "etcd members")].status is AuditStatus.NOT_VISIBLE
+    assert got[("control-plane", "CPU per node")].status is AuditStatus.NOT_VISIBLE
+    assert got[("etcd", "member count")].status is AuditStatus.NOT_VISIBLE
     # Nothing hidden became a finding or an error.
     assert not any(f.id.startswith("config.") for f in report.findings)
     assert {c.status for c in report.config} <= {AuditStatus.NOT_VISIBLE, AuditStatus.NOT_APPLICABLE, AuditStatus.OK}
@@ -175,7 +175,7 @@ async def test_live_evidence_turns_advice_into_warnings(large, prometheus_for) -
     assert quota.status is AuditStatus.WARN and "etcd database at 90% of its quota" in quota.detail
     assert "etcd_server_quota_backend_bytes (Prometheus)" in quota.detail
     # Prometheus knows the members better than --initial-cluster: it scrapes all of the scenario's.
-    members = got[("etcd", "etcd members")]
+    members = got[("etcd", "member count")]
     assert members.value == str(len(EVIDENCE.etcd)) and "Prometheus" in members.detail
     finding = next(f for f in report.findings if f.id == "config.kube-apiserver.max-requests-inflight")
     assert str(finding.severity) == "warning" and str(finding.component) == "apiserver"

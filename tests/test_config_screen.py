@@ -22,7 +22,11 @@ async def test_config_screen_at_80x24(tmp_path: Path) -> None:
         app = K8sTopApp(settings, LiveSource)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: "audit" in app.latest and "kube" in app.latest, what="the audit feed")
-            await wait_for(pilot, lambda: app.latest["kube"].facts is not None, what="the kube summary")
+            await wait_for(
+                pilot,
+                lambda: app.latest["kube"].facts is not None and app.latest["kube"].facts.synced,
+                what="the kube initial list",
+            )
             await pilot.press("colon", *"config", "enter")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfigScreen), what="the config screen")
             config = app.screen
@@ -33,12 +37,12 @@ async def test_config_screen_at_80x24(tmp_path: Path) -> None:
             assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
             assert lines[0].strip().startswith("tuning and sizing audit")
             # Warnings first: the single etcd member on 1,200 nodes.
-            assert lines[2].startswith("‼ warn   etcd           etcd members                     1")
+            assert lines[2].startswith("‼ warn   etcd           member count                     1")
             shown = screen_text(app)
             assert "! advice apiserver      --max-requests-inflight          400" in shown
             assert "! advice kube-proxy     mode                             iptables" in shown
             detail = config.detail_text()
-            assert detail.startswith("etcd etcd members: warn")
+            assert detail.startswith("etcd member count: warn")
             assert "recommended: 5 (1,200 nodes, tier 1000+)" in detail
             assert "source: seed 7.1" in detail
             assert "recommended: 5 (1,200 nodes" in shown  # the detail pane is on screen too

@@ -773,7 +773,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         CONTROL_PLANE,
-        "control-plane nodes",
+        "node count",
         "nodes labelled node-role.kubernetes.io/control-plane (or master); kube-state-metrics",
         "-",
         "seed 7.1 (1 small, 3 medium, 5 large)",
@@ -782,7 +782,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         CONTROL_PLANE,
-        "control-plane CPU",
+        "CPU per node",
         "control-plane nodes' capacity; kube-state-metrics kube_node_status_capacity",
         "-",
         "seed 7.1 / 8.1",
@@ -791,7 +791,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         CONTROL_PLANE,
-        "control-plane memory",
+        "memory per node",
         "control-plane nodes' capacity; kube-state-metrics kube_node_status_capacity",
         "-",
         "seed 7.1 / 8.1",
@@ -800,7 +800,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         ETCD,
-        "etcd members",
+        "member count",
         "Prometheus (members scraped), etcd --initial-cluster, etcd static pods",
         "-",
         "seed 7.1 (3 medium, 5 large); seed 8.1 says 9, the etcd FAQ advises at most 5",

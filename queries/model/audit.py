@@ -99,3 +99,6 @@ class ConfigCheck:
     status: AuditStatus
     source: str  # seed section and, where they differ, the upstream docs
     detail: str  # how it was read, the evidence, or why not applicable / not visible
+    default: str = ""  # the upstream default, per Kubernetes version where it changed
+    read: str = ""  # how k8stop reads it
+    by_size: str = ""  # the recommendation across cluster sizes
