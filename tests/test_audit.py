@@ -183,3 +183,28 @@ async def test_live_evidence_turns_advice_into_warnings(large, prometheus_for) -
     api_step = walk(report)[0]
     assert finding in api_step.findings
     assert any(f.id.startswith("apiserver.") for f in api_step.findings)
+
+
+async def test_forbidden_pods_fall_back_to_kubeadm_config(large) -> None:
+    server, kubeconfig = large
+    server.inject(Fault(r"^/api/v1/namespaces/kube-system/pods$", status=403))
+    report = await report_for(kubeconfig)
+    got = rows(report.config)
+    inflight = got[("kube-apiserver", "--max-requests-inflight")]
+    assert (inflight.value, inflight.status) == ("400", AuditStatus.ADVICE)
+    assert "kubeadm ClusterConfiguration extraArgs" in inflight.detail
+    assert got[("etcd", "--quota-backend-bytes")].value == "2 GiB"
+    members = got[("etcd", "member count")]
+    assert members.status is AuditStatus.NOT_VISIBLE
+    assert members.detail == 'control-plane pods: forbidden (needs RBAC list pods in namespace "kube-system")'
+
+
+async def test_managed_control_plane_seats_from_prometheus(managed, prometheus_for) -> None:
+    """Flags hidden, but Prometheus still shows the server's total seats: the sum of both inflight limits."""
+    _, kubeconfig = managed
+    report = await report_for(kubeconfig, prometheus_for(EVIDENCE).url)
+    seats = sum(a.nominal_limit_seats for a in EVIDENCE.apf)  # per API server
+    inflight = rows(report.config)[("kube-apiserver", "--max-requests-inflight")]
+    assert inflight.value == f"~{seats:.0f} seats in total (Prometheus)"
+    assert inflight.status is AuditStatus.WARN and "APF rejecting" in inflight.detail
+    assert "no kube-apiserver static pod" in inflight.detail

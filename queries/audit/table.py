@@ -311,8 +311,8 @@ def _etcd_members(ctx: Ctx) -> Verdict:
     elif facts.etcd_pods:
         count, where = facts.etcd_pods, "etcd static pods in kube-system"
     else:
-        why = _hidden(facts.component(ETCD), ETCD) or "no etcd pod and no etcd metrics"
-        return Verdict("", recommended, AuditStatus.NOT_VISIBLE, f"{why} (external or managed etcd)")
+        why = facts.static_pods_missing or "no etcd pod and no etcd metrics (external or managed etcd)"
+        return Verdict("", recommended, AuditStatus.NOT_VISIBLE, why)
     source = f"from {where}"
     if count < want:
         status = AuditStatus.WARN if count == 1 and (ctx.nodes or 0) > 10 else AuditStatus.ADVICE

@@ -76,6 +76,7 @@ class AuditFacts:
     kubelets: tuple[SettingsRead, ...]  # one per sampled node; `where` names the node
     control_plane_nodes: tuple[ControlPlaneNode, ...]
     control_plane_nodes_missing: str  # why the control-plane nodes could not be listed, or ""
+    static_pods_missing: str  # why the static control-plane pods could not be listed, or ""
     etcd_pods: int  # etcd static pods seen (0 when none or not visible)
     etcd_initial_cluster: int  # members named by etcd's --initial-cluster (0 when unknown)
     prom: PromReadings
