@@ -11,6 +11,7 @@ from k8stop.queries.feeds.live import LiveSource
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.help_screen import HelpScreen
 from k8stop.tui.screens.config_screen import ConfigScreen
+from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from kubeapi import ThreadedKubeApiServer, write_kubeconfig
 from screen import screen_lines, screen_text, wait_for
 
@@ -69,4 +70,21 @@ async def test_config_screen_at_80x24(tmp_path: Path) -> None:
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
             assert "tuning and sizing audit" in screen_text(app)
+            await pilot.press("escape")
+
+            # The guided diagnosis lists the audit's findings in the API-server step; Enter opens
+            # the :config screen on that setting.
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
+            session = app.screen
+            assert isinstance(session, DiagnosisScreen)
+            ids = [f.id for f in session.results[0].findings]
+            index = ids.index("config.kube-apiserver.max-requests-inflight")
+            for _ in range(index):
+                await pilot.press("down")
+            await pilot.pause()
+            assert "kube-apiserver --max-requests-inflight is 400; recommended >= 3000" in screen_text(app)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfigScreen), what="the config screen from diagnosis")
+            assert app.screen.detail_text().startswith("kube-apiserver --max-requests-inflight: advice")
     assert {r.method for r in server.requests} == {"GET"}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from k8stop.queries.audit.grade import grade
+from k8stop.queries.audit.grade import finding_id, grade
 from k8stop.queries.audit.tiers import snapshot_nodes
 from k8stop.queries.feeds.snapshot_builder import snapshot_from_feeds
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
@@ -73,8 +73,9 @@ class ConfigScreen(Screen[None]):
     ConfigScreen #detail { height: 9; padding: 0 1; border-top: solid $primary; overflow-y: auto; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, select: str | None = None) -> None:
         super().__init__()
+        self._select = select  # a finding id (config.<component>.<setting>) to highlight first
         self.checks: tuple[ConfigCheck, ...] = ()
         self._graded: ClusterSnapshot | None = None  # the snapshot the rows were graded on
 
@@ -140,7 +141,9 @@ class ConfigScreen(Screen[None]):
         counts = "  ".join(f"{GLYPH[s]} {sum(1 for c in self.checks if c.status is s)}" for s in AuditStatus)
         summary.update(Text(counts))
         checks.add_options([Option(check_line(c)) for c in self.checks])
-        checks.highlighted = min(highlighted or 0, len(self.checks) - 1)
+        wanted = [i for i, c in enumerate(self.checks) if finding_id(c) == self._select]
+        self._select = None
+        checks.highlighted = wanted[0] if wanted else min(highlighted or 0, len(self.checks) - 1)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if 0 <= event.option_index < len(self.checks):
