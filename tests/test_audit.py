@@ -208,3 +208,16 @@ async def test_managed_control_plane_seats_from_prometheus(managed, prometheus_f
     assert inflight.value == f"~{seats:.0f} seats in total (Prometheus)"
     assert inflight.status is AuditStatus.WARN and "APF rejecting" in inflight.detail
     assert "no kube-apiserver static pod" in inflight.detail
+
+
+async def test_cluster_text_never_reaches_the_terminal_raw(large) -> None:
+    """A kubelet config value carrying an OSC 52 clipboard write and a C1 control: shown as '?'."""
+    server, kubeconfig = large
+    hostile = "\x1b]52;c;Y2FuYXJ5\x07\x9b6n500Mi"
+    server.kubelet_configs.set("node-00004", {"evictionHard": {"memory.available": hostile}})
+    report = await report_for(kubeconfig)
+    eviction = rows(report.config)[("kubelet", "evictionHard")]
+    assert "memory.available=?]52;c;Y2FuYXJ5??6n500Mi" in eviction.value
+    for fmt in ("text", "markdown", "json"):
+        out = render(report, fmt)
+        assert not any(ch in out for ch in "\x1b\x07\x9b"), fmt
