@@ -44,6 +44,7 @@ PROXY_KEYS = (
     "iptables.syncPeriod",
     "ipvs.minSyncPeriod",
     "ipvs.syncPeriod",
+    "nftables.minSyncPeriod",
     "conntrack.maxPerCore",
     "conntrack.min",
 )

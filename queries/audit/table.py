@@ -366,11 +366,15 @@ def _percentage_of_nodes(nodes: int) -> float:
     return max(5.0, 50.0 - nodes / 125.0)
 
 
+def _adaptive_text(nodes: int) -> str:
+    # Below 100 nodes (minFeasibleNodesToFind) the scheduler scores every node.
+    return "all nodes" if nodes < 100 else f"adaptive {_percentage_of_nodes(nodes):.0f} %"
+
+
 def _score_percentage(ctx: Ctx) -> Verdict:
-    adaptive = _percentage_of_nodes(ctx.nodes or 0)
     return Verdict(
         "(config file)",
-        f"unset: adaptive {adaptive:.0f} % ({ctx.size})",
+        f"unset: {_adaptive_text(ctx.nodes or 0)} ({ctx.size})",
         AuditStatus.NOT_APPLICABLE,
         "not a flag: percentageOfNodesToScore is a field of the KubeSchedulerConfiguration file (--config), which "
         "no API serves; left at 0 the scheduler adapts it to the cluster size (a fixed 50 % as in seed 2.4 scores "
@@ -465,7 +469,7 @@ def _min_sync(ctx: Ctx) -> Verdict:
         return Verdict("", recommended, AuditStatus.NOT_VISIBLE, hidden)
     assert read is not None
     mode = read.get("mode") or "iptables"
-    key = f"{'ipvs' if mode == 'ipvs' else 'iptables'}.minSyncPeriod"
+    key = f"{mode if mode in ('ipvs', 'nftables') else 'iptables'}.minSyncPeriod"
     raw = read.get(key)
     zero = raw is not None and re.fullmatch(r"0+(s|ms)?|0s", raw.strip()) is not None
     big = ctx.tier in (Tier.LARGE, Tier.ULTRA)
@@ -655,9 +659,9 @@ SETTINGS: tuple[Setting, ...] = (
         SCHEDULER,
         "percentage-of-nodes-to-score",
         "KubeSchedulerConfiguration file on the control-plane node (--config)",
-        "0 = adaptive (50 % at <= 100 nodes down to 5 % at 5,000)",
+        "0 = adaptive: every node below 100 nodes, then 50 % - nodes/125, at least 5 %",
         "seed 2.4 (as a flag, 50); upstream scheduler-perf-tuning docs",
-        lambda n: f"unset (adaptive {_percentage_of_nodes(n):.0f} %)",
+        lambda n: f"unset ({_adaptive_text(n)})",
         _score_percentage,
     ),
     *(
