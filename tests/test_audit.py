@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from audit_cluster import CONTROL_PLANE, EVIDENCE, KUBELET, NODES, large_kubeadm_cluster, managed_cluster
+from k8stop.queries.audit.read_kube import flatten, parse_flags
 from k8stop.queries.config import Settings, Thresholds
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
@@ -221,3 +222,21 @@ async def test_cluster_text_never_reaches_the_terminal_raw(large) -> None:
     for fmt in ("text", "markdown", "json"):
         out = render(report, fmt)
         assert not any(ch in out for ch in "\x1b\x07\x9b"), fmt
+
+
+def test_flags_as_installers_write_them() -> None:
+    """kubeadm writes --name=value; other installers --name value; a bare --name is true (pflag)."""
+    words = ["kube-apiserver", "--max-requests-inflight=800", "--max-mutating-requests-inflight", "400", "--profiling"]
+    assert parse_flags(words) == (
+        ("--max-requests-inflight", "800"),
+        ("--max-mutating-requests-inflight", "400"),
+        ("--profiling", "true"),
+    )
+
+
+def test_nested_configs_flatten_to_dotted_settings() -> None:
+    config = {"mode": "", "iptables": {"minSyncPeriod": "0s"}, "evictionHard": {"nodefs.available": "10%"}}
+    assert flatten(config, ("mode", "iptables.minSyncPeriod", "evictionHard", "ipvs.syncPeriod")) == (
+        ("iptables.minSyncPeriod", "0s"),
+        ("evictionHard", "nodefs.available=10%"),
+    )
