@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from audit_cluster import CONTROL_PLANE, EVIDENCE, KUBELET, NODES, large_kubeadm_cluster, managed_cluster
+from k8stop.queries.audit.read_kube import flatten, parse_flags
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
@@ -72,14 +73,14 @@ async def test_large_kubeadm_cluster_is_audited(large) -> None:
     mode = got[("kube-proxy", "mode")]
     assert (mode.value, mode.status) == ("iptables", AuditStatus.ADVICE)
 
-    cp_count = got[("control-plane", "control-plane nodes")]
+    cp_count = got[("control-plane", "node count")]
     assert (cp_count.value, cp_count.status) == ("3", AuditStatus.ADVICE)
-    cpu = got[("control-plane", "control-plane CPU")]
+    cpu = got[("control-plane", "CPU per node")]
     assert cpu.value == "4 cores (smallest of 3)" and cpu.status is AuditStatus.ADVICE
     assert all(n.name in cpu.detail for n in CONTROL_PLANE)
-    memory = got[("control-plane", "control-plane memory")]
+    memory = got[("control-plane", "memory per node")]
     assert memory.value == "16 GiB (smallest of 3)" and memory.status is AuditStatus.ADVICE
-    members = got[("etcd", "etcd members")]
+    members = got[("etcd", "member count")]
     assert (members.value, members.status) == ("1", AuditStatus.WARN)
     assert "--initial-cluster" in members.detail
 
@@ -112,7 +113,7 @@ async def test_large_kubeadm_cluster_is_audited(large) -> None:
     assert findings["config.kube-apiserver.max-requests-inflight"].subject == "--max-requests-inflight"
     assert findings["config.kubelet.serializeImagePulls"].subject == "serializeImagePulls"
     assert findings["config.kube-proxy.mode"].subject == "mode"
-    assert findings["config.etcd.etcd-members"].severity.severity_word == "warning"
+    assert findings["config.etcd.member-count"].severity.severity_word == "warning"
     assert not any(f.id.startswith("config.kube-controller-manager.") for f in report.findings)
 
     # Recordings and replays carry the readings exactly.
@@ -155,8 +156,8 @@ async def test_managed_control_plane_is_not_visible(managed) -> None:
     assert pulls.detail == "kubelet configz: forbidden (needs RBAC get nodes/proxy)"
     proxy = got[("kube-proxy", "mode")]
     assert proxy.status is AuditStatus.NOT_VISIBLE and "not found" in proxy.detail
-    assert got[("control-plane", "control-plane CPU")].status is AuditStatus.NOT_VISIBLE
-    assert got[("etcd", "etcd members")].status is AuditStatus.NOT_VISIBLE
+    assert got[("control-plane", "CPU per node")].status is AuditStatus.NOT_VISIBLE
+    assert got[("etcd", "member count")].status is AuditStatus.NOT_VISIBLE
     # Nothing hidden became a finding or an error.
     assert not any(f.id.startswith("config.") for f in report.findings)
     assert {c.status for c in report.config} <= {AuditStatus.NOT_VISIBLE, AuditStatus.NOT_APPLICABLE, AuditStatus.OK}
@@ -175,7 +176,7 @@ async def test_live_evidence_turns_advice_into_warnings(large, prometheus_for) -
     assert quota.status is AuditStatus.WARN and "etcd database at 90% of its quota" in quota.detail
     assert "etcd_server_quota_backend_bytes (Prometheus)" in quota.detail
     # Prometheus knows the members better than --initial-cluster: it scrapes all of the scenario's.
-    members = got[("etcd", "etcd members")]
+    members = got[("etcd", "member count")]
     assert members.value == str(len(EVIDENCE.etcd)) and "Prometheus" in members.detail
     finding = next(f for f in report.findings if f.id == "config.kube-apiserver.max-requests-inflight")
     assert finding.severity.severity_word == "warning" and str(finding.component) == "apiserver"
@@ -183,3 +184,59 @@ async def test_live_evidence_turns_advice_into_warnings(large, prometheus_for) -
     api_step = walk(report)[0]
     assert finding in api_step.findings
     assert any(f.id.startswith("apiserver.") for f in api_step.findings)
+
+
+async def test_forbidden_pods_fall_back_to_kubeadm_config(large) -> None:
+    server, kubeconfig = large
+    server.inject(Fault(r"^/api/v1/namespaces/kube-system/pods$", status=403))
+    report = await report_for(kubeconfig)
+    got = rows(report.config)
+    inflight = got[("kube-apiserver", "--max-requests-inflight")]
+    assert (inflight.value, inflight.status) == ("400", AuditStatus.ADVICE)
+    assert "kubeadm ClusterConfiguration extraArgs" in inflight.detail
+    assert got[("etcd", "--quota-backend-bytes")].value == "2 GiB"
+    members = got[("etcd", "member count")]
+    assert members.status is AuditStatus.NOT_VISIBLE
+    assert members.detail == 'control-plane pods: forbidden (needs RBAC list pods in namespace "kube-system")'
+
+
+async def test_managed_control_plane_seats_from_prometheus(managed, prometheus_for) -> None:
+    """Flags hidden, but Prometheus still shows the server's total seats: the sum of both inflight limits."""
+    _, kubeconfig = managed
+    report = await report_for(kubeconfig, prometheus_for(EVIDENCE).url)
+    seats = sum(a.nominal_limit_seats for a in EVIDENCE.apf)  # per API server
+    inflight = rows(report.config)[("kube-apiserver", "--max-requests-inflight")]
+    assert inflight.value == f"~{seats:.0f} seats in total (Prometheus)"
+    assert inflight.status is AuditStatus.WARN and "APF rejecting" in inflight.detail
+    assert "no kube-apiserver static pod" in inflight.detail
+
+
+async def test_cluster_text_never_reaches_the_terminal_raw(large) -> None:
+    """A kubelet config value carrying an OSC 52 clipboard write and a C1 control: shown as '?'."""
+    server, kubeconfig = large
+    hostile = "\x1b]52;c;Y2FuYXJ5\x07\x9b6n500Mi"
+    server.kubelet_configs.set("node-00004", {"evictionHard": {"memory.available": hostile}})
+    report = await report_for(kubeconfig)
+    eviction = rows(report.config)[("kubelet", "evictionHard")]
+    assert "memory.available=?]52;c;Y2FuYXJ5??6n500Mi" in eviction.value
+    for fmt in ("text", "markdown", "json"):
+        out = render(report, fmt)
+        assert not any(ch in out for ch in "\x1b\x07\x9b"), fmt
+
+
+def test_flags_as_installers_write_them() -> None:
+    """kubeadm writes --name=value; other installers --name value; a bare --name is true (pflag)."""
+    words = ["kube-apiserver", "--max-requests-inflight=800", "--max-mutating-requests-inflight", "400", "--profiling"]
+    assert parse_flags(words) == (
+        ("--max-requests-inflight", "800"),
+        ("--max-mutating-requests-inflight", "400"),
+        ("--profiling", "true"),
+    )
+
+
+def test_nested_configs_flatten_to_dotted_settings() -> None:
+    config = {"mode": "", "iptables": {"minSyncPeriod": "0s"}, "evictionHard": {"nodefs.available": "10%"}}
+    assert flatten(config, ("mode", "iptables.minSyncPeriod", "evictionHard", "ipvs.syncPeriod")) == (
+        ("iptables.minSyncPeriod", "0s"),
+        ("evictionHard", "nodefs.available=10%"),
+    )

@@ -11,6 +11,7 @@ from k8stop.queries.feeds.live import LiveSource
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.help_screen import HelpScreen
 from k8stop.tui.screens.config_screen import ConfigScreen
+from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from kubeapi import ThreadedKubeApiServer, write_kubeconfig
 from screen import screen_lines, screen_text, wait_for
 
@@ -22,7 +23,11 @@ async def test_config_screen_at_80x24(tmp_path: Path) -> None:
         app = K8sTopApp(settings, LiveSource)
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for(pilot, lambda: "audit" in app.latest and "kube" in app.latest, what="the audit feed")
-            await wait_for(pilot, lambda: app.latest["kube"].facts is not None, what="the kube summary")
+            await wait_for(
+                pilot,
+                lambda: app.latest["kube"].facts is not None and app.latest["kube"].facts.synced,
+                what="the kube initial list",
+            )
             await pilot.press("colon", *"config", "enter")
             await wait_for(pilot, lambda: isinstance(app.screen, ConfigScreen), what="the config screen")
             config = app.screen
@@ -33,12 +38,12 @@ async def test_config_screen_at_80x24(tmp_path: Path) -> None:
             assert len(lines) == 24 and all(len(line) <= 80 for line in lines)
             assert lines[0].strip().startswith("tuning and sizing audit")
             # Warnings first: the single etcd member on 1,200 nodes.
-            assert lines[2].startswith("‼ warn   etcd           etcd members                     1")
+            assert lines[2].startswith("‼ warn   etcd           member count                     1")
             shown = screen_text(app)
             assert "! advice apiserver      --max-requests-inflight          400" in shown
             assert "! advice kube-proxy     mode                             iptables" in shown
             detail = config.detail_text()
-            assert detail.startswith("etcd etcd members: warn")
+            assert detail.startswith("etcd member count: warn")
             assert "recommended: 5 (1,200 nodes, tier 1000+)" in detail
             assert "source: seed 7.1" in detail
             assert "recommended: 5 (1,200 nodes" in shown  # the detail pane is on screen too
@@ -65,4 +70,21 @@ async def test_config_screen_at_80x24(tmp_path: Path) -> None:
             await pilot.press("question_mark")
             await wait_for(pilot, lambda: isinstance(app.screen, HelpScreen), what="help")
             assert "tuning and sizing audit" in screen_text(app)
+            await pilot.press("escape")
+
+            # The guided diagnosis lists the audit's findings in the API-server step; Enter opens
+            # the :config screen on that setting.
+            await pilot.press("d")
+            await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
+            session = app.screen
+            assert isinstance(session, DiagnosisScreen)
+            ids = [f.id for f in session.results[0].findings]
+            index = ids.index("config.kube-apiserver.max-requests-inflight")
+            for _ in range(index):
+                await pilot.press("down")
+            await pilot.pause()
+            assert "kube-apiserver --max-requests-inflight is 400; recommended >= 3000" in screen_text(app)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, ConfigScreen), what="the config screen from diagnosis")
+            assert app.screen.detail_text().startswith("kube-apiserver --max-requests-inflight: advice")
     assert {r.method for r in server.requests} == {"GET"}

@@ -32,7 +32,7 @@ async def collect_audit(
         components = tuple(
             SettingsRead(c, (), "", missing=NO_KUBE) for c in (*read_kube.CONTROL_PLANE_COMPONENTS, "kube-proxy")
         )
-        return AuditFacts(components, (), (), NO_KUBE, 0, 0, await prom_task, snapshot_nodes(snapshot))
+        return AuditFacts(components, (), (), NO_KUBE, NO_KUBE, 0, 0, await prom_task, snapshot_nodes(snapshot))
     pods, pods_missing = await read_kube.static_pods(connection)
     kubeadm, kubeadm_missing = await read_kube.kubeadm_extra_args(connection)
     proxy = await read_kube.kube_proxy(connection)
@@ -46,6 +46,7 @@ async def collect_audit(
         kubelets=kubelets,
         control_plane_nodes=cp_nodes,
         control_plane_nodes_missing=cp_missing,
+        static_pods_missing=pods_missing,
         etcd_pods=len(pods.get("etcd") or ()),
         etcd_initial_cluster=read_kube.initial_cluster_members(pods),
         prom=await prom_task,

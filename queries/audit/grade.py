@@ -47,7 +47,18 @@ def _check(setting: Setting, ctx: Ctx) -> ConfigCheck:
         status=verdict.status,
         source=setting.source,
         detail=verdict.detail,
+        default=setting.defaults,
+        read=setting.read,
+        by_size=by_size(setting),
     )
+
+
+# One cluster per tier of the seed's 7.1 / 8.1 matrix, to show the recommendation as a function of size.
+SIZE_EXAMPLES = ((10, "<=10"), (50, "11-99"), (500, "100-999"), (1000, "1000+"))
+
+
+def by_size(setting: Setting) -> str:
+    return "; ".join(f"{label} nodes: {setting.recommend(n)}" for n, label in SIZE_EXAMPLES)
 
 
 def finding_id(check: ConfigCheck) -> str:
@@ -70,7 +81,8 @@ def config_findings(snap: ClusterSnapshot, t: Thresholds) -> list[Finding]:
                 title=f"{check.component} {check.setting} is {check.value or 'unknown'}; "
                 f"recommended {check.recommended}",
                 evidence=(Evidence(f"config {check.component} {check.setting}", check.value, check.detail),),
-                recommendation=f"Set {check.setting} to {check.recommended} ({check.source}). {check.detail}.",
+                recommendation=f"{check.setting}: {check.recommended} for this cluster ({check.source}). "
+                f"{check.detail}.",
             )
         )
     return out

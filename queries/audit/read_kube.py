@@ -8,8 +8,10 @@ A 403, a 404 or a managed control plane becomes a `missing` reason, never an exc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import yaml
 from k8stop.queries.kube.connection import KubeConnection
@@ -42,11 +44,28 @@ PROXY_KEYS = (
     "iptables.syncPeriod",
     "ipvs.minSyncPeriod",
     "ipvs.syncPeriod",
+    "nftables.minSyncPeriod",
     "conntrack.maxPerCore",
     "conntrack.min",
 )
 
 Json = Any
+# Only the flags the audit grades are kept (recordings store the readings): a command line can
+# carry secrets other installers pass inline, and nothing else is shown anyway.
+EXTRA_FLAGS = ("--watch-cache", "--initial-cluster")
+MAX_VALUE = 300
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def printable(text: object) -> str:
+    """Cluster text made safe for a terminal: control characters (ESC, C1) replaced, length capped."""
+    return _CONTROLS.sub("?", str(text))[:MAX_VALUE]
+
+
+def kept_flags() -> frozenset[str]:
+    from k8stop.queries.audit.table import SETTINGS
+
+    return frozenset(s.setting for s in SETTINGS if s.setting.startswith("--")) | frozenset(EXTRA_FLAGS)
 
 
 def why_not(exc: KubeApiError, what: str, permission: str) -> str:
@@ -78,7 +97,7 @@ def parse_flags(words: Iterable[str]) -> tuple[tuple[str, str], ...]:
             i += 1
         else:
             name, value = word, "true"
-        flags.append((name, value))
+        flags.append((printable(name), printable(value)))
     return tuple(flags)
 
 
@@ -147,10 +166,12 @@ async def kubeadm_extra_args(connection: KubeConnection) -> tuple[dict[str, tupl
             node = node.get(key) if isinstance(node, dict) else None
         extra = node.get("extraArgs") if isinstance(node, dict) else None
         if isinstance(extra, dict):
-            out[component] = tuple((f"--{k}", str(v)) for k, v in extra.items())
+            out[component] = tuple((printable(f"--{k}"), printable(v)) for k, v in extra.items())
         elif isinstance(extra, list):
             out[component] = tuple(
-                (f"--{e.get('name')}", str(e.get("value"))) for e in extra if isinstance(e, dict) and e.get("name")
+                (printable(f"--{e.get('name')}"), printable(e.get("value")))
+                for e in extra
+                if isinstance(e, dict) and e.get("name")
             )
     return out, ""
 
@@ -162,6 +183,7 @@ def component_reads(
     kubeadm_missing: str,
 ) -> tuple[SettingsRead, ...]:
     reads = []
+    kept = kept_flags()
     for component in CONTROL_PLANE_COMPONENTS:
         found = pods.get(component) or []
         if found:
@@ -169,9 +191,11 @@ def component_reads(
             where = f"pod kube-system/{meta.get('name')} command/args"
             if len(found) > 1:
                 where += f" (1 of {len(found)} replicas)"
-            reads.append(SettingsRead(component, pod_flags(found[0], component), where))
+            flags = tuple(f for f in pod_flags(found[0], component) if f[0] in kept)
+            reads.append(SettingsRead(component, flags, printable(where)))
         elif component in kubeadm:
-            reads.append(SettingsRead(component, kubeadm[component], "kubeadm ClusterConfiguration extraArgs"))
+            flags = tuple(f for f in kubeadm[component] if f[0] in kept)
+            reads.append(SettingsRead(component, flags, "kubeadm ClusterConfiguration extraArgs"))
         else:
             why = pods_missing or f"no {component} static pod in kube-system (managed control plane?)"
             if kubeadm_missing and "not found" not in kubeadm_missing:
@@ -201,12 +225,12 @@ def flatten(config: Mapping[str, Any], keys: Iterable[str]) -> tuple[tuple[str, 
         if node is None or node == "":
             continue
         if isinstance(node, Mapping):
-            text = ",".join(f"{k}={v}" for k, v in sorted(node.items()))
-            out.append((key, text if text else "{}"))
+            text = ",".join(f"{k}={v}" for k, v in sorted(node.items(), key=lambda kv: str(kv[0])))
+            out.append((key, printable(text) if text else "{}"))
         elif isinstance(node, bool):
             out.append((key, "true" if node else "false"))
         else:
-            out.append((key, str(node)))
+            out.append((key, printable(node)))
     return tuple(out)
 
 
@@ -225,7 +249,7 @@ async def kube_proxy(connection: KubeConnection) -> SettingsRead:
         except yaml.YAMLError:
             continue
         if isinstance(config, dict) and config.get("kind") == "KubeProxyConfiguration":
-            return SettingsRead("kube-proxy", flatten(config, PROXY_KEYS), f"{where} ({key})")
+            return SettingsRead("kube-proxy", flatten(config, PROXY_KEYS), f"{where} ({printable(key)})")
     return SettingsRead("kube-proxy", (), where, missing=f"{where} holds no KubeProxyConfiguration")
 
 
@@ -239,7 +263,7 @@ def _capacity(node: Json) -> ControlPlaneNode:
         memory = float(parse_quantity(capacity.get("memory", "0")))
     except ValueError:
         cpu = memory = 0.0
-    return ControlPlaneNode(str((node.get("metadata") or {}).get("name")), cpu, memory)
+    return ControlPlaneNode(printable((node.get("metadata") or {}).get("name")), cpu, memory)
 
 
 async def control_plane_nodes(connection: KubeConnection) -> tuple[tuple[ControlPlaneNode, ...], str]:
@@ -264,13 +288,13 @@ async def sample_nodes(connection: KubeConnection, cp_nodes: Iterable[ControlPla
         )
     except KubeApiError as exc:
         return [], why_not(exc, "nodes", "list nodes")
-    names = [str((n.get("metadata") or {}).get("name")) for n in data.get("items") or ()][:KUBELET_SAMPLE]
+    names = [printable((n.get("metadata") or {}).get("name")) for n in data.get("items") or ()][:KUBELET_SAMPLE]
     names += [n.name for n in cp_nodes][: KUBELET_SAMPLE - len(names)]
     return names, ""
 
 
 async def kubelet_config(connection: KubeConnection, node: str) -> SettingsRead:
-    path = f"/api/v1/nodes/{node}/proxy/configz"
+    path = f"/api/v1/nodes/{quote(node, safe='')}/proxy/configz"
     try:
         data = await connection.get_json(path, what=f"get {path}", timeout=10.0)
     except KubeApiError as exc:

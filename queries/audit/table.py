@@ -311,8 +311,8 @@ def _etcd_members(ctx: Ctx) -> Verdict:
     elif facts.etcd_pods:
         count, where = facts.etcd_pods, "etcd static pods in kube-system"
     else:
-        why = _hidden(facts.component(ETCD), ETCD) or "no etcd pod and no etcd metrics"
-        return Verdict("", recommended, AuditStatus.NOT_VISIBLE, f"{why} (external or managed etcd)")
+        why = facts.static_pods_missing or "no etcd pod and no etcd metrics (external or managed etcd)"
+        return Verdict("", recommended, AuditStatus.NOT_VISIBLE, why)
     source = f"from {where}"
     if count < want:
         status = AuditStatus.WARN if count == 1 and (ctx.nodes or 0) > 10 else AuditStatus.ADVICE
@@ -366,11 +366,15 @@ def _percentage_of_nodes(nodes: int) -> float:
     return max(5.0, 50.0 - nodes / 125.0)
 
 
+def _adaptive_text(nodes: int) -> str:
+    # Below 100 nodes (minFeasibleNodesToFind) the scheduler scores every node.
+    return "all nodes" if nodes < 100 else f"adaptive {_percentage_of_nodes(nodes):.0f} %"
+
+
 def _score_percentage(ctx: Ctx) -> Verdict:
-    adaptive = _percentage_of_nodes(ctx.nodes or 0)
     return Verdict(
         "(config file)",
-        f"unset: adaptive {adaptive:.0f} % ({ctx.size})",
+        f"unset: {_adaptive_text(ctx.nodes or 0)} ({ctx.size})",
         AuditStatus.NOT_APPLICABLE,
         "not a flag: percentageOfNodesToScore is a field of the KubeSchedulerConfiguration file (--config), which "
         "no API serves; left at 0 the scheduler adapts it to the cluster size (a fixed 50 % as in seed 2.4 scores "
@@ -465,7 +469,7 @@ def _min_sync(ctx: Ctx) -> Verdict:
         return Verdict("", recommended, AuditStatus.NOT_VISIBLE, hidden)
     assert read is not None
     mode = read.get("mode") or "iptables"
-    key = f"{'ipvs' if mode == 'ipvs' else 'iptables'}.minSyncPeriod"
+    key = f"{mode if mode in ('ipvs', 'nftables') else 'iptables'}.minSyncPeriod"
     raw = read.get(key)
     zero = raw is not None and re.fullmatch(r"0+(s|ms)?|0s", raw.strip()) is not None
     big = ctx.tier in (Tier.LARGE, Tier.ULTRA)
@@ -655,9 +659,9 @@ SETTINGS: tuple[Setting, ...] = (
         SCHEDULER,
         "percentage-of-nodes-to-score",
         "KubeSchedulerConfiguration file on the control-plane node (--config)",
-        "0 = adaptive (50 % at <= 100 nodes down to 5 % at 5,000)",
+        "0 = adaptive: every node below 100 nodes, then 50 % - nodes/125, at least 5 %",
         "seed 2.4 (as a flag, 50); upstream scheduler-perf-tuning docs",
-        lambda n: f"unset (adaptive {_percentage_of_nodes(n):.0f} %)",
+        lambda n: f"unset ({_adaptive_text(n)})",
         _score_percentage,
     ),
     *(
@@ -773,7 +777,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         CONTROL_PLANE,
-        "control-plane nodes",
+        "node count",
         "nodes labelled node-role.kubernetes.io/control-plane (or master); kube-state-metrics",
         "-",
         "seed 7.1 (1 small, 3 medium, 5 large)",
@@ -782,7 +786,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         CONTROL_PLANE,
-        "control-plane CPU",
+        "CPU per node",
         "control-plane nodes' capacity; kube-state-metrics kube_node_status_capacity",
         "-",
         "seed 7.1 / 8.1",
@@ -791,7 +795,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         CONTROL_PLANE,
-        "control-plane memory",
+        "memory per node",
         "control-plane nodes' capacity; kube-state-metrics kube_node_status_capacity",
         "-",
         "seed 7.1 / 8.1",
@@ -800,7 +804,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         ETCD,
-        "etcd members",
+        "member count",
         "Prometheus (members scraped), etcd --initial-cluster, etcd static pods",
         "-",
         "seed 7.1 (3 medium, 5 large); seed 8.1 says 9, the etcd FAQ advises at most 5",

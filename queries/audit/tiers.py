@@ -68,8 +68,8 @@ def snapshot_nodes(snap: ClusterSnapshot | None) -> int | None:
     """The node count: the kube API's when it answered, else Prometheus', else the audit's own."""
     if snap is None:
         return None
-    if snap.kube_summary is not None and snap.kube_summary.node_count:
-        return snap.kube_summary.node_count
+    if snap.kube_summary is not None and snap.kube_summary.synced and snap.kube_summary.node_count:
+        return snap.kube_summary.node_count  # not while the initial list is still paging in
     if snap.nodes is not None and snap.nodes.total:
         return snap.nodes.total
     return snap.audit.node_count if snap.audit is not None else None

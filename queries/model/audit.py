@@ -76,6 +76,7 @@ class AuditFacts:
     kubelets: tuple[SettingsRead, ...]  # one per sampled node; `where` names the node
     control_plane_nodes: tuple[ControlPlaneNode, ...]
     control_plane_nodes_missing: str  # why the control-plane nodes could not be listed, or ""
+    static_pods_missing: str  # why the static control-plane pods could not be listed, or ""
     etcd_pods: int  # etcd static pods seen (0 when none or not visible)
     etcd_initial_cluster: int  # members named by etcd's --initial-cluster (0 when unknown)
     prom: PromReadings
@@ -99,3 +100,6 @@ class ConfigCheck:
     status: AuditStatus
     source: str  # seed section and, where they differ, the upstream docs
     detail: str  # how it was read, the evidence, or why not applicable / not visible
+    default: str = ""  # the upstream default, per Kubernetes version where it changed
+    read: str = ""  # how k8stop reads it
+    by_size: str = ""  # the recommendation across cluster sizes

@@ -105,7 +105,7 @@ def kubeadm_objects(
             if component == "etcd":
                 args["initial-cluster"] = initial
             objects.append(("pods", static_pod(component, n.name, n.ip, args)))
-    objects.append(("configmaps", kubeadm_config({c: f for c, f in flags.items() if c != "etcd"})))
+    objects.append(("configmaps", kubeadm_config(flags)))
     if proxy is not None:
         objects.append(("configmaps", kube_proxy_configmap(proxy)))
     return objects

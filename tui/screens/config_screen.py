@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from k8stop.queries.audit.grade import grade
+from k8stop.queries.audit.grade import finding_id, grade
+from k8stop.queries.audit.tiers import snapshot_nodes
 from k8stop.queries.model.audit import AuditStatus, ConfigCheck
+from k8stop.queries.model.facts import KubeSummary
+from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
 from rich.text import Text
 from textual.app import ComposeResult
@@ -44,11 +47,15 @@ def check_line(c: ConfigCheck) -> Text:
 
 
 def check_detail(c: ConfigCheck) -> Text:
+    """The selected setting: the verdict and the evidence first, then where the numbers come from."""
     return Text(
         f"{c.component} {c.setting}: {c.status}\n"
         f"value: {c.value or '-'}   recommended: {c.recommended}\n"
+        f"{c.detail}\n"
         f"source: {c.source}\n"
-        f"{c.detail}"
+        f"default: {c.default}\n"
+        f"by size: {c.by_size}\n"
+        f"read: {c.read}"
     )
 
 
@@ -62,12 +69,14 @@ class ConfigScreen(Screen[None]):
     ConfigScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1; }
     ConfigScreen #summary { height: 1; padding: 0 1; }
     ConfigScreen #checks { height: 1fr; border: none; padding: 0; }
-    ConfigScreen #detail { height: 8; padding: 0 1; border-top: solid $primary; }
+    ConfigScreen #detail { height: 9; padding: 0 1; border-top: solid $primary; overflow-y: auto; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, select: str | None = None) -> None:
         super().__init__()
+        self._select = select  # a finding id (config.<component>.<setting>) to highlight first
         self.checks: tuple[ConfigCheck, ...] = ()
+        self._graded: ClusterSnapshot | None = None  # the snapshot the rows were graded on
 
     @property
     def k8stop(self) -> Host:
@@ -90,8 +99,16 @@ class ConfigScreen(Screen[None]):
             self.k8stop.listeners.remove(self._feed_updated)
 
     def _feed_updated(self, update: FeedUpdate[Any]) -> None:
-        if update.feed == "audit":
+        # New readings, or a new cluster size (the recommendations scale with it).
+        if update.feed == "audit" or (
+            update.feed == "kube" and snapshot_nodes(self._graded) != self._node_count(update)
+        ):
             self.action_reload()
+
+    @staticmethod
+    def _node_count(update: FeedUpdate[Any]) -> int | None:
+        summary = update.facts
+        return summary.node_count if isinstance(summary, KubeSummary) and summary.synced else None
 
     def action_back(self) -> None:
         self.dismiss(None)
@@ -100,6 +117,7 @@ class ConfigScreen(Screen[None]):
         app = self.k8stop
         s = app.settings
         snap = app.snapshot()
+        self._graded = snap
         self.checks = tuple(sorted(grade(snap, s.thresholds), key=lambda c: c.status.rank))
         summary = self.query_one("#summary", Static)
         checks = self.query_one("#checks", OptionList)
@@ -114,7 +132,9 @@ class ConfigScreen(Screen[None]):
         counts = "  ".join(f"{GLYPH[s]} {sum(1 for c in self.checks if c.status is s)}" for s in AuditStatus)
         summary.update(Text(counts))
         checks.add_options([Option(check_line(c)) for c in self.checks])
-        checks.highlighted = min(highlighted or 0, len(self.checks) - 1)
+        wanted = [i for i, c in enumerate(self.checks) if finding_id(c) == self._select]
+        self._select = None
+        checks.highlighted = wanted[0] if wanted else min(highlighted or 0, len(self.checks) - 1)
 
     def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         if 0 <= event.option_index < len(self.checks):

@@ -42,6 +42,10 @@ KPIS_OPTION = "kpis"
 
 def drill_for(finding: Finding) -> Screen[None]:
     """The drill-down that shows a finding's evidence over time; the KPI scorecard otherwise."""
+    if finding.id.startswith("config."):  # an audit finding: its row in the :config screen
+        from k8stop.tui.screens.config_screen import ConfigScreen
+
+        return ConfigScreen(select=finding.id)
     verbs, resources = finding.label_values("verb"), finding.label_values("resource")
     members, nodes = finding.label_values("etcd_member"), finding.label_values("node")
     if finding.component is Component.APISERVER and verbs and resources:
