@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import os
 import stat
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_terminal
 from faulty_proxy import Fault, FaultyProxy, Misbehaviour
 from hostile import (
     ALERT_SUMMARY,
@@ -35,6 +39,7 @@ from hostile import (
     PROD,
     RLO,
     assert_inert,
+    assert_no_raw_sequences,
     hostile_scenario,
     visible,
 )
@@ -61,6 +66,7 @@ from k8stop.tui.screens.pod_detail import PodScreen
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
 from kubeapi import hostile as kube
 from screen import screen_lines, screen_text, wait_for
+from test_terminal import ENTER_ALT_SCREEN
 
 READ_VERBS = {"get", "list", "watch"}
 
@@ -455,3 +461,150 @@ async def test_a_422_holding_brackets_ends_the_drill_down_in_an_error_line(hosti
             assert "HTTP 422): expanding series: [/] [link=https://evil.example]x[/link] \\x1b[6n" in words
             assert_screen_inert(app)
             assert app.is_running
+
+
+# --- `k8stop report` in every format ---------------------------------------------------------
+
+
+def k8stop(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "K8STOP_PROMETHEUS_URL")}
+    env["HOME"] = str(cwd)  # no user config file or ~/.kube/config leaks in
+    return subprocess.run(
+        [sys.executable, "-m", "k8stop.tui.cli", *args], capture_output=True, timeout=120, env=env, cwd=cwd
+    )
+
+
+def assert_output_inert(output: bytes) -> str:
+    """Report bytes: no ESC, BEL, C1 or bidi/zero-width character, whatever the format."""
+    assert_no_raw_sequences(output)
+    assert b"\x1b" not in output
+    text = output.decode("utf-8")
+    assert_inert([text])
+    return text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_report_from_a_hostile_cluster_is_inert(hostile_kube, hostile_prom, tmp_path: Path, fmt: str) -> None:
+    _, kubeconfig = hostile_kube
+    _firing_alert(hostile_prom.url)
+    run = k8stop(
+        "report", "--format", fmt, "--kubeconfig", str(kubeconfig), "--prometheus-url", hostile_prom.url, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    text = assert_output_inert(run.stdout)
+    pod = visible(f"{HOSTILE_NAMESPACE}/evil-7d9f8b6c5d-x2k9p")
+    if fmt == "json":
+        report = json.loads(text)
+        assert report["cluster"]["version"] == "v1.29.3\\x1b]0;pwned\\x07"
+        subjects = {f["subject"] for f in report["findings"]}
+        assert pod in subjects
+        titles = [f["title"] for f in report["findings"] if f["id"].startswith("alert.KubePodCrashLooping")]
+        assert titles and visible(ALERT_SUMMARY) in titles[0]
+    elif fmt == "text":
+        assert pod in text and "v1.29.3\\x1b]0;pwned\\x07" in text
+        assert f"{FILESYSTEM}; {CLICK}" in " ".join(text.split())  # wrapping may split it
+    else:
+        assert f"subject: ``{pod}``" in text or f"subject: `{pod}`" in text
+        assert "Filesystem \\[/var/lib/etcd\\] is 91% full; \\[@click=app.quit\\]quit\\[/\\]" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_report_replaying_a_hostile_recording_is_inert(tmp_path: Path, fmt: str) -> None:
+    hostile = ContainerRestarts(
+        HOSTILE_NAMESPACE, f"evil{ESCAPES}", HOSTILE_CONTAINER, 30.0, 5.0, HOSTILE_WAITING, HOSTILE_TERMINATED
+    )
+    path = tmp_path / "hostile.k8rec"
+    recorder = Recorder(path, SourceInfo(f"ctx{ESCAPES}", f"v1{ESCAPES}", "prom"), start=1000.0)
+    recorder.write(FeedUpdate("restarts", RestartsFacts("kube-api", (hostile,)), FeedStatus(FeedState.OK), 1000.0))
+    recorder.close(1001.0)
+    run = k8stop("report", "--replay", str(path), "--format", fmt, cwd=tmp_path)
+    assert run.returncode in (0, 3), run.stderr.decode()
+    text = assert_output_inert(run.stdout)
+    context = visible(f"ctx{ESCAPES}")
+    subject = f"{visible(HOSTILE_NAMESPACE)}/{visible(f'evil{ESCAPES}')}"
+    if fmt == "json":
+        report = json.loads(text)
+        assert report["cluster"] == {"context": context, "version": visible(f"v1{ESCAPES}")}
+        assert subject in {f["subject"] for f in report["findings"]}
+    elif fmt == "text":
+        assert f"k8stop report for {context}" in text
+        assert subject in "".join(text.split())  # wrapped at 100 columns, long words broken
+    else:
+        # Markdown's backslash escapes: the backslashes of the visible form, then link brackets
+        escaped = context.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        assert f"# k8stop report for {escaped}" in text
+        assert f"subject: `{subject}`" in text
+
+
+def test_report_output_refuses_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "report.md").symlink_to(victim)
+    args = ("report", "--no-kube", "--prometheus-url", "http://127.0.0.1:9", "--format", "markdown")
+    run = k8stop(*args, "--output", str(tmp_path / "report.md"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.decode().count("\n") == 1 and "symbolic link; refusing" in run.stderr.decode()
+    assert victim.read_text() == "precious"
+    run = k8stop(*args, "--output", str(tmp_path / "new.md"), cwd=tmp_path)
+    assert run.returncode == 3  # nothing reachable, but the report is written, owner-only
+    assert stat.S_IMODE((tmp_path / "new.md").stat().st_mode) == 0o600
+
+
+# --- the real terminal -------------------------------------------------------------------------
+
+pty_harness = test_terminal.spawn  # the pty harness's fixture, under this module's name
+
+
+def command(child: Any, line: bytes) -> None:
+    """`:` then, once the prompt has focus, the line: typed at once, "pods" would be keys."""
+    os.write(child.master, b":")
+    time.sleep(0.5)
+    os.write(child.master, line + b"\r")
+    time.sleep(0.5)
+
+
+def test_terminal_bytes_hold_no_hostile_sequence(pty_harness, hostile_kube, hostile_prom) -> None:
+    """The real k8stop in a pty, through the dashboard, the hostile pod's drill-down, the
+    alerts and the guided diagnosis: what reaches the terminal shows the payloads, inert."""
+    spawn, (_, kubeconfig) = pty_harness, hostile_kube
+    _firing_alert(hostile_prom.url)
+
+    # Kube only: the pod drill-down with the tenant's event and container names.
+    child = spawn("--kubeconfig", str(kubeconfig), "--no-prometheus")
+    assert child.read_until(ENTER_ALT_SCREEN, 30), bytes(child.output[-500:])
+    assert child.read_until(b"CrashLoopBackOff\\x9b6n", 30), bytes(child.output[-2000:])
+    command(child, b"pods")
+    os.write(child.master, b"\r")
+    assert child.read_until(b"[prod]/evil\\x1b]0;pwned\\x07  phase Running", 15), bytes(child.output[-2000:])
+    os.write(child.master, b"\x1b[6~\x1b[6~")  # page down to the events
+    assert child.read_until(b"BackOff\\x1b[2J", 10), bytes(child.output[-2000:])
+    os.write(child.master, b"\x1b")
+    time.sleep(0.5)
+    command(child, b"x[/]")
+    assert child.read_until(b"unknown command", 10)
+    os.write(child.master, b"\x03")
+    status, _ = child.wait(timeout=15)
+    assert status == 0, bytes(child.output[-800:])
+    assert b"Traceback" not in child.output
+    assert_no_raw_sequences(bytes(child.output))
+    assert b"[prod]/evil\\x1b]0;pwned\\x07" in child.output
+
+    # Prometheus and kube: the alerts screen and the guided diagnosis.
+    child = spawn("--kubeconfig", str(kubeconfig), "--prometheus-url", hostile_prom.url)
+    assert child.read_until(ENTER_ALT_SCREEN, 30)
+    assert child.read_until(b"CrashLoopBackOff\\x9b6n", 30), bytes(child.output[-2000:])
+    os.write(child.master, b"a")
+    assert child.read_until(b"[/var/lib/etcd]", 15), bytes(child.output[-2000:])
+    os.write(child.master, b"\x1b")
+    time.sleep(0.5)
+    os.write(child.master, b"d")
+    assert child.read_until(b"1/5", 15)
+    for step in (b"2/5", b"3/5", b"4/5", b"5/5"):
+        os.write(child.master, b"n")
+        assert child.read_until(step, 10)
+    assert child.read_until(b"[@click=app.quit]", 10)
+    os.write(child.master, b"\x03")
+    status, _ = child.wait(timeout=15)
+    assert status == 0, bytes(child.output[-800:])
+    assert b"Traceback" not in child.output
+    assert_no_raw_sequences(bytes(child.output))
