@@ -28,6 +28,7 @@ from faulty_proxy import Fault, FaultyProxy, Misbehaviour
 from hostile import (
     ALERT_SUMMARY,
     CLICK,
+    DSR,
     ESCAPES,
     FILESYSTEM,
     HOSTILE_CONTAINER,
@@ -36,6 +37,7 @@ from hostile import (
     HOSTILE_TERMINATED,
     HOSTILE_WAITING,
     LINK,
+    OSC52,
     PROD,
     RLO,
     assert_inert,
@@ -64,6 +66,7 @@ from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.node_detail import NodeScreen
 from k8stop.tui.screens.pod_detail import PodScreen
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
+from kubeapi import Fault as KubeFault
 from kubeapi import hostile as kube
 from screen import screen_lines, screen_text, wait_for
 from test_terminal import ENTER_ALT_SCREEN
@@ -461,6 +464,24 @@ async def test_a_422_holding_brackets_ends_the_drill_down_in_an_error_line(hosti
             assert "HTTP 422): expanding series: [/] [link=https://evil.example]x[/link] \\x1b[6n" in words
             assert_screen_inert(app)
             assert app.is_running
+
+
+async def test_api_server_error_messages_are_inert(hostile_kube) -> None:
+    """A Status message is the server's own words, echoed in the panels' error lines."""
+    server, kubeconfig = hostile_kube
+    message = f"etcdserver: {LINK} {OSC52}{DSR} {FILESYSTEM}"
+    server.inject(KubeFault(r"^/api/v1/pods$", status=500, body={"kind": "Status", "code": 500, "message": message}))
+    app = K8sTopApp(Settings(kubeconfig=str(kubeconfig), use_prometheus=False, refresh=0.5), LiveSource)
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        def reason() -> str:
+            update = app.latest.get("kube")
+            return update.status.reason if update else ""
+
+        await wait_for(pilot, lambda: "500" in reason(), what="the 500 on list pods")
+        assert reason() == f"pods: API server error 500 on list pods at cluster scope: {visible(message)}"
+        assert_screen_inert(app)
+        assert app.is_running
 
 
 # --- `k8stop report` in every format ---------------------------------------------------------
