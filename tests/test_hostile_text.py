@@ -165,6 +165,33 @@ def test_recording_read_back_is_inert(tmp_path: Path) -> None:
     assert CODEC.decode(f"a{ESCAPES}") == visible(f"a{ESCAPES}")
 
 
+async def test_replaying_a_hostile_recording(tmp_path: Path) -> None:
+    """The replay's dashboard and pod drill-down show what a hostile .k8rec holds, inert."""
+    from k8stop.queries.feeds.replay import ReplaySource
+    from k8stop.tui.replay_app import ReplayApp
+    from k8stop.tui.screens.detail_screen import REPLAY_ONLY
+
+    hostile = ContainerRestarts(PROD, f"evil{ESCAPES}", f"c{LINK}", 30.0, 5.0, HOSTILE_WAITING, HOSTILE_TERMINATED)
+    path = tmp_path / "hostile.k8rec"
+    recorder = Recorder(path, SourceInfo(f"ctx{ESCAPES}", f"v1{ESCAPES}", "prom"), start=1000.0)
+    recorder.write(FeedUpdate("restarts", RestartsFacts("kube-api", (hostile,)), FeedStatus(FeedState.OK), 1000.0))
+    recorder.close(1060.0)
+    app = ReplayApp(Settings(), ReplaySource(read_recording(path)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        restarts = app.dashboard.panels()["restarts"]
+        await wait_for(pilot, lambda: restarts.facts is not None, what="the recorded restarts")
+        assert restarts.selected_key == f"{PROD}/{visible(f'evil{ESCAPES}')}"
+        assert app.dashboard.header.context == visible(f"ctx{ESCAPES}")
+        assert "CrashLoopBackOff\\x9b6n" in screen_text(app)
+        assert_screen_inert(app)
+        app.dashboard.focus_panel("restarts")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PodScreen) and app.screen.loaded, what="pod drill-down")
+        assert f"pod › {PROD}/evil\\x1b]52;c;aGFja2Vk\\x07" in screen_text(app)
+        assert str(app.screen.query_one("#state").render()) == REPLAY_ONLY
+        assert_screen_inert(app)
+
+
 # --- files ---------------------------------------------------------------------------------
 
 
