@@ -115,8 +115,13 @@ def test_no_control_or_format_character_survives() -> None:
     out = clean(everything)
     controls = {c for c in out if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F} - {"\n", "\t"}
     assert not controls
-    for c in "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff":
+    invisible = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+    for c in invisible:
         assert c not in out
+    # One at a time, each takes the fast path (str.isprintable) first: it must not let one through.
+    for c in (*(chr(n) for n in range(0xA0) if n < 0x20 or n >= 0x7F), *invisible):
+        if c not in "\n\t":
+            assert clean(f"name{c}") != f"name{c}", hex(ord(c))
 
 
 # --- where strings become facts --------------------------------------------------------------
