@@ -58,7 +58,7 @@ from k8stop.queries.private_files import PrivateFileError
 from k8stop.queries.prom.alerts import parse_alert
 from k8stop.queries.prom.client import PromClient
 from k8stop.queries.report import make_report
-from k8stop.queries.rules.guided import export_markdown
+from k8stop.queries.rules.guided import export_markdown, report_filename
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.alerts_screen import AlertsScreen
 from k8stop.tui.screens.detail_screen import DetailScreen
@@ -170,8 +170,10 @@ def test_recording_read_back_is_inert(tmp_path: Path) -> None:
     assert CODEC.decode(f"a{ESCAPES}") == visible(f"a{ESCAPES}")
 
 
-async def test_replaying_a_hostile_recording(tmp_path: Path) -> None:
-    """The replay's dashboard and pod drill-down show what a hostile .k8rec holds, inert."""
+async def test_replaying_a_hostile_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay's dashboard and pod drill-down show what a hostile .k8rec holds, inert; the
+    diagnosis's export refuses a symlink planted at its file name."""
+    monkeypatch.chdir(tmp_path)
     from k8stop.queries.feeds.replay import ReplaySource
     from k8stop.tui.replay_app import ReplayApp
     from k8stop.tui.screens.detail_screen import REPLAY_ONLY
@@ -195,6 +197,24 @@ async def test_replaying_a_hostile_recording(tmp_path: Path) -> None:
         assert f"pod › {PROD}/evil\\x1b]52;c;aGFja2Vk\\x07" in screen_text(app)
         assert str(app.screen.query_one("#state").render()) == REPLAY_ONLY
         assert_screen_inert(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
+
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
+        session = app.screen
+        assert isinstance(session, DiagnosisScreen) and session.report is not None
+        snap = session.report.snapshot
+        victim = tmp_path / "victim"
+        victim.write_text("precious")
+        planted = tmp_path / report_filename(snap.context, snap.taken_at)
+        planted.symlink_to(victim)
+        await pilot.press("x")
+        await pilot.pause()
+        assert session.exported is None and victim.read_text() == "precious"
+        assert f"could not write the report: {planted}: is a symbolic link; refusing" in " ".join(notifications(app))
+        assert_screen_inert(app)
+        assert app.is_running
 
 
 # --- files ---------------------------------------------------------------------------------
