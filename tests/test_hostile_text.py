@@ -505,6 +505,11 @@ async def test_a_422_holding_brackets_ends_the_drill_down_in_an_error_line(hosti
         async with app.run_test(size=(80, 24)) as pilot:
             nodes = app.dashboard.panels()["nodes"]
             await wait_for(pilot, lambda: nodes.selected_key is not None, what="nodes")
+            # A PromQL warning echoes the server too: shown in the panel's status, inert.
+            proxy.set(Fault(Misbehaviour.WARNINGS, warning=f"results truncated {LINK} {OSC52}"))
+            shown = f"results truncated {LINK} \\x1b]52;c;aGFja2Vk\\x07"
+            await wait_for(pilot, lambda: nodes.status is not None and shown in nodes.status.warnings, what="warning")
+            assert_screen_inert(app)
             proxy.set(Fault(Misbehaviour.EXECUTION_422, message=message))
             app.dashboard.focus_panel("nodes")
             await pilot.press("enter")
