@@ -5,6 +5,7 @@ hostile cluster (kubeapi/hostile.py), the hostile Prometheus scenario and their 
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import replace
@@ -45,8 +46,9 @@ RAW_SEQUENCES: tuple[bytes, ...] = (
     "\x9b".encode(),
     RLO.encode(),
     ZWSP.encode(),
-    b"\x07",
 )
+# Textual ends its own OSC 22 (pointer shape) with BEL; any other BEL came from data.
+_OWN_OSC = re.compile(rb"\x1b\]22;[\x20-\x7e]*\x07")
 
 
 def visible(text: str) -> str:
@@ -69,6 +71,7 @@ def assert_inert(texts: Iterable[str]) -> None:
 def assert_no_raw_sequences(output: bytes) -> None:
     found = [seq for seq in RAW_SEQUENCES if seq in output]
     assert not found, f"hostile sequences reached the terminal: {found}"
+    assert b"\x07" not in _OWN_OSC.sub(b"", output), "a BEL from data reached the terminal"
 
 
 # --- the Prometheus side -------------------------------------------------------------------

@@ -11,7 +11,10 @@ from __future__ import annotations
 import dataclasses
 import gzip
 import json
+import os
 import stat
+import subprocess
+import sys
 import time
 import urllib.parse
 import urllib.request
@@ -20,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import test_terminal
 from faulty_proxy import Fault, FaultyProxy, Misbehaviour
 from hostile import (
     ALERT_SUMMARY,
     CLICK,
+    DSR,
     ESCAPES,
     FILESYSTEM,
     HOSTILE_CONTAINER,
@@ -32,9 +37,11 @@ from hostile import (
     HOSTILE_TERMINATED,
     HOSTILE_WAITING,
     LINK,
+    OSC52,
     PROD,
     RLO,
     assert_inert,
+    assert_no_raw_sequences,
     hostile_scenario,
     visible,
 )
@@ -52,7 +59,7 @@ from k8stop.queries.private_files import PrivateFileError
 from k8stop.queries.prom.alerts import parse_alert
 from k8stop.queries.prom.client import PromClient
 from k8stop.queries.report import make_report
-from k8stop.queries.rules.guided import export_markdown
+from k8stop.queries.rules.guided import export_markdown, report_filename
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.alerts_screen import AlertsScreen
 from k8stop.tui.screens.detail_screen import DetailScreen
@@ -60,8 +67,10 @@ from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.node_detail import NodeScreen
 from k8stop.tui.screens.pod_detail import PodScreen
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
+from kubeapi import Fault as KubeFault
 from kubeapi import hostile as kube
 from screen import screen_lines, screen_text, wait_for
+from test_terminal import ENTER_ALT_SCREEN
 
 READ_VERBS = {"get", "list", "watch"}
 
@@ -107,8 +116,13 @@ def test_no_control_or_format_character_survives() -> None:
     out = clean(everything)
     controls = {c for c in out if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F} - {"\n", "\t"}
     assert not controls
-    for c in "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff":
+    invisible = "\u200b\u200c\u200d\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2060\u2066\u2067\u2068\u2069\ufeff"
+    for c in invisible:
         assert c not in out
+    # One at a time, each takes the fast path (str.isprintable) first: it must not let one through.
+    for c in (*(chr(n) for n in range(0xA0) if n < 0x20 or n >= 0x7F), *invisible):
+        if c not in "\n\t":
+            assert clean(f"name{c}") != f"name{c}", hex(ord(c))
 
 
 # --- where strings become facts --------------------------------------------------------------
@@ -155,6 +169,53 @@ def test_recording_read_back_is_inert(tmp_path: Path) -> None:
     assert_inert(strings_of(recording.updates))
     assert_inert([recording.header.context, recording.header.cluster_version])
     assert CODEC.decode(f"a{ESCAPES}") == visible(f"a{ESCAPES}")
+
+
+async def test_replaying_a_hostile_recording(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The replay's dashboard and pod drill-down show what a hostile .k8rec holds, inert; the
+    diagnosis's export refuses a symlink planted at its file name."""
+    monkeypatch.chdir(tmp_path)
+    from k8stop.queries.feeds.replay import ReplaySource
+    from k8stop.tui.replay_app import ReplayApp
+    from k8stop.tui.screens.detail_screen import REPLAY_ONLY
+
+    hostile = ContainerRestarts(PROD, f"evil{ESCAPES}", f"c{LINK}", 30.0, 5.0, HOSTILE_WAITING, HOSTILE_TERMINATED)
+    path = tmp_path / "hostile.k8rec"
+    recorder = Recorder(path, SourceInfo(f"ctx{ESCAPES}", f"v1{ESCAPES}", "prom"), start=1000.0)
+    recorder.write(FeedUpdate("restarts", RestartsFacts("kube-api", (hostile,)), FeedStatus(FeedState.OK), 1000.0))
+    recorder.close(1060.0)
+    app = ReplayApp(Settings(), ReplaySource(read_recording(path)))
+    async with app.run_test(size=(80, 24)) as pilot:
+        restarts = app.dashboard.panels()["restarts"]
+        await wait_for(pilot, lambda: restarts.facts is not None, what="the recorded restarts")
+        assert restarts.selected_key == f"{PROD}/{visible(f'evil{ESCAPES}')}"
+        assert app.dashboard.header.context == visible(f"ctx{ESCAPES}")
+        assert "CrashLoopBackOff\\x9b6n" in screen_text(app)
+        assert_screen_inert(app)
+        app.dashboard.focus_panel("restarts")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, PodScreen) and app.screen.loaded, what="pod drill-down")
+        assert f"pod › {PROD}/evil\\x1b]52;c;aGFja2Vk\\x07" in screen_text(app)
+        assert str(app.screen.query_one("#state").render()) == REPLAY_ONLY
+        assert_screen_inert(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
+
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
+        session = app.screen
+        assert isinstance(session, DiagnosisScreen) and session.report is not None
+        snap = session.report.snapshot
+        victim = tmp_path / "victim"
+        victim.write_text("precious")
+        planted = tmp_path / report_filename(snap.context, snap.taken_at)
+        planted.symlink_to(victim)
+        await pilot.press("x")
+        await pilot.pause()
+        assert session.exported is None and victim.read_text() == "precious"
+        assert f"could not write the report: {planted}: is a symbolic link; refusing" in " ".join(notifications(app))
+        assert_screen_inert(app)
+        assert app.is_running
 
 
 # --- files ---------------------------------------------------------------------------------
@@ -459,6 +520,11 @@ async def test_a_422_holding_brackets_ends_the_drill_down_in_an_error_line(hosti
         async with app.run_test(size=(80, 24)) as pilot:
             nodes = app.dashboard.panels()["nodes"]
             await wait_for(pilot, lambda: nodes.selected_key is not None, what="nodes")
+            # A PromQL warning echoes the server too: shown in the panel's status, inert.
+            proxy.set(Fault(Misbehaviour.WARNINGS, warning=f"results truncated {LINK} {OSC52}"))
+            shown = f"results truncated {LINK} \\x1b]52;c;aGFja2Vk\\x07"
+            await wait_for(pilot, lambda: nodes.status is not None and shown in nodes.status.warnings, what="warning")
+            assert_screen_inert(app)
             proxy.set(Fault(Misbehaviour.EXECUTION_422, message=message))
             app.dashboard.focus_panel("nodes")
             await pilot.press("enter")
@@ -470,3 +536,168 @@ async def test_a_422_holding_brackets_ends_the_drill_down_in_an_error_line(hosti
             assert "HTTP 422): expanding series: [/] [link=https://evil.example]x[/link] \\x1b[6n" in words
             assert_screen_inert(app)
             assert app.is_running
+
+
+async def test_api_server_error_messages_are_inert(hostile_kube) -> None:
+    """A Status message is the server's own words, echoed in the panels' error lines."""
+    server, kubeconfig = hostile_kube
+    message = f"etcdserver: {LINK} {OSC52}{DSR} {FILESYSTEM}"
+    server.inject(KubeFault(r"^/api/v1/pods$", status=500, body={"kind": "Status", "code": 500, "message": message}))
+    app = K8sTopApp(Settings(kubeconfig=str(kubeconfig), use_prometheus=False, refresh=0.5), LiveSource)
+    async with app.run_test(size=(80, 24)) as pilot:
+
+        def reason() -> str:
+            update = app.latest.get("kube")
+            return update.status.reason if update else ""
+
+        await wait_for(pilot, lambda: "500" in reason(), what="the 500 on list pods")
+        assert reason() == f"pods: API server error 500 on list pods at cluster scope: {visible(message)}"
+        assert_screen_inert(app)
+        assert app.is_running
+
+
+# --- `k8stop report` in every format ---------------------------------------------------------
+
+
+def k8stop(*args: str, cwd: Path) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "K8STOP_PROMETHEUS_URL")}
+    env["HOME"] = str(cwd)  # no user config file or ~/.kube/config leaks in
+    return subprocess.run(
+        [sys.executable, "-m", "k8stop.tui.cli", *args], capture_output=True, timeout=120, env=env, cwd=cwd
+    )
+
+
+def assert_output_inert(output: bytes) -> str:
+    """Report bytes: no ESC, BEL, C1 or bidi/zero-width character, whatever the format."""
+    assert_no_raw_sequences(output)
+    assert b"\x1b" not in output
+    text = output.decode("utf-8")
+    assert_inert([text])
+    return text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_report_from_a_hostile_cluster_is_inert(hostile_kube, hostile_prom, tmp_path: Path, fmt: str) -> None:
+    _, kubeconfig = hostile_kube
+    _firing_alert(hostile_prom.url)
+    run = k8stop(
+        "report", "--format", fmt, "--kubeconfig", str(kubeconfig), "--prometheus-url", hostile_prom.url, cwd=tmp_path
+    )
+    assert run.returncode == 0, run.stderr.decode()
+    text = assert_output_inert(run.stdout)
+    pod = visible(f"{HOSTILE_NAMESPACE}/evil-7d9f8b6c5d-x2k9p")
+    if fmt == "json":
+        report = json.loads(text)
+        assert report["cluster"]["version"] == "v1.29.3\\x1b]0;pwned\\x07"
+        subjects = {f["subject"] for f in report["findings"]}
+        assert pod in subjects
+        titles = [f["title"] for f in report["findings"] if f["id"].startswith("alert.KubePodCrashLooping")]
+        assert titles and visible(ALERT_SUMMARY) in titles[0]
+    elif fmt == "text":
+        assert pod in text and "v1.29.3\\x1b]0;pwned\\x07" in text
+        assert f"{FILESYSTEM}; {CLICK}" in " ".join(text.split())  # wrapping may split it
+    else:
+        assert f"subject: ``{pod}``" in text or f"subject: `{pod}`" in text
+        assert "Filesystem \\[/var/lib/etcd\\] is 91% full; \\[@click=app.quit\\]quit\\[/\\]" in text
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_report_replaying_a_hostile_recording_is_inert(tmp_path: Path, fmt: str) -> None:
+    hostile = ContainerRestarts(
+        HOSTILE_NAMESPACE, f"evil{ESCAPES}", HOSTILE_CONTAINER, 30.0, 5.0, HOSTILE_WAITING, HOSTILE_TERMINATED
+    )
+    path = tmp_path / "hostile.k8rec"
+    recorder = Recorder(path, SourceInfo(f"ctx{ESCAPES}", f"v1{ESCAPES}", "prom"), start=1000.0)
+    recorder.write(FeedUpdate("restarts", RestartsFacts("kube-api", (hostile,)), FeedStatus(FeedState.OK), 1000.0))
+    recorder.close(1001.0)
+    run = k8stop("report", "--replay", str(path), "--format", fmt, cwd=tmp_path)
+    assert run.returncode in (0, 3), run.stderr.decode()
+    text = assert_output_inert(run.stdout)
+    context = visible(f"ctx{ESCAPES}")
+    subject = f"{visible(HOSTILE_NAMESPACE)}/{visible(f'evil{ESCAPES}')}"
+    if fmt == "json":
+        report = json.loads(text)
+        assert report["cluster"] == {"context": context, "version": visible(f"v1{ESCAPES}")}
+        assert subject in {f["subject"] for f in report["findings"]}
+    elif fmt == "text":
+        assert f"k8stop report for {context}" in text
+        assert subject in "".join(text.split())  # wrapped at 100 columns, long words broken
+    else:
+        # Markdown's backslash escapes: the backslashes of the visible form, then link brackets
+        escaped = context.replace("\\", "\\\\").replace("[", "\\[").replace("]", "\\]")
+        assert f"# k8stop report for {escaped}" in text
+        assert f"subject: `{subject}`" in text
+
+
+def test_report_output_refuses_a_symlink(tmp_path: Path) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("precious")
+    (tmp_path / "report.md").symlink_to(victim)
+    args = ("report", "--no-kube", "--prometheus-url", "http://127.0.0.1:9", "--format", "markdown")
+    run = k8stop(*args, "--output", str(tmp_path / "report.md"), cwd=tmp_path)
+    assert run.returncode == 2
+    assert run.stderr.decode().count("\n") == 1 and "symbolic link; refusing" in run.stderr.decode()
+    assert victim.read_text() == "precious"
+    run = k8stop(*args, "--output", str(tmp_path / "new.md"), cwd=tmp_path)
+    assert run.returncode == 3  # nothing reachable, but the report is written, owner-only
+    assert stat.S_IMODE((tmp_path / "new.md").stat().st_mode) == 0o600
+
+
+# --- the real terminal -------------------------------------------------------------------------
+
+pty_harness = test_terminal.spawn  # the pty harness's fixture, under this module's name
+
+
+def command(child: Any, line: bytes) -> None:
+    """`:` then, once the prompt has focus, the line: typed at once, "pods" would be keys."""
+    os.write(child.master, b":")
+    time.sleep(0.5)
+    os.write(child.master, line + b"\r")
+    time.sleep(0.5)
+
+
+def test_terminal_bytes_hold_no_hostile_sequence(pty_harness, hostile_kube, hostile_prom) -> None:
+    """The real k8stop in a pty, through the dashboard, the hostile pod's drill-down, the
+    alerts and the guided diagnosis: what reaches the terminal shows the payloads, inert."""
+    spawn, (_, kubeconfig) = pty_harness, hostile_kube
+    _firing_alert(hostile_prom.url)
+
+    # Kube only: the pod drill-down with the tenant's event and container names.
+    child = spawn("--kubeconfig", str(kubeconfig), "--no-prometheus")
+    assert child.read_until(ENTER_ALT_SCREEN, 30), bytes(child.output[-500:])
+    assert child.read_until(b"CrashLoopBackOff\\x9b6n", 30), bytes(child.output[-2000:])
+    command(child, b"pods")
+    os.write(child.master, b"\r")
+    assert child.read_until(b"[prod]/evil\\x1b]0;pwned\\x07  phase Running", 15), bytes(child.output[-2000:])
+    os.write(child.master, b"\x1b[6~\x1b[6~")  # page down to the events
+    assert child.read_until(b"BackOff\\x1b[2J", 10), bytes(child.output[-2000:])
+    os.write(child.master, b"\x1b")
+    time.sleep(0.5)
+    command(child, b"x[/]")
+    assert child.read_until(b"unknown command", 10)
+    os.write(child.master, b"\x03")
+    status, _ = child.wait(timeout=15)
+    assert status == 0, bytes(child.output[-800:])
+    assert b"Traceback" not in child.output
+    assert_no_raw_sequences(bytes(child.output))
+    assert b"[prod]/evil\\x1b]0;pwned\\x07" in child.output
+
+    # Prometheus and kube: the alerts screen and the guided diagnosis.
+    child = spawn("--kubeconfig", str(kubeconfig), "--prometheus-url", hostile_prom.url)
+    assert child.read_until(ENTER_ALT_SCREEN, 30)
+    assert child.read_until(b"CrashLoopBackOff\\x9b6n", 30), bytes(child.output[-2000:])
+    os.write(child.master, b"a")
+    assert child.read_until(b"[/var/lib/etcd]", 15), bytes(child.output[-2000:])
+    os.write(child.master, b"\x1b")
+    time.sleep(0.5)
+    os.write(child.master, b"d")
+    assert child.read_until(b"1/5", 15)
+    for step in (b"2/5", b"3/5", b"4/5", b"5/5"):
+        os.write(child.master, b"n")
+        assert child.read_until(step, 10)
+    assert child.read_until(b"[@click=app.quit]", 10)
+    os.write(child.master, b"\x03")
+    status, _ = child.wait(timeout=15)
+    assert status == 0, bytes(child.output[-800:])
+    assert b"Traceback" not in child.output
+    assert_no_raw_sequences(bytes(child.output))

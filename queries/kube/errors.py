@@ -11,10 +11,13 @@ from k8stop.queries.model.sanitize import clean
 
 
 class KubeApiError(FeedError):
-    """An HTTP error from the API server; `status` 0 means no answer at all."""
+    """An HTTP error from the API server; `status` 0 means no answer at all.
+
+    The message may quote the server (a Status body, a watch ERROR event): it is made inert
+    here, once for every way one is built (model/sanitize.py)."""
 
     def __init__(self, message: str, status: int = 0, retry_after: float | None = None) -> None:
-        super().__init__(message)
+        super().__init__(clean(message))
         self.status = status
         self.retry_after = retry_after
 
@@ -24,13 +27,12 @@ class ResourceGone(KubeApiError):
 
 
 def server_message(body: bytes) -> str:
-    """The server's own words, echoed in our messages: made inert (model/sanitize.py)."""
     try:
         status: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return clean(body[:200].decode("utf-8", "replace").strip())
+        return body[:200].decode("utf-8", "replace").strip()
     if isinstance(status, dict):
-        return clean(str(status.get("message") or status.get("reason") or "").strip())
+        return str(status.get("message") or status.get("reason") or "").strip()
     return ""
 
 

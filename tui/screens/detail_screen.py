@@ -28,7 +28,8 @@ class DetailScreen(Screen[None]):
         Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
-    DetailScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1; }
+    DetailScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     DetailScreen #state { height: auto; padding: 0 1; }
     DetailScreen #state.error { color: $error; text-style: bold; }
     DetailScreen #body { height: 1fr; }

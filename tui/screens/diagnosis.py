@@ -72,7 +72,8 @@ class DiagnosisScreen(Screen[None]):
         Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
-    DiagnosisScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1; }
+    DiagnosisScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     DiagnosisScreen #verdict { height: auto; padding: 0 1; text-style: bold; }
     DiagnosisScreen #verdict.critical { color: $error; }
     DiagnosisScreen #verdict.warning { color: $warning; }
