@@ -184,3 +184,39 @@ async def test_unreachable_prometheus_is_reported_in_each_panel() -> None:
         )
         text = screen_text(app)
         assert "ERROR" in text and "refused" in text
+
+
+def heat_rows(lines: list[str]) -> dict[str, str]:
+    verbs = ("GET ", "LIST ", "POST ", "PUT ", "PATCH ", "DELETE ")
+    return {" ".join(line.split()[:2]): line for line in lines if line.startswith(verbs)}
+
+
+async def test_heatmap_grades_each_row_against_its_slo(prometheus_for) -> None:
+    """Healthy LISTs (hundreds of ms) are calm against their 5 s / 30 s SLOs; the LIST that
+    gets 50 times slower turns solid."""
+    healthy = prometheus_for(Scenario.healthy())
+    app = make_app(healthy.url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await pilot.pause(0.3)
+        rows = heat_rows(screen_lines(app))
+        assert "LIST pods" in rows and "LIST nodes" in rows
+        assert not any("▓" in row or "█" in row for row in rows.values()), rows
+    scenario = Scenario.slow_requests("LIST", "pods", 50.0).starting(900.0)
+    slow = prometheus_for(scenario)
+    app = make_app(slow.url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await wait_for(pilot, lambda: app.dashboard.panels()["apiserver"].facts.heatmap is not None, what="heatmap")
+        await pilot.pause(0.3)
+        rows = heat_rows(screen_lines(app))
+        expected = scenario.expected_api_quantile("LIST", "pods")
+        assert expected >= 5.0  # past the namespace LIST SLO
+        row = rows["LIST pods"]
+        stat = next(
+            r for r in app.dashboard.panels()["apiserver"].facts.requests if (r.verb, r.resource) == ("LIST", "pods")
+        )
+        assert stat.p99.number == pytest.approx(expected, rel=0.02) and fmt_seconds(stat.p99) in row
+        assert "█" in row
+        assert row.index("█") > row.index("░")  # calm before the incident, solid after
+        assert not any("█" in r for key, r in rows.items() if key != "LIST pods")

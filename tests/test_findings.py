@@ -475,3 +475,20 @@ def test_a_kpi_is_never_milder_than_a_firing_alert_on_its_signal() -> None:
     pending = replace(fsync, state="pending")
     calm = {k.id: k for k in compute_kpis(replace(snap, alerts=AlertsFacts((pending,), True)), T)}
     assert calm["etcd.wal_fsync_p99"].status is Level.WARN  # 20 ms: the KPI's own grade
+
+
+def test_a_rarely_called_slow_verb_is_at_most_info() -> None:
+    rare = request("GET", "customresourcedefinitions", 14.0, rate=0.01)  # ~3 requests in 5 m
+    busy = request("PUT", "configmaps", 1.5, rate=2.0)  # 600 requests in 5 m
+    snap = healthy(apiserver=apiserver(healthy_requests() + (rare, busy)))
+    found = by_id(run(snap))
+    quiet = found["apiserver.latency:GET customresourcedefinitions"]
+    assert quiet.severity is Level.INFO
+    assert any("noise floor 100" in e.detail and "too few for a p99" in e.detail for e in quiet.evidence)
+    loud = found["apiserver.latency:PUT configmaps"]
+    assert loud.severity is Level.CRITICAL and any("noise floor 100: enough" in e.detail for e in loud.evidence)
+    from k8stop.queries.rules.kpis import compute_kpis
+
+    alone = {k.id: k for k in compute_kpis(healthy(apiserver=apiserver(healthy_requests() + (rare,))), T)}
+    kpi = alone["apiserver.request_latency_p99"]
+    assert kpi.status is Level.OK and "not graded (too few for a p99)" in kpi.detail

@@ -74,7 +74,7 @@ class Dashboard(Screen[None]):
         t = self.settings.thresholds
         yield self.header
         with Container(id="grid"):
-            yield ApiHeatmap(t.apiserver_p99, id="apiserver")
+            yield ApiHeatmap(t, id="apiserver")
             yield EtcdPanel(
                 (t.etcd_wal_fsync_p99, t.etcd_wal_fsync_p99_limit),
                 (t.etcd_backend_commit_p99, t.etcd_backend_commit_p99_limit),

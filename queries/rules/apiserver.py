@@ -13,7 +13,14 @@ from k8stop.queries.prom.catalog import APISERVER_LATENCY_METRICS
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grading import Bound, graded_finding
-from k8stop.queries.rules.kpis import LIST_VERBS, MUTATING_VERBS, inflight_saturation, latency_requests, request_slo
+from k8stop.queries.rules.kpis import (
+    LIST_VERBS,
+    MUTATING_VERBS,
+    enough_traffic,
+    inflight_saturation,
+    latency_requests,
+    request_slo,
+)
 
 # One (verb, resource) holding at least this share of the busy request concurrency is a
 # single traffic source worth naming as the cause of saturation.
@@ -58,6 +65,16 @@ def _rate_query(q: EvidenceQueries, r: ApiRequestStat) -> str:
     return q.promql("apiserver.request_rate", _pair(r))
 
 
+def _traffic(r: ApiRequestStat, t: Thresholds) -> str:
+    count = r.rate * 300
+    floor = t.apiserver_latency_min_requests
+    verdict = "enough" if count >= floor else "too few for a p99: at most info"
+    return (
+        f"{fmt_rate(r.rate)} (~{count:,.0f} requests in 5 m; noise floor {floor:g}: {verdict}), "
+        "summed over response classes"
+    )
+
+
 def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     out = []
     for r in latency_requests(facts):
@@ -88,13 +105,14 @@ def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[F
             evidence_detail="p99",
             more_evidence=(
                 Evidence(_latency_query(q, facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
-                Evidence(_rate_query(q, r), r.rate, f"{fmt_rate(r.rate)}, summed over response classes"),
+                Evidence(_rate_query(q, r), r.rate, _traffic(r, t)),
             ),
             recommendation=_write_advice(facts.latency_metric) if mutating else _read_advice(r.resource),
             labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
             # Over the seed's 100 ms target but inside the SLO is normal for many clusters
             # (LISTs especially): worth knowing, not worth paging anyone.
             inside_limit=Level.INFO,
+            ceiling=Level.CRITICAL if enough_traffic(r, t) else Level.INFO,
         )
         if finding is not None:
             out.append(finding)
