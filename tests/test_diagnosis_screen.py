@@ -48,6 +48,9 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         verdict = text.splitlines()[1]
         assert verdict.startswith("CRITICAL") and slow.name in verdict
         assert "Check next:" in text and "disk" in text.lower()
+        # The fio command is one unwrapped line, whole, to be copied.
+        fio = next(line for line in text.splitlines() if "fio --name=etcd-test" in line)
+        assert fio.startswith("[cmd 1] mkdir -p /var/lib/etcd-fio") and fio.endswith("rm -rf /var/lib/etcd-fio")
         assert "2/5 › etcd" in screen_text(app)  # really drawn at 80x24
 
         # Enter on the first evidence line opens that member's drill-down; Esc returns to step 2.
@@ -68,9 +71,17 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         await pilot.press("n")
         assert "5/5 › Workloads" in session.plain()
 
-        # Summary: findings most important first, report exported to the working directory.
+        # Summary: findings most important first; the report is written only when asked (x),
+        # to the path the summary shows.
         await pilot.press("n")
+        summary = session.plain()
+        assert session.exported is None and list(tmp_path.iterdir()) == []
+        [offer] = [line for line in summary.splitlines() if line.startswith("Report not written: x writes it to ")]
+        offered = Path(offer.rsplit(" ", 1)[1])
+        assert offered.parent == tmp_path and offered.name.startswith("k8stop-report-")
+        await pilot.press("x")
         await wait_for(pilot, lambda: session.exported is not None, what="the exported report")
+        assert session.exported == offered
         summary = session.plain()
         assert "summary" in summary.splitlines()[0]
         first_finding = summary.splitlines()[2]
