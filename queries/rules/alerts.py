@@ -16,6 +16,7 @@ from k8stop.queries.model.facts import Alert
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.rules import sources
 from k8stop.queries.rules.nodes import same_node
 
 # Alerts that fire by design (dead man's switch, inhibition helpers) say nothing about health.
@@ -182,7 +183,10 @@ def attach_alerts(snap: ClusterSnapshot, findings: list[Finding]) -> list[Findin
                 severity=severity,
                 title=f"Prometheus alert {alert.name} {alert.state} ({alert.severity}): {alert.summary}".rstrip(": "),
                 evidence=(evidence,),
-                recommendation="Follow the alert's runbook; k8stop's own findings above may already name its cause.",
+                recommendation=(
+                    "Follow the alert's runbook (its runbook_url annotation; the mixins' alerts are described at "
+                    f"{sources.RUNBOOKS}); k8stop's own findings above may already name its cause."
+                ),
                 labels=tuple(alert.labels),
             )
         )
