@@ -9,11 +9,13 @@ from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.rules.guided import STEPS
 from k8stop.tui.app import K8sTopApp
 from scenario import Scenario
 from screen import screen_lines, screen_text, wait_for
 
 DASHBOARD_FEEDS = ("apiserver", "etcd", "nodes", "restarts")
+STEPS_BY_COMPONENT = {component: step.title for step in STEPS for component in step.components}
 
 
 def incident() -> Scenario:
@@ -220,3 +222,39 @@ async def test_heatmap_grades_each_row_against_its_slo(prometheus_for) -> None:
         assert "█" in row
         assert row.index("█") > row.index("░")  # calm before the incident, solid after
         assert not any("█" in r for key, r in rows.items() if key != "LIST pods")
+
+
+def banner(app: K8sTopApp) -> str:
+    widget = app.dashboard.banner
+    return str(widget.render()) if widget.display and widget.has_class("shown") else ""
+
+
+async def test_incident_banner_names_the_causes_and_d_opens_there(prometheus_for) -> None:
+    from k8stop.tui.screens.diagnosis import DiagnosisScreen
+
+    scenario = Scenario.crashloop(namespace="shop", deployment="checkout").also(Scenario.scheduler_backlog())
+    prom = prometheus_for(scenario)
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await wait_for(pilot, lambda: "shop/checkout" in banner(app), what="the incident banner")
+        lines = banner(app).splitlines()
+        assert 1 <= len(lines) <= 2 and all(len(line) <= 78 for line in lines)
+        pending = sum(n for _, n in scenario.scheduler.pending()) - scenario.scheduler.pending_gated
+        assert f"{pending:,.0f} pods pending" in banner(app)
+        screen = screen_text(app)
+        assert lines[0] in screen  # drawn, at 80x24, on one line
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
+        top = app.screen.report.findings[0]
+        assert lines[0].split(":", 1)[0].endswith(f"{top.component} {top.subject}")
+        assert f"› {STEPS_BY_COMPONENT[top.component]}" in screen_text(app)
+
+
+async def test_healthy_dashboard_has_no_banner(prometheus_for) -> None:
+    prom = prometheus_for(Scenario.healthy())
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await pilot.pause(1.5)
+        assert banner(app) == ""

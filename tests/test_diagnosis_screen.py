@@ -35,6 +35,10 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         session = app.screen
         assert isinstance(session, DiagnosisScreen)
         assert session.export_dir == tmp_path
+        # `d` opens on the step of the top cause (the banner's); b goes back to the first step.
+        top = session.report.findings[0]
+        assert session.step == next(i for i, s in enumerate(STEPS) if top.component in s.components) == 1
+        await pilot.press("b")
 
         # Step 1, API server: healthy here.
         assert "1/5 › Control plane: API server" in screen_text(app)
@@ -47,6 +51,7 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         assert "2/5 › etcd" in text
         verdict = text.splitlines()[1]
         assert verdict.startswith("CRITICAL") and slow.name in verdict
+        assert len(verdict) <= 78 and verdict in screen_text(app)  # the headline is one line at 80x24
         assert "Check next:" in text and "disk" in text.lower()
         # The fio command is one unwrapped line, whole, to be copied.
         fio = next(line for line in text.splitlines() if "fio --name=etcd-test" in line)

@@ -10,6 +10,7 @@ from k8stop.widgets.api_heatmap import ApiHeatmap
 from k8stop.widgets.etcd_panel import EtcdPanel
 from k8stop.widgets.fact_panel import FactPanel
 from k8stop.widgets.header_bar import HeaderBar
+from k8stop.widgets.incident_banner import IncidentBanner
 from k8stop.widgets.node_bars import NodeBars
 from k8stop.widgets.restarts_table import RestartsTable
 from textual.app import ComposeResult
@@ -64,6 +65,8 @@ class Dashboard(Screen[None]):
         self.settings = settings
         # Held, not queried: the app updates it even while the screen is being torn down.
         self.header = HeaderBar(id="header")
+        self.banner = IncidentBanner(id="incident")
+        self.incident_step = 0  # the guided-diagnosis step of the top cause
         self._prompt_mode = ""
 
     @property
@@ -73,6 +76,7 @@ class Dashboard(Screen[None]):
     def compose(self) -> ComposeResult:
         t = self.settings.thresholds
         yield self.header
+        yield self.banner
         with Container(id="grid"):
             yield ApiHeatmap(t, id="apiserver")
             yield EtcdPanel(
@@ -90,6 +94,23 @@ class Dashboard(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#apiserver").focus()
+        self.set_interval(1.0, self.update_incident)
+
+    def update_incident(self) -> None:
+        """Diagnose the latest updates and show the top causes in the banner."""
+        from k8stop.queries.feeds.collect import snapshot_from_updates
+        from k8stop.queries.report import make_report
+        from k8stop.queries.rules.incident import incident
+
+        app = self.k8stop
+        if not app.latest:
+            return
+        snap = snapshot_from_updates(
+            app.latest, app.now(), context=app.info.context, version=app.info.version, settings=app.settings
+        )
+        found = incident(make_report(snap, app.settings), max(20, self.size.width - 2))
+        self.incident_step = found.step
+        self.banner.show(found)
 
     def on_resize(self) -> None:
         self.header.refresh()  # it says when the terminal is too small for the panels
@@ -127,7 +148,8 @@ class Dashboard(Screen[None]):
     def action_diagnose(self) -> None:
         from k8stop.tui.screens.diagnosis import DiagnosisScreen
 
-        self.app.push_screen(DiagnosisScreen())
+        self.update_incident()  # open on the step of the cause the banner shows now
+        self.app.push_screen(DiagnosisScreen(start_step=self.incident_step))
 
     def action_open(self, name: str) -> None:
         module, cls = SCREEN_COMMANDS[name]

@@ -79,9 +79,9 @@ class DiagnosisScreen(Screen[None]):
     DiagnosisScreen #commands { height: auto; width: auto; padding: 0 1; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start_step: int = 0) -> None:
         super().__init__()
-        self.step = 0  # index into the steps; len(steps) is the summary
+        self.step = start_step  # index into the steps; len(steps) is the summary
         self.report: Report | None = None
         self.results: tuple[StepResult, ...] = ()
         self.exported: Path | None = None
