@@ -258,3 +258,27 @@ async def test_healthy_dashboard_has_no_banner(prometheus_for) -> None:
         await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
         await pilot.pause(1.5)
         assert banner(app) == ""
+
+
+INCIDENTS = {
+    # scenario -> what the banner's first line must name: the component and subject broken
+    "slow-etcd-member": (Scenario.slow_etcd_member(member=1, write_p99=2.5), "etcd 10.0.0.2:2379"),
+    "list-storm": (Scenario.list_storm(), "apiserver LIST pods"),
+    "cpu-saturated-node": (Scenario.cpu_saturated_node(node=2), "node node-3"),
+    "oom-node": (Scenario.oom_node(node=3), "node node-4"),
+    "crashloop": (Scenario.crashloop(), "workload shop/checkout"),
+    "scheduler-backlog": (Scenario.scheduler_backlog(), "scheduler pending pods"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INCIDENTS))
+async def test_each_incident_shows_its_cause_in_the_banner(prometheus_for, name: str) -> None:
+    scenario, cause = INCIDENTS[name]
+    prom = prometheus_for(scenario)
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await wait_for(pilot, lambda: cause in banner(app), what=f"{cause} in the banner")
+        first = banner(app).splitlines()[0]
+        assert first.startswith(("CRITICAL ", "WARNING ")) and cause in first and len(first) <= 78
+        assert first in screen_text(app)  # drawn whole on one line at 80x24
