@@ -523,3 +523,14 @@ def test_advice_cites_sources_users_can_open() -> None:
         assert len({rule_of(f) for f in found}) >= 12
         for f in found:
             assert "https://" in f.recommendation, f.id
+
+
+def test_ranking_never_drops_a_finding() -> None:
+    from k8stop.queries.rules.diagnose import rank
+
+    def finding(fid: str, cause: str | None, severity: Level = Level.WARNING) -> Finding:
+        return Finding(fid, Component.OTHER, fid, severity, fid, (), "see https://example.org", cause)
+
+    found = rank([finding("x:a", "x:b"), finding("x:b", "x:a"), finding("x:c", None), finding("x:d", "x:gone")])
+    assert [f.id for f in found[:2]] == ["x:c", "x:d"]  # an unknown cause leaves its finding independent
+    assert {f.id for f in found} == {"x:a", "x:b", "x:c", "x:d"}
