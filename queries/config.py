@@ -20,8 +20,14 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Thresholds:
-    # API server p99 heatmap colours (seed 8.1 "API Server Performance Matrix": 50/100/200 ms)
-    apiserver_p99: tuple[float, float, float] = (0.05, 0.1, 0.2)
+    # API server heatmap shades: p99 as a share of the row's SIG-scalability SLO (1 s single
+    # object, 5 s namespace LIST, 30 s cluster LIST), so LISTs are not red for being LISTs.
+    apiserver_heat_slo_share: tuple[float, float, float] = (0.25, 0.5, 1.0)
+    # SIG-scalability read-only SLO for a namespace-scoped LIST: p99 <= 5 s
+    apiserver_namespace_list_p99_slo: float = 5.0
+    # Noise floor: a p99 over fewer requests than this (in the 5 m rate window) is one slow call,
+    # not a percentile; such a latency finding is at most info.
+    apiserver_latency_min_requests: float = 100.0
     # Seed 1.1: API request latency < 100 ms p99; SIG-scalability SLO: <= 1 s for mutating/single reads
     apiserver_p99_target: float = 0.1
     apiserver_p99_slo: float = 1.0

@@ -35,6 +35,7 @@ from k8stop.queries.model.finding import Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, safe_url
+from k8stop.queries.rules.advice import split_commands
 from k8stop.queries.rules.diagnose import diagnose
 from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
 
@@ -248,7 +249,10 @@ def render_text(report: Report) -> str:
             detail = f" - {e.detail}" if e.detail else ""
             lines.extend(_wrap(f"{_evidence_text(e.value)}{detail}", "       ", "     * "))
             lines.extend(_wrap(e.query, "         ", "       from "))
-        lines.extend(_wrap(f"Fix: {f.recommendation}", "       ", "     "))
+        prose, commands = split_commands(f.recommendation)
+        lines.extend(_wrap(f"Fix: {prose}", "       ", "     "))
+        # Commands go on their own lines, unwrapped, so they can be copied whole.
+        lines.extend(f"       [cmd {i}] {command}" for i, command in enumerate(commands, 1))
         if f.symptoms:
             lines.extend(_wrap(f"Symptoms: {', '.join(f.symptoms)}", "       ", "     "))
     lines += ["", "KPIS"]

@@ -381,6 +381,22 @@ class Scenario:
         return base._incident("list-storm", requests=requests, apf=apf, inflight_readonly=400.0, inflight_mutating=60.0)
 
     @classmethod
+    def slow_requests(
+        cls, verb: str = "LIST", resource: str = "pods", factor: float = 50.0, **overrides: object
+    ) -> Scenario:
+        """One (verb, resource) gets `factor` times slower, at the same rate."""
+        base = cls.healthy(**overrides)
+        requests = tuple(
+            replace(r, p99=min(r.p99 * factor, 59.0), p50=None, p90=None)
+            if (r.verb, r.resource, r.subresource) == (verb, resource, "")
+            else r
+            for r in base.requests
+        )
+        if requests == base.requests:
+            raise ValueError(f"no {verb} {resource} requests in the scenario")
+        return base._incident("slow-requests", requests=requests)
+
+    @classmethod
     def cpu_saturated_node(cls, node: int = 2, **overrides: object) -> Scenario:
         base = cls.healthy(**overrides)
         nodes = tuple(replace(n, cpu=0.97, load1=3.5 * n.cpus) if i == node else n for i, n in enumerate(base.nodes))

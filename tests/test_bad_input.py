@@ -89,7 +89,11 @@ def test_unknown_setting_in_config(home: Path) -> None:
 
 @pytest.mark.parametrize(
     "thresholds",
-    ["thresholds:\n  etcd_wal_fsync_p99: fast\n", "thresholds:\n  apiserver_p99: [0.1]\n", "thresholds: 7\n"],
+    [
+        "thresholds:\n  etcd_wal_fsync_p99: fast\n",
+        "thresholds:\n  apiserver_heat_slo_share: [0.1]\n",
+        "thresholds: 7\n",
+    ],
 )
 def test_invalid_thresholds(home: Path, thresholds: str) -> None:
     config = home / "config.yaml"

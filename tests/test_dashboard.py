@@ -10,11 +10,13 @@ from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.model.keys import ApiKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.rules.guided import STEPS
 from k8stop.tui.app import K8sTopApp
 from scenario import Scenario
 from screen import screen_lines, screen_text, wait_for
 
 DASHBOARD_FEEDS = ("apiserver", "etcd", "nodes", "restarts")
+STEPS_BY_COMPONENT = {component: step.title for step in STEPS for component in step.components}
 
 
 def incident() -> Scenario:
@@ -185,3 +187,99 @@ async def test_unreachable_prometheus_is_reported_in_each_panel() -> None:
         )
         text = screen_text(app)
         assert "ERROR" in text and "refused" in text
+
+
+def heat_rows(lines: list[str]) -> dict[str, str]:
+    verbs = ("GET ", "LIST ", "POST ", "PUT ", "PATCH ", "DELETE ")
+    return {" ".join(line.split()[:2]): line for line in lines if line.startswith(verbs)}
+
+
+async def test_heatmap_grades_each_row_against_its_slo(prometheus_for) -> None:
+    """Healthy LISTs (hundreds of ms) are calm against their 5 s / 30 s SLOs; the LIST that
+    gets 50 times slower turns solid."""
+    healthy = prometheus_for(Scenario.healthy())
+    app = make_app(healthy.url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await pilot.pause(0.3)
+        rows = heat_rows(screen_lines(app))
+        assert "LIST pods" in rows and "LIST nodes" in rows
+        assert not any("▓" in row or "█" in row for row in rows.values()), rows
+    scenario = Scenario.slow_requests("LIST", "pods", 50.0).starting(900.0)
+    slow = prometheus_for(scenario)
+    app = make_app(slow.url)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await wait_for(pilot, lambda: app.dashboard.panels()["apiserver"].facts.heatmap is not None, what="heatmap")
+        await pilot.pause(0.3)
+        rows = heat_rows(screen_lines(app))
+        expected = scenario.expected_api_quantile("LIST", "pods")
+        assert expected >= 5.0  # past the namespace LIST SLO
+        row = rows["LIST pods"]
+        stat = next(
+            r for r in app.dashboard.panels()["apiserver"].facts.requests if (r.verb, r.resource) == ("LIST", "pods")
+        )
+        assert stat.p99.number == pytest.approx(expected, rel=0.02) and fmt_seconds(stat.p99) in row
+        assert "█" in row
+        assert row.index("█") > row.index("░")  # calm before the incident, solid after
+        assert not any("█" in r for key, r in rows.items() if key != "LIST pods")
+
+
+def banner(app: K8sTopApp) -> str:
+    widget = app.dashboard.banner
+    return str(widget.render()) if widget.display and widget.has_class("shown") else ""
+
+
+async def test_incident_banner_names_the_causes_and_d_opens_there(prometheus_for) -> None:
+    from k8stop.tui.screens.diagnosis import DiagnosisScreen
+
+    scenario = Scenario.crashloop(namespace="shop", deployment="checkout").also(Scenario.scheduler_backlog())
+    prom = prometheus_for(scenario)
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await wait_for(pilot, lambda: "shop/checkout" in banner(app), what="the incident banner")
+        lines = banner(app).splitlines()
+        assert 1 <= len(lines) <= 2 and all(len(line) <= 78 for line in lines)
+        pending = sum(n for _, n in scenario.scheduler.pending()) - scenario.scheduler.pending_gated
+        assert f"{pending:,.0f} pods pending" in banner(app)
+        screen = screen_text(app)
+        assert lines[0] in screen  # drawn, at 80x24, on one line
+        await pilot.press("d")
+        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
+        top = app.screen.report.findings[0]
+        assert lines[0].split(":", 1)[0].endswith(f"{top.component} {top.subject}")
+        assert f"› {STEPS_BY_COMPONENT[top.component]}" in screen_text(app)
+
+
+async def test_healthy_dashboard_has_no_banner(prometheus_for) -> None:
+    prom = prometheus_for(Scenario.healthy())
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await pilot.pause(1.5)
+        assert banner(app) == ""
+
+
+INCIDENTS = {
+    # scenario -> what the banner's first line must name: the component and subject broken
+    "slow-etcd-member": (Scenario.slow_etcd_member(member=1, write_p99=2.5), "etcd 10.0.0.2:2379"),
+    "list-storm": (Scenario.list_storm(), "apiserver LIST pods"),
+    "cpu-saturated-node": (Scenario.cpu_saturated_node(node=2), "node node-3"),
+    "oom-node": (Scenario.oom_node(node=3), "node node-4"),
+    "crashloop": (Scenario.crashloop(), "workload shop/checkout"),
+    "scheduler-backlog": (Scenario.scheduler_backlog(), "scheduler pending pods"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INCIDENTS))
+async def test_each_incident_shows_its_cause_in_the_banner(prometheus_for, name: str) -> None:
+    scenario, cause = INCIDENTS[name]
+    prom = prometheus_for(scenario)
+    app = make_app(prom.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
+        await wait_for(pilot, lambda: cause in banner(app), what=f"{cause} in the banner")
+        first = banner(app).splitlines()[0]
+        assert first.startswith(("CRITICAL ", "WARNING ")) and cause in first and len(first) <= 78
+        assert first in screen_text(app)  # drawn whole on one line at 80x24

@@ -20,7 +20,7 @@ from k8stop.queries.model.finding import Component, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import SourceState
 from k8stop.queries.report import Report, make_report, render_json
-from scenario import Scenario
+from scenario import ApiRequest, Scenario, default_requests
 
 
 def cpu_and_oom(**overrides: object) -> Scenario:
@@ -244,3 +244,15 @@ def test_alerts_keep_severity_and_land_on_their_subject(prometheus_for) -> None:
     assert values and all(isinstance(v, float) for v in values)
     kpi = next(k for k in report.kpis if k.id == "etcd.wal_fsync_p99")
     assert kpi.status is Level.FAIL and "DiskSyncSlow" in kpi.detail  # 200 ms alone would only warn
+
+
+def test_a_rarely_used_slow_verb_raises_no_alarm(prometheus_for) -> None:
+    rare = ApiRequest("GET", "customresourcedefinitions", 0.01, 14.0, scope="resource", group="apiextensions.k8s.io")
+    scenario = Scenario.healthy(name="rare-slow-verb", requests=default_requests() + (rare,))
+    report = report_for(prometheus_for, scenario)
+    assert serious(report) == []
+    [quiet] = [f for f in report.findings if f.subject == "GET customresourcedefinitions"]
+    assert quiet.severity is Level.INFO
+    assert any("too few for a p99" in e.detail for e in quiet.evidence)
+    kpi = next(k for k in report.kpis if k.id == "apiserver.request_latency_p99")
+    assert kpi.status is not Level.FAIL

@@ -35,6 +35,10 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         session = app.screen
         assert isinstance(session, DiagnosisScreen)
         assert session.export_dir == tmp_path
+        # `d` opens on the step of the top cause (the banner's); b goes back to the first step.
+        top = session.report.findings[0]
+        assert session.step == next(i for i, s in enumerate(STEPS) if top.component in s.components) == 1
+        await pilot.press("b")
 
         # Step 1, API server: healthy here.
         assert "1/5 › Control plane: API server" in screen_text(app)
@@ -47,7 +51,11 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         assert "2/5 › etcd" in text
         verdict = text.splitlines()[1]
         assert verdict.startswith("CRITICAL") and slow.name in verdict
+        assert len(verdict) <= 78 and verdict in screen_text(app)  # the headline is one line at 80x24
         assert "Check next:" in text and "disk" in text.lower()
+        # The fio command is one unwrapped line, whole, to be copied.
+        fio = next(line for line in text.splitlines() if "fio --name=etcd-test" in line)
+        assert fio.startswith("[cmd 1] mkdir -p /var/lib/etcd-fio") and fio.endswith("rm -rf /var/lib/etcd-fio")
         assert "2/5 › etcd" in screen_text(app)  # really drawn at 80x24
 
         # Enter on the first evidence line opens that member's drill-down; Esc returns to step 2.
@@ -68,9 +76,17 @@ async def test_guided_session(prometheus_for, tmp_path: Path, monkeypatch: pytes
         await pilot.press("n")
         assert "5/5 › Workloads" in session.plain()
 
-        # Summary: findings most important first, report exported to the working directory.
+        # Summary: findings most important first; the report is written only when asked (x),
+        # to the path the summary shows.
         await pilot.press("n")
+        summary = session.plain()
+        assert session.exported is None and list(tmp_path.iterdir()) == []
+        [offer] = [line for line in summary.splitlines() if line.startswith("Report not written: x writes it to ")]
+        offered = Path(offer.rsplit(" ", 1)[1])
+        assert offered.parent == tmp_path and offered.name.startswith("k8stop-report-")
+        await pilot.press("x")
         await wait_for(pilot, lambda: session.exported is not None, what="the exported report")
+        assert session.exported == offered
         summary = session.plain()
         assert "summary" in summary.splitlines()[0]
         first_finding = summary.splitlines()[2]

@@ -29,6 +29,7 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.diagnose import diagnose
+from k8stop.queries.rules.grouping import rule_of
 
 T = Thresholds()
 SETTINGS = Settings(thresholds=T)
@@ -228,7 +229,8 @@ def test_crashloop_kinds() -> None:
     found = by_id(run(snap))
     oom = found["workload.crashloop_oom:shop/cart-1-rs"]
     assert oom.severity is Level.WARNING and "128 MiB" in oom.title
-    assert "§5.1" in oom.recommendation and "memory limit" in oom.recommendation
+    assert "https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/" in oom.recommendation
+    assert "memory limit" in oom.recommendation
     assert oom.evidence[0].value == 9
     crash = found["workload.crashloop:shop/api-1-rs"]
     assert "--previous" in crash.recommendation and "code 1" in crash.recommendation
@@ -475,3 +477,60 @@ def test_a_kpi_is_never_milder_than_a_firing_alert_on_its_signal() -> None:
     pending = replace(fsync, state="pending")
     calm = {k.id: k for k in compute_kpis(replace(snap, alerts=AlertsFacts((pending,), True)), T)}
     assert calm["etcd.wal_fsync_p99"].status is Level.WARN  # 20 ms: the KPI's own grade
+
+
+def test_a_rarely_called_slow_verb_is_at_most_info() -> None:
+    rare = request("GET", "customresourcedefinitions", 14.0, rate=0.01)  # ~3 requests in 5 m
+    busy = request("PUT", "configmaps", 1.5, rate=2.0)  # 600 requests in 5 m
+    snap = healthy(apiserver=apiserver(healthy_requests() + (rare, busy)))
+    found = by_id(run(snap))
+    quiet = found["apiserver.latency:GET customresourcedefinitions"]
+    assert quiet.severity is Level.INFO
+    assert any("noise floor 100" in e.detail and "too few for a p99" in e.detail for e in quiet.evidence)
+    loud = found["apiserver.latency:PUT configmaps"]
+    assert loud.severity is Level.CRITICAL and any("noise floor 100: enough" in e.detail for e in loud.evidence)
+    from k8stop.queries.rules.kpis import compute_kpis
+
+    alone = {k.id: k for k in compute_kpis(healthy(apiserver=apiserver(healthy_requests() + (rare,))), T)}
+    kpi = alone["apiserver.request_latency_p99"]
+    assert kpi.status is Level.OK and "not graded (too few for a p99)" in kpi.detail
+
+
+def test_advice_cites_sources_users_can_open() -> None:
+    """Every recommendation links a public source (Kubernetes, etcd docs, the SLOs, the runbooks)."""
+    reqs = (request("LIST", "pods", 2.5, rate=120.0, p50=1.2), request("POST", "pods", 1.8), request("GET", "x", 0.3))
+    snaps = (
+        healthy(
+            etcd=etcd(member("a", fsync=0.6, commit=0.3, db=1.96 * GiB, quota=2 * GiB, leader_changes=5.0, rtt=0.2)),
+            apiserver=apiserver(reqs, error_ratio=Value.of(0.05), inflight=(Inflight("readOnly", 398, 400),)),
+            nodes=nodes(node("n1", cpu=0.97, memory=0.97, disk=0.97, load=3.0)),
+            kube_summary=summary(
+                (pod("s", "a-1", "w1", restarts_=9, waiting="CrashLoopBackOff", last="OOMKilled"),),
+                not_ready=("n2",),
+            ),
+            control_plane=control_plane(
+                pending=(("unschedulable", 4.0),),
+                attempts=(("unschedulable", 1.0), ("error", 1.0)),
+                queues=(WorkQueue("replicaset", 4500, 80.0, Value.of(7.0), Value.of(30.0)),),
+                pod_start=Value.of(12.0),
+                ops=(KubeletOp("pull_image", Value.of(2.0), 1.0, 0.2),),
+            ),
+            alerts=AlertsFacts((alert("SomethingElse", severity="warning"),), True),
+        ),
+    )
+    for snap in snaps:
+        found = run(snap)
+        assert len({rule_of(f) for f in found}) >= 12
+        for f in found:
+            assert "https://" in f.recommendation, f.id
+
+
+def test_ranking_never_drops_a_finding() -> None:
+    from k8stop.queries.rules.diagnose import rank
+
+    def finding(fid: str, cause: str | None, severity: Level = Level.WARNING) -> Finding:
+        return Finding(fid, Component.OTHER, fid, severity, fid, (), "see https://example.org", cause)
+
+    found = rank([finding("x:a", "x:b"), finding("x:b", "x:a"), finding("x:c", None), finding("x:d", "x:gone")])
+    assert [f.id for f in found[:2]] == ["x:c", "x:d"]  # an unknown cause leaves its finding independent
+    assert {f.id for f in found} == {"x:a", "x:b", "x:c", "x:d"}

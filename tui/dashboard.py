@@ -12,6 +12,7 @@ from k8stop.widgets.api_heatmap import ApiHeatmap
 from k8stop.widgets.etcd_panel import EtcdPanel
 from k8stop.widgets.fact_panel import FactPanel
 from k8stop.widgets.header_bar import HeaderBar
+from k8stop.widgets.incident_banner import IncidentBanner
 from k8stop.widgets.node_bars import NodeBars
 from k8stop.widgets.restarts_table import RestartsTable
 from textual.app import ComposeResult
@@ -68,11 +69,14 @@ class Dashboard(Screen[None]):
         self.settings = settings
         # Held, not queried: the app updates it even while the screen is being torn down.
         self.header = HeaderBar(id="header")
+        self.banner = IncidentBanner(id="incident")
+        self.incident_step = 0  # the guided-diagnosis step of the top cause
+        self._incident_seen: tuple[tuple[str, float], ...] = ()
         self._prompt_mode = ""
         t = settings.thresholds
         # Which panel shows which feed: the app routes updates through this map, not DOM ids.
         self._panels: dict[str, FactPanel[Any]] = {
-            Feed.APISERVER: ApiHeatmap(t.apiserver_p99, id="api-heatmap"),
+            Feed.APISERVER: ApiHeatmap(t, id="api-heatmap"),
             Feed.ETCD: EtcdPanel(
                 (t.etcd_wal_fsync_p99, t.etcd_wal_fsync_p99_limit),
                 (t.etcd_backend_commit_p99, t.etcd_backend_commit_p99_limit),
@@ -89,6 +93,7 @@ class Dashboard(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield self.header
+        yield self.banner
         with Container(id="grid"):
             yield from self._panels.values()
         with Horizontal(id="promptbar"):
@@ -98,6 +103,22 @@ class Dashboard(Screen[None]):
 
     def on_mount(self) -> None:
         self._panels[Feed.APISERVER].focus()
+        self.set_interval(1.0, self.update_incident)
+
+    def update_incident(self) -> None:
+        """Diagnose the latest updates and show the top causes in the banner (only when an
+        update arrived since the last time: an idle dashboard diagnoses nothing)."""
+        app = self.k8stop
+        seen = tuple((feed, update.at) for feed, update in app.latest.items())
+        if not seen or seen == self._incident_seen:
+            return
+        self._incident_seen = seen
+        from k8stop.queries.report import make_report
+        from k8stop.queries.rules.incident import incident
+
+        found = incident(make_report(app.snapshot(), app.settings), max(20, self.size.width - 2))
+        self.incident_step = found.step
+        self.banner.show(found)
 
     def on_resize(self) -> None:
         self.header.refresh()  # it says when the terminal is too small for the panels
@@ -134,7 +155,8 @@ class Dashboard(Screen[None]):
     def action_diagnose(self) -> None:
         from k8stop.tui.screens.diagnosis import DiagnosisScreen
 
-        self.app.push_screen(DiagnosisScreen())
+        self.update_incident()  # open on the step of the cause the banner shows now
+        self.app.push_screen(DiagnosisScreen(start_step=self.incident_step))
 
     def action_open(self, name: str) -> None:
         module, cls = SCREEN_COMMANDS[name]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.status import FeedState, FeedStatus
+from k8stop.queries.model.units import fmt_age
 from k8stop.queries.model.values import Kind, Value
 
 
@@ -61,15 +62,6 @@ STATUS_GLYPHS = {
 FRESH_SECONDS = 5.0
 
 
-def _age(seconds: float) -> str:
-    seconds = max(0.0, seconds)
-    if seconds < 90:
-        return f"{seconds:.0f}s"
-    if seconds < 5400:
-        return f"{seconds / 60:.0f}m"
-    return f"{seconds / 3600:.1f}h"
-
-
 def describe_status(status: FeedStatus, now: float) -> str:
     """One line: '● live', '● live 12s', '◐ STALE data 40s old: connection refused', '✖ ERROR: ...'."""
     glyph = STATUS_GLYPHS[status.state]
@@ -77,12 +69,12 @@ def describe_status(status: FeedStatus, now: float) -> str:
         # A fresh feed's age ticking 0s/1s/2s says nothing and would repaint every panel every
         # second; the age appears once the data is older than a few seconds.
         seconds = now - status.updated_at if status.updated_at is not None else 0.0
-        age = _age(seconds) if seconds >= FRESH_SECONDS else ""
+        age = fmt_age(seconds) if seconds >= FRESH_SECONDS else ""
         warn = f" ⚠ {status.warnings[0]}" if status.warnings else ""
         # "live", not "ok": the dot is about the data's freshness, not the cluster's health.
         return f"{glyph} live {age}{warn}".rstrip()
     if status.state is FeedState.STALE:
-        age = _age(now - status.updated_at) if status.updated_at is not None else "?"
+        age = fmt_age(now - status.updated_at) if status.updated_at is not None else "?"
         return f"{glyph} STALE data {age} old: {status.reason}"
     if status.state is FeedState.ERROR:
         return f"{glyph} ERROR: {status.reason}"

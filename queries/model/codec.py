@@ -2,7 +2,7 @@
 
 Generic on purpose: a field added to a facts class is recorded without touching this file.
 Encoded shapes (JSON has no tuples, enums or NaN, and recordings must round-trip exactly):
-  dataclass      {"@": "ClassName", field: encoded, ...}
+  dataclass      {"@": "ClassName", field: encoded, ...}   fields at their plain default left out
   enum member    {"@e": "EnumName", "v": value}
   tuple          [encoded, ...]              (facts hold tuples only, never lists)
   NaN / ±inf     {"@f": "nan" | "inf" | "-inf"}
@@ -72,7 +72,12 @@ class Codec:
         if dataclasses.is_dataclass(obj) and self._classes.get(cls.__name__) is cls:
             out: dict[str, Json] = {"@": cls.__name__}
             for f in dataclasses.fields(obj):
-                out[f.name] = self.encode(getattr(obj, f.name))
+                value = getattr(obj, f.name)
+                # A field at its plain default is left out (decoding restores it): records stay
+                # small, and a field added later costs nothing where it is not used.
+                if f.default is not dataclasses.MISSING and _same(value, f.default):
+                    continue
+                out[f.name] = self.encode(value)
             return out
         raise CodecError(f"cannot record a {cls.__module__}.{cls.__qualname__}")
 
@@ -120,6 +125,10 @@ class Codec:
         except orjson.JSONDecodeError as exc:
             raise CodecError(f"not JSON: {exc}") from None
         return self.decode(data)
+
+
+def _same(value: Any, default: Any) -> bool:
+    return type(value) is type(default) and value == default
 
 
 CODEC = Codec()

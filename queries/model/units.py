@@ -49,6 +49,16 @@ def fmt_rate(per_second: float) -> str:
     return f"{per_second * 60:.2g}/min"
 
 
+def fmt_age(seconds: float) -> str:
+    """How long ago or for how long: '40s', '12m', '2.5h'."""
+    seconds = max(0.0, seconds)
+    if seconds < 90:
+        return f"{seconds:.0f}s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f}m"
+    return f"{seconds / 3600:.1f}h"
+
+
 def fmt_count(n: float) -> str:
     return f"{n:,.0f}"
 

@@ -16,6 +16,8 @@ from k8stop.queries.model.facts import Alert
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.model.units import fmt_age
+from k8stop.queries.rules import sources
 from k8stop.queries.rules.nodes import same_node
 
 # Alerts that fire by design (dead man's switch, inhibition helpers) say nothing about health.
@@ -108,21 +110,12 @@ def _subject(alert: Alert) -> str:
     return alert.name
 
 
-def _age(seconds: float) -> str:
-    seconds = max(0, round(seconds))
-    if seconds < 120:
-        return f"{seconds}s"
-    if seconds < 7200:
-        return f"{seconds // 60}m"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
-
-
 def when(alert: Alert, now: float) -> str:
     """'firing for 12m (since 2026-05-04T09:00:31Z)', or the bare state when the start is unknown."""
     if alert.active_at is None:
         return alert.state
     since = datetime.fromtimestamp(alert.active_at, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    return f"{alert.state} for {_age(now - alert.active_at)} (since {since})"
+    return f"{alert.state} for {fmt_age(now - alert.active_at)} (since {since})"
 
 
 def _number(text: str) -> float | str | None:
@@ -186,7 +179,10 @@ def attach_alerts(snap: ClusterSnapshot, findings: list[Finding]) -> list[Findin
                 severity=severity,
                 title=f"Prometheus alert {alert.name} {alert.state} ({alert.severity}): {alert.summary}".rstrip(": "),
                 evidence=(evidence,),
-                recommendation="Follow the alert's runbook; k8stop's own findings above may already name its cause.",
+                recommendation=(
+                    "Follow the alert's runbook (its runbook_url annotation; the mixins' alerts are described at "
+                    f"{sources.RUNBOOKS}); k8stop's own findings above may already name its cause."
+                ),
                 labels=tuple(alert.labels),
             )
         )

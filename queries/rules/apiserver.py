@@ -10,10 +10,17 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import APISERVER_LATENCY_METRICS
-from k8stop.queries.rules import bounds
+from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grading import Bound, graded_finding
-from k8stop.queries.rules.kpis import LIST_VERBS, MUTATING_VERBS, inflight_saturation, latency_requests, request_slo
+from k8stop.queries.rules.kpis import (
+    LIST_VERBS,
+    MUTATING_VERBS,
+    enough_traffic,
+    inflight_saturation,
+    latency_requests,
+    request_slo,
+)
 
 # One (verb, resource) holding at least this share of the busy request concurrency is a
 # single traffic source worth naming as the cause of saturation.
@@ -25,7 +32,8 @@ def _read_advice(resource: str) -> str:
         "Serve reads from the watch cache: clients should LIST with resourceVersion=0 or use "
         "informers (watch) instead of polling, and paginate (limit=500 + continue). Size the watch "
         f"cache for hot resources (seed §2.1: --watch-cache-sizes={resource}#5000 style entries, "
-        "--default-watch-cache-size=1000). Find the caller in the audit log (seed §2.1 audit policy)."
+        f"--default-watch-cache-size=1000; {sources.APISERVER_FLAGS}). Find the caller in the audit log "
+        f"({sources.AUDIT}); resourceVersion and pagination semantics: {sources.API_CONCEPTS}."
     )
 
 
@@ -34,7 +42,10 @@ _SLI_HISTOGRAMS = frozenset(APISERVER_LATENCY_METRICS[:2])
 
 
 def _write_advice(latency_metric: str) -> str:
-    advice = "Mutating calls wait for etcd to persist them: check etcd WAL fsync and backend commit (seed §2.2). "
+    advice = (
+        "Mutating calls wait for etcd to persist them: check etcd WAL fsync and backend commit "
+        f"({sources.ETCD_HARDWARE}). "
+    )
     if latency_metric in _SLI_HISTOGRAMS:
         return advice + (
             f"{latency_metric} excludes webhook time, so slow admission webhooks show only in "
@@ -58,6 +69,16 @@ def _rate_query(q: EvidenceQueries, r: ApiRequestStat) -> str:
     return q.promql("apiserver.request_rate", _pair(r))
 
 
+def _traffic(r: ApiRequestStat, t: Thresholds) -> str:
+    count = r.rate * 300
+    floor = t.apiserver_latency_min_requests
+    verdict = "enough" if count >= floor else "too few for a p99: at most info"
+    return (
+        f"{fmt_rate(r.rate)} (~{count:,.0f} requests in 5 m; noise floor {floor:g}: {verdict}), "
+        "summed over response classes"
+    )
+
+
 def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     out = []
     for r in latency_requests(facts):
@@ -66,7 +87,7 @@ def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[F
         bound = Bound(
             t.apiserver_p99_target,
             slo,
-            f"seed §1.1 target; SIG-scalability SLO {'LIST' if is_list else 'mutating/single-object'}",
+            f"seed §1.1 target; SIG-scalability SLO {'LIST' if is_list else 'mutating/single-object'} {sources.SLOS}",
         )
 
         def title(level: Level, r: ApiRequestStat = r, slo: float = slo) -> str:
@@ -88,13 +109,14 @@ def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[F
             evidence_detail="p99",
             more_evidence=(
                 Evidence(_latency_query(q, facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
-                Evidence(_rate_query(q, r), r.rate, f"{fmt_rate(r.rate)}, summed over response classes"),
+                Evidence(_rate_query(q, r), r.rate, _traffic(r, t)),
             ),
             recommendation=_write_advice(facts.latency_metric) if mutating else _read_advice(r.resource),
             labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
             # Over the seed's 100 ms target but inside the SLO is normal for many clusters
             # (LISTs especially): worth knowing, not worth paging anyone.
             inside_limit=Level.INFO,
+            ceiling=Level.CRITICAL if enough_traffic(r, t) else Level.INFO,
         )
         if finding is not None:
             out.append(finding)
@@ -122,8 +144,8 @@ def _errors(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Fi
         ),
         recommendation=(
             "5xx come from the API server or its storage: check etcd (leader, disk latency) and the "
-            "API server logs for timeouts; under overload raise the request limits (seed §2.1) or add "
-            "API server replicas (seed §8.1)."
+            "API server logs for timeouts; under overload raise the request limits "
+            f"({sources.APF}) or add API server replicas."
         ),
     )
     return [finding] if finding is not None else []
@@ -241,7 +263,7 @@ def _saturation(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> lis
                 "Cut the heaviest traffic first (see the LIST evidence). Then add capacity: raise "
                 "--max-requests-inflight / --max-mutating-requests-inflight (seed §2.1: 3000 / 1000 on "
                 "large control planes; with APF their sum is the seat pool shared by priority levels "
-                "by nominalConcurrencyShares) and run more API server replicas (seed §8.1)."
+                f"by nominalConcurrencyShares, {sources.APF}) and run more API server replicas."
             ),
             caused_by=cause_id,
             magnitude=max(used / t.inflight_near_limit, 1.0 + rejected_share / t.apiserver_error_ratio[0]),

@@ -4,6 +4,7 @@ and cite a signal the same way. Each comes from Settings.thresholds (configurabl
 from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
+from k8stop.queries.rules import sources
 from k8stop.queries.rules.grading import Bound
 
 
@@ -11,7 +12,7 @@ def etcd_wal_fsync(t: Thresholds) -> Bound:
     return Bound(
         t.etcd_wal_fsync_p99,
         t.etcd_wal_fsync_p99_limit,
-        "etcd hardware guide: fsync p99 < 10 ms; etcd mixin etcdHighFsyncDurations",
+        f"fsync p99 < 10 ms, {sources.ETCD_HARDWARE}; etcd mixin etcdHighFsyncDurations",
     )
 
 
@@ -19,7 +20,7 @@ def etcd_backend_commit(t: Thresholds) -> Bound:
     return Bound(
         t.etcd_backend_commit_p99,
         t.etcd_backend_commit_p99_limit,
-        "etcd FAQ < 25 ms; etcd mixin etcdHighCommitDurations",
+        f"etcd FAQ < 25 ms, {sources.ETCD_FAQ}; etcd mixin etcdHighCommitDurations",
     )
 
 
@@ -54,7 +55,7 @@ def pod_startup(t: Thresholds) -> Bound:
     return Bound(
         t.pod_startup_p99,
         t.pod_startup_p99_seed,
-        "SIG-scalability pod startup SLO 5 s; seed §1.1 < 30 s is the hard limit",
+        f"SIG-scalability pod startup SLO 5 s, {sources.SLOS}; seed §1.1 < 30 s is the hard limit",
     )
 
 

@@ -9,7 +9,7 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.queries.rules import bounds
+from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grading import graded_finding
 
@@ -55,9 +55,9 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts, q: EvidenceQueries) -> 
                 ),
                 recommendation=(
                     "No node fits these pods. The FailedScheduling event says why: 'Insufficient cpu/memory' "
-                    "means capacity: add nodes or right-size requests (seed §7.1, §5.1); taints, node "
-                    "affinity or topology spread mean constraints to relax (seed §5.3). Scheduler tuning "
-                    "(seed §2.4 percentage-of-nodes-to-score) speeds scheduling but cannot place them."
+                    f"means capacity: add nodes or right-size requests ({sources.RESOURCES}); taints, node "
+                    f"affinity or topology spread mean constraints to relax ({sources.TAINTS}, {sources.SCHEDULING}). "
+                    "Scheduler tuning (percentage-of-nodes-to-score) speeds scheduling but cannot place them."
                 ),
                 magnitude=1.0 + unschedulable,
             )
@@ -72,7 +72,11 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts, q: EvidenceQueries) -> 
                 severity=Level.WARNING,
                 title=f"Scheduler attempts failing with errors at {fmt_rate(errors)}",
                 evidence=(Evidence(q.promql("scheduler.attempts_rate", {"result": "error"}), errors),),
-                recommendation="Errors (not unschedulable) come from the scheduler itself or failed binds: read the kube-scheduler logs; binds fail when the API server or etcd is slow.",
+                recommendation=(
+                    "Errors (not unschedulable) come from the scheduler itself or failed binds: read the "
+                    "kube-scheduler logs; binds fail when the API server or etcd is slow "
+                    f"({sources.SCHEDULER})."
+                ),
                 magnitude=1.0 + errors,
             )
         )
@@ -81,9 +85,10 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts, q: EvidenceQueries) -> 
 
 def _workqueues(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     advice = (
-        "Raise the controller's concurrency (seed §2.3: concurrent-deployment-syncs, "
-        "concurrent-replicaset-syncs, concurrent-gc-syncs ...) and its API budget (--kube-api-qps / "
-        "--kube-api-burst); a queue that grows while the API server is slow is a symptom of that."
+        "Raise the controller's concurrency (--concurrent-deployment-syncs, "
+        "--concurrent-replicaset-syncs, --concurrent-gc-syncs ...) and its API budget (--kube-api-qps / "
+        f"--kube-api-burst; {sources.CONTROLLER_FLAGS}); a queue that grows while the API server is slow "
+        "is a symptom of that."
     )
     out = []
     for wq in cp.workqueues:
@@ -131,9 +136,10 @@ def _kubelet(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> list[F
         title=f"Pod startup p99 {fmt_seconds(cp.pod_start_p99)} (SLO 5 s, seed < 30 s)",
         query=q.promql("kubelet.pod_start_p99", metric=cp.pod_start_metric),
         recommendation=(
-            "Pull images in parallel (seed §3.1 serializeImagePulls: false), use a nearby registry "
-            "mirror and pre-pull common images (seed §3.2), raise containerd max_concurrent_downloads "
-            "(seed §8.3), and check the runtime's create_container latency and CNI setup time."
+            f"Pull images in parallel (serializeImagePulls: false, {sources.KUBELET_CONFIG}), use a nearby "
+            f"registry mirror and pre-pull common images ({sources.IMAGES}), raise containerd "
+            "max_concurrent_downloads (seed §8.3), and check the runtime's create_container latency and "
+            f"CNI setup time; the pod startup SLO: {sources.SLOS}."
         ),
     )
     out = [startup] if startup is not None else []
@@ -157,7 +163,7 @@ def _kubelet(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> list[F
             ),
             recommendation=(
                 "Read the container runtime (containerd) and kubelet logs on the affected nodes; check the "
-                "runtime configuration (seed §3.2 / §8.3: SystemdCgroup matching the kubelet's cgroup "
+                f"runtime configuration ({sources.CONTAINER_RUNTIMES}: SystemdCgroup matching the kubelet's cgroup "
                 "driver, snapshotter overlayfs) and disk space under the image filesystem."
             ),
         )

@@ -104,6 +104,9 @@ def rank(findings: list[Finding]) -> tuple[Finding, ...]:
 
     for root in roots:
         follow(root)
+    # A cause chain that loops has no root: its findings still appear, last.
+    placed = {f.id for f in (*roots, *symptoms)}
+    symptoms += sorted((f for f in findings if f.id not in placed), key=_importance)
     return tuple(replace(f, symptoms=tuple(c.id for c in children.get(f.id, []))) for f in (*roots, *symptoms))
 
 

@@ -11,7 +11,7 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.queries.rules import bounds
+from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grading import Bound, graded_finding
 from k8stop.queries.rules.kpis import member_quota_ratio
@@ -23,10 +23,11 @@ FIO = (
     "--bs=2300 --size=2G --numjobs=1 --runtime=60 --group_reporting --fdatasync=1; rm -rf /var/lib/etcd-fio"
 )
 _DISK_ADVICE = (
-    "etcd needs a dedicated SSD, NVMe preferred, with IOPS > 5000 and latency < 1 ms (seed §2.2). "
-    f"Measure the disk with the seed's fio test plus --fdatasync=1, as etcd's own docs do, so every "
-    f"write is synced like the WAL (without it fio measures the page cache), in a scratch directory on "
-    f"the etcd disk, not in the data directory: `{FIO}`; the fdatasync p99 should stay under 10 ms."
+    "etcd needs a dedicated SSD, NVMe preferred, with IOPS > 5000 and latency < 1 ms (seed §2.2; "
+    f"etcd hardware guide {sources.ETCD_HARDWARE}). Measure the disk with fio and --fdatasync=1, so "
+    "every write is synced like the WAL (without it fio measures the page cache), in a scratch "
+    f"directory on the etcd disk, not in the data directory: `{FIO}`; the fdatasync p99 should stay "
+    "under 10 ms."
 )
 
 
@@ -98,10 +99,10 @@ def _quota(members: tuple[EtcdMember, ...], q: EvidenceQueries, db_metric: str, 
             ),
             recommendation=(
                 "At the quota etcd refuses every write ('mvcc: database space exceeded'). Compact and "
-                "defragment one member at a time (`etcdctl compact <rev>`, `etcdctl defrag`), find what "
-                "fills it (Events, large custom resources), keep --auto-compaction-retention set "
-                "(seed §2.2: 8h) and --snapshot-count=10000, and raise --quota-backend-bytes up to "
-                "the suggested maximum of 8 GiB (seed §2.2: 8589934592)."
+                "defragment one member at a time (`etcdctl compact <rev>`, `etcdctl defrag`; etcd maintenance "
+                f"guide {sources.ETCD_MAINTENANCE}), find what fills it (Events, large custom resources), keep "
+                "--auto-compaction-retention set (seed §2.2: 8h) and --snapshot-count=10000, and raise "
+                "--quota-backend-bytes up to the suggested maximum of 8 GiB (8589934592)."
             ),
             labels=(("etcd_member", m.instance),),
         )
@@ -124,9 +125,9 @@ def _leadership(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Threshol
                     evidence=(Evidence(q.promql("etcd.has_leader", _member(m)), 0.0, "etcd mixin etcdNoLeader"),),
                     recommendation=(
                         "Without a leader the member serves no writes: quorum is lost or it is partitioned. "
-                        "Check `etcdctl endpoint status -w table` on every member (seed §2.2), the peer "
-                        "network, and the disks (slow fsync stalls heartbeats); --heartbeat-interval=100 and "
-                        "--election-timeout=1000 (seed §2.2) must suit the peer round-trip time."
+                        "Check `etcdctl endpoint status -w table` on every member, the peer network, and the "
+                        "disks (slow fsync stalls heartbeats); --heartbeat-interval (100 ms) and "
+                        f"--election-timeout (1000 ms) must suit the peer round-trip time ({sources.ETCD_TUNING})."
                     ),
                     magnitude=10.0,
                     labels=(("etcd_member", m.instance),),
@@ -152,8 +153,8 @@ def _leadership(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Threshol
                     ),
                     recommendation=(
                         "Each election stalls writes. Elections come from slow disks (WAL fsync) or a slow or "
-                        "lossy peer network; fix those first, then make --heartbeat-interval (seed §2.2: 100 ms) "
-                        "about the peer RTT and --election-timeout (seed: 1000 ms) 10x that."
+                        "lossy peer network; fix those first, then make --heartbeat-interval (100 ms by default) "
+                        f"about the peer RTT and --election-timeout (1000 ms) 10x that ({sources.ETCD_TUNING})."
                     ),
                     magnitude=count / t.etcd_leader_changes_1h,
                 )
@@ -177,7 +178,7 @@ def _peer_rtt(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Thresholds
             recommendation=(
                 "etcd members replicate every write over this link. Keep members in one low-latency "
                 "network (seed §2.2: > 1 Gbps; §8.1: a dedicated 10 Gbps network), check for packet "
-                "loss and saturated NICs, and size --heartbeat-interval to the measured RTT."
+                f"loss and saturated NICs, and size --heartbeat-interval to the measured RTT ({sources.ETCD_TUNING})."
             ),
             labels=(("etcd_member", m.instance),),
         )
@@ -200,7 +201,7 @@ def etcd_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> l
             lambda m: m.backend_commit_p99,
             bounds.etcd_backend_commit(t),
             " Backend commits also slow down as the DB grows: compact and defragment, and keep "
-            "--quota-backend-bytes at most 8 GiB (seed §2.2).",
+            f"--quota-backend-bytes at most 8 GiB ({sources.ETCD_MAINTENANCE}).",
         ),
         *_quota(members, q, snap.etcd.db_size_metric, t),
         *_leadership(members, q, t),

@@ -52,18 +52,20 @@ def graded_finding(
     more_evidence: Iterable[Evidence] = (),
     labels: tuple[tuple[str, str], ...] = (),
     inside_limit: Level = Level.WARNING,
+    ceiling: Level = Level.CRITICAL,
 ) -> Finding | None:
     """The finding for `value` graded against `bound`, or None when it is within target.
 
     Past the limit the finding is critical; between target and limit it is `inside_limit`
-    (a warning, or info where the target is a guide's wish and the limit the real SLO).
+    (a warning, or info where the target is a guide's wish and the limit the real SLO), and
+    never above `ceiling` (e.g. info when too little traffic makes the value mean little).
     The first evidence is the measured value with the bound it was graded against. The id is
     "<rule>:<key>", the key defaulting to the subject.
     """
     level = bound.grade(value)
     if level < Level.WARN:
         return None
-    severity = Level.CRITICAL if level is Level.FAIL else inside_limit
+    severity = min(Level.CRITICAL if level is Level.FAIL else inside_limit, ceiling)
     # How far past the bound that set the severity: ranks findings of one severity.
     passed = bound.limit if level is Level.FAIL and bound.limit is not None else bound.target
     detail = bound.describe(fmt)

@@ -37,6 +37,12 @@ STEPS: tuple[Step, ...] = (
 )
 
 
+def clip(text: str, width: int) -> str:
+    """One line of at most `width` characters, an ellipsis marking the cut."""
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
 @dataclass(frozen=True, slots=True)
 class StepResult:
     step: Step
@@ -49,7 +55,11 @@ class StepResult:
         worst = max((f.severity for f in self.findings), default=None)
         return None if worst is None or worst <= Level.INFO else worst
 
-    def verdict_line(self) -> str:
+    def verdict_line(self, width: int = 78) -> str:
+        """One line (it fits `width`): the verdict and the most important finding; the rest is below."""
+        return clip(self._verdict(), width)
+
+    def _verdict(self) -> str:
         failing = [k for k in self.kpis if k.status in (Level.FAIL, Level.WARN)]
         if self.verdict is None:
             unknown = [k for k in self.kpis if k.status is Level.UNKNOWN]
@@ -59,9 +69,9 @@ class StepResult:
             tail = f" ({len(unknown)} KPI unknown)" if unknown else ""
             return f"OK: no warning or critical finding{tail}"
         serious = [f for f in self.findings if f.severity is not Level.INFO]
-        titles = "; ".join(f.title for f in serious)
+        more = f" (+{len(serious) - 1} more below)" if len(serious) > 1 else ""
         kpis = f" ({len(failing)} KPI off target)" if failing else ""
-        return f"{self.verdict.severity_word.upper()}: {titles}{kpis}"
+        return f"{self.verdict.severity_word.upper()}: {serious[0].title}{more}{kpis}"
 
     def next_checks(self) -> tuple[str, ...]:
         """The recommendations of the serious findings, each once, most important first."""

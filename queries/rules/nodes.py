@@ -8,28 +8,29 @@ from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_ratio
-from k8stop.queries.rules import bounds
+from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries, node_matcher
 from k8stop.queries.rules.grading import graded_finding
 
 _ADVICE = {
     "cpu": (
         "Find the pods burning it (`kubectl top pods -A --sort-by=cpu`, filter to this node). Give "
-        "every container CPU requests and limits so the scheduler spreads load (seed §5.1), scale out "
-        "with an HPA around 70 % (seed §5.2), spread replicas with topologySpreadConstraints "
-        "(seed §5.3), reserve CPU for the system (seed §3.1 kubeReserved/systemReserved cpu 500m) "
-        "and add nodes if all of them are busy (seed §7.1)."
+        f"every container CPU requests and limits so the scheduler spreads load ({sources.RESOURCES}), "
+        f"scale out with an HPA around 70 % ({sources.HPA}), spread replicas with "
+        f"topologySpreadConstraints ({sources.SPREAD}), reserve CPU for the system (seed §3.1: "
+        f"kubeReserved/systemReserved cpu 500m; {sources.RESERVED}) and add nodes if all of them are busy."
     ),
     "memory": (
         "Memory pressure ends in evictions and kernel OOM kills. Set memory requests at real usage "
-        "and limits on every container (seed §5.1), reserve memory for kubelet and system "
-        "(seed §3.1 kubeReserved/systemReserved memory 1Gi) and keep evictionHard "
-        "memory.available 500Mi (seed §3.1) so the kubelet evicts before the kernel kills."
+        f"and limits on every container ({sources.RESOURCES}), reserve memory for kubelet and system "
+        f"(seed §3.1: kubeReserved/systemReserved memory 1Gi; {sources.RESERVED}) and keep evictionHard "
+        f"memory.available 500Mi (seed §3.1; {sources.EVICTION}) so the kubelet evicts before the kernel kills."
     ),
     "disk": (
         "A full root filesystem triggers image GC and evictions: keep evictionHard nodefs.available "
-        "10 % and imagefs.available 15 % (seed §3.1), cap logs with containerLogMaxSize 100Mi and "
-        "containerLogMaxFiles 5 (seed §3.1), prune unused images, move emptyDir-heavy pods."
+        f"10 % and imagefs.available 15 % ({sources.EVICTION}), cap logs with containerLogMaxSize 100Mi and "
+        f"containerLogMaxFiles 5 (seed §3.1; {sources.KUBELET_CONFIG}), prune unused images, move "
+        "emptyDir-heavy pods."
     ),
 }
 
@@ -117,7 +118,7 @@ def _not_ready(snap: ClusterSnapshot) -> list[Finding]:
             recommendation=(
                 "Its pods get evicted after the toleration timeout. Check `kubectl describe node` "
                 "conditions (MemoryPressure, DiskPressure, PIDPressure), the kubelet and container "
-                "runtime logs on the host, and its network to the API server."
+                f"runtime logs on the host, and its network to the API server ({sources.NODE_STATUS})."
             ),
             labels=(("node", node),),
         )

@@ -12,6 +12,7 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes
 from k8stop.queries.model.values import Value
+from k8stop.queries.rules import sources
 from k8stop.queries.rules.evidence import EvidenceQueries
 
 IMAGE_PULL_REASONS = frozenset({"ImagePullBackOff", "ErrImagePull", "InvalidImageName", "ErrImageNeverPull"})
@@ -164,7 +165,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Level, str, str] | Non
                 f"crash-looping, OOMKilled{limit}",
                 "The container exceeds its memory limit. Measure real usage (`kubectl top pod "
                 "--containers`) and set the memory limit above peak with requests at typical use "
-                "(seed §5.1); if usage grows without bound fix the leak, and for JVM/Go runtimes cap "
+                f"({sources.RESOURCES}); if usage grows without bound fix the leak, and for JVM/Go runtimes cap "
                 "the heap below the limit.",
             )
         return (
@@ -174,7 +175,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Level, str, str] | Non
             f"The process exits{' with code ' + str(c.exit_code) if c.exit_code is not None else ''}: read "
             f"`kubectl logs -n {c.namespace} {c.pod} -c {c.container} --previous` and `kubectl describe "
             "pod` (events, probes). A liveness probe that fires before the app is up restarts it "
-            "forever: use a startupProbe (seed §5.1).",
+            f"forever: use a startupProbe ({sources.PROBES}; {sources.DEBUG_POD}).",
         )
     if c.waiting_reason in IMAGE_PULL_REASONS:
         return (
@@ -182,7 +183,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Level, str, str] | Non
             Level.WARNING,
             f"cannot pull the image ({c.waiting_reason})",
             "Check the image name and tag, the imagePullSecrets and that the registry is reachable "
-            "from the node; a registry mirror and pre-pulled images avoid this at scale (seed §3.2).",
+            f"from the node; a registry mirror and pre-pulled images avoid this at scale ({sources.IMAGES}).",
         )
     if c.waiting_reason and c.waiting_reason not in BENIGN_WAITING:
         return (
@@ -198,7 +199,7 @@ def _classify(c: _Container, t: Thresholds) -> tuple[str, Level, str, str] | Non
                 "restarts_oom",
                 Level.WARNING,
                 "OOMKilled {restarts} times in the last hour",
-                "The container exceeds its memory limit: raise it above peak usage or fix the leak (seed §5.1).",
+                f"The container exceeds its memory limit: raise it above peak usage or fix the leak ({sources.RESOURCES}).",
             )
         return (
             "restarts",

@@ -1,5 +1,5 @@
 """The guided diagnosis: API server -> etcd -> scheduler and controllers -> nodes -> workloads,
-then a summary that exports the Markdown report.
+then a summary; `x` writes the Markdown report (only when asked; the path is shown).
 
 Each step shows its KPIs and findings with their values, a verdict and what to check next.
 Enter on an evidence line opens its drill-down; Esc there comes back to the same step. The
@@ -16,8 +16,9 @@ from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.report import Report, make_report
+from k8stop.queries.rules.advice import split_commands
 from k8stop.queries.rules.alerts import is_alert_evidence
-from k8stop.queries.rules.guided import StepResult, export_markdown, walk
+from k8stop.queries.rules.guided import StepResult, export_markdown, report_filename, walk
 from k8stop.queries.rules.kpis import fmt_target, fmt_value
 from k8stop.tui.screens.api_detail import ApiDetailScreen
 from k8stop.tui.screens.control_plane import ControlPlaneScreen
@@ -68,7 +69,7 @@ class DiagnosisScreen(Screen[None]):
         Binding("n,right", "step(1)", "Next"),
         Binding("b,left", "step(-1)", "Prev"),
         Binding("r", "recompute", "Recompute"),
-        Binding("x", "export", "Export"),
+        Binding("x", "export", "Write report"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
@@ -79,13 +80,14 @@ class DiagnosisScreen(Screen[None]):
     DiagnosisScreen #verdict.warning { color: $warning; }
     DiagnosisScreen #verdict.ok { color: $success; }
     DiagnosisScreen #evidence { height: auto; max-height: 60%; border: none; padding: 0 1; }
-    DiagnosisScreen #next-scroll { height: 1fr; }
+    DiagnosisScreen #next-scroll { height: 1fr; overflow-x: auto; }
     DiagnosisScreen #next { height: auto; padding: 0 1; }
+    DiagnosisScreen #commands { height: auto; width: auto; padding: 0 1; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, start_step: int = 0) -> None:
         super().__init__()
-        self.step = 0  # index into the steps; len(steps) is the summary
+        self.step = start_step  # index into the steps; len(steps) is the summary
         self.report: Report | None = None
         self.results: tuple[StepResult, ...] = ()
         self.exported: Path | None = None
@@ -104,6 +106,7 @@ class DiagnosisScreen(Screen[None]):
         yield OptionList(id="evidence", markup=False)
         with VerticalScroll(id="next-scroll"):
             yield Static(id="next", markup=False)
+            yield Static(id="commands", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -135,8 +138,6 @@ class DiagnosisScreen(Screen[None]):
     def action_step(self, delta: int) -> None:
         self.step = max(0, min(len(self.results), self.step + delta))
         self._show()
-        if self.at_summary and self.exported is None:
-            self.action_export()
 
     @property
     def at_summary(self) -> bool:
@@ -172,7 +173,7 @@ class DiagnosisScreen(Screen[None]):
         verdict = self.query_one("#verdict", Static)
         verdict.remove_class("critical", "warning", "ok")
         if self.at_summary:
-            self.query_one("#title", Static).update("Diagnosis › summary   (b back, x export again, esc close)")
+            self.query_one("#title", Static).update("Diagnosis › summary   (b back, x write report, esc close)")
             self._show_summary(options, verdict)
             return
         result = self.results[self.step]
@@ -193,12 +194,24 @@ class DiagnosisScreen(Screen[None]):
                 )
             )
         options.highlighted = 0 if options.option_count else None
-        checks = result.next_checks()
+        checks = [split_commands(c) for c in result.next_checks()]
         lines = (
-            ["Check next:", *(f"• {c}" for c in checks)] if checks else ["Check next: nothing here; continue with n."]
+            ["Check next:", *(f"• {prose}" for prose, _ in checks)]
+            if checks
+            else ["Check next: nothing here; continue with n."]
         )
         lines += ["", *(f"  {k.id}: {k.detail}" for k in result.kpis if k.status is not Level.OK)]
-        self.query_one("#next", Static).update("\n".join(lines).rstrip())
+        self.query_one("#next", Static).update(Text("\n".join(lines).rstrip()))
+        self._show_commands([command for _, commands in checks for command in commands])
+
+    def _show_commands(self, commands: list[str]) -> None:
+        """Each command on one unwrapped line (the pane scrolls sideways), to be copied whole."""
+        text = Text(no_wrap=True, overflow="ignore")
+        if commands:
+            text.append("Commands (scroll right; copied whole):\n")
+            for n, command in enumerate(commands, 1):
+                text.append(f"[cmd {n}] {command}\n")
+        self.query_one("#commands", Static).update(text)
 
     def _add_finding(self, options: OptionList, key: str, f: Finding) -> None:
         # The title already carries the headline number; the evidence line says what backs it.
@@ -224,9 +237,14 @@ class DiagnosisScreen(Screen[None]):
         for n, f in enumerate(self.report.findings):
             self._add_finding(options, f"f{n}", f)
         options.highlighted = 0 if options.option_count else None
-        where = f"Report written to {self.exported}" if self.exported else "Report not written yet (x)"
+        if self.exported is not None:
+            where = f"Report written to {self.exported}"
+        else:
+            path = self.export_dir / report_filename(self.report.snapshot.context, self.report.snapshot.taken_at)
+            where = f"Report not written: x writes it to {path}"
         steps = [f"  {r.step.title}: {r.verdict.severity_word if r.verdict else 'ok'}" for r in self.results]
-        self.query_one("#next", Static).update("\n".join([where, "", "Steps:", *steps]))
+        self.query_one("#next", Static).update(Text("\n".join([where, "", "Steps:", *steps])))
+        self._show_commands([])
 
     def plain(self) -> str:
         """What the screen says, for tests and copy-paste."""
@@ -234,6 +252,7 @@ class DiagnosisScreen(Screen[None]):
         options = self.query_one("#evidence", OptionList)
         parts += [str(options.get_option_at_index(i).prompt) for i in range(options.option_count)]
         parts.append(str(self.query_one("#next", Static).render()))
+        parts.append(str(self.query_one("#commands", Static).render()))
         return "\n".join(parts)
 
 
