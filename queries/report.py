@@ -5,7 +5,7 @@ JSON schema (stable; documented in the README):
   cluster: {context, version}                 strings or null
   sources: {prometheus: {status, url, detail}, kube: {status, detail}}
   kpis: [{id, name, value, unit, target, status, detail}]   value in base units or null
-  findings: [{id, component, subject, severity, title, evidence: [{query, value}], recommendation,
+  findings: [{id, component, subject, severity, title, evidence: [{query, value, detail}], recommendation,
               caused_by, symptoms}]  independent causes first, then the symptoms under their causes
   config: [{component, setting, value, recommended, status, source, detail}]   the tuning and sizing audit
 Numbers are finite or null: NaN and +-Inf never reach the output.
@@ -115,7 +115,9 @@ def report_dict(report: Report) -> dict[str, Any]:
                 "subject": f.subject,
                 "severity": f.severity.severity_word,
                 "title": f.title,
-                "evidence": [{"query": e.query, "value": _evidence_value(e.value)} for e in f.evidence],
+                "evidence": [
+                    {"query": e.query, "value": _evidence_value(e.value), "detail": e.detail} for e in f.evidence
+                ],
                 "recommendation": f.recommendation,
                 "caused_by": f.caused_by,
                 "symptoms": list(f.symptoms),

@@ -175,9 +175,9 @@ async def test_replaying_a_hostile_recording(tmp_path: Path, monkeypatch: pytest
     """The replay's dashboard and pod drill-down show what a hostile .k8rec holds, inert; the
     diagnosis's export refuses a symlink planted at its file name."""
     monkeypatch.chdir(tmp_path)
+    from k8stop.queries.drill.data import RECORDED_NOTE
     from k8stop.queries.feeds.replay import ReplaySource
     from k8stop.tui.replay_app import ReplayApp
-    from k8stop.tui.screens.detail_screen import REPLAY_ONLY
 
     hostile = ContainerRestarts(PROD, f"evil{ESCAPES}", f"c{LINK}", 30.0, 5.0, HOSTILE_WAITING, HOSTILE_TERMINATED)
     path = tmp_path / "hostile.k8rec"
@@ -188,7 +188,7 @@ async def test_replaying_a_hostile_recording(tmp_path: Path, monkeypatch: pytest
     async with app.run_test(size=(80, 24)) as pilot:
         restarts = app.dashboard.panels()["restarts"]
         await wait_for(pilot, lambda: restarts.facts is not None, what="the recorded restarts")
-        assert restarts.selected_key == f"{PROD}/{visible(f'evil{ESCAPES}')}"
+        assert restarts.selected_key == PodKey(PROD, visible(f"evil{ESCAPES}"), visible(f"c{LINK}"))
         assert app.dashboard.header.context == visible(f"ctx{ESCAPES}")
         assert "CrashLoopBackOff\\x9b6n" in screen_text(app)
         assert_screen_inert(app)
@@ -196,7 +196,7 @@ async def test_replaying_a_hostile_recording(tmp_path: Path, monkeypatch: pytest
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, PodScreen) and app.screen.loaded, what="pod drill-down")
         assert f"pod › {PROD}/evil\\x1b]52;c;aGFja2Vk\\x07" in screen_text(app)
-        assert str(app.screen.query_one("#state").render()) == REPLAY_ONLY
+        assert str(app.screen.query_one("#state").render()) == RECORDED_NOTE
         assert_screen_inert(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
@@ -491,6 +491,11 @@ async def test_prometheus_session_with_hostile_labels_and_alert(hostile_prom, tm
         await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
         session = app.screen
         assert isinstance(session, DiagnosisScreen)
+        assert "5/5 › Workloads" in session.plain()  # it opens on the top cause's step
+        for _ in range(4):
+            assert_screen_inert(app)
+            await pilot.press("b")
+        assert "1/5 › Control plane" in session.plain()
         for _ in range(4):
             assert_screen_inert(app)
             await pilot.press("n")
@@ -585,19 +590,20 @@ def test_report_from_a_hostile_cluster_is_inert(hostile_kube, hostile_prom, tmp_
     )
     assert run.returncode == 0, run.stderr.decode()
     text = assert_output_inert(run.stdout)
-    pod = visible(f"{HOSTILE_NAMESPACE}/evil-7d9f8b6c5d-x2k9p")
+    # One finding per owner: the Deployment behind the crash-looping pod, the alert on it as evidence.
+    owner = visible(f"{HOSTILE_NAMESPACE}/evil")
     if fmt == "json":
         report = json.loads(text)
         assert report["cluster"]["version"] == "v1.29.3\\x1b]0;pwned\\x07"
-        subjects = {f["subject"] for f in report["findings"]}
-        assert pod in subjects
-        titles = [f["title"] for f in report["findings"] if f["id"].startswith("alert.KubePodCrashLooping")]
-        assert titles and visible(ALERT_SUMMARY) in titles[0]
+        [workload] = [f for f in report["findings"] if f["subject"] == owner]
+        alerts = [e["detail"] for e in workload["evidence"] if e["query"].startswith("ALERTS{")]
+        assert alerts and visible(ALERT_SUMMARY) in alerts[0]
+        assert "alert KubePodCrashLooping (warning) firing for " in alerts[0]
     elif fmt == "text":
-        assert pod in text and "v1.29.3\\x1b]0;pwned\\x07" in text
+        assert owner in text and "v1.29.3\\x1b]0;pwned\\x07" in text
         assert f"{FILESYSTEM}; {CLICK}" in " ".join(text.split())  # wrapping may split it
     else:
-        assert f"subject: ``{pod}``" in text or f"subject: `{pod}`" in text
+        assert f"subject: ``{owner}``" in text or f"subject: `{owner}`" in text
         assert "Filesystem \\[/var/lib/etcd\\] is 91% full; \\[@click=app.quit\\]quit\\[/\\]" in text
 
 
@@ -690,12 +696,12 @@ def test_terminal_bytes_hold_no_hostile_sequence(pty_harness, hostile_kube, host
     assert child.read_until(b"[/var/lib/etcd]", 15), bytes(child.output[-2000:])
     os.write(child.master, b"\x1b")
     time.sleep(0.5)
-    os.write(child.master, b"d")
-    assert child.read_until(b"1/5", 15)
-    for step in (b"2/5", b"3/5", b"4/5", b"5/5"):
-        os.write(child.master, b"n")
-        assert child.read_until(step, 10)
+    os.write(child.master, b"d")  # it opens on the top cause's step: the crash-looping workload
+    assert child.read_until(b"5/5", 15)
     assert child.read_until(b"[@click=app.quit]", 10)
+    for step in (b"4/5", b"3/5", b"2/5", b"1/5"):
+        os.write(child.master, b"b")
+        assert child.read_until(step, 10)
     os.write(child.master, b"\x03")
     status, _ = child.wait(timeout=15)
     assert status == 0, bytes(child.output[-800:])

@@ -72,7 +72,9 @@ def test_json_schema(troubled: Report) -> None:
             "network",
         )
         for e in f["evidence"]:
-            assert set(e) == {"query", "value"} and isinstance(e["query"], str)
+            assert (
+                set(e) == {"query", "value", "detail"} and isinstance(e["query"], str) and isinstance(e["detail"], str)
+            )
             assert e["value"] is None or isinstance(e["value"], (float, str))
     # Most important first: the slow etcd member, then the write it slows down.
     assert [f["id"] for f in doc["findings"]][:2] == ["etcd.wal_fsync_p99_slow:b:2379", "apiserver.latency:POST pods"]

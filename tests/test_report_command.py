@@ -80,7 +80,7 @@ def check_schema(doc: dict[str, object]) -> None:
         }
         assert finding["severity"] in ranks
         for e in finding["evidence"]:
-            assert set(e) == {"query", "value"}
+            assert set(e) == {"query", "value", "detail"}
     # Most important first: every independent cause, by severity, then the symptoms, none more
     # severe than its cause.
     causes = [f for f in doc["findings"] if f["caused_by"] is None]
