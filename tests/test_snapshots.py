@@ -42,6 +42,7 @@ async def demo(recording: Recording) -> AsyncIterator[tuple[ReplayApp, object]]:
         await wait_for(pilot, lambda: all(panel.facts is not None for panel in panels), what="every panel drawn")
         await pilot.press("end", "space")  # the end of the incident, held still
         await wait_for(pilot, lambda: source.paused and source.now() == recording.last, what="paused at the end")
+        app.dashboard.update_incident()  # the banner follows the updates once a second: now, for the shot
         await pilot.pause(0.3)
         yield app, pilot
 
