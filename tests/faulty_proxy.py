@@ -37,6 +37,7 @@ class Misbehaviour(StrEnum):
     UNAUTHORIZED = "unauthorized"  # 401 as an auth proxy in front of Prometheus answers wrong credentials
     REDIRECT = "redirect"  # 302 to `location` (another host, or a path that needs the caller's token)
     GZIP_BOMB = "gzip_bomb"  # 200 with `bomb_bytes` of whitespace gzip-compressed ~1000:1
+    EMPTY = "empty"  # the real answer with no series: a target down, a scrape failing
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,6 +226,8 @@ class FaultyProxy:
             _rewrite_samples(data, lambda _value: NON_FINITE[next(counter) % len(NON_FINITE)])
         elif kind is Misbehaviour.WARNINGS:
             parsed["warnings"] = [fault.warning]
+        elif kind is Misbehaviour.EMPTY and isinstance(data, dict) and isinstance(data.get("result"), list):
+            data["result"] = []
         return web.Response(body=orjson.dumps(parsed), status=upstream.status, content_type="application/json")
 
     async def _forward(self, request: web.Request, body: bytes) -> web.Response:

@@ -67,3 +67,14 @@ async def test_not_exposed_is_its_own_state() -> None:
     await poller.poll_once()
     assert seen[-1].status.state is FeedState.NOT_EXPOSED
     assert "etcd" in seen[-1].status.reason
+
+
+async def test_not_exposed_after_data_is_stale_with_the_last_facts() -> None:
+    clock = [0.0]
+    poller, seen = make(Script("members", NotExposed("etcd metrics not exposed")), clock)
+    await poller.poll_once()
+    clock[0] = 2.0
+    await poller.poll_once()
+    assert seen[-1].status.state is FeedState.STALE and seen[-1].facts == "members"
+    assert seen[-1].status.reason == "stopped arriving (etcd metrics not exposed)"
+    assert seen[-1].status.since == 2.0 and seen[-1].status.updated_at == 0.0

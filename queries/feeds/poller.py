@@ -1,6 +1,7 @@
 """One async task per feed: polls never overlap and each has a timeout.
 
-The poller owns the feed's status: ok, stale since T (last good facts kept), or error.
+The poller owns the feed's status: ok, stale since T (last good facts kept), or error; "not
+exposed" only while the feed has never had data (once seen, vanished series are stale).
 A failed poll is retried at the refresh interval, not after a growing backoff, so the feed
 recovers within one refresh of the fault ending: a failing poll costs the server no more
 than a healthy one, because polls never overlap and each is bounded by its timeout. A
@@ -74,9 +75,13 @@ class Poller(Generic[T]):
         except TimeoutError:
             self._fail(f"no answer within {self.timeout:g} s", started)
         except NotExposed as exc:
-            self._retry_after = None
-            self._facts = None
-            self._status = FeedStatus(FeedState.NOT_EXPOSED, str(exc), started, started)
+            if self._facts is not None:
+                # Series that were there and stopped (a target down, a failing scrape) are a
+                # fault with the last values kept, not a cluster that never exposed them.
+                self._fail(f"stopped arriving ({exc})", started)
+            else:
+                self._retry_after = None
+                self._status = FeedStatus(FeedState.NOT_EXPOSED, str(exc), started, started)
         except Exception as exc:  # a feed must never take the app down; its status says why
             self._fail(describe(exc), started)
             retry_after = getattr(exc, "retry_after", None)
