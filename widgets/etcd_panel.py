@@ -66,10 +66,8 @@ class EtcdPanel(FactPanel[EtcdFacts]):
     def summary_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
         style = self.get_component_rich_style("panel--dim")
         if facts.source != SOURCE_PROMETHEUS:
-            note = Text(
-                f"{facts.source}: etcd's own disk metrics not visible; API server's etcd requests:", style=style
-            )
-            header = f"{'operation type':<{max(8, width - 20)}}{'p99':>10}{'req/s':>10}"
+            note = Text("etcd disk: not visible via /metrics", style=style)
+            header = f"{'API server -> etcd':<{max(8, width - 20)}}{'p99':>10}{'req/s':>10}"
             return [note, Text(header, style=style)]
         spark = self._spark_width(width)
         pad = " " * (spark + 1 if spark else 0)
@@ -117,7 +115,8 @@ class EtcdPanel(FactPanel[EtcdFacts]):
 
     def _request_line(self, stat: EtcdRequestStat, width: int) -> Text:
         name = max(8, width - 20)
-        label = f"{stat.operation} {stat.type}"
+        # "/registry/pods" -> "pods": the distinct end of the key prefix, then the operation
+        label = f"{stat.type.rstrip('/').rsplit('/', 1)[-1]} {stat.operation}"
         line = Text(label if len(label) < name else label[: name - 2] + "…", end="")
         line.pad_right(name - line.cell_len)
         level = warn_critical(stat.p99, *self.commit)
