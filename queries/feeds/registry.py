@@ -121,7 +121,7 @@ class Collectors:
             return why
         from k8stop.queries.kube.metrics_scrape import apiserver_from
 
-        scraper, span = await self._direct()
+        scraper, span = await self._direct(why)
         t = self.sources.settings.thresholds
         limits = {"readOnly": t.max_requests_inflight, "mutating": t.max_mutating_requests_inflight}
         facts = apiserver_from(span, limits, scraper.server)
@@ -146,11 +146,12 @@ class Collectors:
             return why
         from k8stop.queries.kube.metrics_scrape import etcd_from
 
-        scraper, span = await self._direct()
+        scraper, span = await self._direct(why)
         return etcd_from(span, scraper.server), (f"{why}: the API server's view of etcd from its /metrics",)
 
-    async def _direct(self) -> tuple[ApiserverScraper, Interval]:
-        """The direct scrape both feeds share: one GET of /metrics per refresh."""
+    async def _direct(self, why: str) -> tuple[ApiserverScraper, Interval]:
+        """The direct scrape both feeds share: one GET of /metrics per refresh. When it fails
+        too, both reasons are told: the Prometheus one is often the one to fix."""
         from k8stop.queries.kube.metrics_scrape import ApiserverScraper
 
         connection = self.sources.connection
@@ -159,7 +160,10 @@ class Collectors:
         if self._scraper is None:
             s = self.sources.settings
             self._scraper = ApiserverScraper(connection, self._clock, HEATMAP_COLUMNS, timeout=s.query_timeout)
-        return self._scraper, await self._scraper.latest(max_age=self.sources.settings.refresh / 2)
+        try:
+            return self._scraper, await self._scraper.latest(max_age=self.sources.settings.refresh / 2)
+        except FeedError as exc:
+            raise FeedError(f"{why}; the API server's /metrics failed too: {exc}") from None
 
     async def _prometheus_etcd(self) -> tuple[EtcdFacts, Warnings]:
         due = self._history_due(Feed.ETCD)
