@@ -12,6 +12,7 @@ the figures are that instance's, not the cluster's.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import defaultdict
@@ -347,6 +348,9 @@ class ApiserverScraper:
         self._heat_times: list[float] = []
         self.requests = 0
         self.bytes_read = 0
+        # Both feeds ask at the same moment: the second waits and reuses the first's scrape
+        # (two scrapes milliseconds apart would make rates out of noise).
+        self._lock = asyncio.Lock()
 
     @property
     def server(self) -> str:
@@ -354,8 +358,9 @@ class ApiserverScraper:
 
     async def latest(self, max_age: float) -> Interval:
         """The interval ending at the newest scrape, scraping again if it is older than `max_age`."""
-        if self._current is None or self._clock() - self._current.at >= max_age:
-            await self._scrape()
+        async with self._lock:
+            if self._current is None or self._clock() - self._current.at >= max_age:
+                await self._scrape()
         assert self._current is not None
         span = interval(self._current, self._previous)
         if span is None:
