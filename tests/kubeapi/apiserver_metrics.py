@@ -50,6 +50,8 @@ class ApiserverMetrics:
         self._scenario: Scenario | None = None
         self._since = self.started
         self._base: dict[tuple[str, str], float] = {}
+        # Series of families k8stop does not read, as a real server has thousands (bench/: a big /metrics)
+        self.unrelated_series = 0
 
     @property
     def scenario(self) -> Scenario:
@@ -120,4 +122,9 @@ class ApiserverMetrics:
         for resource in sorted(KINDS):
             count = sum(1 for _ in cluster.stores[resource].scan(Selector()))
             lines.append(f'apiserver_storage_objects{{resource="{resource}"}} {count}')
+        lines.append("# TYPE apiserver_watch_cache_events_received_total counter")
+        lines.extend(
+            f'apiserver_watch_cache_events_received_total{{resource="r{i}.example.io"}} {i}'
+            for i in range(self.unrelated_series)
+        )
         return ("\n".join(lines) + "\n" + NOISE).encode()
