@@ -19,8 +19,12 @@ def kube_api(request: pytest.FixtureRequest) -> Iterator[ThreadedKubeApiServer]:
     Bookmarks every 0.5 s so watch tests need not wait long. After every test it checks that the
     server saw only get, list and watch: across the whole suite, k8stop never writes to a cluster
     (only the test server's own tests, marked `sends_writes`, write on purpose).
+
+    Parametrize it indirectly with a function returning a Cluster (e.g. one built from a
+    Prometheus scenario, whose /metrics then serves that scenario's API server numbers).
     """
-    with ThreadedKubeApiServer(Cluster.small(), token="test-token", bookmark_interval=0.5) as server:
+    make = getattr(request, "param", Cluster.small)
+    with ThreadedKubeApiServer(make(), token="test-token", bookmark_interval=0.5) as server:
         yield server
     if request.node.get_closest_marker("sends_writes") is None:
         writes = server.verbs() - READ_VERBS

@@ -72,10 +72,13 @@ def histogram(family: str, labels: Labels, rate: float, dist: h.Distribution) ->
 # --- components ---------------------------------------------------------------------------
 
 
-def apiserver(s: Scenario) -> Iterator[Series]:
+def apiserver(s: Scenario, targets: list[Labels] | None = None) -> Iterator[Series]:
+    """Every API server's series as Prometheus labels them; `targets=[()]` gives one instance's
+    own /metrics (no target labels, its 1/n share of the traffic), as the kube-API test server serves it."""
     conv = s.labels
     n = len(s.apiserver_ips)
-    targets = [conv.apiserver(ip) + conv.external for ip in s.apiserver_ips]
+    if targets is None:
+        targets = [conv.apiserver(ip) + conv.external for ip in s.apiserver_ips]
     for t in targets:
         yield gauge("up", t, 1.0)
         yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)

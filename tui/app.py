@@ -9,8 +9,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.recording import RecordingError
+from k8stop.queries.feeds.registry import Feed
 from k8stop.queries.feeds.snapshot_builder import build_snapshot
 from k8stop.queries.feeds.source import FeedSource, SourceInfo
+from k8stop.queries.model.facts import SOURCE_PROMETHEUS
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
@@ -58,6 +60,7 @@ class K8sTopApp(App[int]):
         self.history: dict[str, deque[FeedUpdate[Any]]] = {}
         self.info = self.source.info
         self.paused = False
+        self.api_source = SOURCE_PROMETHEUS  # where the API panel's last facts came from
         self.listeners: list[Callable[[FeedUpdate[Any]], None]] = []
         self.recording = RecordingControl(lambda: self.info, self.listeners)
         self.diagnose_on_start = False  # `k8stop diagnose`: open the guided session first
@@ -118,6 +121,10 @@ class K8sTopApp(App[int]):
                 history.append(update)
         for listener in self.listeners:
             listener(update)
+        source = getattr(update.facts, "source", None) if update.feed is Feed.APISERVER else None
+        if source is not None and source != self.api_source and hasattr(self, "_dashboard"):
+            self.api_source = source
+            self._update_flags()
         panel = self._dashboard.panels().get(update.feed) if hasattr(self, "_dashboard") else None
         if panel is not None:
             with self.batch_update():
@@ -140,6 +147,8 @@ class K8sTopApp(App[int]):
             flags.insert(0, "PAUSED")
         if self.recording.active:
             flags.insert(0, "REC")
+        if self.api_source != SOURCE_PROMETHEUS:
+            flags.append("API via /metrics")  # Prometheus is not answering for it: the API server is
         self._dashboard.header.flags = tuple(flags)
 
     def _tick(self) -> None:

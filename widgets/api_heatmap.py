@@ -10,7 +10,7 @@ from __future__ import annotations
 from itertools import groupby
 
 from k8stop.queries.config import Thresholds
-from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, HeatRow
+from k8stop.queries.model.facts import SOURCE_PROMETHEUS, ApiRequestStat, ApiserverFacts, HeatRow
 from k8stop.queries.model.keys import ApiKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
@@ -54,7 +54,11 @@ class ApiHeatmap(FactPanel[ApiserverFacts]):
         saturated = any(i.limit and i.current >= 0.9 * i.limit for i in facts.inflight)
         if saturated or facts.apf_rejected_rate > 0:
             line.stylize(self.level_style(Level.FAIL))
-        return [line]
+        if facts.source == SOURCE_PROMETHEUS:
+            return [line]
+        # Said before the figures: they are one API server's, maybe since its start.
+        source = Text(f"source: {facts.source}, {facts.source_note}", style=self.get_component_rich_style("panel--dim"))
+        return [source, line]
 
     def _label(self, verb: str, resource: str) -> Text:
         return Text(f"{verb} {resource}"[: LABEL_WIDTH - 1].ljust(LABEL_WIDTH))

@@ -1,11 +1,14 @@
-"""etcd members: WAL fsync and backend commit p99 with history, leader, DB size against quota."""
+"""etcd members: WAL fsync and backend commit p99 with history, leader, DB size against quota.
+
+Without Prometheus (facts from the API server's /metrics) etcd's own metrics are not
+visible: the panel says so and shows the API server's etcd request latency instead."""
 
 from __future__ import annotations
 
-from k8stop.queries.model.facts import EtcdFacts, EtcdMember
+from k8stop.queries.model.facts import SOURCE_PROMETHEUS, EtcdFacts, EtcdMember, EtcdRequestStat
 from k8stop.queries.model.keys import EtcdKey
 from k8stop.queries.model.level import Level
-from k8stop.queries.model.units import fmt_bytes, fmt_seconds
+from k8stop.queries.model.units import fmt_bytes, fmt_rate, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
 from k8stop.widgets.levels import LEVEL_MARKS, level_of, warn_critical
@@ -61,11 +64,15 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         return max(8, min(24, width - used))
 
     def summary_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
+        style = self.get_component_rich_style("panel--dim")
+        if facts.source != SOURCE_PROMETHEUS:
+            note = Text("etcd disk: not visible via /metrics", style=style)
+            header = f"{'API server -> etcd':<{max(8, width - 20)}}{'p99':>10}{'req/s':>10}"
+            return [note, Text(header, style=style)]
         spark = self._spark_width(width)
         pad = " " * (spark + 1 if spark else 0)
         name = self._name_width(width)
         header = f"{'member':<{name}}{'fsync':>9}{pad} {'commit':>9}{pad} {'db':>5}"
-        style = self.get_component_rich_style("panel--dim")
         return [Text(header, style=style)]
 
     def _latency(
@@ -106,10 +113,28 @@ class EtcdPanel(FactPanel[EtcdFacts]):
             return Text(f"{ratio * 100:>4.0f}%", style=self.level_style(level))
         return Text(fmt_bytes(member.db_size_bytes))
 
+    def _request_line(self, stat: EtcdRequestStat, width: int) -> Text:
+        name = max(8, width - 20)
+        # "/registry/pods" -> "pods": the distinct end of the key prefix, then the operation
+        label = f"{stat.type.rstrip('/').rsplit('/', 1)[-1]} {stat.operation}"
+        line = Text(label if len(label) < name else label[: name - 2] + "…", end="")
+        line.pad_right(name - line.cell_len)
+        level = warn_critical(stat.p99, *self.commit)
+        line.append(fmt_seconds(stat.p99).rjust(9) + LEVEL_MARKS[level], style=self.level_style(level))
+        line.append(fmt_rate(stat.rate).rjust(10))
+        return line
+
     def row_lines(self, facts: EtcdFacts, width: int) -> list[Row]:
+        if facts.source != SOURCE_PROMETHEUS:
+            # Not a member: the key names the request kind (a drill-down finds no member by it).
+            return [(EtcdKey(f"{s.operation} {s.type}"), self._request_line(s, width)) for s in facts.api_requests]
         return [(EtcdKey(member.instance), self._member_line(member, width)) for member in facts.members]
 
     def footer_lines(self, facts: EtcdFacts, width: int) -> list[Text]:
+        if facts.source != SOURCE_PROMETHEUS:
+            stored = "  ".join(f"{s.resource} {s.objects:.0f}" for s in facts.stored[:4])
+            text = f"stored objects: {stored}" if stored else "no apiserver_storage_objects"
+            return [Text(text, style=self.get_component_rich_style("panel--dim"))]
         quotas = {m.quota_bytes for m in facts.members if m.quota_bytes.known}
         quota = f"  db % of quota {fmt_bytes(quotas.pop())}" if len(quotas) == 1 else ""
         text = f"★ leader  fsync target < {fmt_seconds(Value.of(self.fsync[0]))}{quota}"

@@ -3,7 +3,10 @@ how it is collected. The live app, the headless report and replay all read this 
 new feed is one `Feed` member, one row and one collect method.
 
 Fallbacks: node and restart facts come from the kube API when Prometheus cannot give them
-(not exposed, failing or unreachable), as long as the kube API's own watch is healthy.
+(not exposed, failing, unreachable or turned off), as long as the kube API's own watch is
+healthy; API-server and etcd facts from the API server's own /metrics, scraped through the
+kube connection. Prometheus is asked first on every refresh, so the feeds switch back to it
+as soon as it answers again.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from k8stop.queries.model.status import FeedState, FeedStatus
 
 if TYPE_CHECKING:
     from k8stop.queries.kube.feed import KubeFeed
+    from k8stop.queries.kube.metrics_scrape import ApiserverScraper, Interval
     from k8stop.queries.model.audit import AuditFacts
     from k8stop.queries.model.facts import (
         AlertsFacts,
@@ -82,6 +86,7 @@ class Collectors:
         self._clock = clock
         self._history = history
         self._heat: dict[Feed, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories)
+        self._scraper: ApiserverScraper | None = None  # the direct /metrics path, made on first use
 
     def collect(self, feed: Feed) -> Collect:
         return FEEDS[feed].collect(self)
@@ -110,6 +115,20 @@ class Collectors:
         return fetched is None or self._clock() - fetched[0] >= HEATMAP_WINDOW / HEATMAP_COLUMNS
 
     async def apiserver(self) -> tuple[ApiserverFacts, Warnings]:
+        ask = self._prometheus_apiserver if self.sources.prometheus is not None else None
+        why = await self._fallback_reason(ask, "API server metrics not in Prometheus", "API server metrics")
+        if isinstance(why, tuple):
+            return why
+        from k8stop.queries.kube.metrics_scrape import apiserver_from
+
+        scraper, span = await self._direct(why)
+        t = self.sources.settings.thresholds
+        limits = {"readOnly": t.max_requests_inflight, "mutating": t.max_mutating_requests_inflight}
+        facts = apiserver_from(span, limits, scraper.server)
+        facts = replace(facts, heatmap=scraper.heatmap(facts, span))
+        return facts, (f"{why}: API figures from the API server's /metrics",)
+
+    async def _prometheus_apiserver(self) -> tuple[ApiserverFacts, Warnings]:
         due = self._history_due(Feed.APISERVER)
         facts, warnings = await self._prometheus().apiserver(
             columns=HEATMAP_COLUMNS, window=HEATMAP_WINDOW, with_history=due
@@ -121,6 +140,32 @@ class Collectors:
         return facts, warnings
 
     async def etcd(self) -> tuple[EtcdFacts, Warnings]:
+        ask = self._prometheus_etcd if self.sources.prometheus is not None else None
+        why = await self._fallback_reason(ask, "etcd metrics not in Prometheus", "etcd metrics")
+        if isinstance(why, tuple):
+            return why
+        from k8stop.queries.kube.metrics_scrape import etcd_from
+
+        scraper, span = await self._direct(why)
+        return etcd_from(span, scraper.server), (f"{why}: the API server's view of etcd from its /metrics",)
+
+    async def _direct(self, why: str) -> tuple[ApiserverScraper, Interval]:
+        """The direct scrape both feeds share: one GET of /metrics per refresh. When it fails
+        too, both reasons are told: the Prometheus one is often the one to fix."""
+        from k8stop.queries.kube.metrics_scrape import ApiserverScraper
+
+        connection = self.sources.connection
+        if connection is None:
+            raise FeedError(self.sources.kube_error or "no kube connection")
+        if self._scraper is None:
+            s = self.sources.settings
+            self._scraper = ApiserverScraper(connection, self._clock, HEATMAP_COLUMNS, timeout=s.query_timeout)
+        try:
+            return self._scraper, await self._scraper.latest(max_age=self.sources.settings.refresh / 2)
+        except FeedError as exc:
+            raise FeedError(f"{why}; the API server's /metrics failed too: {exc}") from None
+
+    async def _prometheus_etcd(self) -> tuple[EtcdFacts, Warnings]:
         due = self._history_due(Feed.ETCD)
         facts, warnings = await self._prometheus().etcd(
             columns=HEATMAP_COLUMNS, window=HEATMAP_WINDOW, with_history=due
@@ -173,7 +218,9 @@ class Collectors:
         if ask is None:
             if kube_missing:
                 raise FeedError(self.sources.prometheus_error or f"no source for {what}")
-            return absent
+            if not self.sources.enabled(Source.PROMETHEUS):
+                return f"Prometheus turned off by {Source.PROMETHEUS.flag}"
+            return f"no Prometheus ({self.sources.prometheus_error})" if self.sources.prometheus_error else absent
         try:
             return await ask()
         except FeedError as exc:
@@ -215,8 +262,8 @@ class Collectors:
 
 
 FEEDS: dict[Feed, FeedSpec] = {
-    Feed.APISERVER: FeedSpec(Source.PROMETHEUS, lambda c: c.apiserver),
-    Feed.ETCD: FeedSpec(Source.PROMETHEUS, lambda c: c.etcd),
+    Feed.APISERVER: FeedSpec(Source.PROMETHEUS, lambda c: c.apiserver, kube_fallback=True),
+    Feed.ETCD: FeedSpec(Source.PROMETHEUS, lambda c: c.etcd, kube_fallback=True),
     Feed.NODES: FeedSpec(Source.PROMETHEUS, lambda c: c.nodes, kube_fallback=True),
     Feed.RESTARTS: FeedSpec(Source.PROMETHEUS, lambda c: c.restarts, kube_fallback=True),
     Feed.CONTROL_PLANE: FeedSpec(Source.PROMETHEUS, lambda c: c.control_plane, slow=True),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,7 +24,15 @@ import aiohttp
 import orjson
 import yaml
 from k8stop.queries.config import ConfigError
-from k8stop.queries.http_limits import DEFAULT_LIMITS, HttpLimits, is_redirect, read_capped, redirect_error, user_agent
+from k8stop.queries.http_limits import (
+    DEFAULT_LIMITS,
+    HttpLimits,
+    is_redirect,
+    read_capped,
+    redirect_error,
+    too_large,
+    user_agent,
+)
 from k8stop.queries.kube.errors import KubeApiError, http_error
 from k8stop.queries.kube.gc_pause import paused_gc
 
@@ -98,27 +106,59 @@ class KubeConnection:
         with paused_gc():
             return orjson.loads(body)
 
+    async def get_lines(
+        self, path: str, keep: Callable[[bytes], bool], *, what: str, timeout: float = 30.0, accept: str = "text/plain"
+    ) -> tuple[list[bytes], int]:
+        """GET a line-oriented body (the Prometheus text format) keeping only the lines `keep`
+        accepts, and the bytes read: a 20 MB /metrics costs the kept lines, not the body.
+        The whole body still counts against the response cap."""
+        cap = self.limits.max_body
+        kept: list[bytes] = []
+        read = 0
+        tail = b""
+        async with self.stream(path, what=what, read_timeout=timeout, total_timeout=timeout, accept=accept) as response:
+            try:
+                async for chunk in response.content.iter_any():
+                    read += len(chunk)
+                    if read > cap:
+                        raise too_large(f"the answer to {what}", cap, "max_response_mib")
+                    lines = (tail + chunk).split(b"\n")
+                    tail = lines.pop()
+                    kept.extend(line for line in lines if keep(line))
+            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+                raise self._unreachable(exc, what, timeout) from None
+        if tail and keep(tail):
+            kept.append(tail)
+        return kept, read
+
     @asynccontextmanager
     async def stream(
-        self, path: str, params: Params = (), *, what: str, read_timeout: float
+        self,
+        path: str,
+        params: Params = (),
+        *,
+        what: str,
+        read_timeout: float,
+        total_timeout: float | None = None,
+        accept: str = "application/json",
     ) -> AsyncIterator[aiohttp.ClientResponse]:
-        """A streaming GET (watch). `read_timeout` bounds the silence between chunks:
-        without it a watch on a half-dead connection hangs forever."""
-        timeout = aiohttp.ClientTimeout(total=None, sock_connect=15.0, sock_read=read_timeout)
-        response = await self._send(path, params, what, timeout)
+        """A streaming GET (watch, or a /metrics read line by line). `read_timeout` bounds the
+        silence between chunks: without it a watch on a half-dead connection hangs forever."""
+        timeout = aiohttp.ClientTimeout(total=total_timeout, sock_connect=15.0, sock_read=read_timeout)
+        response = await self._send(path, params, what, timeout, accept)
         try:
             yield response
         finally:
             response.release()
 
     async def _send(
-        self, path: str, params: Params, what: str, timeout: aiohttp.ClientTimeout
+        self, path: str, params: Params, what: str, timeout: aiohttp.ClientTimeout, accept: str = "application/json"
     ) -> aiohttp.ClientResponse:
         _, url, headers, _, _ = await self._api.param_serialize(
             "GET",
             path,
             query_params=list(params),
-            header_params={"Accept": "application/json"},
+            header_params={"Accept": accept},
             auth_settings=["BearerToken"],
         )
         try:

@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from k8stop.queries.model.values import Value
 
 Labels = tuple[tuple[str, str], ...]
+# Where API-server and etcd figures came from: shown beside them on every surface.
+SOURCE_PROMETHEUS = "Prometheus"
+SOURCE_APISERVER_METRICS = "API server /metrics"
 
 
 # --- API server -------------------------------------------------------------------------
@@ -69,6 +72,8 @@ class ApiserverFacts:
     apf_rejected_rate: float
     heatmap: Heatmap | None
     apf_seats_metric: str = ""  # which executing-seats gauge answered ("" when none did)
+    source: str = SOURCE_PROMETHEUS
+    source_note: str = ""  # for the direct scrape: which server answered, over what interval
 
 
 # --- etcd -------------------------------------------------------------------------------
@@ -91,9 +96,30 @@ class EtcdMember:
 
 
 @dataclass(frozen=True, slots=True)
+class EtcdRequestStat:
+    """The API server's view of etcd: etcd_request_duration_seconds by operation and type."""
+
+    operation: str  # get, list, create, update, delete, ...
+    type: str  # the stored object type, e.g. "/registry/pods" or "*core.Pod"
+    p99: Value
+    rate: float  # requests/s
+
+
+@dataclass(frozen=True, slots=True)
+class StoredObjects:
+    resource: str
+    objects: float  # apiserver_storage_objects
+    size_bytes: Value  # apiserver_storage_size_bytes, where the server exports it
+
+
+@dataclass(frozen=True, slots=True)
 class EtcdFacts:
     db_size_metric: str
     members: tuple[EtcdMember, ...]  # worst fsync first
+    source: str = SOURCE_PROMETHEUS
+    source_note: str = ""
+    api_requests: tuple[EtcdRequestStat, ...] = ()  # slowest first; only from the direct scrape
+    stored: tuple[StoredObjects, ...] = ()  # most objects first
 
 
 # --- nodes ------------------------------------------------------------------------------

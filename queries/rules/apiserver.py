@@ -11,7 +11,7 @@ from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import APISERVER_LATENCY_METRICS
 from k8stop.queries.rules import bounds, sources
-from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.evidence import EvidenceQueries, mark_source
 from k8stop.queries.rules.grading import Bound, graded_finding
 from k8stop.queries.rules.kpis import (
     LIST_VERBS,
@@ -276,4 +276,5 @@ def apiserver_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries)
     if snap.apiserver is None:
         return []
     facts = snap.apiserver
-    return [*_saturation(facts, t, q), *_latency(facts, t, q), *_errors(facts, t, q)]
+    found = [*_saturation(facts, t, q), *_latency(facts, t, q), *_errors(facts, t, q)]
+    return [mark_source(f, facts.source, facts.source_note) for f in found]

@@ -13,7 +13,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from k8stop.queries.config import Thresholds
-from k8stop.queries.model.facts import ApiRequestStat, ApiserverFacts, EtcdMember, NodeSaturation
+from k8stop.queries.model.facts import (
+    SOURCE_PROMETHEUS,
+    ApiRequestStat,
+    ApiserverFacts,
+    EtcdMember,
+    NodeSaturation,
+)
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes, fmt_count, fmt_rate, fmt_ratio, fmt_seconds
@@ -227,6 +233,8 @@ def _apiserver_errors(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
 def _etcd_members(snap: ClusterSnapshot) -> tuple[tuple[EtcdMember, ...] | None, str]:
     if snap.etcd is None:
         return None, snap.missing_reason("etcd")
+    if snap.etcd.source != SOURCE_PROMETHEUS:
+        return None, snap.etcd.source_note  # what the direct path can and cannot see
     if not snap.etcd.members:
         return None, "etcd not exposed by this control plane (no etcd series in Prometheus)"
     return snap.etcd.members, ""
@@ -406,6 +414,14 @@ def _with_alerts(kpi: Kpi, snap: ClusterSnapshot) -> Kpi:
     return replace(kpi, status=severity_of(worst), detail=f"{kpi.detail}; alert {worst.name} ({worst.severity}) firing")
 
 
+def _sourced(kpi: Kpi, snap: ClusterSnapshot) -> Kpi:
+    """An API-server KPI measured without Prometheus says where it came from."""
+    facts = snap.apiserver
+    if facts is None or facts.source == SOURCE_PROMETHEUS:
+        return kpi
+    return replace(kpi, detail=f"{kpi.detail}; source: {facts.source} ({facts.source_note})")
+
+
 def compute_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
     return tuple(_with_alerts(k, snap) for k in _measured_kpis(snap, t))
 
@@ -415,9 +431,10 @@ def _measured_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
     cpu, memory, disk = _nodes(snap, t)
     startup, runtime_errors, create = _kubelet(snap, t)
     return (
-        _apiserver_latency(snap, t),
-        _apiserver_qps(snap, t),
-        _apiserver_errors(snap, t),
+        *(
+            _sourced(k, snap)
+            for k in (_apiserver_latency(snap, t), _apiserver_qps(snap, t), _apiserver_errors(snap, t))
+        ),
         _etcd(
             snap,
             "etcd.wal_fsync_p99",

@@ -11,6 +11,7 @@ import threading
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -50,6 +51,7 @@ class Cluster:
         for kind, (_, namespaced) in KINDS.items():
             self.stores.setdefault(kind, Store(kind, namespaced))
         self.lock = threading.RLock()
+        self.scenario: Any = None  # the tests/scenario.py Scenario it was built from, if any (its /metrics)
         self._rv = resource_version
         self._history: deque[WatchEvent] = deque()
         self._history_limit = history_limit

@@ -252,4 +252,6 @@ def cluster_from_scenario(scenario: Scenario, at: float | None = None, anchor: f
     byte-identical between runs."""
     offset = 0.0 if at is None else at
     origin = 0.0 if anchor is None else anchor + offset - EPOCH.timestamp()
-    return Cluster.from_objects(scenario_objects(scenario, offset, origin))
+    cluster = Cluster.from_objects(scenario_objects(scenario, offset, origin))
+    cluster.scenario = scenario
+    return cluster

@@ -23,6 +23,7 @@ import aiohttp
 import orjson
 from aiohttp import web
 
+from .apiserver_metrics import ApiserverMetrics
 from .cluster import KINDS, Cluster, Expired, WatchEvent
 from .discovery import (
     CORE_V1,
@@ -157,6 +158,7 @@ class KubeApiServer:
         self.faults = FaultBook()
         self.usage = UsageBook()
         self.kubelet_configs = KubeletConfigBook()
+        self.apiserver_metrics = ApiserverMetrics()  # GET /metrics; its scenario is the LIST-storm knob
         self.service_backends: dict[tuple[str, str], str] = {}
         self.url = ""
         self._runner: web.AppRunner | None = None
@@ -352,6 +354,9 @@ class KubeApiServer:
             return _json(doc)
         if path in ("/healthz", "/livez", "/readyz"):
             return web.Response(text="ok")
+        if path == "/metrics" and request.method == "GET":
+            body = self.apiserver_metrics.render(self.cluster)
+            return web.Response(body=body, content_type="text/plain", charset="utf-8")
         if (target := node_proxy_target(path)) is not None and request.method == "GET":
             return self._node_proxy(*target)
         return _status_response(404, "the server could not find the requested resource")
@@ -721,3 +726,7 @@ class ThreadedKubeApiServer:
     @property
     def kubelet_configs(self) -> KubeletConfigBook:
         return self.server.kubelet_configs
+
+    @property
+    def apiserver_metrics(self) -> ApiserverMetrics:
+        return self.server.apiserver_metrics
