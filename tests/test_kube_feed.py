@@ -302,3 +302,22 @@ async def test_exec_plugin_token_is_refreshed_when_expired(rig: Rig, tmp_path: P
         nodes = await connection.get_json("/api/v1/nodes", what="list nodes")
         assert len(nodes["items"]) == NODES
     assert len(runs.read_text().split()) >= 3  # at load, then before each request
+
+
+async def test_first_sync_reports_its_progress(rig: Rig) -> None:
+    """Pages, objects and the remainingItemCount estimate while the first pod list runs;
+    nothing once it has listed."""
+    rig.server.inject(Fault(r"^/api/v1/pods$", verbs=frozenset({"list"}), delay=0.3))
+    feed = rig.feed(page_size=5)
+    seen = []
+    while not feed.summary().synced:
+        progress = feed.sync_progress()
+        if progress is not None and progress.pages:
+            seen.append(progress)
+        await asyncio.sleep(0.05)
+    assert feed.sync_progress() is None
+    assert seen and seen[0].pages >= 1
+    assert [p.objects for p in seen] == sorted(p.objects for p in seen)
+    assert {p.expected for p in seen} == {PODS}  # objects so far + what the server says is left
+    assert seen[0].line() == f"syncing pods: {seen[0].objects:,} / ~{PODS:,}"
+    assert feed.idle_for() == 0.0

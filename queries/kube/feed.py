@@ -40,6 +40,7 @@ from k8stop.queries.model.facts import (
     NodeUsage,
     PodUsage,
     RestartsFacts,
+    SyncProgress,
 )
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.status import FeedState, FeedStatus
@@ -79,6 +80,12 @@ class _Track:
         # new stream opening proves nothing until an event arrives through it
         self.broke_after_open = False
         self.malformed: set[tuple[str, str]] = set()  # objects skipped because they do not parse
+        # The first sync's progress (SyncProgress), on the monotonic clock
+        self.pages = 0
+        self.objects = 0
+        self.expected: int | None = None
+        self.sync_started = time.monotonic()
+        self.progressed = self.sync_started  # when the last page (or streamed object) arrived
 
     def status(self) -> FeedStatus:
         return FeedStatus(self.state, self.reason, self.since, self.updated_at)
@@ -189,6 +196,20 @@ class KubeFeed(KubeReads):
             for name, track in self._tracks.items()
             if track.malformed
         )
+
+    def sync_progress(self, resource: str = "pods") -> SyncProgress | None:
+        """How far `resource`'s first sync has got; None once it has listed."""
+        track = self._tracks[resource]
+        if track.listed:
+            return None
+        elapsed = time.monotonic() - track.sync_started
+        return SyncProgress(resource, track.pages, track.objects, track.expected, elapsed)
+
+    def idle_for(self) -> float:
+        """Seconds since a resource still in its first sync last received anything; 0 when
+        all have synced or failed. A list that keeps delivering pages is slow, not stuck."""
+        now = time.monotonic()
+        return max((now - t.progressed for t in self._tracks.values() if not t.settled), default=0.0)
 
     def restarts_fallback(self, top: int = 10) -> RestartsFacts:
         """Restarts per container without kube-state-metrics. The API has no history,
@@ -322,9 +343,12 @@ class KubeFeed(KubeReads):
         seen: set[Key] = set()
         tokens: set[str] = set()
         malformed: set[Key] = set()
+        track = self._tracks[resource.name]
+        track.pages, track.objects, track.expected = 0, 0, None
         page = await self._page(resource, "", resource_version)
         while True:
             metadata = page.get("metadata") or {}
+            items = page.get("items") or ()
             token = str(metadata.get("continue") or "")
             if token in tokens or len(tokens) >= MAX_PAGES:
                 raise KubeApiError(
@@ -335,10 +359,11 @@ class KubeFeed(KubeReads):
             if token:
                 tokens.add(token)
             ahead = asyncio.create_task(self._page(resource, token, "")) if token else None
+            self._progress(track, len(items), metadata.get("remainingItemCount") if token else 0)
             try:
                 now = self._clock()
                 with paused_gc():
-                    for item in page.get("items") or ():
+                    for item in items:
                         key, applied = self._apply(resource.name, item, now)
                         (seen if applied else malformed).add(key)
             except BaseException:
@@ -350,12 +375,22 @@ class KubeFeed(KubeReads):
             page = await ahead
         for key in self._keys(resource.name) - seen:
             self._delete(resource.name, key)
-        track = self._tracks[resource.name]
         track.malformed = malformed
         track.listed = True
         self._ok(resource)
         self._settle(track)
         return str(metadata.get("resourceVersion") or "")
+
+    @staticmethod
+    def _progress(track: _Track, objects: int, remaining: Any) -> None:
+        """A page (or streamed objects) arrived; `remaining` is the server's remainingItemCount."""
+        track.pages += 1
+        track.objects += objects
+        track.progressed = time.monotonic()
+        if isinstance(remaining, int) and not isinstance(remaining, bool) and remaining >= 0:
+            track.expected = track.objects + remaining
+        else:
+            track.expected = None
 
     async def _page(self, resource: _Resource, token: str, resource_version: str) -> Json:
         params = self._base_params(resource) + [("limit", self._page_size)]

@@ -402,8 +402,9 @@ class KubeApiServer:
         selector: Selector,
         query: dict[str, str],
         transform: Callable[[Obj], Obj | None] | None = None,
-    ) -> tuple[list[bytes], str, int] | web.Response:
-        """Rendered items of one page, the next continue token, and the list's resourceVersion."""
+    ) -> tuple[list[bytes], str, int, int | None] | web.Response:
+        """Rendered items of one page, the next continue token, the list's resourceVersion and
+        the remainingItemCount estimate (None when not sent)."""
         store = self.cluster.stores[resource]
         start = 0
         list_rv = self.cluster.resource_version
@@ -433,7 +434,10 @@ class KubeApiServer:
             out = transform(obj) if transform else obj
             if out is not None:
                 items.append(orjson.dumps(out))
-        return items, next_token, list_rv
+        # The real server counts what is left of a paged list without selectors; positions left
+        # (deleted ones included) make the same kind of estimate at no cost; omitted when filtered
+        remaining = store.end() - pos if next_token and selector == Selector() else None
+        return items, next_token, list_rv, remaining
 
     def _list(
         self,
@@ -447,10 +451,12 @@ class KubeApiServer:
         page = self._page(resource, selector, query, transform)
         if isinstance(page, web.Response):
             return page
-        items, token, list_rv = page
+        items, token, list_rv, remaining = page
         meta: Obj = {"resourceVersion": str(list_rv)}
         if token:
             meta["continue"] = token
+        if remaining is not None:
+            meta["remainingItemCount"] = remaining
         head = orjson.dumps({"kind": f"{kind}List", "apiVersion": api_version, "metadata": meta})
         body = head[:-1] + b',"items":[' + b",".join(items) + b"]}"
         return web.Response(body=body, content_type="application/json")
