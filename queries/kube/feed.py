@@ -372,6 +372,7 @@ class KubeFeed(KubeReads):
                 raise
             if ahead is None:
                 break
+            del page, items  # the next page is parsed while we wait: never hold two at once
             page = await ahead
         for key in self._keys(resource.name) - seen:
             self._delete(resource.name, key)
