@@ -325,6 +325,7 @@ class KubeSummary:
     pods_by_phase: tuple[tuple[str, int], ...]
     top_restarts: tuple[PodRecord, ...]  # most restarts first
     recent_warnings: tuple[EventRecord, ...]  # newest first
+    list_path: str = ""  # how the pods were last synced: "streaming list (WatchList)" or "paged list"
 
 
 @dataclass(frozen=True, slots=True)
