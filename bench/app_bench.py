@@ -7,6 +7,9 @@
   python3 bench/app_bench.py steady KUBECONFIG PROMETHEUS_URL SECONDS
       After the initial sync, k8stop's CPU time over SECONDS of wall time at a 2 s refresh
       (server churn supplies the pod events) and its RSS at the end.
+  python3 bench/app_bench.py held KUBECONFIG
+      The dashboard (kube API only) once the initial pod sync is done: RSS with the pods
+      held, and the peak RSS of the whole run.
 Prints one JSON line.
 """
 
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import resource
 import statistics
 import sys
 import time
@@ -109,10 +113,25 @@ async def steady(kubeconfig: str, prometheus_url: str, seconds: float) -> dict[s
     }
 
 
+async def held(kubeconfig: str) -> dict[str, Any]:
+    app = K8sTopApp(Settings(kubeconfig=kubeconfig, use_prometheus=False), LiveSource)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_synced(app, pilot)
+        await pilot.pause(3.0)  # a few refreshes with every pod held
+        gc.collect()
+        source = app.source
+        assert isinstance(source, LiveSource) and source.kube is not None
+        pods = source.kube.summary().pod_count
+        rss = rss_mib()
+    return {"rss_mib": rss, "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "pods": pods}
+
+
 def main() -> None:
     mode = sys.argv[1]
     if mode == "keys":
         result = asyncio.run(keys(sys.argv[2], int(sys.argv[3])))
+    elif mode == "held":
+        result = asyncio.run(held(sys.argv[2]))
     else:
         result = asyncio.run(steady(sys.argv[2], sys.argv[3], float(sys.argv[4])))
     print(json.dumps(result))

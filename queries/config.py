@@ -120,6 +120,9 @@ class Settings:
     use_kube: bool = True
     use_prometheus: bool = True
     query_timeout: float = 10.0
+    # The headless report waits for the kube API's first list as long as pages keep arriving;
+    # only this long without one (a stuck list) is an error. 0: wait as long as it takes.
+    kube_sync_idle_timeout: float = 60.0
     max_inflight_queries: int = 4
     top_nodes: int = 20
     thresholds: Thresholds = field(default_factory=Thresholds)

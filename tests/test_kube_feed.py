@@ -12,7 +12,7 @@ import pytest
 import yaml
 from k8stop.queries.kube.connection import KubeConnection, connect
 from k8stop.queries.kube.errors import KubeApiError
-from k8stop.queries.kube.feed import KubeFeed
+from k8stop.queries.kube.feed import PAGED, STREAMING, KubeFeed
 from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.status import FeedState
 from k8stop.queries.model.values import ABSENT
@@ -49,8 +49,14 @@ class Rig:
         self.feeds.append(feed)
         return feed
 
-    def requests(self, verb: str, resource: str) -> list[dict[str, str]]:
-        return [r.query for r in self.server.requests if r.verb == verb and r.resource == resource]
+    def requests(self, verb: str, resource: str, streaming: bool = False) -> list[dict[str, str]]:
+        """Queries of `verb` on `resource`; watches are the plain ones, or with `streaming` the
+        streaming-list attempts (sendInitialEvents) a feed makes first."""
+        return [
+            r.query
+            for r in self.server.requests
+            if r.verb == verb and r.resource == resource and ("sendInitialEvents" in r.query) == streaming
+        ]
 
 
 async def eventually(check: Callable[[], bool], what: str, limit: float = 10.0) -> None:
@@ -302,3 +308,86 @@ async def test_exec_plugin_token_is_refreshed_when_expired(rig: Rig, tmp_path: P
         nodes = await connection.get_json("/api/v1/nodes", what="list nodes")
         assert len(nodes["items"]) == NODES
     assert len(runs.read_text().split()) >= 3  # at load, then before each request
+
+
+async def test_first_sync_reports_its_progress(rig: Rig) -> None:
+    """Pages, objects and the remainingItemCount estimate while the first pod list runs;
+    nothing once it has listed."""
+    rig.server.inject(Fault(r"^/api/v1/pods$", verbs=frozenset({"list"}), delay=0.3))
+    feed = rig.feed(page_size=5)
+    seen = []
+    while not feed.summary().synced:
+        progress = feed.sync_progress()
+        if progress is not None and progress.pages:
+            seen.append(progress)
+        await asyncio.sleep(0.05)
+    assert feed.sync_progress() is None
+    assert seen and seen[0].pages >= 1
+    assert [p.objects for p in seen] == sorted(p.objects for p in seen)
+    assert {p.expected for p in seen} == {PODS}  # objects so far + what the server says is left
+    assert seen[0].line() == f"syncing pods: {seen[0].objects:,} / ~{PODS:,}"
+    assert feed.idle_for() == 0.0
+
+
+@pytest.fixture
+async def served(tmp_path: Path, request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
+    """A rig whose server handles streaming lists as `request.param` says (on/reject/ignore)."""
+    async for value in _rig(tmp_path, bookmark_interval=0.2, watch_list=request.param):
+        yield value
+
+
+async def _synced_pods(rig: Rig) -> KubeFeed:
+    feed = rig.feed()
+    await asyncio.wait_for(feed.wait_settled(), 10)
+    summary = feed.summary()
+    assert (summary.node_count, summary.pod_count) == (NODES, PODS)
+    assert dict(summary.pods_by_phase) == {"Running": PODS - 1, "Pending": 1}
+    assert feed.status().state is FeedState.OK
+    return feed
+
+
+@pytest.mark.parametrize("served", ["on"], indirect=True)
+async def test_streaming_list_where_the_server_supports_it(served: Rig) -> None:
+    """KEP-3157: one watch sends the state, the annotated bookmark ends it, no LIST is made,
+    and the same watch then carries changes."""
+    rig = served
+    feed = await _synced_pods(rig)
+    assert feed.list_paths() == dict.fromkeys(("nodes", "pods", "events"), STREAMING)
+    assert feed.summary().list_path == STREAMING
+    assert rig.requests("list", "pods") == []
+    (stream,) = rig.requests("watch", "pods", streaming=True)
+    assert stream["sendInitialEvents"] == "true" and stream["resourceVersionMatch"] == "NotOlderThan"
+    assert stream["allowWatchBookmarks"] == "true" and "resourceVersion" not in stream
+    rig.cluster.set_pod_phase("shop", CRASHLOOP_PODS[0], "Failed")
+    await eventually(lambda: dict(feed.summary().pods_by_phase).get("Failed") == 1, "a change after the state")
+    assert len(rig.requests("watch", "pods", streaming=True)) == 1  # the same stream carried it
+    assert rig.requests("watch", "pods") == []
+
+
+@pytest.mark.parametrize("served", ["reject", "ignore"], indirect=True)
+async def test_streaming_list_falls_back_to_paged_lists(served: Rig) -> None:
+    """A server that answers 422, or serves a plain watch and bookmarks without the
+    initial-events-end annotation, gets paged LISTs: detected, not assumed."""
+    rig = served
+    feed = await _synced_pods(rig)
+    assert feed.list_paths() == dict.fromkeys(("nodes", "pods", "events"), PAGED)
+    assert feed.summary().list_path == PAGED
+    assert len(rig.requests("watch", "pods", streaming=True)) == 1  # tried once, then never again
+    assert rig.requests("list", "pods")
+    rig.cluster.set_pod_phase("shop", CRASHLOOP_PODS[0], "Failed")
+    await eventually(lambda: dict(feed.summary().pods_by_phase).get("Failed") == 1, "a change after the list")
+    assert len(rig.requests("watch", "pods", streaming=True)) == 1
+
+
+@pytest.mark.parametrize("served", ["on"], indirect=True)
+async def test_expired_watch_relists_by_streaming(served: Rig) -> None:
+    """After a 410 the feed lists again the way that worked: a fresh streaming list, no LIST."""
+    rig = served
+    rig.server.inject(Fault(r"^/api/v1/pods$", verbs=frozenset({"watch"}), watch_error=410, times=2))
+    feed = rig.feed(watch_timeout=1)
+    # The first streaming list meets the 410 too (the fault takes any pod watch): it is a
+    # failure, not a refusal, so streaming is tried again and is not given up for LISTs
+    await eventually(lambda: len(rig.requests("watch", "pods", streaming=True)) >= 3, "relisted by streaming")
+    await eventually(lambda: feed.summary().pod_count == PODS, "pods synced")
+    assert feed.list_paths()["pods"] == STREAMING
+    assert rig.requests("list", "pods") == []

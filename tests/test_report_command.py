@@ -12,6 +12,8 @@ from pathlib import Path
 
 import orjson
 import pytest
+from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
+from kubeapi.faults import Fault
 from kubeapi.scenario import CRASHLOOP_PODS
 from scenario import Scenario
 
@@ -195,3 +197,60 @@ def test_report_on_a_recording(tmp_path: Path) -> None:
     )
     outside = k8stop("report", "--replay", str(demo_path()), "--at", "99999", cwd=tmp_path)
     assert outside.returncode == 2 and "outside the recording" in outside.stderr
+
+
+SLOW_PODS = 6000  # 12 pages of 500
+PAGE_DELAY = 2.0  # per pods list page: the list takes ~24 s, past the old fixed 20 s cap
+
+
+def test_report_waits_for_a_slow_list_that_keeps_progressing(tmp_path: Path) -> None:
+    """A list that takes well over 20 s but delivers a page every 2 s is slow, not stuck:
+    the report waits for it and the kube source is ok with every pod counted."""
+    with ThreadedKubeApiServer(Cluster.generate(nodes=20, pods=SLOW_PODS), token="test-token") as server:
+        server.inject(Fault(r"^/api/v1/pods$", verbs=frozenset({"list"}), delay=PAGE_DELAY))
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url, server.token)
+        run = k8stop("report", "--format", "json", "--no-prometheus", "--kubeconfig", str(kubeconfig), cwd=tmp_path)
+        pod_lists = [r for r in server.requests if r.verb == "list" and r.resource == "pods"]
+    assert run.returncode == 0, run.stderr
+    doc = orjson.loads(run.stdout)
+    assert doc["sources"]["kube"]["status"] == "ok", doc["sources"]["kube"]
+    assert len(pod_lists) >= SLOW_PODS // 500  # (plus the generated control plane's pods)
+    assert len(pod_lists) * PAGE_DELAY > 20  # the old cap would have given up
+    # stderr is not a terminal here: no progress line in a pipeline's log
+    assert "syncing" not in run.stderr
+
+
+def test_report_on_a_stuck_list_is_an_error_naming_the_idle_timeout(tmp_path: Path) -> None:
+    with ThreadedKubeApiServer(Cluster.generate(nodes=5, pods=1500), token="test-token") as server:
+        # The first page arrives, the second never does (within the test)
+        server.inject(Fault(r"^/api/v1/pods$", verbs=frozenset({"list"}), delay=0.0, times=1))
+        server.inject(Fault(r"^/api/v1/pods$", verbs=frozenset({"list"}), delay=50.0))
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", server.url, server.token)
+        config = tmp_path / "config.yaml"
+        config.write_text("kube_sync_idle_timeout: 3\n", encoding="utf-8")
+        run = k8stop(
+            "report", "--format", "json", "--no-prometheus", "--config", str(config),
+            "--kubeconfig", str(kubeconfig), cwd=tmp_path,
+        )  # fmt: skip
+    assert run.returncode == 3, run.stderr
+    kube = orjson.loads(run.stdout)["sources"]["kube"]
+    assert kube["status"] == "error"
+    assert "initial list stuck: nothing arrived for 3 s (syncing pods: 500 / ~1,500 in 1 pages)" in kube["detail"]
+    assert "kube_sync_idle_timeout" in kube["detail"]
+
+
+def test_progress_line_on_a_terminal() -> None:
+    import io
+
+    from k8stop.queries.model.facts import SyncProgress
+    from k8stop.tui.report_command import SyncProgressLine
+
+    out = io.StringIO()
+    line = SyncProgressLine(out)
+    line(SyncProgress("pods", 96, 48_000, 150_000, 12.4))
+    line(SyncProgress("pods", 300, 150_000, 150_000, 31.0))
+    line.done()
+    assert out.getvalue() == (
+        "\rk8stop: syncing pods: 48,000 / ~150,000 (96 pages, 12 s)\x1b[K"
+        "\rk8stop: syncing pods: 150,000 / ~150,000 (300 pages, 31 s)\x1b[K\n"
+    )

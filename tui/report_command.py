@@ -12,8 +12,10 @@ import asyncio
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import TextIO
 
 from k8stop.queries.config import ConfigError, Settings
+from k8stop.queries.model.facts import SyncProgress
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
 
 EXIT_OK = 0
@@ -32,7 +34,12 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         settings = usable_settings(settings)
         from k8stop.queries.feeds.collect import collect_snapshot
 
-        snap = asyncio.run(collect_snapshot(settings))
+        progress = SyncProgressLine(sys.stderr) if sys.stderr.isatty() else None
+        try:
+            snap = asyncio.run(collect_snapshot(settings, progress=progress))
+        finally:
+            if progress is not None:
+                progress.done()
     from k8stop.queries.report import make_report, render
 
     text = render(make_report(snap, settings), args.format)
@@ -42,6 +49,27 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         print(f"k8stop: no data source could be reached: {unreachable}", file=sys.stderr)
         return EXIT_UNREACHABLE
     return EXIT_OK
+
+
+class SyncProgressLine:
+    """The kube sync's progress on one terminal line, rewritten in place: a report on a big
+    cluster may wait minutes, and a silent wait looks like a hang."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+        self._shown = False
+
+    def __call__(self, progress: SyncProgress) -> None:
+        how = "streamed" if progress.streaming else f"{progress.pages:,} pages"
+        line = f"k8stop: {progress.line()} ({how}, {progress.elapsed:.0f} s)"
+        self._stream.write(f"\r{line}\x1b[K")  # \x1b[K: clear what a longer line left behind
+        self._stream.flush()
+        self._shown = True
+
+    def done(self) -> None:
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()
 
 
 def _unreachable(snap: ClusterSnapshot) -> str:

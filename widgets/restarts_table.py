@@ -50,6 +50,8 @@ class RestartsTable(FactPanel[RestartsFacts]):
         ]
 
     def footer_lines(self, facts: RestartsFacts, width: int) -> list[Text]:
+        dim = self.get_component_rich_style("panel--dim")
+        syncing = [Text(facts.sync.line()[:width], style=dim)] if facts.sync is not None else []
         if not self.row_lines(facts, width):
-            return [Text("no container restarted in the last hour", style=self.get_component_rich_style("panel--dim"))]
-        return [Text(f"source: {facts.source}", style=self.get_component_rich_style("panel--dim"))]
+            return [*syncing, Text("no container restarted in the last hour", style=dim)]
+        return [*syncing, Text(f"source: {facts.source}", style=dim)]

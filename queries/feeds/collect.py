@@ -3,7 +3,9 @@
 The feeds, their fallbacks and their error handling are the registry's, exactly as in the
 live app; each goes through a one-shot `Poller.poll_once`, so NotExposed, errors and
 timeouts become feed statuses the same way. The one difference: a single poll cannot wait
-for the next refresh, so the kube API's initial list is awaited first (bounded).
+for the next refresh, so the kube API's initial list is awaited first: as long as it makes
+progress (a big cluster on a loaded API server may take minutes), and an error only when no
+page arrived for `kube_sync_idle_timeout` seconds.
 """
 
 from __future__ import annotations
@@ -18,19 +20,28 @@ from k8stop.queries.feeds.poller import Poller
 from k8stop.queries.feeds.registry import FEEDS, Collectors, Feed, poll_timeout
 from k8stop.queries.feeds.snapshot_builder import build_snapshot
 from k8stop.queries.feeds.sources import open_sources
+from k8stop.queries.model.facts import SyncProgress
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 
+# How often a waiting report checks the kube sync for progress (and reports it)
+PROGRESS_INTERVAL = 0.5
+
 
 async def collect_snapshot(
-    settings: Settings, *, kube_wait: float = 20.0, clock: Callable[[], float] = time.time
+    settings: Settings,
+    *,
+    progress: Callable[[SyncProgress], None] | None = None,
+    clock: Callable[[], float] = time.time,
 ) -> ClusterSnapshot:
-    """Never raises for an unreachable source: the snapshot's source statuses say why."""
+    """Never raises for an unreachable source: the snapshot's source statuses say why.
+
+    `progress` is called every PROGRESS_INTERVAL while the kube API's pods are syncing."""
     sources = await open_sources(settings, clock)
     collectors = Collectors(sources, clock)
     latest: dict[str, FeedUpdate[Any]] = {}
     try:
-        unsettled = await _settle_kube(collectors, kube_wait)
+        unsettled = await _settle_kube(collectors, settings.kube_sync_idle_timeout, progress)
 
         async def poll(feed: Feed) -> None:
             absent = collectors.unavailable(feed)
@@ -61,13 +72,30 @@ async def collect_snapshot(
     )
 
 
-async def _settle_kube(collectors: Collectors, kube_wait: float) -> FeedStatus | None:
-    """Bounded wait for the kube feed's initial list; the kube feed's status if it never finished."""
+async def _settle_kube(
+    collectors: Collectors, idle_timeout: float, progress: Callable[[SyncProgress], None] | None
+) -> FeedStatus | None:
+    """Wait for the kube feed's first sync while it progresses; the kube feed's status if it got stuck."""
     kube = collectors.sources.kube
     if kube is None:
         return None
+    settled = asyncio.ensure_future(kube.wait_settled())
     try:
-        await asyncio.wait_for(kube.wait_settled(), kube_wait)
-    except TimeoutError:
-        return FeedStatus(FeedState.ERROR, f"initial list not finished within {kube_wait:g} s")
+        while not settled.done():
+            await asyncio.wait({settled}, timeout=PROGRESS_INTERVAL)
+            if settled.done():
+                break
+            pods = kube.sync_progress()
+            if progress is not None and pods is not None:
+                progress(pods)
+            idle = kube.idle_for()
+            if idle_timeout and idle > idle_timeout:
+                so_far = f" ({pods.line()} in {pods.pages:,} pages)" if pods is not None else ""
+                return FeedStatus(
+                    FeedState.ERROR,
+                    f"initial list stuck: nothing arrived for {idle:.0f} s{so_far}; "
+                    "kube_sync_idle_timeout in the config file sets how long to wait",
+                )
+    finally:
+        settled.cancel()
     return None

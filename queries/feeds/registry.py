@@ -206,8 +206,12 @@ class Collectors:
         ask = prometheus.restarts if prometheus is not None else None
         why = await self._fallback_reason(ask, "kube-state-metrics not found", "restarts")
         if isinstance(why, tuple):
-            return why
-        return self._kube_in_sync("pods").restarts_fallback(), (f"{why}: restarts from the kube API",)
+            facts, warnings = why
+        else:
+            facts, warnings = self._kube_in_sync("pods").restarts_fallback(), (f"{why}: restarts from the kube API",)
+        # The pods panel is where a big cluster's first pod sync shows its progress
+        sync = self.sources.kube.sync_progress() if self.sources.kube is not None else None
+        return (replace(facts, sync=sync) if sync is not None else facts), warnings
 
     async def _fallback_reason(
         self, ask: Callable[[], Awaitable[tuple[T, Warnings]]] | None, absent: str, what: str

@@ -11,6 +11,13 @@ relist, a watch the server ends at once, or a continue token returned twice coun
 failure (backoff), and the resource shows as STALE with the reason instead of "live" until a
 watch runs normally again. Objects that do not parse are skipped and counted, so one bad
 pod does not blind the feed; watch lines are scanned once and capped in length.
+
+Where the server supports it, the list is a streaming list (KEP-3157 WatchList): one watch
+with sendInitialEvents=true sends the current state as ADDED events, ends it with a bookmark
+annotated k8s.io/initial-events-end, then carries on as a watch; it spares the API server
+rendering whole pages. A server that rejects it (400/403/422) or ignores it (a watch that
+bookmarks or ends without that annotation) is detected, not assumed from its version, and
+that resource goes back to paged LISTs for the life of the feed.
 """
 
 from __future__ import annotations
@@ -40,6 +47,7 @@ from k8stop.queries.model.facts import (
     NodeUsage,
     PodUsage,
     RestartsFacts,
+    SyncProgress,
 )
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.status import FeedState, FeedStatus
@@ -52,7 +60,15 @@ JITTER = 0.75  # backoffs are drawn from [JITTER, 1] x the exponential step
 MAX_PAGES = 10_000
 # A watch that lasts this long (or half its timeoutSeconds, if shorter) counts as progress
 PRODUCTIVE_WATCH = 10.0
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+# How a server without streaming lists refuses one: validation (422, 400) or a proxy's policy (403)
+STREAM_REJECTED = frozenset({400, 403, 422})
+STREAMING, PAGED = "streaming list (WatchList)", "paged list"
 Json = dict[str, Any]
+
+
+class _NotStreamed(Exception):
+    """The server rejected or ignored a streaming list: use paged LISTs instead."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +95,17 @@ class _Track:
         # new stream opening proves nothing until an event arrives through it
         self.broke_after_open = False
         self.malformed: set[tuple[str, str]] = set()  # objects skipped because they do not parse
+        # The first sync's progress (SyncProgress), on the monotonic clock
+        self.pages = 0
+        self.objects = 0
+        self.expected: int | None = None
+        self.sync_started = time.monotonic()
+        self.progressed = self.sync_started  # when the last page (or streamed object) arrived
+        self.streaming: bool | None = None  # streaming lists work (None: not tried yet)
+        self.path = ""  # how the last full sync came: STREAMING or PAGED
+        self.initial: set[Key] | None = None  # keys streamed so far while the initial state arrives
+        self.initial_malformed: set[Key] = set()
+        self.initial_opened = False  # the current watch's stream opened (a refusal came after)
 
     def status(self) -> FeedStatus:
         return FeedStatus(self.state, self.reason, self.since, self.updated_at)
@@ -109,6 +136,7 @@ class KubeFeed(KubeReads):
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
+        watch_list: bool = True,
     ) -> None:
         self.connection = connection
         self.namespace = namespace
@@ -132,6 +160,9 @@ class KubeFeed(KubeReads):
             _Resource("events", f"{scope}/events", f"list events{where}", "type=Warning"),
         )
         self._tracks = {r.name: _Track() for r in self._resources}
+        if not watch_list:
+            for track in self._tracks.values():
+                track.streaming = False
         self._settled = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.requests: Counter[str] = Counter()  # what k8stop itself asked of the API server
@@ -164,6 +195,7 @@ class KubeFeed(KubeReads):
             pods_by_phase=self._pods.phases(),
             top_restarts=self._pods.top_restarts(self._top),
             recent_warnings=self._events.recent(self._recent_events),
+            list_path=self._tracks["pods"].path,
         )
 
     def statuses(self) -> dict[str, FeedStatus]:
@@ -189,6 +221,25 @@ class KubeFeed(KubeReads):
             for name, track in self._tracks.items()
             if track.malformed
         )
+
+    def sync_progress(self, resource: str = "pods") -> SyncProgress | None:
+        """How far `resource`'s first sync has got; None once it has listed."""
+        track = self._tracks[resource]
+        if track.listed:
+            return None
+        elapsed = time.monotonic() - track.sync_started
+        streaming = track.initial is not None
+        return SyncProgress(resource, track.pages, track.objects, track.expected, elapsed, streaming)
+
+    def list_paths(self) -> dict[str, str]:
+        """How each resource's last full sync came: STREAMING or PAGED ("" before the first)."""
+        return {name: track.path for name, track in self._tracks.items()}
+
+    def idle_for(self) -> float:
+        """Seconds since a resource still in its first sync last received anything; 0 when
+        all have synced or failed. A list that keeps delivering pages is slow, not stuck."""
+        now = time.monotonic()
+        return max((now - t.progressed for t in self._tracks.values() if not t.settled), default=0.0)
 
     def restarts_fallback(self, top: int = 10) -> RestartsFacts:
         """Restarts per container without kube-state-metrics. The API has no history,
@@ -255,9 +306,16 @@ class KubeFeed(KubeReads):
         while True:
             retry_after: float | None = None
             try:
-                if watch_rv is None:
-                    watch_rv = await self._list(resource, list_rv)
-                watch_rv = await self._watch(resource, watch_rv)
+                if watch_rv is None and track.streaming is not False:
+                    try:
+                        watch_rv = await self._watch(resource, "", stream=True)
+                    except _NotStreamed:
+                        track.streaming, track.initial, track.broke_after_open = False, None, False
+                        continue
+                else:
+                    if watch_rv is None:
+                        watch_rv = await self._list(resource, list_rv)
+                    watch_rv = await self._watch(resource, watch_rv)
                 if loop.time() - track.watch_started >= self._productive_watch:
                     failures, stalled, track.looping = 0, 0, False
                     continue
@@ -279,7 +337,7 @@ class KubeFeed(KubeReads):
             except KubeApiError as exc:
                 problem, retry_after = str(exc), exc.retry_after
             except TooLarge as exc:
-                if watch_rv is None and list_rv == "0":
+                if watch_rv is None and list_rv == "0" and track.streaming is False:
                     # Older API servers ignore `limit` when serving resourceVersion=0 from the
                     # watch cache: the whole list in one body. Page through etcd instead.
                     list_rv = ""
@@ -322,9 +380,12 @@ class KubeFeed(KubeReads):
         seen: set[Key] = set()
         tokens: set[str] = set()
         malformed: set[Key] = set()
+        track = self._tracks[resource.name]
+        track.pages, track.objects, track.expected = 0, 0, None
         page = await self._page(resource, "", resource_version)
         while True:
             metadata = page.get("metadata") or {}
+            items = page.get("items") or ()
             token = str(metadata.get("continue") or "")
             if token in tokens or len(tokens) >= MAX_PAGES:
                 raise KubeApiError(
@@ -335,10 +396,11 @@ class KubeFeed(KubeReads):
             if token:
                 tokens.add(token)
             ahead = asyncio.create_task(self._page(resource, token, "")) if token else None
+            self._progress(track, len(items), metadata.get("remainingItemCount") if token else 0)
             try:
                 now = self._clock()
                 with paused_gc():
-                    for item in page.get("items") or ():
+                    for item in items:
                         key, applied = self._apply(resource.name, item, now)
                         (seen if applied else malformed).add(key)
             except BaseException:
@@ -347,15 +409,32 @@ class KubeFeed(KubeReads):
                 raise
             if ahead is None:
                 break
+            del page, items  # the next page is parsed while we wait: never hold two at once
             page = await ahead
+        self._synced(resource, seen, malformed, PAGED)
+        return str(metadata.get("resourceVersion") or "")
+
+    def _synced(self, resource: _Resource, seen: set[Key], malformed: set[Key], path: str) -> None:
+        """A full sync ended: what it did not send is gone."""
         for key in self._keys(resource.name) - seen:
             self._delete(resource.name, key)
         track = self._tracks[resource.name]
         track.malformed = malformed
         track.listed = True
+        track.path = path
         self._ok(resource)
         self._settle(track)
-        return str(metadata.get("resourceVersion") or "")
+
+    @staticmethod
+    def _progress(track: _Track, objects: int, remaining: Any) -> None:
+        """A page (or streamed objects) arrived; `remaining` is the server's remainingItemCount."""
+        track.pages += 1
+        track.objects += objects
+        track.progressed = time.monotonic()
+        if isinstance(remaining, int) and not isinstance(remaining, bool) and remaining >= 0:
+            track.expected = track.objects + remaining
+        else:
+            track.expected = None
 
     async def _page(self, resource: _Resource, token: str, resource_version: str) -> Json:
         params = self._base_params(resource) + [("limit", self._page_size)]
@@ -369,48 +448,74 @@ class KubeFeed(KubeReads):
             raise KubeApiError(f"{resource.what}: the answer is not a list object")
         return page
 
-    async def _watch(self, resource: _Resource, resource_version: str) -> str:
-        """Follow changes until the server ends the watch; returns the latest version."""
+    async def _watch(self, resource: _Resource, resource_version: str, stream: bool = False) -> str:
+        """Follow changes until the server ends the watch; returns the latest version.
+
+        `stream`: a streaming list, whose first events are the current state (see the module
+        docstring); raises _NotStreamed when the server rejects or ignores it."""
         params = self._base_params(resource) + [
             ("watch", "true"),
             ("allowWatchBookmarks", "true"),
             ("timeoutSeconds", self._watch_timeout),
-            ("resourceVersion", resource_version),
         ]
+        if stream:
+            params += [("sendInitialEvents", "true"), ("resourceVersionMatch", "NotOlderThan")]
+        else:
+            params.append(("resourceVersion", resource_version))
         what = resource.what.replace("list ", "watch ", 1)
         self.requests[f"watch {resource.name}"] += 1
         # Bookmarks arrive about once a minute; silence well past the server's own
         # timeout means the connection is dead
         read_timeout = self._watch_timeout + 30.0
-        max_line = self.connection.limits.max_line
         track = self._tracks[resource.name]
         # Before the request: a watch refused at once (HTTP 410) must not count as one that ran
         track.watch_started = asyncio.get_running_loop().time()
-        async with self.connection.stream(resource.path, params, what=what, read_timeout=read_timeout) as response:
-            if not track.broke_after_open:
-                self._ok(resource)
-            track.broke_after_open = True  # until this watch ends well or delivers an event
-            buffer = bytearray()
-            try:
-                async for chunk in response.content.iter_any():
-                    # Only the new bytes are searched for a newline: a line arriving in many
-                    # small chunks costs linear, not quadratic, time
-                    scanned = len(buffer)
-                    buffer += chunk
-                    start = 0
-                    while (end := buffer.find(b"\n", scanned)) >= 0:
-                        line = bytes(buffer[start:end])
-                        start = scanned = end + 1
-                        resource_version = self._on_event(resource, line, resource_version)
-                    del buffer[:start]
-                    if len(buffer) > max_line:
-                        raise too_large(f"a {what} event line", max_line, "max_watch_line_mib")
-            except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-                detail = str(exc).strip() or type(exc).__name__
-                raise KubeApiError(f"{what} interrupted: {detail}") from None
-            if buffer.strip():
-                resource_version = self._on_event(resource, bytes(buffer), resource_version)
+        if stream:
+            track.initial, track.initial_malformed = set(), set()
+            track.pages, track.objects, track.expected = 0, 0, None
+        try:
+            async with self.connection.stream(resource.path, params, what=what, read_timeout=read_timeout) as response:
+                track.initial_opened = True
+                resource_version = await self._follow(resource, response, resource_version, what)
+        except KubeApiError as exc:
+            if stream and not track.initial_opened and exc.status in STREAM_REJECTED:
+                raise _NotStreamed() from None
+            raise
+        finally:
+            opened, track.initial_opened = track.initial_opened, False
+        if stream and track.initial is not None and opened:
+            raise _NotStreamed()  # ended without the end of the initial state: not a streaming list
         track.broke_after_open = False
+        return resource_version
+
+    async def _follow(
+        self, resource: _Resource, response: aiohttp.ClientResponse, resource_version: str, what: str
+    ) -> str:
+        max_line = self.connection.limits.max_line
+        track = self._tracks[resource.name]
+        if not track.broke_after_open and track.initial is None:  # a streaming list is not live yet
+            self._ok(resource)
+        track.broke_after_open = True  # until this watch ends well or delivers an event
+        buffer = bytearray()
+        try:
+            async for chunk in response.content.iter_any():
+                # Only the new bytes are searched for a newline: a line arriving in many
+                # small chunks costs linear, not quadratic, time
+                scanned = len(buffer)
+                buffer += chunk
+                start = 0
+                while (end := buffer.find(b"\n", scanned)) >= 0:
+                    line = bytes(buffer[start:end])
+                    start = scanned = end + 1
+                    resource_version = self._on_event(resource, line, resource_version)
+                del buffer[:start]
+                if len(buffer) > max_line:
+                    raise too_large(f"a {what} event line", max_line, "max_watch_line_mib")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            detail = str(exc).strip() or type(exc).__name__
+            raise KubeApiError(f"{what} interrupted: {detail}") from None
+        if buffer.strip():
+            resource_version = self._on_event(resource, bytes(buffer), resource_version)
         return resource_version
 
     def _on_event(self, resource: _Resource, line: bytes, resource_version: str) -> str:
@@ -432,6 +537,8 @@ class KubeFeed(KubeReads):
         metadata = obj.get("metadata")
         version = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
         track = self._tracks[resource.name]
+        if track.initial is not None and kind in ("ADDED", "BOOKMARK"):
+            return self._on_initial(resource, track, kind, obj, version, resource_version)
         if kind == "DELETED":
             key = _key(obj)
             self._delete(resource.name, key)
@@ -450,6 +557,27 @@ class KubeFeed(KubeReads):
         if track.looping and asyncio.get_running_loop().time() - track.watch_started >= self._productive_watch:
             track.looping = False  # the watch has run normally for a while: live again
             self._ok(resource)
+        return str(version) if version else resource_version
+
+    def _on_initial(
+        self, resource: _Resource, track: _Track, kind: str, obj: Json, version: Any, resource_version: str
+    ) -> str:
+        """An event of a streaming list's initial state, or the bookmark that ends it."""
+        assert track.initial is not None
+        if kind == "BOOKMARK":
+            annotations = (obj.get("metadata") or {}).get("annotations")
+            if not isinstance(annotations, dict) or annotations.get(INITIAL_EVENTS_END) != "true":
+                raise _NotStreamed()  # a plain bookmark first: the server ignored sendInitialEvents
+            seen, track.initial = track.initial, None
+            track.streaming = True
+            self._synced(resource, seen, track.initial_malformed, STREAMING)
+            track.broke_after_open = False
+        else:
+            key, applied = self._apply(resource.name, obj, self._clock())
+            (track.initial if applied else track.initial_malformed).add(key)
+            track.objects += 1
+            track.progressed = time.monotonic()
+        track.updated_at = self._clock()
         return str(version) if version else resource_version
 
     def _apply(self, name: str, obj: Any, now: float) -> tuple[Key, bool]:

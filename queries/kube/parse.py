@@ -2,18 +2,38 @@
 
 A full pod object is ~20 KB; the records keep only what panels and drill-downs show, so
 150,000 pods fit in memory and never pass through the kubernetes client's model classes.
+
+What 150,000 records share is stored once (bench/RESULTS.md, "Where the memory goes"):
+strings that repeat across pods (namespaces, node names, phases, owners, container names,
+reasons, timestamps) are interned, and equal container records, container tuples and large
+ints are shared through bounded caches. Otherwise each pod would keep its own copy of every
+string orjson made, and those copies pin the memory of the parsed page they came from.
 """
 
 from __future__ import annotations
 
+import sys
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from k8stop.queries.model.facts import ContainerRecord, EventRecord, NodeRecord, NodeUsage, PodRecord, PodUsage
 from k8stop.queries.model.sanitize import clean
 
 Json = dict[str, Any]
+T = TypeVar("T")
+
+
+@lru_cache(maxsize=16384, typed=True)
+def _first_equal(value: object) -> object:
+    return value
+
+
+def _shared(value: T) -> T:
+    """The first value equal to `value` still in the cache: healthy containers, their tuples
+    and resource sums repeat across a workload's replicas. Bounded, so churn cannot grow it."""
+    return cast(T, _first_equal(value))
+
 
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
 _DECIMAL = {
@@ -95,6 +115,16 @@ def _text(value: Any, default: str = "") -> str:
     return clean(value if isinstance(value, str) else default if value is None else str(value))
 
 
+def _word(value: Any, default: str = "") -> str:
+    """`_text` for a string many objects repeat, stored once. sys.intern keeps no string
+    alive on its own: one no record holds any more is freed as usual."""
+    return sys.intern(_text(value, default))
+
+
+def _optional_word(value: Any) -> str | None:
+    return None if value is None else _word(value)
+
+
 def _optional(value: Any) -> str | None:
     return None if value is None else _text(value)
 
@@ -146,14 +176,16 @@ def container_record(status: Json) -> ContainerRecord:
     terminated = last or state.get("terminated") or {}
     waiting = state.get("waiting") or {}
     exit_code = terminated.get("exitCode")
-    return ContainerRecord(
-        name=_text(status.get("name")),
-        ready=bool(status.get("ready", False)),
-        restarts=int(status.get("restartCount") or 0),
-        waiting_reason=_optional(waiting.get("reason")),
-        last_terminated_reason=_optional(terminated.get("reason")),
-        last_exit_code=int(exit_code) if exit_code is not None else None,
-        last_finished_at=_optional(terminated.get("finishedAt")),
+    return _shared(
+        ContainerRecord(
+            name=_word(status.get("name")),
+            ready=bool(status.get("ready", False)),
+            restarts=int(status.get("restartCount") or 0),
+            waiting_reason=_optional_word(waiting.get("reason")),
+            last_terminated_reason=_optional_word(terminated.get("reason")),
+            last_exit_code=int(exit_code) if exit_code is not None else None,
+            last_finished_at=_optional_word(terminated.get("finishedAt")),
+        )
     )
 
 
@@ -175,13 +207,13 @@ def _containers(spec: Json, status: Json) -> tuple[ContainerRecord, ...]:
     listed = {c.get("name") for c in spec.get("containers") or ()}
     records += [container_record(s) for name, s in by_name.items() if name not in listed]
     records += [container_record(s) for s in status.get("initContainerStatuses") or () if _init_still_relevant(s)]
-    return tuple(records)
+    return _shared(tuple(records))
 
 
 def owner(metadata: Json) -> tuple[str | None, str | None]:
     for ref in metadata.get("ownerReferences") or ():
         if ref.get("controller"):
-            return _optional(ref.get("kind")), _optional(ref.get("name"))
+            return _optional_word(ref.get("kind")), _optional_word(ref.get("name"))
     return None, None
 
 
@@ -195,18 +227,18 @@ def pod_record(obj: Json) -> PodRecord:
     cpu_request, memory_request = _effective(spec, "requests")
     cpu_limit, memory_limit = _effective(spec, "limits")
     return PodRecord(
-        namespace=_text(metadata.get("namespace")),
+        namespace=_word(metadata.get("namespace")),
         name=_text(metadata.get("name")),
-        node=_text(spec.get("nodeName")) or None,
-        phase=_text(status.get("phase") or "Unknown"),
+        node=_word(spec.get("nodeName")) or None,
+        phase=_word(status.get("phase") or "Unknown"),
         owner_kind=owner_kind,
         owner_name=owner_name,
         containers=_containers(spec, status),
-        cpu_request_millis=cpu_request,
-        memory_request_bytes=memory_request,
-        cpu_limit_millis=cpu_limit,
-        memory_limit_bytes=memory_limit,
-        created=_optional(metadata.get("creationTimestamp")),
+        cpu_request_millis=_shared(cpu_request),
+        memory_request_bytes=_shared(memory_request),
+        cpu_limit_millis=_shared(cpu_limit),
+        memory_limit_bytes=_shared(memory_limit),
+        created=_optional_word(metadata.get("creationTimestamp")),
     )
 
 

@@ -177,9 +177,27 @@ class ContainerRestarts:
 
 
 @dataclass(frozen=True, slots=True)
+class SyncProgress:
+    """A kube resource's first sync while it is under way: what has arrived so far."""
+
+    resource: str  # "pods"
+    pages: int  # list pages received (0 on a streaming list)
+    objects: int
+    expected: int | None  # objects so far + the server's remainingItemCount; None when not sent
+    elapsed: float  # seconds since the sync began
+    streaming: bool = False  # a watch streaming the initial state (WatchList), not paged LISTs
+
+    def line(self) -> str:
+        """ "syncing pods: 48,000 / ~150,000", the estimate only when the server gave one."""
+        total = f" / ~{self.expected:,}" if self.expected is not None else ""
+        return f"syncing {self.resource}: {self.objects:,}{total}"
+
+
+@dataclass(frozen=True, slots=True)
 class RestartsFacts:
     source: str  # "kube-state-metrics" or "kube-api"
     top: tuple[ContainerRestarts, ...]  # most restarts in the last hour first
+    sync: SyncProgress | None = None  # the pod list's first sync, while it is under way
 
 
 # --- scheduler, controllers, kubelet ----------------------------------------------------
@@ -333,6 +351,7 @@ class KubeSummary:
     pods_by_phase: tuple[tuple[str, int], ...]
     top_restarts: tuple[PodRecord, ...]  # most restarts first
     recent_warnings: tuple[EventRecord, ...]  # newest first
+    list_path: str = ""  # how the pods were last synced: "streaming list (WatchList)" or "paged list"
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--kubeconfig", help="write a kubeconfig for the server here")
     p.add_argument("--churn", type=float, default=0.0, help="pod watch events per second")
     p.add_argument("--bookmark-interval", type=float, default=3.0)
+    p.add_argument(
+        "--watch-list", choices=("on", "reject", "ignore"), default="reject", help="streaming lists (KEP-3157)"
+    )
     p.add_argument("--prometheus-url", help="backend of the monitoring/prometheus-k8s service proxy")
     return p.parse_args(argv)
 
@@ -35,7 +38,12 @@ async def serve(args: argparse.Namespace) -> None:
     else:
         cluster = Cluster.small()
     server = KubeApiServer(
-        cluster, token=args.token, bookmark_interval=args.bookmark_interval, churn=args.churn, tls=not args.no_tls
+        cluster,
+        token=args.token,
+        bookmark_interval=args.bookmark_interval,
+        churn=args.churn,
+        tls=not args.no_tls,
+        watch_list=args.watch_list,
     )
     url = await server.start(args.host, args.port)
     if args.prometheus_url:

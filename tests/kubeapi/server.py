@@ -43,7 +43,10 @@ from .tls import serving_cert
 from .usage import UsageBook
 
 DEFAULT_PAGE_LIMIT = 0  # no limit unless the client asks, as the real server
-DEFAULT_WATCH_TIMEOUT = 1800.0  # the real server picks 30-60 min
+DEFAULT_WATCH_TIMEOUT = 1800.0
+INITIAL_EVENTS_END = (
+    "k8s.io/initial-events-end"  # the bookmark annotation ending a streaming list  # the real server picks 30-60 min
+)
 ENDLESS_CONTINUE = "k8stop-test-endless-continue"
 ENDLESS_LINE_LIMIT = 1024**3  # an endless watch line stops here if the client never gives up
 # Readable without credentials (system:public-info-viewer); kubectl's dispatcher probes /version bare.
@@ -147,8 +150,14 @@ class KubeApiServer:
         churn: float = 0.0,
         churn_seed: int = 7,
         tls: bool = True,
+        watch_list: str = "reject",
     ) -> None:
         self.cluster = cluster
+        # Streaming lists (KEP-3157, sendInitialEvents=true): "on" serves them; "reject" answers
+        # 422 as a server without the feature validates the request (the default: most
+        # clusters in use); "ignore" drops the parameters and serves a plain watch
+        assert watch_list in ("on", "reject", "ignore"), watch_list
+        self.watch_list = watch_list
         self.token = token
         self.tls = tls  # kubectl withholds bearer tokens from http:// servers
         self.bookmark_interval = bookmark_interval
@@ -407,8 +416,9 @@ class KubeApiServer:
         selector: Selector,
         query: dict[str, str],
         transform: Callable[[Obj], Obj | None] | None = None,
-    ) -> tuple[list[bytes], str, int] | web.Response:
-        """Rendered items of one page, the next continue token, and the list's resourceVersion."""
+    ) -> tuple[list[bytes], str, int, int | None] | web.Response:
+        """Rendered items of one page, the next continue token, the list's resourceVersion and
+        the remainingItemCount estimate (None when not sent)."""
         store = self.cluster.stores[resource]
         start = 0
         list_rv = self.cluster.resource_version
@@ -438,7 +448,10 @@ class KubeApiServer:
             out = transform(obj) if transform else obj
             if out is not None:
                 items.append(orjson.dumps(out))
-        return items, next_token, list_rv
+        # The real server counts what is left of a paged list without selectors; positions left
+        # (deleted ones included) make the same kind of estimate at no cost; omitted when filtered
+        remaining = store.end() - pos if next_token and selector == Selector() else None
+        return items, next_token, list_rv, remaining
 
     def _list(
         self,
@@ -452,10 +465,12 @@ class KubeApiServer:
         page = self._page(resource, selector, query, transform)
         if isinstance(page, web.Response):
             return page
-        items, token, list_rv = page
+        items, token, list_rv, remaining = page
         meta: Obj = {"resourceVersion": str(list_rv)}
         if token:
             meta["continue"] = token
+        if remaining is not None:
+            meta["remainingItemCount"] = remaining
         head = orjson.dumps({"kind": f"{kind}List", "apiVersion": api_version, "metadata": meta})
         body = head[:-1] + b',"items":[' + b",".join(items) + b"]}"
         return web.Response(body=body, content_type="application/json")
@@ -514,12 +529,30 @@ class KubeApiServer:
         rv_param = query.get("resourceVersion", "")
         bookmarks = _truthy(query.get("allowWatchBookmarks"))
         timeout = float(query.get("timeoutSeconds") or DEFAULT_WATCH_TIMEOUT)
+        send_initial = self.watch_list != "ignore" and _truthy(query.get("sendInitialEvents"))
+        if send_initial and self.watch_list == "reject":
+            return _status_response(
+                422,
+                'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+                "resourceVersionMatch is forbidden for watch",
+                reason="Invalid",
+            )
+        if send_initial:
+            # As the real server validates a streaming list (ValidateListOptions)
+            if query.get("resourceVersionMatch") != "NotOlderThan" or not bookmarks:
+                return _status_response(
+                    422,
+                    'ListOptions.meta.k8s.io "" is invalid: resourceVersionMatch: Forbidden: '
+                    "sendInitialEvents requires setting resourceVersionMatch to NotOlderThan "
+                    "and allowWatchBookmarks to true",
+                    reason="Invalid",
+                )
         initial: list[tuple[str, Obj]] = []
         expired: Expired | None = None
         with self.cluster.lock:
             last = self.cluster.resource_version
-            if rv_param in ("", "0"):
-                # No rv or "0": the current state as ADDED events, then changes.
+            if rv_param in ("", "0") or send_initial:
+                # No rv or "0", or a streaming list: the current state as ADDED events, then changes.
                 initial = [("ADDED", obj) for _, obj in self.cluster.stores[resource].scan(selector)]
             else:
                 try:
@@ -555,8 +588,17 @@ class KubeApiServer:
                 if self._selected(resource, selector, obj):
                     if not await send(type_, obj):
                         return response
-            if initial and rv_param not in ("", "0"):
+            if initial and rv_param not in ("", "0") and not send_initial:
                 last = max(last, int(initial[-1][1]["metadata"]["resourceVersion"]))
+            if send_initial:
+                # The end of the initial state: a bookmark at the version it was read at
+                end = {
+                    "kind": kind,
+                    "apiVersion": "v1",
+                    "metadata": {"resourceVersion": str(last), "annotations": {INITIAL_EVENTS_END: "true"}},
+                }
+                if not await send("BOOKMARK", end):
+                    return response
             deadline = loop.time() + timeout
             next_bookmark = loop.time() + self.bookmark_interval
             while True:
