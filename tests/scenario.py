@@ -117,6 +117,13 @@ class Container:
     restarts_base: float = 0.0  # counter value at the start of the history
     waiting_reason: str | None = None
     last_terminated_reason: str | None = None
+    # cAdvisor and the limits kube-state-metrics reports; None: no limit set
+    cpu_limit: float | None = 1.0  # cores
+    cpu_usage: float = 0.1  # cores
+    throttled_ratio: float = 0.01  # share of CFS periods throttled (only with a CPU limit)
+    memory_limit: float | None = 512 * 1024**2  # bytes
+    memory_working_set: float = 128 * 1024**2  # bytes at the anchor
+    memory_growth: float = 0.0  # bytes per second
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +328,8 @@ class Scenario:
     node_exporter_exposed: bool = True  # False: no node_* series (metrics-server only)
     kubelet_exposed: bool = True  # False also keeps huge synthetic clusters small
     ksm_exposed: bool = True
+    ksm_v1_limits: bool = False  # kube-state-metrics 1.x limit families (_limits_cpu_cores, ...)
+    cadvisor_exposed: bool = True
     pods: tuple[Pod, ...] = field(default_factory=lambda: default_pods(_DEFAULT_NODES))
     scheduler: Scheduler = Scheduler()
     workqueues: tuple[WorkQueue, ...] = field(default_factory=default_workqueues)
@@ -448,6 +457,62 @@ class Scenario:
             attempt_p99=1.2,
         )
         return base._incident("scheduler-backlog", scheduler=scheduler)
+
+    def _change_containers(self, namespace: str, deployment: str, name: str, **changes: object) -> Scenario:
+        """Every container of the deployment's pods changed; the deployment must exist."""
+        owner = f"{deployment}-7d9f8b6c5d"
+        pods = tuple(
+            replace(p, containers=tuple(replace(c, **changes) for c in p.containers))  # type: ignore[arg-type]
+            if (p.namespace, p.owner_name) == (namespace, owner)
+            else p
+            for p in self.pods
+        )
+        if pods == self.pods:
+            raise ValueError(f"no pods of {namespace}/{deployment} in the scenario")
+        return self._incident(name, pods=pods)
+
+    @classmethod
+    def cpu_throttled(
+        cls,
+        namespace: str = "shop",
+        deployment: str = "frontend",
+        throttled_ratio: float = 0.6,
+        cpu_limit: float = 0.5,
+        **overrides: object,
+    ) -> Scenario:
+        """The deployment's containers run at their CPU limit and are throttled that share of periods."""
+        base = cls.healthy(**overrides)
+        return base._change_containers(
+            namespace,
+            deployment,
+            "cpu-throttled",
+            cpu_limit=cpu_limit,
+            cpu_usage=cpu_limit,
+            throttled_ratio=throttled_ratio,
+        )
+
+    @classmethod
+    def memory_leak(
+        cls,
+        namespace: str = "shop",
+        deployment: str = "cart",
+        ratio: float = 0.92,
+        minutes_to_limit: float = 20.0,
+        memory_limit: float = 1024**3,
+        **overrides: object,
+    ) -> Scenario:
+        """The deployment's containers at `ratio` of their memory limit, growing to reach it in
+        `minutes_to_limit` from the anchor."""
+        base = cls.healthy(**overrides)
+        used = ratio * memory_limit
+        return base._change_containers(
+            namespace,
+            deployment,
+            "memory-leak",
+            memory_limit=memory_limit,
+            memory_working_set=used,
+            memory_growth=(memory_limit - used) / (minutes_to_limit * 60.0),
+        )
 
     def also(self, other: Scenario) -> Scenario:
         """This incident and `other` at once: what `other` changed in a healthy cluster of its

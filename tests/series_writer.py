@@ -269,6 +269,60 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
                     ct + (("reason", c.last_terminated_reason),),
                     1.0,
                 )
+    for p in s.pods:
+        for c in p.containers:
+            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+            yield from _limits(s, ct, "cpu", c.cpu_limit)
+    for p in s.pods:
+        for c in p.containers:
+            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+            yield from _limits(s, ct, "memory", c.memory_limit)
+
+
+def _limits(s: Scenario, ct: Labels, resource: str, value: float | None) -> Iterator[Series]:
+    if value is None:
+        return
+    if s.ksm_v1_limits:
+        family = (
+            "kube_pod_container_resource_limits_cpu_cores"
+            if resource == "cpu"
+            else ("kube_pod_container_resource_limits_memory_bytes")
+        )
+        yield gauge(family, ct, value)
+    else:
+        unit = "core" if resource == "cpu" else "byte"
+        yield gauge("kube_pod_container_resource_limits", ct + (("resource", resource), ("unit", unit)), value)
+
+
+def cadvisor(s: Scenario) -> Iterator[Series]:
+    """Per-container CPU, CFS throttling and working set, on the node's kubelet target."""
+    if not s.cadvisor_exposed:
+        return
+    conv = s.labels
+    ips = {n.name: n.ip for n in s.nodes}
+    containers = [
+        (
+            conv.cadvisor(p.node, ips[p.node])
+            + conv.external
+            + (("container", c.name), ("namespace", p.namespace), ("pod", p.name)),
+            c,
+        )
+        for p in s.pods
+        if p.node in ips
+        for c in p.containers
+    ]
+    # Families stay contiguous (OpenMetrics): one loop per family.
+    for ct, c in containers:
+        yield counter("container_cpu_usage_seconds", ct + (("cpu", "total"),), c.cpu_usage)
+    # cAdvisor exports CFS counters only for containers with a CPU quota: a period per 100 ms.
+    for ct, c in containers:
+        if c.cpu_limit is not None:
+            yield counter("container_cpu_cfs_periods", ct, 10.0)
+    for ct, c in containers:
+        if c.cpu_limit is not None:
+            yield counter("container_cpu_cfs_throttled_periods", ct, 10.0 * c.throttled_ratio)
+    for ct, c in containers:
+        yield gauge("container_memory_working_set_bytes", ct, c.memory_working_set, c.memory_growth)
 
 
 def scheduler(s: Scenario) -> Iterator[Series]:
@@ -340,7 +394,7 @@ def kubelets(s: Scenario) -> Iterator[Series]:
 
 
 def all_series(s: Scenario) -> Iterator[Series]:
-    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets):
+    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets, cadvisor):
         yield from component(s)
 
 

@@ -475,6 +475,59 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
         joins=("node", "kube_state_metrics"),
     ),
+    # --- workloads: containers against their limits (cAdvisor + kube-state-metrics) -------
+    # Aggregated by (namespace, pod, container), never by node or instance: cAdvisor series carry
+    # `node` under kube-prometheus but only `instance` elsewhere; the pod's node comes from
+    # kube_pod_info. `container!=""` drops the pod-level cgroup, `container!="POD"` the pause
+    # container of older runtimes.
+    CatalogEntry(
+        "workload.cpu_throttled_ratio",
+        "cadvisor",
+        "Share of CFS periods in which each container was throttled over $window",
+        'sum by (namespace, pod, container) (increase(container_cpu_cfs_throttled_periods_total{$sel container!=""}'
+        "[$window])) / sum by (namespace, pod, container) "
+        '(increase(container_cpu_cfs_periods_total{$sel container!=""}[$window]))',
+        "KM CPUThrottlingHigh (throttled / periods > 25 % for 15m)",
+    ),
+    CatalogEntry(
+        "workload.cpu_usage",
+        "cadvisor",
+        "CPU cores used per container over $window",
+        "sum by (namespace, pod, container) "
+        '(rate(container_cpu_usage_seconds_total{$sel container!="", container!="POD"}[$window]))',
+        "KM node:node_cpu / container_cpu_usage_seconds_total recording rules (cAdvisor)",
+    ),
+    CatalogEntry(
+        "workload.cpu_limit",
+        "kube_state_metrics",
+        "CPU limit in cores per container (KSM v2 `resource` label, or the v1 per-resource family "
+        "without it; the `unit` label differs by version and is not matched)",
+        'max by (namespace, pod, container) ($metric{$sel resource=~"cpu|"})',
+        "KSM pod-metrics kube_pod_container_resource_limits (v2); _limits_cpu_cores (v1, removed in 2.0)",
+        ("kube_pod_container_resource_limits", "kube_pod_container_resource_limits_cpu_cores"),
+    ),
+    CatalogEntry(
+        "workload.memory_working_set",
+        "cadvisor",
+        "Working set bytes per container (what the kernel's OOM killer and the kubelet count)",
+        'max by (namespace, pod, container) (container_memory_working_set_bytes{$sel container!="", container!="POD"})',
+        "KM container_memory_working_set_bytes (kubelet eviction and kubectl top use the working set)",
+    ),
+    CatalogEntry(
+        "workload.memory_limit",
+        "kube_state_metrics",
+        "Memory limit in bytes per container (KSM v2 `resource` label, or the v1 per-resource family)",
+        'max by (namespace, pod, container) ($metric{$sel resource=~"memory|"})',
+        "KSM pod-metrics kube_pod_container_resource_limits (v2); _limits_memory_bytes (v1, removed in 2.0)",
+        ("kube_pod_container_resource_limits", "kube_pod_container_resource_limits_memory_bytes"),
+    ),
+    CatalogEntry(
+        "workload.pod_info",
+        "kube_state_metrics",
+        "Each pod's node and controller (created_by_kind / created_by_name)",
+        'max by (namespace, pod, node, created_by_kind, created_by_name) (kube_pod_info{$sel node!=""})',
+        "KSM pod-metrics kube_pod_info",
+    ),
     # --- drill-downs (one subject narrowed by extra matchers; $window sized to the chart) --
     CatalogEntry(
         "drill.apiserver_latency_range",
@@ -640,6 +693,7 @@ EXPOSURE_METRICS: dict[str, str] = {
     "scheduler": "scheduler_schedule_attempts_total",
     "controller_manager": "workqueue_depth",
     "kubelet": "kubelet_runtime_operations_total",
+    "cadvisor": "container_cpu_usage_seconds_total",
 }
 
 

@@ -72,3 +72,12 @@ def runtime_errors(t: Thresholds) -> Bound:
 
 def container_create(t: Thresholds) -> Bound:
     return Bound(t.container_create_p99, None, "seed §1.1 container_creation < 2 s")
+
+
+def cpu_throttling(t: Thresholds) -> Bound:
+    return Bound(t.cpu_throttling_ratio, None, "kubernetes-mixin CPUThrottlingHigh > 25 % of CFS periods for 15m")
+
+
+def container_memory(t: Thresholds) -> Bound:
+    warn, fail = t.container_memory_ratio
+    return Bound(warn, fail, "k8stop's own: the kernel OOM-kills the container at 100 % of its limit")
