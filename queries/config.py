@@ -78,6 +78,12 @@ class Thresholds:
     # A container whose working set reaches its limit within this many seconds at the fitted
     # trend (fast end of the band) is critical whatever its current share
     container_memory_runway: float = 3600.0
+    # node mixin NodeFilesystemSpaceFillingUp / FilesFillingUp: full within 24 h warns (when less
+    # than 40 % is free), within 4 h is critical whatever is free (the mixin also asks < 20 % free:
+    # a disk at 78 % that fills in 20 minutes is critical now, not when it crosses a line)
+    filesystem_full_warn: float = 86400.0
+    filesystem_full_critical: float = 14400.0
+    filesystem_free_gate: float = 0.40
 
 
 @dataclass(frozen=True, slots=True)

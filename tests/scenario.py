@@ -104,6 +104,10 @@ class Node:
     memory_total_bytes: float = 16 * GiB
     root_size_bytes: float = 100 * GiB
     oom_kills_per_hour: float = 0.0
+    disk_fill_seconds: float | None = None  # root filesystem full this long after the anchor (linear)
+    inodes_used: float = 0.05  # root filesystem inodes in use
+    inode_fill_seconds: float | None = None
+    inodes_total: float = 6.5e6
 
     @property
     def load(self) -> float:
@@ -414,6 +418,21 @@ class Scenario:
             for p in base.pods
         )
         return base._incident("oom-node", nodes=nodes, pods=pods)
+
+    @classmethod
+    def disk_filling(
+        cls, node: int = 2, used: float = 0.78, minutes_to_full: float = 20.0, inodes: bool = False, **overrides: object
+    ) -> Scenario:
+        """One node's root filesystem (space, or inodes) at `used` and filling linearly, full
+        `minutes_to_full` after the anchor."""
+        base = cls.healthy(**overrides)
+        change = (
+            {"inodes_used": used, "inode_fill_seconds": minutes_to_full * 60}
+            if inodes
+            else {"disk": used, "disk_fill_seconds": minutes_to_full * 60}
+        )
+        nodes = tuple(replace(n, **change) if i == node else n for i, n in enumerate(base.nodes))  # type: ignore[arg-type]
+        return base._incident("inodes-filling" if inodes else "disk-filling", nodes=nodes)
 
     @classmethod
     def crashloop(

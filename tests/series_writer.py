@@ -213,9 +213,16 @@ def nodes(s: Scenario) -> Iterator[Series]:
             ("tmpfs", "tmpfs", "/run", 1.6 * 1024**3, 0.99),
         ):
             fs = t + (("device", device), ("fstype", fstype), ("mountpoint", mount))
-            yield gauge("node_filesystem_avail_bytes", fs, size * (1 - used))
+            root = mount == "/"
+            avail = size * (1 - used)
+            fill = n.disk_fill_seconds if root else None
+            yield gauge("node_filesystem_avail_bytes", fs, avail, -avail / fill if fill else 0.0)
             yield gauge("node_filesystem_size_bytes", fs, size)
             yield gauge("node_filesystem_readonly", fs, 0.0)
+            files_free = n.inodes_total * (1 - (n.inodes_used if root else 0.01))
+            fill = n.inode_fill_seconds if root else None
+            yield gauge("node_filesystem_files_free", fs, files_free, -files_free / fill if fill else 0.0)
+            yield gauge("node_filesystem_files", fs, n.inodes_total)
 
 
 def kube_state_metrics(s: Scenario) -> Iterator[Series]:

@@ -8,6 +8,7 @@ workload the scenario broke, with the numbers the scenario put in, and a healthy
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 
 import pytest
@@ -18,7 +19,10 @@ from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
 from k8stop.queries.report import Report, make_report, render_text
+from k8stop.queries.rules.grouping import rules_of
 from k8stop.queries.rules.guided import STEPS
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
@@ -26,7 +30,12 @@ from k8stop.tui.screens.workloads_screen import WorkloadsScreen
 from scenario import Scenario
 from screen import screen_text, wait_for
 
-SIGNAL_RULES = ("workload.cpu_throttled", "workload.memory_near_limit")
+SIGNAL_RULES = (
+    "workload.cpu_throttled",
+    "workload.memory_near_limit",
+    "node.filesystem_space_filling",
+    "node.filesystem_inodes_filling",
+)
 
 
 def snapshot_for(prometheus_for, scenario: Scenario) -> tuple[ClusterSnapshot, Settings]:
@@ -50,9 +59,11 @@ def test_healthy_cluster_raises_no_workload_signal(prometheus_for, convention: s
     assert snap.workloads.throttled and snap.workloads.memory
     assert all(c.throttled_ratio == pytest.approx(0.01, rel=0.05) for c in snap.workloads.throttled)
     assert all(c.ratio == pytest.approx(0.25, rel=0.01) for c in snap.workloads.memory)
+    # No filesystem is filling.
+    assert snap.workloads.filesystems == ()
     # ... and none of them is a finding.
     report = make_report(snap, settings)
-    assert not [f for f in report.findings if f.id.split(":")[0] in SIGNAL_RULES]
+    assert not [f for f in report.findings if rules_of(f) & set(SIGNAL_RULES)]
 
 
 @pytest.mark.parametrize(("convention", "ksm_v1"), [("kube-prometheus", False), ("generic", True)])
@@ -124,7 +135,8 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
     throttled = Scenario.cpu_throttled("shop", "frontend", throttled_ratio=0.6, cpu_limit=0.5)
     # Both touch the pods: frontend's from one, the rest from the other.
     pods = tuple(t if t.owner_name.startswith("frontend-") else m for m, t in zip(leak.pods, throttled.pods))
-    scenario = replace(leak, name="leak-and-throttled", pods=pods)
+    filling = Scenario.disk_filling(node=2, used=0.78, minutes_to_full=20.0)
+    scenario = replace(leak, name="leak-throttled-filling", pods=pods, nodes=filling.nodes)
     prom = prometheus_for(scenario)
     app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -147,13 +159,16 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
         leaking = [line for line in lines if line.startswith("‼ shop/cart-")]
         assert len(leaking) == len(cart)
         assert all("  1 GiB full " in line and line.endswith("min") for line in leaking)
+        [disk] = [line for line in lines if line.startswith(f"‼ {scenario.nodes[2].name} /")]
+        # 78 % at the anchor, a little more by now; 20 minutes from the anchor.
+        assert re.search(r" space   7[89] % used  full in (1[5-9](\.\d)?|20) min$", disk), disk
         assert all(len(line) <= 78 for line in lines)
         drawn = screen_text(app)
-        assert "workloads: containers against their limits" in drawn and "‼ shop/cart-" in drawn
+        assert "workloads and nodes: limits, disk runway" in drawn and "‼ shop/cart-" in drawn
 
         await pilot.press("escape")
         await pilot.press("question_mark")
-        assert "workloads: CPU throttling, memory headroom" in screen_text(app)
+        assert "w                 workloads: CPU throttling, memory limits, disk runway" in screen_text(app)
         await pilot.press("escape")
 
         # The guided diagnosis' last step leads with the leak, then the throttling.
@@ -168,3 +183,38 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
         verdict = text.splitlines()[1]
         assert verdict.startswith("CRITICAL: 2 replicas of Deployment shop/cart container app at 9")
         assert "3 replicas of Deployment shop/frontend CPU-throttled 60 %" in verdict
+        # The filling disk is in the nodes step, critical.
+        await pilot.press("b")
+        text = session.plain()
+        assert f"{len(STEPS) - 1}/{len(STEPS)} › Nodes" in text
+        assert text.splitlines()[1].startswith(
+            f"CRITICAL: Node {scenario.nodes[2].name} filesystem / (/dev/sda1) space"
+        )
+
+
+@pytest.mark.parametrize(
+    ("convention", "inodes"), [("kube-prometheus", False), ("prometheus-stack", False), ("generic", True)]
+)
+def test_filesystem_filling_fast_is_critical_before_it_is_full(prometheus_for, convention: str, inodes: bool) -> None:
+    scenario = Scenario.disk_filling(node=2, used=0.78, minutes_to_full=20.0, inodes=inodes, convention=convention)
+    node = scenario.nodes[2]
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    resource = "inodes" if inodes else "space"
+    assert top.component is Component.NODE and top.subject == node.name
+    assert top.severity is Level.CRITICAL
+    assert f"node.filesystem_{resource}_filling" in rules_of(top)
+    # 20 minutes from the anchor at a linear fill; the test runs a little after the anchor.
+    [left] = [e.value for e in top.evidence if e.detail == "seconds until full"]
+    assert 15 * 60 < left <= 20 * 60 * 1.02
+    assert f"filesystem / (/dev/sda1) {resource} 7" in top.title
+    assert f"% used, full in {fmt_seconds(Value.of(left))} at the trend of the last 1h" in top.title
+    [free] = [e.value for e in top.evidence if e.detail.startswith("free ")]
+    assert free == pytest.approx(0.22, abs=0.03)
+    assert "NodeFilesystemSpaceFillingUp" in " ".join(e.detail for e in top.evidence)
+    assert "deriv(node_filesystem_" in top.evidence[0].query
+    # 78 % used is under the node's saturation thresholds: only the runway makes it critical.
+    assert "node.disk_saturated" not in rules_of(top)
+    # Only that node's filesystem is filling.
+    runway = [f for f in report.findings if rules_of(f) & set(SIGNAL_RULES[2:])]
+    assert [f.subject for f in runway] == [node.name]

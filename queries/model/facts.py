@@ -195,6 +195,19 @@ class ContainerMemory:
 
 
 @dataclass(frozen=True, slots=True)
+class FilesystemRunway:
+    """A node filesystem that is filling, and when the trend fills it."""
+
+    node: str  # as kubectl names it (queries/prom/node_names.py)
+    instance: str
+    device: str
+    mountpoint: str
+    resource: str  # "space" or "inodes"
+    seconds_left: float  # at the least-squares slope over the window
+    free_ratio: Value  # free share now, 0-1
+
+
+@dataclass(frozen=True, slots=True)
 class WorkloadsFacts:
     """Containers against their limits: the worst N of each kind, ranked on the server."""
 
@@ -204,6 +217,8 @@ class WorkloadsFacts:
     trend_window: float = 0.0  # seconds of working-set history the forecasts fit
     cpu_limit_metric: str = ""  # the limit family the probe picked (kube-state-metrics v2 or v1)
     memory_limit_metric: str = ""
+    filesystems: tuple[FilesystemRunway, ...] = ()  # soonest full first
+    runway_window: str = ""  # the trend window of the filesystem forecasts, e.g. "1h"
 
 
 # --- scheduler, controllers, kubelet ----------------------------------------------------

@@ -45,6 +45,9 @@ RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
 # An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
 # (RE2, anchored by label_replace; escaped for a PromQL string).
 HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
+# Real, writable-by-pods filesystems: the node mixin's fsSelector with k8stop's pseudo-fs list.
+FILESYSTEMS = 'fstype!~"tmpfs|overlay|ramfs|squashfs|nsfs", mountpoint!=""'
+_FS_BY = "max by (instance, device, mountpoint)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -474,6 +477,41 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         " and on (k8stop_node) $wanted)",
         "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
         joins=("node", "kube_state_metrics"),
+    ),
+    # --- filesystem runway (node-exporter): when the trend fills each filesystem ----------
+    # deriv() is the least-squares slope predict_linear extrapolates; seconds left = free / -slope,
+    # only for filesystems that are shrinking (`< 0` drops the rest).
+    CatalogEntry(
+        "node.filesystem_space_left",
+        "node",
+        "Seconds until each filling filesystem has no space left, at the trend over $window",
+        f"{_FS_BY} (node_filesystem_avail_bytes{{$sel {FILESYSTEMS}}}) / -({_FS_BY} "
+        f"(deriv(node_filesystem_avail_bytes{{$sel {FILESYSTEMS}}}[$window])) < 0)",
+        "NM NodeFilesystemSpaceFillingUp (predict_linear: full within 24 h warning, 4 h critical)",
+    ),
+    CatalogEntry(
+        "node.filesystem_inodes_left",
+        "node",
+        "Seconds until each filling filesystem has no inodes left, at the trend over $window",
+        f"{_FS_BY} (node_filesystem_files_free{{$sel {FILESYSTEMS}}}) / -({_FS_BY} "
+        f"(deriv(node_filesystem_files_free{{$sel {FILESYSTEMS}}}[$window])) < 0)",
+        "NM NodeFilesystemFilesFillingUp (predict_linear: full within 24 h warning, 4 h critical)",
+    ),
+    CatalogEntry(
+        "node.filesystem_space_free",
+        "node",
+        "Free space ratio per filesystem (available to unprivileged users / size)",
+        f"{_FS_BY} (node_filesystem_avail_bytes{{$sel {FILESYSTEMS}}}) "
+        f"/ {_FS_BY} (node_filesystem_size_bytes{{$sel {FILESYSTEMS}}})",
+        "NM NodeFilesystemAlmostOutOfSpace / SpaceFillingUp (free < 40 % warning gate)",
+    ),
+    CatalogEntry(
+        "node.filesystem_inodes_free",
+        "node",
+        "Free inode ratio per filesystem",
+        f"{_FS_BY} (node_filesystem_files_free{{$sel {FILESYSTEMS}}}) "
+        f"/ {_FS_BY} (node_filesystem_files{{$sel {FILESYSTEMS}}})",
+        "NM NodeFilesystemAlmostOutOfFiles / FilesFillingUp (free < 40 % warning gate)",
     ),
     # --- workloads: containers against their limits (cAdvisor + kube-state-metrics) -------
     # Aggregated by (namespace, pod, container), never by node or instance: cAdvisor series carry

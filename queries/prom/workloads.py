@@ -10,14 +10,24 @@ forecast) for the time left to the limit. The answer stays N-sized whatever the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from k8stop.queries.drill.common import Line, RangeWindow, forecast, tagged_range
 from k8stop.queries.model.errors import NotExposed
-from k8stop.queries.model.facts import ContainerMemory, ContainerThrottling, PodPlacement, WorkloadsFacts
+from k8stop.queries.model.facts import (
+    ContainerMemory,
+    ContainerThrottling,
+    PodPlacement,
+    WorkloadsFacts,
+)
 from k8stop.queries.model.values import ABSENT
 from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
 from k8stop.queries.prom.client import LabelMap, Sample
 from k8stop.queries.prom.combine import combine, number, or_absent, split
 from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.filesystems import WINDOW as FS_WINDOW
+from k8stop.queries.prom.filesystems import filesystem_runway
+from k8stop.queries.prom.probe import ProbeResult
 
 # CPUThrottlingHigh fires after 15 m above 25 % on 5 m windows: the share over 15 m is that
 # sustained figure in one instant query.
@@ -48,13 +58,25 @@ def _placements(samples: list[Sample]) -> dict[tuple[str, str], PodPlacement]:
 
 async def workloads_facts(ctx: PromContext, top: int = 10) -> tuple[WorkloadsFacts, tuple[str, ...]]:
     probe = await ctx.probe.get()
-    if not probe.has(EXPOSURE_METRICS["cadvisor"]):
+    containers, nodes = probe.has(EXPOSURE_METRICS["cadvisor"]), probe.has(EXPOSURE_METRICS["node"])
+    if not containers and not nodes:
         raise NotExposed(
-            "cAdvisor metrics not exposed: no container_cpu_usage_seconds_total series "
-            "(scrape the kubelets' /metrics/cadvisor)"
+            "neither cAdvisor (container_cpu_usage_seconds_total: scrape the kubelets' /metrics/cadvisor) "
+            "nor node-exporter metrics are exposed"
         )
-    render = ctx.catalog.render
     n = max(1, top)
+    facts, warnings = (
+        await _containers(ctx, probe, n) if containers else (WorkloadsFacts(WINDOW, trend_window=TREND_WINDOW), ())
+    )
+    if nodes:
+        filesystems, more = await filesystem_runway(ctx, n)
+        facts = replace(facts, filesystems=filesystems, runway_window=FS_WINDOW)
+        warnings += more
+    return facts, probe.warnings + warnings
+
+
+async def _containers(ctx: PromContext, probe: ProbeResult, n: int) -> tuple[WorkloadsFacts, tuple[str, ...]]:
+    render = ctx.catalog.render
     throttled = f"topk({n}, {render('workload.cpu_throttled_ratio', window=WINDOW)} > 0)"
     parts = {
         "throttled": throttled,
@@ -73,7 +95,7 @@ async def workloads_facts(ctx: PromContext, top: int = 10) -> tuple[WorkloadsFac
         ranked = f"({throttled} or {closest})"
     parts["pods"] = f"{render('workload.pod_info')} and on (namespace, pod) {ranked}"
     result = await ctx.client.query(combine(parts))
-    warnings = probe.warnings + result.warnings
+    warnings = result.warnings
     tables = split(result)
     placements = _placements(tables.get("pods", []))
 

@@ -81,3 +81,13 @@ def cpu_throttling(t: Thresholds) -> Bound:
 def container_memory(t: Thresholds) -> Bound:
     warn, fail = t.container_memory_ratio
     return Bound(warn, fail, "k8stop's own: the kernel OOM-kills the container at 100 % of its limit")
+
+
+def filesystem_runway(t: Thresholds) -> Bound:
+    """Graded on the urgency `critical horizon / seconds left` (1 = full at the critical horizon),
+    so a higher value is worse like every other bound; filesystem_urgency_fmt reads it back as time."""
+    return Bound(
+        t.filesystem_full_critical / t.filesystem_full_warn,
+        1.0,
+        "node mixin NodeFilesystemSpaceFillingUp / FilesFillingUp (predict_linear)",
+    )

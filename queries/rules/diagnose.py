@@ -20,6 +20,7 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.alerts import attach_alerts
 from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
+from k8stop.queries.rules.disk_runway import disk_runway_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
@@ -117,6 +118,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *etcd_findings(snap, t, q),
         *apiserver_findings(snap, t, q),
         *node_findings(snap, t, q),
+        *disk_runway_findings(snap, t, q),
         *control_plane_findings(snap, t, q),
         *workload_findings(snap, t, q),
         *throttling_findings(snap, t, q),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.drill.data import DrillData
-from k8stop.queries.model.facts import ContainerMemory, ContainerThrottling, WorkloadsFacts
+from k8stop.queries.model.facts import ContainerMemory, ContainerThrottling, FilesystemRunway, WorkloadsFacts
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
@@ -44,6 +44,17 @@ def _memory_line(c: ContainerMemory, t: Thresholds) -> str:
     )
 
 
+def _filesystem_line(fs: FilesystemRunway, t: Thresholds) -> str:
+    level = bounds.filesystem_runway(t).grade(Value.of(t.filesystem_full_critical / max(fs.seconds_left, 1e-9)))
+    used = fmt_ratio(Value.of(1 - fs.free_ratio.number)) if fs.free_ratio.known else "?"
+    where = f"{fs.node} {fs.mountpoint}"
+    where = where if len(where) <= NAME else "…" + where[-(NAME - 1) :]
+    return (
+        f"{FLAGS.get(level, ' ')} {where:<{NAME}} {fs.resource:<6} {used:>5} used  "
+        f"full in {fmt_seconds(Value.of(fs.seconds_left))}"
+    )
+
+
 def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
     throttled = [
         f"CPU throttling: share of CFS periods throttled over {f.window}",
@@ -57,12 +68,18 @@ def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
         f"{fmt_seconds(Value.of(f.trend_window))})",
     ]
     memory += [_memory_line(c, t) for c in f.memory] or ["  no container with a memory limit"]
-    return [TextBlock("\n".join(throttled)), TextBlock("\n".join(memory))]
+    disks = [
+        f"Filesystems filling at the trend of the last {f.runway_window or '-'} (warn full within "
+        f"{fmt_seconds(Value.of(t.filesystem_full_warn))},",
+        f"critical within {fmt_seconds(Value.of(t.filesystem_full_critical))}, node mixin NodeFilesystemSpaceFillingUp):",
+    ]
+    disks += [_filesystem_line(fs, t) for fs in f.filesystems] or ["  no filesystem is filling"]
+    return [TextBlock("\n".join(throttled)), TextBlock("\n".join(memory)), TextBlock("\n".join(disks))]
 
 
 class WorkloadsScreen(DetailScreen):
     def __init__(self) -> None:
-        super().__init__("workloads: containers against their limits   (esc back, r reload)")
+        super().__init__("workloads and nodes: limits, disk runway   (esc back, r reload)")
 
     async def build(self, data: DrillData) -> list[Widget]:
         latest = self.k8stop.latest.get("workloads")
