@@ -84,6 +84,8 @@ class Thresholds:
     filesystem_full_warn: float = 86400.0
     filesystem_full_critical: float = 14400.0
     filesystem_free_gate: float = 0.40
+    # kubernetes-mixin KubeletPlegDurationHigh: PLEG relist p99 >= 10 s
+    kubelet_pleg_relist_p99: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

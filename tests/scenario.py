@@ -108,6 +108,9 @@ class Node:
     inodes_used: float = 0.05  # root filesystem inodes in use
     inode_fill_seconds: float | None = None
     inodes_total: float = 6.5e6
+    pleg_relist_p99: float = 0.05  # this node's kubelet
+    evictions_per_hour: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted per hour)
+    pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure conditions true
 
     @property
     def load(self) -> float:
@@ -433,6 +436,25 @@ class Scenario:
         )
         nodes = tuple(replace(n, **change) if i == node else n for i, n in enumerate(base.nodes))  # type: ignore[arg-type]
         return base._incident("inodes-filling" if inodes else "disk-filling", nodes=nodes)
+
+    @classmethod
+    def sick_kubelet(
+        cls,
+        node: int = 1,
+        pleg_relist_p99: float = 0.05,
+        evictions_per_hour: tuple[tuple[str, float], ...] = (),
+        pressure: tuple[str, ...] = (),
+        **overrides: object,
+    ) -> Scenario:
+        """One node's kubelet: slow PLEG relists, evictions by signal, pressure conditions."""
+        base = cls.healthy(**overrides)
+        nodes = tuple(
+            replace(n, pleg_relist_p99=pleg_relist_p99, evictions_per_hour=evictions_per_hour, pressure=pressure)
+            if i == node
+            else n
+            for i, n in enumerate(base.nodes)
+        )
+        return base._incident("sick-kubelet", nodes=nodes)
 
     @classmethod
     def crashloop(

@@ -247,6 +247,15 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
             ),
             1.0,
         )
+    for n in s.nodes:
+        for condition in ("MemoryPressure", "DiskPressure", "PIDPressure"):
+            for status in ("true", "false", "unknown"):
+                value = 1.0 if (condition in n.pressure) == (status == "true") and status != "unknown" else 0.0
+                yield gauge(
+                    "kube_node_status_condition",
+                    t + (("condition", condition), ("node", n.name), ("status", status)),
+                    value,
+                )
     node_ips = {n.name: n.ip for n in s.nodes}
     for p in s.pods:
         pod = t + (("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
@@ -398,6 +407,13 @@ def kubelets(s: Scenario) -> Iterator[Series]:
             yield counter(
                 "kubelet_runtime_operations_errors", t + (("operation_type", op.operation_type),), op.error_rate
             )
+        yield from histogram(
+            "kubelet_pleg_relist_duration_seconds", t, 1.0, h.distribution(h.DEF_BUCKETS, n.pleg_relist_p99)
+        )
+        # The kubelet exposes this counter without a _total suffix (component-base text format).
+        for signal, rate in n.evictions_per_hour:
+            name = render(t + (("eviction_signal", signal),))
+            yield Series("kubelet_evictions", "gauge", "kubelet_evictions", name, "rate", rate / 3600)
 
 
 def all_series(s: Scenario) -> Iterator[Series]:

@@ -35,6 +35,9 @@ SIGNAL_RULES = (
     "workload.memory_near_limit",
     "node.filesystem_space_filling",
     "node.filesystem_inodes_filling",
+    "kubelet.pleg_slow",
+    "kubelet.evictions",
+    "node.pressure",
 )
 
 
@@ -59,8 +62,13 @@ def test_healthy_cluster_raises_no_workload_signal(prometheus_for, convention: s
     assert snap.workloads.throttled and snap.workloads.memory
     assert all(c.throttled_ratio == pytest.approx(0.01, rel=0.05) for c in snap.workloads.throttled)
     assert all(c.ratio == pytest.approx(0.25, rel=0.01) for c in snap.workloads.memory)
-    # No filesystem is filling.
+    # No filesystem is filling; every kubelet relists fast, none evicts, no node is under pressure.
     assert snap.workloads.filesystems == ()
+    assert snap.workloads.kubelets
+    assert all(
+        k.pleg_relist_p99.number < 0.1 and not k.evictions_1h and not k.pressure for k in snap.workloads.kubelets
+    )
+    assert {k.node for k in snap.workloads.kubelets} <= {n.name for n in Scenario.healthy().nodes}
     # ... and none of them is a finding.
     report = make_report(snap, settings)
     assert not [f for f in report.findings if rules_of(f) & set(SIGNAL_RULES)]
@@ -135,8 +143,11 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
     throttled = Scenario.cpu_throttled("shop", "frontend", throttled_ratio=0.6, cpu_limit=0.5)
     # Both touch the pods: frontend's from one, the rest from the other.
     pods = tuple(t if t.owner_name.startswith("frontend-") else m for m, t in zip(leak.pods, throttled.pods))
-    filling = Scenario.disk_filling(node=2, used=0.78, minutes_to_full=20.0)
-    scenario = replace(leak, name="leak-throttled-filling", pods=pods, nodes=filling.nodes)
+    filling = Scenario.disk_filling(node=2, used=0.78, minutes_to_full=20.0).nodes
+    nodes = tuple(
+        replace(n, evictions_per_hour=(("memory.available", 3.0),)) if i == 4 else n for i, n in enumerate(filling)
+    )
+    scenario = replace(leak, name="leak-throttled-filling-evicting", pods=pods, nodes=nodes)
     prom = prometheus_for(scenario)
     app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -162,6 +173,8 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
         [disk] = [line for line in lines if line.startswith(f"‼ {scenario.nodes[2].name} /")]
         # 78 % at the anchor, a little more by now; 20 minutes from the anchor.
         assert re.search(r" space   7[89] % used  full in (1[5-9](\.\d)?|20) min$", disk), disk
+        [evicting] = [line for line in lines if line.startswith(f"! {nodes[4].name} ")]
+        assert "PLEG p99 " in evicting and evicting.endswith("memory.available 3")
         assert all(len(line) <= 78 for line in lines)
         drawn = screen_text(app)
         assert "workloads and nodes: limits, disk runway" in drawn and "‼ shop/cart-" in drawn
@@ -218,3 +231,36 @@ def test_filesystem_filling_fast_is_critical_before_it_is_full(prometheus_for, c
     # Only that node's filesystem is filling.
     runway = [f for f in report.findings if rules_of(f) & set(SIGNAL_RULES[2:])]
     assert [f.subject for f in runway] == [node.name]
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic", "prometheus-stack"])
+def test_slow_pleg_names_the_node(prometheus_for, convention: str) -> None:
+    scenario = Scenario.sick_kubelet(node=1, pleg_relist_p99=12.0, convention=convention)
+    node = scenario.nodes[1]
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert top.id == f"kubelet.pleg_slow:{node.name}"
+    assert top.component is Component.KUBELET and top.subject == node.name
+    assert top.severity is Level.WARNING
+    # 12 s is past the top bucket (10 s): only a lower bound is known, and it is past the threshold.
+    assert top.evidence[0].value == pytest.approx(10.0)
+    assert "PLEG relist p99 >= 10 s" in top.title
+    assert "KubeletPlegDurationHigh" in top.evidence[0].detail
+    assert [f.subject for f in report.findings if f.id.startswith("kubelet.pleg_slow")] == [node.name]
+
+
+def test_evictions_and_pressure_name_the_node(prometheus_for) -> None:
+    scenario = Scenario.sick_kubelet(
+        node=3, evictions_per_hour=(("memory.available", 6.0), ("nodefs.available", 2.0)), pressure=("MemoryPressure",)
+    )
+    node = scenario.nodes[3]
+    report = report_for(prometheus_for, scenario)
+    top = report.findings[0]
+    assert top.id == f"kubelet.evictions:{node.name}" and top.subject == node.name
+    assert top.component is Component.KUBELET and top.severity is Level.WARNING
+    assert "memory.available 6" in top.title and "nodefs.available 2" in top.title
+    assert sorted(round(e.value) for e in top.evidence) == [2, 6]
+    [pressure] = [f for f in report.findings if "node.pressure" in rules_of(f)]
+    assert pressure.subject == node.name and "MemoryPressure" in pressure.title
+    others = [f for f in report.findings if rules_of(f) & {"kubelet.evictions", "node.pressure"}]
+    assert {f.subject for f in others} == {node.name}

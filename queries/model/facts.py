@@ -208,6 +208,17 @@ class FilesystemRunway:
 
 
 @dataclass(frozen=True, slots=True)
+class KubeletHealth:
+    """One node's kubelet: PLEG relist latency, evictions, pressure conditions."""
+
+    node: str  # as kubectl names it
+    instance: str  # the kubelet target ("" when only kube-state-metrics knows the node)
+    pleg_relist_p99: Value
+    evictions_1h: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted)
+    pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure
+
+
+@dataclass(frozen=True, slots=True)
 class WorkloadsFacts:
     """Containers against their limits: the worst N of each kind, ranked on the server."""
 
@@ -219,6 +230,7 @@ class WorkloadsFacts:
     memory_limit_metric: str = ""
     filesystems: tuple[FilesystemRunway, ...] = ()  # soonest full first
     runway_window: str = ""  # the trend window of the filesystem forecasts, e.g. "1h"
+    kubelets: tuple[KubeletHealth, ...] = ()  # the N worst: pressure, evictions, then slowest PLEG
 
 
 # --- scheduler, controllers, kubelet ----------------------------------------------------

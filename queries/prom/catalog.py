@@ -42,6 +42,7 @@ SCHEDULER_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
 WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
 POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
+PLEG_TOP_BUCKET = 10.0  # component-base DefBuckets (0.005 ... 10)
 # An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
 # (RE2, anchored by label_replace; escaped for a PromQL string).
 HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
@@ -477,6 +478,44 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         " and on (k8stop_node) $wanted)",
         "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
         joins=("node", "kube_state_metrics"),
+    ),
+    # --- kubelet health per node ---------------------------------------------------------
+    CatalogEntry(
+        "kubelet.pleg_relist_p99",
+        "kubelet",
+        "PLEG relist p99 per kubelet target: how long the kubelet takes to list every container "
+        "from the runtime (it relists every second; slow relists delay every pod status)",
+        "histogram_quantile(0.99, sum by (instance, le) (rate(kubelet_pleg_relist_duration_seconds_bucket{$sel}[5m])))",
+        "KM KubeletPlegDurationHigh (p99 >= 10 s for 5m)",
+        top_bucket=PLEG_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "kubelet.evictions_1h",
+        "kubelet",
+        "Pods evicted in the last hour per kubelet target and eviction signal (the counter is "
+        "kubelet_evictions, or kubelet_evictions_total where an OpenMetrics scrape appends the suffix)",
+        "sum by (instance, eviction_signal) (increase($metric{$sel}[1h])) > 0",
+        "KM KubeNodeEviction (any eviction, by eviction_signal)",
+        ("kubelet_evictions", "kubelet_evictions_total"),
+    ),
+    CatalogEntry(
+        "kubelet.target_nodes",
+        "kubelet",
+        "The node of each kubelet target, where its instance's host is a node's address or name "
+        "($by_host is node.names_by_host)",
+        "group by (instance, k8stop_node) (label_replace(group by (instance) "
+        "(kubelet_runtime_operations_total{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
+        "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
+    ),
+    CatalogEntry(
+        "node.pressure_conditions",
+        "kube_state_metrics",
+        "Nodes reporting a pressure condition (MemoryPressure, DiskPressure, PIDPressure)",
+        'max by (node, condition) (kube_node_status_condition{$sel condition=~"MemoryPressure|DiskPressure|PIDPressure", '
+        'status="true"}) == 1',
+        "KSM node-metrics kube_node_status_condition; KM KubeNodePressure",
     ),
     # --- filesystem runway (node-exporter): when the trend fills each filesystem ----------
     # deriv() is the least-squares slope predict_linear extrapolates; seconds left = free / -slope,

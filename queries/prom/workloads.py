@@ -27,6 +27,7 @@ from k8stop.queries.prom.combine import combine, number, or_absent, split
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.filesystems import WINDOW as FS_WINDOW
 from k8stop.queries.prom.filesystems import filesystem_runway
+from k8stop.queries.prom.kubelet_health import kubelet_health
 from k8stop.queries.prom.probe import ProbeResult
 
 # CPUThrottlingHigh fires after 15 m above 25 % on 5 m windows: the share over 15 m is that
@@ -59,10 +60,10 @@ def _placements(samples: list[Sample]) -> dict[tuple[str, str], PodPlacement]:
 async def workloads_facts(ctx: PromContext, top: int = 10) -> tuple[WorkloadsFacts, tuple[str, ...]]:
     probe = await ctx.probe.get()
     containers, nodes = probe.has(EXPOSURE_METRICS["cadvisor"]), probe.has(EXPOSURE_METRICS["node"])
-    if not containers and not nodes:
+    if not containers and not nodes and not probe.has(EXPOSURE_METRICS["kubelet"]):
         raise NotExposed(
-            "neither cAdvisor (container_cpu_usage_seconds_total: scrape the kubelets' /metrics/cadvisor) "
-            "nor node-exporter metrics are exposed"
+            "neither cAdvisor (container_cpu_usage_seconds_total: scrape the kubelets' /metrics/cadvisor), "
+            "node-exporter nor kubelet metrics are exposed"
         )
     n = max(1, top)
     facts, warnings = (
@@ -71,6 +72,10 @@ async def workloads_facts(ctx: PromContext, top: int = 10) -> tuple[WorkloadsFac
     if nodes:
         filesystems, more = await filesystem_runway(ctx, n)
         facts = replace(facts, filesystems=filesystems, runway_window=FS_WINDOW)
+        warnings += more
+    if probe.has(EXPOSURE_METRICS["kubelet"]):
+        kubelets, more = await kubelet_health(ctx, n)
+        facts = replace(facts, kubelets=kubelets)
         warnings += more
     return facts, probe.warnings + warnings
 

@@ -91,3 +91,7 @@ def filesystem_runway(t: Thresholds) -> Bound:
         1.0,
         "node mixin NodeFilesystemSpaceFillingUp / FilesFillingUp (predict_linear)",
     )
+
+
+def kubelet_pleg(t: Thresholds) -> Bound:
+    return Bound(t.kubelet_pleg_relist_p99, None, "kubernetes-mixin KubeletPlegDurationHigh p99 >= 10 s")

@@ -24,6 +24,7 @@ from k8stop.queries.rules.disk_runway import disk_runway_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
+from k8stop.queries.rules.kubelet_health import kubelet_findings
 from k8stop.queries.rules.memory_headroom import memory_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.throttling import throttling_findings
@@ -119,6 +120,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *apiserver_findings(snap, t, q),
         *node_findings(snap, t, q),
         *disk_runway_findings(snap, t, q),
+        *kubelet_findings(snap, t, q),
         *control_plane_findings(snap, t, q),
         *workload_findings(snap, t, q),
         *throttling_findings(snap, t, q),

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.drill.data import DrillData
-from k8stop.queries.model.facts import ContainerMemory, ContainerThrottling, FilesystemRunway, WorkloadsFacts
+from k8stop.queries.model.facts import (
+    ContainerMemory,
+    ContainerThrottling,
+    FilesystemRunway,
+    KubeletHealth,
+    WorkloadsFacts,
+)
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
@@ -55,6 +61,16 @@ def _filesystem_line(fs: FilesystemRunway, t: Thresholds) -> str:
     )
 
 
+def _kubelet_line(k: KubeletHealth, t: Thresholds) -> str:
+    level = bounds.kubelet_pleg(t).grade(k.pleg_relist_p99)
+    if k.evictions_1h or k.pressure:
+        level = max(level, Level.WARN)
+    evicted = ", ".join(f"{s} {n:.0f}" for s, n in k.evictions_1h) or "no evictions"
+    pressure = f"  {', '.join(k.pressure)}" if k.pressure else ""
+    name = k.node if len(k.node) <= 24 else "…" + k.node[-23:]
+    return f"{FLAGS.get(level, ' ')} {name:<24} PLEG p99 {fmt_seconds(k.pleg_relist_p99):>8}  {evicted}{pressure}"
+
+
 def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
     throttled = [
         f"CPU throttling: share of CFS periods throttled over {f.window}",
@@ -74,7 +90,13 @@ def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
         f"critical within {fmt_seconds(Value.of(t.filesystem_full_critical))}, node mixin NodeFilesystemSpaceFillingUp):",
     ]
     disks += [_filesystem_line(fs, t) for fs in f.filesystems] or ["  no filesystem is filling"]
-    return [TextBlock("\n".join(throttled)), TextBlock("\n".join(memory)), TextBlock("\n".join(disks))]
+    kubelets = [
+        f"Kubelets: PLEG relist p99 (warn {fmt_seconds(Value.of(t.kubelet_pleg_relist_p99))}, "
+        "KubeletPlegDurationHigh), evictions 1h"
+    ]
+    kubelets += [_kubelet_line(k, t) for k in f.kubelets] or ["  no kubelet metrics"]
+    blocks = (throttled, memory, disks, kubelets)
+    return [TextBlock("\n".join(block)) for block in blocks]
 
 
 class WorkloadsScreen(DetailScreen):
