@@ -86,6 +86,8 @@ class Thresholds:
     filesystem_free_gate: float = 0.40
     # kubernetes-mixin KubeletPlegDurationHigh: PLEG relist p99 >= 10 s
     kubelet_pleg_relist_p99: float = 10.0
+    # k8stop's own: unschedulable pods that put a flag on the dashboard's header (no upstream alert)
+    unschedulable_pods: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)

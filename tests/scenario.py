@@ -347,6 +347,8 @@ class Scenario:
     step: float = 15.0
     incident_start: float | None = None  # seconds before the anchor
     before: Scenario | None = None  # the cluster before incident_start
+    # Pending pods' latest FailedScheduling event (kube API only): (namespace, pod, message)
+    failed_scheduling: tuple[tuple[str, str, str], ...] = ()
 
     # --- catalogue ----------------------------------------------------------------------
 
@@ -485,8 +487,11 @@ class Scenario:
         return base._incident("crashloop", pods=pods)
 
     @classmethod
-    def scheduler_backlog(cls, **overrides: object) -> Scenario:
-        base = cls.healthy(**overrides)
+    def scheduler_backlog(
+        cls, failed_scheduling: tuple[tuple[str, str, str], ...] = (), **overrides: object
+    ) -> Scenario:
+        """800 pods unschedulable; `failed_scheduling` are their events' (namespace, pod, message)."""
+        base = cls.healthy(failed_scheduling=failed_scheduling, **overrides)
         scheduler = replace(
             base.scheduler,
             pending_active=40.0,

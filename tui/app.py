@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.recording import RecordingError
+from k8stop.queries.feeds.registry import Feed
 from k8stop.queries.feeds.snapshot_builder import build_snapshot
 from k8stop.queries.feeds.source import FeedSource, SourceInfo
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
+from k8stop.queries.rules.scheduling import backlog_flag
 from k8stop.tui.dashboard import Dashboard
 from k8stop.tui.help_screen import HelpScreen
 from k8stop.tui.recording_control import RecordingControl
@@ -118,6 +120,8 @@ class K8sTopApp(App[int]):
                 history.append(update)
         for listener in self.listeners:
             listener(update)
+        if update.feed in (Feed.CONTROL_PLANE, Feed.KUBE) and hasattr(self, "_dashboard"):
+            self._update_flags()
         panel = self._dashboard.panels().get(update.feed) if hasattr(self, "_dashboard") else None
         if panel is not None:
             with self.batch_update():
@@ -136,6 +140,14 @@ class K8sTopApp(App[int]):
 
     def _update_flags(self) -> None:
         flags = list(self.info.flags)
+        cp, kube = self.latest.get(Feed.CONTROL_PLANE), self.latest.get(Feed.KUBE)
+        backlog = backlog_flag(
+            cp.facts if cp is not None else None,
+            kube.facts if kube is not None else None,
+            self.settings.thresholds.unschedulable_pods,
+        )
+        if backlog is not None:
+            flags.append(clean(backlog))  # it quotes the scheduler's event message
         if self.paused:
             flags.insert(0, "PAUSED")
         if self.recording.active:
