@@ -76,6 +76,24 @@ class Thresholds:
     runtime_ops_error_ratio: float = 0.01
     # k8stop's own: restarts in the last hour that make a non-waiting container worth a note
     restarts_1h: float = 3.0
+    # kubernetes-mixin CPUThrottlingHigh: > 25 % of CFS periods throttled (for 15m)
+    cpu_throttling_ratio: float = 0.25
+    # Working set / memory limit: the kernel OOM-kills the container at 100 %. k8stop's own
+    # figures (no upstream alert): warn at 90 %, critical at 95 %
+    container_memory_ratio: tuple[float, float] = (0.90, 0.95)
+    # A container whose working set reaches its limit within this many seconds at the fitted
+    # trend (fast end of the band) is critical whatever its current share
+    container_memory_runway: float = 3600.0
+    # node mixin NodeFilesystemSpaceFillingUp / FilesFillingUp: full within 24 h warns (when less
+    # than 40 % is free), within 4 h is critical whatever is free (the mixin also asks < 20 % free:
+    # a disk at 78 % that fills in 20 minutes is critical now, not when it crosses a line)
+    filesystem_full_warn: float = 86400.0
+    filesystem_full_critical: float = 14400.0
+    filesystem_free_gate: float = 0.40
+    # kubernetes-mixin KubeletPlegDurationHigh: PLEG relist p99 >= 10 s
+    kubelet_pleg_relist_p99: float = 10.0
+    # k8stop's own: unschedulable pods that put a flag on the dashboard's header (no upstream alert)
+    unschedulable_pods: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +112,9 @@ class Selectors:
     scheduler: str = ""
     controller_manager: str = ""
     kubelet: str = ""
+    # cAdvisor (container_*), scraped from the kubelet at /metrics/cadvisor: kube-prometheus
+    # uses the kubelet's job, classic configs a `kubernetes-cadvisor` job of their own
+    cadvisor: str = ""
     # Labels that may already carry the node's name on node-exporter series, tried in order
     # before node_uname_info, kube_node_info and the kube API (queries/prom/node_names.py).
     node_labels: tuple[str, ...] = ("node", "nodename", "kubernetes_node")

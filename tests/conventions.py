@@ -69,6 +69,19 @@ class Convention:
         # Classic `kubernetes-nodes` job: scraped through the API server proxy.
         return (("job", self.kubelet_job), ("instance", node))
 
+    def cadvisor(self, node: str, ip: str) -> Labels:
+        """cAdvisor through the kubelet: kube-prometheus scrapes /metrics/cadvisor on the kubelet's
+        target (with `node` when relabelled), classic configs a `kubernetes-cadvisor` job by node name."""
+        if self.style == "kube-prometheus":
+            named = (("node", node),) if self.kubelet_node_label else ()
+            return (
+                ("job", self.kubelet_job),
+                ("instance", f"{ip}:10250"),
+                *named,
+                ("metrics_path", "/metrics/cadvisor"),
+            )
+        return (("job", "kubernetes-cadvisor"), ("instance", node))
+
     def ksm(self) -> Labels:
         if self.style == "kube-prometheus":
             return (("job", self.ksm_job), ("instance", "10.244.0.12:8443"))

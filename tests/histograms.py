@@ -74,6 +74,8 @@ POD_START_BUCKETS: tuple[float, ...] = (
     3600.0,
 )
 # kubelet runtime operations ExponentialBuckets(.005, 2.5, 14)
+# component-base DefBuckets (kubelet_pleg_relist_duration_seconds)
+DEF_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 RUNTIME_OPS_BUCKETS: tuple[float, ...] = tuple(0.005 * 2.5**n for n in range(14))
 
 # Cumulative fraction of observations at each bound, the last one being +Inf (always 1.0).

@@ -104,6 +104,13 @@ class Node:
     memory_total_bytes: float = 16 * GiB
     root_size_bytes: float = 100 * GiB
     oom_kills_per_hour: float = 0.0
+    disk_fill_seconds: float | None = None  # root filesystem full this long after the anchor (linear)
+    inodes_used: float = 0.05  # root filesystem inodes in use
+    inode_fill_seconds: float | None = None
+    inodes_total: float = 6.5e6
+    pleg_relist_p99: float = 0.05  # this node's kubelet
+    evictions_per_hour: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted per hour)
+    pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure conditions true
 
     @property
     def load(self) -> float:
@@ -117,6 +124,13 @@ class Container:
     restarts_base: float = 0.0  # counter value at the start of the history
     waiting_reason: str | None = None
     last_terminated_reason: str | None = None
+    # cAdvisor and the limits kube-state-metrics reports; None: no limit set
+    cpu_limit: float | None = 1.0  # cores
+    cpu_usage: float = 0.1  # cores
+    throttled_ratio: float = 0.01  # share of CFS periods throttled (only with a CPU limit)
+    memory_limit: float | None = 512 * 1024**2  # bytes
+    memory_working_set: float = 128 * 1024**2  # bytes at the anchor
+    memory_growth: float = 0.0  # bytes per second
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,6 +335,8 @@ class Scenario:
     node_exporter_exposed: bool = True  # False: no node_* series (metrics-server only)
     kubelet_exposed: bool = True  # False also keeps huge synthetic clusters small
     ksm_exposed: bool = True
+    ksm_v1_limits: bool = False  # kube-state-metrics 1.x limit families (_limits_cpu_cores, ...)
+    cadvisor_exposed: bool = True
     pods: tuple[Pod, ...] = field(default_factory=lambda: default_pods(_DEFAULT_NODES))
     scheduler: Scheduler = Scheduler()
     workqueues: tuple[WorkQueue, ...] = field(default_factory=default_workqueues)
@@ -331,6 +347,8 @@ class Scenario:
     step: float = 15.0
     incident_start: float | None = None  # seconds before the anchor
     before: Scenario | None = None  # the cluster before incident_start
+    # Pending pods' latest FailedScheduling event (kube API only): (namespace, pod, message)
+    failed_scheduling: tuple[tuple[str, str, str], ...] = ()
 
     # --- catalogue ----------------------------------------------------------------------
 
@@ -423,6 +441,40 @@ class Scenario:
         return base._incident("oom-node", nodes=nodes, pods=pods)
 
     @classmethod
+    def disk_filling(
+        cls, node: int = 2, used: float = 0.78, minutes_to_full: float = 20.0, inodes: bool = False, **overrides: object
+    ) -> Scenario:
+        """One node's root filesystem (space, or inodes) at `used` and filling linearly, full
+        `minutes_to_full` after the anchor."""
+        base = cls.healthy(**overrides)
+        change = (
+            {"inodes_used": used, "inode_fill_seconds": minutes_to_full * 60}
+            if inodes
+            else {"disk": used, "disk_fill_seconds": minutes_to_full * 60}
+        )
+        nodes = tuple(replace(n, **change) if i == node else n for i, n in enumerate(base.nodes))  # type: ignore[arg-type]
+        return base._incident("inodes-filling" if inodes else "disk-filling", nodes=nodes)
+
+    @classmethod
+    def sick_kubelet(
+        cls,
+        node: int = 1,
+        pleg_relist_p99: float = 0.05,
+        evictions_per_hour: tuple[tuple[str, float], ...] = (),
+        pressure: tuple[str, ...] = (),
+        **overrides: object,
+    ) -> Scenario:
+        """One node's kubelet: slow PLEG relists, evictions by signal, pressure conditions."""
+        base = cls.healthy(**overrides)
+        nodes = tuple(
+            replace(n, pleg_relist_p99=pleg_relist_p99, evictions_per_hour=evictions_per_hour, pressure=pressure)
+            if i == node
+            else n
+            for i, n in enumerate(base.nodes)
+        )
+        return base._incident("sick-kubelet", nodes=nodes)
+
+    @classmethod
     def crashloop(
         cls, namespace: str = "shop", deployment: str = "checkout", restarts_per_hour: float = 6.0, **overrides: object
     ) -> Scenario:
@@ -451,8 +503,11 @@ class Scenario:
         return base._incident("crashloop", pods=pods)
 
     @classmethod
-    def scheduler_backlog(cls, **overrides: object) -> Scenario:
-        base = cls.healthy(**overrides)
+    def scheduler_backlog(
+        cls, failed_scheduling: tuple[tuple[str, str, str], ...] = (), **overrides: object
+    ) -> Scenario:
+        """800 pods unschedulable; `failed_scheduling` are their events' (namespace, pod, message)."""
+        base = cls.healthy(failed_scheduling=failed_scheduling, **overrides)
         scheduler = replace(
             base.scheduler,
             pending_active=40.0,
@@ -464,6 +519,62 @@ class Scenario:
             attempt_p99=1.2,
         )
         return base._incident("scheduler-backlog", scheduler=scheduler)
+
+    def _change_containers(self, namespace: str, deployment: str, name: str, **changes: object) -> Scenario:
+        """Every container of the deployment's pods changed; the deployment must exist."""
+        owner = f"{deployment}-7d9f8b6c5d"
+        pods = tuple(
+            replace(p, containers=tuple(replace(c, **changes) for c in p.containers))  # type: ignore[arg-type]
+            if (p.namespace, p.owner_name) == (namespace, owner)
+            else p
+            for p in self.pods
+        )
+        if pods == self.pods:
+            raise ValueError(f"no pods of {namespace}/{deployment} in the scenario")
+        return self._incident(name, pods=pods)
+
+    @classmethod
+    def cpu_throttled(
+        cls,
+        namespace: str = "shop",
+        deployment: str = "frontend",
+        throttled_ratio: float = 0.6,
+        cpu_limit: float = 0.5,
+        **overrides: object,
+    ) -> Scenario:
+        """The deployment's containers run at their CPU limit and are throttled that share of periods."""
+        base = cls.healthy(**overrides)
+        return base._change_containers(
+            namespace,
+            deployment,
+            "cpu-throttled",
+            cpu_limit=cpu_limit,
+            cpu_usage=cpu_limit,
+            throttled_ratio=throttled_ratio,
+        )
+
+    @classmethod
+    def memory_leak(
+        cls,
+        namespace: str = "shop",
+        deployment: str = "cart",
+        ratio: float = 0.92,
+        minutes_to_limit: float = 20.0,
+        memory_limit: float = 1024**3,
+        **overrides: object,
+    ) -> Scenario:
+        """The deployment's containers at `ratio` of their memory limit, growing to reach it in
+        `minutes_to_limit` from the anchor."""
+        base = cls.healthy(**overrides)
+        used = ratio * memory_limit
+        return base._change_containers(
+            namespace,
+            deployment,
+            "memory-leak",
+            memory_limit=memory_limit,
+            memory_working_set=used,
+            memory_growth=(memory_limit - used) / (minutes_to_limit * 60.0),
+        )
 
     def also(self, other: Scenario) -> Scenario:
         """This incident and `other` at once: what `other` changed in a healthy cluster of its

@@ -216,9 +216,16 @@ def nodes(s: Scenario) -> Iterator[Series]:
             ("tmpfs", "tmpfs", "/run", 1.6 * 1024**3, 0.99),
         ):
             fs = t + (("device", device), ("fstype", fstype), ("mountpoint", mount))
-            yield gauge("node_filesystem_avail_bytes", fs, size * (1 - used))
+            root = mount == "/"
+            avail = size * (1 - used)
+            fill = n.disk_fill_seconds if root else None
+            yield gauge("node_filesystem_avail_bytes", fs, avail, -avail / fill if fill else 0.0)
             yield gauge("node_filesystem_size_bytes", fs, size)
             yield gauge("node_filesystem_readonly", fs, 0.0)
+            files_free = n.inodes_total * (1 - (n.inodes_used if root else 0.01))
+            fill = n.inode_fill_seconds if root else None
+            yield gauge("node_filesystem_files_free", fs, files_free, -files_free / fill if fill else 0.0)
+            yield gauge("node_filesystem_files", fs, n.inodes_total)
 
 
 def kube_state_metrics(s: Scenario) -> Iterator[Series]:
@@ -243,6 +250,15 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
             ),
             1.0,
         )
+    for n in s.nodes:
+        for condition in ("MemoryPressure", "DiskPressure", "PIDPressure"):
+            for status in ("true", "false", "unknown"):
+                value = 1.0 if (condition in n.pressure) == (status == "true") and status != "unknown" else 0.0
+                yield gauge(
+                    "kube_node_status_condition",
+                    t + (("condition", condition), ("node", n.name), ("status", status)),
+                    value,
+                )
     node_ips = {n.name: n.ip for n in s.nodes}
     for p in s.pods:
         pod = t + (("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
@@ -272,6 +288,60 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
                     ct + (("reason", c.last_terminated_reason),),
                     1.0,
                 )
+    for p in s.pods:
+        for c in p.containers:
+            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+            yield from _limits(s, ct, "cpu", c.cpu_limit)
+    for p in s.pods:
+        for c in p.containers:
+            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+            yield from _limits(s, ct, "memory", c.memory_limit)
+
+
+def _limits(s: Scenario, ct: Labels, resource: str, value: float | None) -> Iterator[Series]:
+    if value is None:
+        return
+    if s.ksm_v1_limits:
+        family = (
+            "kube_pod_container_resource_limits_cpu_cores"
+            if resource == "cpu"
+            else ("kube_pod_container_resource_limits_memory_bytes")
+        )
+        yield gauge(family, ct, value)
+    else:
+        unit = "core" if resource == "cpu" else "byte"
+        yield gauge("kube_pod_container_resource_limits", ct + (("resource", resource), ("unit", unit)), value)
+
+
+def cadvisor(s: Scenario) -> Iterator[Series]:
+    """Per-container CPU, CFS throttling and working set, on the node's kubelet target."""
+    if not s.cadvisor_exposed:
+        return
+    conv = s.labels
+    ips = {n.name: n.ip for n in s.nodes}
+    containers = [
+        (
+            conv.cadvisor(p.node, ips[p.node])
+            + conv.external
+            + (("container", c.name), ("namespace", p.namespace), ("pod", p.name)),
+            c,
+        )
+        for p in s.pods
+        if p.node in ips
+        for c in p.containers
+    ]
+    # Families stay contiguous (OpenMetrics): one loop per family.
+    for ct, c in containers:
+        yield counter("container_cpu_usage_seconds", ct + (("cpu", "total"),), c.cpu_usage)
+    # cAdvisor exports CFS counters only for containers with a CPU quota: a period per 100 ms.
+    for ct, c in containers:
+        if c.cpu_limit is not None:
+            yield counter("container_cpu_cfs_periods", ct, 10.0)
+    for ct, c in containers:
+        if c.cpu_limit is not None:
+            yield counter("container_cpu_cfs_throttled_periods", ct, 10.0 * c.throttled_ratio)
+    for ct, c in containers:
+        yield gauge("container_memory_working_set_bytes", ct, c.memory_working_set, c.memory_growth)
 
 
 def scheduler(s: Scenario) -> Iterator[Series]:
@@ -340,10 +410,17 @@ def kubelets(s: Scenario) -> Iterator[Series]:
             yield counter(
                 "kubelet_runtime_operations_errors", t + (("operation_type", op.operation_type),), op.error_rate
             )
+        yield from histogram(
+            "kubelet_pleg_relist_duration_seconds", t, 1.0, h.distribution(h.DEF_BUCKETS, n.pleg_relist_p99)
+        )
+        # The kubelet exposes this counter without a _total suffix (component-base text format).
+        for signal, rate in n.evictions_per_hour:
+            name = render(t + (("eviction_signal", signal),))
+            yield Series("kubelet_evictions", "gauge", "kubelet_evictions", name, "rate", rate / 3600)
 
 
 def all_series(s: Scenario) -> Iterator[Series]:
-    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets):
+    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets, cadvisor):
         yield from component(s)
 
 

@@ -16,6 +16,7 @@ from k8stop.queries.model.facts import SOURCE_PROMETHEUS
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
+from k8stop.queries.rules.scheduling import backlog_flag
 from k8stop.tui.dashboard import Dashboard
 from k8stop.tui.help_screen import HelpScreen
 from k8stop.tui.recording_control import RecordingControl
@@ -122,8 +123,10 @@ class K8sTopApp(App[int]):
         for listener in self.listeners:
             listener(update)
         source = getattr(update.facts, "source", None) if update.feed is Feed.APISERVER else None
-        if source is not None and source != self.api_source and hasattr(self, "_dashboard"):
+        api_source_changed = isinstance(source, str) and source != self.api_source
+        if isinstance(source, str) and api_source_changed:
             self.api_source = source
+        if (api_source_changed or update.feed in (Feed.CONTROL_PLANE, Feed.KUBE)) and hasattr(self, "_dashboard"):
             self._update_flags()
         panel = self._dashboard.panels().get(update.feed) if hasattr(self, "_dashboard") else None
         if panel is not None:
@@ -143,6 +146,14 @@ class K8sTopApp(App[int]):
 
     def _update_flags(self) -> None:
         flags = list(self.info.flags)
+        cp, kube = self.latest.get(Feed.CONTROL_PLANE), self.latest.get(Feed.KUBE)
+        backlog = backlog_flag(
+            cp.facts if cp is not None else None,
+            kube.facts if kube is not None else None,
+            self.settings.thresholds.unschedulable_pods,
+        )
+        if backlog is not None:
+            flags.append(clean(backlog))  # it quotes the scheduler's event message
         if self.paused:
             flags.insert(0, "PAUSED")
         if self.recording.active:

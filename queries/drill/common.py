@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from k8stop.queries.model.values import Value
+from k8stop.queries.model.values import ABSENT, Value
 from k8stop.queries.prom.client import LabelMap
 from k8stop.queries.prom.combine import combine, quantile, split_series
 from k8stop.queries.prom.context import PromContext
@@ -116,3 +116,44 @@ def linear_fit(times: tuple[float, ...], values: tuple[float, ...]) -> LinearFit
     residual = sum((y - (intercept + slope * x)) ** 2 for x, y in zip(xs, values))
     stderr = math.sqrt(residual / (n - 2) / sxx)
     return LinearFit(t0, intercept, slope, stderr, n)
+
+
+# Two standard errors of the slope: roughly a 95 % band on the growth rate.
+BAND = 2.0
+
+
+@dataclass(frozen=True, slots=True)
+class QuotaForecast:
+    """Time until a growing quantity (an etcd DB, a container's working set) reaches its quota
+    at the growth fitted over the window."""
+
+    growth_bytes_per_s: float
+    growth_stderr: float
+    seconds_left: Value  # ABSENT when not growing (or no quota known)
+    seconds_left_low: Value  # at the fast end of the band
+    seconds_left_high: Value  # at the slow end; ABSENT when the band includes no growth
+    points: int
+
+
+def forecast(line: Line, quota: float | None) -> QuotaForecast | None:
+    """Least squares over the line; None with fewer than three known points."""
+    known = [(at, v.number) for at, v in zip(line.times, line.values) if v.known]
+    fit = linear_fit(tuple(a for a, _ in known), tuple(v for _, v in known))
+    if fit is None:
+        return None
+    current = known[-1][1]
+
+    def left(slope: float) -> Value:
+        if quota is None or slope <= 0:
+            return ABSENT
+        return Value.of(max(0.0, (quota - current) / slope))
+
+    band = BAND * fit.slope_stderr
+    return QuotaForecast(
+        growth_bytes_per_s=fit.slope,
+        growth_stderr=fit.slope_stderr,
+        seconds_left=left(fit.slope),
+        seconds_left_low=left(fit.slope + band),
+        seconds_left_high=left(fit.slope - band),
+        points=fit.points,
+    )

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from k8stop.queries.drill.common import Chart, Line, RangeWindow, linear_fit, matcher, relabel, tagged_range
+from k8stop.queries.drill.common import (
+    Chart,
+    Line,
+    QuotaForecast,
+    RangeWindow,
+    forecast,
+    matcher,
+    relabel,
+    tagged_range,
+)
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EtcdMember
-from k8stop.queries.model.values import ABSENT, Value
+from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.client import LabelMap
 from k8stop.queries.prom.combine import by_key, or_absent, quantile
@@ -23,20 +32,6 @@ DISK_GUIDANCE = (
     "      --rw=randwrite --bs=2300 --size=2G --numjobs=1 --runtime=60 --group_reporting \\\n"
     "      --fdatasync=1; rm -rf /var/lib/etcd-fio"
 )
-# Two standard errors of the slope: roughly a 95 % band on the growth rate.
-BAND = 2.0
-
-
-@dataclass(frozen=True, slots=True)
-class QuotaForecast:
-    """Time until the DB reaches its quota at the growth fitted over the window."""
-
-    growth_bytes_per_s: float
-    growth_stderr: float
-    seconds_left: Value  # ABSENT when not growing (or no quota known)
-    seconds_left_low: Value  # at the fast end of the band
-    seconds_left_high: Value  # at the slow end; ABSENT when the band includes no growth
-    points: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,30 +43,6 @@ class EtcdDetail:
     forecast: QuotaForecast | None
     peer_rtt_p99: tuple[tuple[str, Value], ...]  # (peer member id, p99), worst first
     guidance: str = DISK_GUIDANCE
-
-
-def forecast(db_size: Line, quota: float | None) -> QuotaForecast | None:
-    """Least squares over the DB size line; None with fewer than three known points."""
-    known = [(at, v.number) for at, v in zip(db_size.times, db_size.values) if v.known]
-    fit = linear_fit(tuple(a for a, _ in known), tuple(v for _, v in known))
-    if fit is None:
-        return None
-    current = known[-1][1]
-
-    def left(slope: float) -> Value:
-        if quota is None or slope <= 0:
-            return ABSENT
-        return Value.of(max(0.0, (quota - current) / slope))
-
-    band = BAND * fit.slope_stderr
-    return QuotaForecast(
-        growth_bytes_per_s=fit.slope,
-        growth_stderr=fit.slope_stderr,
-        seconds_left=left(fit.slope),
-        seconds_left_low=left(fit.slope + band),
-        seconds_left_high=left(fit.slope - band),
-        points=fit.points,
-    )
 
 
 async def etcd_detail(

@@ -13,10 +13,10 @@ from typing import Any, TypeVar
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.drill.api import ApiDetail, CodeRates, InstanceStat
-from k8stop.queries.drill.common import Chart, Line, RangeWindow
+from k8stop.queries.drill.common import Chart, Line, RangeWindow, forecast
 from k8stop.queries.drill.control_plane import ControlPlaneHistory
 from k8stop.queries.drill.data import RECORDED_NOTE, KubeDrill, Warnings, facts_of, member_of
-from k8stop.queries.drill.etcd import EtcdDetail, forecast
+from k8stop.queries.drill.etcd import EtcdDetail
 from k8stop.queries.drill.node import NodeHistory, NodeKubelet
 from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import NotExposed

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
         KubeSummary,
         NodesFacts,
         RestartsFacts,
+        WorkloadsFacts,
     )
     from k8stop.queries.prom.facts_source import PrometheusFacts
 
@@ -56,6 +57,7 @@ class Feed(StrEnum):
     ETCD = "etcd"
     NODES = "nodes"
     RESTARTS = "restarts"
+    WORKLOADS = "workloads"  # containers against their limits: throttling, memory headroom
     CONTROL_PLANE = "control_plane"
     ALERTS = "alerts"
     KUBE = "kube"  # the kube summary
@@ -187,6 +189,9 @@ class Collectors:
     async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
         return await self._prometheus().control_plane()
 
+    async def workloads(self) -> tuple[WorkloadsFacts, Warnings]:
+        return await self._prometheus().workloads()
+
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._prometheus().alerts()
 
@@ -270,6 +275,7 @@ FEEDS: dict[Feed, FeedSpec] = {
     Feed.ETCD: FeedSpec(Source.PROMETHEUS, lambda c: c.etcd, kube_fallback=True),
     Feed.NODES: FeedSpec(Source.PROMETHEUS, lambda c: c.nodes, kube_fallback=True),
     Feed.RESTARTS: FeedSpec(Source.PROMETHEUS, lambda c: c.restarts, kube_fallback=True),
+    Feed.WORKLOADS: FeedSpec(Source.PROMETHEUS, lambda c: c.workloads, slow=True),
     Feed.CONTROL_PLANE: FeedSpec(Source.PROMETHEUS, lambda c: c.control_plane, slow=True),
     Feed.ALERTS: FeedSpec(Source.PROMETHEUS, lambda c: c.alerts, slow=True),
     Feed.KUBE: FeedSpec(Source.KUBE, lambda c: c.kube_summary),

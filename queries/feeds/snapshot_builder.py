@@ -56,6 +56,7 @@ def build_snapshot(
         etcd=facts(Feed.ETCD),
         nodes=facts(Feed.NODES),
         restarts=facts(Feed.RESTARTS),
+        workloads=facts(Feed.WORKLOADS),
         control_plane=facts(Feed.CONTROL_PLANE),
         alerts=facts(Feed.ALERTS),
         kube_summary=facts(Feed.KUBE),

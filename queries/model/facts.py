@@ -200,6 +200,83 @@ class RestartsFacts:
     sync: SyncProgress | None = None  # the pod list's first sync, while it is under way
 
 
+@dataclass(frozen=True, slots=True)
+class PodPlacement:
+    """Where a container runs and which controller owns its pod (kube-state-metrics kube_pod_info)."""
+
+    node: str = ""  # the node's name as kubectl shows it; "" when unknown
+    owner_kind: str = ""  # created_by_kind: ReplicaSet, StatefulSet, DaemonSet, Job, ...
+    owner_name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerThrottling:
+    namespace: str
+    pod: str
+    container: str
+    throttled_ratio: float  # share of CFS periods throttled over the window, 0-1
+    cpu_usage_cores: Value  # average over the window
+    cpu_limit_cores: Value  # ABSENT when no limit is known
+    placement: PodPlacement = PodPlacement()
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerMemory:
+    namespace: str
+    pod: str
+    container: str
+    working_set_bytes: float
+    limit_bytes: float
+    growth_bytes_per_s: float  # least-squares slope over the trend window (0 with too few points)
+    growth_stderr: float
+    seconds_to_limit: Value  # at the fitted growth; ABSENT when not growing
+    seconds_to_limit_low: Value  # at the fast end of the fit's band (the pessimistic forecast)
+    placement: PodPlacement = PodPlacement()
+
+    @property
+    def ratio(self) -> float:
+        return self.working_set_bytes / self.limit_bytes if self.limit_bytes > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class FilesystemRunway:
+    """A node filesystem that is filling, and when the trend fills it."""
+
+    node: str  # as kubectl names it (queries/prom/node_names.py)
+    instance: str
+    device: str
+    mountpoint: str
+    resource: str  # "space" or "inodes"
+    seconds_left: float  # at the least-squares slope over the window
+    free_ratio: Value  # free share now, 0-1
+
+
+@dataclass(frozen=True, slots=True)
+class KubeletHealth:
+    """One node's kubelet: PLEG relist latency, evictions, pressure conditions."""
+
+    node: str  # as kubectl names it
+    instance: str  # the kubelet target ("" when only kube-state-metrics knows the node)
+    pleg_relist_p99: Value
+    evictions_1h: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted)
+    pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadsFacts:
+    """Containers against their limits: the worst N of each kind, ranked on the server."""
+
+    window: str  # the rate window, e.g. "15m"
+    throttled: tuple[ContainerThrottling, ...] = ()  # most throttled first
+    memory: tuple[ContainerMemory, ...] = ()  # closest to the limit first
+    trend_window: float = 0.0  # seconds of working-set history the forecasts fit
+    cpu_limit_metric: str = ""  # the limit family the probe picked (kube-state-metrics v2 or v1)
+    memory_limit_metric: str = ""
+    filesystems: tuple[FilesystemRunway, ...] = ()  # soonest full first
+    runway_window: str = ""  # the trend window of the filesystem forecasts, e.g. "1h"
+    kubelets: tuple[KubeletHealth, ...] = ()  # the N worst: pressure, evictions, then slowest PLEG
+
+
 # --- scheduler, controllers, kubelet ----------------------------------------------------
 
 

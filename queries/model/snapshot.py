@@ -20,6 +20,7 @@ from k8stop.queries.model.facts import (
     KubeSummary,
     NodesFacts,
     RestartsFacts,
+    WorkloadsFacts,
 )
 from k8stop.queries.model.status import FeedState, FeedStatus
 
@@ -48,6 +49,7 @@ class ClusterSnapshot:
     etcd: EtcdFacts | None = None
     nodes: NodesFacts | None = None
     restarts: RestartsFacts | None = None
+    workloads: WorkloadsFacts | None = None  # containers against their limits (a slow feed)
     control_plane: ControlPlaneFacts | None = None
     alerts: AlertsFacts | None = None
     kube_summary: KubeSummary | None = None

@@ -42,9 +42,13 @@ SCHEDULER_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
 WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
 POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
+PLEG_TOP_BUCKET = 10.0  # component-base DefBuckets (0.005 ... 10)
 # An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
 # (RE2, anchored by label_replace; escaped for a PromQL string).
 HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
+# Real, writable-by-pods filesystems: the node mixin's fsSelector with k8stop's pseudo-fs list.
+FILESYSTEMS = 'fstype!~"tmpfs|overlay|ramfs|squashfs|nsfs", mountpoint!=""'
+_FS_BY = "max by (instance, device, mountpoint)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,6 +479,132 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
         joins=("node", "kube_state_metrics"),
     ),
+    # --- kubelet health per node ---------------------------------------------------------
+    CatalogEntry(
+        "kubelet.pleg_relist_p99",
+        "kubelet",
+        "PLEG relist p99 per kubelet target: how long the kubelet takes to list every container "
+        "from the runtime (it relists every second; slow relists delay every pod status)",
+        "histogram_quantile(0.99, sum by (instance, le) (rate(kubelet_pleg_relist_duration_seconds_bucket{$sel}[5m])))",
+        "KM KubeletPlegDurationHigh (p99 >= 10 s for 5m)",
+        top_bucket=PLEG_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "kubelet.evictions_1h",
+        "kubelet",
+        "Pods evicted in the last hour per kubelet target and eviction signal (the counter is "
+        "kubelet_evictions, or kubelet_evictions_total where an OpenMetrics scrape appends the suffix)",
+        "sum by (instance, eviction_signal) (increase($metric{$sel}[1h])) > 0",
+        "KM KubeNodeEviction (any eviction, by eviction_signal)",
+        ("kubelet_evictions", "kubelet_evictions_total"),
+    ),
+    CatalogEntry(
+        "kubelet.target_nodes",
+        "kubelet",
+        "The node of each kubelet target, where its instance's host is a node's address or name "
+        "($by_host is node.names_by_host)",
+        "group by (instance, k8stop_node) (label_replace(group by (instance) "
+        "(kubelet_runtime_operations_total{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
+        "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
+    ),
+    CatalogEntry(
+        "node.pressure_conditions",
+        "kube_state_metrics",
+        "Nodes reporting a pressure condition (MemoryPressure, DiskPressure, PIDPressure)",
+        'max by (node, condition) (kube_node_status_condition{$sel condition=~"MemoryPressure|DiskPressure|PIDPressure", '
+        'status="true"}) == 1',
+        "KSM node-metrics kube_node_status_condition; KM KubeNodePressure",
+    ),
+    # --- filesystem runway (node-exporter): when the trend fills each filesystem ----------
+    # deriv() is the least-squares slope predict_linear extrapolates; seconds left = free / -slope,
+    # only for filesystems that are shrinking (`< 0` drops the rest).
+    CatalogEntry(
+        "node.filesystem_space_left",
+        "node",
+        "Seconds until each filling filesystem has no space left, at the trend over $window",
+        f"{_FS_BY} (node_filesystem_avail_bytes{{$sel {FILESYSTEMS}}}) / -({_FS_BY} "
+        f"(deriv(node_filesystem_avail_bytes{{$sel {FILESYSTEMS}}}[$window])) < 0)",
+        "NM NodeFilesystemSpaceFillingUp (predict_linear: full within 24 h warning, 4 h critical)",
+    ),
+    CatalogEntry(
+        "node.filesystem_inodes_left",
+        "node",
+        "Seconds until each filling filesystem has no inodes left, at the trend over $window",
+        f"{_FS_BY} (node_filesystem_files_free{{$sel {FILESYSTEMS}}}) / -({_FS_BY} "
+        f"(deriv(node_filesystem_files_free{{$sel {FILESYSTEMS}}}[$window])) < 0)",
+        "NM NodeFilesystemFilesFillingUp (predict_linear: full within 24 h warning, 4 h critical)",
+    ),
+    CatalogEntry(
+        "node.filesystem_space_free",
+        "node",
+        "Free space ratio per filesystem (available to unprivileged users / size)",
+        f"{_FS_BY} (node_filesystem_avail_bytes{{$sel {FILESYSTEMS}}}) "
+        f"/ {_FS_BY} (node_filesystem_size_bytes{{$sel {FILESYSTEMS}}})",
+        "NM NodeFilesystemAlmostOutOfSpace / SpaceFillingUp (free < 40 % warning gate)",
+    ),
+    CatalogEntry(
+        "node.filesystem_inodes_free",
+        "node",
+        "Free inode ratio per filesystem",
+        f"{_FS_BY} (node_filesystem_files_free{{$sel {FILESYSTEMS}}}) "
+        f"/ {_FS_BY} (node_filesystem_files{{$sel {FILESYSTEMS}}})",
+        "NM NodeFilesystemAlmostOutOfFiles / FilesFillingUp (free < 40 % warning gate)",
+    ),
+    # --- workloads: containers against their limits (cAdvisor + kube-state-metrics) -------
+    # Aggregated by (namespace, pod, container), never by node or instance: cAdvisor series carry
+    # `node` under kube-prometheus but only `instance` elsewhere; the pod's node comes from
+    # kube_pod_info. `container!=""` drops the pod-level cgroup, `container!="POD"` the pause
+    # container of older runtimes.
+    CatalogEntry(
+        "workload.cpu_throttled_ratio",
+        "cadvisor",
+        "Share of CFS periods in which each container was throttled over $window",
+        'sum by (namespace, pod, container) (increase(container_cpu_cfs_throttled_periods_total{$sel container!=""}'
+        "[$window])) / sum by (namespace, pod, container) "
+        '(increase(container_cpu_cfs_periods_total{$sel container!=""}[$window]))',
+        "KM CPUThrottlingHigh (throttled / periods > 25 % for 15m)",
+    ),
+    CatalogEntry(
+        "workload.cpu_usage",
+        "cadvisor",
+        "CPU cores used per container over $window",
+        "sum by (namespace, pod, container) "
+        '(rate(container_cpu_usage_seconds_total{$sel container!="", container!="POD"}[$window]))',
+        "KM node:node_cpu / container_cpu_usage_seconds_total recording rules (cAdvisor)",
+    ),
+    CatalogEntry(
+        "workload.cpu_limit",
+        "kube_state_metrics",
+        "CPU limit in cores per container (KSM v2 `resource` label, or the v1 per-resource family "
+        "without it; the `unit` label differs by version and is not matched)",
+        'max by (namespace, pod, container) ($metric{$sel resource=~"cpu|"})',
+        "KSM pod-metrics kube_pod_container_resource_limits (v2); _limits_cpu_cores (v1, removed in 2.0)",
+        ("kube_pod_container_resource_limits", "kube_pod_container_resource_limits_cpu_cores"),
+    ),
+    CatalogEntry(
+        "workload.memory_working_set",
+        "cadvisor",
+        "Working set bytes per container (what the kernel's OOM killer and the kubelet count)",
+        'max by (namespace, pod, container) (container_memory_working_set_bytes{$sel container!="", container!="POD"})',
+        "KM container_memory_working_set_bytes (kubelet eviction and kubectl top use the working set)",
+    ),
+    CatalogEntry(
+        "workload.memory_limit",
+        "kube_state_metrics",
+        "Memory limit in bytes per container (KSM v2 `resource` label, or the v1 per-resource family)",
+        'max by (namespace, pod, container) ($metric{$sel resource=~"memory|"})',
+        "KSM pod-metrics kube_pod_container_resource_limits (v2); _limits_memory_bytes (v1, removed in 2.0)",
+        ("kube_pod_container_resource_limits", "kube_pod_container_resource_limits_memory_bytes"),
+    ),
+    CatalogEntry(
+        "workload.pod_info",
+        "kube_state_metrics",
+        "Each pod's node and controller (created_by_kind / created_by_name)",
+        'max by (namespace, pod, node, created_by_kind, created_by_name) (kube_pod_info{$sel node!=""})',
+        "KSM pod-metrics kube_pod_info",
+    ),
     # --- drill-downs (one subject narrowed by extra matchers; $window sized to the chart) --
     CatalogEntry(
         "drill.apiserver_latency_range",
@@ -640,6 +770,7 @@ EXPOSURE_METRICS: dict[str, str] = {
     "scheduler": "scheduler_schedule_attempts_total",
     "controller_manager": "workqueue_depth",
     "kubelet": "kubelet_runtime_operations_total",
+    "cadvisor": "container_cpu_usage_seconds_total",
 }
 
 

@@ -21,6 +21,7 @@ from k8stop.queries.model.facts import (
     EtcdFacts,
     NodesFacts,
     RestartsFacts,
+    WorkloadsFacts,
 )
 from k8stop.queries.prom.alerts import AlertsSource
 from k8stop.queries.prom.apiserver import apiserver_facts
@@ -30,6 +31,7 @@ from k8stop.queries.prom.control_plane import control_plane_facts
 from k8stop.queries.prom.etcd import etcd_facts
 from k8stop.queries.prom.nodes import nodes_facts
 from k8stop.queries.prom.restarts import restarts_facts
+from k8stop.queries.prom.workloads import workloads_facts
 
 Warnings = tuple[str, ...]
 
@@ -71,6 +73,9 @@ class PrometheusFacts:
 
     async def restarts(self, top: int = 10) -> tuple[RestartsFacts, Warnings]:
         return await restarts_facts(self._ctx, top)
+
+    async def workloads(self, top: int = 10) -> tuple[WorkloadsFacts, Warnings]:
+        return await workloads_facts(self._ctx, top)
 
     async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
         return await control_plane_facts(self._ctx)

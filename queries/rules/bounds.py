@@ -73,3 +73,26 @@ def runtime_errors(t: Thresholds) -> Bound:
 
 def container_create(t: Thresholds) -> Bound:
     return Bound(t.container_create_p99, None, "seed §1.1 container_creation < 2 s")
+
+
+def cpu_throttling(t: Thresholds) -> Bound:
+    return Bound(t.cpu_throttling_ratio, None, "kubernetes-mixin CPUThrottlingHigh > 25 % of CFS periods for 15m")
+
+
+def container_memory(t: Thresholds) -> Bound:
+    warn, fail = t.container_memory_ratio
+    return Bound(warn, fail, "k8stop's own: the kernel OOM-kills the container at 100 % of its limit")
+
+
+def filesystem_runway(t: Thresholds) -> Bound:
+    """Graded on the urgency `critical horizon / seconds left` (1 = full at the critical horizon),
+    so a higher value is worse like every other bound; filesystem_urgency_fmt reads it back as time."""
+    return Bound(
+        t.filesystem_full_critical / t.filesystem_full_warn,
+        1.0,
+        "node mixin NodeFilesystemSpaceFillingUp / FilesFillingUp (predict_linear)",
+    )
+
+
+def kubelet_pleg(t: Thresholds) -> Bound:
+    return Bound(t.kubelet_pleg_relist_p99, None, "kubernetes-mixin KubeletPlegDurationHigh p99 >= 10 s")

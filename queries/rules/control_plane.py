@@ -12,6 +12,7 @@ from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grading import graded_finding
+from k8stop.queries.rules.scheduling import SchedulingReason, failed_scheduling_reasons
 
 
 def _failed_scheduling(snap: ClusterSnapshot) -> list[Evidence]:
@@ -28,12 +29,36 @@ def _failed_scheduling(snap: ClusterSnapshot) -> list[Evidence]:
     ][:3]
 
 
+def _reasons(snap: ClusterSnapshot) -> tuple[SchedulingReason, ...]:
+    return failed_scheduling_reasons(snap.kube_summary.recent_warnings) if snap.kube_summary is not None else ()
+
+
+def _reason_evidence(reasons: tuple[SchedulingReason, ...]) -> list[Evidence]:
+    return [
+        Evidence(
+            "/api/v1/events?fieldSelector=reason=FailedScheduling",
+            float(r.pods),
+            f"pods failing on: {r.reason}" + (f" (up to {r.nodes:,} nodes)" if r.nodes else ""),
+        )
+        for r in reasons[:5]
+    ]
+
+
+def _top_reason(reasons: tuple[SchedulingReason, ...]) -> str:
+    if not reasons:
+        return ""
+    top = reasons[0]
+    nodes = f" on {top.nodes:,} nodes" if top.nodes else ""
+    return f"; top reason: {top.reason}{nodes} ({top.pods} {'pod' if top.pods == 1 else 'pods'})"
+
+
 def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts, q: EvidenceQueries) -> list[Finding]:
     pending = dict(s.pending_by_queue)
     attempts = dict(s.attempts_by_result)
     out = []
     unschedulable = pending.get("unschedulable", 0.0)
     failing = attempts.get("unschedulable", 0.0)
+    reasons = _reasons(snap)
     if unschedulable > 0 or failing > 0:
         out.append(
             Finding(
@@ -41,7 +66,8 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts, q: EvidenceQueries) -> 
                 component=Component.SCHEDULER,
                 subject="pending pods",
                 severity=Level.WARNING,
-                title=f"{fmt_count(unschedulable)} pods unschedulable ({fmt_rate(failing)} failed attempts)",
+                title=f"{fmt_count(unschedulable)} pods unschedulable ({fmt_rate(failing)} failed attempts)"
+                + _top_reason(reasons),
                 evidence=(
                     *(
                         Evidence(q.promql("scheduler.pending", {"queue": queue}), n, f"pending in {queue}")
@@ -51,6 +77,7 @@ def _scheduler(snap: ClusterSnapshot, s: SchedulerFacts, q: EvidenceQueries) -> 
                         Evidence(q.promql("scheduler.attempts_rate", {"result": r}), n, f"{r} attempts/s")
                         for r, n in s.attempts_by_result
                     ),
+                    *_reason_evidence(reasons),
                     *_failed_scheduling(snap),
                 ),
                 recommendation=(

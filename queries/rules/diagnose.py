@@ -20,10 +20,14 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.alerts import attach_alerts
 from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
+from k8stop.queries.rules.disk_runway import disk_runway_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
+from k8stop.queries.rules.kubelet_health import kubelet_findings
+from k8stop.queries.rules.memory_headroom import memory_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
+from k8stop.queries.rules.throttling import throttling_findings
 from k8stop.queries.rules.workloads import workload_findings
 
 _ETCD_CAUSES = frozenset({"etcd.wal_fsync_p99_slow", "etcd.backend_commit_p99_slow", "etcd.no_leader"})
@@ -41,6 +45,8 @@ def _cause_of(f: Finding, etcd: Finding | None, traffic: Finding | None, nodes: 
         return etcd if mutating and etcd is not None else (traffic if not mutating else None)
     if rule == "apiserver.errors_5xx":
         return etcd
+    if rule == "workload.cpu_throttled" and "node contention" not in f.label_values("cause"):
+        return None  # a limit too low is the workload's own problem, whatever its node
     if f.component is Component.WORKLOAD and not rule.startswith("alert.") and rule != "workload.image_pull":
         # A workload is a node's symptom only when every affected pod runs on a saturated node.
         hosts = f.label_values("node")
@@ -116,8 +122,12 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *etcd_findings(snap, t, q),
         *apiserver_findings(snap, t, q),
         *node_findings(snap, t, q),
+        *disk_runway_findings(snap, t, q),
+        *kubelet_findings(snap, t, q),
         *control_plane_findings(snap, t, q),
         *workload_findings(snap, t, q),
+        *throttling_findings(snap, t, q),
+        *memory_findings(snap, t, q),
         *config_findings(snap, t),
     ]
     return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

@@ -49,16 +49,26 @@ def owner_of(pod: str, record: PodRecord | None) -> tuple[str, str]:
     """The workload a pod belongs to: from the kube API's ownerReference when known, else
     from the naming the controllers use; the pod itself when it has no controller."""
     if record is not None and record.owner_kind is not None:
-        kind, name = record.owner_kind, record.owner_name or ""
-        if kind == "ReplicaSet" and (m := _TEMPLATE_HASH.match(name)):
-            return ("Deployment", m["owner"])
-        return (kind, name) if kind in _CONTROLLERS and name else ("Pod", pod)
+        return controller_owner(pod, record.owner_kind, record.owner_name or "")
     if record is None:
         if m := _DEPLOYMENT_POD.match(pod):
             return ("Deployment", m["owner"])
         if m := _STATEFULSET_POD.match(pod):
             return ("StatefulSet", m["owner"])
     return ("Pod", pod)
+
+
+def controller_owner(pod: str, kind: str, name: str) -> tuple[str, str]:
+    """The workload behind a pod's controller: a Deployment for its ReplicaSet, else the
+    controller itself; the pod when the controller is none k8stop groups by."""
+    if kind == "ReplicaSet" and (m := _TEMPLATE_HASH.match(name)):
+        return ("Deployment", m["owner"])
+    return (kind, name) if kind in _CONTROLLERS and name else ("Pod", pod)
+
+
+def placed_owner(pod: str, kind: str, name: str) -> tuple[str, str]:
+    """The owner from kube-state-metrics' created_by labels when known, else from the pod's name."""
+    return controller_owner(pod, kind, name) if kind else owner_of(pod, None)
 
 
 def _pod_index(snap: ClusterSnapshot) -> dict[tuple[str, str], PodRecord]:

@@ -225,6 +225,23 @@ def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> 
                         host=pod.node,
                     )
                 )
+    for n, (namespace, pod_name, message) in enumerate(scenario.failed_scheduling):
+        events.append(
+            make_event(
+                namespace,
+                f"{pod_name}.failedscheduling",
+                "Pod",
+                pod_name,
+                "FailedScheduling",
+                message,
+                "Warning",
+                0,
+                count=10,
+                first=origin - EVENTS_SPAN,
+                last=origin - LAST_CRASH_AGE + n,
+                component="default-scheduler",
+            )
+        )
     return events
 
 

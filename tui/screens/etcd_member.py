@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from k8stop.queries.drill.common import QuotaForecast
 from k8stop.queries.drill.data import DrillData
-from k8stop.queries.drill.etcd import EtcdDetail, QuotaForecast
+from k8stop.queries.drill.etcd import EtcdDetail
 from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.keys import EtcdKey
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds

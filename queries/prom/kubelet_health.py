@@ -1,0 +1,65 @@
+"""Kubelet health per node: PLEG relist p99 (the N slowest, ranked on the server), evictions in
+the last hour, pressure conditions; kubelet targets named by node_names' host join, the kubelet's
+own `node` label, or the instance."""
+
+from __future__ import annotations
+
+from k8stop.queries.model.facts import KubeletHealth
+from k8stop.queries.model.values import ABSENT, Value
+from k8stop.queries.prom.catalog import CATALOG
+from k8stop.queries.prom.combine import combine, number, quantile, split
+from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.node_names import NODE, names_by_host
+
+
+async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealth, ...], tuple[str, ...]]:
+    render = ctx.catalog.render
+    pleg = CATALOG["kubelet.pleg_relist_p99"]
+    probe = await ctx.probe.get()
+    parts = {
+        "pleg": f"topk({max(1, top)}, {render(pleg.id)})",
+        "names": render("kubelet.target_nodes", by_host=names_by_host(ctx)),
+        "pressure": render("node.pressure_conditions"),
+    }
+    evicted = probe.pick(CATALOG["kubelet.evictions_1h"])  # the counter appears with the first eviction
+    if evicted is not None:
+        parts["evictions"] = render("kubelet.evictions_1h", metric=evicted)
+    result = await ctx.client.query(combine(parts))
+    tables = split(result)
+    by_host = {labels.get("instance", ""): labels.get(NODE, "") for labels, _ in tables.get("names", [])}
+
+    def node_of(labels: dict[str, str]) -> str:
+        instance = labels.get("instance", "")
+        return by_host.get(instance) or labels.get("node") or instance
+
+    pleg_of: dict[str, tuple[str, Value]] = {}
+    for labels, value in tables.get("pleg", []):
+        pleg_of[node_of(labels)] = (labels.get("instance", ""), quantile(value, pleg.top_bucket))
+    evictions: dict[str, list[tuple[str, float]]] = {}
+    instances: dict[str, str] = {}
+    for labels, value in tables.get("evictions", []):
+        node = node_of(labels)
+        instances[node] = labels.get("instance", "")
+        evictions.setdefault(node, []).append((labels.get("eviction_signal", ""), round(number(value))))
+    pressure: dict[str, list[str]] = {}
+    for labels, _ in tables.get("pressure", []):
+        pressure.setdefault(labels.get("node", ""), []).append(labels.get("condition", ""))
+    out = [
+        KubeletHealth(
+            node,
+            pleg_of.get(node, (instances.get(node, ""), ABSENT))[0],
+            pleg_of.get(node, ("", ABSENT))[1],
+            tuple(sorted(evictions.get(node, []), key=lambda e: (-e[1], e[0]))),
+            tuple(sorted(pressure.get(node, []))),
+        )
+        for node in sorted(set(pleg_of) | set(evictions) | set(pressure))
+    ]
+    out.sort(
+        key=lambda k: (
+            -len(k.pressure),
+            -sum(n for _, n in k.evictions_1h),
+            -(k.pleg_relist_p99.number if k.pleg_relist_p99.known else 0.0),
+            k.node,
+        )
+    )
+    return tuple(out[: max(1, top)]), result.warnings

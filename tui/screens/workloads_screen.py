@@ -1,0 +1,112 @@
+"""`w`: containers against their limits: the most CPU-throttled and those closest to their
+memory limit, with the time the trend reaches it. Read from the workloads feed (no query of its own)."""
+
+from __future__ import annotations
+
+from k8stop.queries.config import Thresholds
+from k8stop.queries.drill.data import DrillData
+from k8stop.queries.model.facts import (
+    ContainerMemory,
+    ContainerThrottling,
+    FilesystemRunway,
+    KubeletHealth,
+    WorkloadsFacts,
+)
+from k8stop.queries.model.level import Level
+from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
+from k8stop.queries.model.values import Value
+from k8stop.queries.rules import bounds
+from k8stop.queries.rules.containers import fmt_cores
+from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from textual.widget import Widget
+
+FLAGS = {Level.FAIL: "‼", Level.WARN: "!"}
+NAME = 34  # namespace/pod/container column; the rest of a line fits 80 columns
+
+
+def _name(namespace: str, pod: str, container: str) -> str:
+    ident = f"{namespace}/{pod}/{container}"
+    return ident if len(ident) <= NAME else "…" + ident[-(NAME - 1) :]
+
+
+def _throttled_line(c: ContainerThrottling, t: Thresholds) -> str:
+    flag = FLAGS.get(bounds.cpu_throttling(t).grade(Value.of(c.throttled_ratio)), " ")
+    use = fmt_cores(c.cpu_usage_cores.number) if c.cpu_usage_cores.known else "?"
+    limit = fmt_cores(c.cpu_limit_cores.number) if c.cpu_limit_cores.known else "none"
+    return (
+        f"{flag} {_name(c.namespace, c.pod, c.container):<{NAME}} {fmt_ratio(Value.of(c.throttled_ratio)):>5} "
+        f"use {use:>5}/{limit:<5} {c.placement.node}"
+    )
+
+
+def _memory_line(c: ContainerMemory, t: Thresholds) -> str:
+    level = bounds.container_memory(t).grade(Value.of(c.ratio))
+    soon = c.seconds_to_limit.known and c.seconds_to_limit.number <= t.container_memory_runway
+    flag = FLAGS.get(Level.FAIL if soon and level >= Level.WARN else level, " ")
+    left = f"full {fmt_seconds(c.seconds_to_limit)}" if c.seconds_to_limit.known else "not growing"
+    return (
+        f"{flag} {_name(c.namespace, c.pod, c.container):<{NAME}} {fmt_ratio(Value.of(c.ratio)):>5} "
+        f"{fmt_bytes(Value.of(c.limit_bytes)):>8} {left}"
+    )
+
+
+def _filesystem_line(fs: FilesystemRunway, t: Thresholds) -> str:
+    level = bounds.filesystem_runway(t).grade(Value.of(t.filesystem_full_critical / max(fs.seconds_left, 1e-9)))
+    used = fmt_ratio(Value.of(1 - fs.free_ratio.number)) if fs.free_ratio.known else "?"
+    where = f"{fs.node} {fs.mountpoint}"
+    where = where if len(where) <= NAME else "…" + where[-(NAME - 1) :]
+    return (
+        f"{FLAGS.get(level, ' ')} {where:<{NAME}} {fs.resource:<6} {used:>5} used  "
+        f"full in {fmt_seconds(Value.of(fs.seconds_left))}"
+    )
+
+
+def _kubelet_line(k: KubeletHealth, t: Thresholds) -> str:
+    level = bounds.kubelet_pleg(t).grade(k.pleg_relist_p99)
+    if k.evictions_1h or k.pressure:
+        level = max(level, Level.WARN)
+    evicted = ", ".join(f"{s} {n:.0f}" for s, n in k.evictions_1h) or "no evictions"
+    pressure = f"  {', '.join(k.pressure)}" if k.pressure else ""
+    name = k.node if len(k.node) <= 24 else "…" + k.node[-23:]
+    return f"{FLAGS.get(level, ' ')} {name:<24} PLEG p99 {fmt_seconds(k.pleg_relist_p99):>8}  {evicted}{pressure}"
+
+
+def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
+    throttled = [
+        f"CPU throttling: share of CFS periods throttled over {f.window}",
+        f"(warn at {fmt_ratio(Value.of(t.cpu_throttling_ratio))}, kubernetes-mixin CPUThrottlingHigh)",
+    ]
+    throttled += [_throttled_line(c, t) for c in f.throttled] or ["  no container with a CPU limit was throttled"]
+    warn, fail = t.container_memory_ratio
+    memory = [
+        f"Memory: working set / limit (warn {fmt_ratio(Value.of(warn))}, critical {fmt_ratio(Value.of(fail))}",
+        f"or full within {fmt_seconds(Value.of(t.container_memory_runway))} at the trend of the last "
+        f"{fmt_seconds(Value.of(f.trend_window))})",
+    ]
+    memory += [_memory_line(c, t) for c in f.memory] or ["  no container with a memory limit"]
+    disks = [
+        f"Filesystems filling at the trend of the last {f.runway_window or '-'} (warn full within "
+        f"{fmt_seconds(Value.of(t.filesystem_full_warn))},",
+        f"critical within {fmt_seconds(Value.of(t.filesystem_full_critical))}, node mixin NodeFilesystemSpaceFillingUp):",
+    ]
+    disks += [_filesystem_line(fs, t) for fs in f.filesystems] or ["  no filesystem is filling"]
+    kubelets = [
+        f"Kubelets: PLEG relist p99 (warn {fmt_seconds(Value.of(t.kubelet_pleg_relist_p99))}, "
+        "KubeletPlegDurationHigh), evictions 1h"
+    ]
+    kubelets += [_kubelet_line(k, t) for k in f.kubelets] or ["  no kubelet metrics"]
+    blocks = (throttled, memory, disks, kubelets)
+    return [TextBlock("\n".join(block)) for block in blocks]
+
+
+class WorkloadsScreen(DetailScreen):
+    def __init__(self) -> None:
+        super().__init__("workloads and nodes: limits, disk runway   (esc back, r reload)")
+
+    async def build(self, data: DrillData) -> list[Widget]:
+        latest = self.k8stop.latest.get("workloads")
+        facts: WorkloadsFacts | None = latest.facts if latest is not None else None
+        if facts is None:
+            reason = latest.status.reason if latest is not None else "waiting for the first answer"
+            return [TextBlock(f"workloads feed: {reason or 'no data'}")]
+        return facts_blocks(facts, self.k8stop.settings.thresholds)
