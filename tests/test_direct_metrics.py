@@ -15,6 +15,8 @@ from typing import Any
 import histograms as h
 import orjson
 import pytest
+from faulty_proxy import Fault as ProxyFault
+from faulty_proxy import FaultyProxy, Misbehaviour
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.kube.connection import connect
@@ -227,3 +229,27 @@ async def test_prometheus_killed_mid_session_the_direct_path_takes_over(
     finally:
         prom.stop()
     assert {r.verb for r in kube_api.requests} <= {"get", "list", "watch"}
+
+
+@pytest.mark.parametrize("kube_api", [healthy_cluster], indirect=True)
+async def test_switches_to_the_direct_path_and_back_with_prometheus(
+    kube_api: ThreadedKubeApiServer, prometheus_for: Any, tmp_path: Path
+) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kc", kube_api.url, kube_api.token)
+    with FaultyProxy(prometheus_for(HEALTHY).url) as proxy:
+        app = K8sTopApp(Settings(kubeconfig=str(kubeconfig), prometheus_url=proxy.url, refresh=0.5), LiveSource)
+        async with app.run_test(size=(80, 24)) as pilot:
+            panel = app.dashboard.panels()["apiserver"]
+
+            def source() -> str:
+                return panel.facts.source if panel.facts is not None else ""
+
+            await wait_for(pilot, lambda: source() == SOURCE_PROMETHEUS, what="API facts from Prometheus")
+            proxy.set(ProxyFault(Misbehaviour.DOWN))
+            await wait_for(pilot, lambda: source() == SOURCE_APISERVER_METRICS, what="the direct path")
+            await pilot.pause(0.1)
+            assert "API via /metrics" in screen_text(app)
+            proxy.clear()
+            await wait_for(pilot, lambda: source() == SOURCE_PROMETHEUS, what="Prometheus again")
+            await pilot.pause(0.1)
+            assert "API via /metrics" not in screen_text(app) and "source: API server" not in screen_text(app)
