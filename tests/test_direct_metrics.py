@@ -9,16 +9,26 @@ import math
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import histograms as h
 import orjson
 import pytest
+from faulty_proxy import Fault as ProxyFault
+from faulty_proxy import FaultyProxy, Misbehaviour
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.kube.connection import connect
-from k8stop.queries.kube.metrics_scrape import ApiserverScraper, apiserver_from, etcd_from
+from k8stop.queries.kube.metrics_scrape import (
+    ApiserverScraper,
+    apiserver_from,
+    etcd_from,
+    interval,
+    parse_scrape,
+    wanted,
+)
 from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.facts import SOURCE_APISERVER_METRICS, SOURCE_PROMETHEUS
 from k8stop.queries.model.quantile import histogram_quantile
@@ -227,3 +237,70 @@ async def test_prometheus_killed_mid_session_the_direct_path_takes_over(
     finally:
         prom.stop()
     assert {r.verb for r in kube_api.requests} <= {"get", "list", "watch"}
+
+
+@pytest.mark.parametrize("kube_api", [healthy_cluster], indirect=True)
+async def test_switches_to_the_direct_path_and_back_with_prometheus(
+    kube_api: ThreadedKubeApiServer, prometheus_for: Any, tmp_path: Path
+) -> None:
+    kubeconfig = write_kubeconfig(tmp_path / "kc", kube_api.url, kube_api.token)
+    with FaultyProxy(prometheus_for(HEALTHY).url) as proxy:
+        app = K8sTopApp(Settings(kubeconfig=str(kubeconfig), prometheus_url=proxy.url, refresh=0.5), LiveSource)
+        async with app.run_test(size=(80, 24)) as pilot:
+            panel = app.dashboard.panels()["apiserver"]
+
+            def source() -> str:
+                return panel.facts.source if panel.facts is not None else ""
+
+            await wait_for(pilot, lambda: source() == SOURCE_PROMETHEUS, what="API facts from Prometheus")
+            proxy.set(ProxyFault(Misbehaviour.DOWN))
+            await wait_for(pilot, lambda: source() == SOURCE_APISERVER_METRICS, what="the direct path")
+            await pilot.pause(0.1)
+            assert "API via /metrics" in screen_text(app)
+            proxy.clear()
+            await wait_for(pilot, lambda: source() == SOURCE_PROMETHEUS, what="Prometheus again")
+            await pilot.pause(0.1)
+            assert "API via /metrics" not in screen_text(app) and "source: API server" not in screen_text(app)
+
+
+def test_the_filter_keeps_only_the_families_read() -> None:
+    kept = [
+        b'apiserver_request_total{code="200",verb="LIST"} 5',
+        b'apiserver_request_sli_duration_seconds_bucket{le="+Inf",verb="GET"} 3',
+        b"# TYPE apiserver_request_sli_duration_seconds histogram",
+        b"# TYPE apiserver_request_total counter",
+        b'apiserver_flowcontrol_current_inqueue_requests{priority_level="global-default"} 0',
+        b'etcd_request_duration_seconds_bucket{le="0.005",operation="get",type="/registry/pods"} 1',
+        b"process_start_time_seconds 1.7e+09",
+    ]
+    dropped = [
+        b"go_goroutines 873",
+        b"# HELP apiserver_request_total Counter of apiserver requests",
+        b'apiserver_request_sli_duration_seconds_sum{verb="GET"} 0.3',
+        b'apiserver_flowcontrol_request_wait_duration_seconds_bucket{le="1",priority_level="x"} 2',
+        b"apiserver_request_total_extra 1",
+        b"",
+    ]
+    assert all(wanted(line) for line in kept)
+    assert not any(wanted(line) for line in dropped)
+
+
+async def test_a_big_metrics_body_keeps_the_same_lines(kube_api: ThreadedKubeApiServer, tmp_path: Path) -> None:
+    connection = await connect(str(write_kubeconfig(tmp_path / "kc", kube_api.url, kube_api.token)))
+    try:
+        small, small_read = await connection.get_lines("/metrics", wanted, what="get /metrics")
+        kube_api.apiserver_metrics.unrelated_series = 20_000
+        big, big_read = await connection.get_lines("/metrics", wanted, what="get /metrics")
+    finally:
+        await connection.close()
+    assert big_read > small_read + 20_000 * 50  # the padding was read...
+    assert len(big) == len(small)  # ...and none of it kept
+    facts = apiserver_from(parse_then_span(big), {}, "test")
+    assert {(r.verb, r.resource) for r in facts.requests} >= {("LIST", "pods"), ("GET", "pods")}
+
+
+def parse_then_span(lines: list[bytes]) -> Any:
+    scrape = parse_scrape(lines, at=time.time())
+    span = interval(scrape, None)
+    assert span is not None and span.before is None
+    return span

@@ -46,8 +46,19 @@ LATENCY_METRICS = (
     "apiserver_request_slo_duration_seconds",
     "apiserver_request_duration_seconds",
 )
+# The APF gauges and counter the panel reads, under both names across 1.30/1.31; not the
+# family's large wait/execution histograms (flow schema x priority level x bucket).
+APF_SERIES = (
+    "apiserver_flowcontrol_current_executing_seats",
+    "apiserver_flowcontrol_request_concurrency_in_use",
+    "apiserver_flowcontrol_nominal_limit_seats",
+    "apiserver_flowcontrol_request_concurrency_limit",
+    "apiserver_flowcontrol_current_inqueue_requests",
+    "apiserver_flowcontrol_rejected_requests_total",
+)
 EXACT = frozenset(
     {
+        *APF_SERIES,
         "apiserver_request_total",
         "apiserver_current_inflight_requests",
         "apiserver_storage_objects",
@@ -57,7 +68,6 @@ EXACT = frozenset(
         *(f"{m}_bucket" for m in LATENCY_METRICS),
     }
 )
-PREFIXES = (b"apiserver_flowcontrol_",)
 LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
 LONG_RUNNING_SUBRESOURCES = frozenset({"proxy", "attach", "log", "exec", "portforward"})
 Buckets = dict[float, float]  # upper bound -> cumulative count
@@ -79,7 +89,7 @@ def wanted(line: bytes) -> bool:
 
 
 def _wanted_name(name: bytes) -> bool:
-    return name.startswith(PREFIXES) or name.decode("ascii", "replace") in EXACT
+    return name.decode("ascii", "replace") in EXACT
 
 
 @dataclass(slots=True)
