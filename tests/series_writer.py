@@ -315,7 +315,7 @@ def _limits(s: Scenario, ct: Labels, resource: str, value: float | None) -> Iter
 
 def cadvisor(s: Scenario) -> Iterator[Series]:
     """Per-container CPU, CFS throttling and working set, on the node's kubelet target."""
-    if not s.cadvisor_exposed:
+    if not (s.cadvisor_exposed and s.kubelet_exposed):  # cAdvisor is served by the kubelet
         return
     conv = s.labels
     ips = {n.name: n.ip for n in s.nodes}
