@@ -151,7 +151,43 @@ def initial_sync(size: Size, kubeconfig: str) -> list[Row]:
     ]
     if ours["pods"] != size.pods:
         raise RuntimeError(f"k8stop synced {ours['pods']} pods, the server holds {size.pods}")
-    return rows
+    return rows + memory(size, kubeconfig, ours)
+
+
+def memory(size: Size, kubeconfig: str, ours: dict[str, Any]) -> list[Row]:
+    """Peak RSS of the headless report and RSS of the dashboard holding every pod, beside the
+    floor: the same paged fetch parsed with orjson into a slim tuple per pod."""
+    raw = measure("kube_sync.py", "raw", kubeconfig)
+    report = measure("kube_sync.py", "report", kubeconfig)
+    tui = measure("app_bench.py", "held", kubeconfig)
+    pods = f"{size.pods:,}"
+    floor = raw["peak_rss_mib"]
+    return [
+        Row(
+            f"sync {pods} pods: wall, vs the raw floor",
+            secs(ours["wall_s"]),
+            secs(raw["wall_s"]),
+            f"{ours['wall_s'] / raw['wall_s']:.2f}x",
+            "<= 1.6x",
+            at_most(ours["wall_s"] / raw["wall_s"], 1.6, "x", lambda v: f"{v:.2f}"),
+        ),
+        Row(
+            f"report --no-prometheus, {pods} pods: peak RSS, vs the raw floor",
+            mib(report["peak_rss_mib"]),
+            mib(floor),
+            f"{report['peak_rss_mib'] / floor:.2f}x",
+            "<= 160 MiB",
+            at_most(report["peak_rss_mib"], 160.0, " MiB", lambda v: f"{v:.0f}"),
+        ),
+        Row(
+            f"dashboard holding {pods} pods: RSS, vs the raw floor",
+            mib(tui["rss_mib"]),
+            mib(raw["held_rss_mib"]),
+            f"{tui['rss_mib'] / raw['held_rss_mib']:.2f}x",
+            "<= 200 MiB",
+            at_most(tui["rss_mib"], 200.0, " MiB", lambda v: f"{v:.0f}"),
+        ),
+    ]
 
 
 def keypress(kubeconfig: str) -> list[Row]:
