@@ -131,6 +131,7 @@ class Container:
     memory_limit: float | None = 512 * 1024**2  # bytes
     memory_working_set: float = 128 * 1024**2  # bytes at the anchor
     memory_growth: float = 0.0  # bytes per second
+    previous_log: tuple[str, ...] = ()  # the last run's output (kube API pods/log?previous=true)
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,20 @@ class KubeConnection:
         with paused_gc():
             return orjson.loads(body)
 
+    async def get_text(
+        self, path: str, params: Params = (), *, what: str, max_bytes: int, timeout: float = 30.0
+    ) -> str:
+        """GET a text body (a container log), at most `max_bytes` of it, decoded leniently: a log
+        is whatever the container wrote."""
+        response = await self._send(path, params, what, aiohttp.ClientTimeout(total=timeout), accept="text/plain")
+        try:
+            body = await read_capped(response, min(max_bytes, self.limits.max_body), f"the answer to {what}")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self._unreachable(exc, what, timeout) from None
+        finally:
+            response.release()
+        return body.decode("utf-8", errors="replace")
+
     @asynccontextmanager
     async def stream(
         self, path: str, params: Params = (), *, what: str, read_timeout: float
@@ -112,13 +126,13 @@ class KubeConnection:
             response.release()
 
     async def _send(
-        self, path: str, params: Params, what: str, timeout: aiohttp.ClientTimeout
+        self, path: str, params: Params, what: str, timeout: aiohttp.ClientTimeout, accept: str = "application/json"
     ) -> aiohttp.ClientResponse:
         _, url, headers, _, _ = await self._api.param_serialize(
             "GET",
             path,
             query_params=list(params),
-            header_params={"Accept": "application/json"},
+            header_params={"Accept": accept},
             auth_settings=["BearerToken"],
         )
         try:

@@ -269,4 +269,9 @@ def cluster_from_scenario(scenario: Scenario, at: float | None = None, anchor: f
     byte-identical between runs."""
     offset = 0.0 if at is None else at
     origin = 0.0 if anchor is None else anchor + offset - EPOCH.timestamp()
-    return Cluster.from_objects(scenario_objects(scenario, offset, origin))
+    cluster = Cluster.from_objects(scenario_objects(scenario, offset, origin))
+    for pod in scenario.pods:
+        for c in pod.containers:
+            if c.previous_log:
+                cluster.logs[(pod.namespace, pod.name, c.name, True)] = list(c.previous_log)
+    return cluster
