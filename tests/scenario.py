@@ -151,6 +151,16 @@ class Pod:
 
 
 @dataclass(frozen=True, slots=True)
+class Hpa:
+    namespace: str
+    name: str
+    current: float
+    desired: float
+    min_replicas: float = 1.0
+    max_replicas: float = 10.0
+
+
+@dataclass(frozen=True, slots=True)
 class Scheduler:
     pending_active: float = 0.0
     pending_backoff: float = 0.0
@@ -336,7 +346,8 @@ class Scenario:
     node_exporter_exposed: bool = True  # False: no node_* series (metrics-server only)
     kubelet_exposed: bool = True  # False also keeps huge synthetic clusters small
     ksm_exposed: bool = True
-    ksm_v1_limits: bool = False  # kube-state-metrics 1.x limit families (_limits_cpu_cores, ...)
+    ksm_v1: bool = False  # kube-state-metrics 1.x families (_limits_cpu_cores, kube_hpa_*)
+    hpas: tuple[Hpa, ...] = ()
     cadvisor_exposed: bool = True
     pods: tuple[Pod, ...] = field(default_factory=lambda: default_pods(_DEFAULT_NODES))
     scheduler: Scheduler = Scheduler()
