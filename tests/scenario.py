@@ -131,6 +131,7 @@ class Container:
     memory_limit: float | None = 512 * 1024**2  # bytes
     memory_working_set: float = 128 * 1024**2  # bytes at the anchor
     memory_growth: float = 0.0  # bytes per second
+    previous_log: tuple[str, ...] = ()  # the last run's output (kube API pods/log?previous=true)
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +148,16 @@ class Pod:
     @property
     def uid(self) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.namespace}/{self.name}"))
+
+
+@dataclass(frozen=True, slots=True)
+class Hpa:
+    namespace: str
+    name: str
+    current: float
+    desired: float
+    min_replicas: float = 1.0
+    max_replicas: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,7 +346,8 @@ class Scenario:
     node_exporter_exposed: bool = True  # False: no node_* series (metrics-server only)
     kubelet_exposed: bool = True  # False also keeps huge synthetic clusters small
     ksm_exposed: bool = True
-    ksm_v1_limits: bool = False  # kube-state-metrics 1.x limit families (_limits_cpu_cores, ...)
+    ksm_v1: bool = False  # kube-state-metrics 1.x families (_limits_cpu_cores, kube_hpa_*)
+    hpas: tuple[Hpa, ...] = ()
     cadvisor_exposed: bool = True
     pods: tuple[Pod, ...] = field(default_factory=lambda: default_pods(_DEFAULT_NODES))
     scheduler: Scheduler = Scheduler()

@@ -288,6 +288,15 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
                     ct + (("reason", c.last_terminated_reason),),
                     1.0,
                 )
+    prefix, label = ("kube_hpa", "hpa") if s.ksm_v1 else ("kube_horizontalpodautoscaler", "horizontalpodautoscaler")
+    for suffix, attr in (
+        ("status_current_replicas", "current"),
+        ("status_desired_replicas", "desired"),
+        ("spec_min_replicas", "min_replicas"),
+        ("spec_max_replicas", "max_replicas"),
+    ):
+        for hpa in s.hpas:
+            yield gauge(f"{prefix}_{suffix}", t + ((label, hpa.name), ("namespace", hpa.namespace)), getattr(hpa, attr))
     for p in s.pods:
         for c in p.containers:
             ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
@@ -301,7 +310,7 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
 def _limits(s: Scenario, ct: Labels, resource: str, value: float | None) -> Iterator[Series]:
     if value is None:
         return
-    if s.ksm_v1_limits:
+    if s.ksm_v1:
         family = (
             "kube_pod_container_resource_limits_cpu_cores"
             if resource == "cpu"

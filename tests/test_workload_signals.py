@@ -27,7 +27,7 @@ from k8stop.queries.rules.guided import STEPS
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.workloads_screen import WorkloadsScreen
-from scenario import Scenario
+from scenario import Hpa, Scenario
 from screen import screen_text, wait_for
 
 SIGNAL_RULES = (
@@ -38,6 +38,8 @@ SIGNAL_RULES = (
     "kubelet.pleg_slow",
     "kubelet.evictions",
     "node.pressure",
+    "workload.hpa_maxed",
+    "workload.hpa_mismatch",
 )
 
 
@@ -56,7 +58,9 @@ def report_for(prometheus_for, scenario: Scenario) -> Report:
 
 @pytest.mark.parametrize("convention", ["kube-prometheus", "generic", "prometheus-stack"])
 def test_healthy_cluster_raises_no_workload_signal(prometheus_for, convention: str) -> None:
-    snap, settings = snapshot_for(prometheus_for, Scenario.healthy(convention=convention))
+    # Healthy autoscalers: one in its range, one pinned by min == max (a fixed size is not maxed out).
+    hpas = (Hpa("shop", "frontend", 3, 3, 2, 10), Hpa("kube-system", "coredns", 2, 2, 2, 2))
+    snap, settings = snapshot_for(prometheus_for, Scenario.healthy(convention=convention, hpas=hpas))
     assert snap.workloads is not None
     # The healthy containers are measured (1 % throttled, 25 % of their memory limit) ...
     assert snap.workloads.throttled and snap.workloads.memory
@@ -77,7 +81,7 @@ def test_healthy_cluster_raises_no_workload_signal(prometheus_for, convention: s
 @pytest.mark.parametrize(("convention", "ksm_v1"), [("kube-prometheus", False), ("generic", True)])
 def test_cpu_throttled_limit_too_low(prometheus_for, convention: str, ksm_v1: bool) -> None:
     scenario = Scenario.cpu_throttled(
-        "shop", "frontend", throttled_ratio=0.6, cpu_limit=0.5, convention=convention, ksm_v1_limits=ksm_v1
+        "shop", "frontend", throttled_ratio=0.6, cpu_limit=0.5, convention=convention, ksm_v1=ksm_v1
     )
     report = report_for(prometheus_for, scenario)
     top = report.findings[0]
@@ -147,7 +151,8 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
     nodes = tuple(
         replace(n, evictions_per_hour=(("memory.available", 3.0),)) if i == 4 else n for i, n in enumerate(filling)
     )
-    scenario = replace(leak, name="leak-throttled-filling-evicting", pods=pods, nodes=nodes)
+    hpa = Hpa("shop", "frontend", current=10, desired=16, min_replicas=2, max_replicas=10)
+    scenario = replace(leak, name="leak-throttled-filling-evicting-maxed", pods=pods, nodes=nodes, hpas=(hpa,))
     prom = prometheus_for(scenario)
     app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -175,6 +180,9 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
         assert re.search(r" space   7[89] % used  full in (1[5-9](\.\d)?|20) min$", disk), disk
         [evicting] = [line for line in lines if line.startswith(f"! {nodes[4].name} ")]
         assert "PLEG p99 " in evicting and evicting.endswith("memory.available 3")
+        assert any(
+            line.startswith("! shop/frontend") and "current 10  desired 16  range 2-10" in line for line in lines
+        )
         assert all(len(line) <= 78 for line in lines)
         drawn = screen_text(app)
         assert "workloads and nodes: limits, disk runway" in drawn and "‼ shop/cart-" in drawn
@@ -264,3 +272,21 @@ def test_evictions_and_pressure_name_the_node(prometheus_for) -> None:
     assert pressure.subject == node.name and "MemoryPressure" in pressure.title
     others = [f for f in report.findings if rules_of(f) & {"kubelet.evictions", "node.pressure"}]
     assert {f.subject for f in others} == {node.name}
+
+
+@pytest.mark.parametrize("ksm_v1", [False, True])
+def test_hpa_maxed_out(prometheus_for, ksm_v1: bool) -> None:
+    hpas = (
+        Hpa("shop", "frontend", current=10, desired=16, min_replicas=2, max_replicas=10),
+        Hpa("shop", "cart", current=3, desired=3, min_replicas=2, max_replicas=10),
+    )
+    report = report_for(prometheus_for, Scenario.healthy(hpas=hpas, ksm_v1=ksm_v1))
+    top = report.findings[0]
+    assert top.id == "workload.hpa_maxed:shop/frontend" and top.subject == "shop/frontend"
+    assert top.component is Component.WORKLOAD and top.severity is Level.WARNING
+    assert "at its maximum of 10 replicas (desired 16" in top.title
+    values = {e.detail: e.value for e in top.evidence}
+    assert values == {"current replicas": 10, "desired replicas": 16, "maxReplicas": 10, "minReplicas": 2}
+    metric = "kube_hpa" if ksm_v1 else "kube_horizontalpodautoscaler"
+    assert all(f"{metric}_" in e.query for e in top.evidence)
+    assert not [f for f in report.findings if "shop/cart" in f.subject]

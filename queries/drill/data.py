@@ -16,11 +16,13 @@ from k8stop.queries.drill.control_plane import ControlPlaneHistory, control_plan
 from k8stop.queries.drill.etcd import EtcdDetail, etcd_detail
 from k8stop.queries.drill.node import NodeHistory, NodeKube, NodeKubelet, node_history, node_kube, node_kubelet
 from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
+from k8stop.queries.drill.pod_logs import NOT_RECORDED, PreviousLog, log_container, previous_log
 from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 
 if TYPE_CHECKING:
+    from k8stop.queries.kube.connection import KubeConnection
     from k8stop.queries.kube.store import KubeReads
     from k8stop.queries.prom.facts_source import PrometheusFacts
 
@@ -52,6 +54,10 @@ class DrillData(Protocol):
 
     def pod_kube(self, key: PodKey) -> PodKube | None: ...
 
+    async def previous_log(self, key: PodKey) -> PreviousLog:
+        """The last lines of the container's previous run, read live; never recorded."""
+        ...
+
     async def control_plane(
         self, window: RangeWindow, queues: tuple[str, ...]
     ) -> tuple[ControlPlaneHistory, Warnings]: ...
@@ -73,8 +79,9 @@ def member_of(facts: EtcdFacts | None, instance: str) -> EtcdMember | None:
 class KubeDrill:
     """The kube half both implementations share: a live feed or recorded records, or none."""
 
-    def __init__(self, kube: KubeReads | None) -> None:
+    def __init__(self, kube: KubeReads | None, connection: KubeConnection | None = None) -> None:
         self._kube = kube
+        self._connection = connection  # for reads no feed holds (logs); None in a replay
 
     async def node_kube(self, key: NodeKey) -> NodeKube | None:
         return await node_kube(self._kube, key.node) if self._kube is not None else None
@@ -82,14 +89,25 @@ class KubeDrill:
     def pod_kube(self, key: PodKey) -> PodKube | None:
         return pod_kube(self._kube, key.namespace, key.pod) if self._kube is not None else None
 
+    async def previous_log(self, key: PodKey) -> PreviousLog:
+        record = self._kube.pod(key.namespace, key.pod) if self._kube is not None else None
+        container = log_container(record, key.container)
+        if self._connection is None:
+            return PreviousLog(container, (), NOT_RECORDED + ": this session has no live kube API")
+        return await previous_log(self._connection, key.namespace, key.pod, container)
+
 
 class LiveDrill(KubeDrill):
     note = ""
 
     def __init__(
-        self, prometheus: PrometheusFacts, kube: KubeReads | None, latest: Mapping[str, FeedUpdate[Any]]
+        self,
+        prometheus: PrometheusFacts,
+        kube: KubeReads | None,
+        latest: Mapping[str, FeedUpdate[Any]],
+        connection: KubeConnection | None = None,
     ) -> None:
-        super().__init__(kube)
+        super().__init__(kube, connection)
         self._prometheus = prometheus
         self._ctx = prometheus.context
         self._latest = latest

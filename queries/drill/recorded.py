@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from k8stop.queries.config import Thresholds
 from k8stop.queries.drill.api import ApiDetail, CodeRates, InstanceStat
@@ -34,6 +34,9 @@ from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.queries.model.values import ABSENT, Value
 from k8stop.queries.prom.node_names import target_naming
+
+if TYPE_CHECKING:
+    from k8stop.queries.kube.connection import KubeConnection
 
 T = TypeVar("T")
 Fields = dict[str, Callable[[T], Value]]
@@ -80,8 +83,9 @@ class RecordedDrill(KubeDrill):
         kube: KubeReads | None,
         thresholds: Thresholds,
         note: str = RECORDED_NOTE,
+        connection: KubeConnection | None = None,
     ) -> None:
-        super().__init__(kube)
+        super().__init__(kube, connection)
         self.note = note
         self._latest = latest
         self._history = history

@@ -83,13 +83,13 @@ class LiveSource:
         if prometheus is not None:
             from k8stop.queries.drill.data import LiveDrill
 
-            return LiveDrill(prometheus, kube, latest)
+            return LiveDrill(prometheus, kube, latest, kube.connection if kube is not None else None)
         from k8stop.queries.drill.recorded import RecordedDrill
 
         # e.g. "off (--no-prometheus)" or "unavailable: connection refused", as the header says
         state = self.info.prometheus or "not connected yet"
         note = f"history charts need Prometheus, which is {state} in this session"
-        return RecordedDrill(latest, history, kube, thresholds, note)
+        return RecordedDrill(latest, history, kube, thresholds, note, kube.connection if kube is not None else None)
 
     # --- feeds -------------------------------------------------------------------------------
 

@@ -131,6 +131,20 @@ class KubeConnection:
             kept.append(tail)
         return kept, read
 
+    async def get_text(
+        self, path: str, params: Params = (), *, what: str, max_bytes: int, timeout: float = 30.0
+    ) -> str:
+        """GET a text body (a container log), at most `max_bytes` of it, decoded leniently: a log
+        is whatever the container wrote."""
+        response = await self._send(path, params, what, aiohttp.ClientTimeout(total=timeout), accept="text/plain")
+        try:
+            body = await read_capped(response, min(max_bytes, self.limits.max_body), f"the answer to {what}")
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise self._unreachable(exc, what, timeout) from None
+        finally:
+            response.release()
+        return body.decode("utf-8", errors="replace")
+
     @asynccontextmanager
     async def stream(
         self,

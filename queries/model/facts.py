@@ -263,6 +263,16 @@ class KubeletHealth:
 
 
 @dataclass(frozen=True, slots=True)
+class HpaStatus:
+    namespace: str
+    name: str
+    current: float
+    desired: float
+    min_replicas: float
+    max_replicas: float
+
+
+@dataclass(frozen=True, slots=True)
 class WorkloadsFacts:
     """Containers against their limits: the worst N of each kind, ranked on the server."""
 
@@ -275,6 +285,8 @@ class WorkloadsFacts:
     filesystems: tuple[FilesystemRunway, ...] = ()  # soonest full first
     runway_window: str = ""  # the trend window of the filesystem forecasts, e.g. "1h"
     kubelets: tuple[KubeletHealth, ...] = ()  # the N worst: pressure, evictions, then slowest PLEG
+    hpas: tuple[HpaStatus, ...] = ()  # maxed out or not at their desired size
+    hpa_metric: str = ""  # kube_horizontalpodautoscaler (KSM 2.x) or kube_hpa (1.x)
 
 
 # --- scheduler, controllers, kubelet ----------------------------------------------------

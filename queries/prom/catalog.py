@@ -517,6 +517,39 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         'status="true"}) == 1',
         "KSM node-metrics kube_node_status_condition; KM KubeNodePressure",
     ),
+    # --- HPA (kube-state-metrics 2.x names, then 1.x kube_hpa_*) -----------------------------
+    CatalogEntry(
+        "hpa.current_replicas",
+        "kube_state_metrics",
+        "Current replicas per HorizontalPodAutoscaler",
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_current_replicas{$sel})",
+        "KM KubeHpaMaxedOut / KubeHpaReplicasMismatch; KSM horizontalpodautoscaler-metrics (kube_hpa_* before 2.0)",
+        ("kube_horizontalpodautoscaler", "kube_hpa"),
+    ),
+    CatalogEntry(
+        "hpa.desired_replicas",
+        "kube_state_metrics",
+        "Desired replicas per HorizontalPodAutoscaler (what its metrics ask for)",
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_desired_replicas{$sel})",
+        "KM KubeHpaReplicasMismatch (desired != current for 15m)",
+        ("kube_horizontalpodautoscaler", "kube_hpa"),
+    ),
+    CatalogEntry(
+        "hpa.max_replicas",
+        "kube_state_metrics",
+        "maxReplicas per HorizontalPodAutoscaler",
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_spec_max_replicas{$sel})",
+        "KM KubeHpaMaxedOut (current == max for 15m)",
+        ("kube_horizontalpodautoscaler", "kube_hpa"),
+    ),
+    CatalogEntry(
+        "hpa.min_replicas",
+        "kube_state_metrics",
+        "minReplicas per HorizontalPodAutoscaler",
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_spec_min_replicas{$sel})",
+        "KM KubeHpaMaxedOut (max != min: a fixed size is not maxed out)",
+        ("kube_horizontalpodautoscaler", "kube_hpa"),
+    ),
     # --- filesystem runway (node-exporter): when the trend fills each filesystem ----------
     # deriv() is the least-squares slope predict_linear extrapolates; seconds left = free / -slope,
     # only for filesystems that are shrinking (`< 0` drops the rest).
@@ -784,8 +817,10 @@ def probe_names() -> tuple[str, ...]:
 
 
 def series_name(entry: CatalogEntry, family: str) -> str:
-    """The series name that proves `family` exists for this entry."""
-    return f"{family}_bucket" if "${metric}_bucket" in entry.template else family
+    """The series name that proves `family` exists for this entry: the family plus the suffix the
+    template reads it with (`${metric}_bucket`, `${metric}_spec_max_replicas`), if any."""
+    suffix = re.search(r"\$\{metric\}(\w*)", entry.template)
+    return family + (suffix.group(1) if suffix else "")
 
 
 def selector_prefix(matcher: str) -> str:

@@ -27,6 +27,7 @@ from k8stop.queries.prom.combine import combine, number, or_absent, split
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.filesystems import WINDOW as FS_WINDOW
 from k8stop.queries.prom.filesystems import filesystem_runway
+from k8stop.queries.prom.hpa import hpa_status
 from k8stop.queries.prom.kubelet_health import kubelet_health
 from k8stop.queries.prom.probe import ProbeResult
 
@@ -73,6 +74,9 @@ async def workloads_facts(ctx: PromContext, top: int = 10) -> tuple[WorkloadsFac
         filesystems, more = await filesystem_runway(ctx, n)
         facts = replace(facts, filesystems=filesystems, runway_window=FS_WINDOW)
         warnings += more
+    hpas, more = await hpa_status(ctx, probe, n)
+    hpa_metric = probe.pick(CATALOG["hpa.current_replicas"]) or ""
+    facts, warnings = replace(facts, hpas=hpas, hpa_metric=hpa_metric), warnings + more
     if probe.has(EXPOSURE_METRICS["kubelet"]):
         kubelets, more = await kubelet_health(ctx, n)
         facts = replace(facts, kubelets=kubelets)

@@ -24,6 +24,7 @@ from k8stop.queries.rules.disk_runway import disk_runway_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
+from k8stop.queries.rules.hpa import hpa_findings
 from k8stop.queries.rules.kubelet_health import kubelet_findings
 from k8stop.queries.rules.memory_headroom import memory_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
@@ -128,6 +129,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *workload_findings(snap, t, q),
         *throttling_findings(snap, t, q),
         *memory_findings(snap, t, q),
+        *hpa_findings(snap, q),
         *config_findings(snap, t),
     ]
     return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

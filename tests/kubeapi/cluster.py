@@ -57,6 +57,8 @@ class Cluster:
         self._history_limit = history_limit
         self._floor = resource_version  # watches from an rv below this get 410
         self._listeners: list[Callable[[WatchEvent], None]] = []
+        # Container logs served at pods/NAME/log: (namespace, pod, container, previous) -> lines
+        self.logs: dict[tuple[str, str, str, bool], list[str]] = {}
 
     # --- construction -------------------------------------------------------------------
 

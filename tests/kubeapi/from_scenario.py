@@ -271,4 +271,8 @@ def cluster_from_scenario(scenario: Scenario, at: float | None = None, anchor: f
     origin = 0.0 if anchor is None else anchor + offset - EPOCH.timestamp()
     cluster = Cluster.from_objects(scenario_objects(scenario, offset, origin))
     cluster.scenario = scenario
+    for pod in scenario.pods:
+        for c in pod.containers:
+            if c.previous_log:
+                cluster.logs[(pod.namespace, pod.name, c.name, True)] = list(c.previous_log)
     return cluster

@@ -72,6 +72,7 @@ class Route:
     namespace: str | None
     name: str | None
     proxy: tuple[str, str] | None = None  # (service spec "[scheme:]name[:port]", rest of the path)
+    subresource: str | None = None  # "log" for pods/NAME/log
 
 
 def parse_route(path: str) -> Route | None:
@@ -88,6 +89,8 @@ def parse_route(path: str) -> Route | None:
         if len(rest) >= 3 and rest[0] == "services" and rest[2] == "proxy":
             remainder = path.split("/proxy", 1)[1] if "/proxy" in path else ""
             return Route(group, "services", namespace, rest[1], proxy=(rest[1], remainder.lstrip("/")))
+    if len(rest) == 3 and rest[0] == "pods" and rest[2] == "log" and namespace is not None:
+        return Route(group, "pods", namespace, rest[1], subresource="log")
     if not rest or len(rest) > 2:
         return None
     return Route(group, rest[0], namespace, rest[1] if len(rest) == 2 else None)
@@ -277,6 +280,8 @@ class KubeApiServer:
                 )
             if route.group == METRICS_GROUP:
                 return self._metrics(route, query)
+            if route.subresource == "log":
+                return self._log(route, query)
             response = await self._resource(request, route, query, cut_after)
             if fault is not None and fault.endless_continue and isinstance(response, web.Response):
                 return self._with_continue(response, ENDLESS_CONTINUE)
@@ -409,6 +414,31 @@ class KubeApiServer:
                 404, f'{route.resource} "{route.name}" not found', details={"name": route.name, "kind": route.resource}
             )
         return _json(obj)
+
+    def _log(self, route: Route, query: dict[str, str]) -> web.Response:
+        """pods/NAME/log as the API server answers it: the container is required when the pod has
+        several, `previous` reads the last terminated run, `tailLines` and `limitBytes` cut it."""
+        assert route.namespace is not None and route.name is not None
+        pod = self.cluster.stores["pods"].get(route.namespace, route.name)
+        if pod is None:
+            return _status_response(404, f'pods "{route.name}" not found')
+        names = [c["name"] for c in pod["spec"]["containers"]]
+        container = query.get("container") or (names[0] if len(names) == 1 else "")
+        if container not in names:
+            return _status_response(
+                400, f"a container name must be specified for pod {route.name}, choose one of: {names}"
+            )
+        previous = _truthy(query.get("previous"))
+        lines = self.cluster.logs.get((route.namespace, route.name, container, previous))
+        if lines is None:
+            which = "previous terminated" if previous else "current"
+            return _status_response(400, f'{which} container "{container}" in pod "{route.name}" not found')
+        if "tailLines" in query:
+            lines = lines[-int(query["tailLines"]) :] if int(query["tailLines"]) > 0 else []
+        body = "".join(line + "\n" for line in lines).encode()
+        if "limitBytes" in query:
+            body = body[: int(query["limitBytes"])]
+        return web.Response(body=body, content_type="text/plain")
 
     def _page(
         self,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.drill.pod import PodKube
+from k8stop.queries.drill.pod_logs import TAIL_LINES, PreviousLog
 from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import RestartsFacts
 from k8stop.queries.model.keys import PodKey
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from k8stop.widgets.chart_plot import ChartPlot
+from rich.text import Text
 from textual.widget import Widget
 
 
@@ -37,6 +39,13 @@ def kube_blocks(k: PodKube) -> list[Widget]:
     if not k.siblings:
         siblings.append("  none")
     return [TextBlock("\n".join(rows)), TextBlock("\n".join(events)), TextBlock("\n".join(siblings))]
+
+
+def log_block(log: PreviousLog) -> Widget:
+    """The previous run's last lines as plain Text (a log is data, never markup)."""
+    head = f"previous log of container {log.container or '?'} (last {TAIL_LINES} lines, read live, never recorded):"
+    body = [f"  {line}" for line in log.lines] or [f"  {log.error or 'empty'}"]
+    return TextBlock(Text("\n".join([head, *body])))
 
 
 def restarts_blocks(facts: RestartsFacts | None, key: PodKey) -> list[Widget]:
@@ -68,6 +77,7 @@ class PodScreen(DetailScreen):
         kube = data.pod_kube(self.key)
         if kube is not None:
             widgets += kube_blocks(kube)
+            widgets.append(log_block(await data.previous_log(self.key)))
         else:
             widgets.append(TextBlock("container statuses, events, owner and siblings: need the kube API (live)"))
         return widgets

@@ -95,7 +95,13 @@ def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
         "KubeletPlegDurationHigh), evictions 1h"
     ]
     kubelets += [_kubelet_line(k, t) for k in f.kubelets] or ["  no kubelet metrics"]
-    blocks = (throttled, memory, disks, kubelets)
+    hpas = ["Autoscalers at maxReplicas (KubeHpaMaxedOut) or off their desired size:"]
+    hpas += [
+        f"{'!' if h.current >= h.max_replicas > h.min_replicas else ' '} {h.namespace}/{h.name:<30} "
+        f"current {h.current:.0f}  desired {h.desired:.0f}  range {h.min_replicas:.0f}-{h.max_replicas:.0f}"
+        for h in f.hpas
+    ] or ["  none"]
+    blocks = (throttled, memory, disks, kubelets, hpas)
     return [TextBlock("\n".join(block)) for block in blocks]
 
 
