@@ -37,6 +37,8 @@ APISERVER_SLI_BUCKETS: tuple[float, ...] = (
     60.0,
 )
 APISERVER_LEGACY_BUCKETS: tuple[float, ...] = tuple(sorted((0.005, 0.025) + APISERVER_SLI_BUCKETS))
+# k8s.io/apiserver admission metrics.go webhook admission latency buckets
+WEBHOOK_BUCKETS: tuple[float, ...] = (0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 10.0, 25.0)
 # etcd ExponentialBuckets(0.001, 2, 14): 1 ms .. 8.192 s
 ETCD_DISK_BUCKETS: tuple[float, ...] = tuple(0.001 * 2**n for n in range(14))
 # etcd peer RTT ExponentialBuckets(0.0001, 2, 16)

@@ -59,6 +59,30 @@ class ApiRequest:
         return h.distribution(bounds, self.p99, self.p50, self.p90)
 
 
+# What an admission webhook's `operations` intercept (k8s admission attributes by verb).
+OPERATION_VERBS = {"CREATE": ("POST",), "UPDATE": ("PUT", "PATCH"), "DELETE": ("DELETE",), "CONNECT": ("CONNECT",)}
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """An admission webhook. Every request it intercepts waits `p99` longer in
+    apiserver_request_duration_seconds, never in the SLI histogram (which excludes webhooks)."""
+
+    name: str
+    operations: tuple[str, ...] = ("CREATE",)
+    resources: tuple[str, ...] = ()  # empty: every resource
+    type: Literal["validating", "admit"] = "validating"  # admit = mutating webhooks
+    p99: float = 0.02
+    rejection_rate: float = 0.0  # denials by policy (error_type no_error), per second, summed over servers
+    failure_rate: float = 0.0  # calls failing (code 500, calling_webhook_error), per second, summed over servers
+
+    def operation_of(self, r: ApiRequest) -> str | None:
+        """The operation under which this webhook sees `r`, or None when it does not."""
+        if r.subresource or (self.resources and r.resource not in self.resources):
+            return None
+        return next((op for op in self.operations if r.verb in OPERATION_VERBS.get(op, ())), None)
+
+
 @dataclass(frozen=True, slots=True)
 class ApfLevel:
     priority_level: str
@@ -314,6 +338,7 @@ class Scenario:
     inflight_readonly: float = 12.0  # per API server instance
     inflight_mutating: float = 3.0  # per API server instance
     apf: tuple[ApfLevel, ...] = field(default_factory=default_apf)
+    webhooks: tuple[Webhook, ...] = ()
     etcd_exposed: bool = True
     etcd_legacy_db_metric: bool = False
     etcd: tuple[EtcdMember, ...] = field(default_factory=default_etcd)
@@ -449,6 +474,20 @@ class Scenario:
         )
         return base._incident("scheduler-backlog", scheduler=scheduler)
 
+    @classmethod
+    def slow_webhook(
+        cls,
+        name: str = "policy.example.com",
+        p99: float = 3.0,
+        operations: tuple[str, ...] = ("CREATE", "UPDATE"),
+        **overrides: object,
+    ) -> Scenario:
+        """A validating webhook on every resource answering in `p99`: writes it intercepts slow
+        down in apiserver_request_duration_seconds while the SLI histogram stays healthy."""
+        base = cls.healthy(**overrides)
+        slow = Webhook(name, operations=operations, p99=p99, failure_rate=0.05)
+        return base._incident("slow-webhook", webhooks=(*base.webhooks, slow))
+
     def also(self, other: Scenario) -> Scenario:
         """This incident and `other` at once: what `other` changed in a healthy cluster of its
         convention is applied on top of this one (incidents touching different parts)."""
@@ -521,6 +560,37 @@ class Scenario:
             if r.verb == verb and r.resource == resource and not r.excluded
         ]
         return h.expected_quantile(q, h.merge(parts)) if parts else math.nan
+
+    def webhook_delay(self, r: ApiRequest) -> float:
+        """Seconds the webhooks add to `r` (they run one after another)."""
+        return sum(w.p99 for w in self.webhooks if w.operation_of(r) is not None)
+
+    def with_webhooks(self, r: ApiRequest) -> ApiRequest:
+        """`r` as apiserver_request_duration_seconds sees it: webhook time included."""
+        delay = self.webhook_delay(r)
+        return replace(r, p99=r.p99 + delay, p50=None, p90=None) if delay > 0 else r
+
+    def expected_verb_quantile(self, verb: str, with_webhooks: bool, q: float = 0.99) -> float:
+        """histogram_quantile over sum by (verb, le) of the duration histogram (webhooks
+        included) or the SLI one, long-running requests excluded."""
+        bounds = h.APISERVER_LEGACY_BUCKETS if with_webhooks else h.APISERVER_SLI_BUCKETS
+        parts = [
+            (r.qps, (self.with_webhooks(r) if with_webhooks else r).distribution(bounds))
+            for r in self.all_requests()
+            if r.verb == verb and not r.excluded
+        ]
+        return h.expected_quantile(q, h.merge(parts)) if parts else math.nan
+
+    def webhook_calls(self, w: Webhook, operation: str) -> float:
+        """Calls per second to `w` under `operation`, summed over API servers."""
+        return sum(r.qps for r in self.all_requests() if w.operation_of(r) == operation)
+
+    def webhook_calls_total(self, w: Webhook) -> float:
+        return sum(self.webhook_calls(w, op) for op in w.operations)
+
+    def expected_webhook_quantile(self, name: str, q: float = 0.99) -> float:
+        w = next(w for w in self.webhooks if w.name == name)
+        return h.expected_quantile(q, h.distribution(h.WEBHOOK_BUCKETS, w.p99))
 
     def expected_api_qps(self, verb: str, resource: str) -> float:
         return sum(r.qps for r in self.all_requests() if (r.verb, r.resource) == (verb, resource))

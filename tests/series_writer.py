@@ -84,7 +84,8 @@ def apiserver(s: Scenario) -> Iterator[Series]:
         histograms.insert(0, (s.apiserver_metric, h.APISERVER_SLI_BUCKETS, False))
     for family, bounds, has_dry_run in histograms:
         for r in s.all_requests():
-            dist = r.distribution(bounds)
+            # Only the classic duration histogram includes admission webhook time.
+            dist = (s.with_webhooks(r) if has_dry_run else r).distribution(bounds)
             for t in targets:
                 yield from histogram(family, _request_labels(t, r, has_dry_run), r.qps / n, dist)
     for r in s.all_requests():
@@ -117,6 +118,34 @@ def apiserver(s: Scenario) -> Iterator[Series]:
                 t + (("flow_schema", a.flow_schema), ("priority_level", a.priority_level), ("reason", a.reason)),
                 a.rejected_rate,
             )
+
+
+def webhooks(s: Scenario) -> Iterator[Series]:
+    """Admission webhook latency, calls by code and rejections, as every API server reports them."""
+    conv = s.labels
+    n = len(s.apiserver_ips)
+    targets = [conv.apiserver(ip) + conv.external for ip in s.apiserver_ips]
+    calls = [(w, op, s.webhook_calls(w, op)) for w in s.webhooks for op in w.operations]
+    for w, op, rate in calls:
+        labels = (("name", w.name), ("operation", op), ("rejected", "false"), ("type", w.type))
+        dist = h.distribution(h.WEBHOOK_BUCKETS, w.p99)
+        for t in targets:
+            yield from histogram("apiserver_admission_webhook_admission_duration_seconds", t + labels, rate / n, dist)
+    share = {(w.name, op): rate / total for w, op, rate in calls if (total := s.webhook_calls_total(w)) > 0}
+    for w, op, rate in calls:
+        failed = w.failure_rate * share.get((w.name, op), 0.0)
+        for code, value in (("200", rate - failed), ("500", failed)):
+            labels = (("code", code), ("name", w.name), ("operation", op), ("rejected", str(code != "200").lower()))
+            for t in targets:
+                yield counter("apiserver_admission_webhook_request", t + labels + (("type", w.type),), value / n)
+    # A counter without the _total suffix (k8s names it so): written as a gauge that only grows.
+    for w, op, _ in calls:
+        for error_type, rate in (("no_error", w.rejection_rate), ("calling_webhook_error", w.failure_rate)):
+            labels = (("error_type", error_type), ("name", w.name), ("operation", op), ("rejection_code", "400"))
+            value = rate * share.get((w.name, op), 0.0) / n
+            for t in targets:
+                family = "apiserver_admission_webhook_rejection_count"
+                yield Series(family, "gauge", family, render(t + labels + (("type", w.type),)), "rate", value)
 
 
 def _build_labels(s: Scenario) -> Labels:
@@ -340,7 +369,7 @@ def kubelets(s: Scenario) -> Iterator[Series]:
 
 
 def all_series(s: Scenario) -> Iterator[Series]:
-    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets):
+    for component in (apiserver, webhooks, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets):
         yield from component(s)
 
 

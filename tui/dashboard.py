@@ -30,6 +30,7 @@ SCREEN_COMMANDS = {
     "alerts": ("alerts_screen", "AlertsScreen"),
     "sched": ("control_plane", "ControlPlaneScreen"),
     "config": ("config_screen", "ConfigScreen"),
+    "path": ("request_path", "RequestPathScreen"),
 }
 PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
 
@@ -44,6 +45,7 @@ class Dashboard(Screen[None]):
         Binding("a", "open('alerts')", "Alerts", show=False),
         Binding("c", "open('sched')", "Sched", show=False),
         Binding("t", "open('config')", "Tuning", show=False),
+        Binding("w", "open('path')", "Path", show=False),
         Binding("d", "diagnose", "Diagnose"),
     ]
     DEFAULT_CSS = """
@@ -165,7 +167,7 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | refresh N | q"
+            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | path | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)

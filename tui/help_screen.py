@@ -19,10 +19,11 @@ HELP = """\
  z                 maximise / restore the focused panel
  s  a  c           KPI scorecard, alerts, scheduler and controllers
  t                 tuning and sizing audit (settings against the guide)
+ w                 request path: admission webhooks, time they add per verb
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
-                   :etcd  :api  :kpi  :alerts  :sched  :config
+                   :etcd  :api  :kpi  :alerts  :sched  :config  :path
                    :refresh SECONDS  :q
  p                 pause / resume polling
  r                 refresh now (in a drill-down: reload it)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
         NodesFacts,
         RestartsFacts,
     )
+    from k8stop.queries.model.request_path import RequestPathFacts
     from k8stop.queries.prom.facts_source import PrometheusFacts
 
 T = TypeVar("T")
@@ -53,6 +54,7 @@ class Feed(StrEnum):
     NODES = "nodes"
     RESTARTS = "restarts"
     CONTROL_PLANE = "control_plane"
+    REQUEST_PATH = "request_path"  # admission webhooks and what they add to each verb
     ALERTS = "alerts"
     KUBE = "kube"  # the kube summary
     KUBE_OBJECTS = "kube_objects"  # the records drill-downs read; published only while recording
@@ -142,6 +144,9 @@ class Collectors:
     async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
         return await self._prometheus().control_plane()
 
+    async def request_path(self) -> tuple[RequestPathFacts, Warnings]:
+        return await self._prometheus().request_path()
+
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._prometheus().alerts()
 
@@ -220,6 +225,7 @@ FEEDS: dict[Feed, FeedSpec] = {
     Feed.NODES: FeedSpec(Source.PROMETHEUS, lambda c: c.nodes, kube_fallback=True),
     Feed.RESTARTS: FeedSpec(Source.PROMETHEUS, lambda c: c.restarts, kube_fallback=True),
     Feed.CONTROL_PLANE: FeedSpec(Source.PROMETHEUS, lambda c: c.control_plane, slow=True),
+    Feed.REQUEST_PATH: FeedSpec(Source.PROMETHEUS, lambda c: c.request_path),
     Feed.ALERTS: FeedSpec(Source.PROMETHEUS, lambda c: c.alerts, slow=True),
     Feed.KUBE: FeedSpec(Source.KUBE, lambda c: c.kube_summary),
     Feed.KUBE_OBJECTS: FeedSpec(Source.KUBE, lambda c: c.kube_objects, slow=True, in_snapshot=False),

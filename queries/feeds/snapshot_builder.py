@@ -57,6 +57,7 @@ def build_snapshot(
         nodes=facts(Feed.NODES),
         restarts=facts(Feed.RESTARTS),
         control_plane=facts(Feed.CONTROL_PLANE),
+        request_path=facts(Feed.REQUEST_PATH),
         alerts=facts(Feed.ALERTS),
         kube_summary=facts(Feed.KUBE),
         audit=facts(Feed.AUDIT),

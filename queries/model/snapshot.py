@@ -21,6 +21,7 @@ from k8stop.queries.model.facts import (
     NodesFacts,
     RestartsFacts,
 )
+from k8stop.queries.model.request_path import RequestPathFacts
 from k8stop.queries.model.status import FeedState, FeedStatus
 
 
@@ -49,6 +50,7 @@ class ClusterSnapshot:
     nodes: NodesFacts | None = None
     restarts: RestartsFacts | None = None
     control_plane: ControlPlaneFacts | None = None
+    request_path: RequestPathFacts | None = None  # admission webhooks
     alerts: AlertsFacts | None = None
     kube_summary: KubeSummary | None = None
     audit: AuditFacts | None = None  # the tuning and sizing audit's readings (a slow feed)

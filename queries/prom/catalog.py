@@ -42,6 +42,7 @@ SCHEDULER_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
 WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
 POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
+WEBHOOK_TOP_BUCKET = 25.0  # admission metrics.go: .005, .025, .1, .5, 1, 2.5, 10, 25
 # An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
 # (RE2, anchored by label_replace; escaped for a PromQL string).
 HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
@@ -140,6 +141,65 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "APF rejections per second per priority level (429 from flow control)",
         "sum by (priority_level) (rate(apiserver_flowcontrol_rejected_requests_total{$sel}[5m]))",
         "k8s flowcontrol metrics.go; website flow-control.md",
+    ),
+    # --- request path: admission webhooks (queries/prom/request_path.py) ---------------
+    CatalogEntry(
+        "webhook.latency_p99",
+        "apiserver",
+        "Admission webhook latency p99 per (webhook name, operation, type)",
+        "histogram_quantile(0.99, sum by (name, operation, type, le) "
+        "(rate(apiserver_admission_webhook_admission_duration_seconds_bucket{$sel}[5m])))",
+        "k8s apiserver admission metrics.go; KM apiserver dashboard; compare with the webhook's "
+        "timeoutSeconds (admissionregistration/v1 default 10 s)",
+        top_bucket=WEBHOOK_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "webhook.call_rate",
+        "apiserver",
+        "Admission webhook calls per second per (webhook name, operation, type)",
+        "sum by (name, operation, type) (rate(apiserver_admission_webhook_admission_duration_seconds_count{$sel}[5m]))",
+        "k8s apiserver admission metrics.go",
+    ),
+    CatalogEntry(
+        "webhook.rejection_rate",
+        "apiserver",
+        "Requests denied by a webhook's own policy per second (error_type no_error)",
+        'sum by (name, operation) (rate(apiserver_admission_webhook_rejection_count{$sel error_type="no_error"}[5m]))',
+        "k8s apiserver admission metrics.go (rejection_count by error_type, rejection_code)",
+    ),
+    CatalogEntry(
+        "webhook.failure_rate",
+        "apiserver",
+        "Admission webhook calls per second answered without a 2xx (errors and timeouts record "
+        "code 0 or the webhook's error code)",
+        'sum by (name, operation) (rate(apiserver_admission_webhook_request_total{$sel code!~"2.."}[5m]))',
+        "k8s apiserver admission metrics.go (webhook_request_total by code, 1.24+)",
+    ),
+    CatalogEntry(
+        "webhook.verb_p99_with",
+        "apiserver",
+        "Request p99 per verb with admission webhook time (the classic duration histogram)",
+        "histogram_quantile(0.99, sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[5m])))",
+        "k8s endpoints metrics.go (request_duration includes webhooks); KM kube_apiserver-histogram",
+        top_bucket=APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "webhook.verb_p99_without",
+        "apiserver",
+        "Request p99 per verb without admission webhook time (the SLI histogram)",
+        "histogram_quantile(0.99, sum by (verb, le) (rate(${metric}_bucket{$sel " + API_LATENCY_FILTER + "}[5m])))",
+        "k8s endpoints metrics.go (request_sli_duration excludes webhook and APF queue time)",
+        APISERVER_LATENCY_METRICS[:2],
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "webhook.verb_rate",
+        "apiserver",
+        "Requests per second per verb, long-running requests excluded",
+        "sum by (verb) (rate(apiserver_request_total{$sel " + API_LATENCY_FILTER + "}[5m]))",
+        "KM kube_apiserver-availability",
     ),
     # --- etcd ---------------------------------------------------------------------------
     CatalogEntry(

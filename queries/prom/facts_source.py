@@ -22,6 +22,7 @@ from k8stop.queries.model.facts import (
     NodesFacts,
     RestartsFacts,
 )
+from k8stop.queries.model.request_path import RequestPathFacts
 from k8stop.queries.prom.alerts import AlertsSource
 from k8stop.queries.prom.apiserver import apiserver_facts
 from k8stop.queries.prom.client import PromClient
@@ -29,6 +30,7 @@ from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.control_plane import control_plane_facts
 from k8stop.queries.prom.etcd import etcd_facts
 from k8stop.queries.prom.nodes import nodes_facts
+from k8stop.queries.prom.request_path import request_path_facts
 from k8stop.queries.prom.restarts import restarts_facts
 
 Warnings = tuple[str, ...]
@@ -74,6 +76,9 @@ class PrometheusFacts:
 
     async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
         return await control_plane_facts(self._ctx)
+
+    async def request_path(self) -> tuple[RequestPathFacts, Warnings]:
+        return await request_path_facts(self._ctx)
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._alerts.facts()

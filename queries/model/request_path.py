@@ -1,0 +1,56 @@
+"""Facts about the request path around the API server: admission webhooks and the time they add."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from k8stop.queries.model.values import Value
+
+# Admission operations and the request verbs they intercept (k8s admission attributes).
+OPERATION_VERBS: dict[str, tuple[str, ...]] = {
+    "CREATE": ("POST",),
+    "UPDATE": ("PUT", "PATCH"),
+    "DELETE": ("DELETE",),
+    "CONNECT": ("CONNECT",),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookStat:
+    """One admission webhook under one operation, summed over API servers."""
+
+    name: str
+    operation: str  # CREATE | UPDATE | DELETE | CONNECT
+    type: str  # validating | admit (mutating)
+    p99: Value
+    rate: float  # calls/s
+    rejection_rate: float  # denials by the webhook's policy (error_type no_error), /s
+    failure_rate: float  # calls answered with no 2xx (errors, timeouts), /s
+
+    @property
+    def verbs(self) -> tuple[str, ...]:
+        return OPERATION_VERBS.get(self.operation, ())
+
+
+@dataclass(frozen=True, slots=True)
+class VerbWebhookTime:
+    """A verb's p99 with admission webhooks (apiserver_request_duration_seconds) and without
+    (the SLI histogram): the difference is what webhooks add."""
+
+    verb: str
+    p99_with: Value
+    p99_without: Value
+    rate: float  # requests/s
+
+    @property
+    def gap(self) -> Value:
+        if self.p99_with.known and self.p99_without.known:
+            return Value.of(max(0.0, self.p99_with.number - self.p99_without.number))
+        return self.p99_with if not self.p99_with.known else self.p99_without
+
+
+@dataclass(frozen=True, slots=True)
+class RequestPathFacts:
+    webhooks: tuple[WebhookStat, ...]  # slowest p99 first
+    verbs: tuple[VerbWebhookTime, ...]  # largest webhook time first; empty without an SLI histogram
+    sli_metric: str  # the histogram without webhook time ("" when the server has none)

@@ -1,0 +1,134 @@
+"""The request path on the real Prometheus fixture: admission webhooks.
+
+A slow webhook adds its latency to apiserver_request_duration_seconds only; the report must name
+the webhook first and list the verbs it slows as its symptoms, with the numbers the scenario put in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from k8stop.queries.config import Settings
+from k8stop.queries.feeds.collect import collect_snapshot
+from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.model.finding import Component
+from k8stop.queries.model.level import Level
+from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
+from k8stop.queries.report import Report, make_report, render_text
+from k8stop.tui.app import K8sTopApp
+from k8stop.tui.screens.detail_screen import DetailScreen
+from scenario import Scenario, Webhook
+from screen import wait_for
+from textual.widgets import Static
+
+# A healthy cluster still has webhooks: fast ones, that deny now and then.
+HEALTHY_WEBHOOKS = (
+    Webhook("pod-policy.example.com", operations=("CREATE",), resources=("pods",), p99=0.02, rejection_rate=0.1),
+    Webhook("defaults.example.com", operations=("CREATE", "UPDATE"), type="admit", p99=0.008),
+)
+REQUEST_PATH_RULES = ("webhook.", "apiserver.webhook_time")
+
+
+def snapshot_of(prometheus_for, scenario: Scenario) -> tuple[ClusterSnapshot, Settings]:
+    handle = prometheus_for(scenario)
+    settings = Settings(prometheus_url=handle.url, use_kube=False)
+    return asyncio.run(collect_snapshot(settings)), settings
+
+
+def report_of(prometheus_for, scenario: Scenario) -> Report:
+    snap, settings = snapshot_of(prometheus_for, scenario)
+    return make_report(snap, settings)
+
+
+@pytest.mark.parametrize("histogram", ["sli", "slo"])
+def test_slow_webhook_is_the_cause_of_slow_writes(prometheus_for, histogram: str) -> None:
+    scenario = Scenario.slow_webhook(
+        "policy.example.com", p99=3.0, convention="generic", apiserver_histogram=histogram, webhooks=HEALTHY_WEBHOOKS
+    )
+    report = report_of(prometheus_for, scenario)
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.APISERVER, "policy.example.com")
+    assert top.severity is Level.CRITICAL  # raised to its symptoms' severity (writes over the 1 s SLO)
+    assert top.evidence[0].value == pytest.approx(scenario.expected_webhook_quantile("policy.example.com"), rel=0.02)
+    # The slow verbs are its symptoms, with and without webhook time as the scenario wrote them.
+    verbs = [f for f in report.findings if f.id.startswith("apiserver.webhook_time:")]
+    assert {f.subject for f in verbs} == {"POST", "PUT"}  # PATCH only patches nodes/status here
+    assert set(top.symptoms) >= {f.id for f in verbs}
+    for f in verbs:
+        assert f.caused_by == top.id and "likely caused by" in f.title
+        assert f.evidence[0].value == pytest.approx(scenario.expected_verb_quantile(f.subject, True), rel=0.02)
+        assert f.evidence[1].value == pytest.approx(scenario.expected_verb_quantile(f.subject, False), rel=0.02)
+        assert histogram in f.evidence[1].query
+    # The healthy webhooks raise nothing.
+    assert not any(f.subject in {w.name for w in HEALTHY_WEBHOOKS} for f in report.findings)
+    text = render_text(report)
+    assert "policy.example.com" in text and "timeoutSeconds" in text and "failurePolicy" in text
+
+
+def test_slow_webhook_with_legacy_histogram_explains_latency_findings(prometheus_for) -> None:
+    """Without an SLI histogram the gap is unknown, but the slow write findings still name the
+    webhook intercepting their verb as the cause, not etcd."""
+    scenario = Scenario.slow_webhook(p99=4.0, convention="kube-prometheus", apiserver_histogram="legacy")
+    report = report_of(prometheus_for, scenario)
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.APISERVER, "policy.example.com")
+    writes = [f for f in report.findings if f.id.startswith("apiserver.latency:") and f.severity is Level.CRITICAL]
+    assert {f.label_values("verb")[0] for f in writes} == {"POST", "PUT"}
+    assert all(f.caused_by == top.id for f in writes)
+
+
+def test_webhook_facts_match_the_scenario(prometheus_for) -> None:
+    scenario = Scenario.slow_webhook(p99=3.0, convention="kube-prometheus", webhooks=HEALTHY_WEBHOOKS)
+    snap, _ = snapshot_of(prometheus_for, scenario)
+    facts = snap.request_path
+    assert facts is not None and facts.sli_metric == "apiserver_request_sli_duration_seconds"
+    seen = {(w.name, w.operation): w for w in facts.webhooks}
+    for w in scenario.webhooks:
+        for op in w.operations:
+            stat = seen[(w.name, op)]
+            assert stat.rate == pytest.approx(scenario.webhook_calls(w, op), rel=0.01)
+            assert stat.p99.number == pytest.approx(scenario.expected_webhook_quantile(w.name), rel=0.02)
+            assert stat.type == w.type
+    assert facts.webhooks[0].name == "policy.example.com"  # slowest first
+    denials = sum(s.rejection_rate for s in facts.webhooks if s.name == "pod-policy.example.com")
+    assert denials == pytest.approx(0.1, rel=0.01)
+    failures = sum(s.failure_rate for s in facts.webhooks if s.name == "policy.example.com")
+    assert failures == pytest.approx(0.05, rel=0.01)
+
+
+@pytest.mark.parametrize("histogram", ["sli", "legacy"])
+def test_healthy_cluster_raises_no_request_path_finding(prometheus_for, histogram: str) -> None:
+    scenario = Scenario.healthy(convention="generic", apiserver_histogram=histogram, webhooks=HEALTHY_WEBHOOKS)
+    report = report_of(prometheus_for, scenario)
+    assert report.snapshot.request_path is not None and report.snapshot.request_path.webhooks
+    assert not [f.id for f in report.findings if f.id.startswith(REQUEST_PATH_RULES)]
+    assert not [f for f in report.findings if f.severity > Level.INFO]
+
+
+async def test_request_path_screen_at_80x24(prometheus_for) -> None:
+    scenario = Scenario.slow_webhook("policy.example.com", p99=3.0, webhooks=HEALTHY_WEBHOOKS)
+    app = K8sTopApp(Settings(prometheus_url=prometheus_for(scenario).url, use_kube=False, refresh=1.0), LiveSource)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(
+            pilot,
+            lambda: app.latest.get("request_path") is not None and app.latest["request_path"].facts is not None,
+            what="request path",
+        )
+        await pilot.press("w")
+        await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and bool(app.screen.texts), what="path")
+        text = app.screen.text_of()
+        slow = fmt_seconds(Value.of(scenario.expected_webhook_quantile("policy.example.com")))
+        lines = [line for line in text.splitlines() if "policy.example.com" in line and "pod-policy" not in line]
+        assert lines and all(line.lstrip().startswith("▲") and f"p99 {slow:>8}" in line for line in lines)
+        post = next(line for line in text.splitlines() if line.lstrip().startswith(("▲ POST", "● POST")))
+        assert post.lstrip().startswith("▲")
+        assert fmt_seconds(Value.of(scenario.expected_verb_quantile("POST", True))) in post
+        assert fmt_seconds(Value.of(scenario.expected_verb_quantile("POST", False))) in post
+        await pilot.press("escape")
+        assert app.screen is app.dashboard
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert "request path" in str(app.screen.query_one(Static).render())
