@@ -59,6 +59,11 @@ class ApiRequest:
         return h.distribution(bounds, self.p99, self.p50, self.p90)
 
 
+# kubernetes-mixin's error budget: verbs per class, and per scope the SLO a request must meet.
+BUDGET_VERBS = {"read": ("LIST", "GET"), "write": ("POST", "PUT", "PATCH", "DELETE")}
+READ_SLO_BY_SCOPE = {"resource": 1.0, "": 1.0, "namespace": 5.0, "cluster": 30.0}
+
+
 # What an admission webhook's `operations` intercept (k8s admission attributes by verb).
 OPERATION_VERBS = {"CREATE": ("POST",), "UPDATE": ("PUT", "PATCH"), "DELETE": ("DELETE",), "CONNECT": ("CONNECT",)}
 
@@ -92,6 +97,8 @@ class ApfLevel:
     inqueue: float = 0.0
     rejected_rate: float = 0.0  # per API server instance
     reason: str = "queue-full"
+    dispatched_rate: float = 5.0  # per API server instance
+    wait_p99: float = 0.004  # time in the queue before dispatch (or rejection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +346,9 @@ class Scenario:
     inflight_mutating: float = 3.0  # per API server instance
     apf: tuple[ApfLevel, ...] = field(default_factory=default_apf)
     webhooks: tuple[Webhook, ...] = ()
+    # Objects stored per resource (every API server reports the same counts).
+    objects: tuple[tuple[str, float], ...] = (("pods", 240.0), ("events", 1800.0), ("configmaps", 90.0))
+    legacy_object_counts: bool = False  # etcd_object_counts (before 1.21) instead of apiserver_storage_objects
     etcd_exposed: bool = True
     etcd_legacy_db_metric: bool = False
     etcd: tuple[EtcdMember, ...] = field(default_factory=default_etcd)
@@ -398,7 +408,14 @@ class Scenario:
             for r in base.requests
         )
         apf = tuple(
-            replace(a, executing_seats=a.nominal_limit_seats, inqueue=150.0, rejected_rate=20.0)
+            replace(
+                a,
+                executing_seats=a.nominal_limit_seats,
+                inqueue=150.0,
+                rejected_rate=20.0,
+                dispatched_rate=130.0,
+                wait_p99=8.0,
+            )
             if a.priority_level == "workload-low"
             else a
             for a in base.apf
@@ -487,6 +504,17 @@ class Scenario:
         base = cls.healthy(**overrides)
         slow = Webhook(name, operations=operations, p99=p99, failure_rate=0.05)
         return base._incident("slow-webhook", webhooks=(*base.webhooks, slow))
+
+    @classmethod
+    def error_budget_burn(cls, error_ratio: float = 0.05, **overrides: object) -> Scenario:
+        """Every read and write answers `error_ratio` of its requests with 5xx: below the 5xx
+        finding's critical limit, but a budget burn kubernetes-mixin pages for."""
+        base = cls.healthy(**overrides)
+        requests = tuple(
+            replace(r, rate_5xx=r.qps * error_ratio) if r.verb in BUDGET_VERBS["read"] + BUDGET_VERBS["write"] else r
+            for r in base.requests
+        )
+        return base._incident("error-budget-burn", requests=requests)
 
     def also(self, other: Scenario) -> Scenario:
         """This incident and `other` at once: what `other` changed in a healthy cluster of its
@@ -581,12 +609,35 @@ class Scenario:
         ]
         return h.expected_quantile(q, h.merge(parts)) if parts else math.nan
 
+    def expected_burn_ratio(self) -> float:
+        """kubernetes-mixin's burn ratio, read and write summed: (too slow + 5xx) / all, where
+        too slow reads the latency histogram's bucket at the request's SLO."""
+        total_ratio = 0.0
+        for kind, verbs in BUDGET_VERBS.items():
+            requests = [r for r in self.all_requests() if r.verb in verbs]
+            total = sum(r.qps for r in requests)
+            errors = sum(r.rate_5xx for r in requests)
+            slow = 0.0
+            for r in requests:
+                if r.excluded:
+                    continue
+                slo = 1.0 if kind == "write" else READ_SLO_BY_SCOPE.get(r.scope, math.inf)
+                measured = r if self.apiserver_histogram != "legacy" else self.with_webhooks(r)
+                fast = dict(measured.distribution(self.apiserver_buckets)).get(slo, 0.0)
+                slow += r.qps * (1 - fast)
+            total_ratio += (slow + errors) / total if total > 0 else 0.0
+        return total_ratio
+
     def webhook_calls(self, w: Webhook, operation: str) -> float:
         """Calls per second to `w` under `operation`, summed over API servers."""
         return sum(r.qps for r in self.all_requests() if w.operation_of(r) == operation)
 
     def webhook_calls_total(self, w: Webhook) -> float:
         return sum(self.webhook_calls(w, op) for op in w.operations)
+
+    def expected_apf_wait_quantile(self, flow_schema: str, q: float = 0.99) -> float:
+        a = next(a for a in self.apf if a.flow_schema == flow_schema)
+        return h.expected_quantile(q, h.distribution(h.APF_WAIT_BUCKETS, a.wait_p99))
 
     def expected_webhook_quantile(self, name: str, q: float = 0.99) -> float:
         w = next(w for w in self.webhooks if w.name == name)

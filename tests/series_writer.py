@@ -114,6 +114,22 @@ def apiserver(s: Scenario) -> Iterator[Series]:
     for a in s.apf:
         for t in targets:
             yield counter(
+                "apiserver_flowcontrol_dispatched_requests",
+                t + (("flow_schema", a.flow_schema), ("priority_level", a.priority_level)),
+                a.dispatched_rate,
+            )
+    for a in s.apf:
+        dist = h.distribution(h.APF_WAIT_BUCKETS, a.wait_p99)
+        for t in targets:
+            labels = t + (("execute", "true"), ("flow_schema", a.flow_schema), ("priority_level", a.priority_level))
+            yield from histogram("apiserver_flowcontrol_request_wait_duration_seconds", labels, a.dispatched_rate, dist)
+    objects = "etcd_object_counts" if s.legacy_object_counts else "apiserver_storage_objects"
+    for resource, count in s.objects:
+        for t in targets:
+            yield gauge(objects, t + (("resource", resource),), count)
+    for a in s.apf:
+        for t in targets:
+            yield counter(
                 "apiserver_flowcontrol_rejected_requests",
                 t + (("flow_schema", a.flow_schema), ("priority_level", a.priority_level), ("reason", a.reason)),
                 a.rejected_rate,

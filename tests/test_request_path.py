@@ -15,7 +15,7 @@ from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.model.finding import Component
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
-from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.units import fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.report import Report, make_report, render_text
 from k8stop.tui.app import K8sTopApp
@@ -109,7 +109,9 @@ def test_healthy_cluster_raises_no_request_path_finding(prometheus_for, histogra
 
 
 async def test_request_path_screen_at_80x24(prometheus_for) -> None:
-    scenario = Scenario.slow_webhook("policy.example.com", p99=3.0, webhooks=HEALTHY_WEBHOOKS)
+    scenario = Scenario.slow_webhook("policy.example.com", p99=3.0, webhooks=HEALTHY_WEBHOOKS).also(
+        Scenario.list_storm()
+    )
     app = K8sTopApp(Settings(prometheus_url=prometheus_for(scenario).url, use_kube=False, refresh=1.0), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(
@@ -122,13 +124,85 @@ async def test_request_path_screen_at_80x24(prometheus_for) -> None:
         text = app.screen.text_of()
         slow = fmt_seconds(Value.of(scenario.expected_webhook_quantile("policy.example.com")))
         lines = [line for line in text.splitlines() if "policy.example.com" in line and "pod-policy" not in line]
-        assert lines and all(line.lstrip().startswith("▲") and f"p99 {slow:>8}" in line for line in lines)
+        assert lines and all(line.lstrip().startswith("▲") and f" {slow:>7} " in line for line in lines)
         post = next(line for line in text.splitlines() if line.lstrip().startswith(("▲ POST", "● POST")))
         assert post.lstrip().startswith("▲")
         assert fmt_seconds(Value.of(scenario.expected_verb_quantile("POST", True))) in post
         assert fmt_seconds(Value.of(scenario.expected_verb_quantile("POST", False))) in post
+        [storm] = [a for a in scenario.apf if a.rejected_rate > 0]
+        flows = [line for line in text.splitlines() if f"{storm.flow_schema} / {storm.priority_level}" in line]
+        wait = fmt_seconds(Value.of(scenario.expected_apf_wait_quantile(storm.flow_schema)))
+        share = fmt_ratio(Value.of(storm.rejected_rate / (storm.rejected_rate + storm.dispatched_rate)))
+        assert len(flows) == 1 and flows[0].lstrip().startswith("▲") and f"wait {wait:>7}" in flows[0]
+        assert flows[0].endswith(f"429 {share}")
+        assert f"pods {scenario.objects[0][1]:,.0f}" in text
+        hour = next(line for line in text.splitlines() if " 1h " in line)
+        assert f"1h {scenario.expected_burn_ratio() / 0.01:.1f}x" in hour
+        assert [line for line in text.splitlines() if len(line) > 78] == []  # no line wraps at 80x24
         await pilot.press("escape")
         assert app.screen is app.dashboard
         await pilot.press("question_mark")
         await pilot.pause()
         assert "request path" in str(app.screen.query_one(Static).render())
+
+
+@pytest.mark.parametrize("legacy_objects", [False, True])
+def test_list_storm_names_its_flow_schema_and_priority_level(prometheus_for, legacy_objects: bool) -> None:
+    scenario = Scenario.list_storm(
+        convention="generic",
+        legacy_object_counts=legacy_objects,
+        objects=(("pods", 150_000.0), ("events", 4_000.0), ("services", 800.0)),
+    )
+    report = report_of(prometheus_for, scenario)
+    [flow] = [a for a in scenario.apf if a.rejected_rate > 0]
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.APISERVER, f"flowschema/{flow.flow_schema}")
+    assert top.severity is Level.CRITICAL and flow.priority_level in top.title
+    servers = len(scenario.apiserver_ips)
+    share = flow.rejected_rate / (flow.rejected_rate + flow.dispatched_rate)
+    assert top.evidence[0].value == pytest.approx(share, rel=0.01)
+    values = {e.detail: e for e in top.evidence}
+    assert values["429/s"].value == pytest.approx(flow.rejected_rate * servers, rel=0.01)
+    assert values["requests queued"].value == pytest.approx(flow.inqueue * servers)
+    assert values["dispatched/s"].value == pytest.approx(flow.dispatched_rate * servers, rel=0.01)
+    wait = values["queue wait p99"].value
+    assert wait == pytest.approx(scenario.expected_apf_wait_quantile(flow.flow_schema), rel=0.02)
+    assert all(f'flow_schema="{flow.flow_schema}"' in values[d].query for d in ("429/s", "requests queued"))
+    objects = next(e for e in top.evidence if "pods objects" in e.detail)
+    assert objects.value == 150_000.0
+    assert ("etcd_object_counts" in objects.query) is legacy_objects
+    # The storm and the saturation are its symptoms, in that order, each naming its cause.
+    storm = next(f for f in report.findings if f.id.startswith("apiserver.heavy_traffic"))
+    assert storm.caused_by == top.id and storm.id in top.symptoms
+    assert f"likely caused by apiserver flowschema/{flow.flow_schema}" in storm.title
+    assert "kubectl get flowschema" in top.recommendation
+    # The other flows are healthy: no finding about them.
+    assert [f.subject for f in report.findings if f.id.startswith("apf.")] == [top.subject]
+
+
+@pytest.mark.parametrize("histogram", ["sli", "legacy"])
+def test_error_budget_burn(prometheus_for, histogram: str) -> None:
+    scenario = Scenario.error_budget_burn(0.05, convention="kube-prometheus", apiserver_histogram=histogram)
+    report = report_of(prometheus_for, scenario)
+    ratio = scenario.expected_burn_ratio()
+    assert 0.06 < ratio < 0.144  # the 6h/30m pair fires (critical), the 1h/5m one does not
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.APISERVER, "error budget")
+    assert top.severity is Level.CRITICAL and "over 6h and 30m" in top.title
+    assert {e.detail.split(":")[0] for e in top.evidence} == {"5m", "30m", "1h", "2h", "6h", "1d", "3d"}
+    for e in top.evidence:
+        assert e.value == pytest.approx(ratio, rel=0.01), e.detail
+        assert scenario.apiserver_metric in e.query
+    kpi = next(k for k in report.kpis if k.id == "apiserver.error_budget_burn")
+    assert kpi.status is Level.FAIL and kpi.value.number == pytest.approx(ratio / 0.01, rel=0.01)
+    assert "6h/30m x6" in kpi.detail
+    # The 5xx behind it are their own (warning) finding, ranked after the budget.
+    errors = next(f for f in report.findings if f.id.startswith("apiserver.errors_5xx"))
+    assert errors.severity is Level.WARNING and report.findings.index(errors) > 0
+
+
+def test_healthy_error_budget(prometheus_for) -> None:
+    report = report_of(prometheus_for, Scenario.healthy(convention="generic"))
+    kpi = next(k for k in report.kpis if k.id == "apiserver.error_budget_burn")
+    assert kpi.status is Level.OK and kpi.value.number < 1.0
+    assert not any(f.id.startswith("apiserver.error_budget_burn") for f in report.findings)

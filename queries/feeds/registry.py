@@ -44,6 +44,9 @@ HEATMAP_COLUMNS = 30
 # Settings change seldom; reading them is several GETs (static pods, ConfigMaps, a few kubelets).
 AUDIT_INTERVAL = 300.0
 AUDIT_TIMEOUT = 45.0
+# The error budget's burn ratios read up to 3 days of buckets: once a minute is enough for a
+# 5-minute shortest window, and spares the server.
+BURN_INTERVAL = 60.0
 
 
 class Feed(StrEnum):
@@ -83,7 +86,7 @@ class Collectors:
         self.sources = sources
         self._clock = clock
         self._history = history
-        self._heat: dict[Feed, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories)
+        self._heat: dict[Feed, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories/burn)
 
     def collect(self, feed: Feed) -> Collect:
         return FEEDS[feed].collect(self)
@@ -145,7 +148,14 @@ class Collectors:
         return await self._prometheus().control_plane()
 
     async def request_path(self) -> tuple[RequestPathFacts, Warnings]:
-        return await self._prometheus().request_path()
+        fetched = self._heat.get(Feed.REQUEST_PATH)
+        due = fetched is None or self._clock() - fetched[0] >= BURN_INTERVAL
+        facts, warnings = await self._prometheus().request_path(with_burn=due)
+        if due:
+            self._heat[Feed.REQUEST_PATH] = (self._clock(), (facts.burn, facts.burn_metric))
+        elif fetched is not None:
+            facts = replace(facts, burn=fetched[1][0], burn_metric=fetched[1][1])
+        return facts, warnings
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._prometheus().alerts()

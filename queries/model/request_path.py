@@ -50,7 +50,49 @@ class VerbWebhookTime:
 
 
 @dataclass(frozen=True, slots=True)
+class FlowStat:
+    """API Priority and Fairness traffic of one flow schema in one priority level, over API servers."""
+
+    priority_level: str
+    flow_schema: str
+    dispatched_rate: float  # /s
+    inqueue: float
+    wait_p99: Value  # time queued before dispatch
+    rejected_rate: float  # 429/s
+
+    @property
+    def rejected_share(self) -> float:
+        total = self.dispatched_rate + self.rejected_rate
+        return self.rejected_rate / total if total > 0 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class ObjectCount:
+    resource: str
+    count: float
+
+
+@dataclass(frozen=True, slots=True)
+class BurnWindow:
+    """The share of the API server's requests that spent error budget over one window."""
+
+    window: str  # PromQL duration: 5m, 30m, 1h, 2h, 6h, 1d, 3d
+    ratio: Value  # (too slow + 5xx) / all, read and write summed (kubernetes-mixin)
+
+
+@dataclass(frozen=True, slots=True)
 class RequestPathFacts:
     webhooks: tuple[WebhookStat, ...]  # slowest p99 first
     verbs: tuple[VerbWebhookTime, ...]  # largest webhook time first; empty without an SLI histogram
     sli_metric: str  # the histogram without webhook time ("" when the server has none)
+    flows: tuple[FlowStat, ...] = ()  # most rejected, then most queued, first
+    objects: tuple[ObjectCount, ...] = ()  # most objects first
+    objects_metric: str = ""  # apiserver_storage_objects or etcd_object_counts ("" when neither)
+    burn: tuple[BurnWindow, ...] = ()  # shortest window first; () until first measured
+    burn_metric: str = ""  # the latency histogram the burn rates read
+
+    def burn_ratio(self, window: str) -> Value | None:
+        return next((b.ratio for b in self.burn if b.window == window), None)
+
+    def objects_of(self, resource: str) -> float | None:
+        return next((o.count for o in self.objects if o.resource == resource), None)

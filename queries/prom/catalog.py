@@ -42,10 +42,34 @@ SCHEDULER_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
 WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
 POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
+APF_WAIT_TOP_BUCKET = 30.0  # flowcontrol metrics.go queue wait buckets 0 .. 30 s
 WEBHOOK_TOP_BUCKET = 25.0  # admission metrics.go: .005, .025, .1, .5, 1, 2.5, 10, 25
 # An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
 # (RE2, anchored by label_replace; escaped for a PromQL string).
 HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
+
+
+_READ = 'verb=~"LIST|GET"'
+_WRITE = 'verb=~"POST|PUT|PATCH|DELETE"'
+# (scope matcher, `le` of the SLO) per kind: KM's "too slow" thresholds; `le` written 1 or 1.0.
+_READ_SLOW = (('scope=~"resource|"', "1"), ('scope="namespace"', "5"), ('scope="cluster"', "30"))
+_WRITE_SLOW = (("", "1"),)
+_LONG_SUBRESOURCES = 'subresource!~"proxy|attach|log|exec|portforward"'
+
+
+def _burn_ratio(verbs: str, slow: tuple[tuple[str, str], ...]) -> str:
+    """KM's apiserver_request:burnrate<window> for one verb class: (slow + 5xx) / all."""
+    fast = " + ".join(
+        f"(sum(rate(${{metric}}_bucket{{$sel {verbs}, {_LONG_SUBRESOURCES}, "
+        + (f"{scope}, " if scope else "")
+        + f'le=~"{le}(\\\\.0)?"}}[$window])) or vector(0))'
+        for scope, le in slow
+    )
+    return (
+        f"(((sum(rate(${{metric}}_count{{$sel {verbs}, {_LONG_SUBRESOURCES}}}[$window])) - ({fast})) "
+        f'+ (sum(rate(apiserver_request_total{{$sel {verbs}, code=~"5.."}}[$window])) or vector(0))) '
+        f"/ sum(rate(apiserver_request_total{{$sel {verbs}}}[$window])) or vector(0))"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,6 +224,58 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "Requests per second per verb, long-running requests excluded",
         "sum by (verb) (rate(apiserver_request_total{$sel " + API_LATENCY_FILTER + "}[5m]))",
         "KM kube_apiserver-availability",
+    ),
+    # --- request path: who loads the API server ----------------------------------------
+    CatalogEntry(
+        "apf.flow_dispatched_rate",
+        "apiserver",
+        "Requests dispatched per second per (priority level, flow schema)",
+        "sum by (priority_level, flow_schema) (rate(apiserver_flowcontrol_dispatched_requests_total{$sel}[5m]))",
+        "k8s flowcontrol metrics.go (BETA); website flow-control.md",
+    ),
+    CatalogEntry(
+        "apf.flow_inqueue",
+        "apiserver",
+        "Requests waiting in APF queues per (priority level, flow schema)",
+        "sum by (priority_level, flow_schema) (apiserver_flowcontrol_current_inqueue_requests{$sel})",
+        "k8s flowcontrol metrics.go (BETA); website flow-control.md",
+    ),
+    CatalogEntry(
+        "apf.flow_rejected_rate",
+        "apiserver",
+        "APF rejections (429) per second per (priority level, flow schema)",
+        "sum by (priority_level, flow_schema) (rate(apiserver_flowcontrol_rejected_requests_total{$sel}[5m]))",
+        "k8s flowcontrol metrics.go (BETA); website flow-control.md",
+    ),
+    CatalogEntry(
+        "apf.flow_wait_p99",
+        "apiserver",
+        "Time a request waits in its APF queue, p99 per (priority level, flow schema)",
+        "histogram_quantile(0.99, sum by (priority_level, flow_schema, le) "
+        "(rate(apiserver_flowcontrol_request_wait_duration_seconds_bucket{$sel}[5m])))",
+        "k8s flowcontrol metrics.go (BETA histogram, buckets 0 .. 30 s)",
+        top_bucket=APF_WAIT_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "apiserver.storage_objects",
+        "apiserver",
+        "Objects stored per resource (every API server reports the same count: max, not sum)",
+        "max by (resource) ($metric{$sel})",
+        "k8s apiserver storage metrics (apiserver_storage_objects, 1.21+; etcd_object_counts before); "
+        "SIG-scalability thresholds.md (150 000 pods per cluster)",
+        ("apiserver_storage_objects", "etcd_object_counts"),
+    ),
+    # --- request path: the API server's error budget ------------------------------------
+    CatalogEntry(
+        "slo.burn_ratio",
+        "apiserver",
+        "Share of requests over [$window] that spent the availability/latency budget: too slow "
+        "(read > 1 s per object, > 5 s per namespace, > 30 s cluster-wide; write > 1 s) or 5xx, "
+        "read and write ratios summed as KubeAPIErrorBudgetBurn sums them",
+        _burn_ratio(_READ, _READ_SLOW) + " + " + _burn_ratio(_WRITE, _WRITE_SLOW),
+        "KM rules/kube_apiserver-burnrate.libsonnet (apiserver_request:burnrate<window>) and "
+        "alerts/kube_apiserver.libsonnet KubeAPIErrorBudgetBurn (99 % over 30 d)",
+        APISERVER_LATENCY_METRICS,
     ),
     # --- etcd ---------------------------------------------------------------------------
     CatalogEntry(

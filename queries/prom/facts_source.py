@@ -77,8 +77,8 @@ class PrometheusFacts:
     async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
         return await control_plane_facts(self._ctx)
 
-    async def request_path(self) -> tuple[RequestPathFacts, Warnings]:
-        return await request_path_facts(self._ctx)
+    async def request_path(self, with_burn: bool = True) -> tuple[RequestPathFacts, Warnings]:
+        return await request_path_facts(self._ctx, with_burn)
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._alerts.facts()

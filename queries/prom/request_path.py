@@ -4,25 +4,48 @@ add per verb, measured as the duration histogram (webhooks included) minus the S
 from __future__ import annotations
 
 from k8stop.queries.model.errors import NotExposed
-from k8stop.queries.model.request_path import RequestPathFacts, VerbWebhookTime, WebhookStat
+from k8stop.queries.model.request_path import (
+    BurnWindow,
+    FlowStat,
+    ObjectCount,
+    RequestPathFacts,
+    VerbWebhookTime,
+    WebhookStat,
+)
+from k8stop.queries.model.values import ABSENT, Value
 from k8stop.queries.prom.catalog import CATALOG
+from k8stop.queries.prom.client import Sample
 from k8stop.queries.prom.combine import by_key, combine, number, or_absent, quantile, split
 from k8stop.queries.prom.context import PromContext
 
 WEBHOOK_ENTRIES = ("webhook.latency_p99", "webhook.call_rate", "webhook.rejection_rate", "webhook.failure_rate")
 VERB_ENTRIES = ("webhook.verb_p99_with", "webhook.verb_rate")
+# kubernetes-mixin KubeAPIErrorBudgetBurn's windows, shortest first.
+BURN_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+FLOW_ENTRIES = ("apf.flow_dispatched_rate", "apf.flow_inqueue", "apf.flow_rejected_rate", "apf.flow_wait_p99")
 
 
-async def request_path_facts(ctx: PromContext) -> tuple[RequestPathFacts, tuple[str, ...]]:
+async def request_path_facts(ctx: PromContext, with_burn: bool = True) -> tuple[RequestPathFacts, tuple[str, ...]]:
+    """`with_burn`: also the error-budget burn ratios, whose day-long windows cost the server
+    most; the feed asks for them once a minute (registry.BURN_INTERVAL)."""
     probe = await ctx.probe.get()
     if not probe.has("apiserver_request_total"):
         raise NotExposed("API server metrics not exposed: no apiserver_request_total series")
     render = ctx.catalog.render
-    parts = {entry_id: render(entry_id) for entry_id in (*WEBHOOK_ENTRIES, *VERB_ENTRIES)}
+    parts = {entry_id: render(entry_id) for entry_id in (*WEBHOOK_ENTRIES, *VERB_ENTRIES, *FLOW_ENTRIES)}
+    objects = CATALOG["apiserver.storage_objects"]
+    objects_metric = probe.pick(objects)
+    if objects_metric is not None:
+        parts[objects.id] = render(objects.id, metric=objects_metric)
     without = CATALOG["webhook.verb_p99_without"]
     sli_metric = probe.pick(without)
     if sli_metric is not None:
         parts[without.id] = render(without.id, metric=sli_metric)
+    burn_entry = CATALOG["slo.burn_ratio"]
+    burn_metric = probe.pick(burn_entry) if with_burn else None
+    if burn_metric is not None:
+        for window in BURN_WINDOWS:
+            parts[f"burn_{window}"] = render(burn_entry.id, metric=burn_metric, window=window)
     result = await ctx.client.query(combine(parts))
     tagged = split(result)
 
@@ -68,5 +91,41 @@ async def request_path_facts(ctx: PromContext) -> tuple[RequestPathFacts, tuple[
                 )
             )
         verbs.sort(key=lambda v: (-(v.gap.number if v.gap.known else 0.0), v.verb))
-    facts = RequestPathFacts(webhooks=tuple(webhooks), verbs=tuple(verbs), sli_metric=sli_metric or "")
+    counts = sorted(
+        (ObjectCount(labels.get("resource", ""), number(v)) for labels, v in tagged.get(objects.id, [])),
+        key=lambda o: (-o.count, o.resource),
+    )
+    facts = RequestPathFacts(
+        webhooks=tuple(webhooks),
+        verbs=tuple(verbs),
+        sli_metric=sli_metric or "",
+        flows=_flows(tagged),
+        objects=tuple(counts),
+        objects_metric=objects_metric or "",
+        burn=tuple(BurnWindow(w, _first(tagged.get(f"burn_{w}", []))) for w in BURN_WINDOWS if burn_metric is not None),
+        burn_metric=burn_metric or "",
+    )
     return facts, probe.warnings + result.warnings
+
+
+def _flows(tagged: dict[str, list[Sample]]) -> tuple[FlowStat, ...]:
+    keys = ("priority_level", "flow_schema")
+    tables = {entry_id: by_key(tagged.get(entry_id, []), *keys) for entry_id in FLOW_ENTRIES}
+    top = CATALOG["apf.flow_wait_p99"].top_bucket
+    flows = [
+        FlowStat(
+            priority_level=level,
+            flow_schema=schema,
+            dispatched_rate=number(tables["apf.flow_dispatched_rate"].get((level, schema))),
+            inqueue=number(tables["apf.flow_inqueue"].get((level, schema))),
+            wait_p99=quantile(or_absent(tables["apf.flow_wait_p99"].get((level, schema))), top),
+            rejected_rate=number(tables["apf.flow_rejected_rate"].get((level, schema))),
+        )
+        for level, schema in set().union(*tables.values())
+    ]
+    flows.sort(key=lambda f: (-f.rejected_rate, -f.inqueue, -f.dispatched_rate, f.flow_schema, f.priority_level))
+    return tuple(flows)
+
+
+def _first(samples: list[Sample]) -> Value:
+    return samples[0][1] if samples else ABSENT

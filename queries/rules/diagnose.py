@@ -5,7 +5,9 @@ Cause links are general, evidence-driven relations (not tuned to any cluster):
 - one dominant traffic source explains API saturation (set by the apiserver rule) and slow reads;
 - a saturated node (CPU, memory, load) explains containers crash-looping or restarting on it;
 - a slow admission webhook explains the slow verbs it intercepts (before etcd: when both are slow,
-  the duration the webhook adds is measured, etcd's share is not).
+  the duration the webhook adds is measured, etcd's share is not);
+- an APF flow schema being rejected or queued explains the heavy traffic and the saturation it
+  carries: it names the clients (flow schema) and the seats they fill (priority level).
 A cause is raised to the severity of its worst symptom. The ranking lists every independent cause
 before any symptom, so two unrelated problems both lead, whatever the number of symptoms.
 """
@@ -24,8 +26,10 @@ from k8stop.queries.rules.apiserver import apiserver_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.flows import FLOW_RULE, flow_findings
 from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
 from k8stop.queries.rules.nodes import node_findings, same_node
+from k8stop.queries.rules.slo import burn_findings
 from k8stop.queries.rules.webhooks import VERB_RULE, WEBHOOK_RULE, webhook_cause, webhook_findings
 from k8stop.queries.rules.workloads import workload_findings
 
@@ -38,9 +42,16 @@ def _strongest(candidates: list[Finding]) -> Finding | None:
 
 
 def _cause_of(
-    f: Finding, etcd: Finding | None, traffic: Finding | None, nodes: list[Finding], webhooks: list[Finding]
+    f: Finding,
+    etcd: Finding | None,
+    traffic: Finding | None,
+    nodes: list[Finding],
+    webhooks: list[Finding],
+    flow: Finding | None,
 ) -> Finding | None:
     rule = rule_of(f)
+    if rule in ("apiserver.heavy_traffic", "apiserver.saturated"):
+        return flow
     if rule == VERB_RULE:
         return webhook_cause(f, webhooks)
     if rule == "apiserver.latency":
@@ -66,9 +77,10 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
     traffic = _strongest([f for f in findings if rule_of(f) == "apiserver.heavy_traffic"])
     nodes = [f for f in findings if rules_of(f) & _NODE_CAUSES]
     webhooks = [f for f in findings if rule_of(f) == WEBHOOK_RULE]
+    flow = _strongest([f for f in findings if rule_of(f) == FLOW_RULE])
     linked = []
     for f in findings:
-        cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes, webhooks)
+        cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes, webhooks, flow)
         if cause is None or cause.id == f.id:
             linked.append(f)
             continue
@@ -123,6 +135,8 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *etcd_findings(snap, t, q),
         *apiserver_findings(snap, t, q),
         *webhook_findings(snap, t, q),
+        *flow_findings(snap, t, q),
+        *burn_findings(snap, q),
         *node_findings(snap, t, q),
         *control_plane_findings(snap, t, q),
         *workload_findings(snap, t, q),

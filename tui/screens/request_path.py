@@ -1,16 +1,28 @@
-"""`w`: the request path around the API server: admission webhooks and the time they add per verb."""
+"""`w`: the request path around the API server: its error budget burn, admission webhooks and the time they add per verb,
+who loads it (APF flow schemas and priority levels), objects stored per resource."""
 
 from __future__ import annotations
 
+import textwrap
+
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.model.request_path import RequestPathFacts
-from k8stop.queries.model.units import fmt_rate, fmt_seconds
+from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_seconds
+from k8stop.queries.model.values import Value
+from k8stop.queries.rules.bounds import apiserver_errors
+from k8stop.queries.rules.flows import flow_wait
+from k8stop.queries.rules.slo import burn_rate, firing
 from k8stop.queries.rules.webhooks import explained_by_webhooks, webhook_latency
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from rich.text import Text
 from textual.widget import Widget
 
-NAME_WIDTH = 28
+NAME_WIDTH = 24
+LINE_WIDTH = 76  # inside the block's padding at 80 columns
+
+
+def _short(name: str, width: int) -> str:
+    return name if len(name) <= width else name[: width - 1] + "…"
 
 
 def _flag(level_bad: bool, level_warn: bool) -> str:
@@ -19,15 +31,17 @@ def _flag(level_bad: bool, level_warn: bool) -> str:
 
 def webhook_block(f: RequestPathFacts, warn: float, fail: float) -> TextBlock:
     # Webhook names come from the cluster: plain Text, never markup.
-    text = Text(f"admission webhooks (p99 warn at {warn:g} s, critical at {fail:g} s = default timeoutSeconds):\n")
+    text = Text(f"admission webhooks (p99 warn {warn:g} s, critical {fail:g} s = default timeoutSeconds):\n")
     if not f.webhooks:
         text.append("  none called in the last 5 minutes (or apiserver_admission_webhook_* not exposed)")
+    else:
+        text.append(f"    {'name':<{NAME_WIDTH}} {'op':<6} t {'p99':>7} {'calls':>8} {'denied':>8} {'failed':>8}\n")
     for w in f.webhooks:
         flag = _flag(w.p99.at_least(fail), w.p99.at_least(warn))
-        name = w.name if len(w.name) <= NAME_WIDTH else w.name[: NAME_WIDTH - 1] + "…"
+        kind = "M" if w.type == "admit" else "V"  # mutating (admit) or validating
         text.append(
-            f"  {flag} {name:<{NAME_WIDTH}} {w.operation:<7} {w.type[:5]:<5} p99 {fmt_seconds(w.p99):>8}  "
-            f"{fmt_rate(w.rate):>8}  denied {fmt_rate(w.rejection_rate)}  failed {fmt_rate(w.failure_rate)}\n"
+            f"  {flag} {_short(w.name, NAME_WIDTH):<{NAME_WIDTH}} {w.operation:<6} {kind} {fmt_seconds(w.p99):>7} "
+            f"{fmt_rate(w.rate):>8} {fmt_rate(w.rejection_rate):>8} {fmt_rate(w.failure_rate):>8}\n"
         )
     text.rstrip()
     return TextBlock(text)
@@ -50,9 +64,50 @@ def verb_block(f: RequestPathFacts) -> TextBlock:
     return TextBlock(text)
 
 
+FLOWS_SHOWN = 8
+OBJECTS_SHOWN = 8
+
+
+def flow_block(f: RequestPathFacts, reject_warn: float, wait_warn: float) -> TextBlock:
+    text = Text("who loads the API server: APF flow schema / priority level (busiest first):\n")
+    if not f.flows:
+        text.append("  no apiserver_flowcontrol_* series (APF off or not exposed)")
+    for flow in f.flows[:FLOWS_SHOWN]:
+        bad = Value.of(flow.rejected_share).at_least(reject_warn) or flow.wait_p99.at_least(wait_warn)
+        name = _short(f"{flow.flow_schema} / {flow.priority_level}", 34)
+        text.append(
+            f"  {'▲' if bad else '●'} {name:<34} {fmt_rate(flow.dispatched_rate):>8} "
+            f"q {fmt_count(flow.inqueue):>4} wait {fmt_seconds(flow.wait_p99):>7} "
+            f"429 {fmt_ratio(Value.of(flow.rejected_share))}\n"
+        )
+    text.rstrip()
+    return TextBlock(text)
+
+
+def objects_block(f: RequestPathFacts) -> TextBlock:
+    if not f.objects:
+        return TextBlock("objects per resource: apiserver_storage_objects / etcd_object_counts not exposed")
+    shown = "   ".join(f"{_short(o.resource, 24)} {fmt_count(o.count)}" for o in f.objects[:OBJECTS_SHOWN])
+    lines = textwrap.wrap(shown, LINE_WIDTH, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
+    return TextBlock(Text(f"objects stored per resource ({f.objects_metric}):\n" + "\n".join(lines)))
+
+
+def burn_block(f: RequestPathFacts) -> TextBlock:
+    if not f.burn:
+        return TextBlock("error budget burn: not measured yet (measured once a minute)")
+    fired = firing(f)
+    rates = "  ".join(f"{b.window} {burn_rate(b.ratio) or 0.0:.1f}x" for b in f.burn)
+    verdict = (
+        f"▲ {fired[0][0].long}/{fired[0][0].short} pair over x{fired[0][0].factor:g}: {fired[0][0].severity.severity_word}"
+        if fired
+        else "● no KubeAPIErrorBudgetBurn pair firing"
+    )
+    return TextBlock(f"error budget burn (99 % / 30 d; 1x spends it in 30 days):\n  {rates}\n  {verdict}")
+
+
 class RequestPathScreen(DetailScreen):
     def __init__(self) -> None:
-        super().__init__("request path: admission webhooks   (esc back, r reload)")
+        super().__init__("request path: error budget, webhooks, APF flows, objects   (esc back)")
 
     async def build(self, data: DrillData) -> list[Widget]:
         latest = self.k8stop.latest.get("request_path")
@@ -60,5 +115,12 @@ class RequestPathScreen(DetailScreen):
         if facts is None:
             reason = latest.status.reason if latest is not None else "waiting for the first answer"
             return [TextBlock(f"request-path feed: {reason or 'no data'}")]
-        bound = webhook_latency(self.k8stop.settings.thresholds)
-        return [webhook_block(facts, bound.target, bound.limit or bound.target), verb_block(facts)]
+        t = self.k8stop.settings.thresholds
+        bound = webhook_latency(t)
+        return [
+            burn_block(facts),
+            webhook_block(facts, bound.target, bound.limit or bound.target),
+            verb_block(facts),
+            flow_block(facts, apiserver_errors(t).target, flow_wait(t).target),
+            objects_block(facts),
+        ]
