@@ -59,6 +59,22 @@ class ApiRequest:
         return h.distribution(bounds, self.p99, self.p50, self.p90)
 
 
+@dataclass(frozen=True, slots=True)
+class DnsServer:
+    """One CoreDNS server block (`server` label) answering one zone; every CoreDNS pod alike."""
+
+    server: str = "dns://:53"
+    zone: str = "."
+    qps: float = 40.0  # per CoreDNS pod
+    p99: float = 0.004
+    servfail_ratio: float = 0.0
+    refused_ratio: float = 0.0
+    nxdomain_ratio: float = 0.1
+    cache_hit_ratio: float = 0.7  # the misses go upstream through the forward plugin
+    forward_p99: float = 0.02
+    upstream: str = "10.0.0.53:53"
+
+
 # kubernetes-mixin's error budget: verbs per class, and per scope the SLO a request must meet.
 BUDGET_VERBS = {"read": ("LIST", "GET"), "write": ("POST", "PUT", "PATCH", "DELETE")}
 READ_SLO_BY_SCOPE = {"resource": 1.0, "": 1.0, "namespace": 5.0, "cluster": 30.0}
@@ -348,7 +364,12 @@ class Scenario:
     webhooks: tuple[Webhook, ...] = ()
     # Objects stored per resource (every API server reports the same counts).
     objects: tuple[tuple[str, float], ...] = (("pods", 240.0), ("events", 1800.0), ("configmaps", 90.0))
-    legacy_object_counts: bool = False  # etcd_object_counts (before 1.21) instead of apiserver_storage_objects
+    legacy_object_counts: bool = False
+    dns: tuple[DnsServer, ...] = (DnsServer(),)
+    coredns_ips: tuple[str, ...] = (
+        "10.244.0.10",
+        "10.244.1.11",
+    )  # etcd_object_counts (before 1.21) instead of apiserver_storage_objects
     etcd_exposed: bool = True
     etcd_legacy_db_metric: bool = False
     etcd: tuple[EtcdMember, ...] = field(default_factory=default_etcd)
@@ -516,6 +537,14 @@ class Scenario:
         )
         return base._incident("error-budget-burn", requests=requests)
 
+    @classmethod
+    def slow_dns(cls, forward_p99: float = 6.0, **overrides: object) -> Scenario:
+        """The upstream resolver is slow: cache misses wait on it, so CoreDNS answers slowly and
+        some lookups fail with SERVFAIL."""
+        base = cls.healthy(**overrides)
+        dns = tuple(replace(d, forward_p99=forward_p99, p99=forward_p99, servfail_ratio=0.05) for d in base.dns)
+        return base._incident("slow-dns", dns=dns)
+
     def also(self, other: Scenario) -> Scenario:
         """This incident and `other` at once: what `other` changed in a healthy cluster of its
         convention is applied on top of this one (incidents touching different parts)."""
@@ -627,6 +656,10 @@ class Scenario:
                 slow += r.qps * (1 - fast)
             total_ratio += (slow + errors) / total if total > 0 else 0.0
         return total_ratio
+
+    def expected_dns_quantile(self, server: str, forward: bool = False, q: float = 0.99) -> float:
+        d = next(d for d in self.dns if d.server == server)
+        return h.expected_quantile(q, h.distribution(h.DNS_BUCKETS, d.forward_p99 if forward else d.p99))
 
     def webhook_calls(self, w: Webhook, operation: str) -> float:
         """Calls per second to `w` under `operation`, summed over API servers."""

@@ -164,6 +164,46 @@ def webhooks(s: Scenario) -> Iterator[Series]:
                 yield Series(family, "gauge", family, render(t + labels + (("type", w.type),)), "rate", value)
 
 
+def coredns(s: Scenario) -> Iterator[Series]:
+    conv = s.labels
+    targets = [conv.coredns(ip) + conv.external for ip in s.coredns_ips]
+    for t in targets:
+        yield gauge("up", t, 1.0)
+    for d in s.dns:
+        labels = (("server", d.server), ("type", "A"), ("zone", d.zone))
+        for t in targets:
+            yield from histogram(
+                "coredns_dns_request_duration_seconds", t + labels, d.qps, h.distribution(h.DNS_BUCKETS, d.p99)
+            )
+    for d in s.dns:
+        ok = 1.0 - d.servfail_ratio - d.refused_ratio - d.nxdomain_ratio
+        for rcode, share in (
+            ("NOERROR", ok),
+            ("NXDOMAIN", d.nxdomain_ratio),
+            ("SERVFAIL", d.servfail_ratio),
+            ("REFUSED", d.refused_ratio),
+        ):
+            for t in targets:
+                labels = (("plugin", ""), ("rcode", rcode), ("server", d.server), ("zone", d.zone))
+                yield counter("coredns_dns_responses", t + labels, d.qps * share)
+    for d in s.dns:
+        for t in targets:
+            yield from histogram(
+                "coredns_forward_request_duration_seconds",
+                t + (("rcode", "NOERROR"), ("to", d.upstream)),
+                d.qps * (1 - d.cache_hit_ratio),
+                h.distribution(h.DNS_BUCKETS, d.forward_p99),
+            )
+    for d in s.dns:
+        for t in targets:
+            yield counter(
+                "coredns_cache_hits", t + (("server", d.server), ("type", "success")), d.qps * d.cache_hit_ratio
+            )
+    for d in s.dns:
+        for t in targets:
+            yield counter("coredns_cache_misses", t + (("server", d.server),), d.qps * (1 - d.cache_hit_ratio))
+
+
 def _build_labels(s: Scenario) -> Labels:
     major, minor = s.git_version.lstrip("v").split(".")[:2]
     return (("git_version", s.git_version), ("major", major), ("minor", minor))
@@ -385,7 +425,17 @@ def kubelets(s: Scenario) -> Iterator[Series]:
 
 
 def all_series(s: Scenario) -> Iterator[Series]:
-    for component in (apiserver, webhooks, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets):
+    for component in (
+        apiserver,
+        webhooks,
+        coredns,
+        etcd,
+        nodes,
+        kube_state_metrics,
+        scheduler,
+        controller_manager,
+        kubelets,
+    ):
         yield from component(s)
 
 

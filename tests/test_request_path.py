@@ -109,8 +109,10 @@ def test_healthy_cluster_raises_no_request_path_finding(prometheus_for, histogra
 
 
 async def test_request_path_screen_at_80x24(prometheus_for) -> None:
-    scenario = Scenario.slow_webhook("policy.example.com", p99=3.0, webhooks=HEALTHY_WEBHOOKS).also(
-        Scenario.list_storm()
+    scenario = (
+        Scenario.slow_webhook("policy.example.com", p99=3.0, webhooks=HEALTHY_WEBHOOKS)
+        .also(Scenario.list_storm())
+        .also(Scenario.slow_dns(forward_p99=6.0))
     )
     app = K8sTopApp(Settings(prometheus_url=prometheus_for(scenario).url, use_kube=False, refresh=1.0), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -138,6 +140,12 @@ async def test_request_path_screen_at_80x24(prometheus_for) -> None:
         assert f"pods {scenario.objects[0][1]:,.0f}" in text
         hour = next(line for line in text.splitlines() if " 1h " in line)
         assert f"1h {scenario.expected_burn_ratio() / 0.01:.1f}x" in hour
+        [dns] = scenario.dns
+        upstream = next(line for line in text.splitlines() if f"upstream {dns.upstream}" in line)
+        assert upstream.lstrip().startswith("▲")
+        assert f"p99 {fmt_seconds(Value.of(scenario.expected_dns_quantile(dns.server, forward=True))):>7}" in upstream
+        server = next(line for line in text.splitlines() if f"{dns.server} {dns.zone}" in line)
+        assert server.lstrip().startswith("▲") and f"fail {fmt_ratio(Value.of(dns.servfail_ratio)):>6}" in server
         assert [line for line in text.splitlines() if len(line) > 78] == []  # no line wraps at 80x24
         await pilot.press("escape")
         assert app.screen is app.dashboard
@@ -206,3 +214,25 @@ def test_healthy_error_budget(prometheus_for) -> None:
     kpi = next(k for k in report.kpis if k.id == "apiserver.error_budget_burn")
     assert kpi.status is Level.OK and kpi.value.number < 1.0
     assert not any(f.id.startswith("apiserver.error_budget_burn") for f in report.findings)
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
+def test_slow_dns_upstream_is_the_cause(prometheus_for, convention: str) -> None:
+    scenario = Scenario.slow_dns(forward_p99=6.0, convention=convention)
+    report = report_of(prometheus_for, scenario)
+    [dns] = scenario.dns
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.NETWORK, "coredns")
+    assert top.id.startswith("dns.forward_latency:") and dns.upstream in top.title
+    assert top.severity is Level.CRITICAL
+    assert top.evidence[0].value == pytest.approx(scenario.expected_dns_quantile(dns.server, forward=True), rel=0.02)
+    slow = next(f for f in report.findings if f.id.startswith("dns.latency:"))
+    errors = next(f for f in report.findings if f.id.startswith("dns.errors:"))
+    assert slow.caused_by == top.id and errors.caused_by == top.id
+    assert set(top.symptoms) == {slow.id, errors.id}
+    assert slow.evidence[0].value == pytest.approx(scenario.expected_dns_quantile(dns.server), rel=0.02)
+    assert errors.evidence[0].value == pytest.approx(dns.servfail_ratio + dns.refused_ratio, rel=0.01)
+    assert errors.severity is Level.CRITICAL  # 5 % SERVFAIL: past the mixin's 3 %
+    cache = next(e for e in slow.evidence if e.detail == "cache hits")
+    assert cache.value == pytest.approx(dns.cache_hit_ratio, rel=0.01)
+    assert not any('job="' in e.query for f in report.findings for e in f.evidence)

@@ -81,6 +81,31 @@ class BurnWindow:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsServerStat:
+    """One CoreDNS server block and zone, over every CoreDNS pod."""
+
+    server: str
+    zone: str
+    p99: Value
+    rate: float  # requests/s
+    servfail_ratio: Value
+    refused_ratio: Value
+    cache_hit_ratio: Value  # per server, shared by its zones
+
+    @property
+    def error_ratio(self) -> Value:
+        """SERVFAIL + REFUSED share of responses: what clients see as failed lookups."""
+        known = [v.number for v in (self.servfail_ratio, self.refused_ratio) if v.known]
+        return Value.of(sum(known)) if known else self.servfail_ratio
+
+
+@dataclass(frozen=True, slots=True)
+class DnsUpstream:
+    to: str  # the forward plugin's upstream
+    p99: Value
+
+
+@dataclass(frozen=True, slots=True)
 class RequestPathFacts:
     webhooks: tuple[WebhookStat, ...]  # slowest p99 first
     verbs: tuple[VerbWebhookTime, ...]  # largest webhook time first; empty without an SLI histogram
@@ -90,6 +115,9 @@ class RequestPathFacts:
     objects_metric: str = ""  # apiserver_storage_objects or etcd_object_counts ("" when neither)
     burn: tuple[BurnWindow, ...] = ()  # shortest window first; () until first measured
     burn_metric: str = ""  # the latency histogram the burn rates read
+    dns: tuple[DnsServerStat, ...] = ()  # slowest p99 first; () without CoreDNS metrics
+    dns_upstreams: tuple[DnsUpstream, ...] = ()  # slowest first
+    dns_responses_metric: str = ""  # coredns_dns_responses_total or the pre-1.7 name
 
     def burn_ratio(self, window: str) -> Value | None:
         return next((b.ratio for b in self.burn if b.window == window), None)

@@ -43,7 +43,10 @@ WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
 POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
 APF_WAIT_TOP_BUCKET = 30.0  # flowcontrol metrics.go queue wait buckets 0 .. 30 s
-WEBHOOK_TOP_BUCKET = 25.0  # admission metrics.go: .005, .025, .1, .5, 1, 2.5, 10, 25
+WEBHOOK_TOP_BUCKET = 25.0
+DNS_TOP_BUCKET = (
+    0.00025 * 2**15
+)  # CoreDNS plugin.TimeBuckets ExponentialBuckets(0.00025, 2, 16)  # admission metrics.go: .005, .025, .1, .5, 1, 2.5, 10, 25
 # An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
 # (RE2, anchored by label_replace; escaped for a PromQL string).
 HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
@@ -276,6 +279,47 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM rules/kube_apiserver-burnrate.libsonnet (apiserver_request:burnrate<window>) and "
         "alerts/kube_apiserver.libsonnet KubeAPIErrorBudgetBurn (99 % over 30 d)",
         APISERVER_LATENCY_METRICS,
+    ),
+    # --- request path: cluster DNS (CoreDNS) ---------------------------------------------
+    CatalogEntry(
+        "dns.request_p99",
+        "coredns",
+        "CoreDNS request latency p99 per (server, zone)",
+        "histogram_quantile(0.99, sum by (server, zone, le) (rate(coredns_dns_request_duration_seconds_bucket{$sel}[5m])))",
+        "coredns-mixin CoreDNSLatencyHigh (p99 > 4 s, critical)",
+        top_bucket=DNS_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "dns.request_rate",
+        "coredns",
+        "CoreDNS requests per second per (server, zone)",
+        "sum by (server, zone) (rate(coredns_dns_request_duration_seconds_count{$sel}[5m]))",
+        "coredns-mixin dashboard (requests by zone)",
+    ),
+    CatalogEntry(
+        "dns.rcode_ratio",
+        "coredns",
+        "Share of CoreDNS responses per (server, zone) with an rcode matching $rcodes",
+        'sum by (server, zone) (rate($metric{$sel rcode=~"$rcodes"}[5m])) / sum by (server, zone) (rate($metric{$sel}[5m]))',
+        "coredns-mixin CoreDNSErrorsHigh (SERVFAIL > 1 % warning, > 3 % critical); CoreDNS 1.7 renamed "
+        "response_rcode_count_total to responses_total",
+        ("coredns_dns_responses_total", "coredns_dns_response_rcode_count_total"),
+    ),
+    CatalogEntry(
+        "dns.forward_p99",
+        "coredns",
+        "CoreDNS forward (upstream) request latency p99 per upstream",
+        "histogram_quantile(0.99, sum by (to, le) (rate(coredns_forward_request_duration_seconds_bucket{$sel}[5m])))",
+        "coredns-mixin CoreDNSForwardLatencyHigh (p99 > 4 s, critical)",
+        top_bucket=DNS_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "dns.cache_hit_ratio",
+        "coredns",
+        "CoreDNS cache hits / (hits + misses) per server",
+        "sum by (server) (rate(coredns_cache_hits_total{$sel}[5m])) / (sum by (server) "
+        "(rate(coredns_cache_hits_total{$sel}[5m])) + sum by (server) (rate(coredns_cache_misses_total{$sel}[5m])))",
+        "CoreDNS cache plugin metrics; coredns-mixin dashboard (cache hit rate)",
     ),
     # --- etcd ---------------------------------------------------------------------------
     CatalogEntry(

@@ -6,6 +6,8 @@ from __future__ import annotations
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.request_path import (
     BurnWindow,
+    DnsServerStat,
+    DnsUpstream,
     FlowStat,
     ObjectCount,
     RequestPathFacts,
@@ -22,6 +24,7 @@ WEBHOOK_ENTRIES = ("webhook.latency_p99", "webhook.call_rate", "webhook.rejectio
 VERB_ENTRIES = ("webhook.verb_p99_with", "webhook.verb_rate")
 # kubernetes-mixin KubeAPIErrorBudgetBurn's windows, shortest first.
 BURN_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+DNS_ENTRIES = ("dns.request_p99", "dns.request_rate", "dns.forward_p99", "dns.cache_hit_ratio")
 FLOW_ENTRIES = ("apf.flow_dispatched_rate", "apf.flow_inqueue", "apf.flow_rejected_rate", "apf.flow_wait_p99")
 
 
@@ -41,6 +44,12 @@ async def request_path_facts(ctx: PromContext, with_burn: bool = True) -> tuple[
     sli_metric = probe.pick(without)
     if sli_metric is not None:
         parts[without.id] = render(without.id, metric=sli_metric)
+    responses = CATALOG["dns.rcode_ratio"]
+    responses_metric = probe.pick(responses)
+    parts.update({entry_id: render(entry_id) for entry_id in DNS_ENTRIES})
+    if responses_metric is not None:
+        for rcode in ("SERVFAIL", "REFUSED"):
+            parts[f"dns_{rcode}"] = render(responses.id, metric=responses_metric, rcodes=rcode)
     burn_entry = CATALOG["slo.burn_ratio"]
     burn_metric = probe.pick(burn_entry) if with_burn else None
     if burn_metric is not None:
@@ -104,6 +113,17 @@ async def request_path_facts(ctx: PromContext, with_burn: bool = True) -> tuple[
         objects_metric=objects_metric or "",
         burn=tuple(BurnWindow(w, _first(tagged.get(f"burn_{w}", []))) for w in BURN_WINDOWS if burn_metric is not None),
         burn_metric=burn_metric or "",
+        dns=_dns(tagged),
+        dns_upstreams=tuple(
+            sorted(
+                (
+                    DnsUpstream(labels.get("to", ""), quantile(v, CATALOG["dns.forward_p99"].top_bucket))
+                    for labels, v in tagged.get("dns.forward_p99", [])
+                ),
+                key=lambda u: (-(u.p99.number if u.p99.known else 0.0), u.to),
+            )
+        ),
+        dns_responses_metric=responses_metric or "",
     )
     return facts, probe.warnings + result.warnings
 
@@ -129,3 +149,27 @@ def _flows(tagged: dict[str, list[Sample]]) -> tuple[FlowStat, ...]:
 
 def _first(samples: list[Sample]) -> Value:
     return samples[0][1] if samples else ABSENT
+
+
+def _dns(tagged: dict[str, list[Sample]]) -> tuple[DnsServerStat, ...]:
+    keys = ("server", "zone")
+    p99s = by_key(tagged.get("dns.request_p99", []), *keys)
+    rates = by_key(tagged.get("dns.request_rate", []), *keys)
+    servfail = by_key(tagged.get("dns_SERVFAIL", []), *keys)
+    refused = by_key(tagged.get("dns_REFUSED", []), *keys)
+    cache = by_key(tagged.get("dns.cache_hit_ratio", []), "server")
+    top = CATALOG["dns.request_p99"].top_bucket
+    servers = [
+        DnsServerStat(
+            server=server,
+            zone=zone,
+            p99=quantile(or_absent(p99s.get((server, zone))), top),
+            rate=number(rates.get((server, zone))),
+            servfail_ratio=or_absent(servfail.get((server, zone))),
+            refused_ratio=or_absent(refused.get((server, zone))),
+            cache_hit_ratio=or_absent(cache.get((server,))),
+        )
+        for server, zone in {*p99s, *rates}
+    ]
+    servers.sort(key=lambda d: (-(d.p99.number if d.p99.known else 0.0), d.server, d.zone))
+    return tuple(servers)

@@ -7,7 +7,8 @@ Cause links are general, evidence-driven relations (not tuned to any cluster):
 - a slow admission webhook explains the slow verbs it intercepts (before etcd: when both are slow,
   the duration the webhook adds is measured, etcd's share is not);
 - an APF flow schema being rejected or queued explains the heavy traffic and the saturation it
-  carries: it names the clients (flow schema) and the seats they fill (priority level).
+  carries: it names the clients (flow schema) and the seats they fill (priority level);
+- a slow DNS upstream explains slow and failing CoreDNS answers (cache misses wait on it).
 A cause is raised to the severity of its worst symptom. The ranking lists every independent cause
 before any symptom, so two unrelated problems both lead, whatever the number of symptoms.
 """
@@ -28,6 +29,7 @@ from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.flows import FLOW_RULE, flow_findings
 from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
+from k8stop.queries.rules.network import DNS_FORWARD_RULE, network_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.slo import burn_findings
 from k8stop.queries.rules.webhooks import VERB_RULE, WEBHOOK_RULE, webhook_cause, webhook_findings
@@ -48,10 +50,13 @@ def _cause_of(
     nodes: list[Finding],
     webhooks: list[Finding],
     flow: Finding | None,
+    upstream: Finding | None,
 ) -> Finding | None:
     rule = rule_of(f)
     if rule in ("apiserver.heavy_traffic", "apiserver.saturated"):
         return flow
+    if rule in ("dns.latency", "dns.errors"):
+        return upstream
     if rule == VERB_RULE:
         return webhook_cause(f, webhooks)
     if rule == "apiserver.latency":
@@ -78,9 +83,10 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
     nodes = [f for f in findings if rules_of(f) & _NODE_CAUSES]
     webhooks = [f for f in findings if rule_of(f) == WEBHOOK_RULE]
     flow = _strongest([f for f in findings if rule_of(f) == FLOW_RULE])
+    upstream = _strongest([f for f in findings if rule_of(f) == DNS_FORWARD_RULE])
     linked = []
     for f in findings:
-        cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes, webhooks, flow)
+        cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes, webhooks, flow, upstream)
         if cause is None or cause.id == f.id:
             linked.append(f)
             continue
@@ -137,6 +143,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *webhook_findings(snap, t, q),
         *flow_findings(snap, t, q),
         *burn_findings(snap, q),
+        *network_findings(snap, q),
         *node_findings(snap, t, q),
         *control_plane_findings(snap, t, q),
         *workload_findings(snap, t, q),

@@ -6,11 +6,13 @@ from __future__ import annotations
 import textwrap
 
 from k8stop.queries.drill.data import DrillData
+from k8stop.queries.model.level import Level
 from k8stop.queries.model.request_path import RequestPathFacts
 from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.bounds import apiserver_errors
 from k8stop.queries.rules.flows import flow_wait
+from k8stop.queries.rules.network import DNS_ERRORS, DNS_FORWARD, DNS_LATENCY
 from k8stop.queries.rules.slo import burn_rate, firing
 from k8stop.queries.rules.webhooks import explained_by_webhooks, webhook_latency
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -92,6 +94,24 @@ def objects_block(f: RequestPathFacts) -> TextBlock:
     return TextBlock(Text(f"objects stored per resource ({f.objects_metric}):\n" + "\n".join(lines)))
 
 
+def dns_block(f: RequestPathFacts) -> TextBlock:
+    if not f.dns:
+        return TextBlock("cluster DNS: no coredns_* series (CoreDNS not scraped, or another DNS server)")
+    text = Text("cluster DNS (CoreDNS; mixin: p99 4 s, SERVFAIL 1 % / 3 %):\n")
+    for d in f.dns[:4]:
+        bad = DNS_LATENCY.grade(d.p99) >= Level.WARN or DNS_ERRORS.grade(d.error_ratio) >= Level.WARN
+        where = _short(f"{d.server} {d.zone}", 24)
+        text.append(
+            f"  {'▲' if bad else '●'} {where:<24} p99 {fmt_seconds(d.p99):>7} {fmt_rate(d.rate):>8} "
+            f"fail {fmt_ratio(d.error_ratio):>6} cache {fmt_ratio(d.cache_hit_ratio)}\n"
+        )
+    for u in f.dns_upstreams[:3]:
+        flag = "▲" if DNS_FORWARD.grade(u.p99) >= Level.WARN else "●"
+        text.append(f"  {flag} upstream {_short(u.to, 30):<30} p99 {fmt_seconds(u.p99):>7}\n")
+    text.rstrip()
+    return TextBlock(text)
+
+
 def burn_block(f: RequestPathFacts) -> TextBlock:
     if not f.burn:
         return TextBlock("error budget burn: not measured yet (measured once a minute)")
@@ -107,7 +127,7 @@ def burn_block(f: RequestPathFacts) -> TextBlock:
 
 class RequestPathScreen(DetailScreen):
     def __init__(self) -> None:
-        super().__init__("request path: error budget, webhooks, APF flows, objects   (esc back)")
+        super().__init__("request path: error budget, webhooks, APF flows, objects, DNS")
 
     async def build(self, data: DrillData) -> list[Widget]:
         latest = self.k8stop.latest.get("request_path")
@@ -123,4 +143,5 @@ class RequestPathScreen(DetailScreen):
             verb_block(facts),
             flow_block(facts, apiserver_errors(t).target, flow_wait(t).target),
             objects_block(facts),
+            dns_block(facts),
         ]
