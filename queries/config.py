@@ -90,6 +90,7 @@ class Selectors:
     kubelet: str = ""
     coredns: str = ""
     kube_proxy: str = ""
+    cilium: str = ""
     # Labels that may already carry the node's name on node-exporter series, tried in order
     # before node_uname_info, kube_node_info and the kube API (queries/prom/node_names.py).
     node_labels: tuple[str, ...] = ("node", "nodename", "kubernetes_node")

@@ -151,6 +151,11 @@ class Node:
     memory_total_bytes: float = 16 * GiB
     root_size_bytes: float = 100 * GiB
     oom_kills_per_hour: float = 0.0
+    conntrack_used: float = 0.12  # node_nf_conntrack_entries / node_nf_conntrack_entries_limit
+    conntrack_limit: float = 262144.0
+    proxy_sync_p99: float = 0.08  # kube-proxy rule sync
+    proxy_programming_p99: float = 1.2  # kube-proxy network programming
+    bpf_maps: tuple[tuple[str, float], ...] = ()  # Cilium (map name, pressure); () without Cilium
 
     @property
     def load(self) -> float:
@@ -545,6 +550,25 @@ class Scenario:
         dns = tuple(replace(d, forward_p99=forward_p99, p99=forward_p99, servfail_ratio=0.05) for d in base.dns)
         return base._incident("slow-dns", dns=dns)
 
+    @classmethod
+    def slow_kube_proxy(
+        cls, node: int = 1, sync_p99: float = 12.0, programming_p99: float = 45.0, **overrides: object
+    ) -> Scenario:
+        """One node's kube-proxy takes seconds per rule sync, so Service changes reach it late."""
+        base = cls.healthy(**overrides)
+        nodes = tuple(
+            replace(n, proxy_sync_p99=sync_p99, proxy_programming_p99=programming_p99) if i == node else n
+            for i, n in enumerate(base.nodes)
+        )
+        return base._incident("slow-kube-proxy", nodes=nodes)
+
+    @classmethod
+    def full_conntrack(cls, node: int = 4, used: float = 0.93, **overrides: object) -> Scenario:
+        """One node's conntrack table nearly full: new connections through it start to drop."""
+        base = cls.healthy(**overrides)
+        nodes = tuple(replace(n, conntrack_used=used) if i == node else n for i, n in enumerate(base.nodes))
+        return base._incident("full-conntrack", nodes=nodes)
+
     def also(self, other: Scenario) -> Scenario:
         """This incident and `other` at once: what `other` changed in a healthy cluster of its
         convention is applied on top of this one (incidents touching different parts)."""
@@ -656,6 +680,12 @@ class Scenario:
                 slow += r.qps * (1 - fast)
             total_ratio += (slow + errors) / total if total > 0 else 0.0
         return total_ratio
+
+    def expected_proxy_quantile(self, node: str, metric: Literal["sync", "programming"], q: float = 0.99) -> float:
+        n = self.node(node)
+        if metric == "sync":
+            return h.expected_quantile(q, h.distribution(h.SCHEDULER_BUCKETS, n.proxy_sync_p99))
+        return h.expected_quantile(q, h.distribution(h.PROXY_PROGRAMMING_BUCKETS, n.proxy_programming_p99))
 
     def expected_dns_quantile(self, server: str, forward: bool = False, q: float = 0.99) -> float:
         d = next(d for d in self.dns if d.server == server)

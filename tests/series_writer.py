@@ -204,6 +204,35 @@ def coredns(s: Scenario) -> Iterator[Series]:
             yield counter("coredns_cache_misses", t + (("server", d.server),), d.qps * (1 - d.cache_hit_ratio))
 
 
+def kube_proxies(s: Scenario) -> Iterator[Series]:
+    """kube-proxy on every node (host network: scraped on the node's IP), with sync rates of a
+    cluster that changes Services now and then. Off with the kubelets (it runs beside them), which
+    keeps huge synthetic clusters small."""
+    if not s.kubelet_exposed:
+        return
+    conv = s.labels
+    for n in s.nodes:
+        t = conv.kube_proxy(n.name, n.ip) + conv.external
+        yield gauge("up", t, 1.0)
+        # kube-proxy's sync histogram shares the scheduler's ExponentialBuckets(0.001, 2, 15).
+        yield from histogram(
+            "kubeproxy_sync_proxy_rules_duration_seconds", t, 0.2, h.distribution(h.SCHEDULER_BUCKETS, n.proxy_sync_p99)
+        )
+        yield from histogram(
+            "kubeproxy_network_programming_duration_seconds",
+            t,
+            0.5,
+            h.distribution(h.PROXY_PROGRAMMING_BUCKETS, n.proxy_programming_p99),
+        )
+
+
+def cilium(s: Scenario) -> Iterator[Series]:
+    for n in s.nodes:
+        t = (("job", "cilium-agent"), ("instance", f"{n.ip}:9962")) + s.labels.external
+        for map_name, pressure in n.bpf_maps:
+            yield gauge("cilium_bpf_map_pressure", t + (("map_name", map_name),), pressure)
+
+
 def _build_labels(s: Scenario) -> Labels:
     major, minor = s.git_version.lstrip("v").split(".")[:2]
     return (("git_version", s.git_version), ("major", major), ("minor", minor))
@@ -292,6 +321,8 @@ def nodes(s: Scenario) -> Iterator[Series]:
         yield gauge("node_memory_MemTotal_bytes", t, n.memory_total_bytes)
         yield gauge("node_memory_MemAvailable_bytes", t, n.memory_total_bytes * (1 - n.memory))
         yield counter("node_vmstat_oom_kill", t, n.oom_kills_per_hour / 3600)
+        yield gauge("node_nf_conntrack_entries", t, n.conntrack_limit * n.conntrack_used)
+        yield gauge("node_nf_conntrack_entries_limit", t, n.conntrack_limit)
         # The tmpfs mount is nearly full on purpose: only mountpoint="/" may count.
         for device, fstype, mount, size, used in (
             ("/dev/sda1", "ext4", "/", n.root_size_bytes, n.disk),
@@ -429,6 +460,8 @@ def all_series(s: Scenario) -> Iterator[Series]:
         apiserver,
         webhooks,
         coredns,
+        kube_proxies,
+        cilium,
         etcd,
         nodes,
         kube_state_metrics,

@@ -7,6 +7,7 @@ the webhook first and list the verbs it slows as its symptoms, with the numbers 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from k8stop.queries.config import Settings
@@ -109,10 +110,13 @@ def test_healthy_cluster_raises_no_request_path_finding(prometheus_for, histogra
 
 
 async def test_request_path_screen_at_80x24(prometheus_for) -> None:
+    proxy = Scenario.slow_kube_proxy(node=1)  # and node-5's conntrack full: both change `nodes`
+    nodes = tuple(replace(n, conntrack_used=0.93) if i == 4 else n for i, n in enumerate(proxy.nodes))
     scenario = (
         Scenario.slow_webhook("policy.example.com", p99=3.0, webhooks=HEALTHY_WEBHOOKS)
         .also(Scenario.list_storm())
         .also(Scenario.slow_dns(forward_p99=6.0))
+        .also(replace(proxy, nodes=nodes))
     )
     app = K8sTopApp(Settings(prometheus_url=prometheus_for(scenario).url, use_kube=False, refresh=1.0), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -146,6 +150,13 @@ async def test_request_path_screen_at_80x24(prometheus_for) -> None:
         assert f"p99 {fmt_seconds(Value.of(scenario.expected_dns_quantile(dns.server, forward=True))):>7}" in upstream
         server = next(line for line in text.splitlines() if f"{dns.server} {dns.zone}" in line)
         assert server.lstrip().startswith("▲") and f"fail {fmt_ratio(Value.of(dns.servfail_ratio)):>6}" in server
+        slow, full = scenario.nodes[1], scenario.nodes[4]
+        proxy = next(line for line in text.splitlines() if slow.name in line and "sync" in line)
+        sync = fmt_seconds(Value.of(scenario.expected_proxy_quantile(slow.name, "sync")))
+        assert proxy.lstrip().startswith("▲") and f"sync {sync:>7}" in proxy
+        table = text.split("conntrack per node", 1)[1].splitlines()[1:]
+        assert table[0].split() == ["▲", full.name, fmt_ratio(Value.of(full.conntrack_used)).split()[0], "%"]
+        assert all(line.lstrip().startswith("●") for line in table[1:])
         assert [line for line in text.splitlines() if len(line) > 78] == []  # no line wraps at 80x24
         await pilot.press("escape")
         assert app.screen is app.dashboard
@@ -236,3 +247,44 @@ def test_slow_dns_upstream_is_the_cause(prometheus_for, convention: str) -> None
     cache = next(e for e in slow.evidence if e.detail == "cache hits")
     assert cache.value == pytest.approx(dns.cache_hit_ratio, rel=0.01)
     assert not any('job="' in e.query for f in report.findings for e in f.evidence)
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
+def test_slow_kube_proxy_names_its_node(prometheus_for, convention: str) -> None:
+    scenario = Scenario.slow_kube_proxy(node=1, sync_p99=12.0, programming_p99=45.0, convention=convention)
+    report = report_of(prometheus_for, scenario)
+    slow = scenario.nodes[1].name
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.NETWORK, slow)
+    assert top.severity is Level.CRITICAL and top.id.startswith("proxy.slow:")
+    values = {e.detail.split(";")[0]: e.value for e in top.evidence}
+    assert values["rule sync p99"] == pytest.approx(scenario.expected_proxy_quantile(slow, "sync"), rel=0.02)
+    programming = scenario.expected_proxy_quantile(slow, "programming")
+    assert values["network programming p99"] == pytest.approx(programming, rel=0.02)
+    assert [f.subject for f in report.findings if f.id.startswith("proxy.")] == [slow]
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "node-info"])
+def test_full_conntrack_names_its_node(prometheus_for, convention: str) -> None:
+    scenario = Scenario.full_conntrack(node=4, used=0.93, convention=convention)
+    report = report_of(prometheus_for, scenario)
+    full = scenario.nodes[4]
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.NODE, full.name)
+    assert top.severity is Level.CRITICAL and "conntrack" in top.title
+    assert top.evidence[0].value == pytest.approx(full.conntrack_used, rel=0.001)
+    assert "nf_conntrack_max" in top.recommendation
+    assert [f.subject for f in report.findings if "conntrack" in f.id] == [full.name]
+
+
+def test_full_cilium_map_names_its_node(prometheus_for) -> None:
+    healthy = Scenario.healthy(convention="kube-prometheus")
+    nodes = tuple(
+        replace(n, bpf_maps=(("cilium_ct4_global", 0.95 if i == 2 else 0.2), ("cilium_lb4_services_v2", 0.01)))
+        for i, n in enumerate(healthy.nodes)
+    )
+    report = report_of(prometheus_for, replace(healthy, name="full-bpf-map", nodes=nodes))
+    top = report.findings[0]
+    assert (top.component, top.subject) == (Component.NODE, nodes[2].name)
+    assert "cilium_ct4_global" in top.title and top.evidence[0].value == pytest.approx(0.95)
+    assert len([f for f in report.findings if f.id.startswith("node.bpf_map_full")]) == 1

@@ -106,6 +106,34 @@ class DnsUpstream:
 
 
 @dataclass(frozen=True, slots=True)
+class ProxyNode:
+    """kube-proxy on one node."""
+
+    node: str  # as kubectl names it; the instance when nothing names it
+    instance: str
+    sync_p99: Value  # rule sync
+    programming_p99: Value  # Service/EndpointSlice change -> rules in place
+
+
+@dataclass(frozen=True, slots=True)
+class ConntrackNode:
+    node: str
+    instance: str
+    used_ratio: Value  # entries / limit
+    named_by: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BpfMap:
+    """A Cilium BPF map's fill ratio on one node (conntrack, NAT, policy...)."""
+
+    node: str
+    instance: str
+    map_name: str
+    pressure: Value
+
+
+@dataclass(frozen=True, slots=True)
 class RequestPathFacts:
     webhooks: tuple[WebhookStat, ...]  # slowest p99 first
     verbs: tuple[VerbWebhookTime, ...]  # largest webhook time first; empty without an SLI histogram
@@ -118,6 +146,9 @@ class RequestPathFacts:
     dns: tuple[DnsServerStat, ...] = ()  # slowest p99 first; () without CoreDNS metrics
     dns_upstreams: tuple[DnsUpstream, ...] = ()  # slowest first
     dns_responses_metric: str = ""  # coredns_dns_responses_total or the pre-1.7 name
+    proxies: tuple[ProxyNode, ...] = ()  # slowest sync first, the worst few
+    conntrack: tuple[ConntrackNode, ...] = ()  # fullest first, the worst few
+    bpf_maps: tuple[BpfMap, ...] = ()  # fullest first, the worst few; () without Cilium
 
     def burn_ratio(self, window: str) -> Value | None:
         return next((b.ratio for b in self.burn if b.window == window), None)

@@ -44,6 +44,8 @@ POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
 APF_WAIT_TOP_BUCKET = 30.0  # flowcontrol metrics.go queue wait buckets 0 .. 30 s
 WEBHOOK_TOP_BUCKET = 25.0
+PROXY_SYNC_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
+PROXY_PROGRAMMING_TOP_BUCKET = 300.0  # 0.25 s .. 300 s (pkg/proxy/metrics)
 DNS_TOP_BUCKET = (
     0.00025 * 2**15
 )  # CoreDNS plugin.TimeBuckets ExponentialBuckets(0.00025, 2, 16)  # admission metrics.go: .005, .025, .1, .5, 1, 2.5, 10, 25
@@ -320,6 +322,60 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "sum by (server) (rate(coredns_cache_hits_total{$sel}[5m])) / (sum by (server) "
         "(rate(coredns_cache_hits_total{$sel}[5m])) + sum by (server) (rate(coredns_cache_misses_total{$sel}[5m])))",
         "CoreDNS cache plugin metrics; coredns-mixin dashboard (cache hit rate)",
+    ),
+    # --- request path: service proxy and conntrack, per node ------------------------------
+    CatalogEntry(
+        "proxy.sync_p99",
+        "kube_proxy",
+        "kube-proxy rule sync (iptables/ipvs/nftables) p99 per kube-proxy",
+        "histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(kubeproxy_sync_proxy_rules_duration_seconds_bucket{$sel}[5m])))",
+        "k8s pkg/proxy/metrics (ExponentialBuckets(0.001, 2, 15)); KM proxy dashboard; kube-proxy "
+        "minSyncPeriod 1 s / syncPeriod 30 s defaults",
+        top_bucket=PROXY_SYNC_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "proxy.programming_p99",
+        "kube_proxy",
+        "Network programming latency p99 per kube-proxy: from a Service/EndpointSlice change to its rules",
+        "histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(kubeproxy_network_programming_duration_seconds_bucket{$sel}[5m])))",
+        "SIG-scalability network programming latency SLO (p99 <= 30 s); seed §1.1 service_proxy_delay",
+        top_bucket=PROXY_PROGRAMMING_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "proxy.nodes",
+        "kube_proxy",
+        "The node each kube-proxy runs on (host network: its instance's host is the node's address; "
+        "$by_host is node.names_by_host)",
+        "group by (instance, k8stop_node) (label_replace(group by (instance) "
+        "(kubeproxy_sync_proxy_rules_duration_seconds_count{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
+        "k8s pkg/proxy/metrics; KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
+    ),
+    CatalogEntry(
+        "conntrack.used_ratio",
+        "node",
+        "conntrack table entries / limit per node-exporter target",
+        "max by (instance) (node_nf_conntrack_entries{$sel}) / max by (instance) (node_nf_conntrack_entries_limit{$sel})",
+        "NM NodeHighNumberConntrackEntriesUsed (> 75 %)",
+    ),
+    CatalogEntry(
+        "conntrack.cilium_map_pressure",
+        "cilium",
+        "Cilium BPF map fill ratio per agent and map (conntrack, NAT, policy maps)",
+        "max by (instance, map_name) (cilium_bpf_map_pressure{$sel})",
+        "Cilium metrics (bpf_map_pressure, 1.13+); Cilium docs: raise bpf-ct-global-*-max / bpf-map-dynamic-size-ratio",
+    ),
+    CatalogEntry(
+        "conntrack.cilium_nodes",
+        "cilium",
+        "The node each Cilium agent runs on ($by_host is node.names_by_host)",
+        "group by (instance, k8stop_node) (label_replace(group by (instance) (cilium_bpf_map_pressure{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
+        "Cilium metrics; KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
     ),
     # --- etcd ---------------------------------------------------------------------------
     CatalogEntry(

@@ -3,13 +3,18 @@ add per verb, measured as the duration histogram (webhooks included) minus the S
 
 from __future__ import annotations
 
+from typing import Any
+
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.request_path import (
+    BpfMap,
     BurnWindow,
+    ConntrackNode,
     DnsServerStat,
     DnsUpstream,
     FlowStat,
     ObjectCount,
+    ProxyNode,
     RequestPathFacts,
     VerbWebhookTime,
     WebhookStat,
@@ -19,11 +24,14 @@ from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.client import Sample
 from k8stop.queries.prom.combine import by_key, combine, number, or_absent, quantile, split
 from k8stop.queries.prom.context import PromContext
+from k8stop.queries.prom.node_names import NAMING, NODE, identity, kube_name, named, names_by_host
 
 WEBHOOK_ENTRIES = ("webhook.latency_p99", "webhook.call_rate", "webhook.rejection_rate", "webhook.failure_rate")
 VERB_ENTRIES = ("webhook.verb_p99_with", "webhook.verb_rate")
 # kubernetes-mixin KubeAPIErrorBudgetBurn's windows, shortest first.
 BURN_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
+# Nodes kept per per-node signal: the worst few are what a finding and the screen show.
+WORST_NODES = 5
 DNS_ENTRIES = ("dns.request_p99", "dns.request_rate", "dns.forward_p99", "dns.cache_hit_ratio")
 FLOW_ENTRIES = ("apf.flow_dispatched_rate", "apf.flow_inqueue", "apf.flow_rejected_rate", "apf.flow_wait_p99")
 
@@ -57,6 +65,7 @@ async def request_path_facts(ctx: PromContext, with_burn: bool = True) -> tuple[
             parts[f"burn_{window}"] = render(burn_entry.id, metric=burn_metric, window=window)
     result = await ctx.client.query(combine(parts))
     tagged = split(result)
+    per_node, node_warnings = await node_path_facts(ctx)
 
     keys = ("name", "operation")
     # A webhook is validating or admit (mutating), never both: its type rides on every series.
@@ -124,8 +133,9 @@ async def request_path_facts(ctx: PromContext, with_burn: bool = True) -> tuple[
             )
         ),
         dns_responses_metric=responses_metric or "",
+        **per_node,
     )
-    return facts, probe.warnings + result.warnings
+    return facts, probe.warnings + result.warnings + node_warnings
 
 
 def _flows(tagged: dict[str, list[Sample]]) -> tuple[FlowStat, ...]:
@@ -173,3 +183,63 @@ def _dns(tagged: dict[str, list[Sample]]) -> tuple[DnsServerStat, ...]:
     ]
     servers.sort(key=lambda d: (-(d.p99.number if d.p99.known else 0.0), d.server, d.zone))
     return tuple(servers)
+
+
+async def node_path_facts(ctx: PromContext) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """The worst few nodes for kube-proxy, conntrack and Cilium BPF maps, named as kubectl names
+    them (node_names.py): ranked with topk on the server, so the answer stays small."""
+    render = ctx.catalog.render
+    by_host = names_by_host(ctx)
+    worst = f"topk({WORST_NODES}, "
+    parts = {
+        "proxy.sync_p99": worst + render("proxy.sync_p99") + ")",
+        "proxy.programming_p99": render("proxy.programming_p99"),
+        "proxy.nodes": render("proxy.nodes", by_host=by_host),
+        "conntrack.used_ratio": f"{worst}max by (instance, {NODE}, {NAMING}) "
+        f"({named(ctx, render('conntrack.used_ratio'))}))",
+        "conntrack.cilium_map_pressure": worst + render("conntrack.cilium_map_pressure") + ")",
+        "conntrack.cilium_nodes": render("conntrack.cilium_nodes", by_host=by_host),
+    }
+    result = await ctx.client.query(combine(parts))
+    tagged = split(result)
+
+    def node_of(nodes: dict[str, str], instance: str) -> str:
+        said = nodes.get(instance, "")
+        return kube_name(ctx, instance, said) or said or instance
+
+    proxy_nodes = {lab.get("instance", ""): lab.get(NODE, "") for lab, _ in tagged.get("proxy.nodes", [])}
+    programming = by_key(tagged.get("proxy.programming_p99", []), "instance")
+    sync_top = CATALOG["proxy.sync_p99"].top_bucket
+    programming_top = CATALOG["proxy.programming_p99"].top_bucket
+    proxies = sorted(
+        (
+            ProxyNode(
+                node=node_of(proxy_nodes, labels.get("instance", "")),
+                instance=labels.get("instance", ""),
+                sync_p99=quantile(value, sync_top),
+                programming_p99=quantile(or_absent(programming.get((labels.get("instance", ""),))), programming_top),
+            )
+            for labels, value in tagged.get("proxy.sync_p99", [])
+        ),
+        key=lambda p: (-(p.sync_p99.number if p.sync_p99.known else 0.0), p.node),
+    )
+    conntrack = []
+    for labels, value in tagged.get("conntrack.used_ratio", []):
+        name, how = identity(ctx, labels)
+        conntrack.append(ConntrackNode(name, labels.get("instance", ""), value, how))
+    conntrack.sort(key=lambda c: (-(c.used_ratio.number if c.used_ratio.known else 0.0), c.node))
+    cilium_nodes = {lab.get("instance", ""): lab.get(NODE, "") for lab, _ in tagged.get("conntrack.cilium_nodes", [])}
+    maps = sorted(
+        (
+            BpfMap(
+                node_of(cilium_nodes, labels.get("instance", "")),
+                labels.get("instance", ""),
+                labels.get("map_name", ""),
+                value,
+            )
+            for labels, value in tagged.get("conntrack.cilium_map_pressure", [])
+        ),
+        key=lambda m: (-(m.pressure.number if m.pressure.known else 0.0), m.node, m.map_name),
+    )
+    out: dict[str, Any] = {"proxies": tuple(proxies), "conntrack": tuple(conntrack), "bpf_maps": tuple(maps)}
+    return out, result.warnings

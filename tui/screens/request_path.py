@@ -12,7 +12,15 @@ from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_secon
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.bounds import apiserver_errors
 from k8stop.queries.rules.flows import flow_wait
-from k8stop.queries.rules.network import DNS_ERRORS, DNS_FORWARD, DNS_LATENCY
+from k8stop.queries.rules.network import (
+    BPF_MAP,
+    CONNTRACK,
+    DNS_ERRORS,
+    DNS_FORWARD,
+    DNS_LATENCY,
+    PROXY_PROGRAMMING,
+    PROXY_SYNC,
+)
 from k8stop.queries.rules.slo import burn_rate, firing
 from k8stop.queries.rules.webhooks import explained_by_webhooks, webhook_latency
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -112,6 +120,30 @@ def dns_block(f: RequestPathFacts) -> TextBlock:
     return TextBlock(text)
 
 
+def node_block(f: RequestPathFacts) -> TextBlock:
+    """The worst nodes for kube-proxy and connection tracking (the feed keeps the worst few)."""
+    text = Text("kube-proxy per node (sync p99 / network programming p99, SLO 30 s):\n")
+    if not f.proxies:
+        text.append("  no kubeproxy_* series (kube-proxy not scraped, or replaced by Cilium/eBPF)\n")
+    for p in f.proxies:
+        bad = PROXY_SYNC.grade(p.sync_p99) >= Level.WARN or PROXY_PROGRAMMING.grade(p.programming_p99) >= Level.WARN
+        text.append(
+            f"  {'▲' if bad else '●'} {_short(p.node, 30):<30} sync {fmt_seconds(p.sync_p99):>7}  "
+            f"programming {fmt_seconds(p.programming_p99):>7}\n"
+        )
+    text.append("conntrack per node (entries / limit; node mixin 75 %):\n")
+    if not f.conntrack:
+        text.append("  no node_nf_conntrack_* series\n")
+    for c in f.conntrack:
+        flag = "▲" if CONNTRACK.grade(c.used_ratio) >= Level.WARN else "●"
+        text.append(f"  {flag} {_short(c.node, 30):<30} {fmt_ratio(c.used_ratio):>6}\n")
+    for m in f.bpf_maps:
+        flag = "▲" if BPF_MAP.grade(m.pressure) >= Level.WARN else "●"
+        text.append(f"  {flag} {_short(m.node, 24):<24} {_short(m.map_name, 26):<26} {fmt_ratio(m.pressure):>6}\n")
+    text.rstrip()
+    return TextBlock(text)
+
+
 def burn_block(f: RequestPathFacts) -> TextBlock:
     if not f.burn:
         return TextBlock("error budget burn: not measured yet (measured once a minute)")
@@ -127,7 +159,7 @@ def burn_block(f: RequestPathFacts) -> TextBlock:
 
 class RequestPathScreen(DetailScreen):
     def __init__(self) -> None:
-        super().__init__("request path: error budget, webhooks, APF flows, objects, DNS")
+        super().__init__("request path: budget, webhooks, APF, objects, DNS, proxy, conntrack")
 
     async def build(self, data: DrillData) -> list[Widget]:
         latest = self.k8stop.latest.get("request_path")
@@ -144,4 +176,5 @@ class RequestPathScreen(DetailScreen):
             flow_block(facts, apiserver_errors(t).target, flow_wait(t).target),
             objects_block(facts),
             dns_block(facts),
+            node_block(facts),
         ]
