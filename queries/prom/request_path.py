@@ -3,7 +3,7 @@ add per verb, measured as the duration histogram (webhooks included) minus the S
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.request_path import (
@@ -133,7 +133,9 @@ async def request_path_facts(ctx: PromContext, with_burn: bool = True) -> tuple[
             )
         ),
         dns_responses_metric=responses_metric or "",
-        **per_node,
+        proxies=per_node.proxies,
+        conntrack=per_node.conntrack,
+        bpf_maps=per_node.bpf_maps,
     )
     return facts, probe.warnings + result.warnings + node_warnings
 
@@ -185,7 +187,14 @@ def _dns(tagged: dict[str, list[Sample]]) -> tuple[DnsServerStat, ...]:
     return tuple(servers)
 
 
-async def node_path_facts(ctx: PromContext) -> tuple[dict[str, Any], tuple[str, ...]]:
+@dataclass(frozen=True, slots=True)
+class NodePath:
+    proxies: tuple[ProxyNode, ...]
+    conntrack: tuple[ConntrackNode, ...]
+    bpf_maps: tuple[BpfMap, ...]
+
+
+async def node_path_facts(ctx: PromContext) -> tuple[NodePath, tuple[str, ...]]:
     """The worst few nodes for kube-proxy, conntrack and Cilium BPF maps, named as kubectl names
     them (node_names.py): ranked with topk on the server, so the answer stays small."""
     render = ctx.catalog.render
@@ -241,5 +250,4 @@ async def node_path_facts(ctx: PromContext) -> tuple[dict[str, Any], tuple[str, 
         ),
         key=lambda m: (-(m.pressure.number if m.pressure.known else 0.0), m.node, m.map_name),
     )
-    out: dict[str, Any] = {"proxies": tuple(proxies), "conntrack": tuple(conntrack), "bpf_maps": tuple(maps)}
-    return out, result.warnings
+    return NodePath(tuple(proxies), tuple(conntrack), tuple(maps)), result.warnings
