@@ -366,7 +366,8 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "cilium",
         "Cilium BPF map fill ratio per agent and map (conntrack, NAT, policy maps)",
         "max by (instance, map_name) (cilium_bpf_map_pressure{$sel})",
-        "Cilium metrics (bpf_map_pressure, 1.13+); Cilium docs: raise bpf-ct-global-*-max / bpf-map-dynamic-size-ratio",
+        "Cilium metrics (bpf_map_pressure, 1.13+), graded like NM NodeHighNumberConntrackEntriesUsed (75 %); "
+        "Cilium docs: raise bpf-ct-global-*-max / bpf-map-dynamic-size-ratio",
     ),
     CatalogEntry(
         "conntrack.cilium_nodes",
