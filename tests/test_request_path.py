@@ -18,10 +18,12 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
+from k8stop.queries.prom.client import PromClient
+from k8stop.queries.prom.facts_source import PrometheusFacts
 from k8stop.queries.report import Report, make_report, render_text
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.detail_screen import DetailScreen
-from scenario import Scenario, Webhook
+from scenario import Scenario, Webhook, make_nodes
 from screen import wait_for
 from textual.widgets import Static
 
@@ -289,3 +291,27 @@ def test_full_cilium_map_names_its_node(prometheus_for) -> None:
     assert (top.component, top.subject) == (Component.NODE, nodes[2].name)
     assert "cilium_ct4_global" in top.title and top.evidence[0].value == pytest.approx(0.95)
     assert len([f for f in report.findings if f.id.startswith("node.bpf_map_full")]) == 1
+
+
+async def test_request_path_costs_two_queries_whatever_the_node_count(prometheus_for) -> None:
+    """Webhooks, APF, objects, DNS and the burn ratios travel in one query, the worst nodes for
+    kube-proxy and conntrack (named on the server) in a second: 2 per refresh at 6 or 40 nodes."""
+    costs = []
+    for count in (6, 40):
+        s = Scenario.full_conntrack(node=4, nodes=make_nodes(count), convention="node-info")
+        settings = Settings(prometheus_url=prometheus_for(s).url, use_kube=False)
+        client = PromClient(settings.prometheus_url)
+        try:
+            facts = PrometheusFacts(client, settings)
+            await facts.request_path()  # the metric-name probe, cached for minutes, is not per refresh
+            before = client.queries_sent
+            path, _ = await facts.request_path(with_burn=True)
+            mid = client.queries_sent
+            await facts.request_path(with_burn=False)
+            costs.append((mid - before, client.queries_sent - mid))
+        finally:
+            await client.close()
+        assert path.conntrack[0].node == s.nodes[4].name and len(path.conntrack) == 5
+        assert len(path.proxies) == 5 and {p.node for p in path.proxies} <= {n.name for n in s.nodes}
+        assert len(path.burn) == 7
+    assert costs == [(2, 2), (2, 2)]
