@@ -115,6 +115,9 @@ class Selectors:
     # cAdvisor (container_*), scraped from the kubelet at /metrics/cadvisor: kube-prometheus
     # uses the kubelet's job, classic configs a `kubernetes-cadvisor` job of their own
     cadvisor: str = ""
+    coredns: str = ""
+    kube_proxy: str = ""
+    cilium: str = ""
     # Labels that may already carry the node's name on node-exporter series, tried in order
     # before node_uname_info, kube_node_info and the kube API (queries/prom/node_names.py).
     node_labels: tuple[str, ...] = ("node", "nodename", "kubernetes_node")

@@ -142,6 +142,35 @@ async def config_audit() -> None:
         prometheus.stop()
 
 
+def request_path_incident() -> Scenario:
+    """A slow admission webhook, a LIST storm rejected by APF, a slow DNS upstream, one node's
+    kube-proxy behind and another's conntrack table nearly full."""
+    proxy = Scenario.slow_kube_proxy(node=1)
+    nodes = tuple(replace(n, conntrack_used=0.93) if i == 4 else n for i, n in enumerate(proxy.nodes))
+    return (
+        Scenario.slow_webhook("policy.example.com", p99=3.0)
+        .also(Scenario.list_storm())
+        .also(Scenario.slow_dns())
+        .also(replace(proxy, nodes=nodes))
+    )
+
+
+async def request_path() -> None:
+    """The `w` screen on the request-path incident."""
+    prometheus = start_prometheus(request_path_incident())
+    try:
+        settings = Settings(prometheus_url=prometheus.url, use_kube=False, refresh=1.0)
+
+        async def steps(pilot: object) -> None:
+            app = pilot.app  # type: ignore[attr-defined]
+            await wait_for(pilot, lambda: getattr(app.latest.get("request_path"), "facts", None) is not None)
+            await drill(None, "w")(pilot)
+
+        await shoot(settings, "request-path-80x24", (80, 24), steps)
+    finally:
+        prometheus.stop()
+
+
 async def main() -> None:
     scenario = incident()
     prometheus = start_prometheus(scenario)
@@ -159,6 +188,7 @@ async def main() -> None:
     finally:
         prometheus.stop()
     await config_audit()
+    await request_path()
     await demo()
 
 

@@ -95,6 +95,15 @@ class Convention:
         port = "10259" if self.style == "kube-prometheus" else "10251"
         return (("job", self.scheduler_job), ("instance", f"{ip}:{port}"))
 
+    def coredns(self, pod_ip: str) -> Labels:
+        job = "coredns" if self.style == "kube-prometheus" else "kube-dns"
+        return (("job", job), ("instance", f"{pod_ip}:9153"))
+
+    def kube_proxy(self, node: str, ip: str) -> Labels:
+        if self.style == "kube-prometheus":
+            return (("job", "kube-proxy"), ("instance", f"{ip}:10249"))
+        return (("job", "kubernetes-kube-proxy"), ("instance", f"{ip}:10249"), ("node", node))
+
     def controller_manager(self, ip: str) -> Labels:
         port = "10257" if self.style == "kube-prometheus" else "10252"
         return (("job", self.controller_manager_job), ("instance", f"{ip}:{port}"))

@@ -27,6 +27,7 @@ from k8stop.queries.model.facts import (
     SchedulerFacts,
     WorkQueue,
 )
+from k8stop.queries.model.request_path import BurnWindow, RequestPathFacts
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus
 from k8stop.queries.model.values import Value
 
@@ -162,6 +163,19 @@ def alert(
     return Alert(name, state, severity, tuple(labels.items()), f"{name} summary", 1_700_000_000.0, "1", source)
 
 
+def request_path(burn: float = 0.002, **windows: float) -> RequestPathFacts:
+    """No webhooks, flows or DNS; an error budget burning `burn` of requests in every window,
+    except those given by name (e.g. `**{"1h": 0.2}`)."""
+    burns = tuple(BurnWindow(w, v(windows.get(w, burn))) for w in ("5m", "30m", "1h", "2h", "6h", "1d", "3d"))
+    return RequestPathFacts(
+        (),
+        (),
+        "apiserver_request_sli_duration_seconds",
+        burn=burns,
+        burn_metric="apiserver_request_sli_duration_seconds",
+    )
+
+
 OK = SourceStatus(SourceState.OK, url="http://prometheus:9090")
 
 
@@ -177,6 +191,7 @@ def healthy(**changes: Any) -> ClusterSnapshot:
         nodes=nodes(node("cp-1"), node("worker-1"), node("worker-2")),
         restarts=restarts(restart("default", "web-1")),
         control_plane=control_plane(),
+        request_path=request_path(),
         alerts=AlertsFacts((alert("Watchdog", severity="none"),), True),
         kube_summary=summary(),
     )

@@ -37,6 +37,19 @@ APISERVER_SLI_BUCKETS: tuple[float, ...] = (
     60.0,
 )
 APISERVER_LEGACY_BUCKETS: tuple[float, ...] = tuple(sorted((0.005, 0.025) + APISERVER_SLI_BUCKETS))
+# k8s.io/apiserver admission metrics.go webhook admission latency buckets
+WEBHOOK_BUCKETS: tuple[float, ...] = (0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 10.0, 25.0)
+# k8s.io/apiserver flowcontrol metrics.go queue wait buckets
+APF_WAIT_BUCKETS: tuple[float, ...] = (0.0, 0.005, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 15.0, 30.0)
+# CoreDNS plugin.TimeBuckets ExponentialBuckets(0.00025, 2, 16): 0.25 ms .. 8.192 s
+DNS_BUCKETS: tuple[float, ...] = tuple(0.00025 * 2**n for n in range(16))
+# kube-proxy network programming (pkg/proxy/metrics): 0.25, 0.5, 1..59, 60..115 by 5, 120..300 by 30
+PROXY_PROGRAMMING_BUCKETS: tuple[float, ...] = (
+    (0.25, 0.5)
+    + tuple(float(s) for s in range(1, 60))
+    + tuple(float(s) for s in range(60, 120, 5))
+    + tuple(float(s) for s in range(120, 301, 30))
+)
 # etcd ExponentialBuckets(0.001, 2, 14): 1 ms .. 8.192 s
 ETCD_DISK_BUCKETS: tuple[float, ...] = tuple(0.001 * 2**n for n in range(14))
 # etcd peer RTT ExponentialBuckets(0.0001, 2, 16)

@@ -60,6 +60,51 @@ class ApiRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsServer:
+    """One CoreDNS server block (`server` label) answering one zone; every CoreDNS pod alike."""
+
+    server: str = "dns://:53"
+    zone: str = "."
+    qps: float = 40.0  # per CoreDNS pod
+    p99: float = 0.004
+    servfail_ratio: float = 0.0
+    refused_ratio: float = 0.0
+    nxdomain_ratio: float = 0.1
+    cache_hit_ratio: float = 0.7  # the misses go upstream through the forward plugin
+    forward_p99: float = 0.02
+    upstream: str = "10.0.0.53:53"
+
+
+# kubernetes-mixin's error budget: verbs per class, and per scope the SLO a request must meet.
+BUDGET_VERBS = {"read": ("LIST", "GET"), "write": ("POST", "PUT", "PATCH", "DELETE")}
+READ_SLO_BY_SCOPE = {"resource": 1.0, "": 1.0, "namespace": 5.0, "cluster": 30.0}
+
+
+# What an admission webhook's `operations` intercept (k8s admission attributes by verb).
+OPERATION_VERBS = {"CREATE": ("POST",), "UPDATE": ("PUT", "PATCH"), "DELETE": ("DELETE",), "CONNECT": ("CONNECT",)}
+
+
+@dataclass(frozen=True, slots=True)
+class Webhook:
+    """An admission webhook. Every request it intercepts waits `p99` longer in
+    apiserver_request_duration_seconds, never in the SLI histogram (which excludes webhooks)."""
+
+    name: str
+    operations: tuple[str, ...] = ("CREATE",)
+    resources: tuple[str, ...] = ()  # empty: every resource
+    type: Literal["validating", "admit"] = "validating"  # admit = mutating webhooks
+    p99: float = 0.02
+    rejection_rate: float = 0.0  # denials by policy (error_type no_error), per second, summed over servers
+    failure_rate: float = 0.0  # calls failing (code 500, calling_webhook_error), per second, summed over servers
+
+    def operation_of(self, r: ApiRequest) -> str | None:
+        """The operation under which this webhook sees `r`, or None when it does not."""
+        if r.subresource or (self.resources and r.resource not in self.resources):
+            return None
+        return next((op for op in self.operations if r.verb in OPERATION_VERBS.get(op, ())), None)
+
+
+@dataclass(frozen=True, slots=True)
 class ApfLevel:
     priority_level: str
     flow_schema: str
@@ -68,6 +113,8 @@ class ApfLevel:
     inqueue: float = 0.0
     rejected_rate: float = 0.0  # per API server instance
     reason: str = "queue-full"
+    dispatched_rate: float = 5.0  # per API server instance
+    wait_p99: float = 0.004  # time in the queue before dispatch (or rejection)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +158,11 @@ class Node:
     pleg_relist_p99: float = 0.05  # this node's kubelet
     evictions_per_hour: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted per hour)
     pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure conditions true
+    conntrack_used: float = 0.12  # node_nf_conntrack_entries / node_nf_conntrack_entries_limit
+    conntrack_limit: float = 262144.0
+    proxy_sync_p99: float = 0.08  # kube-proxy rule sync
+    proxy_programming_p99: float = 1.2  # kube-proxy network programming
+    bpf_maps: tuple[tuple[str, float], ...] = ()  # Cilium (map name, pressure); () without Cilium
 
     @property
     def load(self) -> float:
@@ -339,6 +391,15 @@ class Scenario:
     inflight_readonly: float = 12.0  # per API server instance
     inflight_mutating: float = 3.0  # per API server instance
     apf: tuple[ApfLevel, ...] = field(default_factory=default_apf)
+    webhooks: tuple[Webhook, ...] = ()
+    # Objects stored per resource (every API server reports the same counts).
+    objects: tuple[tuple[str, float], ...] = (("pods", 240.0), ("events", 1800.0), ("configmaps", 90.0))
+    legacy_object_counts: bool = False
+    dns: tuple[DnsServer, ...] = (DnsServer(),)
+    coredns_ips: tuple[str, ...] = (
+        "10.244.0.10",
+        "10.244.1.11",
+    )  # etcd_object_counts (before 1.21) instead of apiserver_storage_objects
     etcd_exposed: bool = True
     etcd_legacy_db_metric: bool = False
     etcd: tuple[EtcdMember, ...] = field(default_factory=default_etcd)
@@ -403,7 +464,14 @@ class Scenario:
             for r in base.requests
         )
         apf = tuple(
-            replace(a, executing_seats=a.nominal_limit_seats, inqueue=150.0, rejected_rate=20.0)
+            replace(
+                a,
+                executing_seats=a.nominal_limit_seats,
+                inqueue=150.0,
+                rejected_rate=20.0,
+                dispatched_rate=130.0,
+                wait_p99=8.0,
+            )
             if a.priority_level == "workload-low"
             else a
             for a in base.apf
@@ -588,6 +656,58 @@ class Scenario:
             memory_growth=(memory_limit - used) / (minutes_to_limit * 60.0),
         )
 
+    @classmethod
+    def slow_webhook(
+        cls,
+        name: str = "policy.example.com",
+        p99: float = 3.0,
+        operations: tuple[str, ...] = ("CREATE", "UPDATE"),
+        **overrides: object,
+    ) -> Scenario:
+        """A validating webhook on every resource answering in `p99`: writes it intercepts slow
+        down in apiserver_request_duration_seconds while the SLI histogram stays healthy."""
+        base = cls.healthy(**overrides)
+        slow = Webhook(name, operations=operations, p99=p99, failure_rate=0.05)
+        return base._incident("slow-webhook", webhooks=(*base.webhooks, slow))
+
+    @classmethod
+    def error_budget_burn(cls, error_ratio: float = 0.05, **overrides: object) -> Scenario:
+        """Every read and write answers `error_ratio` of its requests with 5xx: below the 5xx
+        finding's critical limit, but a budget burn kubernetes-mixin pages for."""
+        base = cls.healthy(**overrides)
+        requests = tuple(
+            replace(r, rate_5xx=r.qps * error_ratio) if r.verb in BUDGET_VERBS["read"] + BUDGET_VERBS["write"] else r
+            for r in base.requests
+        )
+        return base._incident("error-budget-burn", requests=requests)
+
+    @classmethod
+    def slow_dns(cls, forward_p99: float = 6.0, **overrides: object) -> Scenario:
+        """The upstream resolver is slow: cache misses wait on it, so CoreDNS answers slowly and
+        some lookups fail with SERVFAIL."""
+        base = cls.healthy(**overrides)
+        dns = tuple(replace(d, forward_p99=forward_p99, p99=forward_p99, servfail_ratio=0.05) for d in base.dns)
+        return base._incident("slow-dns", dns=dns)
+
+    @classmethod
+    def slow_kube_proxy(
+        cls, node: int = 1, sync_p99: float = 12.0, programming_p99: float = 45.0, **overrides: object
+    ) -> Scenario:
+        """One node's kube-proxy takes seconds per rule sync, so Service changes reach it late."""
+        base = cls.healthy(**overrides)
+        nodes = tuple(
+            replace(n, proxy_sync_p99=sync_p99, proxy_programming_p99=programming_p99) if i == node else n
+            for i, n in enumerate(base.nodes)
+        )
+        return base._incident("slow-kube-proxy", nodes=nodes)
+
+    @classmethod
+    def full_conntrack(cls, node: int = 4, used: float = 0.93, **overrides: object) -> Scenario:
+        """One node's conntrack table nearly full: new connections through it start to drop."""
+        base = cls.healthy(**overrides)
+        nodes = tuple(replace(n, conntrack_used=used) if i == node else n for i, n in enumerate(base.nodes))
+        return base._incident("full-conntrack", nodes=nodes)
+
     def also(self, other: Scenario) -> Scenario:
         """This incident and `other` at once: what `other` changed in a healthy cluster of its
         convention is applied on top of this one (incidents touching different parts)."""
@@ -660,6 +780,70 @@ class Scenario:
             if r.verb == verb and r.resource == resource and not r.excluded
         ]
         return h.expected_quantile(q, h.merge(parts)) if parts else math.nan
+
+    def webhook_delay(self, r: ApiRequest) -> float:
+        """Seconds the webhooks add to `r` (they run one after another)."""
+        return sum(w.p99 for w in self.webhooks if w.operation_of(r) is not None)
+
+    def with_webhooks(self, r: ApiRequest) -> ApiRequest:
+        """`r` as apiserver_request_duration_seconds sees it: webhook time included."""
+        delay = self.webhook_delay(r)
+        return replace(r, p99=r.p99 + delay, p50=None, p90=None) if delay > 0 else r
+
+    def expected_verb_quantile(self, verb: str, with_webhooks: bool, q: float = 0.99) -> float:
+        """histogram_quantile over sum by (verb, le) of the duration histogram (webhooks
+        included) or the SLI one, long-running requests excluded."""
+        bounds = h.APISERVER_LEGACY_BUCKETS if with_webhooks else h.APISERVER_SLI_BUCKETS
+        parts = [
+            (r.qps, (self.with_webhooks(r) if with_webhooks else r).distribution(bounds))
+            for r in self.all_requests()
+            if r.verb == verb and not r.excluded
+        ]
+        return h.expected_quantile(q, h.merge(parts)) if parts else math.nan
+
+    def expected_burn_ratio(self) -> float:
+        """kubernetes-mixin's burn ratio, read and write summed: (too slow + 5xx) / all, where
+        too slow reads the latency histogram's bucket at the request's SLO."""
+        total_ratio = 0.0
+        for kind, verbs in BUDGET_VERBS.items():
+            requests = [r for r in self.all_requests() if r.verb in verbs]
+            total = sum(r.qps for r in requests)
+            errors = sum(r.rate_5xx for r in requests)
+            slow = 0.0
+            for r in requests:
+                if r.excluded:
+                    continue
+                slo = 1.0 if kind == "write" else READ_SLO_BY_SCOPE.get(r.scope, math.inf)
+                measured = r if self.apiserver_histogram != "legacy" else self.with_webhooks(r)
+                fast = dict(measured.distribution(self.apiserver_buckets)).get(slo, 0.0)
+                slow += r.qps * (1 - fast)
+            total_ratio += (slow + errors) / total if total > 0 else 0.0
+        return total_ratio
+
+    def expected_proxy_quantile(self, node: str, metric: Literal["sync", "programming"], q: float = 0.99) -> float:
+        n = self.node(node)
+        if metric == "sync":
+            return h.expected_quantile(q, h.distribution(h.SCHEDULER_BUCKETS, n.proxy_sync_p99))
+        return h.expected_quantile(q, h.distribution(h.PROXY_PROGRAMMING_BUCKETS, n.proxy_programming_p99))
+
+    def expected_dns_quantile(self, server: str, forward: bool = False, q: float = 0.99) -> float:
+        d = next(d for d in self.dns if d.server == server)
+        return h.expected_quantile(q, h.distribution(h.DNS_BUCKETS, d.forward_p99 if forward else d.p99))
+
+    def webhook_calls(self, w: Webhook, operation: str) -> float:
+        """Calls per second to `w` under `operation`, summed over API servers."""
+        return sum(r.qps for r in self.all_requests() if w.operation_of(r) == operation)
+
+    def webhook_calls_total(self, w: Webhook) -> float:
+        return sum(self.webhook_calls(w, op) for op in w.operations)
+
+    def expected_apf_wait_quantile(self, flow_schema: str, q: float = 0.99) -> float:
+        a = next(a for a in self.apf if a.flow_schema == flow_schema)
+        return h.expected_quantile(q, h.distribution(h.APF_WAIT_BUCKETS, a.wait_p99))
+
+    def expected_webhook_quantile(self, name: str, q: float = 0.99) -> float:
+        w = next(w for w in self.webhooks if w.name == name)
+        return h.expected_quantile(q, h.distribution(h.WEBHOOK_BUCKETS, w.p99))
 
     def expected_api_qps(self, verb: str, resource: str) -> float:
         return sum(r.qps for r in self.all_requests() if (r.verb, r.resource) == (verb, resource))

@@ -87,7 +87,8 @@ def apiserver(s: Scenario, targets: list[Labels] | None = None) -> Iterator[Seri
         histograms.insert(0, (s.apiserver_metric, h.APISERVER_SLI_BUCKETS, False))
     for family, bounds, has_dry_run in histograms:
         for r in s.all_requests():
-            dist = r.distribution(bounds)
+            # Only the classic duration histogram includes admission webhook time.
+            dist = (s.with_webhooks(r) if has_dry_run else r).distribution(bounds)
             for t in targets:
                 yield from histogram(family, _request_labels(t, r, has_dry_run), r.qps / n, dist)
     for r in s.all_requests():
@@ -116,10 +117,123 @@ def apiserver(s: Scenario, targets: list[Labels] | None = None) -> Iterator[Seri
     for a in s.apf:
         for t in targets:
             yield counter(
+                "apiserver_flowcontrol_dispatched_requests",
+                t + (("flow_schema", a.flow_schema), ("priority_level", a.priority_level)),
+                a.dispatched_rate,
+            )
+    for a in s.apf:
+        dist = h.distribution(h.APF_WAIT_BUCKETS, a.wait_p99)
+        for t in targets:
+            labels = t + (("execute", "true"), ("flow_schema", a.flow_schema), ("priority_level", a.priority_level))
+            yield from histogram("apiserver_flowcontrol_request_wait_duration_seconds", labels, a.dispatched_rate, dist)
+    objects = "etcd_object_counts" if s.legacy_object_counts else "apiserver_storage_objects"
+    for resource, count in s.objects:
+        for t in targets:
+            yield gauge(objects, t + (("resource", resource),), count)
+    for a in s.apf:
+        for t in targets:
+            yield counter(
                 "apiserver_flowcontrol_rejected_requests",
                 t + (("flow_schema", a.flow_schema), ("priority_level", a.priority_level), ("reason", a.reason)),
                 a.rejected_rate,
             )
+
+
+def webhooks(s: Scenario) -> Iterator[Series]:
+    """Admission webhook latency, calls by code and rejections, as every API server reports them."""
+    conv = s.labels
+    n = len(s.apiserver_ips)
+    targets = [conv.apiserver(ip) + conv.external for ip in s.apiserver_ips]
+    calls = [(w, op, s.webhook_calls(w, op)) for w in s.webhooks for op in w.operations]
+    for w, op, rate in calls:
+        labels = (("name", w.name), ("operation", op), ("rejected", "false"), ("type", w.type))
+        dist = h.distribution(h.WEBHOOK_BUCKETS, w.p99)
+        for t in targets:
+            yield from histogram("apiserver_admission_webhook_admission_duration_seconds", t + labels, rate / n, dist)
+    share = {(w.name, op): rate / total for w, op, rate in calls if (total := s.webhook_calls_total(w)) > 0}
+    for w, op, rate in calls:
+        failed = w.failure_rate * share.get((w.name, op), 0.0)
+        for code, value in (("200", rate - failed), ("500", failed)):
+            labels = (("code", code), ("name", w.name), ("operation", op), ("rejected", str(code != "200").lower()))
+            for t in targets:
+                yield counter("apiserver_admission_webhook_request", t + labels + (("type", w.type),), value / n)
+    # A counter without the _total suffix (k8s names it so): written as a gauge that only grows.
+    for w, op, _ in calls:
+        for error_type, rate in (("no_error", w.rejection_rate), ("calling_webhook_error", w.failure_rate)):
+            labels = (("error_type", error_type), ("name", w.name), ("operation", op), ("rejection_code", "400"))
+            value = rate * share.get((w.name, op), 0.0) / n
+            for t in targets:
+                family = "apiserver_admission_webhook_rejection_count"
+                yield Series(family, "gauge", family, render(t + labels + (("type", w.type),)), "rate", value)
+
+
+def coredns(s: Scenario) -> Iterator[Series]:
+    conv = s.labels
+    targets = [conv.coredns(ip) + conv.external for ip in s.coredns_ips]
+    for t in targets:
+        yield gauge("up", t, 1.0)
+    for d in s.dns:
+        labels = (("server", d.server), ("type", "A"), ("zone", d.zone))
+        for t in targets:
+            yield from histogram(
+                "coredns_dns_request_duration_seconds", t + labels, d.qps, h.distribution(h.DNS_BUCKETS, d.p99)
+            )
+    for d in s.dns:
+        ok = 1.0 - d.servfail_ratio - d.refused_ratio - d.nxdomain_ratio
+        for rcode, share in (
+            ("NOERROR", ok),
+            ("NXDOMAIN", d.nxdomain_ratio),
+            ("SERVFAIL", d.servfail_ratio),
+            ("REFUSED", d.refused_ratio),
+        ):
+            for t in targets:
+                labels = (("plugin", ""), ("rcode", rcode), ("server", d.server), ("zone", d.zone))
+                yield counter("coredns_dns_responses", t + labels, d.qps * share)
+    for d in s.dns:
+        for t in targets:
+            yield from histogram(
+                "coredns_forward_request_duration_seconds",
+                t + (("rcode", "NOERROR"), ("to", d.upstream)),
+                d.qps * (1 - d.cache_hit_ratio),
+                h.distribution(h.DNS_BUCKETS, d.forward_p99),
+            )
+    for d in s.dns:
+        for t in targets:
+            yield counter(
+                "coredns_cache_hits", t + (("server", d.server), ("type", "success")), d.qps * d.cache_hit_ratio
+            )
+    for d in s.dns:
+        for t in targets:
+            yield counter("coredns_cache_misses", t + (("server", d.server),), d.qps * (1 - d.cache_hit_ratio))
+
+
+def kube_proxies(s: Scenario) -> Iterator[Series]:
+    """kube-proxy on every node (host network: scraped on the node's IP), with sync rates of a
+    cluster that changes Services now and then. Off with the kubelets (it runs beside them), which
+    keeps huge synthetic clusters small."""
+    if not s.kubelet_exposed:
+        return
+    conv = s.labels
+    for n in s.nodes:
+        t = conv.kube_proxy(n.name, n.ip) + conv.external
+        yield gauge("up", t, 1.0)
+        # kube-proxy's sync histogram shares the scheduler's ExponentialBuckets(0.001, 2, 15).
+        yield from histogram(
+            "kubeproxy_sync_proxy_rules_duration_seconds", t, 0.2, h.distribution(h.SCHEDULER_BUCKETS, n.proxy_sync_p99)
+        )
+        yield from histogram(
+            "kubeproxy_network_programming_duration_seconds",
+            t,
+            0.5,
+            h.distribution(h.PROXY_PROGRAMMING_BUCKETS, n.proxy_programming_p99),
+        )
+
+
+def cilium(s: Scenario) -> Iterator[Series]:
+    for n in s.nodes:
+        t = (("job", "cilium-agent"), ("instance", f"{n.ip}:9962")) + s.labels.external
+        for map_name, pressure in n.bpf_maps:
+            yield gauge("cilium_bpf_map_pressure", t + (("map_name", map_name),), pressure)
 
 
 def _build_labels(s: Scenario) -> Labels:
@@ -210,6 +324,8 @@ def nodes(s: Scenario) -> Iterator[Series]:
         yield gauge("node_memory_MemTotal_bytes", t, n.memory_total_bytes)
         yield gauge("node_memory_MemAvailable_bytes", t, n.memory_total_bytes * (1 - n.memory))
         yield counter("node_vmstat_oom_kill", t, n.oom_kills_per_hour / 3600)
+        yield gauge("node_nf_conntrack_entries", t, n.conntrack_limit * n.conntrack_used)
+        yield gauge("node_nf_conntrack_entries_limit", t, n.conntrack_limit)
         # The tmpfs mount is nearly full on purpose: only mountpoint="/" may count.
         for device, fstype, mount, size, used in (
             ("/dev/sda1", "ext4", "/", n.root_size_bytes, n.disk),
@@ -429,7 +545,20 @@ def kubelets(s: Scenario) -> Iterator[Series]:
 
 
 def all_series(s: Scenario) -> Iterator[Series]:
-    for component in (apiserver, etcd, nodes, kube_state_metrics, scheduler, controller_manager, kubelets, cadvisor):
+    for component in (
+        apiserver,
+        webhooks,
+        coredns,
+        kube_proxies,
+        cilium,
+        etcd,
+        nodes,
+        kube_state_metrics,
+        scheduler,
+        controller_manager,
+        kubelets,
+        cadvisor,
+    ):
         yield from component(s)
 
 

@@ -13,7 +13,7 @@ from k8stop.queries.prom.node_names import host_of, known_names, names_by_host
 from k8stop.queries.prom.probe import ProbeResult
 
 PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods", "disk": "wal_fsync", "for": "5m"}
-PARAMS |= {"res": "30s", "threshold": "0.9"}
+PARAMS |= {"res": "30s", "threshold": "0.9", "rcodes": "SERVFAIL"}
 SELECTOR = re.compile(r"[A-Za-z_:][\w:]*\{")
 
 

@@ -67,11 +67,14 @@ def test_list_storm_with_apf_rejections(prometheus_for) -> None:
     report = report_for(prometheus_for, scenario)
     top = report.findings[0]
     assert top.component is Component.APISERVER and top.severity is Level.CRITICAL
-    assert top.subject == "LIST pods"
+    # Who sends it comes first: the flow schema and priority level APF rejects (test_request_path).
+    assert top.subject == "flowschema/service-accounts"
+    storm = next(f for f in report.findings if f.id.startswith("apiserver.heavy_traffic"))
+    assert storm.subject == "LIST pods" and storm.severity is Level.CRITICAL and storm.caused_by == top.id
     # The saturation finding is a symptom naming the storm as its cause.
     saturated = next(f for f in report.findings if f.id.startswith("apiserver.saturated"))
-    assert saturated.caused_by == top.id
-    assert report.findings.index(saturated) > report.findings.index(top)
+    assert saturated.caused_by == storm.id
+    assert report.findings.index(saturated) > report.findings.index(storm) > report.findings.index(top)
 
 
 @pytest.mark.parametrize("convention", ["generic", "kube-prometheus"])

@@ -16,6 +16,7 @@ from facts_builders import (
     node,
     nodes,
     request,
+    request_path,
 )
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ApfLevel, Inflight, KubeletOp
@@ -167,3 +168,14 @@ def test_runtime_errors_and_workqueues() -> None:
     idle = kpis(healthy(control_plane=control_plane(ops=(KubeletOp("create_container", NO_TRAFFIC, 0.0, 0.0),))))
     assert idle["kubelet.runtime_ops_error_rate"].status is Level.UNKNOWN
     assert idle["kubelet.container_create_p99"].status is Level.UNKNOWN
+
+
+def test_error_budget_burn_grades_by_the_worst_firing_window_pair() -> None:
+    # 1h burns 20x but 5m only 10x: the 1h/5m x14.4 pair holds; 6h 7x and 30m 10x fire the x6 pair.
+    burning = request_path(0.001, **{"1h": 0.2, "5m": 0.1, "6h": 0.07, "30m": 0.1})
+    k = kpis(healthy(request_path=burning))["apiserver.error_budget_burn"]
+    assert k.status is Level.FAIL and k.value.number == pytest.approx(20.0) and "6h/30m x6" in k.detail
+    slow = request_path(0.001, **{"3d": 0.015, "6h": 0.012})
+    k = kpis(healthy(request_path=slow))["apiserver.error_budget_burn"]
+    assert k.status is Level.WARN and "3d/6h x1" in k.detail
+    assert kpis(healthy(request_path=None))["apiserver.error_budget_burn"].status is Level.UNKNOWN

@@ -32,6 +32,7 @@ SCREEN_COMMANDS = {
     "sched": ("control_plane", "ControlPlaneScreen"),
     "config": ("config_screen", "ConfigScreen"),
     "workloads": ("workloads_screen", "WorkloadsScreen"),
+    "path": ("request_path", "RequestPathScreen"),
 }
 PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
 
@@ -47,6 +48,7 @@ class Dashboard(Screen[None]):
         Binding("c", "open('sched')", "Sched", show=False),
         Binding("t", "open('config')", "Tuning", show=False),
         Binding("w", "open('workloads')", "Workloads", show=False),
+        Binding("e", "open('path')", "Path", show=False),
         Binding("d", "diagnose", "Diagnose"),
     ]
     DEFAULT_CSS = """
@@ -189,7 +191,7 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | refresh N | q"
+            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)

@@ -20,10 +20,11 @@ HELP = """\
  s  a  c           KPI scorecard, alerts, scheduler and controllers
  t                 tuning and sizing audit (settings against the guide)
  w                 workloads: CPU throttling, memory limits, disk runway
+ e                 request path: webhooks, APF flows, DNS, kube-proxy, conntrack
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
-                   :etcd  :api  :kpi  :alerts  :sched  :config  :workloads
+                   :etcd  :api  :kpi  :alerts  :sched  :config  :workloads  :path
                    :refresh SECONDS  :q
  p                 pause / resume polling
  r                 refresh now (in a drill-down: reload it)

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         RestartsFacts,
         WorkloadsFacts,
     )
+    from k8stop.queries.model.request_path import RequestPathFacts
     from k8stop.queries.prom.facts_source import PrometheusFacts
 
 T = TypeVar("T")
@@ -48,6 +49,9 @@ HEATMAP_COLUMNS = 30
 # Settings change seldom; reading them is several GETs (static pods, ConfigMaps, a few kubelets).
 AUDIT_INTERVAL = 300.0
 AUDIT_TIMEOUT = 45.0
+# The error budget's burn ratios read up to 3 days of buckets: once a minute is enough for a
+# 5-minute shortest window, and spares the server.
+BURN_INTERVAL = 60.0
 
 
 class Feed(StrEnum):
@@ -59,6 +63,7 @@ class Feed(StrEnum):
     RESTARTS = "restarts"
     WORKLOADS = "workloads"  # containers against their limits: throttling, memory headroom
     CONTROL_PLANE = "control_plane"
+    REQUEST_PATH = "request_path"  # admission webhooks and what they add to each verb
     ALERTS = "alerts"
     KUBE = "kube"  # the kube summary
     KUBE_OBJECTS = "kube_objects"  # the records drill-downs read; published only while recording
@@ -87,7 +92,7 @@ class Collectors:
         self.sources = sources
         self._clock = clock
         self._history = history
-        self._heat: dict[Feed, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories)
+        self._heat: dict[Feed, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories/burn)
         self._scraper: ApiserverScraper | None = None  # the direct /metrics path, made on first use
 
     def collect(self, feed: Feed) -> Collect:
@@ -192,6 +197,16 @@ class Collectors:
     async def workloads(self) -> tuple[WorkloadsFacts, Warnings]:
         return await self._prometheus().workloads()
 
+    async def request_path(self) -> tuple[RequestPathFacts, Warnings]:
+        fetched = self._heat.get(Feed.REQUEST_PATH)
+        due = fetched is None or self._clock() - fetched[0] >= BURN_INTERVAL
+        facts, warnings = await self._prometheus().request_path(with_burn=due)
+        if due:
+            self._heat[Feed.REQUEST_PATH] = (self._clock(), (facts.burn, facts.burn_metric))
+        elif fetched is not None:
+            facts = replace(facts, burn=fetched[1][0], burn_metric=fetched[1][1])
+        return facts, warnings
+
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._prometheus().alerts()
 
@@ -277,6 +292,7 @@ FEEDS: dict[Feed, FeedSpec] = {
     Feed.RESTARTS: FeedSpec(Source.PROMETHEUS, lambda c: c.restarts, kube_fallback=True),
     Feed.WORKLOADS: FeedSpec(Source.PROMETHEUS, lambda c: c.workloads, slow=True),
     Feed.CONTROL_PLANE: FeedSpec(Source.PROMETHEUS, lambda c: c.control_plane, slow=True),
+    Feed.REQUEST_PATH: FeedSpec(Source.PROMETHEUS, lambda c: c.request_path),
     Feed.ALERTS: FeedSpec(Source.PROMETHEUS, lambda c: c.alerts, slow=True),
     Feed.KUBE: FeedSpec(Source.KUBE, lambda c: c.kube_summary),
     Feed.KUBE_OBJECTS: FeedSpec(Source.KUBE, lambda c: c.kube_objects, slow=True, in_snapshot=False),

@@ -58,6 +58,7 @@ def build_snapshot(
         restarts=facts(Feed.RESTARTS),
         workloads=facts(Feed.WORKLOADS),
         control_plane=facts(Feed.CONTROL_PLANE),
+        request_path=facts(Feed.REQUEST_PATH),
         alerts=facts(Feed.ALERTS),
         kube_summary=facts(Feed.KUBE),
         audit=facts(Feed.AUDIT),

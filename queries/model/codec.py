@@ -19,7 +19,7 @@ from types import ModuleType
 from typing import Any
 
 import orjson
-from k8stop.queries.model import audit, facts, status, values
+from k8stop.queries.model import audit, facts, request_path, status, values
 from k8stop.queries.model.sanitize import clean
 
 Json = Any
@@ -33,7 +33,7 @@ class CodecError(ValueError):
 class Codec:
     """Encoder/decoder over the dataclasses and enums defined in `modules`."""
 
-    def __init__(self, modules: Iterable[ModuleType] = (facts, values, status, audit)) -> None:
+    def __init__(self, modules: Iterable[ModuleType] = (facts, values, status, audit, request_path)) -> None:
         self._classes: dict[str, type] = {}
         self._enums: dict[str, type[Enum]] = {}
         for module in modules:

@@ -22,6 +22,7 @@ from k8stop.queries.model.facts import (
     RestartsFacts,
     WorkloadsFacts,
 )
+from k8stop.queries.model.request_path import RequestPathFacts
 from k8stop.queries.model.status import FeedState, FeedStatus
 
 
@@ -51,6 +52,7 @@ class ClusterSnapshot:
     restarts: RestartsFacts | None = None
     workloads: WorkloadsFacts | None = None  # containers against their limits (a slow feed)
     control_plane: ControlPlaneFacts | None = None
+    request_path: RequestPathFacts | None = None  # admission webhooks
     alerts: AlertsFacts | None = None
     kube_summary: KubeSummary | None = None
     audit: AuditFacts | None = None  # the tuning and sizing audit's readings (a slow feed)

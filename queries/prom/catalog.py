@@ -43,12 +43,42 @@ WORKQUEUE_TOP_BUCKET = 1000.0  # ExponentialBuckets(10e-7, 10, 10)
 POD_START_TOP_BUCKET = 3600.0
 RUNTIME_OPS_TOP_BUCKET = 0.005 * 2.5**13  # ExponentialBuckets(.005, 2.5, 14)
 PLEG_TOP_BUCKET = 10.0  # component-base DefBuckets (0.005 ... 10)
+APF_WAIT_TOP_BUCKET = 30.0  # flowcontrol metrics.go queue wait buckets 0 .. 30 s
+WEBHOOK_TOP_BUCKET = 25.0
+PROXY_SYNC_TOP_BUCKET = 16.384  # ExponentialBuckets(0.001, 2, 15)
+PROXY_PROGRAMMING_TOP_BUCKET = 300.0  # 0.25 s .. 300 s (pkg/proxy/metrics)
+DNS_TOP_BUCKET = (
+    0.00025 * 2**15
+)  # CoreDNS plugin.TimeBuckets ExponentialBuckets(0.00025, 2, 16)  # admission metrics.go: .005, .025, .1, .5, 1, 2.5, 10, 25
 # An instance's host: "10.0.1.11:9100" -> 10.0.1.11, "[fd00::1]:9100" -> fd00::1, "node-1" -> node-1
 # (RE2, anchored by label_replace; escaped for a PromQL string).
 HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
 # Real, writable-by-pods filesystems: the node mixin's fsSelector with k8stop's pseudo-fs list.
 FILESYSTEMS = 'fstype!~"tmpfs|overlay|ramfs|squashfs|nsfs", mountpoint!=""'
 _FS_BY = "max by (instance, device, mountpoint)"
+
+
+_READ = 'verb=~"LIST|GET"'
+_WRITE = 'verb=~"POST|PUT|PATCH|DELETE"'
+# (scope matcher, `le` of the SLO) per kind: KM's "too slow" thresholds; `le` written 1 or 1.0.
+_READ_SLOW = (('scope=~"resource|"', "1"), ('scope="namespace"', "5"), ('scope="cluster"', "30"))
+_WRITE_SLOW = (("", "1"),)
+_LONG_SUBRESOURCES = 'subresource!~"proxy|attach|log|exec|portforward"'
+
+
+def _burn_ratio(verbs: str, slow: tuple[tuple[str, str], ...]) -> str:
+    """KM's apiserver_request:burnrate<window> for one verb class: (slow + 5xx) / all."""
+    fast = " + ".join(
+        f"(sum(rate(${{metric}}_bucket{{$sel {verbs}, {_LONG_SUBRESOURCES}, "
+        + (f"{scope}, " if scope else "")
+        + f'le=~"{le}(\\\\.0)?"}}[$window])) or vector(0))'
+        for scope, le in slow
+    )
+    return (
+        f"(((sum(rate(${{metric}}_count{{$sel {verbs}, {_LONG_SUBRESOURCES}}}[$window])) - ({fast})) "
+        f'+ (sum(rate(apiserver_request_total{{$sel {verbs}, code=~"5.."}}[$window])) or vector(0))) '
+        f"/ sum(rate(apiserver_request_total{{$sel {verbs}}}[$window])) or vector(0))"
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +174,213 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "APF rejections per second per priority level (429 from flow control)",
         "sum by (priority_level) (rate(apiserver_flowcontrol_rejected_requests_total{$sel}[5m]))",
         "k8s flowcontrol metrics.go; website flow-control.md",
+    ),
+    # --- request path: admission webhooks (queries/prom/request_path.py) ---------------
+    CatalogEntry(
+        "webhook.latency_p99",
+        "apiserver",
+        "Admission webhook latency p99 per (webhook name, operation, type)",
+        "histogram_quantile(0.99, sum by (name, operation, type, le) "
+        "(rate(apiserver_admission_webhook_admission_duration_seconds_bucket{$sel}[5m])))",
+        "k8s apiserver admission metrics.go; KM apiserver dashboard; compare with the webhook's "
+        "timeoutSeconds (admissionregistration/v1 default 10 s)",
+        top_bucket=WEBHOOK_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "webhook.call_rate",
+        "apiserver",
+        "Admission webhook calls per second per (webhook name, operation, type)",
+        "sum by (name, operation, type) (rate(apiserver_admission_webhook_admission_duration_seconds_count{$sel}[5m]))",
+        "k8s apiserver admission metrics.go",
+    ),
+    CatalogEntry(
+        "webhook.rejection_rate",
+        "apiserver",
+        "Requests denied by a webhook's own policy per second (error_type no_error)",
+        'sum by (name, operation) (rate(apiserver_admission_webhook_rejection_count{$sel error_type="no_error"}[5m]))',
+        "k8s apiserver admission metrics.go (rejection_count by error_type, rejection_code)",
+    ),
+    CatalogEntry(
+        "webhook.failure_rate",
+        "apiserver",
+        "Admission webhook calls per second answered without a 2xx (errors and timeouts record "
+        "code 0 or the webhook's error code)",
+        'sum by (name, operation) (rate(apiserver_admission_webhook_request_total{$sel code!~"2.."}[5m]))',
+        "k8s apiserver admission metrics.go (webhook_request_total by code, 1.24+)",
+    ),
+    CatalogEntry(
+        "webhook.verb_p99_with",
+        "apiserver",
+        "Request p99 per verb with admission webhook time (the classic duration histogram)",
+        "histogram_quantile(0.99, sum by (verb, le) (rate(apiserver_request_duration_seconds_bucket{$sel "
+        + API_LATENCY_FILTER
+        + "}[5m])))",
+        "k8s endpoints metrics.go (request_duration includes webhooks); KM kube_apiserver-histogram",
+        top_bucket=APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "webhook.verb_p99_without",
+        "apiserver",
+        "Request p99 per verb without admission webhook time (the SLI histogram)",
+        "histogram_quantile(0.99, sum by (verb, le) (rate(${metric}_bucket{$sel " + API_LATENCY_FILTER + "}[5m])))",
+        "k8s endpoints metrics.go (request_sli_duration excludes webhook and APF queue time)",
+        APISERVER_LATENCY_METRICS[:2],
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "webhook.verb_rate",
+        "apiserver",
+        "Requests per second per verb, long-running requests excluded",
+        "sum by (verb) (rate(apiserver_request_total{$sel " + API_LATENCY_FILTER + "}[5m]))",
+        "KM kube_apiserver-availability",
+    ),
+    # --- request path: who loads the API server ----------------------------------------
+    CatalogEntry(
+        "apf.flow_dispatched_rate",
+        "apiserver",
+        "Requests dispatched per second per (priority level, flow schema)",
+        "sum by (priority_level, flow_schema) (rate(apiserver_flowcontrol_dispatched_requests_total{$sel}[5m]))",
+        "k8s flowcontrol metrics.go (BETA); website flow-control.md",
+    ),
+    CatalogEntry(
+        "apf.flow_inqueue",
+        "apiserver",
+        "Requests waiting in APF queues per (priority level, flow schema)",
+        "sum by (priority_level, flow_schema) (apiserver_flowcontrol_current_inqueue_requests{$sel})",
+        "k8s flowcontrol metrics.go (BETA); website flow-control.md",
+    ),
+    CatalogEntry(
+        "apf.flow_rejected_rate",
+        "apiserver",
+        "APF rejections (429) per second per (priority level, flow schema)",
+        "sum by (priority_level, flow_schema) (rate(apiserver_flowcontrol_rejected_requests_total{$sel}[5m]))",
+        "k8s flowcontrol metrics.go (BETA); website flow-control.md",
+    ),
+    CatalogEntry(
+        "apf.flow_wait_p99",
+        "apiserver",
+        "Time a request waits in its APF queue, p99 per (priority level, flow schema)",
+        "histogram_quantile(0.99, sum by (priority_level, flow_schema, le) "
+        "(rate(apiserver_flowcontrol_request_wait_duration_seconds_bucket{$sel}[5m])))",
+        "k8s flowcontrol metrics.go (BETA histogram, buckets 0 .. 30 s)",
+        top_bucket=APF_WAIT_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "apiserver.storage_objects",
+        "apiserver",
+        "Objects stored per resource (every API server reports the same count: max, not sum)",
+        "max by (resource) ($metric{$sel})",
+        "k8s apiserver storage metrics (apiserver_storage_objects, 1.21+; etcd_object_counts before); "
+        "SIG-scalability thresholds.md (150 000 pods per cluster)",
+        ("apiserver_storage_objects", "etcd_object_counts"),
+    ),
+    # --- request path: the API server's error budget ------------------------------------
+    CatalogEntry(
+        "slo.burn_ratio",
+        "apiserver",
+        "Share of requests over [$window] that spent the availability/latency budget: too slow "
+        "(read > 1 s per object, > 5 s per namespace, > 30 s cluster-wide; write > 1 s) or 5xx, "
+        "read and write ratios summed as KubeAPIErrorBudgetBurn sums them",
+        _burn_ratio(_READ, _READ_SLOW) + " + " + _burn_ratio(_WRITE, _WRITE_SLOW),
+        "KM rules/kube_apiserver-burnrate.libsonnet (apiserver_request:burnrate<window>) and "
+        "alerts/kube_apiserver.libsonnet KubeAPIErrorBudgetBurn (99 % over 30 d)",
+        APISERVER_LATENCY_METRICS,
+    ),
+    # --- request path: cluster DNS (CoreDNS) ---------------------------------------------
+    CatalogEntry(
+        "dns.request_p99",
+        "coredns",
+        "CoreDNS request latency p99 per (server, zone)",
+        "histogram_quantile(0.99, sum by (server, zone, le) (rate(coredns_dns_request_duration_seconds_bucket{$sel}[5m])))",
+        "coredns-mixin CoreDNSLatencyHigh (p99 > 4 s, critical)",
+        top_bucket=DNS_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "dns.request_rate",
+        "coredns",
+        "CoreDNS requests per second per (server, zone)",
+        "sum by (server, zone) (rate(coredns_dns_request_duration_seconds_count{$sel}[5m]))",
+        "coredns-mixin dashboard (requests by zone)",
+    ),
+    CatalogEntry(
+        "dns.rcode_ratio",
+        "coredns",
+        "Share of CoreDNS responses per (server, zone) with an rcode matching $rcodes",
+        'sum by (server, zone) (rate($metric{$sel rcode=~"$rcodes"}[5m])) / sum by (server, zone) (rate($metric{$sel}[5m]))',
+        "coredns-mixin CoreDNSErrorsHigh (SERVFAIL > 1 % warning, > 3 % critical); CoreDNS 1.7 renamed "
+        "response_rcode_count_total to responses_total",
+        ("coredns_dns_responses_total", "coredns_dns_response_rcode_count_total"),
+    ),
+    CatalogEntry(
+        "dns.forward_p99",
+        "coredns",
+        "CoreDNS forward (upstream) request latency p99 per upstream",
+        "histogram_quantile(0.99, sum by (to, le) (rate(coredns_forward_request_duration_seconds_bucket{$sel}[5m])))",
+        "coredns-mixin CoreDNSForwardLatencyHigh (p99 > 4 s, critical)",
+        top_bucket=DNS_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "dns.cache_hit_ratio",
+        "coredns",
+        "CoreDNS cache hits / (hits + misses) per server",
+        "sum by (server) (rate(coredns_cache_hits_total{$sel}[5m])) / (sum by (server) "
+        "(rate(coredns_cache_hits_total{$sel}[5m])) + sum by (server) (rate(coredns_cache_misses_total{$sel}[5m])))",
+        "CoreDNS cache plugin metrics; coredns-mixin dashboard (cache hit rate)",
+    ),
+    # --- request path: service proxy and conntrack, per node ------------------------------
+    CatalogEntry(
+        "proxy.sync_p99",
+        "kube_proxy",
+        "kube-proxy rule sync (iptables/ipvs/nftables) p99 per kube-proxy",
+        "histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(kubeproxy_sync_proxy_rules_duration_seconds_bucket{$sel}[5m])))",
+        "k8s pkg/proxy/metrics (ExponentialBuckets(0.001, 2, 15)); KM proxy dashboard; kube-proxy "
+        "minSyncPeriod 1 s / syncPeriod 30 s defaults",
+        top_bucket=PROXY_SYNC_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "proxy.programming_p99",
+        "kube_proxy",
+        "Network programming latency p99 per kube-proxy: from a Service/EndpointSlice change to its rules",
+        "histogram_quantile(0.99, sum by (instance, le) "
+        "(rate(kubeproxy_network_programming_duration_seconds_bucket{$sel}[5m])))",
+        "SIG-scalability network programming latency SLO (p99 <= 30 s); seed §1.1 service_proxy_delay",
+        top_bucket=PROXY_PROGRAMMING_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "proxy.nodes",
+        "kube_proxy",
+        "The node each kube-proxy runs on (host network: its instance's host is the node's address; "
+        "$by_host is node.names_by_host)",
+        "group by (instance, k8stop_node) (label_replace(group by (instance) "
+        "(kubeproxy_sync_proxy_rules_duration_seconds_count{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
+        "k8s pkg/proxy/metrics; KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
+    ),
+    CatalogEntry(
+        "conntrack.used_ratio",
+        "node",
+        "conntrack table entries / limit per node-exporter target",
+        "max by (instance) (node_nf_conntrack_entries{$sel}) / max by (instance) (node_nf_conntrack_entries_limit{$sel})",
+        "NM NodeHighNumberConntrackEntriesUsed (> 75 %)",
+    ),
+    CatalogEntry(
+        "conntrack.cilium_map_pressure",
+        "cilium",
+        "Cilium BPF map fill ratio per agent and map (conntrack, NAT, policy maps)",
+        "max by (instance, map_name) (cilium_bpf_map_pressure{$sel})",
+        "Cilium metrics (bpf_map_pressure, 1.13+), graded like NM NodeHighNumberConntrackEntriesUsed (75 %); "
+        "Cilium docs: raise bpf-ct-global-*-max / bpf-map-dynamic-size-ratio",
+    ),
+    CatalogEntry(
+        "conntrack.cilium_nodes",
+        "cilium",
+        "The node each Cilium agent runs on ($by_host is node.names_by_host)",
+        "group by (instance, k8stop_node) (label_replace(group by (instance) (cilium_bpf_map_pressure{$sel}), "
+        '"k8stop_host", "$$1", "instance", "$host_regex") * on (k8stop_host) group_left (k8stop_node) ($by_host))',
+        "Cilium metrics; KSM kube_node_info (internal_ip)",
+        joins=("node", "kube_state_metrics"),
     ),
     # --- etcd ---------------------------------------------------------------------------
     CatalogEntry(

@@ -23,6 +23,7 @@ from k8stop.queries.model.facts import (
     RestartsFacts,
     WorkloadsFacts,
 )
+from k8stop.queries.model.request_path import RequestPathFacts
 from k8stop.queries.prom.alerts import AlertsSource
 from k8stop.queries.prom.apiserver import apiserver_facts
 from k8stop.queries.prom.client import PromClient
@@ -30,6 +31,7 @@ from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.control_plane import control_plane_facts
 from k8stop.queries.prom.etcd import etcd_facts
 from k8stop.queries.prom.nodes import nodes_facts
+from k8stop.queries.prom.request_path import request_path_facts
 from k8stop.queries.prom.restarts import restarts_facts
 from k8stop.queries.prom.workloads import workloads_facts
 
@@ -79,6 +81,9 @@ class PrometheusFacts:
 
     async def control_plane(self) -> tuple[ControlPlaneFacts, Warnings]:
         return await control_plane_facts(self._ctx)
+
+    async def request_path(self, with_burn: bool = True) -> tuple[RequestPathFacts, Warnings]:
+        return await request_path_facts(self._ctx, with_burn)
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
         return await self._alerts.facts()

@@ -3,7 +3,12 @@
 Cause links are general, evidence-driven relations (not tuned to any cluster):
 - a slow or leaderless etcd member explains slow mutating API calls and API 5xx;
 - one dominant traffic source explains API saturation (set by the apiserver rule) and slow reads;
-- a saturated node (CPU, memory, load) explains containers crash-looping or restarting on it.
+- a saturated node (CPU, memory, load) explains containers crash-looping or restarting on it;
+- a slow admission webhook explains the slow verbs it intercepts (before etcd: when both are slow,
+  the duration the webhook adds is measured, etcd's share is not);
+- an APF flow schema being rejected or queued explains the heavy traffic and the saturation it
+  carries: it names the clients (flow schema) and the seats they fill (priority level);
+- a slow DNS upstream explains slow and failing CoreDNS answers (cache misses wait on it).
 A cause is raised to the severity of its worst symptom. The ranking lists every independent cause
 before any symptom, so two unrelated problems both lead, whatever the number of symptoms.
 """
@@ -23,12 +28,16 @@ from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.disk_runway import disk_runway_findings
 from k8stop.queries.rules.etcd import etcd_findings
 from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.flows import FLOW_RULE, flow_findings
 from k8stop.queries.rules.grouping import merge_by_subject, rule_of, rules_of
 from k8stop.queries.rules.hpa import hpa_findings
 from k8stop.queries.rules.kubelet_health import kubelet_findings
 from k8stop.queries.rules.memory_headroom import memory_findings
+from k8stop.queries.rules.network import DNS_FORWARD_RULE, network_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
+from k8stop.queries.rules.slo import burn_findings
 from k8stop.queries.rules.throttling import throttling_findings
+from k8stop.queries.rules.webhooks import VERB_RULE, WEBHOOK_RULE, webhook_cause, webhook_findings
 from k8stop.queries.rules.workloads import workload_findings
 
 _ETCD_CAUSES = frozenset({"etcd.wal_fsync_p99_slow", "etcd.backend_commit_p99_slow", "etcd.no_leader"})
@@ -39,11 +48,27 @@ def _strongest(candidates: list[Finding]) -> Finding | None:
     return min(candidates, key=lambda f: (-f.severity, -f.magnitude, f.id), default=None)
 
 
-def _cause_of(f: Finding, etcd: Finding | None, traffic: Finding | None, nodes: list[Finding]) -> Finding | None:
+def _cause_of(
+    f: Finding,
+    etcd: Finding | None,
+    traffic: Finding | None,
+    nodes: list[Finding],
+    webhooks: list[Finding],
+    flow: Finding | None,
+    upstream: Finding | None,
+) -> Finding | None:
     rule = rule_of(f)
+    if rule in ("apiserver.heavy_traffic", "apiserver.saturated"):
+        return flow
+    if rule in ("dns.latency", "dns.errors"):
+        return upstream
+    if rule == VERB_RULE:
+        return webhook_cause(f, webhooks)
     if rule == "apiserver.latency":
         mutating = "mutating" in f.label_values("kind")
-        return etcd if mutating and etcd is not None else (traffic if not mutating else None)
+        if mutating:
+            return webhook_cause(f, webhooks) or etcd
+        return traffic
     if rule == "apiserver.errors_5xx":
         return etcd
     if rule == "workload.cpu_throttled" and "node contention" not in f.label_values("cause"):
@@ -63,9 +88,12 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
     etcd = _strongest([f for f in findings if rules_of(f) & _ETCD_CAUSES])
     traffic = _strongest([f for f in findings if rule_of(f) == "apiserver.heavy_traffic"])
     nodes = [f for f in findings if rules_of(f) & _NODE_CAUSES]
+    webhooks = [f for f in findings if rule_of(f) == WEBHOOK_RULE]
+    flow = _strongest([f for f in findings if rule_of(f) == FLOW_RULE])
+    upstream = _strongest([f for f in findings if rule_of(f) == DNS_FORWARD_RULE])
     linked = []
     for f in findings:
-        cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes)
+        cause = by_id.get(f.caused_by) if f.caused_by else _cause_of(f, etcd, traffic, nodes, webhooks, flow, upstream)
         if cause is None or cause.id == f.id:
             linked.append(f)
             continue
@@ -122,6 +150,10 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
     findings = [
         *etcd_findings(snap, t, q),
         *apiserver_findings(snap, t, q),
+        *webhook_findings(snap, t, q),
+        *flow_findings(snap, t, q),
+        *burn_findings(snap, q),
+        *network_findings(snap, q),
         *node_findings(snap, t, q),
         *disk_runway_findings(snap, t, q),
         *kubelet_findings(snap, t, q),

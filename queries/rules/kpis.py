@@ -27,6 +27,7 @@ from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.alerts import severity_of
 from k8stop.queries.rules.grading import Bound, grade, ratio, unknown_reason, worst
+from k8stop.queries.rules.slo import burn_rate, describe_pairs, firing
 
 LONG_RUNNING_VERBS = frozenset({"WATCH", "CONNECT"})
 MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE", "DELETECOLLECTION", "APPLY"})
@@ -52,6 +53,8 @@ def fmt_value(value: Value, unit: str) -> str:
         return fmt_bytes(value)
     if unit == "ratio":
         return fmt_ratio(value)
+    if unit == "x" and value.known:
+        return f"{value.number:.1f}x"
     if not value.known:
         return fmt_seconds(value)  # the shared words for no traffic / n/a
     prefix = ">= " if value.kind is Kind.AT_LEAST else ""
@@ -230,6 +233,27 @@ def _apiserver_errors(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     return _graded(kid, name, "ratio", items, snap.missing_reason("apiserver"), bounds.apiserver_errors(t))
 
 
+def _error_budget(snap: ClusterSnapshot) -> Kpi:
+    """The 1 h burn rate; the status is the worst KubeAPIErrorBudgetBurn window pair firing."""
+    kid, name, target = "apiserver.error_budget_burn", "API error budget burn rate (1 h)", "< 1"
+    facts = snap.request_path
+    if facts is None:
+        return Kpi(kid, name, ABSENT, "x", target, Level.UNKNOWN, snap.missing_reason("request_path"))
+    hour = facts.burn_ratio("1h")
+    if hour is None:
+        return Kpi(
+            kid, name, ABSENT, "x", target, Level.UNKNOWN, "not measured yet (no latency histogram or first minute)"
+        )
+    rate = burn_rate(hour)
+    if rate is None:
+        return Kpi(kid, name, hour, "x", target, Level.UNKNOWN, unknown_reason(hour))
+    fired = firing(facts)
+    level = Level.OK if not fired else (Level.FAIL if fired[0][0].severity is Level.CRITICAL else Level.WARN)
+    pair = f"; firing: {fired[0][0].long}/{fired[0][0].short} x{fired[0][0].factor:g}" if fired else ""
+    detail = f"{rate:.1f}x the budget over 1 h{pair}; kubernetes-mixin KubeAPIErrorBudgetBurn ({describe_pairs()})"
+    return Kpi(kid, name, Value.of(rate), "x", target, level, detail)
+
+
 def _etcd_members(snap: ClusterSnapshot) -> tuple[tuple[EtcdMember, ...] | None, str]:
     if snap.etcd is None:
         return None, snap.missing_reason("etcd")
@@ -382,6 +406,7 @@ KPI_SIGNALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("APIServerLatencyHigh", "KubeAPILatencyHigh"),
     ),
     "apiserver.error_ratio_5xx": (("apiserver_request:burnrate",), ("KubeAPIErrorBudgetBurn", "KubeAPIErrorsHigh")),
+    "apiserver.error_budget_burn": (("apiserver_request:burnrate",), ("KubeAPIErrorBudgetBurn",)),
     "etcd.wal_fsync_p99": (
         ("etcd_disk_wal_fsync_duration_seconds",),
         ("etcdHighFsyncDurations", "EtcdDiskLatencyHigh"),
@@ -435,6 +460,7 @@ def _measured_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
             _sourced(k, snap)
             for k in (_apiserver_latency(snap, t), _apiserver_qps(snap, t), _apiserver_errors(snap, t))
         ),
+        _error_budget(snap),
         _etcd(
             snap,
             "etcd.wal_fsync_p99",
