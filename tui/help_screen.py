@@ -11,31 +11,27 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 HELP = """\
-[b]k8stop keys[/b]
-
- tab / shift+tab   next / previous panel
- ↑ ↓  j k          move in a panel
+[b]k8stop keys[/b]  (↑ ↓ scroll this help)
+ tab / shift+tab   next / previous panel     ↑ ↓  j k   move in a panel
  enter             drill down into the selected row
  z                 maximise / restore the focused panel
  s  a  c           KPI scorecard, alerts, scheduler and controllers
  t                 tuning and sizing audit (settings against the guide)
  w                 workloads: CPU throttling, memory limits, disk runway
- e                 request path: webhooks, APF flows, DNS, kube-proxy, conntrack
+ e                 request path: webhooks, APF, DNS, kube-proxy, conntrack
+ d                 guided diagnosis (opens on the top cause)
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
-                   :etcd  :api  :kpi  :alerts  :sched  :config  :workloads  :path
+                   :etcd :api :kpi :alerts :sched :config :workloads :path
                    :refresh SECONDS  :q
- p                 pause / resume polling
- r                 refresh now (in a drill-down: reload it)
+ p  r              pause polling, refresh now (in a drill-down: reload)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)
- d                 guided diagnosis
- ?                 this help
- q                 quit
+ ?  q              this help, quit
 
-Feed: ● live  ◐ stale  ✖ error  ○ not exposed     heat: · ░ ▒ ▓ █ (low → high)
-Values: ! over the warning threshold  ‼ over the critical one  ★ etcd leader
+Feed: ● live  ◐ stale  ✖ error  ○ not exposed   heat: · ░ ▒ ▓ █ (low→high)
+Values: ! past the warning level  ‼ past the critical one  ★ etcd leader
 """
 
 
