@@ -156,7 +156,7 @@ def request_path_incident() -> Scenario:
 
 
 async def request_path() -> None:
-    """The `w` screen on the request-path incident."""
+    """The `e` screen on the request-path incident."""
     prometheus = start_prometheus(request_path_incident())
     try:
         settings = Settings(prometheus_url=prometheus.url, use_kube=False, refresh=1.0)
@@ -164,9 +164,25 @@ async def request_path() -> None:
         async def steps(pilot: object) -> None:
             app = pilot.app  # type: ignore[attr-defined]
             await wait_for(pilot, lambda: getattr(app.latest.get("request_path"), "facts", None) is not None)
-            await drill(None, "w")(pilot)
+            await drill(None, "e")(pilot)
 
         await shoot(settings, "request-path-80x24", (80, 24), steps)
+    finally:
+        prometheus.stop()
+
+
+async def workloads() -> None:
+    """The `w` screen: a CPU-throttled deployment and another one heading for its memory limit."""
+    prometheus = start_prometheus(Scenario.cpu_throttled().also(Scenario.memory_leak()))
+    try:
+        settings = Settings(prometheus_url=prometheus.url, use_kube=False, refresh=1.0)
+
+        async def steps(pilot: object) -> None:
+            app = pilot.app  # type: ignore[attr-defined]
+            await wait_for(pilot, lambda: getattr(app.latest.get("workloads"), "facts", None) is not None)
+            await drill(None, "w")(pilot)
+
+        await shoot(settings, "workloads-80x24", (80, 24), steps)
     finally:
         prometheus.stop()
 
@@ -189,6 +205,7 @@ async def main() -> None:
         prometheus.stop()
     await config_audit()
     await request_path()
+    await workloads()
     await demo()
 
 
