@@ -147,6 +147,9 @@ class Settings:
     # The headless report waits for the kube API's first list as long as pages keep arriving;
     # only this long without one (a stuck list) is an error. 0: wait as long as it takes.
     kube_sync_idle_timeout: float = 60.0
+    # When Prometheus fails or is absent, the API and etcd panels read the API server's own
+    # /metrics through the kube connection; false keeps them on Prometheus alone.
+    direct_metrics: bool = True
     max_inflight_queries: int = 4
     top_nodes: int = 20
     thresholds: Thresholds = field(default_factory=Thresholds)

@@ -123,7 +123,8 @@ class Collectors:
 
     async def apiserver(self) -> tuple[ApiserverFacts, Warnings]:
         ask = self._prometheus_apiserver if self.sources.prometheus is not None else None
-        why = await self._fallback_reason(ask, "API server metrics not in Prometheus", "API server metrics")
+        direct = self.sources.settings.direct_metrics
+        why = await self._fallback_reason(ask, "API server metrics not in Prometheus", "API server metrics", direct)
         if isinstance(why, tuple):
             return why
         from k8stop.queries.kube.metrics_scrape import apiserver_from
@@ -148,7 +149,8 @@ class Collectors:
 
     async def etcd(self) -> tuple[EtcdFacts, Warnings]:
         ask = self._prometheus_etcd if self.sources.prometheus is not None else None
-        why = await self._fallback_reason(ask, "etcd metrics not in Prometheus", "etcd metrics")
+        direct = self.sources.settings.direct_metrics
+        why = await self._fallback_reason(ask, "etcd metrics not in Prometheus", "etcd metrics", direct)
         if isinstance(why, tuple):
             return why
         from k8stop.queries.kube.metrics_scrape import etcd_from
@@ -234,11 +236,11 @@ class Collectors:
         return (replace(facts, sync=sync) if sync is not None else facts), warnings
 
     async def _fallback_reason(
-        self, ask: Callable[[], Awaitable[tuple[T, Warnings]]] | None, absent: str, what: str
+        self, ask: Callable[[], Awaitable[tuple[T, Warnings]]] | None, absent: str, what: str, fallback: bool = True
     ) -> tuple[T, Warnings] | str:
         """Prometheus' answer, or why the kube fallback serves instead: a Prometheus that is
         down must not blank a panel the kube API can still fill."""
-        kube_missing = self.sources.kube is None
+        kube_missing = self.sources.kube is None or not fallback
         if ask is None:
             if kube_missing:
                 raise FeedError(self.sources.prometheus_error or f"no source for {what}")
