@@ -35,7 +35,7 @@ from k8stop.queries.rules.kubelet_health import kubelet_findings
 from k8stop.queries.rules.memory_headroom import memory_findings
 from k8stop.queries.rules.network import DNS_FORWARD_RULE, network_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
-from k8stop.queries.rules.slo import burn_findings
+from k8stop.queries.rules.slo import BURN_RULE, burn_findings
 from k8stop.queries.rules.throttling import throttling_findings
 from k8stop.queries.rules.webhooks import VERB_RULE, WEBHOOK_RULE, webhook_cause, webhook_findings
 from k8stop.queries.rules.workloads import workload_findings
@@ -71,6 +71,9 @@ def _cause_of(
         return traffic
     if rule == "apiserver.errors_5xx":
         return etcd
+    if rule == BURN_RULE:
+        # The budget burns because requests are slow or failing: whatever makes them so is the cause.
+        return _strongest([c for c in (*webhooks, etcd, flow, traffic) if c is not None])
     if rule == "workload.cpu_throttled" and "node contention" not in f.label_values("cause"):
         return None  # a limit too low is the workload's own problem, whatever its node
     if f.component is Component.WORKLOAD and not rule.startswith("alert.") and rule != "workload.image_pull":
