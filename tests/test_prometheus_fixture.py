@@ -45,6 +45,11 @@ def by(result: list[dict[str, object]], label: str) -> dict[str, float]:
     return {r["metric"][label]: float(r["value"][1]) for r in result}  # type: ignore[index]
 
 
+def at_anchor(prom: PrometheusHandle, label: str, promql: str) -> dict[str, float]:
+    """The query's values at the scenario's anchor, by one label."""
+    return by(prom.query(promql, at=prom.anchor), label)
+
+
 def fsync_p99(prom: PrometheusHandle, at: float) -> dict[str, float]:
     return by(
         prom.query(
@@ -124,13 +129,11 @@ def test_instant_query_at_wall_clock_now_is_covered(prometheus_for) -> None:
 
 def test_node_cpu_utilisation_mixin_expression_matches_knob(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    shown = by(
-        prom.query(
-            "1 - avg without (cpu) (sum without (mode) "
-            '(rate(node_cpu_seconds_total{job="node", mode=~"idle|iowait|steal"}[5m])))',
-            at=prom.anchor,
-        ),
+    shown = at_anchor(
+        prom,
         "instance",
+        "1 - avg without (cpu) (sum without (mode) "
+        '(rate(node_cpu_seconds_total{job="node", mode=~"idle|iowait|steal"}[5m])))',
     )
     assert shown.keys() == {n.name for n in HEALTHY.nodes}
     for node in HEALTHY.nodes:
@@ -139,17 +142,13 @@ def test_node_cpu_utilisation_mixin_expression_matches_knob(prometheus_for) -> N
 
 def test_root_filesystem_and_memory_match_knobs(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    disk = by(
-        prom.query(
-            '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
-            at=prom.anchor,
-        ),
+    disk = at_anchor(
+        prom,
         "instance",
+        '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
     )
-    memory = by(
-        prom.query("1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes", at=prom.anchor), "instance"
-    )
-    tmpfs = by(prom.query('node_filesystem_avail_bytes{fstype="tmpfs"}', at=prom.anchor), "instance")
+    memory = at_anchor(prom, "instance", "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes")
+    tmpfs = at_anchor(prom, "instance", 'node_filesystem_avail_bytes{fstype="tmpfs"}')
     for node in HEALTHY.nodes:
         assert abs(disk[node.name] - node.disk) < TOLERANCE
         assert abs(memory[node.name] - node.memory) < TOLERANCE
@@ -183,12 +182,10 @@ def test_watch_p99_saturates_at_the_top_bucket(prometheus_for) -> None:
 
 def test_request_codes_and_both_histograms_exist(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    codes = by(
-        prom.query(
-            'sum by (code) (rate(apiserver_request_total{verb="GET",resource="pods",subresource=""}[5m]))',
-            at=prom.anchor,
-        ),
+    codes = at_anchor(
+        prom,
         "code",
+        'sum by (code) (rate(apiserver_request_total{verb="GET",resource="pods",subresource=""}[5m]))',
     )
     get_pods = next(r for r in HEALTHY.requests if (r.verb, r.resource, r.subresource) == ("GET", "pods", ""))
     assert codes.keys() == {"200", "404"}
@@ -236,13 +233,11 @@ def test_slow_member_generic_labels_and_incident_start(prometheus_for) -> None:
 
 def test_generic_node_exporter_carries_node_label(prometheus_for) -> None:
     prom = prometheus_for(SLOW_ETCD_GENERIC)
-    shown = by(
-        prom.query(
-            "1 - avg by (node) (sum without (mode) "
-            '(rate(node_cpu_seconds_total{job="node-exporter", mode=~"idle|iowait|steal"}[5m])))',
-            at=prom.anchor,
-        ),
+    shown = at_anchor(
+        prom,
         "node",
+        "1 - avg by (node) (sum without (mode) "
+        '(rate(node_cpu_seconds_total{job="node-exporter", mode=~"idle|iowait|steal"}[5m])))',
     )
     for node in SLOW_ETCD_GENERIC.nodes:
         assert abs(shown[node.name] - node.cpu) < TOLERANCE
