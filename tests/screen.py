@@ -23,3 +23,14 @@ async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 2
         if loop.time() > deadline:
             raise AssertionError(f"timed out waiting for {what or condition}:\n{screen_text(pilot.app)}")
         await pilot.pause(0.1)
+
+
+async def wait_for_facts(pilot: Any, feed: str, what: str = "") -> None:
+    """Let the app run until the feed has delivered facts (a status alone does not count)."""
+    app = pilot.app
+
+    def served() -> bool:
+        update = app.latest.get(feed)
+        return update is not None and update.facts is not None
+
+    await wait_for(pilot, served, what=what or feed)

@@ -20,7 +20,7 @@ from kubeapi.from_scenario import cluster_from_scenario
 from kubeapi.kubeconfig import write_kubeconfig
 from kubeapi.server import KubeApiServer
 from scenario import Pod, Scenario
-from screen import screen_text, wait_for
+from screen import screen_text, wait_for, wait_for_facts
 from textual.pilot import Pilot
 
 TOKEN = "logs-token"
@@ -58,9 +58,7 @@ async def pod_drilldown(
         settings = Settings(prometheus_url=prometheus_for(s).url, kubeconfig=str(kubeconfig), refresh=1.0)
         app = K8sTopApp(settings, LiveSource)
         async with app.run_test(size=(80, 24)) as pilot:
-            await wait_for(
-                pilot, lambda: Feed.KUBE in app.latest and app.latest[Feed.KUBE].facts is not None, what="kube"
-            )
+            await wait_for_facts(pilot, Feed.KUBE, what="kube")
             app.push_screen(PodScreen(PodKey(pod.namespace, pod.name, container)))
             await wait_for(
                 pilot, lambda: isinstance(app.screen, PodScreen) and app.screen.loaded, what="the pod drill-down"
