@@ -50,6 +50,12 @@ def at_anchor(prom: PrometheusHandle, label: str, promql: str) -> dict[str, floa
     return by(prom.query(promql, at=prom.anchor), label)
 
 
+def cpu_utilisation(job: str, grouping: str) -> str:
+    """The node mixin's CPU utilisation (busy share of all modes but idle, iowait and steal), per `grouping`."""
+    busy = f'sum without (mode) (rate(node_cpu_seconds_total{{job="{job}", mode=~"idle|iowait|steal"}}[5m]))'
+    return f"1 - avg {grouping} ({busy})"
+
+
 def fsync_p99(prom: PrometheusHandle, at: float) -> dict[str, float]:
     return by(
         prom.query(
@@ -129,12 +135,7 @@ def test_instant_query_at_wall_clock_now_is_covered(prometheus_for) -> None:
 
 def test_node_cpu_utilisation_mixin_expression_matches_knob(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    shown = at_anchor(
-        prom,
-        "instance",
-        "1 - avg without (cpu) (sum without (mode) "
-        '(rate(node_cpu_seconds_total{job="node", mode=~"idle|iowait|steal"}[5m])))',
-    )
+    shown = at_anchor(prom, "instance", cpu_utilisation("node", "without (cpu)"))
     assert shown.keys() == {n.name for n in HEALTHY.nodes}
     for node in HEALTHY.nodes:
         assert abs(shown[node.name] - node.cpu) < TOLERANCE
@@ -233,12 +234,7 @@ def test_slow_member_generic_labels_and_incident_start(prometheus_for) -> None:
 
 def test_generic_node_exporter_carries_node_label(prometheus_for) -> None:
     prom = prometheus_for(SLOW_ETCD_GENERIC)
-    shown = at_anchor(
-        prom,
-        "node",
-        "1 - avg by (node) (sum without (mode) "
-        '(rate(node_cpu_seconds_total{job="node-exporter", mode=~"idle|iowait|steal"}[5m])))',
-    )
+    shown = at_anchor(prom, "node", cpu_utilisation("node-exporter", "by (node)"))
     for node in SLOW_ETCD_GENERIC.nodes:
         assert abs(shown[node.name] - node.cpu) < TOLERANCE
     instances = prom.query("count by (instance) (node_load1)", at=prom.anchor)
