@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
+
+S = TypeVar("S")
 
 
 def screen_lines(app: Any) -> list[str]:
@@ -34,3 +36,12 @@ async def wait_for_facts(pilot: Any, feed: str, what: str = "") -> None:
         return update is not None and update.facts is not None
 
     await wait_for(pilot, served, what=what or feed)
+
+
+async def open_screen(pilot: Any, key: str, kind: type[S], what: str) -> S:
+    """Press `key` and wait until the app shows a screen of `kind`; return that screen."""
+    await pilot.press(key)
+    await wait_for(pilot, lambda: isinstance(pilot.app.screen, kind), what=what)
+    screen = pilot.app.screen
+    assert isinstance(screen, kind)
+    return screen
