@@ -143,10 +143,9 @@ def test_node_cpu_utilisation_mixin_expression_matches_knob(prometheus_for) -> N
 
 def test_root_filesystem_and_memory_match_knobs(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
+    root = 'mountpoint="/"'
     disk = at_anchor(
-        prom,
-        "instance",
-        '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
+        prom, "instance", f"1 - node_filesystem_avail_bytes{{{root}}} / node_filesystem_size_bytes{{{root}}}"
     )
     memory = at_anchor(prom, "instance", "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes")
     tmpfs = at_anchor(prom, "instance", 'node_filesystem_avail_bytes{fstype="tmpfs"}')
@@ -183,11 +182,8 @@ def test_watch_p99_saturates_at_the_top_bucket(prometheus_for) -> None:
 
 def test_request_codes_and_both_histograms_exist(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    codes = at_anchor(
-        prom,
-        "code",
-        'sum by (code) (rate(apiserver_request_total{verb="GET",resource="pods",subresource=""}[5m]))',
-    )
+    get_pods_total = 'apiserver_request_total{verb="GET",resource="pods",subresource=""}'
+    codes = at_anchor(prom, "code", f"sum by (code) (rate({get_pods_total}[5m]))")
     get_pods = next(r for r in HEALTHY.requests if (r.verb, r.resource, r.subresource) == ("GET", "pods", ""))
     assert codes.keys() == {"200", "404"}
     assert abs(codes["404"] - get_pods.rate_4xx) < TOLERANCE
