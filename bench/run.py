@@ -69,10 +69,10 @@ def measure(script: str, *args: object) -> dict[str, Any]:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def at_most(value: float, limit: float, unit: str, fmt: Callable[[float], str]) -> str:
+def at_most(value: float, limit: float, unit: str, digits: int = 0) -> str:
     if value <= limit:
         return "PASS"
-    return f"MISS by {fmt(value - limit)}{unit} ({value / limit:.1f}x the target)"
+    return f"MISS by {value - limit:.{digits}f}{unit} ({value / limit:.1f}x the target)"
 
 
 def at_least(value: float, floor: float, unit: str = "x") -> str:
@@ -91,6 +91,18 @@ def ms(value: float) -> str:
     return f"{value:.0f} ms"
 
 
+def compared(figure: str, fmt: Callable[[float], str], ours: float, base: float, ratio: str, *target: str) -> Row:
+    """A figure beside its baseline; target is (target, verdict) or nothing when it has none."""
+    goal, verdict = target or ("", "")
+    return Row(figure, fmt(ours), fmt(base), ratio, goal, verdict)
+
+
+def alone(figure: str, value: str, *target: str) -> Row:
+    """A figure with no baseline to compare against."""
+    goal, verdict = target or ("", "")
+    return Row(figure, value, "-", "-", goal, verdict)
+
+
 def initial_sync(size: Size, kubeconfig: str) -> list[Row]:
     ours = measure("kube_sync.py", "k8stop", kubeconfig)
     kubectl = measure("kube_sync.py", "kubectl", kubeconfig)
@@ -98,55 +110,40 @@ def initial_sync(size: Size, kubeconfig: str) -> list[Row]:
     pods = f"{size.pods:,}"
     vs_kubectl = kubectl["wall_s"] / ours["wall_s"]
     vs_model = model["wall_s"] / ours["wall_s"]
-    cpu_vs_model = model["cpu_s"] / ours["cpu_s"]
+
+    def less(key: str, fmt: Callable[[float], str], figure: str, base: dict[str, Any]) -> Row:
+        return compared(figure, fmt, ours[key], base[key], f"{base[key] / ours[key]:.1f}x less")
+
     rows = [
-        Row(
+        compared(
             f"sync {pods} pods: wall, vs kubectl -o json",
-            secs(ours["wall_s"]),
-            secs(kubectl["wall_s"]),
+            secs,
+            ours["wall_s"],
+            kubectl["wall_s"],
             f"{vs_kubectl:.1f}x faster",
             "no slower than kubectl",
             at_least(vs_kubectl, 1.0),
         ),
-        Row(
+        compared(
             f"sync {pods} pods: wall, vs client model path",
-            secs(ours["wall_s"]),
-            secs(model["wall_s"]),
+            secs,
+            ours["wall_s"],
+            model["wall_s"],
             f"{vs_model:.1f}x faster",
             ">= 10x faster",
             at_least(vs_model, 10.0),
         ),
-        Row(
-            f"sync {pods} pods: client CPU, vs model path",
-            secs(ours["cpu_s"]),
-            secs(model["cpu_s"]),
-            f"{cpu_vs_model:.1f}x less",
-            "",
-            "",
-        ),
-        Row(
-            f"sync {pods} pods: peak RSS, vs kubectl",
-            mib(ours["peak_rss_mib"]),
-            mib(kubectl["peak_rss_mib"]),
-            f"{kubectl['peak_rss_mib'] / ours['peak_rss_mib']:.1f}x less",
-            "",
-            "",
-        ),
-        Row(
-            f"sync {pods} pods: peak RSS, vs model path",
-            mib(ours["peak_rss_mib"]),
-            mib(model["peak_rss_mib"]),
-            f"{model['peak_rss_mib'] / ours['peak_rss_mib']:.1f}x less",
-            "",
-            "",
-        ),
-        Row(
+        less("cpu_s", secs, f"sync {pods} pods: client CPU, vs model path", model),
+        less("peak_rss_mib", mib, f"sync {pods} pods: peak RSS, vs kubectl", kubectl),
+        less("peak_rss_mib", mib, f"sync {pods} pods: peak RSS, vs model path", model),
+        compared(
             f"RSS with {pods} pods held, vs model path",
-            mib(ours["held_rss_mib"]),
-            mib(model["held_rss_mib"]),
+            mib,
+            ours["held_rss_mib"],
+            model["held_rss_mib"],
             f"{model['held_rss_mib'] / ours['held_rss_mib']:.1f}x less",
             "<= 400 MB",
-            at_most(ours["held_rss_mib"] * 2**20 / 1e6, 400.0, " MB", lambda v: f"{v:.0f}"),
+            at_most(ours["held_rss_mib"] * 2**20 / 1e6, 400.0, " MB"),
         ),
     ]
     if ours["pods"] != size.pods:
@@ -161,31 +158,34 @@ def memory(size: Size, kubeconfig: str, ours: dict[str, Any]) -> list[Row]:
     report = measure("kube_sync.py", "report", kubeconfig)
     tui = measure("app_bench.py", "held", kubeconfig)
     pods = f"{size.pods:,}"
-    floor = raw["peak_rss_mib"]
+
+    def floor(figure: str, fmt: Callable[[float], str], value: float, base: float, limit: str, verdict: str) -> Row:
+        return compared(f"{figure}, vs the raw floor", fmt, value, base, f"{value / base:.2f}x", limit, verdict)
+
     return [
-        Row(
-            f"sync {pods} pods: wall, vs the raw floor",
-            secs(ours["wall_s"]),
-            secs(raw["wall_s"]),
-            f"{ours['wall_s'] / raw['wall_s']:.2f}x",
+        floor(
+            f"sync {pods} pods: wall",
+            secs,
+            ours["wall_s"],
+            raw["wall_s"],
             "<= 1.6x",
-            at_most(ours["wall_s"] / raw["wall_s"], 1.6, "x", lambda v: f"{v:.2f}"),
+            at_most(ours["wall_s"] / raw["wall_s"], 1.6, "x", 2),
         ),
-        Row(
-            f"report --no-prometheus, {pods} pods: peak RSS, vs the raw floor",
-            mib(report["peak_rss_mib"]),
-            mib(floor),
-            f"{report['peak_rss_mib'] / floor:.2f}x",
+        floor(
+            f"report --no-prometheus, {pods} pods: peak RSS",
+            mib,
+            report["peak_rss_mib"],
+            raw["peak_rss_mib"],
             "<= 160 MiB",
-            at_most(report["peak_rss_mib"], 160.0, " MiB", lambda v: f"{v:.0f}"),
+            at_most(report["peak_rss_mib"], 160.0, " MiB"),
         ),
-        Row(
-            f"dashboard holding {pods} pods: RSS, vs the raw floor",
-            mib(tui["rss_mib"]),
-            mib(raw["held_rss_mib"]),
-            f"{tui['rss_mib'] / raw['held_rss_mib']:.2f}x",
+        floor(
+            f"dashboard holding {pods} pods: RSS",
+            mib,
+            tui["rss_mib"],
+            raw["held_rss_mib"],
             "<= 200 MiB",
-            at_most(tui["rss_mib"], 200.0, " MiB", lambda v: f"{v:.0f}"),
+            at_most(tui["rss_mib"], 200.0, " MiB"),
         ),
     ]
 
@@ -195,13 +195,11 @@ def keypress(kubeconfig: str) -> list[Row]:
     if not keys["presses"]:
         raise RuntimeError("the sync ended before any key was pressed")
     return [
-        Row(
+        alone(
             f"keypress to repaint during sync ({keys['presses']} keys): median / max",
             f"{ms(keys['median_ms'])} / {ms(keys['max_ms'])}",
-            "-",
-            "-",
             "< 100 ms",
-            at_most(keys["max_ms"], 100.0, " ms", lambda v: f"{v:.0f}"),
+            at_most(keys["max_ms"], 100.0, " ms"),
         )
     ]
 
@@ -210,15 +208,13 @@ def steady(size: Size, kubeconfig: str, prometheus_url: str) -> list[Row]:
     result = measure("app_bench.py", "steady", kubeconfig, prometheus_url, size.steady_seconds)
     share = result["cpu_share"] * 100
     return [
-        Row(
+        alone(
             f"steady {CHURN:g} events/s, 2 s refresh: CPU of one core ({result['wall_s']:.0f} s)",
             f"{share:.1f} %",
-            "-",
-            "-",
             "<= 5 %",
-            at_most(share, 5.0, " points", lambda v: f"{v:.1f}"),
+            at_most(share, 5.0, " points", 1),
         ),
-        Row(f"steady {CHURN:g} events/s: RSS with {result['pods']:,} pods", mib(result["rss_mib"]), "-", "-", "", ""),
+        alone(f"steady {CHURN:g} events/s: RSS with {result['pods']:,} pods", mib(result["rss_mib"])),
     ]
 
 
@@ -227,13 +223,11 @@ def prometheus_refresh(size: Size) -> list[Row]:
     overhead = (result["k8stop_s"] / result["raw_s"] - 1) * 100
     kib = result["bytes"] / 1024
     return [
-        Row(
+        alone(
             f"PromQL queries per refresh at {size.nodes:,} nodes",
             str(result["queries"]),
-            "-",
-            "-",
             "<= 10",
-            at_most(result["queries"], 10, " queries", lambda v: f"{v:.0f}"),
+            at_most(result["queries"], 10, " queries"),
         ),
         Row(
             f"bytes received per refresh at {size.nodes:,} nodes",
@@ -241,42 +235,34 @@ def prometheus_refresh(size: Size) -> list[Row]:
             f"{result['raw_bytes'] / 1024:.1f} KiB raw",
             "1.0x",
             "<= 250 KB",
-            at_most(result["bytes"] / 1000, 250.0, " KB", lambda v: f"{v:.0f}"),
+            at_most(result["bytes"] / 1000, 250.0, " KB"),
         ),
-        Row(
+        compared(
             "time to data per refresh, vs raw POSTs of the same queries",
-            ms(result["k8stop_s"] * 1000),
-            ms(result["raw_s"] * 1000),
+            ms,
+            result["k8stop_s"] * 1000,
+            result["raw_s"] * 1000,
             f"{overhead:+.0f} % overhead",
             "< 20 %",
-            at_most(overhead, 20.0, " points", lambda v: f"{v:.0f}"),
+            at_most(overhead, 20.0, " points"),
         ),
     ]
 
 
 def startup(kubeconfig: str, prometheus_url: str) -> list[Row]:
     result = measure("startup.py", kubeconfig, prometheus_url)
-    frame, data = result["first_frame_s"], result["first_data_s"]
     imports = ", ".join(f"{name} {ms_:.0f} ms" for name, ms_ in result["imports_ms"])
+
+    def first(what: str, limit: float) -> Row:
+        took = result[f"first_{what}_s"]
+        verdict = at_most(took, limit, " s", 2) if took else f"MISS (no {what})"
+        return alone(f"startup: first {what}", secs(took) if took else "none", f"< {limit:g} s", verdict)
+
     return [
-        Row(
-            "startup: first frame",
-            secs(frame) if frame else "none",
-            "-",
-            "-",
-            "< 0.5 s",
-            at_most(frame, 0.5, " s", lambda v: f"{v:.2f}") if frame else "MISS (no frame)",
-        ),
-        Row(
-            "startup: first data",
-            secs(data) if data else "none",
-            "-",
-            "-",
-            "< 1.5 s",
-            at_most(data, 1.5, " s", lambda v: f"{v:.2f}") if data else "MISS (no data)",
-        ),
-        Row("k8stop --version", secs(result["version_s"]), "-", "-", "", ""),
-        Row("slowest imports before the first frame", imports, "-", "-", "", ""),
+        first("frame", 0.5),
+        first("data", 1.5),
+        alone("k8stop --version", secs(result["version_s"])),
+        alone("slowest imports before the first frame", imports),
     ]
 
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import asyncio
 import sys
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -21,9 +22,9 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from k8stop.queries.config import Settings  # noqa: E402
 from k8stop.queries.feeds.live import LiveSource  # noqa: E402
 from k8stop.tui.app import K8sTopApp  # noqa: E402
-from kubeapi import ThreadedKubeApiServer, write_kubeconfig  # noqa: E402
+from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig  # noqa: E402
 from kubeapi.from_scenario import cluster_from_scenario  # noqa: E402
-from prometheus_fixture import start_prometheus  # noqa: E402
+from prometheus_fixture import PrometheusHandle, start_prometheus  # noqa: E402
 from scenario import Scenario  # noqa: E402
 from screen import wait_for  # noqa: E402
 
@@ -40,6 +41,26 @@ def incident() -> Scenario:
         nodes=Scenario.cpu_saturated_node(node=2).nodes,
         pods=Scenario.crashloop().pods,
     )
+
+
+@contextmanager
+def running(scenario: Scenario) -> Iterator[PrometheusHandle]:
+    """A real Prometheus backfilled with the scenario, stopped however the shots end."""
+    prometheus = start_prometheus(scenario)
+    try:
+        yield prometheus
+    finally:
+        prometheus.stop()
+
+
+@contextmanager
+def serving(
+    cluster: Cluster, prometheus: PrometheusHandle, context: str
+) -> Iterator[tuple[ThreadedKubeApiServer, Settings]]:
+    """The kube-API test server holding the cluster, and the app's settings for it and Prometheus."""
+    with ThreadedKubeApiServer(cluster) as kube, tempfile.TemporaryDirectory() as tmp:
+        kubeconfig = write_kubeconfig(Path(tmp) / "kubeconfig", kube.url, kube.token, context=context)
+        yield kube, Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig), refresh=1.0)
 
 
 async def no_steps(pilot: object) -> None:
@@ -124,22 +145,15 @@ async def config_audit() -> None:
     from audit_cluster import EVIDENCE, KUBELET, large_kubeadm_cluster
     from k8stop.tui.screens.config_screen import ConfigScreen
 
-    prometheus = start_prometheus(EVIDENCE)
-    try:
-        with ThreadedKubeApiServer(large_kubeadm_cluster()) as kube, tempfile.TemporaryDirectory() as tmp:
-            kube.kubelet_configs.set_default(KUBELET)
-            kubeconfig = write_kubeconfig(Path(tmp) / "kubeconfig", kube.url, kube.token, context="large")
-            settings = Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig), refresh=1.0)
+    async def steps(pilot: object) -> None:
+        app = pilot.app  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: "audit" in app.latest, what="the audit")
+        await pilot.press("t")  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: isinstance(app.screen, ConfigScreen) and bool(app.screen.checks))
 
-            async def steps(pilot: object) -> None:
-                app = pilot.app  # type: ignore[attr-defined]
-                await wait_for(pilot, lambda: "audit" in app.latest, what="the audit")
-                await pilot.press("t")  # type: ignore[attr-defined]
-                await wait_for(pilot, lambda: isinstance(app.screen, ConfigScreen) and bool(app.screen.checks))
-
-            await shoot(settings, "config-80x24", (80, 24), steps)
-    finally:
-        prometheus.stop()
+    with running(EVIDENCE) as prometheus, serving(large_kubeadm_cluster(), prometheus, "large") as (kube, settings):
+        kube.kubelet_configs.set_default(KUBELET)
+        await shoot(settings, "config-80x24", (80, 24), steps)
 
 
 def request_path_incident() -> Scenario:
@@ -157,52 +171,41 @@ def request_path_incident() -> Scenario:
 
 async def request_path() -> None:
     """The `e` screen on the request-path incident."""
-    prometheus = start_prometheus(request_path_incident())
-    try:
+
+    async def steps(pilot: object) -> None:
+        app = pilot.app  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: getattr(app.latest.get("request_path"), "facts", None) is not None)
+        await drill(None, "e")(pilot)
+
+    with running(request_path_incident()) as prometheus:
         settings = Settings(prometheus_url=prometheus.url, use_kube=False, refresh=1.0)
-
-        async def steps(pilot: object) -> None:
-            app = pilot.app  # type: ignore[attr-defined]
-            await wait_for(pilot, lambda: getattr(app.latest.get("request_path"), "facts", None) is not None)
-            await drill(None, "e")(pilot)
-
         await shoot(settings, "request-path-80x24", (80, 24), steps)
-    finally:
-        prometheus.stop()
 
 
 async def workloads() -> None:
     """The `w` screen: a CPU-throttled deployment and another one heading for its memory limit."""
-    prometheus = start_prometheus(Scenario.cpu_throttled().also(Scenario.memory_leak()))
-    try:
+
+    async def steps(pilot: object) -> None:
+        app = pilot.app  # type: ignore[attr-defined]
+        await wait_for(pilot, lambda: getattr(app.latest.get("workloads"), "facts", None) is not None)
+        await drill(None, "w")(pilot)
+
+    with running(Scenario.cpu_throttled().also(Scenario.memory_leak())) as prometheus:
         settings = Settings(prometheus_url=prometheus.url, use_kube=False, refresh=1.0)
-
-        async def steps(pilot: object) -> None:
-            app = pilot.app  # type: ignore[attr-defined]
-            await wait_for(pilot, lambda: getattr(app.latest.get("workloads"), "facts", None) is not None)
-            await drill(None, "w")(pilot)
-
         await shoot(settings, "workloads-80x24", (80, 24), steps)
-    finally:
-        prometheus.stop()
 
 
 async def main() -> None:
     scenario = incident()
-    prometheus = start_prometheus(scenario)
-    cluster = cluster_from_scenario(scenario, anchor=prometheus.anchor)
-    try:
-        with ThreadedKubeApiServer(cluster) as kube, tempfile.TemporaryDirectory() as tmp:
-            kubeconfig = write_kubeconfig(Path(tmp) / "kubeconfig", kube.url, kube.token, context="incident")
-            settings = Settings(prometheus_url=prometheus.url, kubeconfig=str(kubeconfig), refresh=1.0)
+    with running(scenario) as prometheus:
+        cluster = cluster_from_scenario(scenario, anchor=prometheus.anchor)
+        with serving(cluster, prometheus, "incident") as (_, settings):
             await shoot(settings, "dashboard-80x24", (80, 24))
             await shoot(settings, "dashboard-160x50", (160, 50))
             await shoot(settings, "help-80x24", (80, 24), help_screen)
             await shoot(settings, "diagnosis-80x24", (80, 24), diagnosis)
             for name, feed, key in DRILLDOWNS:
                 await shoot(settings, f"{name}-80x24", (80, 24), drill(feed, key))
-    finally:
-        prometheus.stop()
     await config_audit()
     await request_path()
     await workloads()

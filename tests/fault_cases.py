@@ -35,6 +35,30 @@ class FaultCase:
     settings: dict[str, Any] = field(default_factory=dict)  # Settings changes for this case
 
 
+def etcd_fault(
+    id_: str,
+    title: str,
+    expect: str,
+    how: M,
+    *,
+    stale: bool | None = None,
+    settings: dict[str, Any] | None = None,
+    **fault: Any,
+) -> FaultCase:
+    """A Prometheus fault on the etcd queries only: the etcd panel says what is wrong, the rest keep working.
+    With nothing to expect in the status the panel must stay ok (not STALE) unless told otherwise."""
+    return FaultCase(
+        id_,
+        title,
+        ("etcd",),
+        expect,
+        prom=PromFault(how, ETCD_QUERIES, **fault),
+        stale=bool(expect) if stale is None else stale,
+        settings=settings or {},
+    )
+
+
+WARNED = "results truncated by the proxy"
 PROMETHEUS_FAULTS: tuple[FaultCase, ...] = (
     FaultCase(
         "prom-dies",
@@ -43,89 +67,28 @@ PROMETHEUS_FAULTS: tuple[FaultCase, ...] = (
         "connection refused",
         prom=PromFault(M.DOWN),
     ),
-    FaultCase(
-        "prom-503",
-        "Prometheus plain-text 503 (starting/stopping)",
-        ("etcd",),
-        "HTTP 503",
-        prom=PromFault(M.PLAIN_503, ETCD_QUERIES),
-    ),
-    FaultCase(
-        "prom-422",
-        "Prometheus 422 execution error",
-        ("etcd",),
-        "execution",
-        prom=PromFault(M.EXECUTION_422, ETCD_QUERIES),
-    ),
-    FaultCase(
-        "prom-400", "Prometheus 400 bad_data", ("etcd",), "bad_data", prom=PromFault(M.BAD_DATA_400, ETCD_QUERIES)
-    ),
-    FaultCase(
-        "prom-timeout",
-        "Prometheus query timeout",
-        ("etcd",),
-        "did not answer within",
-        prom=PromFault(M.HANG, ETCD_QUERIES, delay=QUERY_TIMEOUT * 3),
-    ),
-    FaultCase(
-        "prom-slow",
-        "Prometheus answers slower than the refresh",
-        ("etcd",),
-        "",
-        stale=False,
-        prom=PromFault(M.SLOW, ETCD_QUERIES, delay=REFRESH * 1.5),
-    ),
-    FaultCase(
-        "prom-malformed",
-        "Prometheus malformed JSON",
-        ("etcd",),
-        "malformed response",
-        prom=PromFault(M.MALFORMED_JSON, ETCD_QUERIES),
-    ),
-    FaultCase(
-        "prom-truncated",
-        "Prometheus truncated JSON",
-        ("etcd",),
-        "malformed response",
-        prom=PromFault(M.TRUNCATED_JSON, ETCD_QUERIES),
-    ),
-    FaultCase(
-        "prom-huge",
-        "Prometheus huge response (20k extra series)",
-        ("etcd",),
-        "",
-        stale=False,
-        prom=PromFault(M.HUGE, ETCD_QUERIES),
-    ),
-    FaultCase(
-        "prom-nonfinite",
-        "Prometheus NaN / +Inf / -Inf values",
-        ("etcd",),
-        "",
-        stale=False,
-        prom=PromFault(M.NON_FINITE, ETCD_QUERIES),
-    ),
-    FaultCase(
-        "prom-warnings",
-        "Prometheus `warnings` in the envelope",
-        ("etcd",),
-        "results truncated by the proxy",
-        stale=False,
-        prom=PromFault(M.WARNINGS, ETCD_QUERIES),
-    ),
-    FaultCase(
+    etcd_fault("prom-503", "Prometheus plain-text 503 (starting/stopping)", "HTTP 503", M.PLAIN_503),
+    etcd_fault("prom-422", "Prometheus 422 execution error", "execution", M.EXECUTION_422),
+    etcd_fault("prom-400", "Prometheus 400 bad_data", "bad_data", M.BAD_DATA_400),
+    etcd_fault("prom-timeout", "Prometheus query timeout", "did not answer within", M.HANG, delay=QUERY_TIMEOUT * 3),
+    etcd_fault("prom-slow", "Prometheus answers slower than the refresh", "", M.SLOW, delay=REFRESH * 1.5),
+    etcd_fault("prom-malformed", "Prometheus malformed JSON", "malformed response", M.MALFORMED_JSON),
+    etcd_fault("prom-truncated", "Prometheus truncated JSON", "malformed response", M.TRUNCATED_JSON),
+    etcd_fault("prom-huge", "Prometheus huge response (20k extra series)", "", M.HUGE),
+    etcd_fault("prom-nonfinite", "Prometheus NaN / +Inf / -Inf values", "", M.NON_FINITE),
+    etcd_fault("prom-warnings", "Prometheus `warnings` in the envelope", WARNED, M.WARNINGS, stale=False),
+    etcd_fault(
         "prom-redirect",
         "Prometheus redirects (302) to another host",
-        ("etcd",),
         "redirect (HTTP 302, Location host 127.0.0.2): not followed",
-        prom=PromFault(M.REDIRECT, ETCD_QUERIES, location="http://127.0.0.2:9/api/v1/query"),
+        M.REDIRECT,
+        location="http://127.0.0.2:9/api/v1/query",
     ),
-    FaultCase(
+    etcd_fault(
         "prom-gzip-bomb",
         "Prometheus gzip bomb (2 MB inflating to 2 GiB)",
-        ("etcd",),
         "larger than the 16 MiB cap",
-        prom=PromFault(M.GZIP_BOMB, ETCD_QUERIES),
+        M.GZIP_BOMB,
         settings=CAPS,
     ),
 )

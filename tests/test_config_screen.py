@@ -13,7 +13,7 @@ from k8stop.tui.help_screen import HelpScreen
 from k8stop.tui.screens.config_screen import ConfigScreen
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from kubeapi import ThreadedKubeApiServer, write_kubeconfig
-from screen import screen_lines, screen_text, wait_for
+from screen import open_screen, screen_lines, screen_text, wait_for
 
 
 async def test_config_screen_at_80x24(tmp_path: Path) -> None:
@@ -74,10 +74,7 @@ async def test_config_screen_at_80x24(tmp_path: Path) -> None:
 
             # The guided diagnosis lists the audit's findings in the API-server step; Enter opens
             # the :config screen on that setting.
-            await pilot.press("d")
-            await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
-            session = app.screen
-            assert isinstance(session, DiagnosisScreen)
+            session = await open_screen(pilot, "d", DiagnosisScreen, what="the diagnosis")
             while session.step > 0:  # it opens on the top cause's step; the audit sits in the first
                 await pilot.press("b")
             ids = [f.id for f in session.results[0].findings]

@@ -24,20 +24,22 @@ from scenario import Scenario
 REL = 1e-3
 
 
-@pytest.fixture
-async def ctx(prometheus_for) -> AsyncIterator[PromContext]:
-    handle = prometheus_for(incidents())
-    settings = Settings(prometheus_url=handle.url)
+async def _context(prometheus_for, scenario: Scenario) -> AsyncIterator[PromContext]:
+    settings = Settings(prometheus_url=prometheus_for(scenario).url)
     async with PromClient.from_settings(settings) as client:
         yield PromContext.create(client, settings)
+
+
+@pytest.fixture
+async def ctx(prometheus_for) -> AsyncIterator[PromContext]:
+    async for context in _context(prometheus_for, incidents()):
+        yield context
 
 
 @pytest.fixture
 async def growing_ctx(prometheus_for) -> AsyncIterator[PromContext]:
-    handle = prometheus_for(growing())
-    settings = Settings(prometheus_url=handle.url)
-    async with PromClient.from_settings(settings) as client:
-        yield PromContext.create(client, settings)
+    async for context in _context(prometheus_for, growing()):
+        yield context
 
 
 def window(points: int = 12) -> RangeWindow:

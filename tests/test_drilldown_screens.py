@@ -15,7 +15,7 @@ from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.alerts_screen import AlertsScreen
 from k8stop.tui.screens.detail_screen import DetailScreen
 from k8stop.tui.screens.kpi_screen import KpiScreen
-from screen import wait_for
+from screen import wait_for, wait_for_facts
 
 FEEDS = ("apiserver", "etcd", "nodes", "restarts")
 
@@ -99,11 +99,7 @@ async def test_scorecard_and_control_plane(prometheus_for) -> None:
     app = make_app(prometheus_for(s).url)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        await wait_for(
-            pilot,
-            lambda: app.latest.get("control_plane") is not None and app.latest["control_plane"].facts is not None,
-            what="control plane",
-        )
+        await wait_for_facts(pilot, "control_plane", what="control plane")
         await pilot.press("s")
         await wait_for(pilot, lambda: isinstance(app.screen, KpiScreen) and bool(app.screen.texts), what="KPIs")
         kpis = {k.id: k for k in app.screen.kpis}

@@ -150,15 +150,20 @@ def test_kube_records_are_inert() -> None:
     assert_inert(strings_of(records))
 
 
-def test_recording_read_back_is_inert(tmp_path: Path) -> None:
-    """A .k8rec is a file anyone may attach to a ticket: its strings are cleaned on decode."""
+def hostile_recording(path: Path) -> Path:
+    """A recording of one restarting container whose every string carries escapes, as anyone may send one."""
     hostile = ContainerRestarts(
         HOSTILE_NAMESPACE, f"evil{ESCAPES}", HOSTILE_CONTAINER, 30.0, 5.0, HOSTILE_WAITING, HOSTILE_TERMINATED
     )
-    path = tmp_path / "hostile.k8rec"
     recorder = Recorder(path, SourceInfo(f"ctx{ESCAPES}", f"v1{ESCAPES}", "prom"), start=1000.0)
     recorder.write(FeedUpdate("restarts", RestartsFacts("kube-api", (hostile,)), FeedStatus(FeedState.OK), 1000.0))
     recorder.close(1001.0)
+    return path
+
+
+def test_recording_read_back_is_inert(tmp_path: Path) -> None:
+    """A .k8rec is a file anyone may attach to a ticket: its strings are cleaned on decode."""
+    path = hostile_recording(tmp_path / "hostile.k8rec")
     raw = gzip.decompress(path.read_bytes())
     assert "\x9b".encode() in raw and RLO.encode() in raw  # orjson wrote C1 and bidi raw: the file is hostile
     recording = read_recording(path)
@@ -611,13 +616,7 @@ def test_report_from_a_hostile_cluster_is_inert(hostile_kube, hostile_prom, tmp_
 
 @pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
 def test_report_replaying_a_hostile_recording_is_inert(tmp_path: Path, fmt: str) -> None:
-    hostile = ContainerRestarts(
-        HOSTILE_NAMESPACE, f"evil{ESCAPES}", HOSTILE_CONTAINER, 30.0, 5.0, HOSTILE_WAITING, HOSTILE_TERMINATED
-    )
-    path = tmp_path / "hostile.k8rec"
-    recorder = Recorder(path, SourceInfo(f"ctx{ESCAPES}", f"v1{ESCAPES}", "prom"), start=1000.0)
-    recorder.write(FeedUpdate("restarts", RestartsFacts("kube-api", (hostile,)), FeedStatus(FeedState.OK), 1000.0))
-    recorder.close(1001.0)
+    path = hostile_recording(tmp_path / "hostile.k8rec")
     run = k8stop("report", "--replay", str(path), "--format", fmt, cwd=tmp_path)
     assert run.returncode in (0, 3), run.stderr.decode()
     text = assert_output_inert(run.stdout)

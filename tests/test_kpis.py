@@ -25,17 +25,11 @@ from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceSt
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import ABSENT, NO_TRAFFIC, Kind, Value
 from k8stop.queries.rules.kpis import Kpi, compute_kpis
+from report_schema import HEADLINE_KPIS
 
 T = Thresholds()
 REQUIRED = (
-    "apiserver.request_latency_p99",
-    "apiserver.qps",
-    "etcd.wal_fsync_p99",
-    "etcd.backend_commit_p99",
-    "scheduler.throughput",
-    "node.cpu_utilisation_max",
-    "node.memory_utilisation_max",
-    "kubelet.pod_startup_p99",
+    *HEADLINE_KPIS,
     "etcd.peer_rtt_p99",
     "etcd.db_quota_ratio",
     "controller.workqueue_depth_max",

@@ -7,7 +7,7 @@ from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.feeds.recording import read_recording
 from k8stop.tui.app import K8sTopApp
-from screen import wait_for
+from screen import wait_for, wait_for_facts
 
 
 @pytest.mark.parametrize("size", [(80, 24)])
@@ -17,7 +17,7 @@ async def test_r_records_feeds_and_kube_records(prometheus, kubeconfig_path, tmp
     app = K8sTopApp(settings, LiveSource)
     async with app.run_test(size=size) as pilot:
         source = app.source
-        await wait_for(pilot, lambda: "kube" in app.latest and app.latest["kube"].facts is not None, what="kube")
+        await wait_for_facts(pilot, "kube")
         assert source.pollers["kube_objects"].paused  # not built unless recording
         await pilot.press("R")
         assert app.recording.active and "REC" in app.dashboard.header.flags

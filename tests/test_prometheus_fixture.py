@@ -45,6 +45,17 @@ def by(result: list[dict[str, object]], label: str) -> dict[str, float]:
     return {r["metric"][label]: float(r["value"][1]) for r in result}  # type: ignore[index]
 
 
+def at_anchor(prom: PrometheusHandle, label: str, promql: str) -> dict[str, float]:
+    """The query's values at the scenario's anchor, by one label."""
+    return by(prom.query(promql, at=prom.anchor), label)
+
+
+def cpu_utilisation(job: str, grouping: str) -> str:
+    """The node mixin's CPU utilisation (busy share of all modes but idle, iowait and steal), per `grouping`."""
+    busy = f'sum without (mode) (rate(node_cpu_seconds_total{{job="{job}", mode=~"idle|iowait|steal"}}[5m]))'
+    return f"1 - avg {grouping} ({busy})"
+
+
 def fsync_p99(prom: PrometheusHandle, at: float) -> dict[str, float]:
     return by(
         prom.query(
@@ -124,14 +135,7 @@ def test_instant_query_at_wall_clock_now_is_covered(prometheus_for) -> None:
 
 def test_node_cpu_utilisation_mixin_expression_matches_knob(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    shown = by(
-        prom.query(
-            "1 - avg without (cpu) (sum without (mode) "
-            '(rate(node_cpu_seconds_total{job="node", mode=~"idle|iowait|steal"}[5m])))',
-            at=prom.anchor,
-        ),
-        "instance",
-    )
+    shown = at_anchor(prom, "instance", cpu_utilisation("node", "without (cpu)"))
     assert shown.keys() == {n.name for n in HEALTHY.nodes}
     for node in HEALTHY.nodes:
         assert abs(shown[node.name] - node.cpu) < TOLERANCE
@@ -139,17 +143,12 @@ def test_node_cpu_utilisation_mixin_expression_matches_knob(prometheus_for) -> N
 
 def test_root_filesystem_and_memory_match_knobs(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    disk = by(
-        prom.query(
-            '1 - node_filesystem_avail_bytes{mountpoint="/"} / node_filesystem_size_bytes{mountpoint="/"}',
-            at=prom.anchor,
-        ),
-        "instance",
+    root = 'mountpoint="/"'
+    disk = at_anchor(
+        prom, "instance", f"1 - node_filesystem_avail_bytes{{{root}}} / node_filesystem_size_bytes{{{root}}}"
     )
-    memory = by(
-        prom.query("1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes", at=prom.anchor), "instance"
-    )
-    tmpfs = by(prom.query('node_filesystem_avail_bytes{fstype="tmpfs"}', at=prom.anchor), "instance")
+    memory = at_anchor(prom, "instance", "1 - node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes")
+    tmpfs = at_anchor(prom, "instance", 'node_filesystem_avail_bytes{fstype="tmpfs"}')
     for node in HEALTHY.nodes:
         assert abs(disk[node.name] - node.disk) < TOLERANCE
         assert abs(memory[node.name] - node.memory) < TOLERANCE
@@ -183,13 +182,8 @@ def test_watch_p99_saturates_at_the_top_bucket(prometheus_for) -> None:
 
 def test_request_codes_and_both_histograms_exist(prometheus_for) -> None:
     prom = prometheus_for(HEALTHY)
-    codes = by(
-        prom.query(
-            'sum by (code) (rate(apiserver_request_total{verb="GET",resource="pods",subresource=""}[5m]))',
-            at=prom.anchor,
-        ),
-        "code",
-    )
+    get_pods_total = 'apiserver_request_total{verb="GET",resource="pods",subresource=""}'
+    codes = at_anchor(prom, "code", f"sum by (code) (rate({get_pods_total}[5m]))")
     get_pods = next(r for r in HEALTHY.requests if (r.verb, r.resource, r.subresource) == ("GET", "pods", ""))
     assert codes.keys() == {"200", "404"}
     assert abs(codes["404"] - get_pods.rate_4xx) < TOLERANCE
@@ -236,14 +230,7 @@ def test_slow_member_generic_labels_and_incident_start(prometheus_for) -> None:
 
 def test_generic_node_exporter_carries_node_label(prometheus_for) -> None:
     prom = prometheus_for(SLOW_ETCD_GENERIC)
-    shown = by(
-        prom.query(
-            "1 - avg by (node) (sum without (mode) "
-            '(rate(node_cpu_seconds_total{job="node-exporter", mode=~"idle|iowait|steal"}[5m])))',
-            at=prom.anchor,
-        ),
-        "node",
-    )
+    shown = at_anchor(prom, "node", cpu_utilisation("node-exporter", "by (node)"))
     for node in SLOW_ETCD_GENERIC.nodes:
         assert abs(shown[node.name] - node.cpu) < TOLERANCE
     instances = prom.query("count by (instance) (node_load1)", at=prom.anchor)

@@ -12,6 +12,7 @@ from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceSt
 from k8stop.queries.model.status import FeedState, FeedStatus
 from k8stop.queries.model.values import NO_TRAFFIC, Value
 from k8stop.queries.report import Report, make_report, render, render_json, render_markdown, render_text
+from report_schema import FINDING_KEYS, KPI_KEYS, TOP_KEYS
 
 T = Settings()
 
@@ -30,14 +31,14 @@ def troubled() -> Report:
 
 def test_json_schema(troubled: Report) -> None:
     doc = json.loads(render_json(troubled))
-    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings", "config"}
+    assert set(doc) == TOP_KEYS
     assert doc["config"] == []  # no audit feed in this snapshot (tests/test_audit.py covers the rows)
     assert doc["generated_at"] == "2025-10-09T08:53:20Z"
     assert doc["cluster"] == {"context": "kind-test", "version": "v1.31.2"}
     assert doc["sources"]["prometheus"] == {"status": "ok", "url": "https://prom.example:9090/prom", "detail": ""}
     assert doc["sources"]["kube"] == {"status": "ok", "detail": ""}
     for k in doc["kpis"]:
-        assert set(k) == {"id", "name", "value", "unit", "target", "status", "detail"}
+        assert set(k) == KPI_KEYS
         assert k["status"] in ("ok", "warn", "fail", "unknown")
         assert k["value"] is None or isinstance(k["value"], float)
         assert all(isinstance(k[f], str) for f in ("id", "name", "unit", "target", "detail"))
@@ -45,17 +46,7 @@ def test_json_schema(troubled: Report) -> None:
     assert fsync["value"] == pytest.approx(0.07) and fsync["unit"] == "s" and fsync["status"] == "warn"
     assert fsync["target"] == "< 0.01"
     for f in doc["findings"]:
-        assert set(f) == {
-            "id",
-            "component",
-            "subject",
-            "severity",
-            "title",
-            "evidence",
-            "recommendation",
-            "caused_by",
-            "symptoms",
-        }
+        assert set(f) == FINDING_KEYS
         # The cause links agree both ways and name findings of the same report.
         by_id = {g["id"]: g for g in doc["findings"]}
         assert f["caused_by"] is None or f["id"] in by_id[f["caused_by"]]["symptoms"]

@@ -15,20 +15,11 @@ import pytest
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig
 from kubeapi.faults import Fault
 from kubeapi.scenario import CRASHLOOP_PODS
+from report_schema import FINDING_KEYS, HEADLINE_KPIS, KPI_KEYS, TOP_KEYS
 from scenario import Scenario
 
 # A slow etcd member: the top finding must name it in every format.
 SCENARIO = Scenario.slow_etcd_member(member=2, convention="generic", apiserver_histogram="legacy")
-REQUIRED_KPIS = {
-    "apiserver.request_latency_p99",
-    "apiserver.qps",
-    "etcd.wal_fsync_p99",
-    "etcd.backend_commit_p99",
-    "scheduler.throughput",
-    "node.cpu_utilisation_max",
-    "node.memory_utilisation_max",
-    "kubelet.pod_startup_p99",
-}
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 
 
@@ -51,7 +42,7 @@ def prom_url(prometheus_for) -> str:
 
 
 def check_schema(doc: dict[str, object]) -> None:
-    assert set(doc) == {"generated_at", "cluster", "sources", "kpis", "findings", "config"}
+    assert set(doc) == TOP_KEYS
     for row in doc["config"]:
         assert set(row) == {"component", "setting", "value", "recommended", "status", "source", "detail"}
         assert row["status"] in ("ok", "advice", "warn", "not applicable", "not visible")
@@ -63,23 +54,13 @@ def check_schema(doc: dict[str, object]) -> None:
     for source in doc["sources"].values():
         assert source["status"] in ("ok", "error", "disabled")
     for kpi in doc["kpis"]:
-        assert set(kpi) == {"id", "name", "value", "unit", "target", "status", "detail"}
+        assert set(kpi) == KPI_KEYS
         assert kpi["status"] in ("ok", "warn", "fail", "unknown")
         assert kpi["value"] is None or isinstance(kpi["value"], float)
-    assert {k["id"] for k in doc["kpis"]} >= REQUIRED_KPIS
+    assert {k["id"] for k in doc["kpis"]} >= set(HEADLINE_KPIS)
     ranks = {"critical": 0, "warning": 1, "info": 2}
     for finding in doc["findings"]:
-        assert set(finding) == {
-            "id",
-            "component",
-            "subject",
-            "severity",
-            "title",
-            "evidence",
-            "recommendation",
-            "caused_by",
-            "symptoms",
-        }
+        assert set(finding) == FINDING_KEYS
         assert finding["severity"] in ranks
         for e in finding["evidence"]:
             assert set(e) == {"query", "value", "detail"}

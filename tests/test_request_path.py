@@ -24,7 +24,7 @@ from k8stop.queries.report import Report, make_report, render_text
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.detail_screen import DetailScreen
 from scenario import Scenario, Webhook, make_nodes
-from screen import wait_for
+from screen import wait_for, wait_for_facts
 from textual.widgets import Static
 
 # A healthy cluster still has webhooks: fast ones, that deny now and then.
@@ -122,11 +122,7 @@ async def test_request_path_screen_at_80x24(prometheus_for) -> None:
     )
     app = K8sTopApp(Settings(prometheus_url=prometheus_for(scenario).url, use_kube=False, refresh=1.0), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_for(
-            pilot,
-            lambda: app.latest.get("request_path") is not None and app.latest["request_path"].facts is not None,
-            what="request path",
-        )
+        await wait_for_facts(pilot, "request_path", what="request path")
         await pilot.press("e")
         await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and bool(app.screen.texts), what="path")
         text = app.screen.text_of()

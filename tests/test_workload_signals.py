@@ -28,7 +28,7 @@ from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.workloads_screen import WorkloadsScreen
 from scenario import Hpa, Scenario
-from screen import screen_text, wait_for
+from screen import open_screen, screen_text, wait_for
 
 SIGNAL_RULES = (
     "workload.cpu_throttled",
@@ -193,10 +193,7 @@ async def test_workloads_screen_and_diagnosis_at_80x24(prometheus_for) -> None:
         await pilot.press("escape")
 
         # The guided diagnosis' last step leads with the leak, then the throttling.
-        await pilot.press("d")
-        await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis screen")
-        session = app.screen
-        assert isinstance(session, DiagnosisScreen)
+        session = await open_screen(pilot, "d", DiagnosisScreen, what="the diagnosis screen")
         for _ in range(len(STEPS) - 1):
             await pilot.press("n")
         text = session.plain()

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 
 import yaml
 
-from .objects import ContainerSpec, NodeSpec, Obj, PodSpec, make_node, make_pod, stamp, uid_for
+from . import objects as o
 
 COMPONENT_IMAGES = {
     "kube-apiserver": "registry.k8s.io/kube-apiserver:v1.29.3",
@@ -21,52 +21,57 @@ COMPONENT_IMAGES = {
 }
 
 
-def static_pod(component: str, node: str, ip: str, flags: Mapping[str, str]) -> Obj:
-    """A mirror pod as the kubelet posts it for /etc/kubernetes/manifests/<component>.yaml."""
-    spec = PodSpec(
+def static_pod_spec(component: str, node: str, ip: str, cpu: str = "250m", memory: str | None = None) -> o.PodSpec:
+    """The spec of a kubeadm static pod: host network address, owned by its node, node-critical."""
+    return o.PodSpec(
         namespace="kube-system",
         name=f"{component}-{node}",
         node=node,
         app=component,
         owner_kind="Node",
         owner_name=node,
-        containers=(ContainerSpec(component, COMPONENT_IMAGES[component], "250m", None, None, None, None),),
+        containers=(o.ContainerSpec(component, COMPONENT_IMAGES[component], cpu, memory, None, None, None),),
         pod_ip=ip,
         host_ip=ip,
         priority_class="system-node-critical",
         extra_labels=(("component", component), ("tier", "control-plane")),
     )
-    pod = make_pod(spec, 0)
-    pod["metadata"]["annotations"]["kubernetes.io/config.mirror"] = uid_for("mirror", node, component)
+
+
+def static_pod(component: str, node: str, ip: str, flags: Mapping[str, str]) -> o.Obj:
+    """A mirror pod as the kubelet posts it for /etc/kubernetes/manifests/<component>.yaml."""
+    spec = static_pod_spec(component, node, ip)
+    pod = o.make_pod(spec, 0)
+    pod["metadata"]["annotations"]["kubernetes.io/config.mirror"] = o.uid_for("mirror", node, component)
     pod["metadata"]["annotations"]["kubernetes.io/config.source"] = "file"
     pod["spec"]["hostNetwork"] = True
     pod["spec"]["containers"][0]["command"] = [component, *(f"--{k}={v}" for k, v in flags.items())]
     return pod
 
 
-def configmap(namespace: str, name: str, data: Mapping[str, str]) -> Obj:
+def configmap(namespace: str, name: str, data: Mapping[str, str]) -> o.Obj:
     return {
         "kind": "ConfigMap",
         "apiVersion": "v1",
         "metadata": {
             "name": name,
             "namespace": namespace,
-            "uid": uid_for("configmap", namespace, name),
+            "uid": o.uid_for("configmap", namespace, name),
             "resourceVersion": "0",
-            "creationTimestamp": stamp(0),
+            "creationTimestamp": o.stamp(0),
         },
         "data": dict(data),
     }
 
 
-def kube_proxy_configmap(config: Mapping[str, object]) -> Obj:
+def kube_proxy_configmap(config: Mapping[str, object]) -> o.Obj:
     body = {"apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration", **config}
     return configmap("kube-system", "kube-proxy", {"config.conf": yaml.safe_dump(body), "kubeconfig.conf": "..."})
 
 
-def kubeadm_config(extra_args: Mapping[str, Mapping[str, str]]) -> Obj:
+def kubeadm_config(extra_args: Mapping[str, Mapping[str, str]]) -> o.Obj:
     """kubeadm-config with ClusterConfiguration v1beta3 (extraArgs as maps)."""
-    config: Obj = {
+    config: o.Obj = {
         "apiVersion": "kubeadm.k8s.io/v1beta3",
         "kind": "ClusterConfiguration",
         "kubernetesVersion": "v1.29.3",
@@ -85,16 +90,16 @@ def kubeadm_config(extra_args: Mapping[str, Mapping[str, str]]) -> Obj:
 
 
 def kubeadm_objects(
-    control_plane: Sequence[NodeSpec],
+    control_plane: Sequence[o.NodeSpec],
     flags: Mapping[str, Mapping[str, str]],
     etcd_nodes: int,
     proxy: Mapping[str, object] | None,
-) -> list[tuple[str, Obj]]:
+) -> list[tuple[str, o.Obj]]:
     """Control-plane nodes (replacing any of the same name), their static pods and the ConfigMaps.
 
     etcd runs on the first `etcd_nodes` control-plane nodes; `--initial-cluster` names them.
     """
-    objects: list[tuple[str, Obj]] = [("nodes", make_node(n, 0)) for n in control_plane]
+    objects: list[tuple[str, o.Obj]] = [("nodes", o.make_node(n, 0)) for n in control_plane]
     etcd_hosts = control_plane[:etcd_nodes]
     initial = ",".join(f"{n.name}=https://{n.ip}:2380" for n in etcd_hosts)
     for n in control_plane:

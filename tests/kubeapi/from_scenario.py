@@ -27,21 +27,8 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from . import objects as o
 from .cluster import Cluster
-from .objects import (
-    EPOCH,
-    ContainerSpec,
-    ContainerState,
-    NodeSpec,
-    Obj,
-    PodSpec,
-    make_event,
-    make_namespace,
-    make_node,
-    make_pod,
-    make_service,
-    stamp,
-)
 
 if TYPE_CHECKING:
     from scenario import Container, Node, Pod, Scenario
@@ -84,7 +71,7 @@ def is_control_plane(scenario: Scenario, node: Node) -> bool:
     return node.name.startswith(CONTROL_PLANE_PREFIXES) or node.ip in hosts
 
 
-def node_object(scenario: Scenario, node: Node, origin: float = 0.0) -> Obj:
+def node_object(scenario: Scenario, node: Node, origin: float = 0.0) -> o.Obj:
     pressure = (
         (
             "MemoryPressure",
@@ -96,7 +83,7 @@ def node_object(scenario: Scenario, node: Node, origin: float = 0.0) -> Obj:
     )
     conditions = tuple((kind, "True", reason) for kind, on, reason, _ in pressure if on)
     control_plane = is_control_plane(scenario, node)
-    spec = NodeSpec(
+    spec = o.NodeSpec(
         name=node.name,
         control_plane=control_plane,
         cpu=node.cpus,
@@ -105,8 +92,8 @@ def node_object(scenario: Scenario, node: Node, origin: float = 0.0) -> Obj:
         created=origin - NODE_AGE,
         conditions=conditions,
     )
-    obj = make_node(spec, 0)
-    # make_node counts whole GiB; the scenario's exact bytes are what node-exporter reports.
+    obj = o.make_node(spec, 0)
+    # o.make_node counts whole GiB; the scenario's exact bytes are what node-exporter reports.
     memory_ki = int(node.memory_total_bytes // 1024)
     status = obj["status"]
     status["capacity"]["memory"] = f"{memory_ki}Ki"
@@ -133,17 +120,17 @@ def _workload(pod: Pod) -> tuple[str, str]:
     return pod.owner_name or pod.name, ""
 
 
-def _container_spec(pod: Pod, container: Container, app: str) -> ContainerSpec:
+def _container_spec(pod: Pod, container: Container, app: str) -> o.ContainerSpec:
     image = f"registry.example.com/{pod.namespace}/{app}:1.0.0"
     if container.last_terminated_reason == "OOMKilled":
         # The limit it keeps hitting: request == limit, as tight memory settings usually are.
-        return ContainerSpec(container.name, image, "250m", "128Mi", "500m", "128Mi", 8080)
-    return ContainerSpec(container.name, image, "100m", "128Mi", "500m", "256Mi", 8080)
+        return o.ContainerSpec(container.name, image, "250m", "128Mi", "500m", "128Mi", 8080)
+    return o.ContainerSpec(container.name, image, "100m", "128Mi", "500m", "256Mi", 8080)
 
 
-def _container_state(scenario: Scenario, pod: Pod, container: Container, at: float) -> ContainerState:
+def _container_state(scenario: Scenario, pod: Pod, container: Container, at: float) -> o.ContainerState:
     reason = container.last_terminated_reason
-    return ContainerState(
+    return o.ContainerState(
         restarts=restart_count(scenario, pod, container, at),
         ready=container.waiting_reason is None and pod.phase == "Running",
         waiting_reason=container.waiting_reason,
@@ -152,11 +139,11 @@ def _container_state(scenario: Scenario, pod: Pod, container: Container, at: flo
     )
 
 
-def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0, origin: float = 0.0) -> PodSpec:
+def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0, origin: float = 0.0) -> o.PodSpec:
     app, template_hash = _workload(pod)
     node_ips = {n.name: n.ip for n in scenario.nodes}
     host_ip = node_ips.get(pod.node, "")
-    return PodSpec(
+    return o.PodSpec(
         namespace=pod.namespace,
         name=pod.name,
         node=pod.node or None,
@@ -173,10 +160,10 @@ def pod_spec(scenario: Scenario, pod: Pod, at: float = 0.0, origin: float = 0.0)
     )
 
 
-def pod_object(scenario: Scenario, pod: Pod, at: float, origin: float) -> Obj:
-    obj = make_pod(pod_spec(scenario, pod, at, origin), 0)
-    # make_pod dates a last termination at the pod's start; a restarting one ended recently.
-    crashed = stamp(origin - LAST_CRASH_AGE)
+def pod_object(scenario: Scenario, pod: Pod, at: float, origin: float) -> o.Obj:
+    obj = o.make_pod(pod_spec(scenario, pod, at, origin), 0)
+    # o.make_pod dates a last termination at the pod's start; a restarting one ended recently.
+    crashed = o.stamp(origin - LAST_CRASH_AGE)
     for status in obj["status"].get("containerStatuses", ()):
         terminated = status["lastState"].get("terminated")
         if terminated is not None and status["restartCount"]:
@@ -184,14 +171,14 @@ def pod_object(scenario: Scenario, pod: Pod, at: float, origin: float) -> Obj:
     return obj
 
 
-def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> list[Obj]:
-    events: list[Obj] = []
+def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> list[o.Obj]:
+    events: list[o.Obj] = []
     for n, pod in enumerate(scenario.pods):
         for c in pod.containers:
             restarts = restart_count(scenario, pod, c, at)
             if c.waiting_reason == "CrashLoopBackOff":
                 events.append(
-                    make_event(
+                    o.make_event(
                         pod.namespace,
                         f"{pod.name}.backoff-{c.name}",
                         "Pod",
@@ -208,7 +195,7 @@ def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> 
                 )
             if c.last_terminated_reason == "OOMKilled" and pod.node:
                 events.append(
-                    make_event(
+                    o.make_event(
                         "default",
                         f"{pod.node}.oomkilling-{pod.namespace}-{pod.name}-{c.name}",
                         "Node",
@@ -227,7 +214,7 @@ def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> 
                 )
     for n, (namespace, pod_name, message) in enumerate(scenario.failed_scheduling):
         events.append(
-            make_event(
+            o.make_event(
                 namespace,
                 f"{pod_name}.failedscheduling",
                 "Pod",
@@ -245,16 +232,16 @@ def warning_events(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> 
     return events
 
 
-def scenario_objects(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> list[tuple[str, Obj]]:
+def scenario_objects(scenario: Scenario, at: float = 0.0, origin: float = 0.0) -> list[tuple[str, o.Obj]]:
     """`origin`: the moment built for, in seconds after objects.EPOCH (timestamps only)."""
     namespaces = dict.fromkeys(SYSTEM_NAMESPACES + tuple(p.namespace for p in scenario.pods))
-    objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0, origin - NODE_AGE)) for ns in namespaces]
+    objects: list[tuple[str, o.Obj]] = [("namespaces", o.make_namespace(ns, 0, origin - NODE_AGE)) for ns in namespaces]
     objects += [("nodes", node_object(scenario, n, origin)) for n in scenario.nodes]
     objects += [("pods", pod_object(scenario, p, at, origin)) for p in scenario.pods]
     ns, name, port = PROMETHEUS_SERVICE
     objects += [
-        ("services", make_service("default", "kubernetes", 443, 0, app="apiserver", cluster_ip="10.96.0.1")),
-        ("services", make_service(ns, name, port, 0, app="prometheus", cluster_ip="10.96.100.10")),
+        ("services", o.make_service("default", "kubernetes", 443, 0, app="apiserver", cluster_ip="10.96.0.1")),
+        ("services", o.make_service(ns, name, port, 0, app="prometheus", cluster_ip="10.96.100.10")),
     ]
     objects += [("events", e) for e in warning_events(scenario, at, origin)]
     return objects
@@ -268,7 +255,7 @@ def cluster_from_scenario(scenario: Scenario, at: float | None = None, anchor: f
     event timestamps around that moment; without it they sit at the fixed objects.EPOCH,
     byte-identical between runs."""
     offset = 0.0 if at is None else at
-    origin = 0.0 if anchor is None else anchor + offset - EPOCH.timestamp()
+    origin = 0.0 if anchor is None else anchor + offset - o.EPOCH.timestamp()
     cluster = Cluster.from_objects(scenario_objects(scenario, offset, origin))
     cluster.scenario = scenario
     for pod in scenario.pods:

@@ -15,18 +15,7 @@ import math
 from collections.abc import Mapping
 from functools import partial
 
-from .objects import (
-    ContainerSpec,
-    ContainerState,
-    NodeSpec,
-    Obj,
-    PodSpec,
-    make_event,
-    make_namespace,
-    make_node,
-    make_pod,
-    make_service,
-)
+from . import objects as o
 from .scenario import PROMETHEUS_SERVICE
 from .store import Key, LazySource, Store
 
@@ -75,14 +64,14 @@ class Layout:
     def node_name(self, i: int) -> str:
         return f"node-{i:05d}"
 
-    def node_spec(self, i: int) -> NodeSpec:
+    def node_spec(self, i: int) -> o.NodeSpec:
         conditions: tuple[tuple[str, str, str], ...] = ()
         if (i * 17 + self.seed) % 499 == 0:
             conditions += (("DiskPressure", "True", "KubeletHasDiskPressure"),)
         if (i * 29 + self.seed) % 997 == 0:
             conditions += (("Ready", "Unknown", "NodeStatusUnknown"),)
         cp = i < self.control_plane
-        return NodeSpec(
+        return o.NodeSpec(
             name=self.node_name(i),
             control_plane=cp,
             cpu=8 if cp else 16,
@@ -183,13 +172,13 @@ class Layout:
     def pod_ip(self, i: int) -> str:
         return f"10.{64 + (i >> 16)}.{(i >> 8) & 255}.{i & 255}"
 
-    def pod_spec(self, i: int) -> PodSpec:
+    def pod_spec(self, i: int) -> o.PodSpec:
         w = i // self.replicas
         app = self.workload_name(w)
         node = self.pod_node(i)
         image = f"registry.example.com/{app.rsplit('-', 1)[0]}:1.{w % 20}.{w % 7}"
         containers = (
-            ContainerSpec(
+            o.ContainerSpec(
                 app.rsplit("-", 1)[0],
                 image,
                 f"{100 + 50 * (w % 5)}m",
@@ -201,11 +190,11 @@ class Layout:
         )
         if w % 3 == 0:
             containers += (
-                ContainerSpec("envoy", "docker.io/envoyproxy/envoy:v1.29.2", "50m", "64Mi", "200m", "128Mi", 15000),
+                o.ContainerSpec("envoy", "docker.io/envoyproxy/envoy:v1.29.2", "50m", "64Mi", "200m", "128Mi", 15000),
             )
         if self.crashlooping(w):
-            states: tuple[ContainerState, ...] = (
-                ContainerState(
+            states: tuple[o.ContainerState, ...] = (
+                o.ContainerState(
                     restarts=5 + i % 40,
                     ready=False,
                     waiting_reason="CrashLoopBackOff",
@@ -214,12 +203,12 @@ class Layout:
                 ),
             )
         elif (i * 3 + self.seed) % 53 == 0:
-            states = (ContainerState(restarts=1 + i % 3, last_terminated_reason="Error", last_exit_code=1),)
+            states = (o.ContainerState(restarts=1 + i % 3, last_terminated_reason="Error", last_exit_code=1),)
         else:
             states = ()
         node_index = int(node[5:]) if node else 0
         sts = self.is_statefulset(w)
-        return PodSpec(
+        return o.PodSpec(
             namespace=self.namespace_of(w),
             name=self.pod_name(i),
             node=node,
@@ -251,8 +240,8 @@ class Layout:
             else None
         )
 
-    def service(self, w: int) -> Obj:
-        return make_service(
+    def service(self, w: int) -> o.Obj:
+        return o.make_service(
             self.namespace_of(w),
             self.workload_name(w),
             8080,
@@ -293,7 +282,7 @@ class Layout:
             "reportingComponent": obj["reportingComponent"],
         }, {}
 
-    def event(self, j: int) -> Obj:
+    def event(self, j: int) -> o.Obj:
         i = self.event_pod(j)
         ns, pod = self.pod_key(i)
         node = self.pod_node(i)
@@ -310,7 +299,7 @@ class Layout:
         else:
             args = ("Started", "Started container", "Normal", "kubelet")
         reason, message, type_, component = args
-        return make_event(
+        return o.make_event(
             ns,
             self.event_name(j),
             "Pod",
@@ -329,7 +318,7 @@ class Layout:
 
 def generated_stores(
     nodes: int, pods: int, seed: int = 1, replicas: int = 10
-) -> tuple[list[Store], list[tuple[str, Obj]], int]:
+) -> tuple[list[Store], list[tuple[str, o.Obj]], int]:
     """Lazy stores, the explicit objects to load on top, and the starting resourceVersion."""
     lay = Layout(nodes, pods, seed, replicas)
     node_source = LazySource(
@@ -337,10 +326,10 @@ def generated_stores(
         lambda i: ("", lay.node_name(i)),
         lay.node_index,
         lay.node_selectable,
-        lambda i: make_node(lay.node_spec(i), BASE_RV),
+        lambda i: o.make_node(lay.node_spec(i), BASE_RV),
     )
     pod_source = LazySource(
-        pods, lay.pod_key, lay.pod_index, lay.pod_selectable, lambda i: make_pod(lay.pod_spec(i), BASE_RV)
+        pods, lay.pod_key, lay.pod_index, lay.pod_selectable, lambda i: o.make_pod(lay.pod_spec(i), BASE_RV)
     )
     service_source = LazySource(
         lay.service_count(),
@@ -363,11 +352,11 @@ def generated_stores(
         Store("events", True, event_source),
     ]
     ns, svc, port = PROMETHEUS_SERVICE
-    extras: list[tuple[str, Obj]] = [
-        ("namespaces", make_namespace(name, 0))
+    extras: list[tuple[str, o.Obj]] = [
+        ("namespaces", o.make_namespace(name, 0))
         for name in ("default", "kube-system", "monitoring", *(f"team-{k:03d}" for k in range(lay.namespaces)))
     ]
-    extras.append(("services", make_service(ns, svc, port, 0, app="prometheus", cluster_ip="10.95.0.10")))
+    extras.append(("services", o.make_service(ns, svc, port, 0, app="prometheus", cluster_ip="10.95.0.10")))
     return stores, extras, BASE_RV
 
 

@@ -11,18 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import replace
 
-from .objects import (
-    ContainerSpec,
-    ContainerState,
-    NodeSpec,
-    Obj,
-    PodSpec,
-    make_event,
-    make_namespace,
-    make_node,
-    make_pod,
-    make_service,
-)
+from . import objects as o
+from .control_plane import static_pod_spec
 
 CONTROL_PLANE = ("cp-1", "cp-2", "cp-3")
 WORKERS = ("worker-1", "worker-2", "worker-3")
@@ -33,33 +23,20 @@ PENDING_POD = ("batch", "report-5c8d6f9b7-vx4nq")
 PROMETHEUS_SERVICE = ("monitoring", "prometheus-k8s", 9090)
 
 
-def _pods() -> Iterator[PodSpec]:
+def _pods() -> Iterator[o.PodSpec]:
     ip = iter(range(10, 250))
     for n, node in enumerate(CONTROL_PLANE):
-        host = f"10.0.0.{11 + n}"
-        for app, image, cpu, mem in (
-            ("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.29.3", "250m", "512Mi"),
-            ("etcd", "registry.k8s.io/etcd:3.5.12-0", "100m", "100Mi"),
-            ("kube-scheduler", "registry.k8s.io/kube-scheduler:v1.29.3", "100m", "64Mi"),
-            ("kube-controller-manager", "registry.k8s.io/kube-controller-manager:v1.29.3", "200m", "128Mi"),
+        for app, cpu, mem in (
+            ("kube-apiserver", "250m", "512Mi"),
+            ("etcd", "100m", "100Mi"),
+            ("kube-scheduler", "100m", "64Mi"),
+            ("kube-controller-manager", "200m", "128Mi"),
         ):
-            yield PodSpec(
-                namespace="kube-system",
-                name=f"{app}-{node}",
-                node=node,
-                app=app,
-                owner_kind="Node",
-                owner_name=node,
-                containers=(ContainerSpec(app, image, cpu, mem, None, None, None),),
-                pod_ip=host,
-                host_ip=host,
-                priority_class="system-node-critical",
-                extra_labels=(("component", app), ("tier", "control-plane")),
-            )
+            yield static_pod_spec(app, node, f"10.0.0.{11 + n}", cpu, mem)
     for n, (node, suffix) in enumerate(
         zip(CONTROL_PLANE + WORKERS, ("b7k2d", "c9m4f", "d2p6h", "f4r8j", "g6t2l", "h8v4n"))
     ):
-        yield PodSpec(
+        yield o.PodSpec(
             namespace="kube-system",
             name=f"kube-proxy-{suffix}",
             node=node,
@@ -67,14 +44,14 @@ def _pods() -> Iterator[PodSpec]:
             owner_kind="DaemonSet",
             owner_name="kube-proxy",
             containers=(
-                ContainerSpec("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.3", "50m", "64Mi", None, None, None),
+                o.ContainerSpec("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.3", "50m", "64Mi", None, None, None),
             ),
             pod_ip=f"10.0.0.{11 + n}",
             host_ip=f"10.0.0.{11 + n}",
             priority_class="system-node-critical",
         )
     for suffix, node in (("x7kqp", "worker-1"), ("z2lmw", "worker-2")):
-        yield PodSpec(
+        yield o.PodSpec(
             namespace="kube-system",
             name=f"coredns-76f75df574-{suffix}",
             node=node,
@@ -82,14 +59,16 @@ def _pods() -> Iterator[PodSpec]:
             owner_name="coredns-76f75df574",
             pod_template_hash="76f75df574",
             containers=(
-                ContainerSpec("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", None, "170Mi", 53),
+                o.ContainerSpec(
+                    "coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", None, "170Mi", 53
+                ),
             ),
             pod_ip=f"10.244.1.{next(ip)}",
             host_ip="10.0.0.21",
             priority_class="system-cluster-critical",
             extra_labels=(("k8s-app", "kube-dns"),),
         )
-    yield PodSpec(
+    yield o.PodSpec(
         namespace="monitoring",
         name="prometheus-k8s-0",
         node="worker-3",
@@ -97,8 +76,8 @@ def _pods() -> Iterator[PodSpec]:
         owner_kind="StatefulSet",
         owner_name="prometheus-k8s",
         containers=(
-            ContainerSpec("prometheus", "quay.io/prometheus/prometheus:v2.51.0", "500m", "2Gi", None, "4Gi", 9090),
-            ContainerSpec(
+            o.ContainerSpec("prometheus", "quay.io/prometheus/prometheus:v2.51.0", "500m", "2Gi", None, "4Gi", 9090),
+            o.ContainerSpec(
                 "config-reloader",
                 "quay.io/prometheus-operator/prometheus-config-reloader:v0.72.0",
                 "10m",
@@ -112,7 +91,7 @@ def _pods() -> Iterator[PodSpec]:
         host_ip="10.0.0.23",
     )
     for suffix, node in zip(("a1b2c", "d3e4f", "g5h6j"), WORKERS):
-        yield PodSpec(
+        yield o.PodSpec(
             namespace="shop",
             name=f"frontend-7c9d8f6b5-{suffix}",
             node=node,
@@ -120,7 +99,7 @@ def _pods() -> Iterator[PodSpec]:
             owner_name="frontend-7c9d8f6b5",
             pod_template_hash="7c9d8f6b5",
             containers=(
-                ContainerSpec(
+                o.ContainerSpec(
                     "frontend", "registry.example.com/shop/frontend:2.4.1", "200m", "256Mi", "1", "512Mi", 8080
                 ),
             ),
@@ -128,7 +107,7 @@ def _pods() -> Iterator[PodSpec]:
             host_ip=f"10.0.0.{21 + WORKERS.index(node)}",
         )
     for name, node, restarts in zip(CRASHLOOP_PODS, WORKERS, CRASHLOOP_RESTARTS):
-        yield PodSpec(
+        yield o.PodSpec(
             namespace="shop",
             name=name,
             node=node,
@@ -136,12 +115,12 @@ def _pods() -> Iterator[PodSpec]:
             owner_name="checkout-6d9f7b8c4",
             pod_template_hash="6d9f7b8c4",
             containers=(
-                ContainerSpec(
+                o.ContainerSpec(
                     "checkout", "registry.example.com/shop/checkout:1.9.0", "250m", "128Mi", "500m", "128Mi", 8080
                 ),
             ),
             states=(
-                ContainerState(
+                o.ContainerState(
                     restarts=restarts,
                     ready=False,
                     waiting_reason="CrashLoopBackOff",
@@ -154,7 +133,7 @@ def _pods() -> Iterator[PodSpec]:
         )
     for i, suffix in enumerate(("p8q2w", "r4s6x", "t2u8y", "v6w4z")):
         node = WORKERS[i % 3]
-        yield PodSpec(
+        yield o.PodSpec(
             namespace="default",
             name=f"api-5f6b7c8d9-{suffix}",
             node=node,
@@ -162,10 +141,10 @@ def _pods() -> Iterator[PodSpec]:
             owner_name="api-5f6b7c8d9",
             pod_template_hash="5f6b7c8d9",
             containers=(
-                ContainerSpec("api", "registry.example.com/api:3.0.2", "100m", "128Mi", "500m", "256Mi", 8080),
+                o.ContainerSpec("api", "registry.example.com/api:3.0.2", "100m", "128Mi", "500m", "256Mi", 8080),
             ),
             states=(
-                ContainerState(
+                o.ContainerState(
                     restarts=1 if i == 0 else 0,
                     last_terminated_reason="Error" if i == 0 else None,
                     last_exit_code=1 if i == 0 else 0,
@@ -174,7 +153,7 @@ def _pods() -> Iterator[PodSpec]:
             pod_ip=f"10.244.{i % 3 + 1}.{next(ip)}",
             host_ip=f"10.0.0.{21 + i % 3}",
         )
-    yield PodSpec(
+    yield o.PodSpec(
         namespace=PENDING_POD[0],
         name=PENDING_POD[1],
         node=None,
@@ -182,16 +161,16 @@ def _pods() -> Iterator[PodSpec]:
         owner_name="report-5c8d6f9b7",
         pod_template_hash="5c8d6f9b7",
         containers=(
-            ContainerSpec("report", "registry.example.com/batch/report:0.3.0", "8", "16Gi", "8", "16Gi", None),
+            o.ContainerSpec("report", "registry.example.com/batch/report:0.3.0", "8", "16Gi", "8", "16Gi", None),
         ),
         phase="Pending",
     )
 
 
-def small_cluster_objects() -> list[tuple[str, Obj]]:
-    objects: list[tuple[str, Obj]] = [("namespaces", make_namespace(ns, 0)) for ns in NAMESPACES]
+def small_cluster_objects() -> list[tuple[str, o.Obj]]:
+    objects: list[tuple[str, o.Obj]] = [("namespaces", o.make_namespace(ns, 0)) for ns in NAMESPACES]
     for n, name in enumerate(CONTROL_PLANE + WORKERS):
-        spec = NodeSpec(
+        spec = o.NodeSpec(
             name=name,
             control_plane=name in CONTROL_PLANE,
             cpu=4 if name in CONTROL_PLANE else 8,
@@ -200,59 +179,43 @@ def small_cluster_objects() -> list[tuple[str, Obj]]:
             zone=f"zone-{'abc'[n % 3]}",
             created=-86400.0,
         )
-        objects.append(("nodes", make_node(spec, 0)))
+        objects.append(("nodes", o.make_node(spec, 0)))
     for k, spec in enumerate(_pods()):
-        objects.append(("pods", make_pod(replace(spec, created=60.0 * k), 0)))
+        objects.append(("pods", o.make_pod(replace(spec, created=60.0 * k), 0)))
     ns, svc, port = PROMETHEUS_SERVICE
     objects += [
-        ("services", make_service("default", "kubernetes", 443, 0, app="apiserver", cluster_ip="10.96.0.1")),
-        ("services", make_service("kube-system", "kube-dns", 53, 0, app="coredns", cluster_ip="10.96.0.10")),
-        ("services", make_service(ns, svc, port, 0, app="prometheus", cluster_ip="10.96.100.10")),
-        ("services", make_service("shop", "frontend", 8080, 0, cluster_ip="10.96.50.20")),
+        ("services", o.make_service("default", "kubernetes", 443, 0, app="apiserver", cluster_ip="10.96.0.1")),
+        ("services", o.make_service("kube-system", "kube-dns", 53, 0, app="coredns", cluster_ip="10.96.0.10")),
+        ("services", o.make_service(ns, svc, port, 0, app="prometheus", cluster_ip="10.96.100.10")),
+        ("services", o.make_service("shop", "frontend", 8080, 0, cluster_ip="10.96.50.20")),
     ]
     for n, (name, restarts) in enumerate(zip(CRASHLOOP_PODS, CRASHLOOP_RESTARTS)):
-        objects.append(
-            (
-                "events",
-                make_event(
-                    "shop",
-                    f"{name}.17e1c0a2b3c4d5e{n}",
-                    "Pod",
-                    name,
-                    "BackOff",
-                    f"Back-off restarting failed container checkout in pod {name}_shop",
-                    "Warning",
-                    0,
-                    count=restarts * 4,
-                    first=600.0,
-                    last=3000.0 + n,
-                    host=WORKERS[n],
-                ),
+        backoff = f"Back-off restarting failed container checkout in pod {name}_shop"
+        pulled = 'Container image "registry.example.com/shop/checkout:1.9.0" already present on machine'
+        for tag, reason, message, type_, count, last in (
+            ("5e", "BackOff", backoff, "Warning", restarts * 4, 3000.0),
+            ("6f", "Pulled", pulled, "Normal", restarts, 2990.0),
+        ):
+            uid = f"{name}.17e1c0a2b3c4d{tag}{n}"
+            event = o.make_event(
+                "shop",
+                uid,
+                "Pod",
+                name,
+                reason,
+                message,
+                type_,
+                0,
+                count=count,
+                first=600.0,
+                last=last + n,
+                host=WORKERS[n],
             )
-        )
-        objects.append(
-            (
-                "events",
-                make_event(
-                    "shop",
-                    f"{name}.17e1c0a2b3c4d6f{n}",
-                    "Pod",
-                    name,
-                    "Pulled",
-                    'Container image "registry.example.com/shop/checkout:1.9.0" already present on machine',
-                    "Normal",
-                    0,
-                    count=restarts,
-                    first=600.0,
-                    last=2990.0 + n,
-                    host=WORKERS[n],
-                ),
-            )
-        )
+            objects.append(("events", event))
     objects.append(
         (
             "events",
-            make_event(
+            o.make_event(
                 PENDING_POD[0],
                 f"{PENDING_POD[1]}.17e1c0a2b3c4d7a0",
                 "Pod",
@@ -271,7 +234,7 @@ def small_cluster_objects() -> list[tuple[str, Obj]]:
     objects.append(
         (
             "events",
-            make_event(
+            o.make_event(
                 "default",
                 "worker-2.17e1c0a2b3c4d8b0",
                 "Node",
