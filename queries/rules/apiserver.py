@@ -12,7 +12,7 @@ from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import APISERVER_LATENCY_METRICS
 from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries, mark_source
-from k8stop.queries.rules.grading import Bound, graded_finding
+from k8stop.queries.rules.grading import Bound, graded_finding, present
 from k8stop.queries.rules.kpis import (
     LIST_VERBS,
     MUTATING_VERBS,
@@ -80,7 +80,7 @@ def _traffic(r: ApiRequestStat, t: Thresholds) -> str:
 
 
 def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
-    out = []
+    out: list[Finding | None] = []
     for r in latency_requests(facts):
         slo = request_slo(r, t)
         is_list = r.verb.upper() in LIST_VERBS
@@ -97,30 +97,30 @@ def _latency(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[F
             return f"{r.verb} {r.resource} p99 {fmt_seconds(r.p99)} over the {fmt_seconds(Value.of(limit))} {name}"
 
         mutating = r.verb.upper() in MUTATING_VERBS
-        finding = graded_finding(
-            r.p99,
-            bound,
-            fmt_seconds,
-            rule="apiserver.latency",
-            component=Component.APISERVER,
-            subject=f"{r.verb} {r.resource}",
-            title=title,
-            query=_latency_query(q, facts, r),
-            evidence_detail="p99",
-            more_evidence=(
-                Evidence(_latency_query(q, facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
-                Evidence(_rate_query(q, r), r.rate, _traffic(r, t)),
-            ),
-            recommendation=_write_advice(facts.latency_metric) if mutating else _read_advice(r.resource),
-            labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
-            # Over the seed's 100 ms target but inside the SLO is normal for many clusters
-            # (LISTs especially): worth knowing, not worth paging anyone.
-            inside_limit=Level.INFO,
-            ceiling=Level.CRITICAL if enough_traffic(r, t) else Level.INFO,
+        out.append(
+            graded_finding(
+                r.p99,
+                bound,
+                fmt_seconds,
+                rule="apiserver.latency",
+                component=Component.APISERVER,
+                subject=f"{r.verb} {r.resource}",
+                title=title,
+                query=_latency_query(q, facts, r),
+                evidence_detail="p99",
+                more_evidence=(
+                    Evidence(_latency_query(q, facts, r, "0.5"), r.p50.or_none(), f"p50 {fmt_seconds(r.p50)}"),
+                    Evidence(_rate_query(q, r), r.rate, _traffic(r, t)),
+                ),
+                recommendation=_write_advice(facts.latency_metric) if mutating else _read_advice(r.resource),
+                labels=(("verb", r.verb), ("resource", r.resource), ("kind", "mutating" if mutating else "read")),
+                # Over the seed's 100 ms target but inside the SLO is normal for many clusters
+                # (LISTs especially): worth knowing, not worth paging anyone.
+                inside_limit=Level.INFO,
+                ceiling=Level.CRITICAL if enough_traffic(r, t) else Level.INFO,
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def _errors(facts: ApiserverFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:

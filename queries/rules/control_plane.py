@@ -11,7 +11,7 @@ from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_secon
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import graded_finding
+from k8stop.queries.rules.grading import graded_finding, present
 from k8stop.queries.rules.scheduling import SchedulingReason, failed_scheduling_reasons
 
 
@@ -148,7 +148,7 @@ def _workqueues(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> lis
                 recommendation=advice,
             )
         )
-    return [f for f in out if f is not None]
+    return present(out)
 
 
 def _kubelet(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
@@ -169,34 +169,34 @@ def _kubelet(cp: ControlPlaneFacts, t: Thresholds, q: EvidenceQueries) -> list[F
             f"CNI setup time; the pod startup SLO: {sources.SLOS}."
         ),
     )
-    out = [startup] if startup is not None else []
+    out: list[Finding | None] = [startup]
     for op in cp.runtime_ops:
         if op.rate <= 0:
             continue
         kind = {"operation_type": op.operation_type}
-        finding = graded_finding(
-            Value.of(op.error_rate / op.rate),
-            bounds.runtime_errors(t),
-            fmt_ratio,
-            rule="kubelet.runtime_errors",
-            component=Component.KUBELET,
-            subject=op.operation_type,
-            title=f"Container runtime {op.operation_type} failing {fmt_ratio(Value.of(op.error_rate / op.rate))} "
-            "of the time",
-            query=f"{q.promql('kubelet.runtime_ops_error_rate', kind)} / {q.promql('kubelet.runtime_ops_rate', kind)}",
-            more_evidence=(
-                Evidence(q.promql("kubelet.runtime_ops_error_rate", kind), op.error_rate, "errors/s"),
-                Evidence(q.promql("kubelet.runtime_ops_rate", kind), op.rate, "operations/s"),
-            ),
-            recommendation=(
-                "Read the container runtime (containerd) and kubelet logs on the affected nodes; check the "
-                f"runtime configuration ({sources.CONTAINER_RUNTIMES}: SystemdCgroup matching the kubelet's cgroup "
-                "driver, snapshotter overlayfs) and disk space under the image filesystem."
-            ),
+        out.append(
+            graded_finding(
+                Value.of(op.error_rate / op.rate),
+                bounds.runtime_errors(t),
+                fmt_ratio,
+                rule="kubelet.runtime_errors",
+                component=Component.KUBELET,
+                subject=op.operation_type,
+                title=f"Container runtime {op.operation_type} failing {fmt_ratio(Value.of(op.error_rate / op.rate))} "
+                "of the time",
+                query=f"{q.promql('kubelet.runtime_ops_error_rate', kind)} / {q.promql('kubelet.runtime_ops_rate', kind)}",
+                more_evidence=(
+                    Evidence(q.promql("kubelet.runtime_ops_error_rate", kind), op.error_rate, "errors/s"),
+                    Evidence(q.promql("kubelet.runtime_ops_rate", kind), op.rate, "operations/s"),
+                ),
+                recommendation=(
+                    "Read the container runtime (containerd) and kubelet logs on the affected nodes; check the "
+                    f"runtime configuration ({sources.CONTAINER_RUNTIMES}: SystemdCgroup matching the kubelet's cgroup "
+                    "driver, snapshotter overlayfs) and disk space under the image filesystem."
+                ),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def control_plane_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:

@@ -15,7 +15,7 @@ from k8stop.queries.model.units import fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.evidence import EvidenceQueries, matchers
-from k8stop.queries.rules.grading import graded_finding
+from k8stop.queries.rules.grading import graded_finding, present
 
 _ADVICE = {
     "space": (
@@ -87,4 +87,4 @@ def disk_runway_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQuerie
     if facts is None:
         return []
     found = (_finding(fs, t, q, facts.runway_window) for fs in facts.filesystems)
-    return [f for f in found if f is not None]
+    return present(found)

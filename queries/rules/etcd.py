@@ -13,7 +13,7 @@ from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import Bound, graded_finding
+from k8stop.queries.rules.grading import Bound, graded_finding, present
 from k8stop.queries.rules.kpis import member_quota_ratio
 
 # The seed points fio at /var/lib/etcd itself; 2 GiB of test writes do not belong in a live
@@ -56,59 +56,59 @@ def _slow_disk(
     others = [
         Evidence(q.promql(entry_id, _member(m)), v.or_none(), f"member {m.instance} (within target)") for m, v in fast
     ]
-    out = []
+    out: list[Finding | None] = []
     for member in members:
         value = pick(member)
-        finding = graded_finding(
-            value,
-            bound,
-            fmt_seconds,
-            rule=rule,
-            component=Component.ETCD,
-            subject=member.instance,
-            title=f"etcd {what} p99 {fmt_seconds(value)} on {member.instance} "
-            f"(target < {fmt_seconds(Value.of(bound.target))})",
-            query=q.promql(entry_id, _member(member)),
-            evidence_detail="p99",
-            more_evidence=others,
-            recommendation=scope + _DISK_ADVICE + advice_extra,
-            labels=(("etcd_member", member.instance),),
+        out.append(
+            graded_finding(
+                value,
+                bound,
+                fmt_seconds,
+                rule=rule,
+                component=Component.ETCD,
+                subject=member.instance,
+                title=f"etcd {what} p99 {fmt_seconds(value)} on {member.instance} "
+                f"(target < {fmt_seconds(Value.of(bound.target))})",
+                query=q.promql(entry_id, _member(member)),
+                evidence_detail="p99",
+                more_evidence=others,
+                recommendation=scope + _DISK_ADVICE + advice_extra,
+                labels=(("etcd_member", member.instance),),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def _quota(members: tuple[EtcdMember, ...], q: EvidenceQueries, db_metric: str, t: Thresholds) -> list[Finding]:
-    out = []
+    out: list[Finding | None] = []
     for m in members:
         used = member_quota_ratio(m)
-        finding = graded_finding(
-            used,
-            bounds.etcd_db_quota(t),
-            fmt_ratio,
-            rule="etcd.db_near_quota",
-            component=Component.ETCD,
-            subject=m.instance,
-            title=f"etcd DB {fmt_bytes(m.db_size_bytes)} is {fmt_ratio(used)} of its {fmt_bytes(m.quota_bytes)} "
-            f"quota on {m.instance}",
-            query="db size / quota",
-            more_evidence=(
-                Evidence(q.promql("etcd.db_size", _member(m), metric=db_metric), m.db_size_bytes.or_none()),
-                Evidence(q.promql("etcd.quota", _member(m)), m.quota_bytes.or_none()),
-            ),
-            recommendation=(
-                "At the quota etcd refuses every write ('mvcc: database space exceeded'). Compact and "
-                "defragment one member at a time (`etcdctl compact <rev>`, `etcdctl defrag`; etcd maintenance "
-                f"guide {sources.ETCD_MAINTENANCE}), find what fills it (Events, large custom resources), keep "
-                "--auto-compaction-retention set (seed §2.2: 8h) and --snapshot-count=10000, and raise "
-                "--quota-backend-bytes up to the suggested maximum of 8 GiB (8589934592)."
-            ),
-            labels=(("etcd_member", m.instance),),
+        out.append(
+            graded_finding(
+                used,
+                bounds.etcd_db_quota(t),
+                fmt_ratio,
+                rule="etcd.db_near_quota",
+                component=Component.ETCD,
+                subject=m.instance,
+                title=f"etcd DB {fmt_bytes(m.db_size_bytes)} is {fmt_ratio(used)} of its {fmt_bytes(m.quota_bytes)} "
+                f"quota on {m.instance}",
+                query="db size / quota",
+                more_evidence=(
+                    Evidence(q.promql("etcd.db_size", _member(m), metric=db_metric), m.db_size_bytes.or_none()),
+                    Evidence(q.promql("etcd.quota", _member(m)), m.quota_bytes.or_none()),
+                ),
+                recommendation=(
+                    "At the quota etcd refuses every write ('mvcc: database space exceeded'). Compact and "
+                    "defragment one member at a time (`etcdctl compact <rev>`, `etcdctl defrag`; etcd maintenance "
+                    f"guide {sources.ETCD_MAINTENANCE}), find what fills it (Events, large custom resources), keep "
+                    "--auto-compaction-retention set (seed §2.2: 8h) and --snapshot-count=10000, and raise "
+                    "--quota-backend-bytes up to the suggested maximum of 8 GiB (8589934592)."
+                ),
+                labels=(("etcd_member", m.instance),),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def _leadership(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Thresholds) -> list[Finding]:
@@ -184,7 +184,7 @@ def _peer_rtt(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Thresholds
         )
         for m in members
     )
-    return [f for f in found if f is not None]
+    return present(found)
 
 
 def etcd_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:

@@ -16,7 +16,7 @@ from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_secon
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import Bound, graded_finding
+from k8stop.queries.rules.grading import Bound, graded_finding, present
 from k8stop.queries.rules.kpis import LIST_VERBS
 
 FLOW_RULE = "apf.flow_overloaded"
@@ -69,38 +69,38 @@ def flow_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> l
     if facts is None:
         return []
     objects = _object_evidence(snap, facts, q)
-    out = []
+    out: list[Finding | None] = []
     for f in facts.flows:
         rejected = Value.of(f.rejected_share)
         waiting = bounds.apiserver_errors(t).grade(rejected) < Level.WARN
         value, bound, fmt = (
             (f.wait_p99, flow_wait(t), fmt_seconds) if waiting else (rejected, bounds.apiserver_errors(t), fmt_ratio)
         )
-        finding = graded_finding(
-            value,
-            bound,
-            fmt,
-            rule=FLOW_RULE,
-            component=Component.APISERVER,
-            subject=f"flowschema/{f.flow_schema}",
-            key=f"{f.priority_level}/{f.flow_schema}",
-            title=(
-                f"APF flow schema {f.flow_schema} (priority level {f.priority_level}): "
-                f"{fmt_rate(f.rejected_rate)} rejected ({fmt_ratio(rejected)}), {fmt_count(f.inqueue)} queued, "
-                f"wait p99 {fmt_seconds(f.wait_p99)}"
-            ),
-            query=q.promql("apf.flow_wait_p99" if waiting else "apf.flow_rejected_rate", _match(f)),
-            evidence_detail="queue wait p99" if waiting else "rejected / (dispatched + rejected)",
-            more_evidence=(
-                Evidence(q.promql("apf.flow_rejected_rate", _match(f)), f.rejected_rate, "429/s"),
-                Evidence(q.promql("apf.flow_inqueue", _match(f)), f.inqueue, "requests queued"),
-                Evidence(q.promql("apf.flow_wait_p99", _match(f)), f.wait_p99.or_none(), "queue wait p99"),
-                Evidence(q.promql("apf.flow_dispatched_rate", _match(f)), f.dispatched_rate, "dispatched/s"),
-                *objects,
-            ),
-            recommendation=_advice(f),
-            labels=(("flow_schema", f.flow_schema), ("priority_level", f.priority_level)),
+        out.append(
+            graded_finding(
+                value,
+                bound,
+                fmt,
+                rule=FLOW_RULE,
+                component=Component.APISERVER,
+                subject=f"flowschema/{f.flow_schema}",
+                key=f"{f.priority_level}/{f.flow_schema}",
+                title=(
+                    f"APF flow schema {f.flow_schema} (priority level {f.priority_level}): "
+                    f"{fmt_rate(f.rejected_rate)} rejected ({fmt_ratio(rejected)}), {fmt_count(f.inqueue)} queued, "
+                    f"wait p99 {fmt_seconds(f.wait_p99)}"
+                ),
+                query=q.promql("apf.flow_wait_p99" if waiting else "apf.flow_rejected_rate", _match(f)),
+                evidence_detail="queue wait p99" if waiting else "rejected / (dispatched + rejected)",
+                more_evidence=(
+                    Evidence(q.promql("apf.flow_rejected_rate", _match(f)), f.rejected_rate, "429/s"),
+                    Evidence(q.promql("apf.flow_inqueue", _match(f)), f.inqueue, "requests queued"),
+                    Evidence(q.promql("apf.flow_wait_p99", _match(f)), f.wait_p99.or_none(), "queue wait p99"),
+                    Evidence(q.promql("apf.flow_dispatched_rate", _match(f)), f.dispatched_rate, "dispatched/s"),
+                    *objects,
+                ),
+                recommendation=_advice(f),
+                labels=(("flow_schema", f.flow_schema), ("priority_level", f.priority_level)),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)

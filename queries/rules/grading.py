@@ -85,6 +85,11 @@ def graded_finding(
     )
 
 
+def present(findings: Iterable[Finding | None]) -> list[Finding]:
+    """The findings a rule raised, in order: graded_finding gives None for a value within target."""
+    return [f for f in findings if f is not None]
+
+
 def grade(value: Value, target: float, limit: float | None = None) -> Level:
     if limit is not None and value.at_least(limit):
         return Level.FAIL

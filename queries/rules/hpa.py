@@ -8,6 +8,7 @@ from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.grading import present
 
 _MAXED = (
     "The autoscaler wants more replicas than maxReplicas allows, so the load per pod keeps rising "
@@ -70,4 +71,4 @@ def hpa_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]:
     if snap.workloads is None:
         return []
     found = (_finding(h, q, snap.workloads.hpa_metric) for h in snap.workloads.hpas)
-    return [f for f in found if f is not None]
+    return present(found)

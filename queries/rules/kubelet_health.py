@@ -11,7 +11,7 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.evidence import EvidenceQueries, matchers
-from k8stop.queries.rules.grading import graded_finding
+from k8stop.queries.rules.grading import graded_finding, present
 
 _PLEG_ADVICE = (
     "The kubelet cannot list the node's containers in time, so pod status updates, probes and "
@@ -100,4 +100,4 @@ def kubelet_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -
     if snap.workloads is None:
         return []
     found = [f for k in snap.workloads.kubelets for f in (_pleg(k, t, q), _evictions(k, q), _pressure(k, q))]
-    return [f for f in found if f is not None]
+    return present(found)

@@ -16,7 +16,7 @@ from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.containers import by_owner, describe_owner, owner_key
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import graded_finding
+from k8stop.queries.rules.grading import graded_finding, present
 
 _ADVICE = (
     "At 100 % of the limit the kernel OOM-kills the container (exit 137, OOMKilled). Measure its real "
@@ -111,4 +111,4 @@ def memory_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) ->
     near = [c for c in facts.memory if bound.grade(Value.of(c.ratio)) >= Level.WARN]
     groups = by_owner(near, lambda c: owner_key(c.namespace, c.pod, c.placement))
     found = (_finding(snap, group, t, q) for group in groups.values())
-    return [f for f in found if f is not None]
+    return present(found)

@@ -12,7 +12,7 @@ from k8stop.queries.model.request_path import DnsServerStat, RequestPathFacts
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.rules.evidence import EvidenceQueries, node_matcher
-from k8stop.queries.rules.grading import Bound, graded_finding
+from k8stop.queries.rules.grading import Bound, graded_finding, present
 
 DNS_LATENCY_RULE = "dns.latency"
 DNS_FORWARD_RULE = "dns.forward_latency"
@@ -35,9 +35,8 @@ def _where(d: DnsServerStat) -> dict[str, str]:
 
 
 def _latency(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    out = []
-    for d in facts.dns:
-        finding = graded_finding(
+    return present(
+        graded_finding(
             d.p99,
             DNS_LATENCY,
             fmt_seconds,
@@ -57,15 +56,13 @@ def _latency(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
             recommendation=DNS_ADVICE,
             labels=(("server", d.server), ("zone", d.zone)),
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+        for d in facts.dns
+    )
 
 
 def _errors(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    out = []
-    for d in facts.dns:
-        finding = graded_finding(
+    return present(
+        graded_finding(
             d.error_ratio,
             DNS_ERRORS,
             fmt_ratio,
@@ -87,15 +84,13 @@ def _errors(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
             + DNS_ADVICE,
             labels=(("server", d.server), ("zone", d.zone)),
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+        for d in facts.dns
+    )
 
 
 def _forward(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    out = []
-    for u in facts.dns_upstreams:
-        finding = graded_finding(
+    return present(
+        graded_finding(
             u.p99,
             DNS_FORWARD,
             fmt_seconds,
@@ -113,9 +108,8 @@ def _forward(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
             ),
             labels=(("upstream", u.to),),
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+        for u in facts.dns_upstreams
+    )
 
 
 PROXY_SYNC = Bound(
@@ -146,7 +140,7 @@ CONNTRACK_ADVICE = (
 
 
 def _proxy(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    out = []
+    out: list[Finding | None] = []
     for p in facts.proxies:
         where = {"instance": p.instance}
         sync = PROXY_SYNC.grade(p.sync_p99)
@@ -156,79 +150,79 @@ def _proxy(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
             if programming > sync
             else (p.sync_p99, PROXY_SYNC, "rule sync")
         )
-        finding = graded_finding(
-            value,
-            bound,
-            fmt_seconds,
-            rule="proxy.slow",
-            component=Component.NETWORK,
-            subject=p.node,
-            title=(
-                f"kube-proxy on {p.node}: rule sync p99 {fmt_seconds(p.sync_p99)}, network programming p99 "
-                f"{fmt_seconds(p.programming_p99)}: Service changes reach this node late"
-            ),
-            query=q.promql("proxy.programming_p99" if what == "network programming" else "proxy.sync_p99", where),
-            evidence_detail=f"{what} p99",
-            more_evidence=(
-                Evidence(
-                    q.promql("proxy.sync_p99", where),
-                    p.sync_p99.or_none(),
-                    f"rule sync p99; {PROXY_SYNC.describe(fmt_seconds)}",
+        out.append(
+            graded_finding(
+                value,
+                bound,
+                fmt_seconds,
+                rule="proxy.slow",
+                component=Component.NETWORK,
+                subject=p.node,
+                title=(
+                    f"kube-proxy on {p.node}: rule sync p99 {fmt_seconds(p.sync_p99)}, network programming p99 "
+                    f"{fmt_seconds(p.programming_p99)}: Service changes reach this node late"
                 ),
-                Evidence(
-                    q.promql("proxy.programming_p99", where),
-                    p.programming_p99.or_none(),
-                    f"network programming p99; {PROXY_PROGRAMMING.describe(fmt_seconds)}",
+                query=q.promql("proxy.programming_p99" if what == "network programming" else "proxy.sync_p99", where),
+                evidence_detail=f"{what} p99",
+                more_evidence=(
+                    Evidence(
+                        q.promql("proxy.sync_p99", where),
+                        p.sync_p99.or_none(),
+                        f"rule sync p99; {PROXY_SYNC.describe(fmt_seconds)}",
+                    ),
+                    Evidence(
+                        q.promql("proxy.programming_p99", where),
+                        p.programming_p99.or_none(),
+                        f"network programming p99; {PROXY_PROGRAMMING.describe(fmt_seconds)}",
+                    ),
                 ),
-            ),
-            recommendation=PROXY_ADVICE,
-            labels=(("node", p.node), ("instance", p.instance)),
+                recommendation=PROXY_ADVICE,
+                labels=(("node", p.node), ("instance", p.instance)),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def _conntrack(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    out = []
+    out: list[Finding | None] = []
     for c in facts.conntrack:
-        finding = graded_finding(
-            c.used_ratio,
-            CONNTRACK,
-            fmt_ratio,
-            rule="node.conntrack_full",
-            component=Component.NODE,
-            subject=c.node,
-            title=f"conntrack table {fmt_ratio(c.used_ratio)} full on {c.node}",
-            query=q.promql("conntrack.used_ratio", extra=node_matcher(c.instance)),
-            evidence_detail="entries / limit",
-            recommendation=CONNTRACK_ADVICE,
-            labels=(("node", c.node),),
+        out.append(
+            graded_finding(
+                c.used_ratio,
+                CONNTRACK,
+                fmt_ratio,
+                rule="node.conntrack_full",
+                component=Component.NODE,
+                subject=c.node,
+                title=f"conntrack table {fmt_ratio(c.used_ratio)} full on {c.node}",
+                query=q.promql("conntrack.used_ratio", extra=node_matcher(c.instance)),
+                evidence_detail="entries / limit",
+                recommendation=CONNTRACK_ADVICE,
+                labels=(("node", c.node),),
+            )
         )
-        if finding is not None:
-            out.append(finding)
     for m in facts.bpf_maps:
-        finding = graded_finding(
-            m.pressure,
-            BPF_MAP,
-            fmt_ratio,
-            rule="node.bpf_map_full",
-            component=Component.NODE,
-            subject=m.node,
-            key=f"{m.node} {m.map_name}",
-            title=f"Cilium BPF map {m.map_name} {fmt_ratio(m.pressure)} full on {m.node}",
-            query=q.promql("conntrack.cilium_map_pressure", {"instance": m.instance, "map_name": m.map_name}),
-            evidence_detail="map pressure",
-            recommendation=(
-                "A full Cilium map drops what it cannot track: raise bpf-ct-global-tcp-max / bpf-ct-global-any-max "
-                "or bpf-map-dynamic-size-ratio in the cilium-config ConfigMap (the maps are recreated on agent "
-                "restart), and find the pods opening most connections on the node."
-            ),
-            labels=(("node", m.node), ("map", m.map_name)),
+        out.append(
+            graded_finding(
+                m.pressure,
+                BPF_MAP,
+                fmt_ratio,
+                rule="node.bpf_map_full",
+                component=Component.NODE,
+                subject=m.node,
+                key=f"{m.node} {m.map_name}",
+                title=f"Cilium BPF map {m.map_name} {fmt_ratio(m.pressure)} full on {m.node}",
+                query=q.promql("conntrack.cilium_map_pressure", {"instance": m.instance, "map_name": m.map_name}),
+                evidence_detail="map pressure",
+                recommendation=(
+                    "A full Cilium map drops what it cannot track: raise bpf-ct-global-tcp-max / bpf-ct-global-any-max "
+                    "or bpf-map-dynamic-size-ratio in the cilium-config ConfigMap (the maps are recreated on agent "
+                    "restart), and find the pods opening most connections on the node."
+                ),
+                labels=(("node", m.node), ("map", m.map_name)),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def network_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]:

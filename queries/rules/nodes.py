@@ -10,7 +10,7 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_ratio
 from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries, node_matcher
-from k8stop.queries.rules.grading import graded_finding
+from k8stop.queries.rules.grading import graded_finding, present
 
 _ADVICE = {
     "cpu": (
@@ -99,7 +99,7 @@ def _saturation(
             labels=(("node", n.node), ("resource", "load")),
         )
     )
-    return [f for f in out if f is not None]
+    return present(out)
 
 
 def _not_ready(snap: ClusterSnapshot) -> list[Finding]:

@@ -14,7 +14,7 @@ from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.containers import by_owner, describe_owner, fmt_cores, owner_key
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import graded_finding
+from k8stop.queries.rules.grading import graded_finding, present
 from k8stop.queries.rules.nodes import same_node
 
 # Average usage at this share of the limit or more: the container lives at its limit.
@@ -135,4 +135,4 @@ def throttling_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries
     throttled = [c for c in facts.throttled if limit.grade(Value.of(c.throttled_ratio)) >= Level.WARN]
     groups = by_owner(throttled, lambda c: owner_key(c.namespace, c.pod, c.placement))
     found = (_finding(snap, group, t, q) for group in groups.values())
-    return [f for f in found if f is not None]
+    return present(found)

@@ -17,7 +17,7 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import Bound, graded_finding
+from k8stop.queries.rules.grading import Bound, graded_finding, present
 from k8stop.queries.rules.kpis import LIST_VERBS
 
 # Webhook time is this share of a verb's p99 or more: the webhooks explain the slow verb.
@@ -62,69 +62,69 @@ def _by_name(facts: RequestPathFacts) -> dict[str, list[WebhookStat]]:
 
 
 def _slow(facts: RequestPathFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
-    out = []
+    out: list[Finding | None] = []
     bound = webhook_latency(t)
     for name, stats in _by_name(facts).items():
         worst = max(stats, key=lambda w: w.p99.number if w.p99.known else -1.0)
         slow = [w for w in stats if bound.grade(w.p99) >= Level.WARN]
-        finding = graded_finding(
-            worst.p99,
-            bound,
-            fmt_seconds,
-            rule=WEBHOOK_RULE,
-            component=Component.APISERVER,
-            subject=name,
-            title=f"Admission webhook {name} p99 {fmt_seconds(worst.p99)} on {worst.operation} ({worst.type})",
-            query=q.promql("webhook.latency_p99", _name(worst)),
-            evidence_detail=f"p99 on {worst.operation}",
-            more_evidence=(
-                Evidence(q.promql("webhook.call_rate", {"name": name}), sum(w.rate for w in stats), "calls/s"),
-                Evidence(
-                    q.promql("webhook.failure_rate", {"name": name}),
-                    sum(w.failure_rate for w in stats),
-                    "calls/s answered without 2xx (errors, timeouts)",
+        out.append(
+            graded_finding(
+                worst.p99,
+                bound,
+                fmt_seconds,
+                rule=WEBHOOK_RULE,
+                component=Component.APISERVER,
+                subject=name,
+                title=f"Admission webhook {name} p99 {fmt_seconds(worst.p99)} on {worst.operation} ({worst.type})",
+                query=q.promql("webhook.latency_p99", _name(worst)),
+                evidence_detail=f"p99 on {worst.operation}",
+                more_evidence=(
+                    Evidence(q.promql("webhook.call_rate", {"name": name}), sum(w.rate for w in stats), "calls/s"),
+                    Evidence(
+                        q.promql("webhook.failure_rate", {"name": name}),
+                        sum(w.failure_rate for w in stats),
+                        "calls/s answered without 2xx (errors, timeouts)",
+                    ),
                 ),
-            ),
-            recommendation=ADVICE,
-            labels=(("webhook", name), *(("verb", v) for w in slow for v in w.verbs)),
+                recommendation=ADVICE,
+                labels=(("webhook", name), *(("verb", v) for w in slow for v in w.verbs)),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def _failing(facts: RequestPathFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
-    out = []
+    out: list[Finding | None] = []
     for name, stats in _by_name(facts).items():
         calls = sum(w.rate for w in stats)
         failed = sum(w.failure_rate for w in stats)
         if calls <= 0:
             continue
         share = Value.of(failed / calls)
-        finding = graded_finding(
-            share,
-            webhook_failures(t),
-            fmt_ratio,
-            rule="webhook.failing",
-            component=Component.APISERVER,
-            subject=name,
-            title=f"Admission webhook {name} fails {fmt_ratio(share)} of its calls ({fmt_rate(failed)})",
-            query=q.promql("webhook.failure_rate", {"name": name}),
-            evidence_detail=f"{fmt_rate(failed)} failed of {fmt_rate(calls)}",
-            more_evidence=(
-                Evidence(q.promql("webhook.call_rate", {"name": name}), calls, "calls/s"),
-                Evidence(
-                    q.promql("webhook.rejection_rate", {"name": name}),
-                    sum(w.rejection_rate for w in stats),
-                    "denied by the webhook's policy/s (expected behaviour, not failures)",
+        out.append(
+            graded_finding(
+                share,
+                webhook_failures(t),
+                fmt_ratio,
+                rule="webhook.failing",
+                component=Component.APISERVER,
+                subject=name,
+                title=f"Admission webhook {name} fails {fmt_ratio(share)} of its calls ({fmt_rate(failed)})",
+                query=q.promql("webhook.failure_rate", {"name": name}),
+                evidence_detail=f"{fmt_rate(failed)} failed of {fmt_rate(calls)}",
+                more_evidence=(
+                    Evidence(q.promql("webhook.call_rate", {"name": name}), calls, "calls/s"),
+                    Evidence(
+                        q.promql("webhook.rejection_rate", {"name": name}),
+                        sum(w.rejection_rate for w in stats),
+                        "denied by the webhook's policy/s (expected behaviour, not failures)",
+                    ),
                 ),
-            ),
-            recommendation=ADVICE,
-            labels=(("webhook", name), *(("verb", v) for w in stats for v in w.verbs)),
+                recommendation=ADVICE,
+                labels=(("webhook", name), *(("verb", v) for w in stats for v in w.verbs)),
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def _verb_slo(verb: str, t: Thresholds) -> float:
@@ -136,43 +136,43 @@ def explained_by_webhooks(v: VerbWebhookTime) -> bool:
 
 
 def _verbs(facts: RequestPathFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
-    out = []
+    out: list[Finding | None] = []
     for v in facts.verbs:
         if not explained_by_webhooks(v):
             continue
         slo = _verb_slo(v.verb, t)
-        finding = graded_finding(
-            v.p99_with,
-            Bound(t.apiserver_p99_target, slo, "seed §1.1 target; SIG-scalability API call SLO"),
-            fmt_seconds,
-            rule=VERB_RULE,
-            component=Component.APISERVER,
-            subject=v.verb,
-            title=(
-                f"{v.verb} p99 {fmt_seconds(v.p99_with)} with admission webhooks, {fmt_seconds(v.p99_without)} "
-                f"without: webhooks add {fmt_seconds(v.gap)}"
-            ),
-            query=q.promql("webhook.verb_p99_with", {"verb": v.verb}),
-            evidence_detail="p99 with webhooks (apiserver_request_duration_seconds)",
-            more_evidence=(
-                Evidence(
-                    q.promql("webhook.verb_p99_without", {"verb": v.verb}, metric=facts.sli_metric),
-                    v.p99_without.or_none(),
-                    f"p99 without webhooks ({facts.sli_metric})",
+        out.append(
+            graded_finding(
+                v.p99_with,
+                Bound(t.apiserver_p99_target, slo, "seed §1.1 target; SIG-scalability API call SLO"),
+                fmt_seconds,
+                rule=VERB_RULE,
+                component=Component.APISERVER,
+                subject=v.verb,
+                title=(
+                    f"{v.verb} p99 {fmt_seconds(v.p99_with)} with admission webhooks, {fmt_seconds(v.p99_without)} "
+                    f"without: webhooks add {fmt_seconds(v.gap)}"
                 ),
-                Evidence(q.promql("webhook.verb_rate", {"verb": v.verb}), v.rate, fmt_rate(v.rate)),
-            ),
-            recommendation=(
-                "The time is spent in admission webhooks, not in the API server or etcd: find the slow "
-                "webhook among this verb's operations (apiserver_admission_webhook_admission_duration_seconds "
-                "by name). " + ADVICE
-            ),
-            labels=(("verb", v.verb), ("kind", "webhook")),
-            inside_limit=Level.INFO,
+                query=q.promql("webhook.verb_p99_with", {"verb": v.verb}),
+                evidence_detail="p99 with webhooks (apiserver_request_duration_seconds)",
+                more_evidence=(
+                    Evidence(
+                        q.promql("webhook.verb_p99_without", {"verb": v.verb}, metric=facts.sli_metric),
+                        v.p99_without.or_none(),
+                        f"p99 without webhooks ({facts.sli_metric})",
+                    ),
+                    Evidence(q.promql("webhook.verb_rate", {"verb": v.verb}), v.rate, fmt_rate(v.rate)),
+                ),
+                recommendation=(
+                    "The time is spent in admission webhooks, not in the API server or etcd: find the slow "
+                    "webhook among this verb's operations (apiserver_admission_webhook_admission_duration_seconds "
+                    "by name). " + ADVICE
+                ),
+                labels=(("verb", v.verb), ("kind", "webhook")),
+                inside_limit=Level.INFO,
+            )
         )
-        if finding is not None:
-            out.append(finding)
-    return out
+    return present(out)
 
 
 def webhook_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:

@@ -48,14 +48,12 @@ class ControlPlaneScreen(DetailScreen):
 
     async def build(self, data: DrillData) -> list[Widget]:
         t = self.k8stop.settings.thresholds
-        latest = self.k8stop.latest.get("control_plane")
-        facts: ControlPlaneFacts | None = latest.facts if latest is not None else None
+        facts: ControlPlaneFacts | None = self.feed_facts("control_plane")
         widgets: list[Widget] = []
         if facts is not None:
             widgets += facts_blocks(facts, t.scheduler_throughput, t.workqueue_depth, t.workqueue_work_p99)
         else:
-            reason = latest.status.reason if latest is not None else "waiting for the first answer"
-            widgets.append(TextBlock(f"control-plane feed: {reason or 'no data'}"))
+            widgets.append(self.feed_missing("control_plane"))
         queues = tuple(q.name for q in facts.workqueues[:5]) if facts is not None else ()
         history, warnings = await data.control_plane(self.window(), queues)
         now = self.k8stop.now()

@@ -3,7 +3,7 @@ failure, `r` to fetch again, Esc back to the dashboard exactly as it was."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.drill.common import RangeWindow
 from k8stop.queries.model.errors import describe
@@ -91,6 +91,17 @@ class DetailScreen(Screen[None]):
     async def build(self, data: DrillData) -> list[Widget]:
         """The screen's widgets, from the drill-down data (fresh queries or recorded updates)."""
         raise NotImplementedError
+
+    def feed_facts(self, feed: str) -> Any:
+        """The latest facts of `feed`, None before its first answer or while it has none."""
+        latest = self.k8stop.latest.get(feed)
+        return latest.facts if latest is not None else None
+
+    def feed_missing(self, feed: str) -> TextBlock:
+        """The one line shown in place of `feed`'s facts: why there are none."""
+        latest = self.k8stop.latest.get(feed)
+        reason = latest.status.reason if latest is not None else "waiting for the first answer"
+        return TextBlock(f"{feed.replace('_', '-')} feed: {reason or 'no data'}")
 
     def note(self, data: DrillData) -> str:
         return data.note

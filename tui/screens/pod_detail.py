@@ -65,8 +65,7 @@ class PodScreen(DetailScreen):
         self.key = key
 
     async def build(self, data: DrillData) -> list[Widget]:
-        latest = self.k8stop.latest.get("restarts")
-        widgets: list[Widget] = restarts_blocks(latest.facts if latest else None, self.key)
+        widgets: list[Widget] = restarts_blocks(self.feed_facts("restarts"), self.key)
         try:
             chart, warnings = await data.pod(self.key, self.window())
         except Exception as exc:  # KSM may be absent; the kube part still helps

@@ -163,11 +163,9 @@ class RequestPathScreen(DetailScreen):
         super().__init__("request path: budget, webhooks, APF, objects, DNS, proxy, conntrack")
 
     async def build(self, data: DrillData) -> list[Widget]:
-        latest = self.k8stop.latest.get("request_path")
-        facts: RequestPathFacts | None = latest.facts if latest is not None else None
+        facts: RequestPathFacts | None = self.feed_facts("request_path")
         if facts is None:
-            reason = latest.status.reason if latest is not None else "waiting for the first answer"
-            return [TextBlock(f"request-path feed: {reason or 'no data'}")]
+            return [self.feed_missing("request_path")]
         t = self.k8stop.settings.thresholds
         bound = webhook_latency(t)
         return [

@@ -110,9 +110,7 @@ class WorkloadsScreen(DetailScreen):
         super().__init__("workloads and nodes: limits, disk runway   (esc back, r reload)")
 
     async def build(self, data: DrillData) -> list[Widget]:
-        latest = self.k8stop.latest.get("workloads")
-        facts: WorkloadsFacts | None = latest.facts if latest is not None else None
+        facts: WorkloadsFacts | None = self.feed_facts("workloads")
         if facts is None:
-            reason = latest.status.reason if latest is not None else "waiting for the first answer"
-            return [TextBlock(f"workloads feed: {reason or 'no data'}")]
+            return [self.feed_missing("workloads")]
         return facts_blocks(facts, self.k8stop.settings.thresholds)
