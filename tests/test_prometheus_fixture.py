@@ -224,6 +224,8 @@ def test_slow_member_generic_labels_and_incident_start(prometheus_for) -> None:
         "scheduler",
         "controller-manager",
         "kubernetes-nodes",
+        "kubernetes-kube-proxy",
+        "kube-dns",
     }
     assert {r["metric"]["cluster"] for r in jobs} == {"synthetic"}
 
