@@ -244,8 +244,7 @@ async def test_incident_banner_names_the_causes_and_d_opens_there(prometheus_for
         assert 1 <= len(lines) <= 2 and all(len(line) <= 78 for line in lines)
         pending = sum(n for _, n in scenario.scheduler.pending()) - scenario.scheduler.pending_gated
         assert f"{pending:,.0f} pods pending" in banner(app)
-        screen = screen_text(app)
-        assert lines[0] in screen  # drawn, at 80x24, on one line
+        await wait_for(pilot, lambda: lines[0] in screen_text(app), what="the banner drawn at 80x24 on one line")
         await pilot.press("d")
         await wait_for(pilot, lambda: isinstance(app.screen, DiagnosisScreen), what="the diagnosis")
         top = app.screen.report.findings[0]
