@@ -95,6 +95,7 @@ def _write(text: str, output: str | None) -> None:
 
 
 def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
+    from k8stop.queries.feeds.replay import replay_feeds, state_as_of
     from k8stop.queries.feeds.snapshot_builder import build_snapshot
     from k8stop.tui.replay_command import open_recording
 
@@ -102,7 +103,7 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
     moment = recording.last if at is None else _moment(at, recording.first, recording.last)
     header = recording.header
     return build_snapshot(
-        recording.state_at(moment),
+        state_as_of(recording, moment, replay_feeds(recording)),
         moment,
         settings,
         context=header.context,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from k8stop.queries.feeds.recording import Recording
@@ -55,7 +55,7 @@ class ReplaySource:
         self._ended: float | None = None  # when a looping replay reached its end (monotonic)
         self._publish: Publish = lambda update: None
         self._wake = asyncio.Event()
-        self.feeds = tuple(dict.fromkeys(SNAPSHOT_FEEDS + tuple(u.feed for u in recording.updates)))
+        self.feeds = replay_feeds(recording)
 
     # --- the virtual clock ------------------------------------------------------------------
 
@@ -166,11 +166,7 @@ class ReplaySource:
         self._anchor = self._monotonic()
         self._cursor = self.recording.index_after(at)
         self._ended = None
-        state = self.recording.state_at(at)
-        for feed in self.feeds:
-            update = state.get(feed)
-            if update is None:
-                update = FeedUpdate(feed, None, FeedStatus(FeedState.WAITING, "not recorded yet"), at)
+        for update in state_as_of(self.recording, at, self.feeds).values():
             self._publish(update)
         self._wake.set()
 
@@ -193,3 +189,16 @@ class ReplaySource:
         objects = state.get(Feed.KUBE_OBJECTS)
         kube = RecordedKube(objects.facts) if objects is not None and objects.facts is not None else None
         return RecordedDrill(state, seen, kube, thresholds)
+
+
+def replay_feeds(recording: Recording) -> tuple[str, ...]:
+    """The feeds k8stop knows, then any other the recording holds."""
+    return tuple(dict.fromkeys((*SNAPSHOT_FEEDS, *(u.feed for u in recording.updates))))
+
+
+def state_as_of(recording: Recording, at: float, feeds: Iterable[str]) -> dict[str, FeedUpdate[Any]]:
+    """Every feed's state at `at`; one with nothing recorded yet is waiting. The replay app and
+    `report --replay` both read this, so a moment grades the same in both."""
+    state = recording.state_at(at)
+    waiting = FeedStatus(FeedState.WAITING, "not recorded yet")
+    return {feed: state.get(feed) or FeedUpdate(feed, None, waiting, at) for feed in feeds}
