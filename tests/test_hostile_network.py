@@ -302,7 +302,8 @@ async def main():
     try:
         for _ in range(1200):
             status = feed.statuses()["pods"]
-            if "cap" in status.reason:
+            # the nodes list runs beside the pods watch: wait for both, not whichever lands first
+            if "cap" in status.reason and feed.nodes():
                 break
             await asyncio.sleep(0.05)
         print(orjson.dumps({"state": status.state, "reason": status.reason, "nodes": len(feed.nodes())}).decode())
