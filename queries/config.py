@@ -118,6 +118,8 @@ class Selectors:
     coredns: str = ""
     kube_proxy: str = ""
     cilium: str = ""
+    # Which scrape targets' health (`up`) k8stop reports: every job by default
+    targets: str = ""
     # Labels that may already carry the node's name on node-exporter series, tried in order
     # before node_uname_info, kube_node_info and the kube API (queries/prom/node_names.py).
     node_labels: tuple[str, ...] = ("node", "nodename", "kubernetes_node")

@@ -422,6 +422,8 @@ class Scenario:
     before: Scenario | None = None  # the cluster before incident_start
     # Pending pods' latest FailedScheduling event (kube API only): (namespace, pod, message)
     failed_scheduling: tuple[tuple[str, str, str], ...] = ()
+    # Scrape targets Prometheus cannot reach, (job, instance): `up` is 0 and their other series absent
+    down_targets: tuple[tuple[str, str], ...] = ()
 
     # --- catalogue ----------------------------------------------------------------------
 

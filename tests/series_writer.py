@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import IO, Literal
 
@@ -559,7 +559,18 @@ def all_series(s: Scenario) -> Iterator[Series]:
         kubelets,
         cadvisor,
     ):
-        yield from component(s)
+        for series in component(s):
+            if not _scrape_failed(series, s.down_targets):
+                yield series
+            elif series.family == "up":  # a target that cannot be scraped keeps only `up`, at 0
+                yield replace(series, value=0.0)
+
+
+def _scrape_failed(series: Series, down: tuple[tuple[str, str], ...]) -> bool:
+    return any(
+        f'job="{_escape(job)}"' in series.labels and f'instance="{_escape(instance)}"' in series.labels
+        for job, instance in down
+    )
 
 
 # --- writing ------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.finding import Component, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import SourceState
-from k8stop.queries.report import Report, make_report, render_json
+from k8stop.queries.report import Report, make_report, render_json, render_text
 from scenario import ApiRequest, Scenario, default_requests
 
 
@@ -263,3 +263,40 @@ def test_a_rarely_used_slow_verb_raises_no_alarm(prometheus_for) -> None:
     assert any("too few for a p99" in e.detail for e in quiet.evidence)
     kpi = next(k for k in report.kpis if k.id == "apiserver.request_latency_p99")
     assert kpi.status is not Level.FAIL
+
+
+def test_one_target_down_is_named_and_with_a_rare_slow_verb_raises_no_alarm(prometheus_for) -> None:
+    """A healthy cluster where one node-exporter cannot be scraped and one verb is rare and slow:
+    the down target is named (job, instance, share of its job), and nothing is critical."""
+    base = Scenario.healthy()
+    worker = base.nodes[-1]
+    target = dict(base.labels.node_exporter(worker.name, worker.ip))
+    rare = ApiRequest("GET", "customresourcedefinitions", 0.01, 14.0, scope="resource", group="apiextensions.k8s.io")
+    scenario = Scenario.healthy(
+        name="target-down",
+        requests=default_requests() + (rare,),
+        down_targets=((target["job"], target["instance"]),),
+    )
+    report = report_for(prometheus_for, scenario)
+    assert [f for f in report.findings if f.severity is Level.CRITICAL] == []
+    [down] = [f for f in report.findings if f.id.startswith("targets.down:")]
+    assert down.component is Component.NODE and down.subject == target["job"]
+    assert f"job {target['job']}, {target['instance']} (1 of {len(base.nodes)})" in down.title
+    # 1 of 6 node-exporters is over TargetDown's 10 %: a warning, not a page
+    assert down.severity is (Level.WARNING if len(base.nodes) < 10 else Level.INFO)
+    [evidence] = down.evidence
+    assert f'instance="{target["instance"]}"' in evidence.query and evidence.value == 0.0
+    assert not any(f.id.startswith("targets.down:") and f is not down for f in report.findings)
+
+
+def test_a_down_etcd_target_is_named(prometheus_for) -> None:
+    base = Scenario.healthy()
+    member = base.etcd[2]
+    target = dict(base.labels.etcd(member.name, member.ip))
+    scenario = Scenario.healthy(name="etcd-target-down", down_targets=((target["job"], target["instance"]),))
+    report = report_for(prometheus_for, scenario)
+    [down] = [f for f in report.findings if f.id.startswith("targets.down:")]
+    assert down.component is Component.ETCD and target["instance"] in down.title
+    assert "(1 of 3)" in down.title and down.severity is Level.WARNING
+    text = render_text(report)
+    assert f"scrape target down: job {target['job']}, {target['instance']}" in text

@@ -341,9 +341,19 @@ class Alert:
 
 
 @dataclass(frozen=True, slots=True)
+class DownTarget:
+    """A scrape target Prometheus has not reached for the whole hold window (`up` stayed 0)."""
+
+    job: str
+    instance: str
+    job_targets: int  # how many targets the job has, down ones included
+
+
+@dataclass(frozen=True, slots=True)
 class AlertsFacts:
     alerts: tuple[Alert, ...]  # most severe first
     server_has_rules: bool
+    targets_down: tuple[DownTarget, ...] = ()  # by job, then instance
 
 
 # --- kube API (slim records: only what the app shows) -----------------------------------

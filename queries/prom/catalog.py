@@ -1000,6 +1000,22 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KSM node-metrics (kube_node_status_capacity, kube_node_role); seed 7.1 / 8.1 sizing",
     ),
     # --- k8stop's evaluation of the seed's alert rules (seed 6.1) -----------------------
+    # --- scrape health ------------------------------------------------------------------
+    CatalogEntry(
+        "targets.down",
+        "targets",
+        "Scrape targets Prometheus has not reached for the whole hold window ($window): the target "
+        "behind a panel whose series stopped",
+        "group by (job, instance) (max_over_time(up{$sel}[$window]) == 0)",
+        "kubernetes-mixin / kube-prometheus TargetDown (up == 0 for 10m, warning)",
+    ),
+    CatalogEntry(
+        "targets.per_job",
+        "targets",
+        "How many scrape targets each job has, to say what share of it is down",
+        "count by (job) (up{$sel})",
+        "kubernetes-mixin / kube-prometheus TargetDown (share of a job's targets down > 10 %)",
+    ),
     CatalogEntry(
         "builtin.apiserver_latency_high",
         "apiserver",

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from k8stop.queries.config import Settings
+from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.facts import (
     AlertsFacts,
     ApiserverFacts,
@@ -33,6 +35,7 @@ from k8stop.queries.prom.etcd import etcd_facts
 from k8stop.queries.prom.nodes import nodes_facts
 from k8stop.queries.prom.request_path import request_path_facts
 from k8stop.queries.prom.restarts import restarts_facts
+from k8stop.queries.prom.targets import targets_down
 from k8stop.queries.prom.workloads import workloads_facts
 
 Warnings = tuple[str, ...]
@@ -86,7 +89,12 @@ class PrometheusFacts:
         return await request_path_facts(self._ctx, with_burn)
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
-        return await self._alerts.facts()
+        facts, warnings = await self._alerts.facts()
+        try:
+            down = await targets_down(self._ctx)
+        except FeedError as exc:  # the alerts are the news; target health only explains them
+            return facts, (*warnings, f"scrape target health unknown ({exc})")
+        return replace(facts, targets_down=down), warnings
 
     async def cluster_version(self) -> str | None:
         """The API servers' version as Prometheus knows it; the most common one if they differ."""

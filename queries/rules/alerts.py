@@ -77,6 +77,10 @@ _JOB_WORDS = (
 _METRIC = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
 
 
+def component_of_job(job: str) -> Component | None:
+    return next((component for word, component in _JOB_WORDS if word in job), None)
+
+
 def component_of(alert: Alert) -> Component:
     for prefix, component in _NAME_PREFIXES:
         if alert.name.startswith(prefix):
@@ -86,10 +90,9 @@ def component_of(alert: Alert) -> Component:
             if metric.startswith(prefix):
                 return component
     labels = dict(alert.labels)
-    job = labels.get("job", "")
-    for word, component in _JOB_WORDS:
-        if word in job:
-            return component
+    by_job = component_of_job(labels.get("job", ""))
+    if by_job is not None:
+        return by_job
     if "node" in labels and "pod" not in labels:
         return Component.NODE
     return Component.WORKLOAD if "namespace" in labels else Component.OTHER
@@ -143,6 +146,8 @@ def _about(f: Finding, alert: Alert, component: Component) -> bool:
     if f.component is not component or f.id.startswith("alert."):
         return False
     labels = dict(alert.labels)
+    if f.id.startswith("targets.down:"):  # TargetDown and kin name the job, not each instance
+        return labels.get("job") == f.subject and alert.name == "TargetDown"
     if component is Component.ETCD and "instance" in labels:
         return labels["instance"] in (f.subject, *f.label_values("etcd_member"))
     if component is Component.NODE:

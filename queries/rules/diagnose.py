@@ -36,6 +36,7 @@ from k8stop.queries.rules.memory_headroom import memory_findings
 from k8stop.queries.rules.network import DNS_FORWARD_RULE, network_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.slo import BURN_RULE, burn_findings
+from k8stop.queries.rules.targets import target_findings
 from k8stop.queries.rules.throttling import throttling_findings
 from k8stop.queries.rules.webhooks import VERB_RULE, WEBHOOK_RULE, webhook_cause, webhook_findings
 from k8stop.queries.rules.workloads import workload_findings
@@ -165,6 +166,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *throttling_findings(snap, t, q),
         *memory_findings(snap, t, q),
         *hpa_findings(snap, q),
+        *target_findings(snap, q),
         *config_findings(snap, t),
     ]
     return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

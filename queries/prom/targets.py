@@ -1,0 +1,27 @@
+"""Scrape targets Prometheus cannot reach: the "which target" behind series that stopped.
+
+When a panel's series vanish, `up == 0` for the job that served them says why, and which
+instance: a finding can then name it instead of leaving "stopped arriving" unexplained.
+"""
+
+from __future__ import annotations
+
+from k8stop.queries.model.facts import DownTarget
+from k8stop.queries.model.sanitize import clean
+from k8stop.queries.prom.combine import combine, number, split
+from k8stop.queries.prom.context import PromContext
+
+# Down for the whole window, so one missed scrape is not news (TargetDown holds 10m; a panel
+# goes stale within a scrape, so the finding should not wait as long as the alert does).
+HOLD = "5m"
+
+
+async def targets_down(ctx: PromContext) -> tuple[DownTarget, ...]:
+    parts = {
+        "down": ctx.catalog.render("targets.down", window=HOLD),
+        "jobs": ctx.catalog.render("targets.per_job"),
+    }
+    tagged = split(await ctx.client.query(combine(parts)))
+    per_job = {labels.get("job", ""): int(number(value)) for labels, value in tagged.get("jobs", [])}
+    down = {(labels.get("job", ""), labels.get("instance", "")) for labels, _ in tagged.get("down", [])}
+    return tuple(DownTarget(clean(job), clean(instance), max(per_job.get(job, 0), 1)) for job, instance in sorted(down))
