@@ -7,7 +7,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
-from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import ApfLevel, Inflight
 from k8stop.queries.model.values import Value
 from k8stop.queries.prom.apiserver import APF_ENTRIES, apf_levels
@@ -65,9 +64,9 @@ def classify(code: str) -> str:
 async def api_detail(
     ctx: PromContext, verb: str, resource: str, window: RangeWindow
 ) -> tuple[ApiDetail, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("apiserver_request_total"):
-        raise NotExposed("API server metrics not exposed: no apiserver_request_total series")
+    probe = await ctx.require(
+        "apiserver_request_total", "API server metrics not exposed: no apiserver_request_total series"
+    )
     metric = probe.pick(CATALOG["drill.apiserver_latency_range"])
     pair = f"{matcher('verb', verb)}, {matcher('resource', resource)}"
     render = ctx.catalog.render

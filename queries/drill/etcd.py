@@ -15,7 +15,6 @@ from k8stop.queries.drill.common import (
     relabel,
     tagged_range,
 )
-from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import CATALOG
@@ -48,9 +47,10 @@ class EtcdDetail:
 async def etcd_detail(
     ctx: PromContext, instance: str, window: RangeWindow, member: EtcdMember | None = None
 ) -> tuple[EtcdDetail, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("etcd_disk_wal_fsync_duration_seconds_bucket"):
-        raise NotExposed("etcd metrics not exposed (managed control planes usually hide etcd)")
+    probe = await ctx.require(
+        "etcd_disk_wal_fsync_duration_seconds_bucket",
+        "etcd metrics not exposed (managed control planes usually hide etcd)",
+    )
     only = matcher("instance", instance)
     render = ctx.catalog.render
     t = ctx.settings.thresholds

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, relabel, tagged_range
 from k8stop.queries.kube.store import KubeReads
-from k8stop.queries.model.errors import NotExposed, describe
+from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import KubeletOp, NodeRecord, PodRecord, PodUsage
 from k8stop.queries.model.values import ABSENT, Value
 from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
@@ -109,9 +109,9 @@ def naming_text(targets: dict[str, str], job: str) -> str:
 
 
 async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tuple[NodeHistory, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("node_cpu_seconds_total"):
-        raise NotExposed("node-exporter metrics not exposed: no history (metrics-server keeps none)")
+    await ctx.require(
+        "node_cpu_seconds_total", "node-exporter metrics not exposed: no history (metrics-server keeps none)"
+    )
     targets, warnings = await node_targets(ctx, targets_of(ctx, node))
     # No target: an impossible matcher keeps the query's shape and returns empty lines.
     only = f'instance=~"{regex_alternatives(sorted(targets))}"' if targets else 'instance=""'

@@ -33,6 +33,7 @@ from k8stop.queries.model.facts import (
     HeatRow,
     Inflight,
     StoredObjects,
+    error_share,
 )
 from k8stop.queries.model.quantile import histogram_quantile
 from k8stop.queries.model.sanitize import clean
@@ -265,7 +266,7 @@ def apiserver_from(span: Interval, limits: Mapping[str, float], server: str) -> 
         latency_metric=now.latency_metric,
         requests=tuple(requests),
         total_qps=total,
-        error_ratio=Value.of(errors / total) if total > 0 else NO_TRAFFIC,
+        error_ratio=error_share(errors, total),
         inflight=inflight,
         apf=apf,
         apf_rejected_rate=sum(level.rejected_rate for level in apf),

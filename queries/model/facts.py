@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from k8stop.queries.model.values import Value
+from k8stop.queries.model.values import NO_TRAFFIC, Value
 
 Labels = tuple[tuple[str, str], ...]
 # Where API-server and etcd figures came from: shown beside them on every surface.
@@ -74,6 +74,11 @@ class ApiserverFacts:
     apf_seats_metric: str = ""  # which executing-seats gauge answered ("" when none did)
     source: str = SOURCE_PROMETHEUS
     source_note: str = ""  # for the direct scrape: which server answered, over what interval
+
+
+def error_share(errors: float, total: float) -> Value:
+    """ApiserverFacts.error_ratio: 5xx / all requests, NO_TRAFFIC when the server was idle."""
+    return Value.of(errors / total) if total > 0 else NO_TRAFFIC
 
 
 # --- etcd -------------------------------------------------------------------------------

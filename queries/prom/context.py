@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from k8stop.queries.config import Settings
+from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.prom.catalog import Catalog
 from k8stop.queries.prom.client import PromClient
-from k8stop.queries.prom.probe import Probe
+from k8stop.queries.prom.probe import Probe, ProbeResult
 
 
 @dataclass(slots=True)
@@ -33,3 +34,10 @@ class PromContext:
         kube_nodes: Callable[[], Mapping[str, str]] | None = None,
     ) -> PromContext:
         return cls(client, settings, Catalog(settings), Probe(client), clock, kube_nodes)
+
+    async def require(self, metric: str, missing: str) -> ProbeResult:
+        """The probe's answer, or NotExposed(missing) when Prometheus has no `metric` series."""
+        probe = await self.probe.get()
+        if not probe.has(metric):
+            raise NotExposed(missing)
+        return probe

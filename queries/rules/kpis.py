@@ -45,14 +45,14 @@ class Kpi:
     detail: str  # for unknown: the reason; otherwise where it was measured and the citation
 
 
+_UNIT_FORMATTERS: dict[str, Callable[[Value], str]] = {"s": fmt_seconds, "bytes": fmt_bytes, "ratio": fmt_ratio}
+
+
 def fmt_value(value: Value, unit: str) -> str:
     """A KPI value for humans, by its unit."""
-    if unit == "s":
-        return fmt_seconds(value)
-    if unit == "bytes":
-        return fmt_bytes(value)
-    if unit == "ratio":
-        return fmt_ratio(value)
+    by_unit = _UNIT_FORMATTERS.get(unit)
+    if by_unit is not None:
+        return by_unit(value)
     if unit == "x" and value.known:
         return f"{value.number:.1f}x"
     if not value.known:
