@@ -7,6 +7,8 @@ it, so the upstream finding is the cause of the latency finding (diagnose.link_c
 
 from __future__ import annotations
 
+from functools import partial
+
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.request_path import DnsServerStat, RequestPathFacts
 from k8stop.queries.model.snapshot import ClusterSnapshot
@@ -43,55 +45,55 @@ def _where(d: DnsServerStat) -> dict[str, str]:
     return {"server": d.server, "zone": d.zone}
 
 
-def _dns_labels(d: DnsServerStat) -> tuple[tuple[str, str], ...]:
-    return (("server", d.server), ("zone", d.zone))
-
-
-def _latency(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    return present(
-        _DNS_LATENCY.graded(
-            d.p99,
-            DNS_LATENCY,
-            fmt_seconds,
-            subject=SUBJECT,
-            title=f"CoreDNS p99 {fmt_seconds(d.p99)} on server {d.server} zone {d.zone}",
-            query=q.promql("dns.request_p99", _where(d)),
-            key=f"{d.server} {d.zone}",
-            evidence_detail="request p99",
-            more_evidence=(
-                Evidence(q.promql("dns.request_rate", _where(d)), d.rate, fmt_rate(d.rate)),
-                Evidence(
-                    q.promql("dns.cache_hit_ratio", {"server": d.server}), d.cache_hit_ratio.or_none(), "cache hits"
+def _servers(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
+    """Per CoreDNS server and zone: slow answers and SERVFAIL/REFUSED answers."""
+    out: list[Finding | None] = []
+    for d in facts.dns:
+        where = _where(d)
+        rcodes = partial(q.promql, "dns.rcode_ratio", where, metric=facts.dns_responses_metric)
+        signals = (
+            (
+                _DNS_LATENCY,
+                d.p99,
+                DNS_LATENCY,
+                fmt_seconds,
+                f"CoreDNS p99 {fmt_seconds(d.p99)} on server {d.server} zone {d.zone}",
+                q.promql("dns.request_p99", where),
+                "request p99",
+                (
+                    Evidence(q.promql("dns.request_rate", where), d.rate, fmt_rate(d.rate)),
+                    Evidence(
+                        q.promql("dns.cache_hit_ratio", {"server": d.server}), d.cache_hit_ratio.or_none(), "cache hits"
+                    ),
                 ),
             ),
-            labels=_dns_labels(d),
-        )
-        for d in facts.dns
-    )
-
-
-def _errors(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    return present(
-        _DNS_ERRORS.graded(
-            d.error_ratio,
-            DNS_ERRORS,
-            fmt_ratio,
-            subject=SUBJECT,
-            title=f"CoreDNS answers {fmt_ratio(d.error_ratio)} SERVFAIL/REFUSED on server {d.server} zone {d.zone}",
-            query=q.promql("dns.rcode_ratio", _where(d), metric=facts.dns_responses_metric, rcodes="SERVFAIL|REFUSED"),
-            key=f"{d.server} {d.zone}",
-            evidence_detail="SERVFAIL + REFUSED / all responses",
-            more_evidence=(
-                Evidence(
-                    q.promql("dns.rcode_ratio", _where(d), metric=facts.dns_responses_metric, rcodes="SERVFAIL"),
-                    d.servfail_ratio.or_none(),
-                    "SERVFAIL",
-                ),
+            (
+                _DNS_ERRORS,
+                d.error_ratio,
+                DNS_ERRORS,
+                fmt_ratio,
+                f"CoreDNS answers {fmt_ratio(d.error_ratio)} SERVFAIL/REFUSED on server {d.server} zone {d.zone}",
+                rcodes(rcodes="SERVFAIL|REFUSED"),
+                "SERVFAIL + REFUSED / all responses",
+                (Evidence(rcodes(rcodes="SERVFAIL"), d.servfail_ratio.or_none(), "SERVFAIL"),),
             ),
-            labels=_dns_labels(d),
         )
-        for d in facts.dns
-    )
+        out += [
+            rule.graded(
+                value,
+                bound,
+                fmt,
+                subject=SUBJECT,
+                title=title,
+                query=query,
+                key=f"{d.server} {d.zone}",
+                evidence_detail=detail,
+                more_evidence=more,
+                labels=(("server", d.server), ("zone", d.zone)),
+            )
+            for rule, value, bound, fmt, title, query, detail, more in signals
+        ]
+    return present(out)
 
 
 def _forward(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
@@ -130,19 +132,21 @@ PROXY_PROGRAMMING = Bound(
 CONNTRACK = Bound(0.75, 0.9, "node mixin NodeHighNumberConntrackEntriesUsed (> 75 %); critical at 90 %, k8stop's")
 BPF_MAP = Bound(0.75, 0.9, "as conntrack: node mixin's 75 % (Cilium ships no alert); critical at 90 %")
 
-PROXY_ADVICE = (
+_PROXY_SLOW = Rule(
+    "proxy.slow",
+    Component.NETWORK,
     "Rule syncs scale with Services x endpoints: on large clusters use the ipvs or nftables mode (seed §4.2; "
     "iptables rewrites every rule on each sync), keep minSyncPeriod at 1 s or more so changes batch, and check "
-    "the node's CPU and kube-proxy's own restarts (`kubectl -n kube-system logs` of the kube-proxy pod on the node)."
+    "the node's CPU and kube-proxy's own restarts (`kubectl -n kube-system logs` of the kube-proxy pod on the node).",
 )
-CONNTRACK_ADVICE = (
+_CONNTRACK_FULL = Rule(
+    "node.conntrack_full",
+    Component.NODE,
     "A full conntrack table drops new connections (`nf_conntrack: table full, dropping packet` in dmesg). Raise "
     "kube-proxy's conntrack.maxPerCore / conntrack.min (it sets nf_conntrack_max), shorten "
     "tcpTimeout/tcpCloseWaitTimeout, and find the pods opening most connections on the node "
-    "(`conntrack -S`, `conntrack -L | awk` by source)."
+    "(`conntrack -S`, `conntrack -L | awk` by source).",
 )
-_PROXY_SLOW = Rule("proxy.slow", Component.NETWORK, PROXY_ADVICE)
-_CONNTRACK_FULL = Rule("node.conntrack_full", Component.NODE, CONNTRACK_ADVICE)
 _BPF_MAP_FULL = Rule(
     "node.bpf_map_full",
     Component.NODE,
@@ -229,4 +233,4 @@ def network_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]
     facts = snap.request_path
     if facts is None:
         return []
-    return [*_forward(facts, q), *_latency(facts, q), *_errors(facts, q), *_proxy(facts, q), *_conntrack(facts, q)]
+    return [*_forward(facts, q), *_servers(facts, q), *_proxy(facts, q), *_conntrack(facts, q)]
