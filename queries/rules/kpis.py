@@ -196,32 +196,34 @@ def _apiserver_latency(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     return Kpi(kid, name, value, "s", target, level, detail)
 
 
+def _capacity(
+    kid: str, name: str, unit: str, target: float, value: Value, waiting: str, ok: str, missing: str = ""
+) -> Kpi:
+    """A capacity target (seed §1.1): a low rate is only demand, so it warns only when work
+    waits (`waiting` says how; "" when nothing does) while the rate is under the target.
+    `missing`: why the facts are not there at all."""
+    if missing or not value.known:
+        return Kpi(kid, name, value, unit, f"> {target:g}", Level.UNKNOWN, missing or unknown_reason(value))
+    level = Level.WARN if waiting and value.number < target else Level.OK
+    return Kpi(kid, name, value, unit, f"> {target:g}", level, waiting if level is Level.WARN else ok)
+
+
 def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
-    kid, name = "apiserver.qps", "API server throughput (capacity target)"
-    target = f"> {t.apiserver_qps_target:g}"
+    kid, name, target = "apiserver.qps", "API server throughput (capacity target)", t.apiserver_qps_target
     facts = snap.apiserver
     if facts is None:
-        return Kpi(kid, name, ABSENT, "req/s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
-    value = Value.of(facts.total_qps)
+        return _capacity(kid, name, "req/s", target, ABSENT, "", "", snap.missing_reason("apiserver"))
     saturated = facts.apf_rejected_rate > 0 or inflight_saturation(facts, t) >= t.inflight_near_limit
-    if saturated and facts.total_qps < t.apiserver_qps_target:
-        return Kpi(
-            kid,
-            name,
-            value,
-            "req/s",
-            target,
-            Level.WARN,
-            f"saturated (APF rejections or inflight near the limit) at {fmt_rate(facts.total_qps)}, "
-            f"below the seed §1.1 capacity target of {t.apiserver_qps_target:g} QPS",
-        )
-    return Kpi(
+    return _capacity(
         kid,
         name,
-        value,
         "req/s",
         target,
-        Level.OK,
+        Value.of(facts.total_qps),
+        f"saturated (APF rejections or inflight near the limit) at {fmt_rate(facts.total_qps)}, "
+        f"below the seed §1.1 capacity target of {target:g} QPS"
+        if saturated
+        else "",
         "current demand, not capacity: the seed §1.1 target is what the control plane must "
         "sustain (load-test it, seed §1.2); no saturation seen at this rate",
     )
@@ -278,35 +280,23 @@ def _etcd(
 
 
 def _scheduler_throughput(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
-    kid, name = "scheduler.throughput", "Scheduler throughput (capacity target)"
-    target = f"> {t.scheduler_throughput:g}"
+    kid, name, target = "scheduler.throughput", "Scheduler throughput (capacity target)", t.scheduler_throughput
     cp = snap.control_plane
-    if cp is None:
-        return Kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, snap.missing_reason("control_plane"))
-    if cp.scheduler is None:
-        return Kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, "scheduler metrics not exposed")
+    if cp is None or cp.scheduler is None:
+        missing = snap.missing_reason("control_plane") if cp is None else "scheduler metrics not exposed"
+        return _capacity(kid, name, "pods/s", target, ABSENT, "", "", missing)
     value = cp.scheduler.throughput
-    if not value.known:
-        return Kpi(kid, name, value, "pods/s", target, Level.UNKNOWN, unknown_reason(value))
     waiting = sum(n for queue, n in cp.scheduler.pending_by_queue if queue in ("active", "backoff"))
-    if waiting > 0 and value.number < t.scheduler_throughput:
-        return Kpi(
-            kid,
-            name,
-            value,
-            "pods/s",
-            target,
-            Level.WARN,
-            f"{fmt_count(waiting)} pods waiting in the active/backoff queues while binding "
-            f"{fmt_value(value, 'pods/s')}, below the seed §1.1 target (CL2 load threshold)",
-        )
-    return Kpi(
+    return _capacity(
         kid,
         name,
-        value,
         "pods/s",
         target,
-        Level.OK,
+        value,
+        f"{fmt_count(waiting)} pods waiting in the active/backoff queues while binding "
+        f"{fmt_value(value, 'pods/s')}, below the seed §1.1 target (CL2 load threshold)"
+        if waiting > 0
+        else "",
         "binding rate follows demand; no pods waiting to be scheduled (seed §1.1 target is capacity)",
     )
 

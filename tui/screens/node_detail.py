@@ -85,7 +85,7 @@ class NodeScreen(DetailScreen):
         kubelet, kubelet_warnings = await data.node_kubelet(self.key)
         if kubelet is not None:
             widgets.append(TextBlock(kubelet_text(kubelet)))
-        widgets += [TextBlock("⚠ " + w) for w in warnings + kubelet_warnings]
+        widgets = self.warned(widgets, warnings + kubelet_warnings)
         kube = await data.node_kube(self.key)
         if kube is not None:
             widgets += kube_blocks(kube)
