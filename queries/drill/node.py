@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from k8stop.queries.drill import charts
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, relabel, tagged_range
 from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import describe
@@ -125,13 +126,7 @@ async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tupl
         return relabel(found[0][1], tag) if found else Line(tag, (), ())
 
     t = ctx.settings.thresholds
-    saturation = Chart(
-        f"{node} saturation",
-        "ratio",
-        tuple(line(name) for name, _ in HISTORY),
-        t.node_saturation[1],
-        "85 % (seed 8.1)",
-    )
+    saturation = charts.node_saturation(node, (line(name) for name, _ in HISTORY), t)
     load = Chart(f"{node} load1 per CPU", "count", (line("load1"),), t.node_load1_per_cpu, "NM saturation")
     return (
         NodeHistory(saturation, load, tuple(sorted(targets)), naming_text(targets, "node-exporter")),

@@ -17,7 +17,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from k8stop.queries.kube.connection import KubeConnection
 from k8stop.queries.kube.errors import KubeApiError
@@ -33,7 +33,6 @@ from k8stop.queries.model.facts import (
     HeatRow,
     Inflight,
     StoredObjects,
-    error_share,
 )
 from k8stop.queries.model.quantile import histogram_quantile
 from k8stop.queries.model.sanitize import clean
@@ -261,16 +260,8 @@ def apiserver_from(span: Interval, limits: Mapping[str, float], server: str) -> 
         )
     requests.sort(key=lambda r: (-r.rate, r.verb, r.resource))
     inflight = tuple(Inflight(kind, value, limits.get(kind)) for kind, value in sorted(now.inflight.items()))
-    apf = _apf(span)
-    return ApiserverFacts(
-        latency_metric=now.latency_metric,
-        requests=tuple(requests),
-        total_qps=total,
-        error_ratio=error_share(errors, total),
-        inflight=inflight,
-        apf=apf,
-        apf_rejected_rate=sum(level.rejected_rate for level in apf),
-        heatmap=None,
+    return replace(
+        ApiserverFacts.measured(now.latency_metric, requests, (total, errors), inflight, _apf(span), None),
         apf_seats_metric=now.apf_seats_metric,
         source=SOURCE_APISERVER_METRICS,
         source_note=f"from whichever API server answered at {server}; {span.note}",

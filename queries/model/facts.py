@@ -5,6 +5,7 @@ Units are base units throughout: seconds, bytes, ratios 0-1, per-second rates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from k8stop.queries.model.values import NO_TRAFFIC, Value
@@ -75,10 +76,29 @@ class ApiserverFacts:
     source: str = SOURCE_PROMETHEUS
     source_note: str = ""  # for the direct scrape: which server answered, over what interval
 
-
-def error_share(errors: float, total: float) -> Value:
-    """ApiserverFacts.error_ratio: 5xx / all requests, NO_TRAFFIC when the server was idle."""
-    return Value.of(errors / total) if total > 0 else NO_TRAFFIC
+    @classmethod
+    def measured(
+        cls,
+        latency_metric: str,
+        requests: Iterable[ApiRequestStat],
+        rates: tuple[float, float],
+        inflight: tuple[Inflight, ...],
+        apf: tuple[ApfLevel, ...],
+        heatmap: Heatmap | None,
+    ) -> ApiserverFacts:
+        """The facts with the figures derived from others: `rates` is (all requests/s, 5xx/s),
+        the 5xx share NO_TRAFFIC when the server was idle; APF rejections summed over levels."""
+        total, errors = rates
+        return cls(
+            latency_metric,
+            tuple(requests),
+            total,
+            Value.of(errors / total) if total > 0 else NO_TRAFFIC,
+            inflight,
+            apf,
+            sum(level.rejected_rate for level in apf),
+            heatmap,
+        )
 
 
 # --- etcd -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 from k8stop.queries.model.facts import (
     ApfLevel,
@@ -11,7 +12,6 @@ from k8stop.queries.model.facts import (
     Heatmap,
     HeatRow,
     Inflight,
-    error_share,
 )
 from k8stop.queries.prom.catalog import CATALOG, regex_alternatives
 from k8stop.queries.prom.client import Sample
@@ -105,15 +105,8 @@ async def apiserver_facts(
     if with_history and latency_metric and requests:
         heatmap, heat_warnings = await _heatmap(ctx, latency_metric, requests[:heat_rows], columns_count, window)
         warnings += heat_warnings
-    facts = ApiserverFacts(
-        latency_metric=latency_metric or "",
-        requests=tuple(requests),
-        total_qps=total,
-        error_ratio=error_share(errors_5xx, total),
-        inflight=inflight,
-        apf=apf,
-        apf_rejected_rate=sum(level.rejected_rate for level in apf),
-        heatmap=heatmap,
+    facts = replace(
+        ApiserverFacts.measured(latency_metric or "", requests, (total, errors_5xx), inflight, apf, heatmap),
         apf_seats_metric=picked.get("apiserver.apf_executing_seats", ""),
     )
     return facts, warnings
