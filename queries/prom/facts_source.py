@@ -48,7 +48,7 @@ class PrometheusFacts:
     ) -> None:
         self.client = client
         self.settings = settings
-        self._ctx = PromContext.create(client, settings, clock, kube_nodes)
+        self._ctx = PromContext(client, settings, clock, kube_nodes)
         self._alerts = AlertsSource(client)
 
     @property
