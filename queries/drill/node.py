@@ -55,30 +55,12 @@ class Allocation:
     pods: int
     allocatable_pods: int
 
-    @staticmethod
-    def _share(used: int, total: int) -> float | None:
-        return used / total if total > 0 else None
-
-    @property
-    def cpu_requests(self) -> float | None:
-        return self._share(self.cpu_requests_millis, self.allocatable_cpu_millis)
-
-    @property
-    def cpu_limits(self) -> float | None:
-        return self._share(self.cpu_limits_millis, self.allocatable_cpu_millis)
-
-    @property
-    def memory_requests(self) -> float | None:
-        return self._share(self.memory_requests_bytes, self.allocatable_memory_bytes)
-
-    @property
-    def memory_limits(self) -> float | None:
-        return self._share(self.memory_limits_bytes, self.allocatable_memory_bytes)
-
     @property
     def overcommitted(self) -> bool:
         """Limits above allocatable: the node relies on not every pod using its limit at once."""
-        return any(r is not None and r > 1.0 for r in (self.cpu_limits, self.memory_limits))
+        return self.cpu_limits_millis > self.allocatable_cpu_millis > 0 or (
+            self.memory_limits_bytes > self.allocatable_memory_bytes > 0
+        )
 
 
 @dataclass(frozen=True, slots=True)
