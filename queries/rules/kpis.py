@@ -19,6 +19,7 @@ from k8stop.queries.model.facts import (
     ApiserverFacts,
     EtcdMember,
     NodeSaturation,
+    WorkQueue,
 )
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
@@ -307,23 +308,27 @@ def _workqueues(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi]:
     missing = snap.missing_reason("control_plane")
     if queues is not None and not queues:
         queues, missing = None, "controller-manager workqueue metrics not exposed"
-    depth = _graded(
-        "controller.workqueue_depth_max",
-        "Controller workqueue depth (deepest queue)",
-        "items",
-        None if queues is None else [(q.name, Value.of(q.depth)) for q in queues],
-        missing,
-        bounds.workqueue_depth(t),
-        subject="queue",
+    picks: tuple[tuple[str, str, str, Callable[[WorkQueue], Value], Bound], ...] = (
+        (
+            "controller.workqueue_depth_max",
+            "Controller workqueue depth (deepest queue)",
+            "items",
+            lambda q: Value.of(q.depth),
+            bounds.workqueue_depth(t),
+        ),
+        (
+            "controller.work_duration_p99_max",
+            "Controller reconcile p99 (slowest queue)",
+            "s",
+            lambda q: q.work_p99,
+            bounds.workqueue_work(t),
+        ),
     )
-    work = _graded(
-        "controller.work_duration_p99_max",
-        "Controller reconcile p99 (slowest queue)",
-        "s",
-        None if queues is None else [(q.name, q.work_p99) for q in queues],
-        missing,
-        bounds.workqueue_work(t),
-        subject="queue",
+    depth, work = (
+        _graded(
+            kid, name, unit, None if queues is None else [(q.name, pick(q)) for q in queues], missing, bound, "queue"
+        )
+        for kid, name, unit, pick, bound in picks
     )
     return depth, work
 
@@ -348,44 +353,41 @@ def _nodes(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
 def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
     cp = snap.control_plane
     missing = snap.missing_reason("control_plane")
-    startup = _graded(
-        "kubelet.pod_startup_p99",
-        "Pod startup latency p99",
-        "s",
-        None if cp is None else [("cluster", cp.pod_start_p99)],
-        missing,
-        bounds.pod_startup(t),
-    )
+    startup = None if cp is None else [("cluster", cp.pod_start_p99)]
     ops = None if cp is None else cp.runtime_ops
-    if ops is not None and not ops:
-        ops, missing = None, "kubelet runtime operation metrics not exposed"
-    total = None if ops is None else sum(op.rate for op in ops)
+    ops_missing = missing if ops is None or ops else "kubelet runtime operation metrics not exposed"
+    ops = ops or None
     errors: list[tuple[str, Value]] | None = None
-    if ops is not None and total is not None:
-        error_ratio = Value.of(sum(op.error_rate for op in ops) / total) if total > 0 else NO_TRAFFIC
-        errors = [("all operations", error_ratio)]
-    error_kpi = _graded(
-        "kubelet.runtime_ops_error_rate",
-        "Container runtime operation error ratio",
-        "ratio",
-        errors,
-        missing,
-        bounds.runtime_errors(t),
-    )
+    if ops is not None:
+        total = sum(op.rate for op in ops)
+        errors = [("all operations", Value.of(sum(op.error_rate for op in ops) / total) if total > 0 else NO_TRAFFIC)]
     creates = (
         None if ops is None else [(op.operation_type, op.p99) for op in ops if op.operation_type == "create_container"]
     )
-    if creates is not None and not creates:
-        creates, missing = None, "no create_container operations reported by the kubelets"
-    create_kpi = _graded(
-        "kubelet.container_create_p99",
-        "Container creation p99 (runtime create_container)",
-        "s",
-        creates,
-        missing,
-        bounds.container_create(t),
+    creates_missing = (
+        ops_missing if creates is None or creates else "no create_container operations reported by the kubelets"
     )
-    return startup, error_kpi, create_kpi
+    rows = (
+        ("kubelet.pod_startup_p99", "Pod startup latency p99", "s", startup, missing, bounds.pod_startup(t)),
+        (
+            "kubelet.runtime_ops_error_rate",
+            "Container runtime operation error ratio",
+            "ratio",
+            errors,
+            ops_missing,
+            bounds.runtime_errors(t),
+        ),
+        (
+            "kubelet.container_create_p99",
+            "Container creation p99 (runtime create_container)",
+            "s",
+            creates or None,
+            creates_missing,
+            bounds.container_create(t),
+        ),
+    )
+    startup_kpi, error_kpi, create_kpi = (_graded(*row) for row in rows)
+    return startup_kpi, error_kpi, create_kpi
 
 
 # The signal behind each KPI: metric names an alerting rule's expression reads, and the names
