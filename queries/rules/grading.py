@@ -26,6 +26,12 @@ class Bound:
     limit: float | None
     cite: str
 
+    @classmethod
+    def between(cls, warn_fail: tuple[float, float], cite: str) -> Bound:
+        """From a (warn, fail) threshold pair of the settings."""
+        warn, fail = warn_fail
+        return cls(warn, fail, cite)
+
     def grade(self, value: Value) -> Level:
         return grade(value, self.target, self.limit)
 

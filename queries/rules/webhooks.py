@@ -36,8 +36,9 @@ def webhook_latency(t: Thresholds) -> Bound:
 
 
 def webhook_failures(t: Thresholds) -> Bound:
-    warn, fail = t.apiserver_error_ratio
-    return Bound(warn, fail, "kubernetes-mixin 99 % API availability budget, applied to the calls it makes")
+    return Bound.between(
+        t.apiserver_error_ratio, "kubernetes-mixin 99 % API availability budget, applied to the calls it makes"
+    )
 
 
 ADVICE = (
