@@ -95,6 +95,10 @@ class Thresholds:
     # k8stop's own: unschedulable pods that put a flag on the dashboard's header (no upstream alert)
     unschedulable_pods: float = 10.0
 
+    def inflight_limits(self) -> dict[str, float]:
+        """The in-flight limit per apiserver_current_inflight_requests request_kind."""
+        return {"readOnly": self.max_requests_inflight, "mutating": self.max_mutating_requests_inflight}
+
 
 @dataclass(frozen=True, slots=True)
 class Selectors:

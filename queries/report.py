@@ -23,6 +23,7 @@ import math
 import re
 import textwrap
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -58,13 +59,10 @@ def make_report(snap: ClusterSnapshot, settings: Settings) -> Report:
 
 
 def render(report: Report, fmt: Format) -> str:
-    if fmt == "text":
-        return render_text(report)
-    if fmt == "markdown":
-        return render_markdown(report)
-    if fmt == "json":
-        return render_json(report)
-    raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
+    renderer = _RENDERERS.get(fmt)
+    if renderer is None:
+        raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
+    return renderer(report)
 
 
 # --- JSON -------------------------------------------------------------------------------
@@ -347,3 +345,10 @@ def render_markdown(report: Report) -> str:
                 f"| {c.status} | {_md(c.source)} | {_md(c.detail)} |"
             )
     return clean("\n".join(out) + "\n")
+
+
+_RENDERERS: dict[str, Callable[[Report], str]] = {
+    "text": render_text,
+    "markdown": render_markdown,
+    "json": render_json,
+}

@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 import histograms as h
 from conventions import CONVENTIONS, Convention, ConventionName
 
 GiB = 1024**3
+T = TypeVar("T")
 EXCLUDED_VERBS = frozenset({"WATCH", "CONNECT"})
 MUTATING_VERBS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 # Long-running subresources k8stop must leave out of latency views (mixin / CL2 filter).
@@ -201,6 +203,10 @@ class Pod:
     def uid(self) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.namespace}/{self.name}"))
 
+    def with_containers(self, **change: Any) -> Pod:
+        """The pod with every container changed alike."""
+        return replace(self, containers=tuple(replace(c, **change) for c in self.containers))
+
 
 @dataclass(frozen=True, slots=True)
 class Hpa:
@@ -282,6 +288,15 @@ class Kubelet:
         RuntimeOp("container_status", 1.0, 0.008),
         RuntimeOp("exec_sync", 0.2, 0.2),
     )
+
+
+def changed(items: tuple[T, ...], pick: Callable[[T], bool], change: Callable[[T], T], what: str = "") -> tuple[T, ...]:
+    """`items` with `change` applied to the ones `pick` selects. With `what`, selecting none is
+    an error naming it (an incident that changes nothing would test nothing)."""
+    out = tuple(change(x) if pick(x) else x for x in items)
+    if what and out == items:
+        raise ValueError(f"no {what} in the scenario")
+    return out
 
 
 def default_requests() -> tuple[ApiRequest, ...]:
@@ -486,14 +501,12 @@ class Scenario:
     ) -> Scenario:
         """One (verb, resource) gets `factor` times slower, at the same rate."""
         base = cls.healthy(**overrides)
-        requests = tuple(
-            replace(r, p99=min(r.p99 * factor, 59.0), p50=None, p90=None)
-            if (r.verb, r.resource, r.subresource) == (verb, resource, "")
-            else r
-            for r in base.requests
+        requests = changed(
+            base.requests,
+            lambda r: (r.verb, r.resource, r.subresource) == (verb, resource, ""),
+            lambda r: replace(r, p99=min(r.p99 * factor, 59.0), p50=None, p90=None),
+            f"{verb} {resource} requests",
         )
-        if requests == base.requests:
-            raise ValueError(f"no {verb} {resource} requests in the scenario")
         return base._incident("slow-requests", requests=requests)
 
     @classmethod
@@ -509,16 +522,10 @@ class Scenario:
         nodes = tuple(
             replace(n, memory=0.97, oom_kills_per_hour=6.0) if i == node else n for i, n in enumerate(base.nodes)
         )
-        pods = tuple(
-            replace(
-                p,
-                containers=tuple(
-                    replace(c, restarts_per_hour=3.0, last_terminated_reason="OOMKilled") for c in p.containers
-                ),
-            )
-            if p.node == target.name
-            else p
-            for p in base.pods
+        pods = changed(
+            base.pods,
+            lambda p: p.node == target.name,
+            lambda p: p.with_containers(restarts_per_hour=3.0, last_terminated_reason="OOMKilled"),
         )
         return base._incident("oom-node", nodes=nodes, pods=pods)
 
@@ -562,27 +569,14 @@ class Scenario:
     ) -> Scenario:
         """Every container of the deployment's pods (shop/checkout exists, healthy, by default)."""
         base = cls.healthy(**overrides)
-        owner = f"{deployment}-7d9f8b6c5d"
-        pods = tuple(
-            replace(
-                p,
-                containers=tuple(
-                    replace(
-                        c,
-                        restarts_per_hour=restarts_per_hour,
-                        waiting_reason="CrashLoopBackOff",
-                        last_terminated_reason="OOMKilled",
-                    )
-                    for c in p.containers
-                ),
-            )
-            if (p.namespace, p.owner_name) == (namespace, owner)
-            else p
-            for p in base.pods
+        return base._change_containers(
+            namespace,
+            deployment,
+            "crashloop",
+            restarts_per_hour=restarts_per_hour,
+            waiting_reason="CrashLoopBackOff",
+            last_terminated_reason="OOMKilled",
         )
-        if pods == base.pods:
-            raise ValueError(f"no pods of {namespace}/{deployment} in the scenario")
-        return base._incident("crashloop", pods=pods)
 
     @classmethod
     def scheduler_backlog(
@@ -605,14 +599,12 @@ class Scenario:
     def _change_containers(self, namespace: str, deployment: str, name: str, **changes: object) -> Scenario:
         """Every container of the deployment's pods changed; the deployment must exist."""
         owner = f"{deployment}-7d9f8b6c5d"
-        pods = tuple(
-            replace(p, containers=tuple(replace(c, **changes) for c in p.containers))  # type: ignore[arg-type]
-            if (p.namespace, p.owner_name) == (namespace, owner)
-            else p
-            for p in self.pods
+        pods = changed(
+            self.pods,
+            lambda p: (p.namespace, p.owner_name) == (namespace, owner),
+            lambda p: p.with_containers(**changes),
+            f"pods of {namespace}/{deployment}",
         )
-        if pods == self.pods:
-            raise ValueError(f"no pods of {namespace}/{deployment} in the scenario")
         return self._incident(name, pods=pods)
 
     @classmethod

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from polling import until
 
 S = TypeVar("S")
 
@@ -19,12 +20,12 @@ def screen_text(app: Any) -> str:
 
 async def wait_for(pilot: Any, condition: Callable[[], bool], timeout: float = 20.0, what: str = "") -> None:
     """Let the app run until `condition()` holds; fail with the screen when it never does."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not condition():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting for {what or condition}:\n{screen_text(pilot.app)}")
-        await pilot.pause(0.1)
+    await until(
+        condition,
+        timeout,
+        lambda: f"timed out waiting for {what or condition}:\n{screen_text(pilot.app)}",
+        lambda: pilot.pause(0.1),
+    )
 
 
 async def wait_for_facts(pilot: Any, feed: str, what: str = "") -> None:

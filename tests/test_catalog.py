@@ -39,7 +39,7 @@ def test_no_job_matcher_unless_configured() -> None:
     settings = Settings(selectors=configured)
     catalog = Catalog(settings)
     # Entries composed from others get those parts, rendered as node_names.py renders them.
-    ctx = PromContext.create(None, settings)  # type: ignore[arg-type]  # rendering only, no queries
+    ctx = PromContext(None, settings)  # type: ignore[arg-type]  # rendering only, no queries
     composed = {
         "label": "node",
         "label_names": catalog.render("node.names_by_label", label="node") + " or on (instance) ",
@@ -119,7 +119,7 @@ def test_node_labels_come_from_the_config_file(tmp_path) -> None:
     settings = load_config_file(path)
     assert settings.selectors.node_labels == ("kubernetes_node", "node")
     # The name map tries them in that order, before node_uname_info.
-    promql = known_names(PromContext.create(None, settings))  # type: ignore[arg-type]
+    promql = known_names(PromContext(None, settings))  # type: ignore[arg-type]
     assert promql.index('"label kubernetes_node"') < promql.index('"label node"') < promql.index("node_uname_info")
     for bad in ("node", "[1, 2]", '["not a label"]'):
         path.write_text(f"selectors:\n  node_labels: {bad}\n", encoding="utf-8")

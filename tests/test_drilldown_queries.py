@@ -27,7 +27,7 @@ REL = 1e-3
 async def _context(prometheus_for, scenario: Scenario) -> AsyncIterator[PromContext]:
     settings = Settings(prometheus_url=prometheus_for(scenario).url)
     async with PromClient.from_settings(settings) as client:
-        yield PromContext.create(client, settings)
+        yield PromContext(client, settings)
 
 
 @pytest.fixture
@@ -187,6 +187,6 @@ async def test_builtin_alerts_fire_on_incidents(ctx: PromContext) -> None:
 async def test_builtin_alerts_quiet_when_healthy(prometheus) -> None:
     settings = Settings(prometheus_url=prometheus.url)
     async with PromClient.from_settings(settings) as client:
-        facts, _ = await builtin_alerts(PromContext.create(client, settings))
+        facts, _ = await builtin_alerts(PromContext(client, settings))
     assert facts.alerts == ()
     assert Scenario.healthy() == prometheus.scenario

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from kubeapi.faults import Fault
 from kubeapi.kubeconfig import write_kubeconfig
 from kubeapi.scenario import CRASHLOOP_PODS, CRASHLOOP_RESTARTS, PENDING_POD, WORKERS
 from kubeapi.server import KubeApiServer
+from polling import eventually
 
 TOKEN = "feed-test-token"
 PODS, NODES = 32, 6  # what scenario.small_cluster_objects puts in
@@ -57,16 +58,6 @@ class Rig:
             for r in self.server.requests
             if r.verb == verb and r.resource == resource and ("sendInitialEvents" in r.query) == streaming
         ]
-
-
-async def eventually(check: Callable[[], bool], what: str, limit: float = 10.0) -> None:
-    """Poll until `check` holds; the limit only stops a broken feed from hanging the run."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + limit
-    while not check():
-        if loop.time() > deadline:
-            raise AssertionError(f"never happened: {what}")
-        await asyncio.sleep(0.02)
 
 
 async def _rig(tmp_path: Path, token: str = TOKEN, **server_options: object) -> AsyncIterator[Rig]:

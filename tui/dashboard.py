@@ -24,15 +24,16 @@ from textual.widgets import Footer, Input, Label
 if TYPE_CHECKING:
     from k8stop.tui.host import Host
 
-# Screens import on first use: the alerts screen alone pulls in aiohttp (~0.1 s), which
-# must not delay the first frame
+# The screens the dashboard opens, by ':' command: (module, class, key, footer label). They
+# import on first use: the alerts screen alone pulls in aiohttp (~0.1 s), which must not
+# delay the first frame
 SCREEN_COMMANDS = {
-    "kpi": ("kpi_screen", "KpiScreen"),
-    "alerts": ("alerts_screen", "AlertsScreen"),
-    "sched": ("control_plane", "ControlPlaneScreen"),
-    "config": ("config_screen", "ConfigScreen"),
-    "workloads": ("workloads_screen", "WorkloadsScreen"),
-    "path": ("request_path", "RequestPathScreen"),
+    "kpi": ("kpi_screen", "KpiScreen", "s", "KPIs"),
+    "alerts": ("alerts_screen", "AlertsScreen", "a", "Alerts"),
+    "sched": ("control_plane", "ControlPlaneScreen", "c", "Sched"),
+    "config": ("config_screen", "ConfigScreen", "t", "Tuning"),
+    "workloads": ("workloads_screen", "WorkloadsScreen", "w", "Workloads"),
+    "path": ("request_path", "RequestPathScreen", "e", "Path"),
 }
 PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
 
@@ -43,12 +44,7 @@ class Dashboard(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "Cmd", show=False),
         Binding("z", "zoom", "Zoom", show=False),
-        Binding("s", "open('kpi')", "KPIs", show=False),
-        Binding("a", "open('alerts')", "Alerts", show=False),
-        Binding("c", "open('sched')", "Sched", show=False),
-        Binding("t", "open('config')", "Tuning", show=False),
-        Binding("w", "open('workloads')", "Workloads", show=False),
-        Binding("e", "open('path')", "Path", show=False),
+        *(Binding(key, f"open('{name}')", label, show=False) for name, (_, _, key, label) in SCREEN_COMMANDS.items()),
         Binding("d", "diagnose", "Diagnose"),
     ]
     DEFAULT_CSS = """
@@ -163,7 +159,7 @@ class Dashboard(Screen[None]):
         self.app.push_screen(DiagnosisScreen(start_step=self.incident_step))
 
     def action_open(self, name: str) -> None:
-        module, cls = SCREEN_COMMANDS[name]
+        module, cls, _, _ = SCREEN_COMMANDS[name]
         screen = getattr(importlib.import_module(f".screens.{module}", __package__), cls)
         self.app.push_screen(screen())
 

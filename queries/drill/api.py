@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
+from k8stop.queries.drill import charts
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, matcher, relabel, tagged_range
-from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import ApfLevel, Inflight
 from k8stop.queries.model.values import Value
 from k8stop.queries.prom.apiserver import APF_ENTRIES, apf_levels
@@ -65,9 +65,9 @@ def classify(code: str) -> str:
 async def api_detail(
     ctx: PromContext, verb: str, resource: str, window: RangeWindow
 ) -> tuple[ApiDetail, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("apiserver_request_total"):
-        raise NotExposed("API server metrics not exposed: no apiserver_request_total series")
+    probe = await ctx.require(
+        "apiserver_request_total", "API server metrics not exposed: no apiserver_request_total series"
+    )
     metric = probe.pick(CATALOG["drill.apiserver_latency_range"])
     pair = f"{matcher('verb', verb)}, {matcher('resource', resource)}"
     render = ctx.catalog.render
@@ -96,14 +96,8 @@ async def api_detail(
             line = Line(label, line.times, tuple(quantile(v, top) for v in line.values))
         return relabel(line, label)
 
-    latency = Chart(
-        f"{verb} {resource} latency",
-        "s",
-        tuple(first(name, name, True) for name, _ in QUANTILES),
-        t.apiserver_p99_target,
-        "p99 target (seed 1.1)",
-    )
-    rate = Chart(f"{verb} {resource} requests", "req/s", (first("rate", "req/s", False),))
+    latency = charts.api_latency(verb, resource, (first(name, name, True) for name, _ in QUANTILES), t)
+    rate = charts.api_rate(verb, resource, (first("rate", "req/s", False),))
 
     instant = {
         "codes": render("drill.apiserver_rate_by_code", extra_matchers=pair),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from k8stop.queries.drill import charts
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, relabel, tagged_range
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
@@ -54,17 +55,13 @@ async def control_plane_history(
             )
         )
 
-    t = ctx.settings.thresholds
     history = ControlPlaneHistory(
-        pending=Chart("pending pods by queue", "count", by("pending", "queue")),
-        throughput=Chart(
-            "pods bound per second",
-            "pods/s",
+        *charts.control_plane(
+            by("pending", "queue"),
             by("throughput", "throughput"),
-            t.scheduler_throughput,
-            "seed 1.1 capacity target",
-        ),
-        attempt_p99=Chart("scheduling attempt p99", "s", by("attempt_p99", "attempt p99")),
-        workqueue_depth=Chart("workqueue depth", "count", by("depth", "name"), t.workqueue_depth, "seed 1.1 < 1000"),
+            by("attempt_p99", "attempt p99"),
+            by("depth", "name"),
+            ctx.settings.thresholds,
+        )
     )
     return history, warnings

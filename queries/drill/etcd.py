@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from k8stop.queries.drill import charts
 from k8stop.queries.drill.common import (
     Chart,
     Line,
@@ -15,7 +16,6 @@ from k8stop.queries.drill.common import (
     relabel,
     tagged_range,
 )
-from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.values import Value
 from k8stop.queries.prom.catalog import CATALOG
@@ -48,9 +48,10 @@ class EtcdDetail:
 async def etcd_detail(
     ctx: PromContext, instance: str, window: RangeWindow, member: EtcdMember | None = None
 ) -> tuple[EtcdDetail, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("etcd_disk_wal_fsync_duration_seconds_bucket"):
-        raise NotExposed("etcd metrics not exposed (managed control planes usually hide etcd)")
+    probe = await ctx.require(
+        "etcd_disk_wal_fsync_duration_seconds_bucket",
+        "etcd metrics not exposed (managed control planes usually hide etcd)",
+    )
     only = matcher("instance", instance)
     render = ctx.catalog.render
     t = ctx.settings.thresholds
@@ -74,16 +75,10 @@ async def etcd_detail(
         found = source.get(tag)
         return relabel(found[0][1], label) if found else Line(label, (), ())
 
-    disk = Chart(
-        f"etcd {instance} disk latency",
-        "s",
-        tuple(line(tag, tag.replace("_", " "), lines) for tag in parts),
-        t.etcd_wal_fsync_p99,
-        "fsync target 10 ms (seed 1.1)",
-    )
+    disk = charts.etcd_disk(instance, (line(tag, tag.replace("_", " "), lines) for tag in parts), t)
     quota = member.quota_bytes.or_none() if member is not None else None
     db_line = line("db", "db size", db_lines)
-    db_chart = Chart(f"etcd {instance} DB size", "bytes", (db_line,), quota, "quota")
+    db_chart = charts.etcd_db(instance, db_line, quota)
 
     rtt = await ctx.client.query(render("drill.etcd_peer_rtt_by_peer", extra_matchers=only))
     warnings += rtt.warnings

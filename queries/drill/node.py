@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from k8stop.queries.drill import charts
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, relabel, tagged_range
 from k8stop.queries.kube.store import KubeReads
-from k8stop.queries.model.errors import NotExposed, describe
+from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import KubeletOp, NodeRecord, PodRecord, PodUsage
 from k8stop.queries.model.values import ABSENT, Value
 from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
@@ -54,30 +55,12 @@ class Allocation:
     pods: int
     allocatable_pods: int
 
-    @staticmethod
-    def _share(used: int, total: int) -> float | None:
-        return used / total if total > 0 else None
-
-    @property
-    def cpu_requests(self) -> float | None:
-        return self._share(self.cpu_requests_millis, self.allocatable_cpu_millis)
-
-    @property
-    def cpu_limits(self) -> float | None:
-        return self._share(self.cpu_limits_millis, self.allocatable_cpu_millis)
-
-    @property
-    def memory_requests(self) -> float | None:
-        return self._share(self.memory_requests_bytes, self.allocatable_memory_bytes)
-
-    @property
-    def memory_limits(self) -> float | None:
-        return self._share(self.memory_limits_bytes, self.allocatable_memory_bytes)
-
     @property
     def overcommitted(self) -> bool:
         """Limits above allocatable: the node relies on not every pod using its limit at once."""
-        return any(r is not None and r > 1.0 for r in (self.cpu_limits, self.memory_limits))
+        return self.cpu_limits_millis > self.allocatable_cpu_millis > 0 or (
+            self.memory_limits_bytes > self.allocatable_memory_bytes > 0
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,9 +92,9 @@ def naming_text(targets: dict[str, str], job: str) -> str:
 
 
 async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tuple[NodeHistory, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("node_cpu_seconds_total"):
-        raise NotExposed("node-exporter metrics not exposed: no history (metrics-server keeps none)")
+    await ctx.require(
+        "node_cpu_seconds_total", "node-exporter metrics not exposed: no history (metrics-server keeps none)"
+    )
     targets, warnings = await node_targets(ctx, targets_of(ctx, node))
     # No target: an impossible matcher keeps the query's shape and returns empty lines.
     only = f'instance=~"{regex_alternatives(sorted(targets))}"' if targets else 'instance=""'
@@ -125,13 +108,7 @@ async def node_history(ctx: PromContext, node: str, window: RangeWindow) -> tupl
         return relabel(found[0][1], tag) if found else Line(tag, (), ())
 
     t = ctx.settings.thresholds
-    saturation = Chart(
-        f"{node} saturation",
-        "ratio",
-        tuple(line(name) for name, _ in HISTORY),
-        t.node_saturation[1],
-        "85 % (seed 8.1)",
-    )
+    saturation = charts.node_saturation(node, (line(name) for name, _ in HISTORY), t)
     load = Chart(f"{node} load1 per CPU", "count", (line("load1"),), t.node_load1_per_cpu, "NM saturation")
     return (
         NodeHistory(saturation, load, tuple(sorted(targets)), naming_text(targets, "node-exporter")),

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from k8stop.queries.drill.common import Chart, RangeWindow, matcher, relabel, tagged_range
 from k8stop.queries.kube.store import KubeReads
-from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EventRecord, PodRecord
 from k8stop.queries.prom.context import PromContext
 
@@ -23,9 +22,7 @@ async def pod_restart_history(
     ctx: PromContext, namespace: str, pod: str, window: RangeWindow
 ) -> tuple[Chart, tuple[str, ...]]:
     """The restart counter per container: each step up is a restart, when it happened."""
-    probe = await ctx.probe.get()
-    if not probe.has("kube_pod_container_status_restarts_total"):
-        raise NotExposed("kube-state-metrics not exposed: no restart history")
+    await ctx.require("kube_pod_container_status_restarts_total", "kube-state-metrics not exposed: no restart history")
     only = f"{matcher('namespace', namespace)}, {matcher('pod', pod)}"
     promql = ctx.catalog.render("drill.pod_restarts_counter", extra_matchers=only)
     lines, warnings = await tagged_range(ctx, {"restarts": promql}, window)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from k8stop.queries.config import Thresholds
+from k8stop.queries.drill import charts
 from k8stop.queries.drill.api import ApiDetail, CodeRates, InstanceStat
 from k8stop.queries.drill.common import Chart, Line, RangeWindow, forecast
 from k8stop.queries.drill.control_plane import ControlPlaneHistory
@@ -106,16 +107,8 @@ class RecordedDrill(KubeDrill):
         updates = self._updates("apiserver", window)
         pick: Callable[[ApiserverFacts], ApiRequestStat | None] = lambda f: api_stat(f, verb, resource)  # noqa: E731
         fields: Fields[ApiRequestStat] = {"p50": lambda r: r.p50, "p90": lambda r: r.p90, "p99": lambda r: r.p99}
-        latency = Chart(
-            f"{verb} {resource} latency",
-            "s",
-            _lines(updates, pick, fields),
-            self._t.apiserver_p99_target,
-            "p99 target (seed 1.1)",
-        )
-        rate = Chart(
-            f"{verb} {resource} requests", "req/s", _lines(updates, pick, {"req/s": lambda r: Value.of(r.rate)})
-        )
+        latency = charts.api_latency(verb, resource, _lines(updates, pick, fields), self._t)
+        rate = charts.api_rate(verb, resource, _lines(updates, pick, {"req/s": lambda r: Value.of(r.rate)}))
         codes = CodeRates(None, stat.rate_4xx, stat.rate_429, stat.rate_5xx)
         servers = InstanceStat("all API servers", stat.p99, stat.rate, facts.inflight)
         return ApiDetail(verb, resource, "recorded", latency, rate, codes, (servers,), facts.apf), ()
@@ -128,17 +121,11 @@ class RecordedDrill(KubeDrill):
             "wal fsync p99": lambda m: m.wal_fsync_p99,
             "backend commit p99": lambda m: m.backend_commit_p99,
         }
-        disk = Chart(
-            f"etcd {instance} disk latency",
-            "s",
-            _lines(updates, pick, disk_fields),
-            self._t.etcd_wal_fsync_p99,
-            "fsync target 10 ms (seed 1.1)",
-        )
+        disk = charts.etcd_disk(instance, _lines(updates, pick, disk_fields), self._t)
         member = member_of(self._facts("etcd"), instance)
         quota = member.quota_bytes.or_none() if member is not None else None
         (db_line,) = _lines(updates, pick, {"db size": lambda m: m.db_size_bytes})
-        db = Chart(f"etcd {instance} DB size", "bytes", (db_line,), quota, "quota")
+        db = charts.etcd_db(instance, db_line, quota)
         return EtcdDetail(instance, disk, db, member, forecast(db_line, quota), ()), ()
 
     async def node(self, key: NodeKey, window: RangeWindow) -> tuple[NodeHistory, Warnings]:
@@ -154,7 +141,7 @@ class RecordedDrill(KubeDrill):
 
         updates = self._updates("nodes", window)
         lines = _lines(updates, pick, fields)
-        saturation = Chart(f"{node} saturation", "ratio", lines, self._t.node_saturation[1], "85 % (seed 8.1)")
+        saturation = charts.node_saturation(node, lines, self._t)
         load = Chart(f"{node} load1 per CPU", "count", ())  # node-exporter only: not in the node facts
         row = next((r for u in reversed(updates) if u.facts is not None and (r := pick(u.facts)) is not None), None)
         named = row is not None and row.named_by and row.instance
@@ -174,31 +161,15 @@ class RecordedDrill(KubeDrill):
 
     async def control_plane(self, window: RangeWindow, queues: tuple[str, ...]) -> tuple[ControlPlaneHistory, Warnings]:
         updates = self._updates("control_plane", window)
-        t = self._t
         scheduler: Callable[[ControlPlaneFacts], Any] = lambda f: f.scheduler  # noqa: E731
         history = ControlPlaneHistory(
-            pending=Chart(
-                "pending pods by queue",
-                "count",
+            *charts.control_plane(
                 _named_lines(updates, lambda f: f.scheduler.pending_by_queue if f.scheduler else ()),
-            ),
-            throughput=Chart(
-                "pods bound per second",
-                "pods/s",
                 _lines(updates, scheduler, {"throughput": lambda s: s.throughput}),
-                t.scheduler_throughput,
-                "seed 1.1 capacity target",
-            ),
-            attempt_p99=Chart(
-                "scheduling attempt p99", "s", _lines(updates, scheduler, {"attempt p99": lambda s: s.attempt_p99})
-            ),
-            workqueue_depth=Chart(
-                "workqueue depth",
-                "count",
+                _lines(updates, scheduler, {"attempt p99": lambda s: s.attempt_p99}),
                 _named_lines(updates, lambda f: ((q.name, q.depth) for q in f.workqueues), queues),
-                t.workqueue_depth,
-                "seed 1.1 < 1000",
-            ),
+                self._t,
+            )
         )
         return history, ()
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from k8stop.queries.model.errors import NotExposed, describe
@@ -21,27 +22,21 @@ from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 T = TypeVar("T")
 
 
+@dataclass(slots=True)
 class Poller(Generic[T]):
-    def __init__(
-        self,
-        feed: str,
-        collect: Callable[[], Awaitable[tuple[T, tuple[str, ...]]]],
-        publish: Callable[[FeedUpdate[T]], None],
-        interval: float,
-        timeout: float,
-        clock: Callable[[], float] = time.time,
-    ) -> None:
-        self.feed = feed
-        self._collect = collect
-        self._publish = publish
-        self.interval = interval
-        self.timeout = timeout
-        self._clock = clock
-        self._facts: T | None = None
-        self._status = FeedStatus(FeedState.WAITING)
-        self._retry_after: float | None = None
-        self._wake = asyncio.Event()
-        self._running = asyncio.Event()
+    feed: str
+    collect: Callable[[], Awaitable[tuple[T, tuple[str, ...]]]]
+    publish: Callable[[FeedUpdate[T]], None]
+    interval: float
+    timeout: float
+    clock: Callable[[], float] = time.time
+    _facts: T | None = field(default=None, init=False)
+    _status: FeedStatus = field(default=FeedStatus(FeedState.WAITING), init=False)
+    _retry_after: float | None = field(default=None, init=False)
+    _wake: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+    _running: asyncio.Event = field(default_factory=asyncio.Event, init=False)
+
+    def __post_init__(self) -> None:
         self._running.set()
 
     @property
@@ -67,9 +62,9 @@ class Poller(Generic[T]):
         self._wake.set()
 
     async def poll_once(self) -> FeedUpdate[T]:
-        started = self._clock()
+        started = self.clock()
         try:
-            facts, warnings = await asyncio.wait_for(self._collect(), self.timeout)
+            facts, warnings = await asyncio.wait_for(self.collect(), self.timeout)
         except asyncio.CancelledError:
             raise
         except TimeoutError:
@@ -90,8 +85,8 @@ class Poller(Generic[T]):
             self._retry_after = None
             self._facts = facts
             self._status = FeedStatus(FeedState.OK, updated_at=started, warnings=warnings)
-        update = FeedUpdate(self.feed, self._facts, self._status, self._clock())
-        self._publish(update)
+        update = FeedUpdate(self.feed, self._facts, self._status, self.clock())
+        self.publish(update)
         return update
 
     def _fail(self, reason: str, at: float) -> None:

@@ -122,19 +122,16 @@ class Collectors:
         return fetched is None or self._clock() - fetched[0] >= HEATMAP_WINDOW / HEATMAP_COLUMNS
 
     async def apiserver(self) -> tuple[ApiserverFacts, Warnings]:
-        ask = self._prometheus_apiserver if self.sources.prometheus is not None else None
-        direct = self.sources.settings.direct_metrics
-        why = await self._fallback_reason(ask, "API server metrics not in Prometheus", "API server metrics", direct)
-        if isinstance(why, tuple):
-            return why
-        from k8stop.queries.kube.metrics_scrape import apiserver_from
+        def direct(scraper: ApiserverScraper, span: Interval) -> tuple[ApiserverFacts, str]:
+            from k8stop.queries.kube.metrics_scrape import apiserver_from
 
-        scraper, span = await self._direct(why)
-        t = self.sources.settings.thresholds
-        limits = {"readOnly": t.max_requests_inflight, "mutating": t.max_mutating_requests_inflight}
-        facts = apiserver_from(span, limits, scraper.server)
-        facts = replace(facts, heatmap=scraper.heatmap(facts, span))
-        return facts, (f"{why}: API figures from the API server's /metrics",)
+            limits = self.sources.settings.thresholds.inflight_limits()
+            facts = apiserver_from(span, limits, scraper.server)
+            return replace(facts, heatmap=scraper.heatmap(facts, span)), "API figures from the API server's /metrics"
+
+        return await self._or_direct(
+            self._prometheus_apiserver, "API server metrics not in Prometheus", "API server metrics", direct
+        )
 
     async def _prometheus_apiserver(self) -> tuple[ApiserverFacts, Warnings]:
         due = self._history_due(Feed.APISERVER)
@@ -148,15 +145,28 @@ class Collectors:
         return facts, warnings
 
     async def etcd(self) -> tuple[EtcdFacts, Warnings]:
-        ask = self._prometheus_etcd if self.sources.prometheus is not None else None
-        direct = self.sources.settings.direct_metrics
-        why = await self._fallback_reason(ask, "etcd metrics not in Prometheus", "etcd metrics", direct)
+        def direct(scraper: ApiserverScraper, span: Interval) -> tuple[EtcdFacts, str]:
+            from k8stop.queries.kube.metrics_scrape import etcd_from
+
+            return etcd_from(span, scraper.server), "the API server's view of etcd from its /metrics"
+
+        return await self._or_direct(self._prometheus_etcd, "etcd metrics not in Prometheus", "etcd metrics", direct)
+
+    async def _or_direct(
+        self,
+        ask: Callable[[], Awaitable[tuple[T, Warnings]]],
+        absent: str,
+        what: str,
+        direct: Callable[[ApiserverScraper, Interval], tuple[T, str]],
+    ) -> tuple[T, Warnings]:
+        """Prometheus' answer, else (when direct_metrics allows) the same facts from the API
+        server's own /metrics; the warning says why and where the figures came from."""
+        prometheus = ask if self.sources.prometheus is not None else None
+        why = await self._fallback_reason(prometheus, absent, what, self.sources.settings.direct_metrics)
         if isinstance(why, tuple):
             return why
-        from k8stop.queries.kube.metrics_scrape import etcd_from
-
-        scraper, span = await self._direct(why)
-        return etcd_from(span, scraper.server), (f"{why}: the API server's view of etcd from its /metrics",)
+        facts, source = direct(*await self._direct(why))
+        return facts, (f"{why}: {source}",)
 
     async def _direct(self, why: str) -> tuple[ApiserverScraper, Interval]:
         """The direct scrape both feeds share: one GET of /metrics per refresh. When it fails

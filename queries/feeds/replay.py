@@ -44,6 +44,8 @@ class ReplaySource:
         if speed not in SPEEDS:
             raise ValueError(f"speed {speed:g}: choose one of {', '.join(f'{s:g}x' for s in SPEEDS)}")
         self.recording = recording
+        # The virtual clock runs over the recording's span
+        self.start, self.end = recording.first, recording.last
         self.speed = speed
         self.loop = loop
         self.info = recording.header.info(("DEMO",) if demo else ("REPLAY",))
@@ -58,14 +60,6 @@ class ReplaySource:
         self.feeds = replay_feeds(recording)
 
     # --- the virtual clock ------------------------------------------------------------------
-
-    @property
-    def start(self) -> float:
-        return self.recording.first
-
-    @property
-    def end(self) -> float:
-        return self.recording.last
 
     def now(self) -> float:
         if self.paused:

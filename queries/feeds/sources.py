@@ -123,11 +123,9 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
         async def kube_credentials() -> dict[str, str]:
             return (await connection.aiohttp_auth())[0]
 
-        sources.prom_client = PromClient(
-            found.url,
-            s.prometheus,
-            timeout=s.query_timeout,
-            max_inflight=s.max_inflight_queries,
+        sources.prom_client = PromClient.from_settings(
+            s,
+            url=found.url,
             ssl_context=ssl_context,
             auth_headers=kube_credentials,
             read_only_get=True,

@@ -17,7 +17,7 @@ import math
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from k8stop.queries.kube.connection import KubeConnection
 from k8stop.queries.kube.errors import KubeApiError
@@ -260,16 +260,8 @@ def apiserver_from(span: Interval, limits: Mapping[str, float], server: str) -> 
         )
     requests.sort(key=lambda r: (-r.rate, r.verb, r.resource))
     inflight = tuple(Inflight(kind, value, limits.get(kind)) for kind, value in sorted(now.inflight.items()))
-    apf = _apf(span)
-    return ApiserverFacts(
-        latency_metric=now.latency_metric,
-        requests=tuple(requests),
-        total_qps=total,
-        error_ratio=Value.of(errors / total) if total > 0 else NO_TRAFFIC,
-        inflight=inflight,
-        apf=apf,
-        apf_rejected_rate=sum(level.rejected_rate for level in apf),
-        heatmap=None,
+    return replace(
+        ApiserverFacts.measured(now.latency_metric, requests, (total, errors), inflight, _apf(span), None),
         apf_seats_metric=now.apf_seats_metric,
         source=SOURCE_APISERVER_METRICS,
         source_note=f"from whichever API server answered at {server}; {span.note}",
@@ -332,6 +324,7 @@ def etcd_from(span: Interval, server: str) -> EtcdFacts:
     )
 
 
+@dataclass(slots=True)
 class ApiserverScraper:
     """Scrapes /metrics once per refresh and keeps the previous scrape and the heatmap columns.
 
@@ -339,37 +332,29 @@ class ApiserverScraper:
     other reuses that scrape (`max_age`), so one refresh costs one GET.
     """
 
-    def __init__(
-        self,
-        connection: KubeConnection,
-        clock: Callable[[], float] = time.time,
-        columns: int = 30,
-        heat_rows: int = 12,
-        timeout: float = 30.0,
-    ) -> None:
-        self._connection = connection
-        self._clock = clock
-        self._columns = columns
-        self._heat_rows = heat_rows
-        self._timeout = timeout
-        self._current: Scrape | None = None
-        self._previous: Scrape | None = None
-        self._heat: dict[tuple[str, str], list[Value]] = {}
-        self._heat_times: list[float] = []
-        self.requests = 0
-        self.bytes_read = 0
-        # Both feeds ask at the same moment: the second waits and reuses the first's scrape
-        # (two scrapes milliseconds apart would make rates out of noise).
-        self._lock = asyncio.Lock()
+    connection: KubeConnection
+    clock: Callable[[], float] = time.time
+    columns: int = 30
+    heat_rows: int = 12
+    timeout: float = 30.0
+    requests: int = field(default=0, init=False)
+    bytes_read: int = field(default=0, init=False)
+    _current: Scrape | None = field(default=None, init=False)
+    _previous: Scrape | None = field(default=None, init=False)
+    _heat: dict[tuple[str, str], list[Value]] = field(default_factory=dict, init=False)
+    _heat_times: list[float] = field(default_factory=list, init=False)
+    # Both feeds ask at the same moment: the second waits and reuses the first's scrape
+    # (two scrapes milliseconds apart would make rates out of noise).
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock, init=False)
 
     @property
     def server(self) -> str:
-        return clean(self._connection.server)
+        return clean(self.connection.server)
 
     async def latest(self, max_age: float) -> Interval:
         """The interval ending at the newest scrape, scraping again if it is older than `max_age`."""
         async with self._lock:
-            if self._current is None or self._clock() - self._current.at >= max_age:
+            if self._current is None or self.clock() - self._current.at >= max_age:
                 await self._scrape()
         assert self._current is not None
         span = interval(self._current, self._previous)
@@ -380,14 +365,14 @@ class ApiserverScraper:
     async def _scrape(self) -> None:
         what = f"get {METRICS_PATH}"
         try:
-            lines, read = await self._connection.get_lines(METRICS_PATH, wanted, what=what, timeout=self._timeout)
+            lines, read = await self.connection.get_lines(METRICS_PATH, wanted, what=what, timeout=self.timeout)
         except KubeApiError as exc:
             if exc.status == 403:
                 raise FeedError(f"forbidden: RBAC does not allow {what} on the API server: {RBAC_HINT}") from None
             raise
         self.requests += 1
         self.bytes_read += read
-        scrape = parse_scrape(lines, self._clock())
+        scrape = parse_scrape(lines, self.clock())
         scrape.bytes_read = read
         if not scrape.requests and not scrape.latency:
             raise FeedError(f"{self.server}{METRICS_PATH} has no apiserver_request_total: not an API server's metrics")
@@ -403,12 +388,10 @@ class ApiserverScraper:
             for key in set(self._heat) | set(p99):
                 column = self._heat.setdefault(key, [NO_TRAFFIC] * (len(self._heat_times) - 1))
                 column.append(p99.get(key, NO_TRAFFIC))
-            del self._heat_times[: -self._columns]
+            del self._heat_times[: -self.columns]
             for cells in self._heat.values():
-                del cells[: -self._columns]
-        busiest = [(r.verb, r.resource) for r in facts.requests if (r.verb, r.resource) in self._heat][
-            : self._heat_rows
-        ]
+                del cells[: -self.columns]
+        busiest = [(r.verb, r.resource) for r in facts.requests if (r.verb, r.resource) in self._heat][: self.heat_rows]
         times = self._heat_times
         step = (times[-1] - times[0]) / (len(times) - 1) if len(times) > 1 else span.seconds
         rows = tuple(HeatRow(verb, resource, tuple(self._heat[(verb, resource)])) for verb, resource in busiest)

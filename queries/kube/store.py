@@ -10,7 +10,7 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord, PodUsage
@@ -18,6 +18,7 @@ from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord, PodUs
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 OwnerKey = tuple[str, str, str]  # (namespace, kind, name)
 K = TypeVar("K")
+R = TypeVar("R")
 
 # Waiting reasons that are just a container starting, not a problem
 _BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
@@ -38,36 +39,43 @@ def _owner_keys(pod: PodRecord) -> list[OwnerKey]:
     return keys
 
 
-class PodStore:
+class _Records(Generic[R]):
+    """Records by the object's (namespace, name)."""
+
     def __init__(self) -> None:
-        self._pods: dict[Key, PodRecord] = {}
+        self._records: dict[Key, R] = {}
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def keys(self) -> set[Key]:
+        return set(self._records)
+
+
+class PodStore(_Records[PodRecord]):
+    def __init__(self) -> None:
+        super().__init__()
         self._by_node: defaultdict[str, set[Key]] = defaultdict(set)
         self._by_owner: defaultdict[OwnerKey, set[Key]] = defaultdict(set)
         self._phases: Counter[str] = Counter()
         self._troubled: dict[Key, PodRecord] = {}
         self._top: dict[int, tuple[PodRecord, ...]] = {}
 
-    def __len__(self) -> int:
-        return len(self._pods)
-
-    def keys(self) -> set[Key]:
-        return set(self._pods)
-
     def get(self, namespace: str, name: str) -> PodRecord | None:
-        return self._pods.get((namespace, name))
+        return self._records.get((namespace, name))
 
     def upsert(self, pod: PodRecord) -> PodRecord | None:
         """Store `pod`; returns the record it replaced."""
         key = (pod.namespace, pod.name)
-        old = self._pods.get(key)
+        old = self._records.get(key)
         if old is not None:
             self._unindex(key, old)
-        self._pods[key] = pod
+        self._records[key] = pod
         self._index(key, pod)
         return old
 
     def remove(self, key: Key) -> PodRecord | None:
-        old = self._pods.pop(key, None)
+        old = self._records.pop(key, None)
         if old is not None:
             self._unindex(key, old)
         return old
@@ -94,10 +102,10 @@ class PodStore:
             self._top.clear()
 
     def on_node(self, node: str) -> tuple[PodRecord, ...]:
-        return tuple(self._pods[k] for k in sorted(self._by_node.get(node, ())))
+        return tuple(self._records[k] for k in sorted(self._by_node.get(node, ())))
 
     def of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
-        return tuple(self._pods[k] for k in sorted(self._by_owner.get((namespace, kind, name), ())))
+        return tuple(self._records[k] for k in sorted(self._by_owner.get((namespace, kind, name), ())))
 
     def phases(self) -> tuple[tuple[str, int], ...]:
         return tuple(sorted(self._phases.items(), key=lambda item: (-item[1], item[0])))
@@ -159,29 +167,23 @@ def seen_at(event: EventRecord) -> float:
         return 0.0
 
 
-class EventStore:
+class EventStore(_Records[EventRecord]):
     """Warning events keyed by the Event object's own (namespace, name)."""
 
     def __init__(self) -> None:
-        self._events: dict[Key, EventRecord] = {}
+        super().__init__()
         self._by_object: defaultdict[OwnerKey, set[Key]] = defaultdict(set)
         self._recent: dict[int, tuple[EventRecord, ...]] = {}
 
-    def __len__(self) -> int:
-        return len(self._events)
-
-    def keys(self) -> set[Key]:
-        return set(self._events)
-
     def upsert(self, key: Key, event: EventRecord) -> EventRecord | None:
         old = self.remove(key)
-        self._events[key] = event
+        self._records[key] = event
         self._by_object[(event.kind, event.namespace, event.name)].add(key)
         self._recent.clear()
         return old
 
     def remove(self, key: Key) -> EventRecord | None:
-        old = self._events.pop(key, None)
+        old = self._records.pop(key, None)
         if old is not None:
             _discard(self._by_object, (old.kind, old.namespace, old.name), key)
             self._recent.clear()
@@ -190,13 +192,13 @@ class EventStore:
     def recent(self, count: int) -> tuple[EventRecord, ...]:
         cached = self._recent.get(count)
         if cached is None:
-            cached = tuple(heapq.nlargest(count, self._events.values(), key=seen_at))
+            cached = tuple(heapq.nlargest(count, self._records.values(), key=seen_at))
             self._recent[count] = cached
         return cached
 
     def for_object(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
         keys = self._by_object.get((kind, namespace, name), ())
-        return tuple(sorted((self._events[k] for k in keys), key=seen_at, reverse=True))
+        return tuple(sorted((self._records[k] for k in keys), key=seen_at, reverse=True))
 
 
 def _discard(index: dict[K, set[Key]], at: K, key: Key) -> None:

@@ -5,9 +5,10 @@ Units are base units throughout: seconds, bytes, ratios 0-1, per-second rates.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from k8stop.queries.model.values import Value
+from k8stop.queries.model.values import NO_TRAFFIC, Value
 
 Labels = tuple[tuple[str, str], ...]
 # Where API-server and etcd figures came from: shown beside them on every surface.
@@ -74,6 +75,30 @@ class ApiserverFacts:
     apf_seats_metric: str = ""  # which executing-seats gauge answered ("" when none did)
     source: str = SOURCE_PROMETHEUS
     source_note: str = ""  # for the direct scrape: which server answered, over what interval
+
+    @classmethod
+    def measured(
+        cls,
+        latency_metric: str,
+        requests: Iterable[ApiRequestStat],
+        rates: tuple[float, float],
+        inflight: tuple[Inflight, ...],
+        apf: tuple[ApfLevel, ...],
+        heatmap: Heatmap | None,
+    ) -> ApiserverFacts:
+        """The facts with the figures derived from others: `rates` is (all requests/s, 5xx/s),
+        the 5xx share NO_TRAFFIC when the server was idle; APF rejections summed over levels."""
+        total, errors = rates
+        return cls(
+            latency_metric,
+            tuple(requests),
+            total,
+            Value.of(errors / total) if total > 0 else NO_TRAFFIC,
+            inflight,
+            apf,
+            sum(level.rejected_rate for level in apf),
+            heatmap,
+        )
 
 
 # --- etcd -------------------------------------------------------------------------------

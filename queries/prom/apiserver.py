@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
-from k8stop.queries.model.errors import NotExposed
-from k8stop.queries.model.facts import ApfLevel, ApiRequestStat, ApiserverFacts, Heatmap, HeatRow, Inflight
-from k8stop.queries.model.values import NO_TRAFFIC, Value
+from k8stop.queries.model.facts import (
+    ApfLevel,
+    ApiRequestStat,
+    ApiserverFacts,
+    Heatmap,
+    HeatRow,
+    Inflight,
+)
 from k8stop.queries.prom.catalog import CATALOG, regex_alternatives
 from k8stop.queries.prom.client import Sample
 from k8stop.queries.prom.combine import by_key, columns, combine, number, or_absent, quantile, split, split_series
@@ -29,12 +35,11 @@ async def apiserver_facts(
     with_history: bool = True,
     heat_rows: int = 12,
 ) -> tuple[ApiserverFacts, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("apiserver_request_total"):
-        raise NotExposed(
-            "API server metrics not exposed: no apiserver_request_total series "
-            "(is the kube-apiserver scraped by this Prometheus?)"
-        )
+    probe = await ctx.require(
+        "apiserver_request_total",
+        "API server metrics not exposed: no apiserver_request_total series "
+        "(is the kube-apiserver scraped by this Prometheus?)",
+    )
     latency_entry = CATALOG["apiserver.latency_quantile"]
     latency_metric = probe.pick(latency_entry)
     render = ctx.catalog.render
@@ -89,10 +94,7 @@ async def apiserver_facts(
         )
     requests.sort(key=lambda r: (-r.rate, r.verb, r.resource))
 
-    limits = {
-        "readOnly": ctx.settings.thresholds.max_requests_inflight,
-        "mutating": ctx.settings.thresholds.max_mutating_requests_inflight,
-    }
+    limits = ctx.settings.thresholds.inflight_limits()
     inflight = tuple(
         Inflight(labels.get("request_kind", ""), number(value), limits.get(labels.get("request_kind", "")))
         for labels, value in sorted(tagged.get("inflight", []), key=lambda s: s[0].get("request_kind", ""))
@@ -103,15 +105,8 @@ async def apiserver_facts(
     if with_history and latency_metric and requests:
         heatmap, heat_warnings = await _heatmap(ctx, latency_metric, requests[:heat_rows], columns_count, window)
         warnings += heat_warnings
-    facts = ApiserverFacts(
-        latency_metric=latency_metric or "",
-        requests=tuple(requests),
-        total_qps=total,
-        error_ratio=Value.of(errors_5xx / total) if total > 0 else NO_TRAFFIC,
-        inflight=inflight,
-        apf=apf,
-        apf_rejected_rate=sum(level.rejected_rate for level in apf),
-        heatmap=heatmap,
+    facts = replace(
+        ApiserverFacts.measured(latency_metric or "", requests, (total, errors_5xx), inflight, apf, heatmap),
         apf_seats_metric=picked.get("apiserver.apf_executing_seats", ""),
     )
     return facts, warnings

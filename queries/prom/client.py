@@ -28,7 +28,7 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import aiohttp
@@ -81,6 +81,17 @@ def parse_number(text: Any) -> Value:
         raise FeedError(f"malformed response: sample value {text!r} is not a number") from None
 
 
+class ClientOptions(TypedDict, total=False):
+    """PromClient's transport options, passed through by from_settings."""
+
+    session: aiohttp.ClientSession | None
+    ssl_context: ssl.SSLContext | None
+    headers: tuple[tuple[str, str], ...]
+    auth_headers: Callable[[], Awaitable[dict[str, str]]] | None
+    read_only_get: bool
+    max_body: int
+
+
 class PromClient:
     """One Prometheus endpoint; at most `max_inflight` requests in flight at a time."""
 
@@ -129,25 +140,18 @@ class PromClient:
         self.bytes_received = 0
 
     @classmethod
-    def from_settings(
-        cls,
-        settings: Settings,
-        *,
-        session: aiohttp.ClientSession | None = None,
-        ssl_context: ssl.SSLContext | None = None,
-        headers: tuple[tuple[str, str], ...] = (),
-    ) -> PromClient:
-        if not settings.prometheus_url:
+    def from_settings(cls, settings: Settings, *, url: str = "", **options: Unpack[ClientOptions]) -> PromClient:
+        """The client the settings describe; `url` replaces the configured one (a discovered Prometheus)."""
+        url = url or settings.prometheus_url or ""
+        if not url:
             raise FeedError("no Prometheus URL: pass --prometheus-url or set prometheus_url in the config")
+        options.setdefault("max_body", limits_from(settings).max_body)
         return cls(
-            settings.prometheus_url,
+            url,
             settings.prometheus,
             timeout=settings.query_timeout,
             max_inflight=settings.max_inflight_queries,
-            session=session,
-            ssl_context=ssl_context,
-            headers=headers,
-            max_body=limits_from(settings).max_body,
+            **options,
         )
 
     def __repr__(self) -> str:

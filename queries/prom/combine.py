@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import TypeVar
 
 from k8stop.queries.model.values import ABSENT, Kind, Value
-from k8stop.queries.prom.client import Matrix, Sample, Series, Vector
+from k8stop.queries.prom.client import LabelMap, Matrix, Sample, Series, Vector
 
 TAG = "k8stop_q"
+T = TypeVar("T")
 
 
 def tagged(expr: str, tag: str) -> str:
@@ -25,20 +28,20 @@ def combine(parts: dict[str, str]) -> str:
     return " or ".join(tagged(expr, tag) for tag, expr in parts.items())
 
 
-def split(vector: Vector) -> dict[str, list[Sample]]:
-    out: dict[str, list[Sample]] = defaultdict(list)
-    for labels, value in vector.samples:
+def _by_tag(rows: Iterable[tuple[LabelMap, T]]) -> dict[str, list[tuple[LabelMap, T]]]:
+    out: dict[str, list[tuple[LabelMap, T]]] = defaultdict(list)
+    for labels, item in rows:
         tag = labels.pop(TAG, "")
-        out[tag].append((labels, value))
+        out[tag].append((labels, item))
     return out
+
+
+def split(vector: Vector) -> dict[str, list[Sample]]:
+    return _by_tag(vector.samples)
 
 
 def split_series(matrix: Matrix) -> dict[str, list[Series]]:
-    out: dict[str, list[Series]] = defaultdict(list)
-    for labels, points in matrix.series:
-        tag = labels.pop(TAG, "")
-        out[tag].append((labels, points))
-    return out
+    return _by_tag(matrix.series)
 
 
 def quantile(value: Value, top_bucket: float | None) -> Value:

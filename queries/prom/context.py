@@ -8,28 +8,30 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from k8stop.queries.config import Settings
+from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.prom.catalog import Catalog
 from k8stop.queries.prom.client import PromClient
-from k8stop.queries.prom.probe import Probe
+from k8stop.queries.prom.probe import Probe, ProbeResult
 
 
 @dataclass(slots=True)
 class PromContext:
     client: PromClient
     settings: Settings
-    catalog: Catalog
-    probe: Probe
     clock: Callable[[], float] = field(default=time.time)
     # Address -> node name from the kube API (KubeReads.node_addresses), when the kube feed
     # is there: names the targets Prometheus alone cannot.
     kube_nodes: Callable[[], Mapping[str, str]] | None = None
+    catalog: Catalog = field(init=False)
+    probe: Probe = field(init=False)
 
-    @classmethod
-    def create(
-        cls,
-        client: PromClient,
-        settings: Settings,
-        clock: Callable[[], float] = time.time,
-        kube_nodes: Callable[[], Mapping[str, str]] | None = None,
-    ) -> PromContext:
-        return cls(client, settings, Catalog(settings), Probe(client), clock, kube_nodes)
+    def __post_init__(self) -> None:
+        self.catalog = Catalog(self.settings)
+        self.probe = Probe(self.client)
+
+    async def require(self, metric: str, missing: str) -> ProbeResult:
+        """The probe's answer, or NotExposed(missing) when Prometheus has no `metric` series."""
+        probe = await self.probe.get()
+        if not probe.has(metric):
+            raise NotExposed(missing)
+        return probe

@@ -30,9 +30,7 @@ NOT_EXPOSED = (
 async def etcd_facts(
     ctx: PromContext, columns_count: int = 30, window: float = 1800.0, with_history: bool = True
 ) -> tuple[EtcdFacts, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("etcd_disk_wal_fsync_duration_seconds_bucket"):
-        raise NotExposed(NOT_EXPOSED)
+    probe = await ctx.require("etcd_disk_wal_fsync_duration_seconds_bucket", NOT_EXPOSED)
     db_metric = probe.pick(CATALOG["etcd.db_size"])
     parts = {}
     for entry_id in INSTANT_ENTRIES:

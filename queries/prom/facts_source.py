@@ -51,7 +51,7 @@ class PrometheusFacts:
     ) -> None:
         self.client = client
         self.settings = settings
-        self._ctx = PromContext.create(client, settings, clock, kube_nodes)
+        self._ctx = PromContext(client, settings, clock, kube_nodes)
         self._alerts = AlertsSource(client)
 
     @property

@@ -21,12 +21,11 @@ ALL_ENTRIES = SATURATION_ENTRIES + ("node.load1_per_cpu",)
 
 
 async def nodes_facts(ctx: PromContext, top: int) -> tuple[NodesFacts, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("node_cpu_seconds_total"):
-        raise NotExposed(
-            "node-exporter metrics not exposed: no node_cpu_seconds_total series "
-            "(deploy node-exporter or rely on metrics-server)"
-        )
+    probe = await ctx.require(
+        "node_cpu_seconds_total",
+        "node-exporter metrics not exposed: no node_cpu_seconds_total series "
+        "(deploy node-exporter or rely on metrics-server)",
+    )
     render = ctx.catalog.render
     saturation = " or ".join(tagged(render(entry_id), entry_id) for entry_id in SATURATION_ENTRIES)
     ranking = combine(

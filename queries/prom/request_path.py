@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.request_path import (
     BpfMap,
     BurnWindow,
@@ -39,9 +38,9 @@ FLOW_ENTRIES = ("apf.flow_dispatched_rate", "apf.flow_inqueue", "apf.flow_reject
 async def request_path_facts(ctx: PromContext, with_burn: bool = True) -> tuple[RequestPathFacts, tuple[str, ...]]:
     """`with_burn`: also the error-budget burn ratios, whose day-long windows cost the server
     most; the feed asks for them once a minute (registry.BURN_INTERVAL)."""
-    probe = await ctx.probe.get()
-    if not probe.has("apiserver_request_total"):
-        raise NotExposed("API server metrics not exposed: no apiserver_request_total series")
+    probe = await ctx.require(
+        "apiserver_request_total", "API server metrics not exposed: no apiserver_request_total series"
+    )
     render = ctx.catalog.render
     parts = {entry_id: render(entry_id) for entry_id in (*WEBHOOK_ENTRIES, *VERB_ENTRIES, *FLOW_ENTRIES)}
     objects = CATALOG["apiserver.storage_objects"]

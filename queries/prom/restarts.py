@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import ContainerRestarts, RestartsFacts
 from k8stop.queries.prom.combine import combine, number, split
 from k8stop.queries.prom.context import PromContext
@@ -12,12 +11,11 @@ _ON = "on (namespace, pod, container)"
 
 
 async def restarts_facts(ctx: PromContext, top: int = 10) -> tuple[RestartsFacts, tuple[str, ...]]:
-    probe = await ctx.probe.get()
-    if not probe.has("kube_pod_container_status_restarts_total"):
-        raise NotExposed(
-            "kube-state-metrics not found: no kube_pod_container_status_restarts_total series "
-            "(restarts come from the kube API instead)"
-        )
+    probe = await ctx.require(
+        "kube_pod_container_status_restarts_total",
+        "kube-state-metrics not found: no kube_pod_container_status_restarts_total series "
+        "(restarts come from the kube API instead)",
+    )
     render = ctx.catalog.render
     ranked = f"topk({max(1, top)}, {render('restarts.increase_1h')} > 0)"
     query = combine(

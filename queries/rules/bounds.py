@@ -33,8 +33,7 @@ def etcd_peer_rtt(t: Thresholds) -> Bound:
 
 
 def etcd_db_quota(t: Thresholds) -> Bound:
-    warn, fail = t.etcd_db_quota_ratio
-    return Bound(warn, fail, "etcd mixin etcdDatabaseQuotaLowSpace at 95 %")
+    return Bound.between(t.etcd_db_quota_ratio, "etcd mixin etcdDatabaseQuotaLowSpace at 95 %")
 
 
 def node_saturation(t: Thresholds) -> Bound:
@@ -47,8 +46,9 @@ def node_load(t: Thresholds) -> Bound:
 
 
 def apiserver_errors(t: Thresholds) -> Bound:
-    warn, fail = t.apiserver_error_ratio
-    return Bound(warn, fail, "kubernetes-mixin 99 % availability budget; critical at the 1 h burn rate of 14.4x")
+    return Bound.between(
+        t.apiserver_error_ratio, "kubernetes-mixin 99 % availability budget; critical at the 1 h burn rate of 14.4x"
+    )
 
 
 def pod_startup(t: Thresholds) -> Bound:
@@ -80,8 +80,9 @@ def cpu_throttling(t: Thresholds) -> Bound:
 
 
 def container_memory(t: Thresholds) -> Bound:
-    warn, fail = t.container_memory_ratio
-    return Bound(warn, fail, "k8stop's own: the kernel OOM-kills the container at 100 % of its limit")
+    return Bound.between(
+        t.container_memory_ratio, "k8stop's own: the kernel OOM-kills the container at 100 % of its limit"
+    )
 
 
 def filesystem_runway(t: Thresholds) -> Bound:

@@ -4,12 +4,14 @@ Deployment's ten throttled replicas read as one finding about the Deployment."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from k8stop.queries.model.facts import PodPlacement
+from k8stop.queries.model.finding import Finding
+from k8stop.queries.model.level import Level
+from k8stop.queries.model.values import Value
+from k8stop.queries.rules.grading import Bound, present
 from k8stop.queries.rules.workloads import placed_owner
-
-C = TypeVar("C")
 
 
 def owner_key(namespace: str, pod: str, placement: PodPlacement) -> tuple[str, str, str]:
@@ -18,12 +20,30 @@ def owner_key(namespace: str, pod: str, placement: PodPlacement) -> tuple[str, s
     return (namespace, kind, name)
 
 
-def by_owner(items: Iterable[C], key: Callable[[C], tuple[str, str, str]]) -> dict[tuple[str, str, str], list[C]]:
-    """Items grouped by owner, in the order given (worst first stays worst first)."""
-    groups: dict[tuple[str, str, str], list[C]] = {}
+class Placed(Protocol):
+    """A container fact that knows its pod and the pod's owner."""
+
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def pod(self) -> str: ...
+    @property
+    def placement(self) -> PodPlacement: ...
+
+
+P = TypeVar("P", bound=Placed)
+
+
+def owner_findings(
+    items: Iterable[P], bound: Bound, share: Callable[[P], float], finding: Callable[[list[P]], Finding | None]
+) -> list[Finding]:
+    """One finding per owner of the items whose `share` reaches `bound`'s target; each group
+    keeps the order given (worst first stays worst first)."""
+    groups: dict[tuple[str, str, str], list[P]] = {}
     for item in items:
-        groups.setdefault(key(item), []).append(item)
-    return groups
+        if bound.grade(Value.of(share(item))) >= Level.WARN:
+            groups.setdefault(owner_key(item.namespace, item.pod, item.placement), []).append(item)
+    return present(finding(group) for group in groups.values())
 
 
 def describe_owner(owner: tuple[str, str, str], pods: int) -> str:

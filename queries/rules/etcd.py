@@ -13,7 +13,7 @@ from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds, sources
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import Bound, graded_finding, present
+from k8stop.queries.rules.grading import Bound, Rule, present
 from k8stop.queries.rules.kpis import member_quota_ratio
 
 # The seed points fio at /var/lib/etcd itself; 2 GiB of test writes do not belong in a live
@@ -31,6 +31,39 @@ _DISK_ADVICE = (
 )
 
 
+_DB_NEAR_QUOTA = Rule(
+    "etcd.db_near_quota",
+    Component.ETCD,
+    "At the quota etcd refuses every write ('mvcc: database space exceeded'). Compact and "
+    "defragment one member at a time (`etcdctl compact <rev>`, `etcdctl defrag`; etcd maintenance "
+    f"guide {sources.ETCD_MAINTENANCE}), find what fills it (Events, large custom resources), keep "
+    "--auto-compaction-retention set (seed §2.2: 8h) and --snapshot-count=10000, and raise "
+    "--quota-backend-bytes up to the suggested maximum of 8 GiB (8589934592).",
+)
+_NO_LEADER = Rule(
+    "etcd.no_leader",
+    Component.ETCD,
+    "Without a leader the member serves no writes: quorum is lost or it is partitioned. "
+    "Check `etcdctl endpoint status -w table` on every member, the peer network, and the "
+    "disks (slow fsync stalls heartbeats); --heartbeat-interval (100 ms) and "
+    f"--election-timeout (1000 ms) must suit the peer round-trip time ({sources.ETCD_TUNING}).",
+)
+_LEADER_CHANGES = Rule(
+    "etcd.leader_changes",
+    Component.ETCD,
+    "Each election stalls writes. Elections come from slow disks (WAL fsync) or a slow or "
+    "lossy peer network; fix those first, then make --heartbeat-interval (100 ms by default) "
+    f"about the peer RTT and --election-timeout (1000 ms) 10x that ({sources.ETCD_TUNING}).",
+)
+_PEER_RTT = Rule(
+    "network.etcd_peer_rtt",
+    Component.NETWORK,
+    "etcd members replicate every write over this link. Keep members in one low-latency "
+    "network (seed §2.2: > 1 Gbps; §8.1: a dedicated 10 Gbps network), check for packet "
+    f"loss and saturated NICs, and size --heartbeat-interval to the measured RTT ({sources.ETCD_TUNING}).",
+)
+
+
 def _member(m: EtcdMember) -> dict[str, str]:
     return {"instance": m.instance}
 
@@ -44,7 +77,7 @@ def _slow_disk(
     bound: Bound,
     advice_extra: str = "",
 ) -> list[Finding]:
-    rule = f"etcd.{entry_id.split('.', 1)[1]}_slow"
+    rule = Rule(f"etcd.{entry_id.split('.', 1)[1]}_slow", Component.ETCD)
     fast = [(m, pick(m)) for m in members if bound.grade(pick(m)) is Level.OK]
     if fast:
         scope = (
@@ -56,59 +89,44 @@ def _slow_disk(
     others = [
         Evidence(q.promql(entry_id, _member(m)), v.or_none(), f"member {m.instance} (within target)") for m, v in fast
     ]
-    out: list[Finding | None] = []
-    for member in members:
-        value = pick(member)
-        out.append(
-            graded_finding(
-                value,
-                bound,
-                fmt_seconds,
-                rule=rule,
-                component=Component.ETCD,
-                subject=member.instance,
-                title=f"etcd {what} p99 {fmt_seconds(value)} on {member.instance} "
-                f"(target < {fmt_seconds(Value.of(bound.target))})",
-                query=q.promql(entry_id, _member(member)),
-                evidence_detail="p99",
-                more_evidence=others,
-                recommendation=scope + _DISK_ADVICE + advice_extra,
-                labels=(("etcd_member", member.instance),),
-            )
+    target = fmt_seconds(Value.of(bound.target))
+    found = (
+        rule.graded(
+            pick(m),
+            bound,
+            fmt_seconds,
+            subject=m.instance,
+            title=f"etcd {what} p99 {fmt_seconds(pick(m))} on {m.instance} (target < {target})",
+            query=q.promql(entry_id, _member(m)),
+            advice=scope + _DISK_ADVICE + advice_extra,
+            evidence_detail="p99",
+            more_evidence=others,
+            labels=(("etcd_member", m.instance),),
         )
-    return present(out)
+        for m in members
+    )
+    return present(found)
 
 
 def _quota(members: tuple[EtcdMember, ...], q: EvidenceQueries, db_metric: str, t: Thresholds) -> list[Finding]:
-    out: list[Finding | None] = []
-    for m in members:
-        used = member_quota_ratio(m)
-        out.append(
-            graded_finding(
-                used,
-                bounds.etcd_db_quota(t),
-                fmt_ratio,
-                rule="etcd.db_near_quota",
-                component=Component.ETCD,
-                subject=m.instance,
-                title=f"etcd DB {fmt_bytes(m.db_size_bytes)} is {fmt_ratio(used)} of its {fmt_bytes(m.quota_bytes)} "
-                f"quota on {m.instance}",
-                query="db size / quota",
-                more_evidence=(
-                    Evidence(q.promql("etcd.db_size", _member(m), metric=db_metric), m.db_size_bytes.or_none()),
-                    Evidence(q.promql("etcd.quota", _member(m)), m.quota_bytes.or_none()),
-                ),
-                recommendation=(
-                    "At the quota etcd refuses every write ('mvcc: database space exceeded'). Compact and "
-                    "defragment one member at a time (`etcdctl compact <rev>`, `etcdctl defrag`; etcd maintenance "
-                    f"guide {sources.ETCD_MAINTENANCE}), find what fills it (Events, large custom resources), keep "
-                    "--auto-compaction-retention set (seed §2.2: 8h) and --snapshot-count=10000, and raise "
-                    "--quota-backend-bytes up to the suggested maximum of 8 GiB (8589934592)."
-                ),
-                labels=(("etcd_member", m.instance),),
-            )
+    found = (
+        _DB_NEAR_QUOTA.graded(
+            member_quota_ratio(m),
+            bounds.etcd_db_quota(t),
+            fmt_ratio,
+            subject=m.instance,
+            title=f"etcd DB {fmt_bytes(m.db_size_bytes)} is {fmt_ratio(member_quota_ratio(m))} of its "
+            f"{fmt_bytes(m.quota_bytes)} quota on {m.instance}",
+            query="db size / quota",
+            more_evidence=(
+                Evidence(q.promql("etcd.db_size", _member(m), metric=db_metric), m.db_size_bytes.or_none()),
+                Evidence(q.promql("etcd.quota", _member(m)), m.quota_bytes.or_none()),
+            ),
+            labels=(("etcd_member", m.instance),),
         )
-    return present(out)
+        for m in members
+    )
+    return present(found)
 
 
 def _leadership(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Thresholds) -> list[Finding]:
@@ -116,19 +134,11 @@ def _leadership(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Threshol
     for m in members:
         if m.has_leader is False:
             out.append(
-                Finding(
-                    id=f"etcd.no_leader:{m.instance}",
-                    component=Component.ETCD,
-                    subject=m.instance,
-                    severity=Level.CRITICAL,
-                    title=f"etcd member {m.instance} has no leader",
-                    evidence=(Evidence(q.promql("etcd.has_leader", _member(m)), 0.0, "etcd mixin etcdNoLeader"),),
-                    recommendation=(
-                        "Without a leader the member serves no writes: quorum is lost or it is partitioned. "
-                        "Check `etcdctl endpoint status -w table` on every member, the peer network, and the "
-                        "disks (slow fsync stalls heartbeats); --heartbeat-interval (100 ms) and "
-                        f"--election-timeout (1000 ms) must suit the peer round-trip time ({sources.ETCD_TUNING})."
-                    ),
+                _NO_LEADER.flag(
+                    m.instance,
+                    Level.CRITICAL,
+                    f"etcd member {m.instance} has no leader",
+                    (Evidence(q.promql("etcd.has_leader", _member(m)), 0.0, "etcd mixin etcdNoLeader"),),
                     magnitude=10.0,
                     labels=(("etcd_member", m.instance),),
                 )
@@ -138,24 +148,18 @@ def _leadership(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Threshol
         instance, count = max(changes, key=lambda item: item[1])
         if count >= t.etcd_leader_changes_1h:
             out.append(
-                Finding(
-                    id="etcd.leader_changes:cluster",
-                    component=Component.ETCD,
-                    subject="etcd cluster",
-                    severity=Level.WARNING,
-                    title=f"etcd changed leader {count:.0f} times in the last hour",
-                    evidence=(
+                _LEADER_CHANGES.flag(
+                    "etcd cluster",
+                    Level.WARNING,
+                    f"etcd changed leader {count:.0f} times in the last hour",
+                    (
                         Evidence(
                             q.promql("etcd.leader_changes_1h", {"instance": instance}),
                             count,
                             f"seen by {instance}; warn at {t.etcd_leader_changes_1h:g}/h (etcd mixin etcdHighNumberOfLeaderChanges: >= 4 in 15 min)",
                         ),
                     ),
-                    recommendation=(
-                        "Each election stalls writes. Elections come from slow disks (WAL fsync) or a slow or "
-                        "lossy peer network; fix those first, then make --heartbeat-interval (100 ms by default) "
-                        f"about the peer RTT and --election-timeout (1000 ms) 10x that ({sources.ETCD_TUNING})."
-                    ),
+                    key="cluster",
                     magnitude=count / t.etcd_leader_changes_1h,
                 )
             )
@@ -166,20 +170,13 @@ def _peer_rtt(members: tuple[EtcdMember, ...], q: EvidenceQueries, t: Thresholds
     # Past the seed's 5 ms the KPI warns; a finding needs the mixin's alert threshold.
     bound = Bound(t.etcd_peer_rtt_p99, None, "etcd mixin etcdMemberCommunicationSlow; seed target < 5 ms")
     found = (
-        graded_finding(
+        _PEER_RTT.graded(
             m.peer_rtt_p99,
             bound,
             fmt_seconds,
-            rule="network.etcd_peer_rtt",
-            component=Component.NETWORK,
             subject=m.instance,
             title=f"etcd peer round-trip p99 {fmt_seconds(m.peer_rtt_p99)} from {m.instance}",
             query=q.promql("etcd.peer_rtt_p99", _member(m)),
-            recommendation=(
-                "etcd members replicate every write over this link. Keep members in one low-latency "
-                "network (seed §2.2: > 1 Gbps; §8.1: a dedicated 10 Gbps network), check for packet "
-                f"loss and saturated NICs, and size --heartbeat-interval to the measured RTT ({sources.ETCD_TUNING})."
-            ),
             labels=(("etcd_member", m.instance),),
         )
         for m in members

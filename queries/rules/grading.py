@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypedDict, Unpack
 
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
@@ -24,6 +25,12 @@ class Bound:
     target: float
     limit: float | None
     cite: str
+
+    @classmethod
+    def between(cls, warn_fail: tuple[float, float], cite: str) -> Bound:
+        """From a (warn, fail) threshold pair of the settings."""
+        warn, fail = warn_fail
+        return cls(warn, fail, cite)
 
     def grade(self, value: Value) -> Level:
         return grade(value, self.target, self.limit)
@@ -83,6 +90,78 @@ def graded_finding(
         magnitude=value.number / passed if passed > 0 else 1.0,
         labels=labels,
     )
+
+
+class GradedExtras(TypedDict, total=False):
+    """graded_finding's optional arguments, passed through by Rule.graded."""
+
+    key: str
+    evidence_detail: str
+    more_evidence: Iterable[Evidence]
+    labels: tuple[tuple[str, str], ...]
+    inside_limit: Level
+    ceiling: Level
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule's fixed parts, one row of its module's table: the id its findings carry
+    ("<id>:<key>"), the component it blames and its advice. The call sites then state only
+    what differs per subject."""
+
+    id: str
+    component: Component
+    advice: str = ""
+
+    def graded(
+        self,
+        value: Value,
+        bound: Bound,
+        fmt: Formatter,
+        *,
+        subject: str,
+        title: str | Callable[[Level], str],
+        query: str,
+        advice: str = "",
+        **extras: Unpack[GradedExtras],
+    ) -> Finding | None:
+        """graded_finding for this rule; `advice` replaces the rule's own where it depends on the subject."""
+        return graded_finding(
+            value,
+            bound,
+            fmt,
+            rule=self.id,
+            component=self.component,
+            subject=subject,
+            title=title,
+            query=query,
+            recommendation=advice or self.advice,
+            **extras,
+        )
+
+    def flag(
+        self,
+        subject: str,
+        severity: Level,
+        title: str,
+        evidence: Iterable[Evidence],
+        *,
+        key: str = "",
+        magnitude: float = 1.0,
+        labels: tuple[tuple[str, str], ...] = (),
+    ) -> Finding:
+        """A finding of a fixed severity: a condition that is either there or not (no bound to grade)."""
+        return Finding(
+            id=f"{self.id}:{key or subject}",
+            component=self.component,
+            subject=subject,
+            severity=severity,
+            title=title,
+            evidence=tuple(evidence),
+            recommendation=self.advice,
+            magnitude=magnitude,
+            labels=labels,
+        )
 
 
 def present(findings: Iterable[Finding | None]) -> list[Finding]:

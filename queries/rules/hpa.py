@@ -8,17 +8,21 @@ from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import present
+from k8stop.queries.rules.grading import Rule, present
 
-_MAXED = (
+_MAXED = Rule(
+    "workload.hpa_maxed",
+    Component.WORKLOAD,
     "The autoscaler wants more replicas than maxReplicas allows, so the load per pod keeps rising "
     "(ScalingLimited). Raise maxReplicas if the cluster has room (check requests against allocatable), "
-    "or make each replica cheaper; the seed's HPA targets ~70 % utilisation (seed §5.2)."
+    "or make each replica cheaper; the seed's HPA targets ~70 % utilisation (seed §5.2).",
 )
-_MISMATCH = (
+_MISMATCH = Rule(
+    "workload.hpa_mismatch",
+    Component.WORKLOAD,
     "The autoscaler asks for a size the workload does not reach: new replicas may be Pending "
     "(unschedulable: see the scheduler's reasons), failing to start, or blocked by a quota or a "
-    "PodDisruptionBudget; `kubectl describe hpa` shows its conditions."
+    "PodDisruptionBudget; `kubectl describe hpa` shows its conditions.",
 )
 
 
@@ -39,32 +43,22 @@ def _evidence(h: HpaStatus, q: EvidenceQueries, metric: str) -> tuple[Evidence, 
 def _finding(h: HpaStatus, q: EvidenceQueries, metric: str) -> Finding | None:
     subject = f"{h.namespace}/{h.name}"
     if h.current >= h.max_replicas and h.max_replicas > h.min_replicas:
-        return Finding(
-            id=f"workload.hpa_maxed:{subject}",
-            component=Component.WORKLOAD,
-            subject=subject,
-            severity=Level.WARNING,
-            title=f"HPA {subject} at its maximum of {h.max_replicas:.0f} replicas (desired {h.desired:.0f}; "
-            "kubernetes-mixin KubeHpaMaxedOut)",
-            evidence=_evidence(h, q, metric),
-            recommendation=_MAXED,
-            magnitude=max(1.0, h.desired / h.max_replicas) if h.max_replicas > 0 else 1.0,
-            labels=(("hpa", subject),),
+        rule, severity = _MAXED, Level.WARNING
+        title = (
+            f"HPA {subject} at its maximum of {h.max_replicas:.0f} replicas (desired {h.desired:.0f}; "
+            "kubernetes-mixin KubeHpaMaxedOut)"
         )
-    if h.current != h.desired:
-        return Finding(
-            id=f"workload.hpa_mismatch:{subject}",
-            component=Component.WORKLOAD,
-            subject=subject,
-            # An instant mismatch is normal while scaling; the mixin warns after 15 minutes.
-            severity=Level.INFO,
-            title=f"HPA {subject} has {h.current:.0f} replicas, wants {h.desired:.0f} (kubernetes-mixin "
-            "KubeHpaReplicasMismatch after 15m)",
-            evidence=_evidence(h, q, metric),
-            recommendation=_MISMATCH,
-            labels=(("hpa", subject),),
+        magnitude = max(1.0, h.desired / h.max_replicas) if h.max_replicas > 0 else 1.0
+    elif h.current != h.desired:
+        # An instant mismatch is normal while scaling; the mixin warns after 15 minutes.
+        rule, severity, magnitude = _MISMATCH, Level.INFO, 1.0
+        title = (
+            f"HPA {subject} has {h.current:.0f} replicas, wants {h.desired:.0f} (kubernetes-mixin "
+            "KubeHpaReplicasMismatch after 15m)"
         )
-    return None
+    else:
+        return None
+    return rule.flag(subject, severity, title, _evidence(h, q, metric), magnitude=magnitude, labels=(("hpa", subject),))
 
 
 def hpa_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]:

@@ -19,6 +19,7 @@ from k8stop.queries.model.facts import (
     ApiserverFacts,
     EtcdMember,
     NodeSaturation,
+    WorkQueue,
 )
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
@@ -45,14 +46,14 @@ class Kpi:
     detail: str  # for unknown: the reason; otherwise where it was measured and the citation
 
 
+_UNIT_FORMATTERS: dict[str, Callable[[Value], str]] = {"s": fmt_seconds, "bytes": fmt_bytes, "ratio": fmt_ratio}
+
+
 def fmt_value(value: Value, unit: str) -> str:
     """A KPI value for humans, by its unit."""
-    if unit == "s":
-        return fmt_seconds(value)
-    if unit == "bytes":
-        return fmt_bytes(value)
-    if unit == "ratio":
-        return fmt_ratio(value)
+    by_unit = _UNIT_FORMATTERS.get(unit)
+    if by_unit is not None:
+        return by_unit(value)
     if unit == "x" and value.known:
         return f"{value.number:.1f}x"
     if not value.known:
@@ -196,32 +197,34 @@ def _apiserver_latency(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
     return Kpi(kid, name, value, "s", target, level, detail)
 
 
+def _capacity(
+    kid: str, name: str, unit: str, target: float, value: Value, waiting: str, ok: str, missing: str = ""
+) -> Kpi:
+    """A capacity target (seed §1.1): a low rate is only demand, so it warns only when work
+    waits (`waiting` says how; "" when nothing does) while the rate is under the target.
+    `missing`: why the facts are not there at all."""
+    if missing or not value.known:
+        return Kpi(kid, name, value, unit, f"> {target:g}", Level.UNKNOWN, missing or unknown_reason(value))
+    level = Level.WARN if waiting and value.number < target else Level.OK
+    return Kpi(kid, name, value, unit, f"> {target:g}", level, waiting if level is Level.WARN else ok)
+
+
 def _apiserver_qps(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
-    kid, name = "apiserver.qps", "API server throughput (capacity target)"
-    target = f"> {t.apiserver_qps_target:g}"
+    kid, name, target = "apiserver.qps", "API server throughput (capacity target)", t.apiserver_qps_target
     facts = snap.apiserver
     if facts is None:
-        return Kpi(kid, name, ABSENT, "req/s", target, Level.UNKNOWN, snap.missing_reason("apiserver"))
-    value = Value.of(facts.total_qps)
+        return _capacity(kid, name, "req/s", target, ABSENT, "", "", snap.missing_reason("apiserver"))
     saturated = facts.apf_rejected_rate > 0 or inflight_saturation(facts, t) >= t.inflight_near_limit
-    if saturated and facts.total_qps < t.apiserver_qps_target:
-        return Kpi(
-            kid,
-            name,
-            value,
-            "req/s",
-            target,
-            Level.WARN,
-            f"saturated (APF rejections or inflight near the limit) at {fmt_rate(facts.total_qps)}, "
-            f"below the seed §1.1 capacity target of {t.apiserver_qps_target:g} QPS",
-        )
-    return Kpi(
+    return _capacity(
         kid,
         name,
-        value,
         "req/s",
         target,
-        Level.OK,
+        Value.of(facts.total_qps),
+        f"saturated (APF rejections or inflight near the limit) at {fmt_rate(facts.total_qps)}, "
+        f"below the seed §1.1 capacity target of {target:g} QPS"
+        if saturated
+        else "",
         "current demand, not capacity: the seed §1.1 target is what the control plane must "
         "sustain (load-test it, seed §1.2); no saturation seen at this rate",
     )
@@ -278,35 +281,23 @@ def _etcd(
 
 
 def _scheduler_throughput(snap: ClusterSnapshot, t: Thresholds) -> Kpi:
-    kid, name = "scheduler.throughput", "Scheduler throughput (capacity target)"
-    target = f"> {t.scheduler_throughput:g}"
+    kid, name, target = "scheduler.throughput", "Scheduler throughput (capacity target)", t.scheduler_throughput
     cp = snap.control_plane
-    if cp is None:
-        return Kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, snap.missing_reason("control_plane"))
-    if cp.scheduler is None:
-        return Kpi(kid, name, ABSENT, "pods/s", target, Level.UNKNOWN, "scheduler metrics not exposed")
+    if cp is None or cp.scheduler is None:
+        missing = snap.missing_reason("control_plane") if cp is None else "scheduler metrics not exposed"
+        return _capacity(kid, name, "pods/s", target, ABSENT, "", "", missing)
     value = cp.scheduler.throughput
-    if not value.known:
-        return Kpi(kid, name, value, "pods/s", target, Level.UNKNOWN, unknown_reason(value))
     waiting = sum(n for queue, n in cp.scheduler.pending_by_queue if queue in ("active", "backoff"))
-    if waiting > 0 and value.number < t.scheduler_throughput:
-        return Kpi(
-            kid,
-            name,
-            value,
-            "pods/s",
-            target,
-            Level.WARN,
-            f"{fmt_count(waiting)} pods waiting in the active/backoff queues while binding "
-            f"{fmt_value(value, 'pods/s')}, below the seed §1.1 target (CL2 load threshold)",
-        )
-    return Kpi(
+    return _capacity(
         kid,
         name,
-        value,
         "pods/s",
         target,
-        Level.OK,
+        value,
+        f"{fmt_count(waiting)} pods waiting in the active/backoff queues while binding "
+        f"{fmt_value(value, 'pods/s')}, below the seed §1.1 target (CL2 load threshold)"
+        if waiting > 0
+        else "",
         "binding rate follows demand; no pods waiting to be scheduled (seed §1.1 target is capacity)",
     )
 
@@ -317,23 +308,27 @@ def _workqueues(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi]:
     missing = snap.missing_reason("control_plane")
     if queues is not None and not queues:
         queues, missing = None, "controller-manager workqueue metrics not exposed"
-    depth = _graded(
-        "controller.workqueue_depth_max",
-        "Controller workqueue depth (deepest queue)",
-        "items",
-        None if queues is None else [(q.name, Value.of(q.depth)) for q in queues],
-        missing,
-        bounds.workqueue_depth(t),
-        subject="queue",
+    picks: tuple[tuple[str, str, str, Callable[[WorkQueue], Value], Bound], ...] = (
+        (
+            "controller.workqueue_depth_max",
+            "Controller workqueue depth (deepest queue)",
+            "items",
+            lambda q: Value.of(q.depth),
+            bounds.workqueue_depth(t),
+        ),
+        (
+            "controller.work_duration_p99_max",
+            "Controller reconcile p99 (slowest queue)",
+            "s",
+            lambda q: q.work_p99,
+            bounds.workqueue_work(t),
+        ),
     )
-    work = _graded(
-        "controller.work_duration_p99_max",
-        "Controller reconcile p99 (slowest queue)",
-        "s",
-        None if queues is None else [(q.name, q.work_p99) for q in queues],
-        missing,
-        bounds.workqueue_work(t),
-        subject="queue",
+    depth, work = (
+        _graded(
+            kid, name, unit, None if queues is None else [(q.name, pick(q)) for q in queues], missing, bound, "queue"
+        )
+        for kid, name, unit, pick, bound in picks
     )
     return depth, work
 
@@ -358,44 +353,41 @@ def _nodes(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
 def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
     cp = snap.control_plane
     missing = snap.missing_reason("control_plane")
-    startup = _graded(
-        "kubelet.pod_startup_p99",
-        "Pod startup latency p99",
-        "s",
-        None if cp is None else [("cluster", cp.pod_start_p99)],
-        missing,
-        bounds.pod_startup(t),
-    )
+    startup = None if cp is None else [("cluster", cp.pod_start_p99)]
     ops = None if cp is None else cp.runtime_ops
-    if ops is not None and not ops:
-        ops, missing = None, "kubelet runtime operation metrics not exposed"
-    total = None if ops is None else sum(op.rate for op in ops)
+    ops_missing = missing if ops is None or ops else "kubelet runtime operation metrics not exposed"
+    ops = ops or None
     errors: list[tuple[str, Value]] | None = None
-    if ops is not None and total is not None:
-        error_ratio = Value.of(sum(op.error_rate for op in ops) / total) if total > 0 else NO_TRAFFIC
-        errors = [("all operations", error_ratio)]
-    error_kpi = _graded(
-        "kubelet.runtime_ops_error_rate",
-        "Container runtime operation error ratio",
-        "ratio",
-        errors,
-        missing,
-        bounds.runtime_errors(t),
-    )
+    if ops is not None:
+        total = sum(op.rate for op in ops)
+        errors = [("all operations", Value.of(sum(op.error_rate for op in ops) / total) if total > 0 else NO_TRAFFIC)]
     creates = (
         None if ops is None else [(op.operation_type, op.p99) for op in ops if op.operation_type == "create_container"]
     )
-    if creates is not None and not creates:
-        creates, missing = None, "no create_container operations reported by the kubelets"
-    create_kpi = _graded(
-        "kubelet.container_create_p99",
-        "Container creation p99 (runtime create_container)",
-        "s",
-        creates,
-        missing,
-        bounds.container_create(t),
+    creates_missing = (
+        ops_missing if creates is None or creates else "no create_container operations reported by the kubelets"
     )
-    return startup, error_kpi, create_kpi
+    rows = (
+        ("kubelet.pod_startup_p99", "Pod startup latency p99", "s", startup, missing, bounds.pod_startup(t)),
+        (
+            "kubelet.runtime_ops_error_rate",
+            "Container runtime operation error ratio",
+            "ratio",
+            errors,
+            ops_missing,
+            bounds.runtime_errors(t),
+        ),
+        (
+            "kubelet.container_create_p99",
+            "Container creation p99 (runtime create_container)",
+            "s",
+            creates or None,
+            creates_missing,
+            bounds.container_create(t),
+        ),
+    )
+    startup_kpi, error_kpi, create_kpi = (_graded(*row) for row in rows)
+    return startup_kpi, error_kpi, create_kpi
 
 
 # The signal behind each KPI: metric names an alerting rule's expression reads, and the names

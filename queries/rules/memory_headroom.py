@@ -14,9 +14,9 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
-from k8stop.queries.rules.containers import by_owner, describe_owner, owner_key
+from k8stop.queries.rules.containers import describe_owner, owner_findings, owner_key
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import graded_finding, present
+from k8stop.queries.rules.grading import graded_finding
 
 _ADVICE = (
     "At 100 % of the limit the kernel OOM-kills the container (exit 137, OOMKilled). Measure its real "
@@ -104,11 +104,8 @@ def _finding(snap: ClusterSnapshot, group: list[ContainerMemory], t: Thresholds,
 
 
 def memory_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
-    facts = snap.workloads
-    if facts is None:
+    if snap.workloads is None:
         return []
-    bound = bounds.container_memory(t)
-    near = [c for c in facts.memory if bound.grade(Value.of(c.ratio)) >= Level.WARN]
-    groups = by_owner(near, lambda c: owner_key(c.namespace, c.pod, c.placement))
-    found = (_finding(snap, group, t, q) for group in groups.values())
-    return present(found)
+    return owner_findings(
+        snap.workloads.memory, bounds.container_memory(t), lambda c: c.ratio, lambda group: _finding(snap, group, t, q)
+    )

@@ -7,12 +7,14 @@ it, so the upstream finding is the cause of the latency finding (diagnose.link_c
 
 from __future__ import annotations
 
+from functools import partial
+
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.request_path import DnsServerStat, RequestPathFacts
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.rules.evidence import EvidenceQueries, node_matcher
-from k8stop.queries.rules.grading import Bound, graded_finding, present
+from k8stop.queries.rules.grading import Bound, Rule, present
 
 DNS_LATENCY_RULE = "dns.latency"
 DNS_FORWARD_RULE = "dns.forward_latency"
@@ -30,78 +32,82 @@ DNS_ADVICE = (
 )
 
 
+_DNS_LATENCY = Rule(DNS_LATENCY_RULE, Component.NETWORK, DNS_ADVICE)
+_DNS_ERRORS = Rule(
+    "dns.errors",
+    Component.NETWORK,
+    "SERVFAIL: the upstream failed or timed out; REFUSED: a zone or ACL refuses it. " + DNS_ADVICE,
+)
+_DNS_FORWARD = Rule(DNS_FORWARD_RULE, Component.NETWORK)
+
+
 def _where(d: DnsServerStat) -> dict[str, str]:
     return {"server": d.server, "zone": d.zone}
 
 
-def _latency(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    return present(
-        graded_finding(
-            d.p99,
-            DNS_LATENCY,
-            fmt_seconds,
-            rule=DNS_LATENCY_RULE,
-            component=Component.NETWORK,
-            subject=SUBJECT,
-            key=f"{d.server} {d.zone}",
-            title=f"CoreDNS p99 {fmt_seconds(d.p99)} on server {d.server} zone {d.zone}",
-            query=q.promql("dns.request_p99", _where(d)),
-            evidence_detail="request p99",
-            more_evidence=(
-                Evidence(q.promql("dns.request_rate", _where(d)), d.rate, fmt_rate(d.rate)),
-                Evidence(
-                    q.promql("dns.cache_hit_ratio", {"server": d.server}), d.cache_hit_ratio.or_none(), "cache hits"
+def _servers(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
+    """Per CoreDNS server and zone: slow answers and SERVFAIL/REFUSED answers."""
+    out: list[Finding | None] = []
+    for d in facts.dns:
+        where = _where(d)
+        rcodes = partial(q.promql, "dns.rcode_ratio", where, metric=facts.dns_responses_metric)
+        signals = (
+            (
+                _DNS_LATENCY,
+                d.p99,
+                DNS_LATENCY,
+                fmt_seconds,
+                f"CoreDNS p99 {fmt_seconds(d.p99)} on server {d.server} zone {d.zone}",
+                q.promql("dns.request_p99", where),
+                "request p99",
+                (
+                    Evidence(q.promql("dns.request_rate", where), d.rate, fmt_rate(d.rate)),
+                    Evidence(
+                        q.promql("dns.cache_hit_ratio", {"server": d.server}), d.cache_hit_ratio.or_none(), "cache hits"
+                    ),
                 ),
             ),
-            recommendation=DNS_ADVICE,
-            labels=(("server", d.server), ("zone", d.zone)),
-        )
-        for d in facts.dns
-    )
-
-
-def _errors(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
-    return present(
-        graded_finding(
-            d.error_ratio,
-            DNS_ERRORS,
-            fmt_ratio,
-            rule="dns.errors",
-            component=Component.NETWORK,
-            subject=SUBJECT,
-            key=f"{d.server} {d.zone}",
-            title=f"CoreDNS answers {fmt_ratio(d.error_ratio)} SERVFAIL/REFUSED on server {d.server} zone {d.zone}",
-            query=q.promql("dns.rcode_ratio", _where(d), metric=facts.dns_responses_metric, rcodes="SERVFAIL|REFUSED"),
-            evidence_detail="SERVFAIL + REFUSED / all responses",
-            more_evidence=(
-                Evidence(
-                    q.promql("dns.rcode_ratio", _where(d), metric=facts.dns_responses_metric, rcodes="SERVFAIL"),
-                    d.servfail_ratio.or_none(),
-                    "SERVFAIL",
-                ),
+            (
+                _DNS_ERRORS,
+                d.error_ratio,
+                DNS_ERRORS,
+                fmt_ratio,
+                f"CoreDNS answers {fmt_ratio(d.error_ratio)} SERVFAIL/REFUSED on server {d.server} zone {d.zone}",
+                rcodes(rcodes="SERVFAIL|REFUSED"),
+                "SERVFAIL + REFUSED / all responses",
+                (Evidence(rcodes(rcodes="SERVFAIL"), d.servfail_ratio.or_none(), "SERVFAIL"),),
             ),
-            recommendation="SERVFAIL: the upstream failed or timed out; REFUSED: a zone or ACL refuses it. "
-            + DNS_ADVICE,
-            labels=(("server", d.server), ("zone", d.zone)),
         )
-        for d in facts.dns
-    )
+        out += [
+            rule.graded(
+                value,
+                bound,
+                fmt,
+                subject=SUBJECT,
+                title=title,
+                query=query,
+                key=f"{d.server} {d.zone}",
+                evidence_detail=detail,
+                more_evidence=more,
+                labels=(("server", d.server), ("zone", d.zone)),
+            )
+            for rule, value, bound, fmt, title, query, detail, more in signals
+        ]
+    return present(out)
 
 
 def _forward(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
     return present(
-        graded_finding(
+        _DNS_FORWARD.graded(
             u.p99,
             DNS_FORWARD,
             fmt_seconds,
-            rule=DNS_FORWARD_RULE,
-            component=Component.NETWORK,
             subject=SUBJECT,
-            key=f"forward {u.to}",
             title=f"CoreDNS upstream {u.to} answers in {fmt_seconds(u.p99)} (p99): every cache miss waits on it",
             query=q.promql("dns.forward_p99", {"to": u.to}),
+            key=f"forward {u.to}",
             evidence_detail="forward p99",
-            recommendation=(
+            advice=(
                 f"The upstream resolver {u.to} is slow: query it from a CoreDNS pod (dig @{u.to}), check the "
                 "route to it, use a closer resolver in the forward plugin, and raise the cache plugin's TTL "
                 "so fewer lookups go upstream. " + DNS_ADVICE
@@ -126,16 +132,27 @@ PROXY_PROGRAMMING = Bound(
 CONNTRACK = Bound(0.75, 0.9, "node mixin NodeHighNumberConntrackEntriesUsed (> 75 %); critical at 90 %, k8stop's")
 BPF_MAP = Bound(0.75, 0.9, "as conntrack: node mixin's 75 % (Cilium ships no alert); critical at 90 %")
 
-PROXY_ADVICE = (
+_PROXY_SLOW = Rule(
+    "proxy.slow",
+    Component.NETWORK,
     "Rule syncs scale with Services x endpoints: on large clusters use the ipvs or nftables mode (seed §4.2; "
     "iptables rewrites every rule on each sync), keep minSyncPeriod at 1 s or more so changes batch, and check "
-    "the node's CPU and kube-proxy's own restarts (`kubectl -n kube-system logs` of the kube-proxy pod on the node)."
+    "the node's CPU and kube-proxy's own restarts (`kubectl -n kube-system logs` of the kube-proxy pod on the node).",
 )
-CONNTRACK_ADVICE = (
+_CONNTRACK_FULL = Rule(
+    "node.conntrack_full",
+    Component.NODE,
     "A full conntrack table drops new connections (`nf_conntrack: table full, dropping packet` in dmesg). Raise "
     "kube-proxy's conntrack.maxPerCore / conntrack.min (it sets nf_conntrack_max), shorten "
     "tcpTimeout/tcpCloseWaitTimeout, and find the pods opening most connections on the node "
-    "(`conntrack -S`, `conntrack -L | awk` by source)."
+    "(`conntrack -S`, `conntrack -L | awk` by source).",
+)
+_BPF_MAP_FULL = Rule(
+    "node.bpf_map_full",
+    Component.NODE,
+    "A full Cilium map drops what it cannot track: raise bpf-ct-global-tcp-max / bpf-ct-global-any-max "
+    "or bpf-map-dynamic-size-ratio in the cilium-config ConfigMap (the maps are recreated on agent "
+    "restart), and find the pods opening most connections on the node.",
 )
 
 
@@ -151,12 +168,10 @@ def _proxy(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
             else (p.sync_p99, PROXY_SYNC, "rule sync")
         )
         out.append(
-            graded_finding(
+            _PROXY_SLOW.graded(
                 value,
                 bound,
                 fmt_seconds,
-                rule="proxy.slow",
-                component=Component.NETWORK,
                 subject=p.node,
                 title=(
                     f"kube-proxy on {p.node}: rule sync p99 {fmt_seconds(p.sync_p99)}, network programming p99 "
@@ -176,7 +191,6 @@ def _proxy(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
                         f"network programming p99; {PROXY_PROGRAMMING.describe(fmt_seconds)}",
                     ),
                 ),
-                recommendation=PROXY_ADVICE,
                 labels=(("node", p.node), ("instance", p.instance)),
             )
         )
@@ -187,38 +201,28 @@ def _conntrack(facts: RequestPathFacts, q: EvidenceQueries) -> list[Finding]:
     out: list[Finding | None] = []
     for c in facts.conntrack:
         out.append(
-            graded_finding(
+            _CONNTRACK_FULL.graded(
                 c.used_ratio,
                 CONNTRACK,
                 fmt_ratio,
-                rule="node.conntrack_full",
-                component=Component.NODE,
                 subject=c.node,
                 title=f"conntrack table {fmt_ratio(c.used_ratio)} full on {c.node}",
                 query=q.promql("conntrack.used_ratio", extra=node_matcher(c.instance)),
                 evidence_detail="entries / limit",
-                recommendation=CONNTRACK_ADVICE,
                 labels=(("node", c.node),),
             )
         )
     for m in facts.bpf_maps:
         out.append(
-            graded_finding(
+            _BPF_MAP_FULL.graded(
                 m.pressure,
                 BPF_MAP,
                 fmt_ratio,
-                rule="node.bpf_map_full",
-                component=Component.NODE,
                 subject=m.node,
-                key=f"{m.node} {m.map_name}",
                 title=f"Cilium BPF map {m.map_name} {fmt_ratio(m.pressure)} full on {m.node}",
                 query=q.promql("conntrack.cilium_map_pressure", {"instance": m.instance, "map_name": m.map_name}),
+                key=f"{m.node} {m.map_name}",
                 evidence_detail="map pressure",
-                recommendation=(
-                    "A full Cilium map drops what it cannot track: raise bpf-ct-global-tcp-max / bpf-ct-global-any-max "
-                    "or bpf-map-dynamic-size-ratio in the cilium-config ConfigMap (the maps are recreated on agent "
-                    "restart), and find the pods opening most connections on the node."
-                ),
                 labels=(("node", m.node), ("map", m.map_name)),
             )
         )
@@ -229,4 +233,4 @@ def network_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]
     facts = snap.request_path
     if facts is None:
         return []
-    return [*_forward(facts, q), *_latency(facts, q), *_errors(facts, q), *_proxy(facts, q), *_conntrack(facts, q)]
+    return [*_forward(facts, q), *_servers(facts, q), *_proxy(facts, q), *_conntrack(facts, q)]

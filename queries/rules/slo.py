@@ -15,10 +15,9 @@ from k8stop.queries.model.request_path import RequestPathFacts
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.evidence import EvidenceQueries
+from k8stop.queries.rules.grading import Rule
 
 BUDGET = 0.01  # KM config.libsonnet SLO.target 0.99
-CITE = "kubernetes-mixin KubeAPIErrorBudgetBurn (99 % availability and latency over 30 d)"
-BURN_RULE = "apiserver.error_budget_burn"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +58,17 @@ def describe_pairs() -> str:
     return ", ".join(f"{p.long}/{p.short} x{p.factor:g} {p.severity.severity_word}" for p in PAIRS)
 
 
+BURN_RULE = "apiserver.error_budget_burn"
+_BURN = Rule(
+    BURN_RULE,
+    Component.APISERVER,
+    "Burn = (requests too slow or answered 5xx) / all, read and write summed (kubernetes-mixin "
+    f"KubeAPIErrorBudgetBurn (99 % availability and latency over 30 d); pairs {describe_pairs()}). Too slow: "
+    "reads over 1 s per object, 5 s per namespace, 30 s cluster-wide, writes over 1 s. Look at the API server "
+    "findings for the 5xx and the slow verb/resource pairs, and at etcd and admission webhooks behind them.",
+)
+
+
 def burn_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]:
     facts = snap.request_path
     if facts is None or not facts.burn:
@@ -75,23 +85,8 @@ def burn_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]:
         )
         for b in facts.burn
     )
-    return [
-        Finding(
-            id=f"{BURN_RULE}:apiserver",
-            component=Component.APISERVER,
-            subject="error budget",
-            severity=pair.severity,
-            title=(
-                f"API server error budget burning {rate:.1f}x too fast over {pair.long} and {pair.short} "
-                f"(fires at {pair.factor:g}x): at this pace the 30-day budget lasts {30 / rate:.1f} days"
-            ),
-            evidence=evidence,
-            recommendation=(
-                f"Burn = (requests too slow or answered 5xx) / all, read and write summed ({CITE}; pairs "
-                f"{describe_pairs()}). Too slow: reads over 1 s per object, 5 s per namespace, 30 s "
-                "cluster-wide, writes over 1 s. Look at the API server findings for the 5xx and the slow "
-                "verb/resource pairs, and at etcd and admission webhooks behind them."
-            ),
-            magnitude=rate / pair.factor,
-        )
-    ]
+    title = (
+        f"API server error budget burning {rate:.1f}x too fast over {pair.long} and {pair.short} "
+        f"(fires at {pair.factor:g}x): at this pace the 30-day budget lasts {30 / rate:.1f} days"
+    )
+    return [_BURN.flag("error budget", pair.severity, title, evidence, key="apiserver", magnitude=rate / pair.factor)]

@@ -12,9 +12,9 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_ratio
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
-from k8stop.queries.rules.containers import by_owner, describe_owner, fmt_cores, owner_key
+from k8stop.queries.rules.containers import describe_owner, fmt_cores, owner_findings, owner_key
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import graded_finding, present
+from k8stop.queries.rules.grading import graded_finding
 from k8stop.queries.rules.nodes import same_node
 
 # Average usage at this share of the limit or more: the container lives at its limit.
@@ -128,11 +128,11 @@ def _finding(
 
 
 def throttling_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
-    facts = snap.workloads
-    if facts is None:
+    if snap.workloads is None:
         return []
-    limit = bounds.cpu_throttling(t)
-    throttled = [c for c in facts.throttled if limit.grade(Value.of(c.throttled_ratio)) >= Level.WARN]
-    groups = by_owner(throttled, lambda c: owner_key(c.namespace, c.pod, c.placement))
-    found = (_finding(snap, group, t, q) for group in groups.values())
-    return present(found)
+    return owner_findings(
+        snap.workloads.throttled,
+        bounds.cpu_throttling(t),
+        lambda c: c.throttled_ratio,
+        lambda group: _finding(snap, group, t, q),
+    )

@@ -17,7 +17,7 @@ from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.units import fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.evidence import EvidenceQueries
-from k8stop.queries.rules.grading import Bound, graded_finding, present
+from k8stop.queries.rules.grading import Bound, Rule, present
 from k8stop.queries.rules.kpis import LIST_VERBS
 
 # Webhook time is this share of a verb's p99 or more: the webhooks explain the slow verb.
@@ -36,8 +36,9 @@ def webhook_latency(t: Thresholds) -> Bound:
 
 
 def webhook_failures(t: Thresholds) -> Bound:
-    warn, fail = t.apiserver_error_ratio
-    return Bound(warn, fail, "kubernetes-mixin 99 % API availability budget, applied to the calls it makes")
+    return Bound.between(
+        t.apiserver_error_ratio, "kubernetes-mixin 99 % API availability budget, applied to the calls it makes"
+    )
 
 
 ADVICE = (
@@ -47,6 +48,17 @@ ADVICE = (
     "failurePolicy: Fail blocks those writes while the service is down, Ignore lets them through "
     "unchecked, so choose per webhook; narrow its rules, namespaceSelector and objectSelector to what "
     "it must see and leave kube-system out."
+)
+
+
+_SLOW = Rule(WEBHOOK_RULE, Component.APISERVER, ADVICE)
+_FAILING = Rule("webhook.failing", Component.APISERVER, ADVICE)
+_VERB = Rule(
+    VERB_RULE,
+    Component.APISERVER,
+    "The time is spent in admission webhooks, not in the API server or etcd: find the slow "
+    "webhook among this verb's operations (apiserver_admission_webhook_admission_duration_seconds "
+    "by name). " + ADVICE,
 )
 
 
@@ -61,33 +73,36 @@ def _by_name(facts: RequestPathFacts) -> dict[str, list[WebhookStat]]:
     return out
 
 
+def _rate(q: EvidenceQueries, name: str, entry: str, value: float, what: str) -> Evidence:
+    """One of a webhook's rates, summed over its operations."""
+    return Evidence(q.promql(entry, {"name": name}), value, what)
+
+
+def _labels(name: str, stats: list[WebhookStat]) -> tuple[tuple[str, str], ...]:
+    return (("webhook", name), *(("verb", v) for w in stats for v in w.verbs))
+
+
 def _slow(facts: RequestPathFacts, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     out: list[Finding | None] = []
     bound = webhook_latency(t)
     for name, stats in _by_name(facts).items():
         worst = max(stats, key=lambda w: w.p99.number if w.p99.known else -1.0)
         slow = [w for w in stats if bound.grade(w.p99) >= Level.WARN]
+        failed = sum(w.failure_rate for w in stats)
         out.append(
-            graded_finding(
+            _SLOW.graded(
                 worst.p99,
                 bound,
                 fmt_seconds,
-                rule=WEBHOOK_RULE,
-                component=Component.APISERVER,
                 subject=name,
                 title=f"Admission webhook {name} p99 {fmt_seconds(worst.p99)} on {worst.operation} ({worst.type})",
                 query=q.promql("webhook.latency_p99", _name(worst)),
                 evidence_detail=f"p99 on {worst.operation}",
                 more_evidence=(
-                    Evidence(q.promql("webhook.call_rate", {"name": name}), sum(w.rate for w in stats), "calls/s"),
-                    Evidence(
-                        q.promql("webhook.failure_rate", {"name": name}),
-                        sum(w.failure_rate for w in stats),
-                        "calls/s answered without 2xx (errors, timeouts)",
-                    ),
+                    _rate(q, name, "webhook.call_rate", sum(w.rate for w in stats), "calls/s"),
+                    _rate(q, name, "webhook.failure_rate", failed, "calls/s answered without 2xx (errors, timeouts)"),
                 ),
-                recommendation=ADVICE,
-                labels=(("webhook", name), *(("verb", v) for w in slow for v in w.verbs)),
+                labels=_labels(name, slow),
             )
         )
     return present(out)
@@ -102,26 +117,25 @@ def _failing(facts: RequestPathFacts, t: Thresholds, q: EvidenceQueries) -> list
             continue
         share = Value.of(failed / calls)
         out.append(
-            graded_finding(
+            _FAILING.graded(
                 share,
                 webhook_failures(t),
                 fmt_ratio,
-                rule="webhook.failing",
-                component=Component.APISERVER,
                 subject=name,
                 title=f"Admission webhook {name} fails {fmt_ratio(share)} of its calls ({fmt_rate(failed)})",
                 query=q.promql("webhook.failure_rate", {"name": name}),
                 evidence_detail=f"{fmt_rate(failed)} failed of {fmt_rate(calls)}",
                 more_evidence=(
-                    Evidence(q.promql("webhook.call_rate", {"name": name}), calls, "calls/s"),
-                    Evidence(
-                        q.promql("webhook.rejection_rate", {"name": name}),
+                    _rate(q, name, "webhook.call_rate", calls, "calls/s"),
+                    _rate(
+                        q,
+                        name,
+                        "webhook.rejection_rate",
                         sum(w.rejection_rate for w in stats),
                         "denied by the webhook's policy/s (expected behaviour, not failures)",
                     ),
                 ),
-                recommendation=ADVICE,
-                labels=(("webhook", name), *(("verb", v) for w in stats for v in w.verbs)),
+                labels=_labels(name, stats),
             )
         )
     return present(out)
@@ -142,12 +156,10 @@ def _verbs(facts: RequestPathFacts, t: Thresholds, q: EvidenceQueries) -> list[F
             continue
         slo = _verb_slo(v.verb, t)
         out.append(
-            graded_finding(
+            _VERB.graded(
                 v.p99_with,
                 Bound(t.apiserver_p99_target, slo, "seed §1.1 target; SIG-scalability API call SLO"),
                 fmt_seconds,
-                rule=VERB_RULE,
-                component=Component.APISERVER,
                 subject=v.verb,
                 title=(
                     f"{v.verb} p99 {fmt_seconds(v.p99_with)} with admission webhooks, {fmt_seconds(v.p99_without)} "
@@ -162,11 +174,6 @@ def _verbs(facts: RequestPathFacts, t: Thresholds, q: EvidenceQueries) -> list[F
                         f"p99 without webhooks ({facts.sli_metric})",
                     ),
                     Evidence(q.promql("webhook.verb_rate", {"verb": v.verb}), v.rate, fmt_rate(v.rate)),
-                ),
-                recommendation=(
-                    "The time is spent in admission webhooks, not in the API server or etcd: find the slow "
-                    "webhook among this verb's operations (apiserver_admission_webhook_admission_duration_seconds "
-                    "by name). " + ADVICE
                 ),
                 labels=(("verb", v.verb), ("kind", "webhook")),
                 inside_limit=Level.INFO,

@@ -137,22 +137,14 @@ def _evidence(c: _Container, q: EvidenceQueries) -> tuple[Evidence, ...]:
             + ("in the last hour" if c.restarts_window == "1h" else "since the pod started"),
         ),
     ]
-    if c.waiting_reason:
-        items.append(
-            Evidence(
-                q.promql("restarts.waiting_reason", sel) if ksm else path,
-                c.waiting_reason,
-                "waiting reason",
-            )
+    items += [
+        Evidence(q.promql(entry, sel) if ksm else path, reason, what)
+        for entry, reason, what in (
+            ("restarts.waiting_reason", c.waiting_reason, "waiting reason"),
+            ("restarts.last_terminated_reason", c.last_terminated_reason, "last termination"),
         )
-    if c.last_terminated_reason:
-        items.append(
-            Evidence(
-                q.promql("restarts.last_terminated_reason", sel) if ksm else path,
-                c.last_terminated_reason,
-                "last termination",
-            )
-        )
+        if reason
+    ]
     if c.exit_code is not None:
         items.append(Evidence(path, float(c.exit_code), "last exit code"))
     if c.memory_limit is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 from . import objects as o
 from .control_plane import static_pod_spec
@@ -21,6 +22,22 @@ CRASHLOOP_PODS = ("checkout-6d9f7b8c4-k2x7p", "checkout-6d9f7b8c4-m9q4z", "check
 CRASHLOOP_RESTARTS = (7, 12, 9)
 PENDING_POD = ("batch", "report-5c8d6f9b7-vx4nq")
 PROMETHEUS_SERVICE = ("monitoring", "prometheus-k8s", 9090)
+
+
+def _deployment_pod(
+    namespace: str, app: str, template_hash: str, suffix: str, container: o.ContainerSpec, **more: Any
+) -> o.PodSpec:
+    """A Deployment's pod: its ReplicaSet is "<app>-<hash>", the pod "<replicaset>-<suffix>"."""
+    owner = f"{app}-{template_hash}"
+    return o.PodSpec(
+        namespace=namespace,
+        name=f"{owner}-{suffix}",
+        app=app,
+        owner_name=owner,
+        pod_template_hash=template_hash,
+        containers=(container,),
+        **more,
+    )
 
 
 def _pods() -> Iterator[o.PodSpec]:
@@ -51,18 +68,13 @@ def _pods() -> Iterator[o.PodSpec]:
             priority_class="system-node-critical",
         )
     for suffix, node in (("x7kqp", "worker-1"), ("z2lmw", "worker-2")):
-        yield o.PodSpec(
-            namespace="kube-system",
-            name=f"coredns-76f75df574-{suffix}",
+        yield _deployment_pod(
+            "kube-system",
+            "coredns",
+            "76f75df574",
+            suffix,
+            o.ContainerSpec("coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", None, "170Mi", 53),
             node=node,
-            app="coredns",
-            owner_name="coredns-76f75df574",
-            pod_template_hash="76f75df574",
-            containers=(
-                o.ContainerSpec(
-                    "coredns", "registry.k8s.io/coredns/coredns:v1.11.1", "100m", "70Mi", None, "170Mi", 53
-                ),
-            ),
             pod_ip=f"10.244.1.{next(ip)}",
             host_ip="10.0.0.21",
             priority_class="system-cluster-critical",
@@ -91,34 +103,28 @@ def _pods() -> Iterator[o.PodSpec]:
         host_ip="10.0.0.23",
     )
     for suffix, node in zip(("a1b2c", "d3e4f", "g5h6j"), WORKERS):
-        yield o.PodSpec(
-            namespace="shop",
-            name=f"frontend-7c9d8f6b5-{suffix}",
-            node=node,
-            app="frontend",
-            owner_name="frontend-7c9d8f6b5",
-            pod_template_hash="7c9d8f6b5",
-            containers=(
-                o.ContainerSpec(
-                    "frontend", "registry.example.com/shop/frontend:2.4.1", "200m", "256Mi", "1", "512Mi", 8080
-                ),
+        yield _deployment_pod(
+            "shop",
+            "frontend",
+            "7c9d8f6b5",
+            suffix,
+            o.ContainerSpec(
+                "frontend", "registry.example.com/shop/frontend:2.4.1", "200m", "256Mi", "1", "512Mi", 8080
             ),
+            node=node,
             pod_ip=f"10.244.{WORKERS.index(node) + 1}.{next(ip)}",
             host_ip=f"10.0.0.{21 + WORKERS.index(node)}",
         )
     for name, node, restarts in zip(CRASHLOOP_PODS, WORKERS, CRASHLOOP_RESTARTS):
-        yield o.PodSpec(
-            namespace="shop",
-            name=name,
-            node=node,
-            app="checkout",
-            owner_name="checkout-6d9f7b8c4",
-            pod_template_hash="6d9f7b8c4",
-            containers=(
-                o.ContainerSpec(
-                    "checkout", "registry.example.com/shop/checkout:1.9.0", "250m", "128Mi", "500m", "128Mi", 8080
-                ),
+        yield _deployment_pod(
+            "shop",
+            "checkout",
+            "6d9f7b8c4",
+            name.rsplit("-", 1)[1],
+            o.ContainerSpec(
+                "checkout", "registry.example.com/shop/checkout:1.9.0", "250m", "128Mi", "500m", "128Mi", 8080
             ),
+            node=node,
             states=(
                 o.ContainerState(
                     restarts=restarts,
@@ -133,16 +139,13 @@ def _pods() -> Iterator[o.PodSpec]:
         )
     for i, suffix in enumerate(("p8q2w", "r4s6x", "t2u8y", "v6w4z")):
         node = WORKERS[i % 3]
-        yield o.PodSpec(
-            namespace="default",
-            name=f"api-5f6b7c8d9-{suffix}",
+        yield _deployment_pod(
+            "default",
+            "api",
+            "5f6b7c8d9",
+            suffix,
+            o.ContainerSpec("api", "registry.example.com/api:3.0.2", "100m", "128Mi", "500m", "256Mi", 8080),
             node=node,
-            app="api",
-            owner_name="api-5f6b7c8d9",
-            pod_template_hash="5f6b7c8d9",
-            containers=(
-                o.ContainerSpec("api", "registry.example.com/api:3.0.2", "100m", "128Mi", "500m", "256Mi", 8080),
-            ),
             states=(
                 o.ContainerState(
                     restarts=1 if i == 0 else 0,
@@ -153,16 +156,14 @@ def _pods() -> Iterator[o.PodSpec]:
             pod_ip=f"10.244.{i % 3 + 1}.{next(ip)}",
             host_ip=f"10.0.0.{21 + i % 3}",
         )
-    yield o.PodSpec(
-        namespace=PENDING_POD[0],
-        name=PENDING_POD[1],
+    namespace, pending = PENDING_POD
+    yield _deployment_pod(
+        namespace,
+        "report",
+        "5c8d6f9b7",
+        pending.rsplit("-", 1)[1],
+        o.ContainerSpec("report", "registry.example.com/batch/report:0.3.0", "8", "16Gi", "8", "16Gi", None),
         node=None,
-        app="report",
-        owner_name="report-5c8d6f9b7",
-        pod_template_hash="5c8d6f9b7",
-        containers=(
-            o.ContainerSpec("report", "registry.example.com/batch/report:0.3.0", "8", "16Gi", "8", "16Gi", None),
-        ),
         phase="Pending",
     )
 

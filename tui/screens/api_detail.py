@@ -41,7 +41,7 @@ class ApiDetailScreen(DetailScreen):
 
     async def build(self, data: DrillData) -> list[Widget]:
         detail, warnings = await data.api(self.key, self.window())
-        return self._blocks(detail, self.k8stop.now()) + [TextBlock("⚠ " + w) for w in warnings]
+        return self.warned(self._blocks(detail, self.k8stop.now()), warnings)
 
     def _blocks(self, d: ApiDetail, now: float) -> list[Widget]:
         latest = {line.label: line.last for line in d.latency.lines}

@@ -15,15 +15,15 @@ from k8stop.queries.model.audit import AuditStatus, ConfigCheck
 from k8stop.queries.model.facts import KubeSummary
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.model.status import FeedUpdate
+from k8stop.tui.screens.sub_screen import SubScreen
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from k8stop.tui.host import Host
+    pass
 
 GLYPH = {
     AuditStatus.WARN: "‼ warn",
@@ -59,14 +59,11 @@ def check_detail(c: ConfigCheck) -> Text:
     )
 
 
-class ConfigScreen(Screen[None]):
+class ConfigScreen(SubScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
         Binding("r", "reload", "Reload"),
-        Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
-    ConfigScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1; }
     ConfigScreen #summary { height: 1; padding: 0 1; }
     ConfigScreen #checks { height: 1fr; border: none; padding: 0; }
     ConfigScreen #detail { height: 9; padding: 0 1; border-top: solid $primary; overflow-y: auto; }
@@ -77,10 +74,6 @@ class ConfigScreen(Screen[None]):
         self._select = select  # a finding id (config.<component>.<setting>) to highlight first
         self.checks: tuple[ConfigCheck, ...] = ()
         self._graded: ClusterSnapshot | None = None  # the snapshot the rows were graded on
-
-    @property
-    def k8stop(self) -> Host:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static("tuning and sizing audit (seed 2-4, 7.1, 8.1)   (esc back, r reload)", id="title")
@@ -109,9 +102,6 @@ class ConfigScreen(Screen[None]):
     def _node_count(update: FeedUpdate[Any]) -> int | None:
         summary = update.facts
         return summary.node_count if isinstance(summary, KubeSummary) and summary.synced else None
-
-    def action_back(self) -> None:
-        self.dismiss(None)
 
     def action_reload(self) -> None:
         app = self.k8stop

@@ -62,4 +62,4 @@ class ControlPlaneScreen(DetailScreen):
             for c in (history.pending, history.throughput, history.attempt_p99, history.workqueue_depth)
             if c.lines
         ]
-        return widgets + [TextBlock("⚠ " + w) for w in warnings]
+        return self.warned(widgets, warnings)

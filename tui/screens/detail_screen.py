@@ -3,33 +3,29 @@ failure, `r` to fetch again, Esc back to the dashboard exactly as it was."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.drill.common import RangeWindow
 from k8stop.queries.model.errors import describe
+from k8stop.tui.screens.sub_screen import SubScreen
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
     from k8stop.queries.drill.data import DrillData
-    from k8stop.tui.host import Host
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(SubScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
         Binding("r", "reload", "Reload"),
-        Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
-    DetailScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1;
-        text-wrap: nowrap; text-overflow: ellipsis; }
     DetailScreen #state { height: auto; padding: 0 1; }
     DetailScreen #state.error { color: $error; text-style: bold; }
     DetailScreen #body { height: 1fr; }
@@ -43,10 +39,6 @@ class DetailScreen(Screen[None]):
         self.texts: list[str] = []  # plain text of every block shown: what tests and users read
         self.loaded = False  # the last load finished (with content or with its error line)
 
-    @property
-    def k8stop(self) -> Host:
-        return self.app  # type: ignore[return-value]
-
     def compose(self) -> ComposeResult:
         # Titles name pods and nodes, the state line echoes servers' errors: data, never markup
         # (a 422 whose message holds brackets once left the screen on "loading…" forever).
@@ -59,9 +51,6 @@ class DetailScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#body").focus()
         self.action_reload()
-
-    def action_back(self) -> None:
-        self.dismiss(None)
 
     def action_reload(self) -> None:
         state = self.query_one("#state", Static)
@@ -102,6 +91,16 @@ class DetailScreen(Screen[None]):
         latest = self.k8stop.latest.get(feed)
         reason = latest.status.reason if latest is not None else "waiting for the first answer"
         return TextBlock(f"{feed.replace('_', '-')} feed: {reason or 'no data'}")
+
+    def from_feed(self, feed: str, draw: Callable[[Any], list[Widget]]) -> list[Widget]:
+        """`draw` applied to `feed`'s latest facts, or the line saying why there are none."""
+        facts = self.feed_facts(feed)
+        return draw(facts) if facts is not None else [self.feed_missing(feed)]
+
+    @staticmethod
+    def warned(widgets: list[Widget], warnings: Iterable[str]) -> list[Widget]:
+        """The widgets, then one line per warning from the queries that filled them."""
+        return widgets + [TextBlock("⚠ " + w) for w in warnings]
 
     def note(self, data: DrillData) -> str:
         return data.note

@@ -26,6 +26,7 @@ from k8stop.tui.screens.etcd_member import EtcdMemberScreen
 from k8stop.tui.screens.kpi_screen import KpiScreen
 from k8stop.tui.screens.node_detail import NodeScreen
 from k8stop.tui.screens.pod_detail import PodScreen
+from k8stop.tui.screens.sub_screen import SubScreen
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -35,7 +36,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:
-    from k8stop.tui.host import Host
+    pass
 
 KPI_GLYPH = {Level.OK: "●", Level.WARN: "▲", Level.FAIL: "✖", Level.UNKNOWN: "?"}
 KPIS_OPTION = "kpis"
@@ -63,18 +64,15 @@ def drill_for(finding: Finding) -> Screen[None]:
     return KpiScreen()
 
 
-class DiagnosisScreen(Screen[None]):
+class DiagnosisScreen(SubScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Close"),
         Binding("n,right", "step(1)", "Next"),
         Binding("b,left", "step(-1)", "Prev"),
         Binding("r", "recompute", "Recompute"),
         Binding("x", "export", "Write report"),
-        Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
-    DiagnosisScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1;
-        text-wrap: nowrap; text-overflow: ellipsis; }
     DiagnosisScreen #verdict { height: auto; padding: 0 1; text-style: bold; }
     DiagnosisScreen #verdict.critical { color: $error; }
     DiagnosisScreen #verdict.warning { color: $warning; }
@@ -93,10 +91,6 @@ class DiagnosisScreen(Screen[None]):
         self.exported: Path | None = None
         self.export_dir = Path.cwd()
         self._options: dict[str, Finding] = {}
-
-    @property
-    def k8stop(self) -> Host:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         # Findings quote alert summaries, pod and node names ("Filesystem [/var/lib/etcd] is
@@ -142,9 +136,6 @@ class DiagnosisScreen(Screen[None]):
     @property
     def at_summary(self) -> bool:
         return self.step >= len(self.results)
-
-    def action_back(self) -> None:
-        self.dismiss(None)
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()

@@ -46,7 +46,7 @@ class EtcdMemberScreen(DetailScreen):
 
     async def build(self, data: DrillData) -> list[Widget]:
         detail, warnings = await data.etcd(self.key, self.window())
-        return self._blocks(detail, self.k8stop.now()) + [TextBlock("⚠ " + w) for w in warnings]
+        return self.warned(self._blocks(detail, self.k8stop.now()), warnings)
 
     def _blocks(self, d: EtcdDetail, now: float) -> list[Widget]:
         head = member_text(d.member) if d.member is not None else f"{d.instance}: no instant facts for this member"

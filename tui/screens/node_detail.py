@@ -15,19 +15,20 @@ from textual.widget import Widget
 HEALTHY = {"Ready": "True"}
 
 
-def share(value: float | None) -> str:
-    return f"{value:.0%}" if value is not None else "n/a"
+def share(used: int, total: int) -> str:
+    return f"{used / total:.0%}" if total > 0 else "n/a"
 
 
 def allocation_text(a: Allocation) -> str:
     verdict = "OVERCOMMITTED: limits exceed allocatable" if a.overcommitted else "not overcommitted"
+    cpu, memory = a.allocatable_cpu_millis, a.allocatable_memory_bytes
     return (
         f"requests / limits against allocatable ({verdict}):\n"
-        f"  cpu     requests {a.cpu_requests_millis}m ({share(a.cpu_requests)})  limits {a.cpu_limits_millis}m "
-        f"({share(a.cpu_limits)})  of {a.allocatable_cpu_millis}m\n"
-        f"  memory  requests {fmt_bytes(Value.of(a.memory_requests_bytes))} ({share(a.memory_requests)})  "
-        f"limits {fmt_bytes(Value.of(a.memory_limits_bytes))} ({share(a.memory_limits)})  "
-        f"of {fmt_bytes(Value.of(a.allocatable_memory_bytes))}\n"
+        f"  cpu     requests {a.cpu_requests_millis}m ({share(a.cpu_requests_millis, cpu)})  limits "
+        f"{a.cpu_limits_millis}m ({share(a.cpu_limits_millis, cpu)})  of {cpu}m\n"
+        f"  memory  requests {fmt_bytes(Value.of(a.memory_requests_bytes))} ({share(a.memory_requests_bytes, memory)})  "
+        f"limits {fmt_bytes(Value.of(a.memory_limits_bytes))} ({share(a.memory_limits_bytes, memory)})  "
+        f"of {fmt_bytes(Value.of(memory))}\n"
         f"  pods    {a.pods} of {a.allocatable_pods}"
     )
 
@@ -85,7 +86,7 @@ class NodeScreen(DetailScreen):
         kubelet, kubelet_warnings = await data.node_kubelet(self.key)
         if kubelet is not None:
             widgets.append(TextBlock(kubelet_text(kubelet)))
-        widgets += [TextBlock("⚠ " + w) for w in warnings + kubelet_warnings]
+        widgets = self.warned(widgets, warnings + kubelet_warnings)
         kube = await data.node_kube(self.key)
         if kube is not None:
             widgets += kube_blocks(kube)

@@ -71,8 +71,7 @@ class PodScreen(DetailScreen):
         except Exception as exc:  # KSM may be absent; the kube part still helps
             widgets.append(TextBlock(f"restart history unavailable: {describe(exc)}"))
         else:
-            widgets.append(ChartPlot(chart, self.k8stop.now()))
-            widgets += [TextBlock("⚠ " + w) for w in warnings]
+            widgets = self.warned([*widgets, ChartPlot(chart, self.k8stop.now())], warnings)
         kube = data.pod_kube(self.key)
         if kube is not None:
             widgets += kube_blocks(kube)

@@ -4,6 +4,7 @@ who loads it (APF flow schemas and priority levels), objects stored per resource
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Iterable
 
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.model.level import Level
@@ -39,22 +40,30 @@ def _flag(level_bad: bool, level_warn: bool) -> str:
     return "✖" if level_bad else ("▲" if level_warn else "●")
 
 
+def _block(head: str, lines: Iterable[str]) -> TextBlock:
+    """A heading and one line per row. Names in the rows come from the cluster: plain Text, never markup."""
+    text = Text("\n".join((head, *lines)))
+    text.rstrip()
+    return TextBlock(text)
+
+
 def webhook_block(f: RequestPathFacts, warn: float, fail: float) -> TextBlock:
-    # Webhook names come from the cluster: plain Text, never markup.
-    text = Text(f"admission webhooks (p99 warn {warn:g} s, critical {fail:g} s = default timeoutSeconds):\n")
-    if not f.webhooks:
-        text.append("  none called in the last 5 minutes (or apiserver_admission_webhook_* not exposed)")
-    else:
-        text.append(f"    {'name':<{NAME_WIDTH}} {'op':<6} t {'p99':>7} {'calls':>8} {'denied':>8} {'failed':>8}\n")
+    rows = []
     for w in f.webhooks:
         flag = _flag(w.p99.at_least(fail), w.p99.at_least(warn))
         kind = "M" if w.type == "admit" else "V"  # mutating (admit) or validating
-        text.append(
+        rows.append(
             f"  {flag} {_short(w.name, NAME_WIDTH):<{NAME_WIDTH}} {w.operation:<6} {kind} {fmt_seconds(w.p99):>7} "
-            f"{fmt_rate(w.rate):>8} {fmt_rate(w.rejection_rate):>8} {fmt_rate(w.failure_rate):>8}\n"
+            f"{fmt_rate(w.rate):>8} {fmt_rate(w.rejection_rate):>8} {fmt_rate(w.failure_rate):>8}"
         )
-    text.rstrip()
-    return TextBlock(text)
+    header = (
+        f"    {'name':<{NAME_WIDTH}} {'op':<6} t {'p99':>7} {'calls':>8} {'denied':>8} {'failed':>8}"
+        if f.webhooks
+        else "  none called in the last 5 minutes (or apiserver_admission_webhook_* not exposed)"
+    )
+    return _block(
+        f"admission webhooks (p99 warn {warn:g} s, critical {fail:g} s = default timeoutSeconds):", [header, *rows]
+    )
 
 
 def verb_block(f: RequestPathFacts) -> TextBlock:
@@ -64,15 +73,14 @@ def verb_block(f: RequestPathFacts) -> TextBlock:
             "already includes webhook time)"
         )
     # The SLI histogram's name is in the evidence; here it would push the line past 80 columns.
-    text = Text("p99 per verb with admission webhooks / without (SLI histogram):\n")
-    for v in f.verbs:
-        flag = "▲" if explained_by_webhooks(v) else "●"
-        text.append(
-            f"  {flag} {v.verb:<8} {fmt_seconds(v.p99_with):>8} / {fmt_seconds(v.p99_without):>8}  "
-            f"webhooks add {fmt_seconds(v.gap):>8}  {fmt_rate(v.rate)}\n"
-        )
-    text.rstrip()
-    return TextBlock(text)
+    return _block(
+        "p99 per verb with admission webhooks / without (SLI histogram):",
+        (
+            f"  {'▲' if explained_by_webhooks(v) else '●'} {v.verb:<8} {fmt_seconds(v.p99_with):>8} / "
+            f"{fmt_seconds(v.p99_without):>8}  webhooks add {fmt_seconds(v.gap):>8}  {fmt_rate(v.rate)}"
+            for v in f.verbs
+        ),
+    )
 
 
 FLOWS_SHOWN = 8
@@ -80,19 +88,19 @@ OBJECTS_SHOWN = 8
 
 
 def flow_block(f: RequestPathFacts, reject_warn: float, wait_warn: float) -> TextBlock:
-    text = Text("who loads the API server: APF flow schema / priority level (busiest first):\n")
-    if not f.flows:
-        text.append("  no apiserver_flowcontrol_* series (APF off or not exposed)")
+    rows = []
     for flow in f.flows[:FLOWS_SHOWN]:
         bad = Value.of(flow.rejected_share).at_least(reject_warn) or flow.wait_p99.at_least(wait_warn)
         name = _short(f"{flow.flow_schema} / {flow.priority_level}", 34)
-        text.append(
+        rows.append(
             f"  {'▲' if bad else '●'} {name:<34} {fmt_rate(flow.dispatched_rate):>8} "
             f"q {fmt_count(flow.inqueue):>4} wait {fmt_seconds(flow.wait_p99):>7} "
-            f"429 {fmt_ratio(Value.of(flow.rejected_share))}\n"
+            f"429 {fmt_ratio(Value.of(flow.rejected_share))}"
         )
-    text.rstrip()
-    return TextBlock(text)
+    return _block(
+        "who loads the API server: APF flow schema / priority level (busiest first):",
+        rows or ["  no apiserver_flowcontrol_* series (APF off or not exposed)"],
+    )
 
 
 def objects_block(f: RequestPathFacts) -> TextBlock:
@@ -106,43 +114,41 @@ def objects_block(f: RequestPathFacts) -> TextBlock:
 def dns_block(f: RequestPathFacts) -> TextBlock:
     if not f.dns:
         return TextBlock("cluster DNS: no coredns_* series (CoreDNS not scraped, or another DNS server)")
-    text = Text("cluster DNS (CoreDNS; mixin: p99 4 s, SERVFAIL 1 % / 3 %):\n")
+    rows = []
     for d in f.dns[:4]:
         bad = DNS_LATENCY.grade(d.p99) >= Level.WARN or DNS_ERRORS.grade(d.error_ratio) >= Level.WARN
         where = _short(f"{d.server} {d.zone}", 24)
-        text.append(
+        rows.append(
             f"  {'▲' if bad else '●'} {where:<24} p99 {fmt_seconds(d.p99):>7} {fmt_rate(d.rate):>8} "
-            f"fail {fmt_ratio(d.error_ratio):>6} cache {fmt_ratio(d.cache_hit_ratio)}\n"
+            f"fail {fmt_ratio(d.error_ratio):>6} cache {fmt_ratio(d.cache_hit_ratio)}"
         )
     for u in f.dns_upstreams[:3]:
         flag = "▲" if DNS_FORWARD.grade(u.p99) >= Level.WARN else "●"
-        text.append(f"  {flag} upstream {_short(u.to, 30):<30} p99 {fmt_seconds(u.p99):>7}\n")
-    text.rstrip()
-    return TextBlock(text)
+        rows.append(f"  {flag} upstream {_short(u.to, 30):<30} p99 {fmt_seconds(u.p99):>7}")
+    return _block("cluster DNS (CoreDNS; mixin: p99 4 s, SERVFAIL 1 % / 3 %):", rows)
 
 
 def node_block(f: RequestPathFacts) -> TextBlock:
     """The worst nodes for kube-proxy and connection tracking (the feed keeps the worst few)."""
-    text = Text("kube-proxy per node (sync p99 / network programming p99, SLO 30 s):\n")
+    rows = []
     if not f.proxies:
-        text.append("  no kubeproxy_* series (kube-proxy not scraped, or replaced by Cilium/eBPF)\n")
+        rows.append("  no kubeproxy_* series (kube-proxy not scraped, or replaced by Cilium/eBPF)")
     for p in f.proxies:
         bad = PROXY_SYNC.grade(p.sync_p99) >= Level.WARN or PROXY_PROGRAMMING.grade(p.programming_p99) >= Level.WARN
-        text.append(
+        rows.append(
             f"  {'▲' if bad else '●'} {_short(p.node, 30):<30} sync {fmt_seconds(p.sync_p99):>7}  "
-            f"programming {fmt_seconds(p.programming_p99):>7}\n"
+            f"programming {fmt_seconds(p.programming_p99):>7}"
         )
-    text.append("conntrack per node (entries / limit; node mixin 75 %):\n")
+    rows.append("conntrack per node (entries / limit; node mixin 75 %):")
     if not f.conntrack:
-        text.append("  no node_nf_conntrack_* series\n")
+        rows.append("  no node_nf_conntrack_* series")
     for c in f.conntrack:
         flag = "▲" if CONNTRACK.grade(c.used_ratio) >= Level.WARN else "●"
-        text.append(f"  {flag} {_short(c.node, 30):<30} {fmt_ratio(c.used_ratio):>6}\n")
+        rows.append(f"  {flag} {_short(c.node, 30):<30} {fmt_ratio(c.used_ratio):>6}")
     for m in f.bpf_maps:
         flag = "▲" if BPF_MAP.grade(m.pressure) >= Level.WARN else "●"
-        text.append(f"  {flag} {_short(m.node, 24):<24} {_short(m.map_name, 26):<26} {fmt_ratio(m.pressure):>6}\n")
-    text.rstrip()
-    return TextBlock(text)
+        rows.append(f"  {flag} {_short(m.node, 24):<24} {_short(m.map_name, 26):<26} {fmt_ratio(m.pressure):>6}")
+    return _block("kube-proxy per node (sync p99 / network programming p99, SLO 30 s):", rows)
 
 
 def burn_block(f: RequestPathFacts) -> TextBlock:
@@ -163,9 +169,9 @@ class RequestPathScreen(DetailScreen):
         super().__init__("request path: budget, webhooks, APF, objects, DNS, proxy, conntrack")
 
     async def build(self, data: DrillData) -> list[Widget]:
-        facts: RequestPathFacts | None = self.feed_facts("request_path")
-        if facts is None:
-            return [self.feed_missing("request_path")]
+        return self.from_feed("request_path", self._blocks)
+
+    def _blocks(self, facts: RequestPathFacts) -> list[Widget]:
         t = self.k8stop.settings.thresholds
         bound = webhook_latency(t)
         return [

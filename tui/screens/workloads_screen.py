@@ -110,7 +110,4 @@ class WorkloadsScreen(DetailScreen):
         super().__init__("workloads and nodes: limits, disk runway   (esc back, r reload)")
 
     async def build(self, data: DrillData) -> list[Widget]:
-        facts: WorkloadsFacts | None = self.feed_facts("workloads")
-        if facts is None:
-            return [self.feed_missing("workloads")]
-        return facts_blocks(facts, self.k8stop.settings.thresholds)
+        return self.from_feed("workloads", lambda facts: facts_blocks(facts, self.k8stop.settings.thresholds))
