@@ -36,6 +36,7 @@ from k8stop.queries.http_limits import TooLarge, too_large
 from k8stop.queries.kube.connection import KubeConnection
 from k8stop.queries.kube.errors import KubeApiError, ResourceGone
 from k8stop.queries.kube.gc_pause import paused_gc
+from k8stop.queries.kube.malloc_tuning import mmap_large_buffers
 from k8stop.queries.kube.parse import event_record, node_record, node_usage, pod_record, pod_usage
 from k8stop.queries.kube.restarts import RestartTracker
 from k8stop.queries.kube.store import EventStore, Key, KubeReads, NodeStore, PodStore
@@ -173,6 +174,7 @@ class KubeFeed(KubeReads):
 
     def start(self) -> None:
         """Begin the background list+watch loops; returns at once."""
+        mmap_large_buffers()
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._run(r), name=f"kube-feed-{r.name}") for r in self._resources]
 
