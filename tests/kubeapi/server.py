@@ -15,6 +15,7 @@ import random
 import socket
 import struct
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,8 @@ ENDLESS_CONTINUE = "k8stop-test-endless-continue"
 ENDLESS_LINE_LIMIT = 1024**3  # an endless watch line stops here if the client never gives up
 # Readable without credentials (system:public-info-viewer); kubectl's dispatcher probes /version bare.
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
+# Not a Kubernetes path: what each client asked of this server, for the bench's API-cost rows
+TRAFFIC_PATH = "/_test/traffic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,23 @@ def _truthy(value: str | None) -> bool:
     return value is not None and value.lower() in ("1", "true", "yes")
 
 
+PREPARED = "k8stop-test-prepared"
+
+
+async def _remember_response(request: web.Request, response: web.StreamResponse) -> None:
+    """A streamed response (a watch) is prepared inside the handler: keep it for its byte count."""
+    if not isinstance(response, web.Response):
+        request[PREPARED] = response
+
+
+def _body_bytes(request: web.Request, response: web.StreamResponse | None) -> int:
+    streamed = request.get(PREPARED)
+    if streamed is not None:
+        return int(streamed.body_length)
+    body = response.body if isinstance(response, web.Response) else None
+    return len(body) if isinstance(body, bytes) else 0
+
+
 def _json(body: Any, code: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=code, content_type="application/json", headers=headers)
 
@@ -167,6 +187,8 @@ class KubeApiServer:
         self.churn = churn  # pod watch events per second from a background task
         self.churn_seed = churn_seed
         self.requests: list[RequestRecord] = []
+        # (client product from the User-Agent, verb, resource) -> [requests, response body bytes]
+        self.traffic: defaultdict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
         self.faults = FaultBook()
         self.usage = UsageBook()
         self.kubelet_configs = KubeletConfigBook()
@@ -181,6 +203,7 @@ class KubeApiServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.on_response_prepare.append(_remember_response)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -228,6 +251,25 @@ class KubeApiServer:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """Serves one request and counts it, with the body bytes sent (a watch's too, however it ends)."""
+        if request.path == TRAFFIC_PATH:
+            return _json([[*key, *counts] for key, counts in self.traffic.items()])
+        response: web.StreamResponse | None = None
+        try:
+            response = await self._serve(request)
+            return response
+        finally:
+            route = parse_route(request.path)
+            key = (
+                request.headers.get("User-Agent", "").split("/", 1)[0],
+                k8s_verb(request.method, route, dict(request.query)),
+                route.resource if route else "",
+            )
+            counts = self.traffic[key]
+            counts[0] += 1
+            counts[1] += _body_bytes(request, response)
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         query = dict(request.query)
         route = parse_route(request.path)
         verb = k8s_verb(request.method, route, query)
