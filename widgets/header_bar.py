@@ -24,6 +24,11 @@ class HeaderClock(Widget):
 
     clock: reactive[float] = reactive(0.0)
 
+    def on_mount(self) -> None:
+        parent = self.parent
+        if isinstance(parent, HeaderBar):
+            self.clock = parent.clock
+
     def render(self) -> Text:
         return Text(time.strftime(" %H:%M:%S ", time.localtime(self.clock or time.time())), style="bold")
 
@@ -47,7 +52,8 @@ class HeaderBar(Widget):
         yield HeaderClock()
 
     def watch_clock(self, clock: float) -> None:
-        self.query_one(HeaderClock).clock = clock
+        for child in self.query(HeaderClock):  # none until composed: on_mount reads it then
+            child.clock = clock
 
     def render(self) -> Text:
         width = self.size.width

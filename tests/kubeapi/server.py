@@ -120,7 +120,7 @@ def _truthy(value: str | None) -> bool:
     return value is not None and value.lower() in ("1", "true", "yes")
 
 
-PREPARED = "k8stop-test-prepared"
+PREPARED = web.RequestKey("k8stop-test-prepared", web.StreamResponse)
 
 
 async def _remember_response(request: web.Request, response: web.StreamResponse) -> None:
