@@ -132,7 +132,9 @@ async def _remember_response(request: web.Request, response: web.StreamResponse)
 def _body_bytes(request: web.Request, response: web.StreamResponse | None) -> int:
     streamed = request.get(PREPARED)
     if streamed is not None:
-        return int(streamed.body_length)
+        # An open watch has no body_length yet: its writer counts what went out so far
+        writer = streamed._payload_writer
+        return int(writer.output_size if writer is not None else streamed.body_length)
     body = response.body if isinstance(response, web.Response) else None
     return len(body) if isinstance(body, bytes) else 0
 
@@ -189,6 +191,7 @@ class KubeApiServer:
         self.requests: list[RequestRecord] = []
         # (client product from the User-Agent, verb, resource) -> [requests, response body bytes]
         self.traffic: defaultdict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self._in_flight: dict[int, tuple[web.Request, tuple[str, str, str]]] = {}
         self.faults = FaultBook()
         self.usage = UsageBook()
         self.kubelet_configs = KubeletConfigBook()
@@ -251,23 +254,32 @@ class KubeApiServer:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
-        """Serves one request and counts it, with the body bytes sent (a watch's too, however it ends)."""
+        """Serves one request and counts it on arrival, with the body bytes sent: a watch's as
+        they stream (see _traffic), and in full however it ends."""
         if request.path == TRAFFIC_PATH:
-            return _json([[*key, *counts] for key, counts in self.traffic.items()])
+            return _json(self._traffic())
+        route = parse_route(request.path)
+        key = (
+            request.headers.get("User-Agent", "").split("/", 1)[0],
+            k8s_verb(request.method, route, dict(request.query)),
+            route.resource if route else "",
+        )
+        self.traffic[key][0] += 1
+        self._in_flight[id(request)] = (request, key)  # a Request is not hashable
         response: web.StreamResponse | None = None
         try:
             response = await self._serve(request)
             return response
         finally:
-            route = parse_route(request.path)
-            key = (
-                request.headers.get("User-Agent", "").split("/", 1)[0],
-                k8s_verb(request.method, route, dict(request.query)),
-                route.resource if route else "",
-            )
-            counts = self.traffic[key]
-            counts[0] += 1
-            counts[1] += _body_bytes(request, response)
+            del self._in_flight[id(request)]
+            self.traffic[key][1] += _body_bytes(request, response)
+
+    def _traffic(self) -> list[list[str | int]]:
+        """[client, verb, resource, requests, bytes] rows; open watches count what they sent so far."""
+        counts = {key: list(value) for key, value in self.traffic.items()}
+        for request, key in self._in_flight.values():
+            counts[key][1] += _body_bytes(request, None)
+        return [[*key, *value] for key, value in counts.items()]
 
     async def _serve(self, request: web.Request) -> web.StreamResponse:
         query = dict(request.query)
