@@ -6,7 +6,8 @@
       screen update showing the new focus; only presses made before the sync ended count.
   python3 bench/app_bench.py steady KUBECONFIG PROMETHEUS_URL SECONDS
       After the initial sync, k8stop's CPU time over SECONDS of wall time at a 2 s refresh
-      (server churn supplies the pod events) and its RSS at the end.
+      (server churn supplies the pod events), its RSS at the end, and the requests and bytes
+      it asked of the kube API server in that time (the test server counts them).
   python3 bench/app_bench.py held KUBECONFIG
       The dashboard (kube API only) once the initial pod sync is done: RSS with the pods
       held, and the peak RSS of the whole run.
@@ -24,14 +25,14 @@ import sys
 import time
 from typing import Any
 
-from fixtures import rss_mib
+from fixtures import cost, rss_mib, traffic
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.tui.app import K8sTopApp
 from textual import events
 
 SIZE = (160, 48)
-SYNC_TIMEOUT = 600.0
+SYNC_TIMEOUT = 1800.0  # a loaded machine can take many minutes for 150,000 pods
 
 
 def kube_synced(app: K8sTopApp) -> bool:
@@ -96,9 +97,11 @@ async def steady(kubeconfig: str, prometheus_url: str, seconds: float) -> dict[s
         await wait_synced(app, pilot)
         gc.collect()
         await pilot.pause(2.0)  # the first post-sync refresh and heatmap range queries are not steady state
+        before = await asyncio.to_thread(traffic, kubeconfig)
         cpu, wall = time.process_time(), time.perf_counter()
         await asyncio.sleep(seconds)
         cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+        api_requests, api_bytes = cost(before, await asyncio.to_thread(traffic, kubeconfig), "k8stop")
         source = app.source
         assert isinstance(source, LiveSource) and source.kube is not None
         summary = source.kube.summary()
@@ -110,6 +113,8 @@ async def steady(kubeconfig: str, prometheus_url: str, seconds: float) -> dict[s
         "rss_mib": rss,
         "pods": summary.pod_count,
         "kube_requests": requests,
+        "api_requests": api_requests,
+        "api_bytes": api_bytes,
     }
 
 

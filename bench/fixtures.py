@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
+import ssl
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT = 120.0
@@ -21,13 +26,49 @@ def rss_mib() -> float:
     return 0.0
 
 
+Traffic = dict[tuple[str, str, str], tuple[int, int]]  # (client, verb, resource) -> (requests, bytes)
+
+
+def server_of(kubeconfig: str) -> str:
+    config = yaml.safe_load(Path(kubeconfig).read_text(encoding="utf-8"))
+    return str(config["clusters"][0]["cluster"]["server"])
+
+
+def traffic(kubeconfig: str) -> Traffic:
+    """What each client has asked of the kube-API test server so far (its /_test/traffic)."""
+    insecure = ssl.create_default_context()
+    insecure.check_hostname, insecure.verify_mode = False, ssl.CERT_NONE
+    with urllib.request.urlopen(f"{server_of(kubeconfig)}/_test/traffic", context=insecure, timeout=300) as answer:
+        rows = json.load(answer)
+    return {(client, verb, resource): (requests, sent) for client, verb, resource, requests, sent in rows}
+
+
+def cost(
+    before: Traffic, after: Traffic, client: str, verbs: tuple[str, ...] = (), resource: str = ""
+) -> tuple[int, int]:
+    """Requests and response bytes `client` asked for between two traffic readings, optionally
+    only of some verbs or one resource."""
+    requests = sent = 0
+    for (who, verb, what), (n, size) in after.items():
+        if who == client and (not verbs or verb in verbs) and (not resource or what == resource):
+            was = before.get((who, verb, what), (0, 0))
+            requests, sent = requests + n - was[0], sent + size - was[1]
+    return requests, sent
+
+
 class KubeApiProcess:
     """`python -m tests.kubeapi` in its own process, so its CPU is not k8stop's."""
 
     def __init__(
-        self, workdir: Path, nodes: int = 0, pods: int = 0, churn: float = 0.0, prometheus_url: str | None = None
+        self,
+        workdir: Path,
+        nodes: int = 0,
+        pods: int = 0,
+        churn: float = 0.0,
+        prometheus_url: str | None = None,
+        watch_list: str = "reject",
     ) -> None:
-        self.kubeconfig = str(workdir / f"kubeconfig-{nodes}-{pods}-{churn:g}.yaml")
+        self.kubeconfig = str(workdir / f"kubeconfig-{nodes}-{pods}-{churn:g}-{watch_list}.yaml")
         args = [
             sys.executable,
             "-m",
@@ -40,6 +81,8 @@ class KubeApiProcess:
             str(churn),
             "--kubeconfig",
             self.kubeconfig,
+            "--watch-list",
+            watch_list,
         ]
         if prometheus_url:
             args += ["--prometheus-url", prometheus_url]

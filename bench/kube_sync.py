@@ -28,7 +28,7 @@ def peak_mib(who: int = resource.RUSAGE_SELF) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-async def k8stop_sync(kubeconfig: str) -> tuple[int, object]:
+async def k8stop_sync(kubeconfig: str) -> tuple[int, object, str]:
     from k8stop.queries.kube.connection import connect
     from k8stop.queries.kube.feed import KubeFeed
 
@@ -36,10 +36,10 @@ async def k8stop_sync(kubeconfig: str) -> tuple[int, object]:
     feed = KubeFeed(connection)
     feed.start()
     await feed.wait_settled()
-    count = feed.summary().pod_count
+    summary = feed.summary()
     await feed.stop()
     await connection.close()
-    return count, feed
+    return summary.pod_count, feed, summary.list_path
 
 
 def model_sync(kubeconfig: str) -> tuple[int, object]:
@@ -96,6 +96,8 @@ def main() -> None:
     mode, kubeconfig = sys.argv[1], sys.argv[2]
     started = time.perf_counter()
     held: object = None
+    path = ""  # how k8stop's feed listed the pods: streaming (WatchList) or paged
+    kube_status = ""  # the report's kube source: ok once every pod arrived
     if mode in ("kubectl", "report"):
         command = (
             ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-o", "json"]
@@ -103,13 +105,17 @@ def main() -> None:
             else [sys.executable, "-m", "k8stop.tui.cli", "report", "--no-prometheus", "--format", "json"]
             + ["--kubeconfig", kubeconfig]
         )
-        with open("/dev/null", "wb") as null:
-            subprocess.run(command, stdout=null, check=True)
+        if mode == "kubectl":
+            with open("/dev/null", "wb") as null:
+                subprocess.run(command, stdout=null, check=True)
+        else:  # the report's own verdict on the kube source: ok once every pod has arrived
+            done = subprocess.run(command, stdout=subprocess.PIPE, check=False)
+            kube_status = json.loads(done.stdout)["sources"]["kube"]["status"]
         wall, count, peak, held_rss = time.perf_counter() - started, -1, peak_mib(resource.RUSAGE_CHILDREN), None
         usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     else:
         if mode == "k8stop":
-            count, held = asyncio.run(k8stop_sync(kubeconfig))
+            count, held, path = asyncio.run(k8stop_sync(kubeconfig))
         elif mode == "raw":
             count, held = asyncio.run(raw_sync(*server_and_token(kubeconfig)))
         else:
@@ -127,6 +133,8 @@ def main() -> None:
                 "peak_rss_mib": peak,
                 "held_rss_mib": held_rss,
                 "cpu_s": usage.ru_utime + usage.ru_stime,
+                "list_path": path,
+                "kube_status": kube_status,
             }
         )
     )

@@ -14,10 +14,12 @@ import datetime
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,13 +28,17 @@ BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 sys.path.insert(0, str(BENCH.parent / "tests"))
 
-from fixtures import KubeApiProcess  # noqa: E402
+from fixtures import KubeApiProcess, cost, traffic  # noqa: E402
 from prometheus_fixture import start_prometheus  # noqa: E402
 from scenario import Scenario  # noqa: E402
 
 NOTES = "## Misses, and why"
+README = BENCH.parent / "README.md"
+README_SECTION = "## Performance and scale"
 CHURN = 50.0  # pod watch events per second in steady state
 KEY_PRESSES = 15
+TERMINAL_SIZES = ((80, 24), (200, 60))
+TERMINAL_CLUSTER = (100, 3000)  # nodes, pods of the churning cluster the terminal is measured on
 
 
 @dataclass(frozen=True)
@@ -40,10 +46,11 @@ class Size:
     nodes: int
     pods: int
     steady_seconds: float
+    terminal_seconds: float  # idle; half that under churn. A minute sees the heatmap's columns move once
 
 
-FULL = Size(5000, 150_000, 60.0)
-SMALL = Size(500, 15_000, 10.0)
+FULL = Size(5000, 150_000, 60.0, 60.0)
+SMALL = Size(500, 15_000, 10.0, 10.0)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,26 @@ def measure(script: str, *args: object) -> dict[str, Any]:
     if done.returncode != 0:
         raise RuntimeError(f"{script} {' '.join(map(str, args))} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+Cost = tuple[int, int]  # requests, response bytes
+
+
+def measure_cost(kubeconfig: str, client: str, script: str, *args: object) -> tuple[dict[str, Any], Cost, Cost]:
+    """measure(), plus what `client` asked of the kube-API test server meanwhile: its pods
+    requests, and all its requests."""
+    before = traffic(kubeconfig)
+    result = measure(script, *args)
+    after = traffic(kubeconfig)
+    return result, cost(before, after, client, resource="pods"), cost(before, after, client)
+
+
+def cost_row(figure: str, ours: Cost, theirs: Cost, *target: str) -> Row:
+    def api(requests: int, sent: int) -> str:
+        return f"{requests:,} req / {sent / 2**20:,.1f} MiB"
+
+    goal, verdict = target or ("", "")
+    return Row(figure, api(*ours), api(*theirs), f"{theirs[1] / max(ours[1], 1):.2f}x fewer bytes", goal, verdict)
 
 
 def at_most(value: float, limit: float, unit: str, digits: int = 0) -> str:
@@ -103,9 +130,10 @@ def alone(figure: str, value: str, *target: str) -> Row:
     return Row(figure, value, "-", "-", goal, verdict)
 
 
-def initial_sync(size: Size, kubeconfig: str) -> list[Row]:
-    ours = measure("kube_sync.py", "k8stop", kubeconfig)
-    kubectl = measure("kube_sync.py", "kubectl", kubeconfig)
+def initial_sync(size: Size, kubeconfig: str) -> tuple[list[Row], Cost]:
+    """Rows for the paged initial sync, and what kubectl asked for the same pods."""
+    ours, our_pods, _ = measure_cost(kubeconfig, "k8stop", "kube_sync.py", "k8stop", kubeconfig)
+    kubectl, _, kubectl_all = measure_cost(kubeconfig, "kubectl", "kube_sync.py", "kubectl", kubeconfig)
     model = measure("kube_sync.py", "model", kubeconfig)
     pods = f"{size.pods:,}"
     vs_kubectl = kubectl["wall_s"] / ours["wall_s"]
@@ -146,9 +174,31 @@ def initial_sync(size: Size, kubeconfig: str) -> list[Row]:
             at_most(ours["held_rss_mib"] * 2**20 / 1e6, 400.0, " MB"),
         ),
     ]
-    if ours["pods"] != size.pods:
-        raise RuntimeError(f"k8stop synced {ours['pods']} pods, the server holds {size.pods}")
-    return rows + memory(size, kubeconfig, ours)
+    if ours["pods"] != size.pods or ours["list_path"] != "paged list":
+        raise RuntimeError(f"k8stop synced {ours['pods']} pods by {ours['list_path']!r}, the server holds {size.pods}")
+    # kubectl's figure is all it asked (API discovery too); k8stop's is its pods only
+    # (its sync lists nodes and Warning events as well)
+    rows.append(
+        cost_row(f"API cost of the initial {pods}-pod sync (paged list), vs kubectl get pods -A", our_pods, kubectl_all)
+    )
+    return rows + memory(size, kubeconfig, ours), kubectl_all
+
+
+def streaming_sync(size: Size, kubeconfig: str, kubectl: Cost) -> list[Row]:
+    """The same sync against a server that serves streaming lists (KEP-3157 WatchList)."""
+    ours, our_pods, _ = measure_cost(kubeconfig, "k8stop", "kube_sync.py", "k8stop", kubeconfig)
+    if ours["pods"] != size.pods or ours["list_path"] != "streaming list (WatchList)":
+        raise RuntimeError(f"k8stop synced {ours['pods']} pods by {ours['list_path']!r}, expected a streaming list")
+    pods = f"{size.pods:,}"
+    return [
+        alone(
+            f"sync {pods} pods by streaming list (WatchList): wall / peak RSS",
+            f"{secs(ours['wall_s'])} / {mib(ours['peak_rss_mib'])}",
+        ),
+        cost_row(
+            f"API cost of the initial {pods}-pod sync (streaming list), vs kubectl get pods -A", our_pods, kubectl
+        ),
+    ]
 
 
 def memory(size: Size, kubeconfig: str, ours: dict[str, Any]) -> list[Row]:
@@ -170,6 +220,16 @@ def memory(size: Size, kubeconfig: str, ours: dict[str, Any]) -> list[Row]:
             raw["wall_s"],
             "<= 1.6x",
             at_most(ours["wall_s"] / raw["wall_s"], 1.6, "x", 2),
+        ),
+        floor(
+            f"report --no-prometheus, {pods} pods, kube ok: wall",
+            secs,
+            report["wall_s"],
+            raw["wall_s"],
+            "<= 1.6x",
+            at_most(report["wall_s"] / raw["wall_s"], 1.6, "x", 2)
+            if report["kube_status"] == "ok"
+            else f"MISS (kube source {report['kube_status']})",
         ),
         floor(
             f"report --no-prometheus, {pods} pods: peak RSS",
@@ -204,10 +264,39 @@ def keypress(kubeconfig: str) -> list[Row]:
     ]
 
 
+def kubectl_watch(kubeconfig: str, seconds: float) -> Cost:
+    """What `kubectl get pods -A -w` asks of the API server over `seconds` once it watches."""
+    with open(os.devnull, "wb") as null:
+        child = subprocess.Popen(
+            ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-w", "--watch-only", "-o", "name"],
+            stdout=null,
+            stderr=null,
+        )
+    try:
+        deadline = time.monotonic() + 600
+        while not cost({}, traffic(kubeconfig), "kubectl", ("watch",))[0]:
+            if child.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("kubectl get pods -w did not start watching")
+            time.sleep(1.0)
+        before = traffic(kubeconfig)
+        time.sleep(seconds)
+        return cost(before, traffic(kubeconfig), "kubectl")
+    finally:
+        child.terminate()
+        child.wait()
+
+
 def steady(size: Size, kubeconfig: str, prometheus_url: str) -> list[Row]:
     result = measure("app_bench.py", "steady", kubeconfig, prometheus_url, size.steady_seconds)
     share = result["cpu_share"] * 100
+    per_minute = 60.0 / result["wall_s"]
+    ours = (round(result["api_requests"] * per_minute), round(result["api_bytes"] * per_minute))
+    kubectl = kubectl_watch(kubeconfig, size.steady_seconds)
+    theirs = (round(kubectl[0] * 60.0 / size.steady_seconds), round(kubectl[1] * 60.0 / size.steady_seconds))
     return [
+        cost_row(
+            f"API cost per minute of steady state ({CHURN:g} pod events/s), vs kubectl get pods -A -w", ours, theirs
+        ),
         alone(
             f"steady {CHURN:g} events/s, 2 s refresh: CPU of one core ({result['wall_s']:.0f} s)",
             f"{share:.1f} %",
@@ -266,12 +355,58 @@ def startup(kubeconfig: str, prometheus_url: str) -> list[Row]:
     ]
 
 
+def terminal(kubeconfig: str, prometheus_url: str, seconds: float, when: str) -> list[Row]:
+    rows = []
+    for columns, lines in TERMINAL_SIZES:
+        result = measure("terminal_bytes.py", kubeconfig, prometheus_url, columns, lines, seconds)
+        rate = result["bytes_per_s"]
+        target = ("< 1 KiB/s", at_most(rate / 1024, 1.0, " KiB/s", 2)) if when == "idle" else ()
+        rows.append(alone(f"terminal output at {columns}x{lines}, {when}", f"{rate:,.0f} B/s", *target))
+    return rows
+
+
+def guarded(what: str, group: Callable[[], list[Row]]) -> list[Row]:
+    """One group's rows, or one row saying why it failed: a fixture overwhelmed on a loaded
+    machine must not lose the rest of a long run."""
+    try:
+        return group()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        last = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        return [alone(f"{what}: not measured", last[:200], "-", "MISS (failed)")]
+
+
+class Rows(list[Row]):
+    """The rows so far; each group is printed as it is measured, so a run that fails late
+    (or is stopped) still shows what it measured."""
+
+    def __iadd__(self, more: Iterable[Row]) -> Rows:  # type: ignore[override,misc]
+        more = list(more)
+        for row in more:
+            print(f"  {row.figure}: {row.k8stop} (baseline {row.baseline}) {row.verdict}", flush=True)
+        self.extend(more)
+        return self
+
+
 def table(rows: list[Row]) -> str:
     header = ("figure", "ratio", "k8stop", "baseline", "target", "verdict")
     cells = [header] + [(r.figure, r.ratio, r.k8stop, r.baseline, r.target, r.verdict) for r in rows]
     lines = ["| " + " | ".join(c) + " |" for c in cells]
     lines.insert(1, "|" + "---|" * len(header))
     return "\n".join(lines)
+
+
+def update_readme(text: str, stamp: str) -> None:
+    """Put a full run's table in place of the one in the README's performance section, and its date."""
+    readme = README.read_text(encoding="utf-8")
+    start = readme.index(README_SECTION)
+    lines = readme[start:].split("\n")
+    first = next(i for i, line in enumerate(lines) if line.startswith("| "))
+    last = next(i for i in range(first, len(lines)) if not lines[i].startswith("|"))
+    section = "\n".join(lines[:first] + text.split("\n") + lines[last:])
+    section = re.sub(
+        r"(`python3 bench/run.py` \(.*?\) on )\d{4}-\d\d-\d\d", rf"\g<1>{stamp[:10]}", section, count=1, flags=re.S
+    )
+    README.write_text(readme[:start] + section, encoding="utf-8")
 
 
 def machine() -> str:
@@ -295,20 +430,33 @@ def main() -> None:
     args = parser.parse_args()
     size = SMALL if args.small else FULL
     results = args.results or (None if args.small else str(BENCH / "RESULTS.md"))
-    rows: list[Row] = []
+    rows = Rows()
     with tempfile.TemporaryDirectory(prefix="k8stop-bench-") as tmp:
         work = Path(tmp)
         print(f"# k8stop bench: {size.nodes:,} nodes, {size.pods:,} pods — {machine()}", flush=True)
         with KubeApiProcess(work, size.nodes, size.pods) as big:
-            rows += initial_sync(size, big.kubeconfig)
-            rows += keypress(big.kubeconfig)
-        rows += prometheus_refresh(size)
+            synced, kubectl = initial_sync(size, big.kubeconfig)
+            rows += synced
+            rows += guarded("keypress", lambda: keypress(big.kubeconfig))
+        with KubeApiProcess(work, size.nodes, size.pods, watch_list="on") as streaming:
+            rows += guarded("streaming list", lambda: streaming_sync(size, streaming.kubeconfig, kubectl))
+        rows += guarded("Prometheus refresh", lambda: prometheus_refresh(size))
         prometheus = start_prometheus(Scenario())
         try:
             with KubeApiProcess(work, size.nodes, size.pods, churn=CHURN) as churning:
-                rows += steady(size, churning.kubeconfig, prometheus.url)
+                rows += guarded("steady state", lambda: steady(size, churning.kubeconfig, prometheus.url))
             with KubeApiProcess(work) as small:
-                rows += startup(small.kubeconfig, prometheus.url)
+                rows += guarded("startup", lambda: startup(small.kubeconfig, prometheus.url))
+                rows += guarded(
+                    "terminal output, idle",
+                    lambda: terminal(small.kubeconfig, prometheus.url, size.terminal_seconds, "idle"),
+                )
+            with KubeApiProcess(work, *TERMINAL_CLUSTER, churn=CHURN) as churning:
+                churn = f"{CHURN:g} pod events/s"
+                rows += guarded(
+                    "terminal output, churn",
+                    lambda: terminal(churning.kubeconfig, prometheus.url, size.terminal_seconds / 2, churn),
+                )
         finally:
             prometheus.stop()
     text = table(rows)
@@ -318,6 +466,8 @@ def main() -> None:
         # The written analysis below the table (misses and why, before/after) is kept.
         previous = Path(results).read_text(encoding="utf-8") if Path(results).exists() else ""
         notes = previous[previous.index(NOTES) :] if NOTES in previous else ""
+        if not args.small:
+            update_readme(text, stamp)
         Path(results).write_text(
             f"# k8stop bench results\n\n`python3 bench/run.py{' --small' if args.small else ''}` on {stamp}: "
             f"{size.nodes:,} nodes, {size.pods:,} pods; {machine()}.\n\n{text}\n" + (f"\n{notes}" if notes else ""),

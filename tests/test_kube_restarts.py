@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from k8stop.queries.kube.parse import node_record
@@ -113,6 +114,29 @@ def test_pod_store_indexes_follow_changes() -> None:
     assert [p.name for p in store.top_restarts(5)] == ["b", "c"]
     assert store.phases() == (("Running", 2),)
     assert len(store) == 2
+
+
+def test_pod_store_finds_a_deployment_through_each_of_its_replicasets() -> None:
+    """A rollout leaves two ReplicaSets of one Deployment; when the old one's last pod goes,
+    the Deployment still finds the new one's pods, and a namesake elsewhere is not mixed in."""
+    store = PodStore()
+    old = [_pod(f"web-old-{i}", 0, node=f"n{i}", owner="web-5f7c9") for i in range(3)]
+    new = [_pod(f"web-new-{i}", 0, node=f"n{i}", owner="web-8b2d1") for i in range(2)]
+    for pod in old + new:
+        store.upsert(pod)
+    elsewhere = replace(_pod("web-x", 0, node="n0", owner="web-5f7c9"), namespace="other")
+    store.upsert(elsewhere)
+    assert [p.name for p in store.of_owner("shop", "Deployment", "web")] == sorted(p.name for p in old + new)
+    assert [p.name for p in store.of_owner("shop", "ReplicaSet", "web-8b2d1")] == ["web-new-0", "web-new-1"]
+    assert store.of_owner("other", "Deployment", "web") == (elsewhere,)
+    for pod in old:
+        assert store.remove(("shop", pod.name)) is pod
+    assert store.of_owner("shop", "ReplicaSet", "web-5f7c9") == ()
+    assert [p.name for p in store.of_owner("shop", "Deployment", "web")] == ["web-new-0", "web-new-1"]
+    assert [p.name for p in store.on_node("n0")] == ["web-x", "web-new-0"]  # by namespace, then name
+    assert store.remove(("shop", "web-old-0")) is None  # already gone: nothing changes
+    assert len(store) == 3 and store.keys() == {("shop", "web-new-0"), ("shop", "web-new-1"), ("other", "web-x")}
+    assert store.get("other", "web-x") is elsewhere and store.get("shop", "web-x") is None
 
 
 def test_node_and_event_stores() -> None:

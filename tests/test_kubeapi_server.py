@@ -505,3 +505,24 @@ async def test_generated_cluster_paginates_and_churns() -> None:
     rvs = [int(e["object"]["metadata"]["resourceVersion"]) for e in events]
     assert rvs == sorted(rvs) and rvs[0] > int(rv)
     assert 690 <= seen <= 710  # churn deletes and re-adds pods while we page
+
+
+async def test_traffic_counts_each_clients_requests_and_bytes(kube_api: ThreadedKubeApiServer) -> None:
+    """/_test/traffic (the bench's API-cost rows): requests on arrival, a list's body bytes,
+    and an open watch's bytes so far, per client product, verb and resource."""
+
+    async def traffic(http: aiohttp.ClientSession) -> dict[tuple[str, str, str], tuple[int, int]]:
+        async with http.get("/_test/traffic") as resp:
+            return {(c, v, r): (n, size) for c, v, r, n, size in await resp.json()}
+
+    async with client(kube_api) as http:
+        async with http.get("/api/v1/pods", headers={"User-Agent": "probe/1.0 (linux)"}) as resp:
+            body = await resp.read()
+        assert (await traffic(http))[("probe", "list", "pods")] == (1, len(body))
+        start = str(kube_api.cluster.resource_version)
+        params = {"watch": "true", "resourceVersion": start}
+        async with http.get("/api/v1/pods", params=params, headers={"User-Agent": "probe/1.0"}) as resp:
+            kube_api.cluster.bump_restarts("shop", CRASHLOOP_PODS[0])
+            line = await resp.content.readline()
+            open_watch = (await traffic(http))[("probe", "watch", "pods")]
+        assert open_watch[0] == 1 and open_watch[1] >= len(line)

@@ -1,4 +1,7 @@
-"""The top line: context, version, Prometheus source, refresh, mode flags and the clock."""
+"""The top line: context, version, Prometheus source, refresh, mode flags and the clock.
+
+The clock is a widget of its own: it changes every second, and a terminal over SSH should
+carry those eight characters, not the whole line, each time (bench/terminal_bytes.py)."""
 
 from __future__ import annotations
 
@@ -6,10 +9,28 @@ import time
 from typing import ClassVar
 
 from rich.text import Text
+from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widget import Widget
 
 MIN_SIZE = (60, 20)
+CLOCK_WIDTH = len(" HH:MM:SS ")
+
+
+class HeaderClock(Widget):
+    DEFAULT_CSS = f"""
+    HeaderClock {{ dock: right; width: {CLOCK_WIDTH}; height: 1; background: $primary-background; color: $text; }}
+    """
+
+    clock: reactive[float] = reactive(0.0)
+
+    def on_mount(self) -> None:
+        parent = self.parent
+        if isinstance(parent, HeaderBar):
+            self.clock = parent.clock
+
+    def render(self) -> Text:
+        return Text(time.strftime(" %H:%M:%S ", time.localtime(self.clock or time.time())), style="bold")
 
 
 class HeaderBar(Widget):
@@ -25,7 +46,14 @@ class HeaderBar(Widget):
     prometheus: reactive[str] = reactive("")
     refresh_seconds: reactive[float] = reactive(2.0)
     flags: reactive[tuple[str, ...]] = reactive(())  # PAUSED, REC, DEMO, TLS-UNVERIFIED...
-    clock: reactive[float] = reactive(0.0)
+    clock: reactive[float] = reactive(0.0, repaint=False)  # HeaderClock draws it
+
+    def compose(self) -> ComposeResult:
+        yield HeaderClock()
+
+    def watch_clock(self, clock: float) -> None:
+        for child in self.query(HeaderClock):  # none until composed: on_mount reads it then
+            child.clock = clock
 
     def render(self) -> Text:
         width = self.size.width
@@ -33,7 +61,7 @@ class HeaderBar(Widget):
         if screen.width < MIN_SIZE[0] or screen.height < MIN_SIZE[1]:
             # Panels cannot show rows at this size: say so rather than look empty.
             text = f" k8stop: {screen.width}x{screen.height} is too small, panels need {MIN_SIZE[0]}x{MIN_SIZE[1]} "
-            return Text(text[:width], style=self.get_component_rich_style("header--flag"))
+            return Text(text[: max(0, width - CLOCK_WIDTH)], style=self.get_component_rich_style("header--flag"))
         flag_style = self.get_component_rich_style("header--flag")
         line = Text(" k8stop ", style="bold")
         for flag in self.flags:
@@ -47,8 +75,5 @@ class HeaderBar(Widget):
             f"prom {self.prometheus or '-'}",
         ]
         line.append(" │ ".join(parts))
-        clock = time.strftime("%H:%M:%S", time.localtime(self.clock or time.time()))
-        line.truncate(max(0, width - len(clock) - 2))
-        line.append(" " * max(1, width - line.cell_len - len(clock) - 1))
-        line.append(clock + " ")
+        line.truncate(max(0, width - CLOCK_WIDTH))
         return line

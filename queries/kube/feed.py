@@ -36,6 +36,7 @@ from k8stop.queries.http_limits import TooLarge, too_large
 from k8stop.queries.kube.connection import KubeConnection
 from k8stop.queries.kube.errors import KubeApiError, ResourceGone
 from k8stop.queries.kube.gc_pause import paused_gc
+from k8stop.queries.kube.malloc_tuning import mmap_large_buffers
 from k8stop.queries.kube.parse import event_record, node_record, node_usage, pod_record, pod_usage
 from k8stop.queries.kube.restarts import RestartTracker
 from k8stop.queries.kube.store import EventStore, Key, KubeReads, NodeStore, PodStore
@@ -103,7 +104,9 @@ class _Track:
         self.progressed = self.sync_started  # when the last page (or streamed object) arrived
         self.streaming: bool | None = None  # streaming lists work (None: not tried yet)
         self.path = ""  # how the last full sync came: STREAMING or PAGED
-        self.initial: set[Key] | None = None  # keys streamed so far while the initial state arrives
+        # While a streaming list's initial state arrives: the keys held before it that it has
+        # not sent yet (what is left at its end is gone); None otherwise
+        self.stale: set[Key] | None = None
         self.initial_malformed: set[Key] = set()
         self.initial_opened = False  # the current watch's stream opened (a refusal came after)
 
@@ -171,6 +174,7 @@ class KubeFeed(KubeReads):
 
     def start(self) -> None:
         """Begin the background list+watch loops; returns at once."""
+        mmap_large_buffers()
         if not self._tasks:
             self._tasks = [asyncio.create_task(self._run(r), name=f"kube-feed-{r.name}") for r in self._resources]
 
@@ -228,7 +232,7 @@ class KubeFeed(KubeReads):
         if track.listed:
             return None
         elapsed = time.monotonic() - track.sync_started
-        streaming = track.initial is not None
+        streaming = track.stale is not None
         return SyncProgress(resource, track.pages, track.objects, track.expected, elapsed, streaming)
 
     def list_paths(self) -> dict[str, str]:
@@ -310,7 +314,7 @@ class KubeFeed(KubeReads):
                     try:
                         watch_rv = await self._watch(resource, "", stream=True)
                     except _NotStreamed:
-                        track.streaming, track.initial, track.broke_after_open = False, None, False
+                        track.streaming, track.stale, track.broke_after_open = False, None, False
                         continue
                 else:
                     if watch_rv is None:
@@ -377,7 +381,9 @@ class KubeFeed(KubeReads):
 
         The next page is requested before this one's items become records, so the
         server renders page n+1 while k8stop digests page n."""
-        seen: set[Key] = set()
+        # What was held before and the list has not sent yet: gone at its end. Only the keys
+        # already held, not a set of every key listed (none on the first sync)
+        stale = self._keys(resource.name)
         tokens: set[str] = set()
         malformed: set[Key] = set()
         track = self._tracks[resource.name]
@@ -402,7 +408,10 @@ class KubeFeed(KubeReads):
                 with paused_gc():
                     for item in items:
                         key, applied = self._apply(resource.name, item, now)
-                        (seen if applied else malformed).add(key)
+                        if applied:
+                            stale.discard(key)
+                        else:
+                            malformed.add(key)
             except BaseException:
                 if ahead is not None:
                     ahead.cancel()
@@ -411,12 +420,12 @@ class KubeFeed(KubeReads):
                 break
             del page, items  # the next page is parsed while we wait: never hold two at once
             page = await ahead
-        self._synced(resource, seen, malformed, PAGED)
+        self._synced(resource, stale, malformed, PAGED)
         return str(metadata.get("resourceVersion") or "")
 
-    def _synced(self, resource: _Resource, seen: set[Key], malformed: set[Key], path: str) -> None:
-        """A full sync ended: what it did not send is gone."""
-        for key in self._keys(resource.name) - seen:
+    def _synced(self, resource: _Resource, stale: set[Key], malformed: set[Key], path: str) -> None:
+        """A full sync ended: what was held before and it did not send (`stale`) is gone."""
+        for key in stale:
             self._delete(resource.name, key)
         track = self._tracks[resource.name]
         track.malformed = malformed
@@ -471,7 +480,7 @@ class KubeFeed(KubeReads):
         # Before the request: a watch refused at once (HTTP 410) must not count as one that ran
         track.watch_started = asyncio.get_running_loop().time()
         if stream:
-            track.initial, track.initial_malformed = set(), set()
+            track.stale, track.initial_malformed = self._keys(resource.name), set()
             track.pages, track.objects, track.expected = 0, 0, None
         try:
             async with self.connection.stream(resource.path, params, what=what, read_timeout=read_timeout) as response:
@@ -483,7 +492,7 @@ class KubeFeed(KubeReads):
             raise
         finally:
             opened, track.initial_opened = track.initial_opened, False
-        if stream and track.initial is not None and opened:
+        if stream and track.stale is not None and opened:
             raise _NotStreamed()  # ended without the end of the initial state: not a streaming list
         track.broke_after_open = False
         return resource_version
@@ -493,7 +502,7 @@ class KubeFeed(KubeReads):
     ) -> str:
         max_line = self.connection.limits.max_line
         track = self._tracks[resource.name]
-        if not track.broke_after_open and track.initial is None:  # a streaming list is not live yet
+        if not track.broke_after_open and track.stale is None:  # a streaming list is not live yet
             self._ok(resource)
         track.broke_after_open = True  # until this watch ends well or delivers an event
         buffer = bytearray()
@@ -537,7 +546,7 @@ class KubeFeed(KubeReads):
         metadata = obj.get("metadata")
         version = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
         track = self._tracks[resource.name]
-        if track.initial is not None and kind in ("ADDED", "BOOKMARK"):
+        if track.stale is not None and kind in ("ADDED", "BOOKMARK"):
             return self._on_initial(resource, track, kind, obj, version, resource_version)
         if kind == "DELETED":
             key = _key(obj)
@@ -563,18 +572,21 @@ class KubeFeed(KubeReads):
         self, resource: _Resource, track: _Track, kind: str, obj: Json, version: Any, resource_version: str
     ) -> str:
         """An event of a streaming list's initial state, or the bookmark that ends it."""
-        assert track.initial is not None
+        assert track.stale is not None
         if kind == "BOOKMARK":
             annotations = (obj.get("metadata") or {}).get("annotations")
             if not isinstance(annotations, dict) or annotations.get(INITIAL_EVENTS_END) != "true":
                 raise _NotStreamed()  # a plain bookmark first: the server ignored sendInitialEvents
-            seen, track.initial = track.initial, None
+            stale, track.stale = track.stale, None
             track.streaming = True
-            self._synced(resource, seen, track.initial_malformed, STREAMING)
+            self._synced(resource, stale, track.initial_malformed, STREAMING)
             track.broke_after_open = False
         else:
             key, applied = self._apply(resource.name, obj, self._clock())
-            (track.initial if applied else track.initial_malformed).add(key)
+            if applied:
+                track.stale.discard(key)
+            else:
+                track.initial_malformed.add(key)
             track.objects += 1
             track.progressed = time.monotonic()
         track.updated_at = self._clock()

@@ -10,7 +10,7 @@ import heapq
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import TypeVar
 
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord, PodUsage
@@ -18,7 +18,7 @@ from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord, PodUs
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 OwnerKey = tuple[str, str, str]  # (namespace, kind, name)
 K = TypeVar("K")
-R = TypeVar("R")
+V = TypeVar("V")
 
 # Waiting reasons that are just a container starting, not a problem
 _BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
@@ -28,84 +28,116 @@ def troubled(pod: PodRecord) -> bool:
     return any(c.restarts or (c.waiting_reason and c.waiting_reason not in _BENIGN_WAITING) for c in pod.containers)
 
 
-def _owner_keys(pod: PodRecord) -> list[OwnerKey]:
+def _owner_key(pod: PodRecord) -> OwnerKey | None:
     if pod.owner_kind is None or pod.owner_name is None:
-        return []
-    keys = [(pod.namespace, pod.owner_kind, pod.owner_name)]
-    if pod.owner_kind == "ReplicaSet" and "-" in pod.owner_name:
-        # A Deployment names its ReplicaSets "<deployment>-<pod-template-hash>"; indexing
-        # the prefix lets a Deployment drill-down work without listing ReplicaSets
-        keys.append((pod.namespace, "Deployment", pod.owner_name.rsplit("-", 1)[0]))
-    return keys
+        return None
+    return (pod.namespace, pod.owner_kind, pod.owner_name)
 
 
-class _Records(Generic[R]):
-    """Records by the object's (namespace, name)."""
+def _deployment_of(owner: OwnerKey) -> OwnerKey | None:
+    """A Deployment names its ReplicaSets "<deployment>-<pod-template-hash>": the prefix lets a
+    Deployment drill-down work without listing ReplicaSets."""
+    namespace, kind, name = owner
+    if kind == "ReplicaSet" and "-" in name:
+        return (namespace, "Deployment", name.rsplit("-", 1)[0])
+    return None
+
+
+def _by_name(pods: Iterable[PodRecord]) -> tuple[PodRecord, ...]:
+    return tuple(sorted(pods, key=lambda p: (p.namespace, p.name)))
+
+
+class PodStore:
+    """Pods by namespace and name, with per-node and per-owner indexes.
+
+    Memory per pod is what 150,000 pods cost (bench/RESULTS.md): the records sit in one
+    dict per namespace (no (namespace, name) tuple per pod), and the node and owner indexes
+    are lists of the records themselves (a list slot is 8 bytes, a set slot ~30), searched by
+    identity on removal: a node holds ~100 pods, an owner its replicas. A Deployment's pods
+    are found through its ReplicaSets, one small set per Deployment, not a second entry per pod.
+    """
 
     def __init__(self) -> None:
-        self._records: dict[Key, R] = {}
-
-    def __len__(self) -> int:
-        return len(self._records)
-
-    def keys(self) -> set[Key]:
-        return set(self._records)
-
-
-class PodStore(_Records[PodRecord]):
-    def __init__(self) -> None:
-        super().__init__()
-        self._by_node: defaultdict[str, set[Key]] = defaultdict(set)
-        self._by_owner: defaultdict[OwnerKey, set[Key]] = defaultdict(set)
+        self._pods: dict[str, dict[str, PodRecord]] = {}
+        self._count = 0
+        self._by_node: dict[str, list[PodRecord]] = {}
+        self._by_owner: dict[OwnerKey, list[PodRecord]] = {}
+        self._replicasets: defaultdict[OwnerKey, set[OwnerKey]] = defaultdict(set)  # Deployment -> its RSs
         self._phases: Counter[str] = Counter()
         self._troubled: dict[Key, PodRecord] = {}
         self._top: dict[int, tuple[PodRecord, ...]] = {}
 
+    def __len__(self) -> int:
+        return self._count
+
+    def keys(self) -> set[Key]:
+        return {(namespace, name) for namespace, pods in self._pods.items() for name in pods}
+
     def get(self, namespace: str, name: str) -> PodRecord | None:
-        return self._records.get((namespace, name))
+        pods = self._pods.get(namespace)
+        return pods.get(name) if pods is not None else None
 
     def upsert(self, pod: PodRecord) -> PodRecord | None:
         """Store `pod`; returns the record it replaced."""
-        key = (pod.namespace, pod.name)
-        old = self._records.get(key)
+        pods = self._pods.get(pod.namespace)
+        if pods is None:
+            pods = self._pods[pod.namespace] = {}
+        old = pods.get(pod.name)
         if old is not None:
-            self._unindex(key, old)
-        self._records[key] = pod
-        self._index(key, pod)
+            self._unindex(old)
+        else:
+            self._count += 1
+        pods[pod.name] = pod
+        self._index(pod)
         return old
 
     def remove(self, key: Key) -> PodRecord | None:
-        old = self._records.pop(key, None)
+        pods = self._pods.get(key[0])
+        old = pods.pop(key[1], None) if pods is not None else None
         if old is not None:
-            self._unindex(key, old)
+            self._count -= 1
+            self._unindex(old)
+            if not pods:
+                del self._pods[key[0]]
         return old
 
-    def _index(self, key: Key, pod: PodRecord) -> None:
+    def _index(self, pod: PodRecord) -> None:
         if pod.node:
-            self._by_node[pod.node].add(key)
-        for owner in _owner_keys(pod):
-            self._by_owner[owner].add(key)
+            self._by_node.setdefault(pod.node, []).append(pod)
+        owner = _owner_key(pod)
+        if owner is not None:
+            self._by_owner.setdefault(owner, []).append(pod)
+            deployment = _deployment_of(owner)
+            if deployment is not None:
+                self._replicasets[deployment].add(owner)
         self._phases[pod.phase] += 1
         if troubled(pod):
-            self._troubled[key] = pod
+            self._troubled[(pod.namespace, pod.name)] = pod
             self._top.clear()
 
-    def _unindex(self, key: Key, pod: PodRecord) -> None:
+    def _unindex(self, pod: PodRecord) -> None:
         if pod.node:
-            _discard(self._by_node, pod.node, key)
-        for owner in _owner_keys(pod):
-            _discard(self._by_owner, owner, key)
+            _drop(self._by_node, pod.node, pod)
+        owner = _owner_key(pod)
+        if owner is not None and not _drop(self._by_owner, owner, pod):
+            deployment = _deployment_of(owner)
+            if deployment is not None:
+                _discard(self._replicasets, deployment, owner)
         self._phases[pod.phase] -= 1
         if self._phases[pod.phase] <= 0:
             del self._phases[pod.phase]
-        if self._troubled.pop(key, None) is not None:
+        if self._troubled.pop((pod.namespace, pod.name), None) is not None:
             self._top.clear()
 
     def on_node(self, node: str) -> tuple[PodRecord, ...]:
-        return tuple(self._records[k] for k in sorted(self._by_node.get(node, ())))
+        return _by_name(self._by_node.get(node, ()))
 
     def of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
-        return tuple(self._records[k] for k in sorted(self._by_owner.get((namespace, kind, name), ())))
+        owner = (namespace, kind, name)
+        pods = list(self._by_owner.get(owner, ()))
+        for replicaset in self._replicasets.get(owner, ()):
+            pods += self._by_owner.get(replicaset, ())
+        return _by_name(pods)
 
     def phases(self) -> tuple[tuple[str, int], ...]:
         return tuple(sorted(self._phases.items(), key=lambda item: (-item[1], item[0])))
@@ -167,23 +199,29 @@ def seen_at(event: EventRecord) -> float:
         return 0.0
 
 
-class EventStore(_Records[EventRecord]):
+class EventStore:
     """Warning events keyed by the Event object's own (namespace, name)."""
 
     def __init__(self) -> None:
-        super().__init__()
+        self._events: dict[Key, EventRecord] = {}
         self._by_object: defaultdict[OwnerKey, set[Key]] = defaultdict(set)
         self._recent: dict[int, tuple[EventRecord, ...]] = {}
 
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def keys(self) -> set[Key]:
+        return set(self._events)
+
     def upsert(self, key: Key, event: EventRecord) -> EventRecord | None:
         old = self.remove(key)
-        self._records[key] = event
+        self._events[key] = event
         self._by_object[(event.kind, event.namespace, event.name)].add(key)
         self._recent.clear()
         return old
 
     def remove(self, key: Key) -> EventRecord | None:
-        old = self._records.pop(key, None)
+        old = self._events.pop(key, None)
         if old is not None:
             _discard(self._by_object, (old.kind, old.namespace, old.name), key)
             self._recent.clear()
@@ -192,21 +230,37 @@ class EventStore(_Records[EventRecord]):
     def recent(self, count: int) -> tuple[EventRecord, ...]:
         cached = self._recent.get(count)
         if cached is None:
-            cached = tuple(heapq.nlargest(count, self._records.values(), key=seen_at))
+            cached = tuple(heapq.nlargest(count, self._events.values(), key=seen_at))
             self._recent[count] = cached
         return cached
 
     def for_object(self, kind: str, namespace: str, name: str) -> tuple[EventRecord, ...]:
         keys = self._by_object.get((kind, namespace, name), ())
-        return tuple(sorted((self._records[k] for k in keys), key=seen_at, reverse=True))
+        return tuple(sorted((self._events[k] for k in keys), key=seen_at, reverse=True))
 
 
-def _discard(index: dict[K, set[Key]], at: K, key: Key) -> None:
+def _discard(index: dict[K, set[V]], at: K, member: V) -> None:
     members = index.get(at)
     if members is not None:
-        members.discard(key)
+        members.discard(member)
         if not members:
             del index[at]
+
+
+def _drop(index: dict[K, list[PodRecord]], at: K, pod: PodRecord) -> bool:
+    """Remove `pod` itself (by identity: records compare by value, slowly) from index[at];
+    False when that emptied the entry, which is then removed too."""
+    members = index.get(at)
+    if members is None:
+        return True
+    for i, member in enumerate(members):
+        if member is pod:
+            del members[i]
+            break
+    if members:
+        return True
+    del index[at]
+    return False
 
 
 NAMING_ADDRESSES = ("InternalIP", "Hostname")  # preferred first

@@ -15,6 +15,7 @@ import random
 import socket
 import struct
 import threading
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,8 @@ ENDLESS_CONTINUE = "k8stop-test-endless-continue"
 ENDLESS_LINE_LIMIT = 1024**3  # an endless watch line stops here if the client never gives up
 # Readable without credentials (system:public-info-viewer); kubectl's dispatcher probes /version bare.
 PUBLIC_PATHS = ("/version", "/healthz", "/livez", "/readyz")
+# Not a Kubernetes path: what each client asked of this server, for the bench's API-cost rows
+TRAFFIC_PATH = "/_test/traffic"
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,25 @@ def _truthy(value: str | None) -> bool:
     return value is not None and value.lower() in ("1", "true", "yes")
 
 
+PREPARED = web.RequestKey("k8stop-test-prepared", web.StreamResponse)
+
+
+async def _remember_response(request: web.Request, response: web.StreamResponse) -> None:
+    """A streamed response (a watch) is prepared inside the handler: keep it for its byte count."""
+    if not isinstance(response, web.Response):
+        request[PREPARED] = response
+
+
+def _body_bytes(request: web.Request, response: web.StreamResponse | None) -> int:
+    streamed = request.get(PREPARED)
+    if streamed is not None:
+        # An open watch has no body_length yet: its writer counts what went out so far
+        writer = streamed._payload_writer
+        return int(writer.output_size if writer is not None else streamed.body_length)
+    body = response.body if isinstance(response, web.Response) else None
+    return len(body) if isinstance(body, bytes) else 0
+
+
 def _json(body: Any, code: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     return web.Response(body=orjson.dumps(body), status=code, content_type="application/json", headers=headers)
 
@@ -167,6 +189,9 @@ class KubeApiServer:
         self.churn = churn  # pod watch events per second from a background task
         self.churn_seed = churn_seed
         self.requests: list[RequestRecord] = []
+        # (client product from the User-Agent, verb, resource) -> [requests, response body bytes]
+        self.traffic: defaultdict[tuple[str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        self._in_flight: dict[int, tuple[web.Request, tuple[str, str, str]]] = {}
         self.faults = FaultBook()
         self.usage = UsageBook()
         self.kubelet_configs = KubeletConfigBook()
@@ -181,6 +206,7 @@ class KubeApiServer:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         app = web.Application(client_max_size=64 * 1024 * 1024)
+        app.on_response_prepare.append(_remember_response)
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -228,6 +254,34 @@ class KubeApiServer:
         task.add_done_callback(self._tasks.discard)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        """Serves one request and counts it on arrival, with the body bytes sent: a watch's as
+        they stream (see _traffic), and in full however it ends."""
+        if request.path == TRAFFIC_PATH:
+            return _json(self._traffic())
+        route = parse_route(request.path)
+        key = (
+            request.headers.get("User-Agent", "").split("/", 1)[0],
+            k8s_verb(request.method, route, dict(request.query)),
+            route.resource if route else "",
+        )
+        self.traffic[key][0] += 1
+        self._in_flight[id(request)] = (request, key)  # a Request is not hashable
+        response: web.StreamResponse | None = None
+        try:
+            response = await self._serve(request)
+            return response
+        finally:
+            del self._in_flight[id(request)]
+            self.traffic[key][1] += _body_bytes(request, response)
+
+    def _traffic(self) -> list[list[str | int]]:
+        """[client, verb, resource, requests, bytes] rows; open watches count what they sent so far."""
+        counts = {key: list(value) for key, value in self.traffic.items()}
+        for request, key in self._in_flight.values():
+            counts[key][1] += _body_bytes(request, None)
+        return [[*key, *value] for key, value in counts.items()]
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
         query = dict(request.query)
         route = parse_route(request.path)
         verb = k8s_verb(request.method, route, query)
