@@ -229,6 +229,10 @@ class Dashboard(Screen[None]):
             self.focus_panel(PANEL_COMMANDS[verb], maximize=True)
         elif verb in ("ctx", "context") and len(args) == 1:
             self.k8stop.switch(context=args[0])
+        elif verb in ("ctx", "context") and not args:
+            from k8stop.tui.contexts import available_contexts
+
+            self.notify(available_contexts(self.k8stop.settings), timeout=10, markup=False)
         elif verb in ("ns", "namespace") and len(args) == 1:
             self.k8stop.switch(namespace=None if args[0] in ("all", "-A") else args[0])
         elif verb == "refresh" and len(args) == 1:
