@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from k8stop.queries.model.keys import RowKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.status import FeedState, FeedStatus
-from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, describe_status, level_css
+from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, LEVEL_MARKS, describe_status, level_css
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -40,6 +40,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         "panel--status-bad",
         "panel--cursor",
         "panel--dim",
+        "level--mark-fail",
     }
     DEFAULT_CSS = """
     FactPanel { height: 1fr; min-height: 3; }
@@ -52,7 +53,9 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     FactPanel > .level--ok { color: $success; }
     FactPanel > .level--info { color: $warning; }
     FactPanel > .level--warn { color: $warning; text-style: bold; }
-    FactPanel > .level--fail { color: $error; text-style: bold; }
+    /* Critical outranks warning without colour too (NO_COLOR): underlined, and its ‼ reversed */
+    FactPanel > .level--fail { color: $error; text-style: bold underline; }
+    FactPanel > .level--mark-fail { color: $error; text-style: bold reverse; }
     """
 
     TITLE: ClassVar[str] = ""
@@ -114,6 +117,13 @@ class FactPanel(Widget, Generic[F], can_focus=True):
 
     def level_style(self, level: Level) -> Style:
         return self.get_component_rich_style(level_css(level))
+
+    def marked(self, text: str, level: Level) -> Text:
+        """A value in its level's style followed by its mark (! or ‼): the critical mark is
+        reversed, so it is the most prominent thing on a monochrome screen."""
+        style = self.level_style(level)
+        mark_style = self.get_component_rich_style("level--mark-fail") if level is Level.FAIL else style
+        return Text(text, style=style) + Text(LEVEL_MARKS[level], style=mark_style)
 
     # --- behaviour -------------------------------------------------------------------------
 

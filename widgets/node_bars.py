@@ -7,7 +7,7 @@ from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_count
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
-from k8stop.widgets.levels import LEVEL_MARKS, level_of
+from k8stop.widgets.levels import level_of
 from rich.text import Text
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -49,7 +49,7 @@ class NodeBars(FactPanel[NodesFacts]):
         text = Text(" ")
         if bar_width:
             text.append(bar(value.number, bar_width), style=style)
-        text.append(f"{value.number * 100:>4.0f}%{LEVEL_MARKS[level]}", style=style)
+        text.append_text(self.marked(f"{value.number * 100:>4.0f}%", level))
         return text
 
     def _line(self, node: NodeSaturation, width: int) -> Text:
