@@ -143,3 +143,31 @@ async def test_prometheus_picks_failing_containers_before_busier_restarters(prom
         assert crashing.name in rows[0]
         more = [int(m.group(1)) for line in lines if (m := MORE.search(line))]
         assert more == [containers - len(rows)], "\n".join(lines)
+
+
+def test_capped_drill_down_lists_say_how_many_more() -> None:
+    """The request path screen's APF flows, stored objects and DNS lists are capped: each says
+    how many it leaves out, exactly, and nothing when none is left out."""
+    from k8stop.queries.model.request_path import DnsServerStat, DnsUpstream, FlowStat, ObjectCount, RequestPathFacts
+    from k8stop.queries.model.values import Value
+    from k8stop.tui.screens.detail_screen import TextBlock
+    from k8stop.tui.screens.request_path import FLOWS_SHOWN, OBJECTS_SHOWN, dns_block, flow_block, objects_block
+
+    flows = tuple(FlowStat(f"level-{i}", f"schema-{i}", 10.0, 0.0, Value.of(0.01), 0.0) for i in range(FLOWS_SHOWN + 5))
+    objects = tuple(ObjectCount(f"resource-{i}", 100.0 - i) for i in range(OBJECTS_SHOWN + 3))
+    dns = tuple(
+        DnsServerStat(f"dns://:{i}", ".", Value.of(0.01), 5.0, Value.of(0.0), Value.of(0.0), Value.of(0.9))
+        for i in range(6)
+    )
+    upstreams = tuple(DnsUpstream(f"10.0.0.{i}:53", Value.of(0.02)) for i in range(3))
+    facts = RequestPathFacts((), (), "", flows=flows, objects=objects, dns=dns, dns_upstreams=upstreams)
+
+    def text(block: TextBlock) -> str:
+        return block.plain
+
+    assert "and 5 more" in text(flow_block(facts, 0.01, 1.0))
+    assert "and 3 more" in text(objects_block(facts))
+    shown = text(dns_block(facts))
+    assert "and 2 more DNS servers" in shown and "upstreams" not in shown.split("and 2 more DNS servers")[1]
+    few = RequestPathFacts((), (), "", flows=flows[:FLOWS_SHOWN], objects=objects[:2])
+    assert "more" not in text(flow_block(few, 0.01, 1.0)) and "more" not in text(objects_block(few))

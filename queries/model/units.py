@@ -102,3 +102,8 @@ def clock_offset(text: str) -> float | None:
     for scale, part in zip((60, 3600), reversed(parts[:-1]), strict=False):
         total += scale * int(part)
     return total
+
+
+def fmt_more(total: int, shown: int) -> str:
+    """'and 12 more' under a capped list (a list never drops rows silently); "" when all show."""
+    return f"and {total - shown:,} more" if total > shown else ""

@@ -8,7 +8,7 @@ import textwrap
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.request_path import RequestPathFacts
-from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_seconds
+from k8stop.queries.model.units import fmt_count, fmt_more, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.bounds import apiserver_errors
 from k8stop.queries.rules.flows import flow_wait
@@ -91,6 +91,8 @@ def flow_block(f: RequestPathFacts, reject_warn: float, wait_warn: float) -> Tex
             f"q {fmt_count(flow.inqueue):>4} wait {fmt_seconds(flow.wait_p99):>7} "
             f"429 {fmt_ratio(Value.of(flow.rejected_share))}\n"
         )
+    if more := fmt_more(len(f.flows), FLOWS_SHOWN):
+        text.append(f"  {more}\n")
     text.rstrip()
     return TextBlock(text)
 
@@ -100,6 +102,8 @@ def objects_block(f: RequestPathFacts) -> TextBlock:
         return TextBlock("objects per resource: apiserver_storage_objects / etcd_object_counts not exposed")
     shown = "   ".join(f"{_short(o.resource, 24)} {fmt_count(o.count)}" for o in f.objects[:OBJECTS_SHOWN])
     lines = textwrap.wrap(shown, LINE_WIDTH, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
+    if more := fmt_more(len(f.objects), OBJECTS_SHOWN):
+        lines.append(f"  {more}")
     return TextBlock(Text(f"objects stored per resource ({f.objects_metric}):\n" + "\n".join(lines)))
 
 
@@ -117,6 +121,9 @@ def dns_block(f: RequestPathFacts) -> TextBlock:
     for u in f.dns_upstreams[:3]:
         flag = "▲" if DNS_FORWARD.grade(u.p99) >= Level.WARN else "●"
         text.append(f"  {flag} upstream {_short(u.to, 30):<30} p99 {fmt_seconds(u.p99):>7}\n")
+    for more, what in ((fmt_more(len(f.dns), 4), "DNS servers"), (fmt_more(len(f.dns_upstreams), 3), "upstreams")):
+        if more:
+            text.append(f"  {more} {what}\n")
     text.rstrip()
     return TextBlock(text)
 
