@@ -18,10 +18,13 @@ from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
 from k8stop.tui.replay_command import demo_path
+from k8stop.tui.screens.detail_screen import DetailScreen
+from k8stop.widgets.chart_plot import ChartPlot
 from kubeapi import write_kubeconfig
 from rich.segment import Segment
 from scenario import Scenario
 from screen import screen_lines, wait_for
+from textual.geometry import Region
 
 ALERT_RULES = """
 groups:
@@ -203,7 +206,7 @@ async def test_no_color_critical_outranks_warning(monkeypatch) -> None:
 
 
 async def test_wide_terminal_puts_panels_side_by_side_and_shows_more_rows() -> None:
-    async for app, _ in demo_app((200, 60)):
+    async for app, pilot in demo_app((200, 60)):
         panels = app.dashboard.panels()
         heat, etcd, nodes, restarts = (panels[f].region for f in ("apiserver", "etcd", "nodes", "restarts"))
         assert app.dashboard.has_class("-wide")
@@ -219,5 +222,18 @@ async def test_wide_terminal_puts_panels_side_by_side_and_shows_more_rows() -> N
         heat_rows = panels["apiserver"].row_lines(panels["apiserver"].facts, heat.width)
         assert len(heat_rows) > 5 and all(row.plain.split("  ")[0].strip() in text for _, row in heat_rows)
         assert len(etcd_facts.members) == 3
-    async for app, _ in demo_app((80, 24)):
+        # A drill-down's charts go side by side
+        charts = await api_drill_down_charts(app, pilot)
+        assert len(charts) == 2 and charts[0].y == charts[1].y and charts[1].x >= charts[0].right
+        assert all(chart.width >= 80 for chart in charts)
+    async for app, pilot in demo_app((80, 24)):
         assert not app.dashboard.has_class("-wide")
+        charts = await api_drill_down_charts(app, pilot)
+        assert len(charts) == 2 and charts[1].y >= charts[0].bottom  # stacked at 80 columns
+
+
+async def api_drill_down_charts(app: ReplayApp, pilot: object) -> list[Region]:
+    await pilot.press("enter")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(app.screen, DetailScreen) and app.screen.loaded, what="API drill-down")
+    await pilot.pause(0.5)  # type: ignore[attr-defined]
+    return [chart.region for chart in app.screen.query(ChartPlot)]
