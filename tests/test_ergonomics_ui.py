@@ -185,7 +185,7 @@ def segments(app: ReplayApp) -> list[Segment]:
 
 async def test_no_color_critical_outranks_warning(monkeypatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    async for app, _ in demo_app((80, 24)):
+    async for app, pilot in demo_app((80, 24)):
         assert app.no_color
         etcd = app.dashboard.panels()["etcd"]
         row = etcd.row_lines(etcd.facts, etcd.size.width)[0][1]
@@ -200,6 +200,13 @@ async def test_no_color_critical_outranks_warning(monkeypatch) -> None:
         # ... on screen too: the ‼ cell is drawn reversed
         drawn = [seg for seg in segments(app) if "‼" in seg.text]
         assert drawn and all(seg.style is not None and seg.style.reverse for seg in drawn)
+        # The critical incident banner is underlined (its red band is gone without colour)
+        app.dashboard.update_incident()
+        await pilot.pause(0.3)
+        banner = app.dashboard.banner
+        assert banner.has_class("critical")
+        row = app.screen._compositor.render_strips()[banner.region.y]
+        assert any(seg.style is not None and seg.style.underline and "CRITICAL" in seg.text for seg in row)
 
 
 # --- wide layout ------------------------------------------------------------------------------
