@@ -1,4 +1,4 @@
-"""`:ctx` checks the name against the kubeconfig as the CLI does, before any source is rebuilt."""
+"""Kubeconfig checks shared by the CLI (`--context`) and `:ctx`, before any source is built."""
 
 from __future__ import annotations
 
@@ -7,7 +7,23 @@ from dataclasses import replace
 
 from k8stop.queries.config import ConfigError, Settings
 from k8stop.queries.model.sanitize import clean
-from k8stop.tui.live_command import check_kubeconfig
+
+
+def check_kubeconfig(settings: Settings) -> str | None:
+    """Fail fast on a missing kubeconfig or unknown context, as kubectl would, without the client."""
+    from k8stop.queries.kube import connection as kc
+
+    try:
+        paths = kc.kubeconfig_paths(settings.kubeconfig, os.environ)
+        if not paths:
+            if os.environ.get("KUBERNETES_SERVICE_HOST") and not settings.context:
+                return None
+            looked = os.environ.get("KUBECONFIG") or "~/.kube/config"
+            return f"no kubeconfig found ({looked}): set KUBECONFIG, pass --kubeconfig, or run with --no-kube"
+        kc.choose_context([kc.read_kubeconfig(p) for p in paths], settings.context, " + ".join(paths))
+    except ConfigError as exc:
+        return str(exc)
+    return None
 
 
 def context_problem(settings: Settings, name: str) -> str | None:
