@@ -20,10 +20,12 @@ from k8stop.tui.replay_app import DEMO_BANNER, ReplayApp
 from k8stop.tui.replay_command import demo_path
 from k8stop.tui.screens.detail_screen import DetailScreen
 from k8stop.widgets.chart_plot import ChartPlot
+from k8stop.widgets.header_bar import HeaderBar
 from kubeapi import write_kubeconfig
 from rich.segment import Segment
 from scenario import Scenario
 from screen import screen_lines, wait_for
+from textual.app import App, ComposeResult
 from textual.geometry import Region
 
 ALERT_RULES = """
@@ -84,7 +86,11 @@ async def test_header_shows_host_port_namespace_and_alert_counts(prometheus_for)
         assert firing >= 2 and pending >= 1
         header = screen_lines(app)[0]
         assert len(header) == 80 and CLOCK.search(header), header
-        assert f"{firing} firing" in header and f"{pending} pending" in header, header
+        # The counts the alerts feed holds, in the long or (at 80 columns, next to a filter and
+        # the source) the short form: "2F 1P"
+        assert re.search(rf"\b{firing}( firing|F)\b", header) and re.search(rf"\b{pending}( pending|P)\b", header), (
+            header
+        )
         assert "ns shop" in header and "ctx no kube API" in header, header
         # The URL is host:port or absent, never cut mid-port
         assert f"prom 127.0.0.1:{port} " in header or "127.0.0.1" not in header, header
@@ -106,6 +112,59 @@ async def test_recording_header_shows_the_url_as_host_port(tmp_path: Path) -> No
         assert "ctx rec-ctx" in header and "prom 127.0.0.1:19190 (--prometheus-url)" in header, header
         assert "ns " not in header  # a recording does not say which namespace it watched: no guess
         assert CLOCK.search(header) and len(header) == 80
+
+
+class HeaderOnly(App[None]):
+    def compose(self) -> ComposeResult:
+        yield HeaderBar()
+
+
+@pytest.mark.parametrize(
+    ("source", "alerts", "context", "shown", "absent"),
+    [
+        # A discovered label: its start stays, cut with an ellipsis, next to the alert counts
+        (
+            "prometheus-k8s.monitoring via kube proxy (1 of 2)",
+            (0, 0),
+            "test",
+            ["ctx test", "ns all", "no alerts", "prom prometheus-k8s.monitorin…"],
+            [],
+        ),
+        # Firing alerts take the short form before the source's untrusted-namespace flag goes
+        (
+            "NOT-MONITORING-NS prometheus-operated.tenant-a via kube proxy",
+            (3, 1),
+            "test",
+            ["3F", "1P", "prom NOT-MONITORING-NS"],
+            [],
+        ),
+        # A URL is host:port, whole, or not there at all; a long context keeps its end
+        (
+            "http://127.0.0.1:19190/prometheus (--prometheus-url)",
+            (12, 4),
+            "arn:aws:eks:eu-west-1:123456789012:cluster/prod-eu",
+            ["ctx …", "/prod-eu", "12F", "4P", "prom 127.0.0.1:19190"],
+            ["127.0.0.1:191 ", "prometheus (--"],
+        ),
+    ],
+)
+async def test_header_fits_80_columns_without_wrong_values(
+    source: str, alerts: tuple[int, int], context: str, shown: list[str], absent: list[str]
+) -> None:
+    app = HeaderOnly()
+    async with app.run_test(size=(80, 24)) as pilot:
+        header = app.query_one(HeaderBar)
+        header.context, header.namespace, header.prometheus = context, "all", source
+        header.version, header.alerts = "v1.29.3", alerts
+        await pilot.pause(0.1)
+        line = screen_lines(app)[0]
+        assert len(line) == 80 and CLOCK.search(line), line
+        for text in shown:
+            assert text in line, line
+        for text in absent:
+            assert text not in line, line
+        # Any port shown is the whole port
+        assert all(port == "19190" for port in re.findall(r"127\.0\.0\.1:(\d+)", line)), line
 
 
 # --- :ctx -------------------------------------------------------------------------------------

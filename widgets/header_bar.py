@@ -45,6 +45,19 @@ def short_source(text: str) -> str:
     return URL.sub(lambda match: host_port(match.group(0)), text)
 
 
+def source_forms(source: str) -> list[str]:
+    """The Prometheus source, longest first, then "" (left out): a URL's host:port alone, or
+    a label's start (an untrusted namespace is flagged first), never a port cut short."""
+    short = short_source(source) or "-"
+    forms = [short]
+    host = short.split(" ", 1)[0]
+    if URL.match(source) and host != short:
+        forms.append(host)
+    elif len(short) > 25:
+        forms += [f"{short[:24]}…", f"{short[:12]}…"]
+    return [*forms, ""]
+
+
 def ellipsize_left(text: str, width: int) -> str:
     """Keep the end, where context names differ (arn:aws:eks:...:cluster/NAME)."""
     return text if len(text) <= width else "…" + text[-(width - 1) :]
@@ -77,28 +90,34 @@ class HeaderBar(Widget):
         states = [alert.state for alert in facts.alerts]
         self.alerts = (states.count("firing"), states.count("pending"))
 
-    def _parts(self) -> list[list[Text]]:
-        """Each part's renderings, longest first; an empty one means the part may go."""
+    def _parts(self) -> dict[str, list[Text]]:
+        """Each part's renderings, longest first; an empty one means the part is left out."""
         firing_style = self.get_component_rich_style("header--firing")
         ctx = self.context or "-"
-        parts: list[list[Text]] = [
-            [Text(f"ctx {ellipsize_left(ctx, CONTEXT_WIDTH)}"), Text(f"ctx {ellipsize_left(ctx, 14)}")],
-        ]
+        parts: dict[str, list[Text]] = {
+            "ctx": [Text(f"ctx {ellipsize_left(ctx, CONTEXT_WIDTH)}"), Text(f"ctx {ellipsize_left(ctx, 14)}")]
+        }
         if self.namespace:
-            parts.append([Text(f"ns {ellipsize_left(self.namespace, 20)}")])
+            # A namespace filter is kept; "all" may go on a narrow terminal
+            ns = Text(f"ns {ellipsize_left(self.namespace, 20)}")
+            parts["ns"] = [ns, Text()] if self.namespace == "all" else [ns]
         if self.alerts is not None:
             firing, pending = self.alerts
-            alerts = Text()
-            if firing:
-                alerts.append(f" {firing} firing ", style=firing_style)
+            if firing or pending:
+                long, short = Text(), Text()
+                for text, words in ((long, ("firing", "pending")), (short, ("F", "P"))):
+                    sep = " " if len(words[0]) > 1 else ""
+                    text.append(
+                        f" {firing}{sep}{words[0]} " if firing else f"0{sep}{words[0]}",
+                        style=firing_style if firing else "",
+                    )
+                    text.append(f" {pending}{sep}{words[1]}")
+                parts["alerts"] = [long, short]
             else:
-                alerts.append("0 firing")
-            alerts.append(f" {pending} pending")
-            parts.append([alerts])
-        prom = short_source(self.prometheus) or "-"
-        parts.append([Text(f"prom {prom}"), Text(f"prom {prom[:24]}…") if len(prom) > 25 else Text(), Text()])
-        parts.append([Text(self.version or "version ?"), Text()])
-        parts.append([Text(f"every {self.refresh_seconds:g}s"), Text()])
+                parts["alerts"] = [Text("no alerts")]
+        parts["prom"] = [Text(f"prom {form}") if form else Text() for form in source_forms(self.prometheus)]
+        parts["version"] = [Text(self.version or "version ?"), Text()]
+        parts["every"] = [Text(f"every {self.refresh_seconds:g}s"), Text()]
         return parts
 
     def render(self) -> Text:
@@ -122,20 +141,28 @@ class HeaderBar(Widget):
         return line
 
 
-def fit_parts(parts: list[list[Text]], room: int, separator_style: Style) -> Text:
-    """Join the parts' longest renderings that fit in `room`: shorten or drop the last parts
-    first (they matter least), one step at a time."""
-    choice = [0] * len(parts)
+# What gives way first on a narrow terminal, one step at a time: the refresh, the version, the
+# long alert words, the Prometheus source's tail, "ns all", the context's head, more of the
+# source, and the source last
+SHRINK_ORDER = ("every", "version", "alerts", "prom", "ns", "ctx", "prom", "prom")
+
+
+def fit_parts(parts: dict[str, list[Text]], room: int, separator_style: Style) -> Text:
+    """Join the parts' longest renderings that fit in `room`, shortening or leaving out parts
+    in SHRINK_ORDER; never a part cut mid-way."""
+    choice = dict.fromkeys(parts, 0)
 
     def joined() -> Text:
-        shown = [part[i] for part, i in zip(parts, choice, strict=True) if part[i].cell_len]
+        shown = [parts[name][i] for name, i in choice.items() if parts[name][i].cell_len]
         return Text(SEPARATOR, style=separator_style).join(shown)
 
     line = joined()
-    while line.cell_len > room:
-        shorter = [i for i in reversed(range(len(parts))) if choice[i] + 1 < len(parts[i])]
-        if not shorter:
+    for name in SHRINK_ORDER:
+        if line.cell_len <= room:
             break
-        choice[shorter[0]] += 1
-        line = joined()
+        while name in parts and choice[name] + 1 < len(parts[name]) and line.cell_len > room:
+            choice[name] += 1
+            line = joined()
+            if name == "prom":  # one step of the source at a time: its shorter forms come later
+                break
     return line
