@@ -447,7 +447,18 @@ async def test_kube_only_session_with_hostile_cluster(hostile_kube) -> None:
         assert "unknown command ':x[/]' (press ? for help)" in notifications(app)
         await wait_for(pilot, lambda: "unknown command ':x[/]'" in screen_text(app), what="the toast")
         await pilot.press("colon", *"ctx ", "left_square_bracket", *"@click=app.quit", "right_square_bracket", "enter")
-        await wait_for(pilot, lambda: "switched to context [@click=app.quit]" in notifications(app), what="switch")
+        # No such context: the CLI's own message, the typed name literal (never markup), no switch
+        await wait_for(
+            pilot,
+            lambda: any(
+                "context '[@click=app.quit]' not found in " in n and "available contexts: test" in n
+                for n in notifications(app)
+            ),
+            what="the unknown context refused",
+        )
+        assert not any("switched" in n for n in notifications(app))
+        await wait_for(pilot, lambda: "[@click=app.quit]" in screen_text(app), what="the toast")
+        assert app.dashboard.header.context == "test"
         assert_screen_inert(app)
         assert app.is_running
 

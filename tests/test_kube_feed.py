@@ -267,8 +267,11 @@ async def test_discovery_without_list_rights_gets_known_names(rig: Rig) -> None:
     assert (source.namespace, source.service, source.port) == ("monitoring", "prometheus-k8s", "web")
     assert rig.requests("get", "services")
     rig.cluster.delete("services", "monitoring", "prometheus-k8s")
-    with pytest.raises(FeedError, match="no Prometheus found .*pass --prometheus-url"):
+    with pytest.raises(FeedError, match="no Prometheus found .*pass --prometheus-url") as failed:
         await discover_prometheus(rig.connection)
+    # How to get one: the exact port-forward command and the flag to pass after it
+    assert "`kubectl -n monitoring port-forward svc/prometheus-k8s 9090`" in str(failed.value)
+    assert "--prometheus-url http://localhost:9090" in str(failed.value)
 
 
 async def test_exec_plugin_token_is_refreshed_when_expired(rig: Rig, tmp_path: Path) -> None:

@@ -181,6 +181,46 @@ def test_report_on_a_recording(tmp_path: Path) -> None:
     assert outside.returncode == 2 and "outside the recording" in outside.stderr
 
 
+def test_at_takes_the_offsets_the_replay_bar_shows(tmp_path: Path) -> None:
+    """`--at 1:30` and `--at 0:01:30` are the moment `--at 90` names (the time bar's M:SS)."""
+    from k8stop.tui.replay_command import demo_path
+
+    def report(at: str) -> dict[str, object]:
+        run = k8stop("report", "--replay", str(demo_path()), "--at", at, "--format", "json", cwd=tmp_path)
+        assert run.returncode == 0, run.stderr
+        doc = orjson.loads(run.stdout)
+        return doc
+
+    seconds = report("90")
+    assert report("1:30") == seconds and report("0:01:30") == seconds
+    # Late in the incident, as M:SS: the slow etcd member is found, as with seconds
+    assert report("14:00") == report("840")
+    assert [f for f in report("14:00")["findings"] if f["severity"] == "critical"]  # type: ignore[union-attr]
+    for bad, why in (("1:75", "expected RFC 3339, M:SS or H:MM:SS"), ("99:00", "outside the recording (15:00 long)")):
+        run = k8stop("report", "--replay", str(demo_path()), "--at", bad, cwd=tmp_path)
+        assert run.returncode == 2 and why in run.stderr and run.stderr.count("\n") == 1, run.stderr
+
+
+def test_a_failed_source_next_to_an_answering_one_is_exit_4(kubeconfig_path: Path, tmp_path: Path) -> None:
+    """The kube API answers, Prometheus refuses: the report is written, stderr names the
+    failure, exit 4 so a pipeline sees it; `--fail-on unreachable` keeps the old 0."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    args = ("report", "--format", "json", "--kubeconfig", str(kubeconfig_path))
+    run = k8stop(*args, "--prometheus-url", f"http://127.0.0.1:{port}", cwd=tmp_path)
+    assert run.returncode == 4, run.stderr
+    assert "a configured source failed: Prometheus:" in run.stderr and "connection refused" in run.stderr
+    doc = orjson.loads(run.stdout)
+    check_schema(doc)
+    assert doc["sources"]["kube"]["status"] == "ok" and doc["sources"]["prometheus"]["status"] == "error"
+    lenient = k8stop(*args, "--prometheus-url", f"http://127.0.0.1:{port}", "--fail-on", "unreachable", cwd=tmp_path)
+    assert lenient.returncode == 0, lenient.stderr
+    assert "a configured source failed: Prometheus:" in lenient.stderr
+
+
 SLOW_PODS = 6000  # 12 pages of 500
 PAGE_DELAY = 0.5  # per pods list page: the list takes 6 s or more
 IDLE_TIMEOUT = 2  # far shorter than the whole list, longer than one page

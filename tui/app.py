@@ -128,6 +128,8 @@ class K8sTopApp(App[int]):
             self.api_source = source
         if (api_source_changed or update.feed in (Feed.CONTROL_PLANE, Feed.KUBE)) and hasattr(self, "_dashboard"):
             self._update_flags()
+        if update.feed is Feed.ALERTS and hasattr(self, "_dashboard"):
+            self._dashboard.header.show_alerts(update.facts)
         panel = self._dashboard.panels().get(update.feed) if hasattr(self, "_dashboard") else None
         if panel is not None:
             with self.batch_update():
@@ -142,6 +144,8 @@ class K8sTopApp(App[int]):
         header.version = info.version
         header.prometheus = info.prometheus
         header.refresh_seconds = self.settings.refresh
+        # A recording does not say which namespace it watched: no guess in the header
+        header.namespace = (self.settings.namespace or "all") if self.source.live else ""
         self._update_flags()
 
     def _update_flags(self) -> None:
@@ -223,6 +227,13 @@ class K8sTopApp(App[int]):
         if not self.source.live:
             self.notify("a recording cannot switch context or namespace", severity="warning")
             return
+        if "context" in changes:
+            from k8stop.tui.contexts import context_problem
+
+            problem = context_problem(self.settings, changes["context"])
+            if problem is not None:  # nothing rebuilt: the session keeps its context
+                self.notify(problem, severity="error", timeout=10, markup=False)
+                return
         self.settings = replace(self.settings, **changes)
         self.source = self._make_source(self.settings)
         self.latest.clear()

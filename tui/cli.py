@@ -7,16 +7,22 @@ A bad flag or config is one line on stderr and exit code 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from k8stop.queries.config import ConfigError, Settings, config_path, load_config_file
 
 EXIT_USAGE = 2
+REPORT_EXIT_CODES = """exit codes:
+  0  the report was written and every configured source answered
+  2  usage or configuration error (one line on stderr)
+  3  no data source could be reached (the report is still written)
+  4  a configured source failed while another answered (--fail-on unreachable: 0)"""
 COMMANDS = ("demo", "replay", "report", "diagnose")
 # Header names and query parameters whose values are credentials (case-insensitive)
 SECRET_HEADERS = ("authorization", "x-api-key", "api-key", "cookie")
@@ -26,6 +32,25 @@ SECRET_WORDS = ("token", "secret", "password", "apikey", "api_key")
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         raise ConfigError(f"{message} (see '{self.prog} --help')")
+
+    def parse_args(self, args: Any = None, namespace: Any = None) -> Any:
+        """As argparse, but a mistyped flag or subcommand gets "did you mean ...?"."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            hint = did_you_mean(extras, self)
+            self.error(f"unrecognized arguments: {' '.join(extras)}" + (f"; did you mean {hint}?" if hint else ""))
+        return parsed
+
+
+def did_you_mean(extras: list[str], parser: argparse.ArgumentParser) -> str:
+    """The known flag (or subcommand) closest to the first unrecognised word, "" when none is close."""
+    word = extras[0].partition("=")[0]
+    if word.startswith("-"):
+        known = [option for action in parser._actions for option in action.option_strings]
+    else:
+        known = list(COMMANDS)
+    close = difflib.get_close_matches(word, known, n=1, cutoff=0.75)
+    return close[0] if close else ""
 
 
 def _version() -> str:
@@ -83,6 +108,7 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
     parser = _Parser(
         prog=prog,
         description=descriptions[command],
+        epilog=REPORT_EXIT_CODES if command == "report" else None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"k8stop {_version()}")
@@ -101,7 +127,17 @@ def build_parser(command: str | None) -> argparse.ArgumentParser:
         parser.add_argument("--output", "-o", metavar="FILE", help="write the report here (default stdout)")
         parser.add_argument("--replay", metavar="FILE", help="report on a recording instead of a live cluster")
         parser.add_argument(
-            "--at", metavar="TIME", help="with --replay: moment to report on (RFC 3339 or seconds from start)"
+            "--at",
+            metavar="TIME",
+            help="with --replay: moment to report on: RFC 3339, or an offset from the start "
+            "as the replay bar shows it (M:SS, H:MM:SS) or in seconds",
+        )
+        parser.add_argument(
+            "--fail-on",
+            choices=("partial", "unreachable"),
+            default="partial",
+            help="'partial' (default): exit 4 when a configured source failed while another answered; "
+            "'unreachable': exit non-zero only when no source answered (3)",
         )
     return parser
 

@@ -13,13 +13,14 @@ from k8stop.widgets.etcd_panel import EtcdPanel
 from k8stop.widgets.fact_panel import FactPanel
 from k8stop.widgets.header_bar import HeaderBar
 from k8stop.widgets.incident_banner import IncidentBanner
+from k8stop.widgets.key_hints import KeyHints
 from k8stop.widgets.node_bars import NodeBars
 from k8stop.widgets.restarts_table import RestartsTable
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Label
+from textual.widgets import Input, Label
 
 if TYPE_CHECKING:
     from k8stop.tui.host import Host
@@ -35,6 +36,8 @@ SCREEN_COMMANDS = {
     "workloads": ("workloads_screen", "WorkloadsScreen", "w", "Workloads"),
     "path": ("request_path", "RequestPathScreen", "e", "Path"),
 }
+# From this size on, the dashboard lays panels out three columns wide
+WIDE_LAYOUT = (160, 45)
 PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
 
 
@@ -47,6 +50,8 @@ class Dashboard(Screen[None]):
         *(Binding(key, f"open('{name}')", label, show=False) for name, (_, _, key, label) in SCREEN_COMMANDS.items()),
         Binding("d", "diagnose", "Diagnose"),
     ]
+    # Zoomed (z), the header, the key hints and the prompt stay: the keys still work
+    ALLOW_IN_MAXIMIZED_VIEW = "HeaderBar, KeyHints, #promptbar"
     DEFAULT_CSS = """
     Dashboard #grid {
         layout: grid;
@@ -56,12 +61,18 @@ class Dashboard(Screen[None]):
         grid-gutter: 0 1;
     }
     Dashboard #api-heatmap, Dashboard #restarts-table { column-span: 2; }
+    /* Wide and tall (WIDE_LAYOUT): etcd beside the heatmap, nodes beside the restarts, so
+       every panel gets the height for more rows instead of empty columns */
+    Dashboard.-wide #grid { grid-size: 3 2; grid-rows: 1fr 1fr; grid-columns: 2fr 1fr 1fr; }
+    Dashboard.-wide #api-heatmap { column-span: 2; }
+    Dashboard.-wide #restarts-table { column-span: 2; }
+    Dashboard HeaderBar { dock: top; }
     Dashboard #promptbar { dock: bottom; display: none; height: 1; }
     Dashboard.prompting #promptbar { display: block; }
     Dashboard #prompt-mode { width: 2; padding: 0 0 0 1; color: $accent; text-style: bold; }
     Dashboard #prompt { width: 1fr; height: 1; border: none; padding: 0 1 0 0; }
-    /* The prompt and the footer share the bottom line: the prompt wins while it is open. */
-    Dashboard.prompting Footer { display: none; }
+    /* The prompt and the key hints share the bottom line: the prompt wins while it is open. */
+    Dashboard.prompting KeyHints { display: none; }
     """
 
     def __init__(self, settings: Settings) -> None:
@@ -99,11 +110,25 @@ class Dashboard(Screen[None]):
         with Horizontal(id="promptbar"):
             yield Label(":", id="prompt-mode")
             yield Input(id="prompt")
-        yield Footer()
+        yield KeyHints(id="key-hints")
 
     def on_mount(self) -> None:
         self._panels[Feed.APISERVER].focus()
         self.set_interval(1.0, self.update_incident)
+        self.watch(self, "maximized", lambda _maximized: self.show_hints(), init=False)
+        self.call_after_refresh(self.show_hints)
+
+    def show_hints(self) -> None:
+        """The bottom line follows focus, zoom and filter (k9s-style context keys)."""
+        from k8stop.tui.dashboard_hints import dashboard_hints
+
+        self.query_one(KeyHints).hints = dashboard_hints(self)
+
+    def on_descendant_focus(self) -> None:
+        self.show_hints()
+
+    def on_screen_resume(self) -> None:
+        self.show_hints()
 
     def update_incident(self) -> None:
         """Diagnose the latest updates and show the top causes in the banner (only when an
@@ -122,6 +147,7 @@ class Dashboard(Screen[None]):
 
     def on_resize(self) -> None:
         self.header.refresh()  # it says when the terminal is too small for the panels
+        self.set_class(self.size.width >= WIDE_LAYOUT[0] and self.size.height >= WIDE_LAYOUT[1], "-wide")
 
     def panels(self) -> Mapping[str, FactPanel[Any]]:
         """Feed -> the panel showing it."""
@@ -136,6 +162,7 @@ class Dashboard(Screen[None]):
         focused = self.focused
         if isinstance(focused, FactPanel) and focused.filter_text:
             focused.filter_text = ""
+            self.show_hints()
             return
         if self.maximized is not None:
             self.minimize()
@@ -204,6 +231,7 @@ class Dashboard(Screen[None]):
         target = getattr(self, "_return_focus", None)
         if self._prompt_mode == "/" and isinstance(target, FactPanel):
             target.filter_text = event.value
+            self.show_hints()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
@@ -225,6 +253,10 @@ class Dashboard(Screen[None]):
             self.focus_panel(PANEL_COMMANDS[verb], maximize=True)
         elif verb in ("ctx", "context") and len(args) == 1:
             self.k8stop.switch(context=args[0])
+        elif verb in ("ctx", "context") and not args:
+            from k8stop.tui.contexts import available_contexts
+
+            self.notify(available_contexts(self.k8stop.settings), timeout=10, markup=False)
         elif verb in ("ns", "namespace") and len(args) == 1:
             self.k8stop.switch(namespace=None if args[0] in ("all", "-A") else args[0])
         elif verb == "refresh" and len(args) == 1:

@@ -22,7 +22,7 @@ HELP = """\
  d                 guided diagnosis (opens on the top cause)
  esc               back / clear filter / close
  /                 filter rows of the focused panel
- :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
+ :                 command line:  :ctx \\[NAME]  :ns NAME|all  :pods  :nodes
                    :etcd :api :kpi :alerts :sched :config :workloads :path
                    :refresh SECONDS  :q
  p  r              pause polling, refresh now (in a drill-down: reload)
@@ -32,6 +32,7 @@ HELP = """\
 
 Feed: ● live  ◐ stale  ✖ error  ○ not exposed   heat: · ░ ▒ ▓ █ (low→high)
 Values: ! past the warning level  ‼ past the critical one  ★ etcd leader
+Lists: failing pods first; ↓N more: rows not shown (z, then j/k)
 """
 
 

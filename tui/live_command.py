@@ -2,27 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 
 from k8stop.queries.config import ConfigError, Settings
-
-
-def check_kubeconfig(settings: Settings) -> str | None:
-    """Fail fast on a missing kubeconfig or unknown context, as kubectl would, without the client."""
-    from k8stop.queries.kube import connection as kc
-
-    try:
-        paths = kc.kubeconfig_paths(settings.kubeconfig, os.environ)
-        if not paths:
-            if os.environ.get("KUBERNETES_SERVICE_HOST") and not settings.context:
-                return None
-            looked = os.environ.get("KUBECONFIG") or "~/.kube/config"
-            return f"no kubeconfig found ({looked}): set KUBECONFIG, pass --kubeconfig, or run with --no-kube"
-        kc.choose_context([kc.read_kubeconfig(p) for p in paths], settings.context, " + ".join(paths))
-    except ConfigError as exc:
-        return str(exc)
-    return None
+from k8stop.tui.contexts import check_kubeconfig
 
 
 def usable_settings(settings: Settings) -> Settings:

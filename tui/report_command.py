@@ -1,8 +1,9 @@
 """`k8stop report`: one snapshot, the findings and KPIs, written as text, Markdown or JSON.
 
 No Textual: this runs in pipelines. Exit codes: 0 a report was written, 2 usage or
-configuration error (one line), 3 no data source could be reached (the report is still
-written, so a pipeline keeps the reasons; stderr says what failed).
+configuration error (one line), 3 no data source could be reached, 4 a configured source
+failed while another answered (`--fail-on unreachable` turns 4 into 0). The report is
+written either way, so a pipeline keeps the reasons; stderr says what failed.
 """
 
 from __future__ import annotations
@@ -16,10 +17,12 @@ from typing import TextIO
 
 from k8stop.queries.config import ConfigError, Settings
 from k8stop.queries.model.facts import SyncProgress
-from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState, SourceStatus
+from k8stop.queries.model.units import clock_offset, clock_text
 
 EXIT_OK = 0
 EXIT_UNREACHABLE = 3
+EXIT_PARTIAL = 4
 
 
 def run_report(args: argparse.Namespace, settings: Settings) -> int:
@@ -44,11 +47,14 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
 
     text = render(make_report(snap, settings), args.format)
     _write(text, args.output)
-    unreachable = _unreachable(snap)
-    if unreachable:
-        print(f"k8stop: no data source could be reached: {unreachable}", file=sys.stderr)
+    failed = _failed(snap)
+    if not failed:
+        return EXIT_OK
+    if not any(source.state is SourceState.OK for _, source in _sources(snap)):
+        print(f"k8stop: no data source could be reached: {failed}", file=sys.stderr)
         return EXIT_UNREACHABLE
-    return EXIT_OK
+    print(f"k8stop: a configured source failed: {failed}", file=sys.stderr)
+    return EXIT_PARTIAL if args.fail_on == "partial" else EXIT_OK
 
 
 class SyncProgressLine:
@@ -72,12 +78,13 @@ class SyncProgressLine:
             self._stream.flush()
 
 
-def _unreachable(snap: ClusterSnapshot) -> str:
-    """Empty when some source answered; else every enabled source's failure, in one line."""
-    sources = (("Prometheus", snap.prometheus), ("kube API", snap.kube))
-    if any(source.state is SourceState.OK for _, source in sources):
-        return ""
-    return "; ".join(f"{name}: {source.detail}" for name, source in sources if source.state is SourceState.ERROR)
+def _sources(snap: ClusterSnapshot) -> tuple[tuple[str, SourceStatus], ...]:
+    return (("Prometheus", snap.prometheus), ("kube API", snap.kube))
+
+
+def _failed(snap: ClusterSnapshot) -> str:
+    """Every enabled source's failure, in one line; empty when none failed."""
+    return "; ".join(f"{name}: {source.detail}" for name, source in _sources(snap) if source.state is SourceState.ERROR)
 
 
 def _write(text: str, output: str | None) -> None:
@@ -113,17 +120,21 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
 
 
 def _moment(at: str, first: float, last: float) -> float:
-    """RFC 3339, or seconds from the recording's start; must fall inside the recording."""
-    try:
-        moment = first + float(at)
-    except ValueError:
+    """RFC 3339, or an offset from the recording's start (M:SS, H:MM:SS or seconds);
+    must fall inside the recording."""
+    offset = clock_offset(at)
+    if offset is not None:
+        moment = first + offset
+    else:
         try:
             stamp = datetime.fromisoformat(at.replace("Z", "+00:00"))
         except ValueError:
-            raise ConfigError(f"--at {at!r}: expected RFC 3339 or seconds from the start") from None
+            raise ConfigError(
+                f"--at {at!r}: expected RFC 3339, M:SS or H:MM:SS from the start, or seconds from the start"
+            ) from None
         if stamp.tzinfo is None:
             raise ConfigError(f"--at {at!r}: give a time zone (e.g. Z)") from None
         moment = stamp.timestamp()
     if not first <= moment <= last:
-        raise ConfigError(f"--at {at!r}: outside the recording ({last - first:.0f} s long)")
+        raise ConfigError(f"--at {at!r}: outside the recording ({clock_text(last - first)} long)")
     return moment

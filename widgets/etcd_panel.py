@@ -11,7 +11,7 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_bytes, fmt_rate, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
-from k8stop.widgets.levels import LEVEL_MARKS, level_of, warn_critical
+from k8stop.widgets.levels import level_of, warn_critical
 from k8stop.widgets.sparkline_text import sparkline
 from rich.text import Text
 
@@ -80,7 +80,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
     ) -> Text:
         level = warn_critical(value, *bounds)
         target = bounds[0]
-        text = Text(fmt_seconds(value).rjust(w - 1) + LEVEL_MARKS[level], style=self.level_style(level))
+        text = self.marked(fmt_seconds(value).rjust(w - 1), level)
         if spark:
             text.append(" " + sparkline(history, spark, floor=target).ljust(spark), style=self.level_style(level))
         return text
@@ -120,7 +120,7 @@ class EtcdPanel(FactPanel[EtcdFacts]):
         line = Text(label if len(label) < name else label[: name - 2] + "…", end="")
         line.pad_right(name - line.cell_len)
         level = warn_critical(stat.p99, *self.commit)
-        line.append(fmt_seconds(stat.p99).rjust(9) + LEVEL_MARKS[level], style=self.level_style(level))
+        line.append_text(self.marked(fmt_seconds(stat.p99).rjust(9), level))
         line.append(fmt_rate(stat.rate).rjust(10))
         return line
 

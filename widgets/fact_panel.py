@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from k8stop.queries.model.keys import RowKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.status import FeedState, FeedStatus
-from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, describe_status, level_css
+from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, LEVEL_MARKS, describe_status, level_css
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
@@ -40,6 +40,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         "panel--status-bad",
         "panel--cursor",
         "panel--dim",
+        "level--mark-fail",
     }
     DEFAULT_CSS = """
     FactPanel { height: 1fr; min-height: 3; }
@@ -52,7 +53,9 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     FactPanel > .level--ok { color: $success; }
     FactPanel > .level--info { color: $warning; }
     FactPanel > .level--warn { color: $warning; text-style: bold; }
-    FactPanel > .level--fail { color: $error; text-style: bold; }
+    /* Critical outranks warning without colour too (NO_COLOR): underlined, and its ‼ reversed */
+    FactPanel > .level--fail { color: $error; text-style: bold underline; }
+    FactPanel > .level--mark-fail { color: $error; text-style: bold reverse; }
     """
 
     TITLE: ClassVar[str] = ""
@@ -107,8 +110,20 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     def empty_text(self) -> str:
         return "no data yet"
 
+    def rows_total(self, facts: F) -> int | None:
+        """How many rows exist, fetched or not, when the facts are capped (the worst N of
+        all nodes): the panel then says how many more there are. None: all were fetched."""
+        return None
+
     def level_style(self, level: Level) -> Style:
         return self.get_component_rich_style(level_css(level))
+
+    def marked(self, text: str, level: Level) -> Text:
+        """A value in its level's style followed by its mark (! or ‼): the critical mark is
+        reversed, so it is the most prominent thing on a monochrome screen."""
+        style = self.level_style(level)
+        mark_style = self.get_component_rich_style("level--mark-fail") if level is Level.FAIL else style
+        return Text(text, style=style) + Text(LEVEL_MARKS[level], style=mark_style)
 
     # --- behaviour -------------------------------------------------------------------------
 
@@ -144,11 +159,11 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         width = max(self.size.width, 10)
         height = max(self.size.height, 1)
         title_style = self.get_component_rich_style("panel--title-focused" if self.has_focus else "panel--title")
-        lines: list[Text] = [self._title_line(width, title_style)]
         facts = self.facts
         if facts is None:
-            lines.extend(self._no_facts_lines(width))
-            return Text("\n").join(lines[:height])
+            empty = [self._title_line(width, title_style), *self._no_facts_lines(width)]
+            return Text("\n").join(empty[:height])
+        lines: list[Text] = []
         if self.status.state is FeedState.STALE:
             # The title is cut in narrow panels; the age and the reason must stay readable.
             problem = Text(
@@ -160,17 +175,24 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         lines.extend(self.summary_lines(facts, width))
         footer = self.footer_lines(facts, width)
         rows = self._visible_rows(width)
-        room = max(0, height - len(lines) - len(footer))
+        room = max(0, height - 1 - len(lines) - len(footer))
         if self.filter_text:
             count = f"{len(rows)} match" + ("" if len(rows) == 1 else "es")
             footer = [Text(f"filter: /{self.filter_text}  ({count})", style="italic")] + footer
             room = max(0, room - 1)
+        # Rows that exist beyond the fetched ones (the facts are capped); unknown under a filter
+        unfetched = 0 if self.filter_text else max(0, (self.rows_total(facts) or 0) - len(rows))
         cursor = min(self.cursor, max(0, len(rows) - 1))
-        if cursor < self._offset:
-            self._offset = cursor
-        elif room and cursor >= self._offset + room:
-            self._offset = cursor - room + 1
-        self._offset = max(0, min(self._offset, max(0, len(rows) - room)))
+        self._keep_cursor_shown(cursor, len(rows), room)
+        # What is not shown is said in the title bar when it fits there, else on a line of
+        # its own: a capped list never drops rows silently.
+        more = self._more_text(len(rows), unfetched, room)
+        title = self._title_line(width, title_style, more)
+        if more and more not in title.plain and room >= 2:
+            room -= 1
+            self._keep_cursor_shown(cursor, len(rows), room)
+            dim = self.get_component_rich_style("panel--dim")
+            footer = [Text(self._more_text(len(rows), unfetched, room), style=dim), *footer]
         cursor_style = self.get_component_rich_style("panel--cursor")
         for index in range(self._offset, min(len(rows), self._offset + room)):
             line = rows[index][1].copy()
@@ -179,10 +201,30 @@ class FactPanel(Widget, Generic[F], can_focus=True):
                 line.pad_right(width - line.cell_len)
                 line.stylize(cursor_style)
             lines.append(line)
-        lines.extend(footer)
+        lines = [title, *lines, *footer]
         for line in lines:  # one terminal row each: a wrapped line would push the rest down
             line.truncate(width, overflow="ellipsis")
         return Text("\n").join(lines[:height])
+
+    def _keep_cursor_shown(self, cursor: int, count: int, room: int) -> None:
+        """Keep the cursor's row inside the `room` rows shown."""
+        if cursor < self._offset:
+            self._offset = cursor
+        elif room and cursor >= self._offset + room:
+            self._offset = cursor - room + 1
+        self._offset = max(0, min(self._offset, max(0, count - room)))
+
+    def _more_text(self, count: int, unfetched: int, room: int) -> str:
+        """'↓4 more (z)': what a capped list does not show, and how to see it (z zooms, then
+        j/k scroll); "" when every row is shown."""
+        if count + unfetched <= room:
+            return ""
+        above, below = self._offset, max(0, count - self._offset - room) + unfetched
+        parts = [f"↑{above:,}"] if above else []
+        if below:
+            parts.append(f"↓{below:,} more")
+        zoomed = self.is_attached and self.screen.maximized is self
+        return " ".join([*parts, "" if zoomed else "(z)"]).strip()
 
     def _no_facts_lines(self, width: int) -> list[Text]:
         """Without data the body has room to say why in full; the title line may be cut."""
@@ -194,10 +236,13 @@ class FactPanel(Widget, Generic[F], can_focus=True):
             return [Text(line, style=style) for line in textwrap.wrap(status.reason, max(10, width))]
         return [Text(self.empty_text(), style=self.get_component_rich_style("panel--dim"))]
 
-    def _title_line(self, width: int, style: Style) -> Text:
+    def _title_line(self, width: int, style: Style, more: str = "") -> Text:
+        """' Title  ↓3 more (z)      ● live': `more` only when it fits whole."""
         status_text = self._status_line()
         self._status_text = status_text
         title = Text(f" {self.TITLE} ", style=style)
+        if more and title.cell_len + len(more) + 3 + len(status_text) + 2 <= width:
+            title.append(f" {more} ")
         bad = self.status.state in (FeedState.STALE, FeedState.ERROR)
         status = Text(f" {status_text} ")
         if bad:

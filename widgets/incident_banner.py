@@ -15,7 +15,7 @@ class IncidentBanner(Static):
     DEFAULT_CSS = """
     IncidentBanner { height: auto; max-height: 2; display: none; padding: 0 1; text-style: bold; }
     IncidentBanner.shown { display: block; }
-    IncidentBanner.critical { background: $error; color: $text; }
+    IncidentBanner.critical { background: $error; color: $text; text-style: bold underline; }  /* told without colour too */
     IncidentBanner.warning { background: $warning; color: $text; }
     """
     CLASSES_BY_LEVEL: ClassVar[dict[Level, str]] = {Level.CRITICAL: "critical", Level.WARNING: "warning"}

@@ -7,7 +7,7 @@ from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_count
 from k8stop.queries.model.values import Value
 from k8stop.widgets.fact_panel import FactPanel, Row
-from k8stop.widgets.levels import LEVEL_MARKS, level_of
+from k8stop.widgets.levels import level_of
 from rich.text import Text
 
 EIGHTHS = " ▏▎▍▌▋▊▉█"
@@ -22,7 +22,7 @@ def bar(ratio: float, width: int) -> str:
 
 
 class NodeBars(FactPanel[NodesFacts]):
-    TITLE = "Node saturation (worst first)"
+    TITLE = "Node saturation"  # worst first: the order says it, and "↓N more" needs the room
 
     def __init__(self, thresholds: tuple[float, float, float], *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -49,7 +49,7 @@ class NodeBars(FactPanel[NodesFacts]):
         text = Text(" ")
         if bar_width:
             text.append(bar(value.number, bar_width), style=style)
-        text.append(f"{value.number * 100:>4.0f}%{LEVEL_MARKS[level]}", style=style)
+        text.append_text(self.marked(f"{value.number * 100:>4.0f}%", level))
         return text
 
     def _line(self, node: NodeSaturation, width: int) -> Text:
@@ -62,9 +62,9 @@ class NodeBars(FactPanel[NodesFacts]):
     def row_lines(self, facts: NodesFacts, width: int) -> list[Row]:
         return [(NodeKey(node.node), self._line(node, width)) for node in facts.worst]
 
+    def rows_total(self, facts: NodesFacts) -> int:
+        return facts.total  # the worst N were fetched: the panel counts the rest as "more"
+
     def footer_lines(self, facts: NodesFacts, width: int) -> list[Text]:
-        more = facts.total - len(facts.worst)
-        text = (
-            f"and {fmt_count(more)} more of {fmt_count(facts.total)}" if more > 0 else f"{fmt_count(facts.total)} nodes"
-        )
-        return [Text(f"{text} · {facts.source}", style=self.get_component_rich_style("panel--dim"))]
+        text = f"{fmt_count(facts.total)} nodes · {facts.source}"
+        return [Text(text, style=self.get_component_rich_style("panel--dim"))]

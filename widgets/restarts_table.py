@@ -49,6 +49,9 @@ class RestartsTable(FactPanel[RestartsFacts]):
             if item.restarts_1h > 0 or item.waiting_reason
         ]
 
+    def rows_total(self, facts: RestartsFacts) -> int | None:
+        return facts.total
+
     def footer_lines(self, facts: RestartsFacts, width: int) -> list[Text]:
         dim = self.get_component_rich_style("panel--dim")
         syncing = [Text(facts.sync.line()[:width], style=dim)] if facts.sync is not None else []

@@ -5,17 +5,10 @@ from __future__ import annotations
 import time
 from typing import ClassVar
 
+from k8stop.queries.model.units import clock_text
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
-
-
-def clock_text(seconds: float) -> str:
-    """Offsets into a recording: 4:05, or 1:02:03 past an hour."""
-    seconds = max(0, int(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 class TimeBar(Widget):

@@ -111,9 +111,12 @@ async def _open_prometheus(sources: Sources, clock: Callable[[], float]) -> None
     else:
         connection = sources.connection
         if connection is None:
+            from k8stop.queries.prom.discovery import POINT_AT_PROMETHEUS
+
             raise FeedError(
                 "no --prometheus-url, and no cluster to discover one in"
                 + (f" ({sources.kube_error})" if sources.kube_error else "")
+                + f": {POINT_AT_PROMETHEUS}"
             )
         from k8stop.queries.prom.discovery import discover_prometheus
 

@@ -42,6 +42,7 @@ from k8stop.queries.kube.restarts import RestartTracker
 from k8stop.queries.kube.store import EventStore, Key, KubeReads, NodeStore, PodStore
 from k8stop.queries.model.errors import NotExposed, describe
 from k8stop.queries.model.facts import (
+    RESTARTS_SHOWN,
     KubeSummary,
     NodeSaturation,
     NodesFacts,
@@ -245,7 +246,7 @@ class KubeFeed(KubeReads):
         now = time.monotonic()
         return max((now - t.progressed for t in self._tracks.values() if not t.settled), default=0.0)
 
-    def restarts_fallback(self, top: int = 10) -> RestartsFacts:
+    def restarts_fallback(self, top: int = RESTARTS_SHOWN) -> RestartsFacts:
         """Restarts per container without kube-state-metrics. The API has no history,
         so counts within the hour are estimates (lower bounds until k8stop has watched
         for an hour): see kube_restarts.RestartTracker."""

@@ -18,7 +18,14 @@ import heapq
 from collections.abc import Iterable
 from datetime import datetime
 
-from k8stop.queries.model.facts import ContainerRecord, ContainerRestarts, PodRecord, RestartsFacts
+from k8stop.queries.model.facts import (
+    BENIGN_WAITING,
+    ContainerRecord,
+    ContainerRestarts,
+    PodRecord,
+    RestartsFacts,
+    restarts_rank,
+)
 
 HOUR = 3600.0
 QUARTER = 900.0
@@ -92,13 +99,14 @@ class RestartTracker:
         return estimate
 
     def facts(self, pods: Iterable[PodRecord], now: float, top: int) -> RestartsFacts:
-        """Containers that restarted in the last hour or wait for a bad reason, most first."""
+        """Containers that restarted in the last hour, wait for a bad reason or are not ready
+        after a restart: failing now first, then most restarts (restarts_rank)."""
         rows: list[ContainerRestarts] = []
         for pod in pods:
             for container in pod.containers:
                 hour = self.in_window(pod, container, now, HOUR)
                 waiting = container.waiting_reason
-                if hour <= 0 and waiting in (None, "ContainerCreating", "PodInitializing"):
+                if hour <= 0 and (waiting is None or waiting in BENIGN_WAITING):
                     continue
                 rows.append(
                     ContainerRestarts(
@@ -109,12 +117,11 @@ class RestartTracker:
                         restarts_15m=float(self.in_window(pod, container, now, QUARTER)),
                         waiting_reason=waiting,
                         last_terminated_reason=container.last_terminated_reason,
+                        ready=container.ready,
                     )
                 )
-        ranked = heapq.nsmallest(
-            top, rows, key=lambda r: (-r.restarts_1h, -r.restarts_15m, r.namespace, r.pod, r.container)
-        )
-        return RestartsFacts(source="kube-api", top=tuple(ranked))
+        ranked = heapq.nsmallest(top, rows, key=restarts_rank)
+        return RestartsFacts(source="kube-api", top=tuple(ranked), total=len(rows))
 
 
 def _prune(history: History, horizon: float) -> None:

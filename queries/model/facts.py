@@ -199,6 +199,25 @@ class ContainerRestarts:
     restarts_15m: float
     waiting_reason: str | None  # CrashLoopBackOff, ImagePullBackOff, ...
     last_terminated_reason: str | None  # OOMKilled, Error, ...
+    ready: bool | None = None  # None: the source does not say (kube-state-metrics rows)
+
+    @property
+    def failing_now(self) -> bool:
+        """Down at this moment (waiting for a bad reason, or not ready), not merely restarted
+        some time in the hour: these rank first, whatever their restart counts."""
+        bad_wait = self.waiting_reason is not None and self.waiting_reason not in BENIGN_WAITING
+        return bad_wait or self.ready is False
+
+
+# Waiting reasons of a container starting normally: not a failure
+BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
+# Rows a restarts feed carries: enough to fill a maximised panel on a tall terminal
+RESTARTS_SHOWN = 60
+
+
+def restarts_rank(row: ContainerRestarts) -> tuple[bool, float, float, str, str, str]:
+    """Failing now first, then most restarts in the hour, then the last 15 minutes."""
+    return (not row.failing_now, -row.restarts_1h, -row.restarts_15m, row.namespace, row.pod, row.container)
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +240,9 @@ class SyncProgress:
 @dataclass(frozen=True, slots=True)
 class RestartsFacts:
     source: str  # "kube-state-metrics" or "kube-api"
-    top: tuple[ContainerRestarts, ...]  # most restarts in the last hour first
+    top: tuple[ContainerRestarts, ...]  # in restarts_rank order, at most RESTARTS_SHOWN
     sync: SyncProgress | None = None  # the pod list's first sync, while it is under way
+    total: int | None = None  # containers that qualified, `top` or not; None when unknown
 
 
 @dataclass(frozen=True, slots=True)

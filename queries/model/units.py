@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 from k8stop.queries.model.values import Kind, Value
@@ -73,3 +74,36 @@ def _fmt(value: Value, number: Callable[[float], str]) -> str:
     if value.kind is Kind.INFINITE:
         return "+Inf" if value.number > 0 else "-Inf"
     return "n/a"
+
+
+def clock_text(seconds: float) -> str:
+    """Offsets into a recording: 4:05, or 1:02:03 past an hour (the replay bar, `report --at`)."""
+    seconds = max(0, int(seconds))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def clock_offset(text: str) -> float | None:
+    """'90' / '1:30' / '0:01:30' -> 90.0 seconds, as the replay bar writes offsets; None
+    when the text is none of these (an RFC 3339 time, or garbage)."""
+    parts = text.strip().split(":")
+    if len(parts) > 3 or (len(parts) > 1 and any(not p.isdigit() for p in parts[:-1])):
+        return None
+    try:
+        seconds = float(parts[-1])
+    except ValueError:
+        return None
+    if not 0 <= seconds < (60 if len(parts) > 1 else math.inf):  # NaN fails too
+        return None
+    if len(parts) == 3 and int(parts[1]) >= 60:
+        return None
+    total = seconds
+    for scale, part in zip((60, 3600), reversed(parts[:-1]), strict=False):
+        total += scale * int(part)
+    return total
+
+
+def fmt_more(total: int, shown: int) -> str:
+    """'and 12 more' under a capped list (a list never drops rows silently); "" when all show."""
+    return f"and {total - shown:,} more" if total > shown else ""

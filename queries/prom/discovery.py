@@ -38,6 +38,12 @@ SERVICE_NAMES = (
     "victoria-metrics",
     "victoria-metrics-single-server",
 )
+# How to point k8stop at a Prometheus it could not find: said wherever discovery gives up.
+POINT_AT_PROMETHEUS = (
+    "pass --prometheus-url URL, or port-forward yours, e.g. "
+    "`kubectl -n monitoring port-forward svc/prometheus-k8s 9090` "
+    "then --prometheus-url http://localhost:9090 (or --no-prometheus)"
+)
 # Helm release names prefix the chart's service: "<release>-kube-prometheus-stack-prometheus"
 SERVICE_SUFFIXES = (
     "-kube-prometheus-stack-prometheus",
@@ -236,6 +242,6 @@ async def discover_prometheus(connection: KubeConnection) -> PrometheusSource:
     if source is None:
         raise FeedError(
             f"no Prometheus found in the cluster ({how}; tried {', '.join(SERVICE_NAMES[:6])}, ... "
-            f"in {', '.join(NAMESPACES[:5])}, ...): pass --prometheus-url"
+            f"in {', '.join(NAMESPACES[:5])}, ...): {POINT_AT_PROMETHEUS}"
         )
     return source

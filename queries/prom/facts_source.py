@@ -17,6 +17,7 @@ from dataclasses import replace
 from k8stop.queries.config import Settings
 from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.facts import (
+    RESTARTS_SHOWN,
     AlertsFacts,
     ApiserverFacts,
     ControlPlaneFacts,
@@ -76,7 +77,7 @@ class PrometheusFacts:
     async def nodes(self, top: int | None = None) -> tuple[NodesFacts, Warnings]:
         return await nodes_facts(self._ctx, self.settings.top_nodes if top is None else top)
 
-    async def restarts(self, top: int = 10) -> tuple[RestartsFacts, Warnings]:
+    async def restarts(self, top: int = RESTARTS_SHOWN) -> tuple[RestartsFacts, Warnings]:
         return await restarts_facts(self._ctx, top)
 
     async def workloads(self, top: int = 10) -> tuple[WorkloadsFacts, Warnings]:

@@ -1,8 +1,16 @@
-"""Container restarts from kube-state-metrics: top N by the last hour, ranked on the server."""
+"""Container restarts from kube-state-metrics: the containers failing now (waiting for a bad
+reason) and the top N by restarts in the last hour, picked on the server, with how many
+qualified in all (the panel says "N more")."""
 
 from __future__ import annotations
 
-from k8stop.queries.model.facts import ContainerRestarts, RestartsFacts
+from k8stop.queries.model.facts import (
+    BENIGN_WAITING,
+    RESTARTS_SHOWN,
+    ContainerRestarts,
+    RestartsFacts,
+    restarts_rank,
+)
 from k8stop.queries.prom.combine import combine, number, split
 from k8stop.queries.prom.context import PromContext
 
@@ -10,17 +18,25 @@ KEY = ("namespace", "pod", "container")
 _ON = "on (namespace, pod, container)"
 
 
-async def restarts_facts(ctx: PromContext, top: int = 10) -> tuple[RestartsFacts, tuple[str, ...]]:
+async def restarts_facts(ctx: PromContext, top: int = RESTARTS_SHOWN) -> tuple[RestartsFacts, tuple[str, ...]]:
     probe = await ctx.require(
         "kube_pod_container_status_restarts_total",
         "kube-state-metrics not found: no kube_pod_container_status_restarts_total series "
         "(restarts come from the kube API instead)",
     )
     render = ctx.catalog.render
-    ranked = f"topk({max(1, top)}, {render('restarts.increase_1h')} > 0)"
+    hour, top = render("restarts.increase_1h"), max(1, top)
+    # Waiting for a bad reason: `unless on (reason)` a vector holding the benign reasons
+    benign = " or ".join(f'label_replace(vector(1), "reason", "{r}", "", "")' for r in sorted(BENIGN_WAITING))
+    failing = f"{hour} and {_ON} ({render('restarts.waiting_reason')} unless on (reason) ({benign}))"
+    qualified = f"({hour} > 0) or {_ON} ({failing})"
+    # Failing containers are picked on their own: a CrashLoopBackOff with few restarts must
+    # not lose its place to containers that restarted more and run fine now.
+    ranked = f"(topk({top}, {failing}) or {_ON} topk({top}, {hour} > 0))"
     query = combine(
         {
             "1h": ranked,
+            "count": f"count({qualified})",
             "15m": f"{render('restarts.increase_15m')} and {_ON} {ranked}",
             "waiting": f"{render('restarts.waiting_reason')} and {_ON} {ranked}",
             "terminated": f"{render('restarts.last_terminated_reason')} and {_ON} {ranked}",
@@ -52,5 +68,8 @@ async def restarts_facts(ctx: PromContext, top: int = 10) -> tuple[RestartsFacts
                 last_terminated_reason=terminated.get(key) or None,
             )
         )
-    top_rows.sort(key=lambda c: (-c.restarts_1h, -c.restarts_15m, c.namespace, c.pod, c.container))
-    return RestartsFacts("kube-state-metrics", tuple(top_rows)), probe.warnings + result.warnings
+    top_rows.sort(key=restarts_rank)
+    counted = parts.get("count", [])
+    total = round(number(counted[0][1])) if counted else 0
+    facts = RestartsFacts("kube-state-metrics", tuple(top_rows[:top]), total=max(total, min(len(top_rows), top)))
+    return facts, probe.warnings + result.warnings

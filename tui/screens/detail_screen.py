@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from k8stop.queries.drill.common import RangeWindow
 from k8stop.queries.model.errors import describe
 from k8stop.tui.screens.sub_screen import SubScreen
+from k8stop.tui.screens.wide import side_by_side
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
@@ -73,7 +74,7 @@ class DetailScreen(SubScreen):
         content = self.query_one("#content", Vertical)
         await content.remove_children()
         self.texts = [w.plain for w in widgets if isinstance(w, TextBlock)]
-        await content.mount_all(widgets)
+        await content.mount_all(side_by_side(widgets, self.size.width))
         state.update(self.note(data))
         self.loaded = True
 

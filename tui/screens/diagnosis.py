@@ -74,7 +74,7 @@ class DiagnosisScreen(SubScreen):
     ]
     DEFAULT_CSS = """
     DiagnosisScreen #verdict { height: auto; padding: 0 1; text-style: bold; }
-    DiagnosisScreen #verdict.critical { color: $error; }
+    DiagnosisScreen #verdict.critical { color: $error; text-style: bold underline; }
     DiagnosisScreen #verdict.warning { color: $warning; }
     DiagnosisScreen #verdict.ok { color: $success; }
     DiagnosisScreen #evidence { height: auto; max-height: 60%; border: none; padding: 0 1; }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.drill.node import Allocation, NodeKube, NodeKubelet, conditions
 from k8stop.queries.model.keys import NodeKey
-from k8stop.queries.model.units import fmt_bytes, fmt_seconds
+from k8stop.queries.model.units import fmt_bytes, fmt_more, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from k8stop.widgets.chart_plot import ChartPlot
@@ -39,6 +39,8 @@ def kubelet_text(k: NodeKubelet) -> str:
         f"  {op.operation_type:<22} p99 {fmt_seconds(op.p99):>8}  {op.rate:.3g}/s  errors {op.error_rate:.3g}/s"
         for op in k.runtime_ops[:6]
     ]
+    if more := fmt_more(len(k.runtime_ops), 6):
+        rows.append(f"  {more}")
     return "\n".join(rows)
 
 
@@ -54,8 +56,8 @@ def kube_blocks(k: NodeKube) -> list[Widget]:
     for row in k.pods[:50]:
         usage = f"  cpu {row.usage.cpu_millis}m mem {fmt_bytes(Value.of(row.usage.memory_bytes))}" if row.usage else ""
         rows.append(f"  {row.pod.namespace}/{row.pod.name:<40} {row.pod.phase:<9} restarts {row.pod.restarts}{usage}")
-    if len(k.pods) > 50:
-        rows.append(f"  and {len(k.pods) - 50:,} more")
+    if more := fmt_more(len(k.pods), 50):
+        rows.append(f"  {more}")
     if k.usage_note:
         rows.append(f"  ({k.usage_note})")
     blocks.append(TextBlock("\n".join(rows)))

@@ -8,6 +8,7 @@ from k8stop.queries.drill.pod_logs import TAIL_LINES, PreviousLog
 from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import RestartsFacts
 from k8stop.queries.model.keys import PodKey
+from k8stop.queries.model.units import fmt_more
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from k8stop.widgets.chart_plot import ChartPlot
 from rich.text import Text
@@ -33,11 +34,15 @@ def kube_blocks(k: PodKube) -> list[Widget]:
     ]
     if not k.warnings:
         events.append("  none")
+    if more := fmt_more(len(k.warnings), 10):
+        events.append(f"  {more}")
     siblings = [f"sibling pods of {owner}:"] + [
         f"  {p.name:<44} {p.phase:<9} restarts {p.restarts}  node {p.node or '-'}" for p in k.siblings[:20]
     ]
     if not k.siblings:
         siblings.append("  none")
+    if more := fmt_more(len(k.siblings), 20):
+        siblings.append(f"  {more}")
     return [TextBlock("\n".join(rows)), TextBlock("\n".join(events)), TextBlock("\n".join(siblings))]
 
 

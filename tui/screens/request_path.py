@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.request_path import RequestPathFacts
-from k8stop.queries.model.units import fmt_count, fmt_rate, fmt_ratio, fmt_seconds
+from k8stop.queries.model.units import fmt_count, fmt_more, fmt_rate, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.bounds import apiserver_errors
 from k8stop.queries.rules.flows import flow_wait
@@ -97,6 +97,8 @@ def flow_block(f: RequestPathFacts, reject_warn: float, wait_warn: float) -> Tex
             f"q {fmt_count(flow.inqueue):>4} wait {fmt_seconds(flow.wait_p99):>7} "
             f"429 {fmt_ratio(Value.of(flow.rejected_share))}"
         )
+    if more := fmt_more(len(f.flows), FLOWS_SHOWN):
+        rows.append(f"  {more}")
     return _block(
         "who loads the API server: APF flow schema / priority level (busiest first):",
         rows or ["  no apiserver_flowcontrol_* series (APF off or not exposed)"],
@@ -108,6 +110,8 @@ def objects_block(f: RequestPathFacts) -> TextBlock:
         return TextBlock("objects per resource: apiserver_storage_objects / etcd_object_counts not exposed")
     shown = "   ".join(f"{_short(o.resource, 24)} {fmt_count(o.count)}" for o in f.objects[:OBJECTS_SHOWN])
     lines = textwrap.wrap(shown, LINE_WIDTH, initial_indent="  ", subsequent_indent="  ", break_on_hyphens=False)
+    if more := fmt_more(len(f.objects), OBJECTS_SHOWN):
+        lines.append(f"  {more}")
     return TextBlock(Text(f"objects stored per resource ({f.objects_metric}):\n" + "\n".join(lines)))
 
 
@@ -125,6 +129,9 @@ def dns_block(f: RequestPathFacts) -> TextBlock:
     for u in f.dns_upstreams[:3]:
         flag = "▲" if DNS_FORWARD.grade(u.p99) >= Level.WARN else "●"
         rows.append(f"  {flag} upstream {_short(u.to, 30):<30} p99 {fmt_seconds(u.p99):>7}")
+    for more, what in ((fmt_more(len(f.dns), 4), "DNS servers"), (fmt_more(len(f.dns_upstreams), 3), "upstreams")):
+        if more:
+            rows.append(f"  {more} {what}")
     return _block("cluster DNS (CoreDNS; mixin: p99 4 s, SERVFAIL 1 % / 3 %):", rows)
 
 
