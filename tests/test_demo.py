@@ -53,7 +53,7 @@ async def demo(recording: Recording) -> AsyncIterator[tuple[ReplayApp, object]]:
         await wait_for(
             pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in PANELS), what="data in every panel"
         )
-        await pilot.press("end", "space")  # the end of the incident, held still
+        await pilot.press("right_curly_bracket", "space")  # the end of the incident, held still
         await pilot.pause(0.3)
         assert source.paused and source.now() == recording.last
         yield app, pilot

@@ -134,6 +134,11 @@ class K8sTopApp(App[int]):
                 panel.facts = update.facts
                 panel.status = update.status
                 panel.now = self.now()
+                panel.mode = self.panel_mode()
+
+    def panel_mode(self) -> str:
+        """What the panels say instead of "● live" when their data is not live."""
+        return "PAUSED" if self.paused else ""
 
     def _apply_info(self, info: SourceInfo) -> None:
         self.info = info
@@ -163,10 +168,11 @@ class K8sTopApp(App[int]):
         self._dashboard.header.flags = tuple(flags)
 
     def _tick(self) -> None:
-        now = self.now()
+        now, mode = self.now(), self.panel_mode()
         self._dashboard.header.clock = now
         for panel in self._dashboard.panels().values():
             panel.now = now
+            panel.mode = mode
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -180,6 +186,7 @@ class K8sTopApp(App[int]):
         else:
             self.source.resume()
         self._update_flags()
+        self._tick()
 
     def action_toggle_recording(self) -> None:
         if self.recording.active:

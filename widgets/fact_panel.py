@@ -62,6 +62,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     # line they produce changes (see _status_changed), which keeps an idle dashboard cheap.
     status: var[FeedStatus] = var(FeedStatus(FeedState.WAITING))
     now: var[float] = var(0.0)
+    mode: var[str] = var("")  # said instead of "live" when paused or replaying
     cursor: reactive[int] = reactive(0)
     filter_text: reactive[str] = reactive("")
 
@@ -79,7 +80,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         self._status_text = ""
 
     def _status_line(self) -> str:
-        return describe_status(self.status, self.now or time.time())
+        return describe_status(self.status, self.now or time.time(), self.mode)
 
     def _status_changed(self) -> None:
         text = self._status_line()
@@ -91,6 +92,9 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         self._status_changed()
 
     def watch_now(self) -> None:
+        self._status_changed()
+
+    def watch_mode(self) -> None:
         self._status_changed()
 
     # --- for subclasses ------------------------------------------------------------------

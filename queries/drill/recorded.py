@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from k8stop.queries.config import Thresholds
@@ -205,5 +206,9 @@ class RecordedDrill(KubeDrill):
     async def alerts(self) -> tuple[AlertsFacts | None, str]:
         facts: AlertsFacts | None = self._facts("alerts")
         if facts is not None and not facts.server_has_rules:
+            if facts.evaluated:
+                return replace(facts, alerts=facts.evaluated), (
+                    "Prometheus had no rules: the seed's rules as k8stop evaluated them, recorded"
+                )
             return facts, "Prometheus has no alerting rules (built-in checks need a live Prometheus)"
         return facts, "from Prometheus /api/v1/alerts"

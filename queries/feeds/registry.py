@@ -210,7 +210,16 @@ class Collectors:
         return facts, warnings
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
-        return await self._prometheus().alerts()
+        prometheus = self._prometheus()
+        facts, warnings = await prometheus.alerts()
+        if facts.server_has_rules or not self._history:
+            return facts, warnings
+        # The app (and so a recording) evaluates the seed's rules when the server has none,
+        # as the alerts screen does; the headless report needs no second opinion.
+        from k8stop.queries.prom.builtin_alerts import builtin_alerts
+
+        evaluated, more = await builtin_alerts(prometheus.context)
+        return replace(facts, evaluated=evaluated.alerts), warnings + more
 
     # --- Prometheus with a kube fallback ---------------------------------------------------
 
