@@ -191,7 +191,7 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
+            else "ctx NAME | ns NAME | pods | window 6h | since 14:05 | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)
@@ -216,6 +216,16 @@ class Dashboard(Screen[None]):
         if mode == ":":
             self.run_command(event.value.strip())
 
+    def _set_window(self, verb: str, text: str) -> None:
+        from k8stop.queries.drill.window import WindowError, parse_since, parse_span
+
+        try:
+            view = parse_span(text) if verb == "window" else parse_since(text, self.k8stop.now())
+        except WindowError as exc:
+            self.notify(str(exc), severity="error", markup=False)  # quotes what the user typed
+            return
+        self.k8stop.set_view(view)
+
     def run_command(self, line: str) -> None:
         words = line.split()
         if not words:
@@ -231,6 +241,8 @@ class Dashboard(Screen[None]):
             self.k8stop.switch(context=args[0])
         elif verb in ("ns", "namespace") and len(args) == 1:
             self.k8stop.switch(namespace=None if args[0] in ("all", "-A") else args[0])
+        elif verb in ("window", "since") and len(args) == 1:
+            self._set_window(verb, args[0])
         elif verb == "refresh" and len(args) == 1:
             try:
                 seconds = float(args[0])

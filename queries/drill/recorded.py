@@ -19,6 +19,7 @@ from k8stop.queries.drill.control_plane import ControlPlaneHistory
 from k8stop.queries.drill.data import RECORDED_NOTE, KubeDrill, Warnings, facts_of, member_of
 from k8stop.queries.drill.etcd import EtcdDetail
 from k8stop.queries.drill.node import NodeHistory, NodeKubelet
+from k8stop.queries.drill.promql import UsedQuery
 from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import (
@@ -88,9 +89,13 @@ class RecordedDrill(KubeDrill):
     ) -> None:
         super().__init__(kube, connection)
         self.note = note
+        self.prometheus_url = ""
         self._latest = latest
         self._history = history
         self._t = thresholds
+
+    def queries(self) -> tuple[UsedQuery, ...]:
+        return ()  # drawn from recorded updates: no query ran for this screen
 
     def _facts(self, feed: str) -> Any:
         return facts_of(self._latest, feed)

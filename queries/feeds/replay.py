@@ -136,6 +136,9 @@ class ReplaySource:
     def set_interval(self, seconds: float) -> None:
         """The refresh cadence was fixed when recording; nothing to change."""
 
+    def set_history_window(self, span: float, since: float | None) -> bool:
+        return False  # the heatmap was recorded with its window
+
     def want_records(self, wanted: bool) -> None:
         """The recording holds the kube records it has; nothing to fetch."""
 

@@ -6,7 +6,6 @@ from k8stop.queries.drill.data import DrillData
 from k8stop.queries.model.facts import ControlPlaneFacts
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
-from k8stop.widgets.chart_plot import ChartPlot
 from textual.widget import Widget
 
 
@@ -56,9 +55,8 @@ class ControlPlaneScreen(DetailScreen):
             widgets.append(self.feed_missing("control_plane"))
         queues = tuple(q.name for q in facts.workqueues[:5]) if facts is not None else ()
         history, warnings = await data.control_plane(self.window(), queues)
-        now = self.k8stop.now()
         widgets += [
-            ChartPlot(c, now)
+            self.plot(c)
             for c in (history.pending, history.throughput, history.attempt_p99, history.workqueue_depth)
             if c.lines
         ]
