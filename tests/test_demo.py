@@ -174,7 +174,8 @@ async def test_api_and_etcd_drill_downs_draw_from_the_recording(
     p99 = next(plot.chart for plot in screen.query(ChartPlot) if plot.chart.unit == "s").lines[2]
     assert p99.label == "p99" and p99.values[-1] == stat.p99
     assert p99.times == tuple(u.at for u in recording.updates if u.feed == "apiserver" and u.facts is not None)
-    assert str(screen.query_one("#state").render()) == RECORDED_NOTE
+    window = "charts: last 1h   W next window, :window 6h, :since 14:05"
+    assert str(screen.query_one("#state").render()) == f"{window}\n{RECORDED_NOTE}"
     await pilot.press("escape")  # type: ignore[attr-defined]
 
     _, ip = slow_member()

@@ -33,8 +33,9 @@ SCREEN_COMMANDS = {
     "config": ("config_screen", "ConfigScreen"),
     "workloads": ("workloads_screen", "WorkloadsScreen"),
     "path": ("request_path", "RequestPathScreen"),
+    "pods": ("pods_screen", "PodsScreen"),
 }
-PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
+PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "restarts": Feed.RESTARTS}
 
 
 class Dashboard(Screen[None]):

@@ -19,7 +19,7 @@ from k8stop.queries.drill.node import NodeHistory, NodeKube, NodeKubelet, node_h
 from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
 from k8stop.queries.drill.pod_logs import NOT_RECORDED, PreviousLog, log_container, previous_log
 from k8stop.queries.drill.promql import QueryLog, UsedQuery
-from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember
+from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember, PodRecord
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 
@@ -69,6 +69,10 @@ class DrillData(Protocol):
         """The last lines of the container's previous run, read live; never recorded."""
         ...
 
+    def pods(self) -> tuple[PodRecord, ...] | None:
+        """Every synced (or recorded) pod for the pod list; None without kube records."""
+        ...
+
     async def control_plane(
         self, window: RangeWindow, queues: tuple[str, ...]
     ) -> tuple[ControlPlaneHistory, Warnings]: ...
@@ -99,6 +103,9 @@ class KubeDrill:
 
     def pod_kube(self, key: PodKey) -> PodKube | None:
         return pod_kube(self._kube, key.namespace, key.pod) if self._kube is not None else None
+
+    def pods(self) -> tuple[PodRecord, ...] | None:
+        return self._kube.all_pods() if self._kube is not None else None
 
     async def previous_log(self, key: PodKey) -> PreviousLog:
         record = self._kube.pod(key.namespace, key.pod) if self._kube is not None else None

@@ -102,6 +102,10 @@ class PodStore:
     def phases(self) -> tuple[tuple[str, int], ...]:
         return tuple(sorted(self._phases.items(), key=lambda item: (-item[1], item[0])))
 
+    def all(self) -> Iterable[PodRecord]:
+        """Every pod, in no order (a view: iterate before the store changes)."""
+        return self._pods.values()
+
     def troubled(self) -> Iterable[PodRecord]:
         """Pods with restarts or a container waiting for a bad reason; usually few."""
         return self._troubled.values()
@@ -239,6 +243,10 @@ class KubeReads:
 
     def pods_on_node(self, name: str) -> tuple[PodRecord, ...]:
         return self._pods.on_node(name)
+
+    def all_pods(self) -> tuple[PodRecord, ...]:
+        """Every synced pod (the pod list reads them once per refresh)."""
+        return tuple(self._pods.all())
 
     def pods_of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
         """Pods whose controller is kind/name; kind "Deployment" matches through the
