@@ -124,7 +124,8 @@ class PodTable(Widget, can_focus=True):
         return Text("\n").join(lines)
 
     def _cells(self, row: PodRow, name_width: int) -> str:
-        age = pod_age(self.now - row.created) if row.created is not None else "?"
+        created = row.created_at
+        age = pod_age(self.now - created) if created is not None else "?"
         widths = dict(COLUMNS)
         return " ".join(
             (

@@ -20,11 +20,11 @@ OwnerKey = tuple[str, str, str]  # (namespace, kind, name)
 K = TypeVar("K")
 
 # Waiting reasons that are just a container starting, not a problem
-_BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
+BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
 
 
 def troubled(pod: PodRecord) -> bool:
-    return any(c.restarts or (c.waiting_reason and c.waiting_reason not in _BENIGN_WAITING) for c in pod.containers)
+    return any(c.restarts or (c.waiting_reason and c.waiting_reason not in BENIGN_WAITING) for c in pod.containers)
 
 
 def _owner_keys(pod: PodRecord) -> list[OwnerKey]:

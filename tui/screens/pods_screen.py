@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, ClassVar
 
 from k8stop.queries.kube.pod_list import PodList
+from k8stop.queries.model.facts import PodRecord
 from k8stop.widgets.pod_table import PodTable
 from textual import work
 from textual.app import ComposeResult
@@ -54,15 +55,26 @@ class PodsScreen(Screen[None]):
         self.query_one(PodTable).focus()
         self.action_reload()
 
-    @work(exclusive=True, group="pods", exit_on_error=False)
-    async def action_reload(self) -> None:
+    def action_reload(self) -> None:
         records = self.k8stop.drill().pods()
         if records is None:
             self.query_one("#pod-count", Static).update(NO_PODS)
             return
-        self.pods = PodList(records)
-        self.pods.filter(self.query_one("#pod-filter", Input).value)
-        self.query_one(PodTable).show(self.pods, self.k8stop.now())
+        self.query_one("#pod-count", Static).update(f"loading {len(records):,} pods…")
+        self._build(records, self.query_one("#pod-filter", Input).value)
+
+    @work(exclusive=True, group="pods", thread=True, exit_on_error=False)
+    def _build(self, records: tuple[PodRecord, ...], text: str) -> None:
+        """Rows, order and search keys off the event loop: seconds at 150,000 pods, and keys
+        must keep answering meanwhile."""
+        pods = PodList(records)
+        pods.filter(text)
+        self.app.call_from_thread(self._show, pods)
+
+    def _show(self, pods: PodList) -> None:
+        self.pods = pods
+        pods.filter(self.query_one("#pod-filter", Input).value)  # typed while it was building
+        self.query_one(PodTable).show(pods, self.k8stop.now())
         self._count()
 
     def _count(self) -> None:
