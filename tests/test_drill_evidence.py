@@ -193,3 +193,17 @@ async def test_chosen_window_spans_charts_and_heatmap(prometheus_for) -> None:
         axis = [line for line in screen_text(app).splitlines() if since in line and end in line]
         assert axis and "charts:" not in axis[0], screen_text(app)
         assert "minutes ago" not in screen_text(app)
+
+
+async def test_help_lists_windows_promql_and_the_pod_list(prometheus) -> None:
+    app = make_app(prometheus.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        for _ in range(3):
+            await pilot.press("pagedown")
+        await on_screen(pilot, app, "next chart/heatmap window: 15m 1h 6h 24h")
+        text = screen_text(app)
+        assert ":window 15m|1h|6h|24h  :since 14:05" in text
+        assert "in a drill-down: its PromQL and next commands, c copies" in text
+        assert "every pod, failing first; / filters" in text
+        assert "● PAUSED / ● REPLAY 14:05:03: not live" in text
