@@ -204,6 +204,6 @@ async def test_help_lists_windows_promql_and_the_pod_list(prometheus) -> None:
         await on_screen(pilot, app, "next chart/heatmap window: 15m 1h 6h 24h")
         text = screen_text(app)
         assert ":window 15m|1h|6h|24h  :since 14:05" in text
-        assert "in a drill-down: its PromQL and next commands, c copies" in text
+        assert "in a drill-down: its PromQL and next commands; c copies" in text
         assert "every pod, failing first; / filters" in text
         assert "● PAUSED / ● REPLAY 14:05:03: not live" in text

@@ -29,8 +29,8 @@ HELP = """\
  :pods             every pod, failing first; / filters (words, ns: node:
                    phase: reason:), enter drills down
  W                 next chart/heatmap window: 15m 1h 6h 24h
- y                 in a drill-down: its PromQL and next commands, c copies
-                   (OSC 52), u the Prometheus graph URL, g the Grafana link
+ y                 in a drill-down: its PromQL and next commands; c copies
+                   (OSC 52), u the graph URL, g the Grafana Explore link
  p  r              pause polling, refresh now (in a drill-down: reload)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)

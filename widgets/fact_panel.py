@@ -208,6 +208,9 @@ class FactPanel(Widget, Generic[F], can_focus=True):
             status.stylize(self.get_component_rich_style("panel--status-bad"))
         else:
             status.stylize(style)
+        if title.cell_len + 1 + status.cell_len > width:
+            # The status says whether the data is live: the title gives way first.
+            title.truncate(max(4, width - 1 - status.cell_len), overflow="ellipsis")
         line = title + Text(" " * max(1, width - title.cell_len - status.cell_len), style=style)
         line += status
         line.truncate(width)
