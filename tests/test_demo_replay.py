@@ -11,8 +11,9 @@ from k8stop.queries.feeds.recording import Recording
 from k8stop.tui.replay_app import ReplayApp
 from k8stop.tui.screens.alerts_screen import AlertsScreen
 from k8stop.tui.screens.detail_screen import DetailScreen
+from k8stop.tui.screens.pods_screen import PodsScreen
 from screen import screen_text, wait_for
-from test_demo import open_drill, slow_member
+from test_demo import SCENARIO, open_drill, slow_member
 
 # The demo's fixtures: the recording, and the app paused at its end.
 recording = test_demo.recording
@@ -99,3 +100,15 @@ async def test_help_lists_the_replay_keys(demo: tuple[ReplayApp, object]) -> Non
     assert "{  }" in text and "start / end of the recording" in text
     assert "home / end / page keys stay with scrolling" in text
     assert not isinstance(app.screen, DetailScreen)
+
+
+async def test_pod_list_in_a_replay_reads_the_recorded_pods(demo: tuple[ReplayApp, object]) -> None:
+    app, pilot = demo
+    await pilot.press("colon", *"pods", "enter")  # type: ignore[attr-defined]
+    await wait_for(pilot, lambda: isinstance(app.screen, PodsScreen) and app.screen.pods is not None, what=":pods")
+    scheduled = [p for p in SCENARIO.pods if p.node]
+    looping = sorted(p.name for p in scheduled if any(c.waiting_reason for c in p.containers))
+    await wait_for(pilot, lambda: f"{len(scheduled)} of {len(scheduled)} pods" in screen_text(app), what="count")
+    rows = screen_text(app).splitlines()[4 : 4 + len(looping)]
+    assert all("CrashLoopBackOff" in row for row in rows), rows
+    assert sorted(app.screen.pods.rows[i].name for i in range(len(looping))) == looping
