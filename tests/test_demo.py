@@ -198,3 +198,5 @@ async def test_control_plane_charts_in_a_replay(demo: tuple[ReplayApp, object], 
     assert throughput.values[-1] == facts.scheduler.throughput
     recorded = [u for u in recording.updates if u.feed == "control_plane" and u.facts is not None]
     assert throughput.times[-1] == recorded[-1].at and len(throughput.times) > 1
+    # It ends, like every drill-down, with the commands to run next (the demo has no --context).
+    assert "  $ kubectl get pods -A --field-selector status.phase=Pending -o wide" in app.screen.text_of()

@@ -86,3 +86,13 @@ def api_commands(verb: str, resource: str, context: str | None) -> tuple[str, ..
         f"{k} get flowschemas,prioritylevelconfigurations",
         f"{k} get --raw '/readyz?verbose'",
     )
+
+
+def control_plane_commands(context: str | None) -> tuple[str, ...]:
+    k = kubectl(context)
+    return (
+        f"{k} get pods -A --field-selector status.phase=Pending -o wide",
+        f"{k} get events -A --field-selector reason=FailedScheduling --sort-by=.lastTimestamp",
+        f"{k} -n kube-system logs -l component=kube-scheduler --tail=100",
+        f"{k} -n kube-system logs -l component=kube-controller-manager --tail=100",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.next_steps import control_plane_commands
 from k8stop.queries.model.facts import ControlPlaneFacts
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
@@ -61,3 +62,6 @@ class ControlPlaneScreen(DetailScreen):
             if c.lines
         ]
         return widgets + [TextBlock("⚠ " + w) for w in warnings]
+
+    def commands(self) -> tuple[str, ...]:
+        return control_plane_commands(self.k8stop.settings.context)
