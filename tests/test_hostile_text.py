@@ -685,7 +685,7 @@ def test_terminal_bytes_hold_no_hostile_sequence(pty_harness, hostile_kube, host
     child = spawn("--kubeconfig", str(kubeconfig), "--no-prometheus")
     assert child.read_until(ENTER_ALT_SCREEN, 30), bytes(child.output[-500:])
     assert child.read_until(b"CrashLoopBackOff\\x9b6n", 30), bytes(child.output[-2000:])
-    command(child, b"pods")
+    command(child, b"restarts")  # the restarts panel maximised; Enter drills into its top row
     os.write(child.master, b"\r")
     assert child.read_until(b"[prod]/evil\\x1b]0;pwned\\x07  phase Running", 15), bytes(child.output[-2000:])
     os.write(child.master, b"\x1b[6~\x1b[6~")  # page down to the events
