@@ -166,6 +166,8 @@ class Settings:
     # not exhaust memory; etcd objects are at most 1.5 MiB, so the defaults leave ample room.
     max_response_mib: float = 256.0
     max_watch_line_mib: float = 16.0
+    # Grafana base URL: drill-downs then link each query to Explore (default data source).
+    grafana_url: str | None = None
 
 
 def config_path() -> Path:

@@ -133,7 +133,7 @@ async def demo() -> None:
     async with app.run_test(size=(80, 24)) as pilot:
         panels = app.dashboard.panels()
         await wait_for(pilot, lambda: all(panels[f].facts is not None for f in PANELS), what="demo data")
-        await pilot.press("end", "space")
+        await pilot.press("right_curly_bracket", "space")
         await pilot.pause(0.5)
         app.save_screenshot("demo-80x24.svg", str(HERE))
     print("wrote screenshots/demo-80x24.svg")

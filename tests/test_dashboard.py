@@ -131,9 +131,12 @@ async def test_pause_stops_polling_and_resume_restarts_it(prometheus_for) -> Non
         await pilot.pause(2.0)  # four refresh intervals
         assert client.queries_sent == before
         assert "PAUSED" in screen_lines(app)[0]
+        # The panels say so too: their data is not live while polling is paused.
+        assert screen_text(app).count("● PAUSED") >= 4 and "● live" not in screen_text(app)
         await pilot.press("p")
         await wait_for(pilot, lambda: client.queries_sent > before, timeout=5, what="polling again")
         assert "PAUSED" not in screen_lines(app)[0]
+        await wait_for(pilot, lambda: screen_text(app).count("● live") >= 4, what="live again")
 
 
 async def test_resize_keeps_everything_readable(prometheus_for) -> None:

@@ -53,7 +53,7 @@ async def demo(recording: Recording) -> AsyncIterator[tuple[ReplayApp, object]]:
         await wait_for(
             pilot, lambda: all(app.dashboard.panels()[f].facts is not None for f in PANELS), what="data in every panel"
         )
-        await pilot.press("end", "space")  # the end of the incident, held still
+        await pilot.press("right_curly_bracket", "space")  # the end of the incident, held still
         await pilot.pause(0.3)
         assert source.paused and source.now() == recording.last
         yield app, pilot
@@ -174,7 +174,8 @@ async def test_api_and_etcd_drill_downs_draw_from_the_recording(
     p99 = next(plot.chart for plot in screen.query(ChartPlot) if plot.chart.unit == "s").lines[2]
     assert p99.label == "p99" and p99.values[-1] == stat.p99
     assert p99.times == tuple(u.at for u in recording.updates if u.feed == "apiserver" and u.facts is not None)
-    assert str(screen.query_one("#state").render()) == RECORDED_NOTE
+    window = "charts: last 1h   W next window, :window 6h, :since 14:05"
+    assert str(screen.query_one("#state").render()) == f"{window}\n{RECORDED_NOTE}"
     await pilot.press("escape")  # type: ignore[attr-defined]
 
     _, ip = slow_member()
@@ -197,3 +198,5 @@ async def test_control_plane_charts_in_a_replay(demo: tuple[ReplayApp, object], 
     assert throughput.values[-1] == facts.scheduler.throughput
     recorded = [u for u in recording.updates if u.feed == "control_plane" and u.facts is not None]
     assert throughput.times[-1] == recorded[-1].at and len(throughput.times) > 1
+    # It ends, like every drill-down, with the commands to run next (the demo has no --context).
+    assert "  $ kubectl get pods -A --field-selector status.phase=Pending -o wide" in app.screen.text_of()

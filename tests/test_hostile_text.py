@@ -201,7 +201,8 @@ async def test_replaying_a_hostile_recording(tmp_path: Path, monkeypatch: pytest
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, PodScreen) and app.screen.loaded, what="pod drill-down")
         assert f"pod › {PROD}/evil\\x1b]52;c;aGFja2Vk\\x07" in screen_text(app)
-        assert str(app.screen.query_one("#state").render()) == RECORDED_NOTE
+        window = "charts: last 1h   W next window, :window 6h, :since 14:05"
+        assert str(app.screen.query_one("#state").render()) == f"{window}\n{RECORDED_NOTE}"
         assert_screen_inert(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
@@ -397,7 +398,7 @@ async def test_kube_only_session_with_hostile_cluster(hostile_kube) -> None:
         assert_screen_inert(app)
 
         # The restarts panel maximised: the container's [link=...] name shows as typed.
-        await pilot.press("colon", *"pods", "enter")
+        await pilot.press("colon", *"restarts", "enter")
         await pilot.pause()
         text = screen_text(app)
         assert "x[/link]" in text and "CrashLoopBackOff\\x9b6n" in text
@@ -413,13 +414,17 @@ async def test_kube_only_session_with_hostile_cluster(hostile_kube) -> None:
         assert "last terminated OOMKilledU+202E exit 137" in shown
         assert f"BackOff\\x1b[2J x1: {FILESYSTEM} {CLICK} \\x1b]52;c;aGFja2Vk\\x07\\x1b[6n" in shown
         state = str(screen.query_one("#state").render())
-        assert state == "history charts need Prometheus, which is off (--no-prometheus) in this session"
+        assert state == (
+            "charts: last 1h   W next window, :window 6h, :since 14:05\n"
+            "history charts need Prometheus, which is off (--no-prometheus) in this session"
+        )
         assert f"pod › {PROD}/evil\\x1b]0;pwned\\x07" in screen_text(app)  # the title, "[prod]" not cut
         screen.query_one("#body").scroll_end(animate=False)  # the events sit below the restarts chart
         await pilot.pause()
         text = screen_text(app)
         assert "Filesystem [/var/lib/etcd]" in text and "[@click=app.quit]" in text
         assert_screen_inert(app)
+        assert "$ kubectl" not in text and not screen.commands()  # no plausible pod name: no command
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
 
@@ -437,6 +442,13 @@ async def test_kube_only_session_with_hostile_cluster(hostile_kube) -> None:
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, NodeScreen) and app.screen.loaded, what="node drill-down")
         assert f"{PROD}/evil\\x1b]0;pwned\\x07" in app.screen.text_of()
+        assert_screen_inert(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
+
+        # The pod list: the hostile pod's row as data, and no command built from its name.
+        await pilot.press("colon", *"pods", "enter")
+        await wait_for(pilot, lambda: "evil\\x1b]0;" in screen_text(app), what="the hostile pod in :pods")
         assert_screen_inert(app)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.screen is app.dashboard, what="back on the dashboard")
@@ -684,7 +696,7 @@ def test_terminal_bytes_hold_no_hostile_sequence(pty_harness, hostile_kube, host
     child = spawn("--kubeconfig", str(kubeconfig), "--no-prometheus")
     assert child.read_until(ENTER_ALT_SCREEN, 30), bytes(child.output[-500:])
     assert child.read_until(b"CrashLoopBackOff\\x9b6n", 30), bytes(child.output[-2000:])
-    command(child, b"pods")
+    command(child, b"restarts")  # the restarts panel maximised; Enter drills into its top row
     os.write(child.master, b"\r")
     assert child.read_until(b"[prod]/evil\\x1b]0;pwned\\x07  phase Running", 15), bytes(child.output[-2000:])
     os.write(child.master, b"\x1b[6~\x1b[6~")  # page down to the events

@@ -74,7 +74,8 @@ async def test_previous_log_and_warning_events(prometheus_for, tmp_path: Path) -
     async with pod_drilldown(prometheus_for, tmp_path, "checkout", "app") as (screen, pilot, server, _):
         text = screen.text_of()
         assert "previous log of container app (last 40 lines, read live, never recorded):" in text
-        shown = text.split("never recorded):\n", 1)[1].splitlines()
+        # The log block, up to the next commands that end every drill-down.
+        shown = text.split("never recorded):\n", 1)[1].split("\nnext commands (", 1)[0].splitlines()
         # The last 40 lines of the previous run, in order; markup stays literal, the OSC 52
         # escape is written out, never sent to the terminal.
         assert shown[0] == f"  {LOG[-40]}" and len(shown) == 40

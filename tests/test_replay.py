@@ -94,7 +94,7 @@ async def test_replay_shows_the_recorded_values_and_seeks(recorded: Recorded) ->
             what="data in every panel",
         )
         assert "REPLAY" in app.dashboard.query_one("#header").flags
-        await pilot.press("end")
+        await pilot.press("right_curly_bracket")
         await pilot.pause(0.3)
         etcd = app.dashboard.panels()["etcd"]
         expected = rec.state_at(rec.last)["etcd"].facts
@@ -103,7 +103,7 @@ async def test_replay_shows_the_recorded_values_and_seeks(recorded: Recorded) ->
         bar = screen_text(app).splitlines()[-2:]
         assert any("15:00 / 15:00" in line for line in bar), bar
 
-        await pilot.press("space", "home")  # paused, at the start
+        await pilot.press("space", "left_curly_bracket")  # paused, at the start
         await pilot.pause(0.3)
         assert source.paused and source.now() == rec.first
         assert etcd.facts == rec.state_at(rec.first)["etcd"].facts != expected
@@ -131,7 +131,7 @@ async def test_truncated_recording_replays_up_to_its_end(recorded: Recorded, tmp
     source = ReplaySource(rec)
     app = ReplayApp(Settings(), source)
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("end")
+        await pilot.press("right_curly_bracket")
         await pilot.pause(0.3)
         assert source.now() == rec.updates[-1].at
         last_etcd = rec.state_at(rec.last).get("etcd")
@@ -149,7 +149,7 @@ async def test_demo_starts_with_data_in_every_panel_and_a_banner() -> None:
             lambda: all(app.dashboard.panels()[f].facts is not None for f in DASHBOARD_FEEDS),
             what="data in every panel",
         )
-        await pilot.press("end")  # a looping demo holds its last moment before starting over
+        await pilot.press("right_curly_bracket")  # a looping demo holds its last moment before starting over
         await pilot.pause(0.3)
         assert source.now() == rec.last
         text = screen_text(app)

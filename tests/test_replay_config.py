@@ -51,7 +51,7 @@ async def test_replay_honours_the_config_like_report_replay(tmp_path: Path, monk
     app = replay_app(args, config_settings(args), demo=False)
     assert app.settings.thresholds.etcd_wal_fsync_p99 == 2.0
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("end")
+        await pilot.press("right_curly_bracket")
         await pilot.pause(0.3)
         assert app.now() == app.replay.end
         replayed = orjson.loads(render(make_report(app.snapshot(), app.settings), "json"))

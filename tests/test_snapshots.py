@@ -40,7 +40,7 @@ async def demo(recording: Recording) -> AsyncIterator[tuple[ReplayApp, object]]:
     async with app.run_test(size=(80, 24)) as pilot:
         panels = app.dashboard.panels().values()
         await wait_for(pilot, lambda: all(panel.facts is not None for panel in panels), what="every panel drawn")
-        await pilot.press("end", "space")  # the end of the incident, held still
+        await pilot.press("right_curly_bracket", "space")  # the end of the incident, held still
         await wait_for(pilot, lambda: source.paused and source.now() == recording.last, what="paused at the end")
         app.dashboard.update_incident()  # the banner follows the updates once a second: now, for the shot
         await pilot.pause(0.3)

@@ -8,6 +8,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from k8stop.queries.config import Settings
+from k8stop.queries.drill.window import ViewWindow
 from k8stop.queries.feeds.recording import RecordingError
 from k8stop.queries.feeds.registry import Feed
 from k8stop.queries.feeds.snapshot_builder import build_snapshot
@@ -48,6 +49,7 @@ class K8sTopApp(App[int]):
         Binding("plus,equals_sign", "slower", "Slower", show=False),
         Binding("minus", "faster", "Faster", show=False),
         Binding("R", "toggle_recording", "Rec", show=False),
+        Binding("W", "next_window", "Window", show=False),
     ]
     # Mouse tracking is optional: k8stop is keyboard-first and any-event tracking costs bytes over SSH.
     ENABLE_COMMAND_PALETTE = False
@@ -65,6 +67,7 @@ class K8sTopApp(App[int]):
         self.listeners: list[Callable[[FeedUpdate[Any]], None]] = []
         self.recording = RecordingControl(lambda: self.info, self.listeners)
         self.diagnose_on_start = False  # `k8stop diagnose`: open the guided session first
+        self.view = ViewWindow()  # the time window of charts and the heatmap
 
     @property
     def dashboard(self) -> Dashboard:
@@ -136,6 +139,11 @@ class K8sTopApp(App[int]):
                 panel.facts = update.facts
                 panel.status = update.status
                 panel.now = self.now()
+                panel.mode = self.panel_mode()
+
+    def panel_mode(self) -> str:
+        """What the panels say instead of "● live" when their data is not live."""
+        return "PAUSED" if self.paused else ""
 
     def _apply_info(self, info: SourceInfo) -> None:
         self.info = info
@@ -167,10 +175,11 @@ class K8sTopApp(App[int]):
         self._dashboard.header.flags = tuple(flags)
 
     def _tick(self) -> None:
-        now = self.now()
+        now, mode = self.now(), self.panel_mode()
         self._dashboard.header.clock = now
         for panel in self._dashboard.panels().values():
             panel.now = now
+            panel.mode = mode
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -184,6 +193,7 @@ class K8sTopApp(App[int]):
         else:
             self.source.resume()
         self._update_flags()
+        self._tick()
 
     def action_toggle_recording(self) -> None:
         if self.recording.active:
@@ -205,6 +215,22 @@ class K8sTopApp(App[int]):
 
     def on_unmount(self) -> None:
         self.recording.stop()
+
+    def action_next_window(self) -> None:
+        self.set_view(self.view.next())
+
+    def set_view(self, view: ViewWindow) -> None:
+        """`W`, `:window`, `:since`: charts (and, live, the heatmap) span `view`; an open
+        drill-down reloads over it."""
+        from k8stop.tui.screens.detail_screen import DetailScreen
+
+        self.view = view
+        now = self.now()
+        heatmap = self.source.set_history_window(view.seconds(now), view.since)
+        note = "" if heatmap else " (the heatmap keeps its recorded window)"
+        self.notify(f"charts: {view.label()}{note}", markup=False, timeout=3)
+        if isinstance(self.screen, DetailScreen):
+            self.screen.action_reload()
 
     def action_refresh_now(self) -> None:
         self.source.poll_now()

@@ -35,10 +35,11 @@ SCREEN_COMMANDS = {
     "config": ("config_screen", "ConfigScreen", "t", "Tuning"),
     "workloads": ("workloads_screen", "WorkloadsScreen", "w", "Workloads"),
     "path": ("request_path", "RequestPathScreen", "e", "Path"),
+    "pods": ("pods_screen", "PodsScreen", "", "Pods"),  # `:pods` only: no key of its own
 }
 # From this size on, the dashboard lays panels out three columns wide
 WIDE_LAYOUT = (160, 45)
-PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
+PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "restarts": Feed.RESTARTS}
 
 
 class Dashboard(Screen[None]):
@@ -47,7 +48,11 @@ class Dashboard(Screen[None]):
         Binding("slash", "filter", "Filter"),
         Binding("colon", "command", "Cmd", show=False),
         Binding("z", "zoom", "Zoom", show=False),
-        *(Binding(key, f"open('{name}')", label, show=False) for name, (_, _, key, label) in SCREEN_COMMANDS.items()),
+        *(
+            Binding(key, f"open('{name}')", label, show=False)
+            for name, (_, _, key, label) in SCREEN_COMMANDS.items()
+            if key
+        ),
         Binding("d", "diagnose", "Diagnose"),
     ]
     # Zoomed (z), the header, the key hints and the prompt stay: the keys still work
@@ -214,7 +219,7 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
+            else "ctx NAME | ns NAME | pods | window 6h | since 14:05 | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)
@@ -240,6 +245,16 @@ class Dashboard(Screen[None]):
         if mode == ":":
             self.run_command(event.value.strip())
 
+    def _set_window(self, verb: str, text: str) -> None:
+        from k8stop.queries.drill.window import WindowError, parse_since, parse_span
+
+        try:
+            view = parse_span(text) if verb == "window" else parse_since(text, self.k8stop.now())
+        except WindowError as exc:
+            self.notify(str(exc), severity="error", markup=False)  # quotes what the user typed
+            return
+        self.k8stop.set_view(view)
+
     def run_command(self, line: str) -> None:
         words = line.split()
         if not words:
@@ -259,6 +274,8 @@ class Dashboard(Screen[None]):
             self.notify(available_contexts(self.k8stop.settings), timeout=10, markup=False)
         elif verb in ("ns", "namespace") and len(args) == 1:
             self.k8stop.switch(namespace=None if args[0] in ("all", "-A") else args[0])
+        elif verb in ("window", "since") and len(args) == 1:
+            self._set_window(verb, args[0])
         elif verb == "refresh" and len(args) == 1:
             try:
                 seconds = float(args[0])

@@ -23,14 +23,21 @@ HELP = """\
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx \\[NAME]  :ns NAME|all  :pods  :nodes
-                   :etcd :api :kpi :alerts :sched :config :workloads :path
-                   :refresh SECONDS  :q
+                   :etcd :api :restarts :kpi :alerts :sched :config
+                   :workloads :path :refresh SECONDS  :q
+                   :window 15m|1h|6h|24h  :since 14:05 (or RFC 3339)
+ :pods             every pod, failing first; / filters (words, ns: node:
+                   phase: reason:), enter drills down
+ W                 next chart/heatmap window: 15m 1h 6h 24h
+ y                 in a drill-down: its PromQL and next commands; c copies
+                   (OSC 52), u the graph URL, g the Grafana Explore link
  p  r              pause polling, refresh now (in a drill-down: reload)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)
  ?  q              this help, quit
 
 Feed: ● live  ◐ stale  ✖ error  ○ not exposed   heat: · ░ ▒ ▓ █ (low→high)
+      ● PAUSED / ● REPLAY 14:05:03: not live, as of the time shown
 Values: ! past the warning level  ‼ past the critical one  ★ etcd leader
 Lists: failing pods first; ↓N more: rows not shown (z, then j/k)
 """

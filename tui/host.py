@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:
     from k8stop.queries.config import Settings
     from k8stop.queries.drill.data import DrillData
+    from k8stop.queries.drill.window import ViewWindow
     from k8stop.queries.model.snapshot import ClusterSnapshot
     from k8stop.queries.model.status import FeedUpdate
 
 
 class Host(Protocol):
     settings: Settings
+    view: ViewWindow  # the time window of charts and the heatmap
     listeners: list[Callable[[FeedUpdate[Any]], None]]  # told of every feed update after the panels
 
     @property
@@ -41,3 +43,6 @@ class Host(Protocol):
         """`:ctx` / `:ns`: rebuild the sources with new settings (live only)."""
 
     def set_refresh(self, seconds: float) -> None: ...
+
+    def set_view(self, view: ViewWindow) -> None:
+        """`W`, `:window`, `:since`: the window charts and the heatmap span."""

@@ -6,6 +6,7 @@ rows, so seeking uses shift+arrows or [ ].
 
 from __future__ import annotations
 
+import time
 from typing import ClassVar
 
 from k8stop.queries.config import Settings
@@ -27,7 +28,8 @@ REPLAY_HELP = """\
  < or ,            slower
  ] or shift+→      forward one minute
  [ or shift+←      back one minute
- home / end        start / end of the recording
+ {  }              start / end of the recording
+                   (home / end / page keys stay with scrolling)
  r                 re-show the current moment
 """
 
@@ -45,8 +47,9 @@ class ReplayApp(K8sTopApp):
         Binding("less_than_sign,comma", "replay_slower", "Slower", show=False),
         Binding("right_square_bracket,shift+right", f"replay_seek({SEEK_STEP:g})", "+1m"),
         Binding("left_square_bracket,shift+left", f"replay_seek({-SEEK_STEP:g})", "-1m"),
-        Binding("home", "replay_start", "Start", show=False),
-        Binding("end", "replay_end", "End", show=False),
+        # Not home/end: those scroll a drill-down, and must never move the replay under it.
+        Binding("left_curly_bracket", "replay_start", "Start", show=False),
+        Binding("right_curly_bracket", "replay_end", "End", show=False),
     ]
 
     def __init__(self, settings: Settings, source: ReplaySource, banner: str = "") -> None:
@@ -71,6 +74,11 @@ class ReplayApp(K8sTopApp):
         bar.position = source.now()
         bar.speed = source.speed
         bar.paused = source.paused
+
+    def panel_mode(self) -> str:
+        """REPLAY or PAUSED and the recorded time: never "live" over a recording."""
+        state = "PAUSED" if self.replay.paused else "REPLAY"
+        return f"{state} {time.strftime('%H:%M:%S', time.localtime(self.now()))}"
 
     def action_help(self) -> None:
         self.push_screen(ReplayHelpScreen())

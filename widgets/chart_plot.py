@@ -1,6 +1,8 @@
-"""A drill-down Chart drawn with plotext: lines over minutes ago, the threshold as a line."""
+"""A drill-down Chart drawn with plotext: lines over clock time, the threshold as a line."""
 
 from __future__ import annotations
+
+import time
 
 from k8stop.queries.drill.common import Chart
 from textual_plotext import PlotextPlot
@@ -17,21 +19,38 @@ def scale_for(chart: Chart) -> tuple[float, str]:
     return _SCALES.get(chart.unit, (1.0, chart.unit))
 
 
+TICKS = 5
+
+
+def clock_ticks(start: float, end: float, count: int = TICKS) -> list[tuple[float, str]]:
+    """Evenly spaced (time, label) pairs: HH:MM, with the weekday when the span passes a day."""
+    if end <= start:
+        return [(end, time.strftime("%H:%M", time.localtime(end)))]
+    fmt = "%a %H:%M" if end - start > 86400 else "%H:%M:%S" if end - start < 600 else "%H:%M"
+    step = (end - start) / (count - 1)
+    return [(start + i * step, time.strftime(fmt, time.localtime(start + i * step))) for i in range(count)]
+
+
 class ChartPlot(PlotextPlot):
     DEFAULT_CSS = """
     ChartPlot { height: 12; min-height: 6; }
     """
 
-    def __init__(self, chart: Chart, now: float) -> None:
+    def __init__(self, chart: Chart, now: float, start: float | None = None) -> None:
         super().__init__()
         self.chart = chart
         self._now = now
+        # The window's start: the axis spans the window asked for, not just the samples found.
+        self._start = start if start is not None else min((t for line in chart.lines for t in line.times), default=now)
 
     def on_mount(self) -> None:
         plt = self.plt
         factor, unit = scale_for(self.chart)
         plt.title(f"{self.chart.title} ({unit})")
-        plt.xlabel("minutes ago")
+        plt.xlabel(f"local time ({time.strftime('%Z', time.localtime(self._now))})")
+        ticks = clock_ticks(self._start, self._now)
+        plt.xticks([(at - self._now) / 60.0 for at, _ in ticks], [label for _, label in ticks])
+        plt.xlim((self._start - self._now) / 60.0, 0.0)
         drawn = False
         top = (self.chart.threshold or 0.0) * factor
         for line in self.chart.lines:

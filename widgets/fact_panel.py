@@ -65,6 +65,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
     # line they produce changes (see _status_changed), which keeps an idle dashboard cheap.
     status: var[FeedStatus] = var(FeedStatus(FeedState.WAITING))
     now: var[float] = var(0.0)
+    mode: var[str] = var("")  # said instead of "live" when paused or replaying
     cursor: reactive[int] = reactive(0)
     filter_text: reactive[str] = reactive("")
 
@@ -82,7 +83,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         self._status_text = ""
 
     def _status_line(self) -> str:
-        return describe_status(self.status, self.now or time.time())
+        return describe_status(self.status, self.now or time.time(), self.mode)
 
     def _status_changed(self) -> None:
         text = self._status_line()
@@ -94,6 +95,9 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         self._status_changed()
 
     def watch_now(self) -> None:
+        self._status_changed()
+
+    def watch_mode(self) -> None:
         self._status_changed()
 
     # --- for subclasses ------------------------------------------------------------------
@@ -249,6 +253,9 @@ class FactPanel(Widget, Generic[F], can_focus=True):
             status.stylize(self.get_component_rich_style("panel--status-bad"))
         else:
             status.stylize(style)
+        if title.cell_len + 1 + status.cell_len > width:
+            # The status says whether the data is live: the title gives way first.
+            title.truncate(max(4, width - 1 - status.cell_len), overflow="ellipsis")
         line = title + Text(" " * max(1, width - title.cell_len - status.cell_len), style=style)
         line += status
         line.truncate(width)

@@ -62,8 +62,10 @@ STATUS_GLYPHS = {
 FRESH_SECONDS = 5.0
 
 
-def describe_status(status: FeedStatus, now: float) -> str:
-    """One line: '● live', '● live 12s', '◐ STALE data 40s old: connection refused', '✖ ERROR: ...'."""
+def describe_status(status: FeedStatus, now: float, mode: str = "") -> str:
+    """One line: '● live', '● live 12s', '◐ STALE data 40s old: connection refused', '✖ ERROR: ...'.
+
+    `mode` replaces "live" when the data is not live: "PAUSED", "REPLAY 14:05:03"."""
     glyph = STATUS_GLYPHS[status.state]
     if status.state is FeedState.OK:
         # A fresh feed's age ticking 0s/1s/2s says nothing and would repaint every panel every
@@ -72,7 +74,7 @@ def describe_status(status: FeedStatus, now: float) -> str:
         age = fmt_age(seconds) if seconds >= FRESH_SECONDS else ""
         warn = f" ⚠ {status.warnings[0]}" if status.warnings else ""
         # "live", not "ok": the dot is about the data's freshness, not the cluster's health.
-        return f"{glyph} live {age}{warn}".rstrip()
+        return f"{glyph} {mode or 'live'} {age}{warn}".rstrip()
     if status.state is FeedState.STALE:
         age = fmt_age(now - status.updated_at) if status.updated_at is not None else "?"
         return f"{glyph} STALE data {age} old: {status.reason}"

@@ -8,6 +8,7 @@ A screen renders whatever it gets and never asks which one it has.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from k8stop.queries.drill.api import ApiDetail, api_detail
@@ -17,7 +18,8 @@ from k8stop.queries.drill.etcd import EtcdDetail, etcd_detail
 from k8stop.queries.drill.node import NodeHistory, NodeKube, NodeKubelet, node_history, node_kube, node_kubelet
 from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
 from k8stop.queries.drill.pod_logs import NOT_RECORDED, PreviousLog, log_container, previous_log
-from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember
+from k8stop.queries.drill.promql import QueryLog, UsedQuery
+from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember, PodRecord
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 
@@ -34,6 +36,15 @@ class DrillData(Protocol):
     @property
     def note(self) -> str:
         """Said under every drill-down's title: where its history comes from, if not Prometheus."""
+        ...
+
+    @property
+    def prometheus_url(self) -> str:
+        """The Prometheus the queries went to ("" when none did), for graph links."""
+        ...
+
+    def queries(self) -> tuple[UsedQuery, ...]:
+        """The PromQL this data ran so far, in order: what produced a screen's numbers."""
         ...
 
     async def api(self, key: ApiKey, window: RangeWindow) -> tuple[ApiDetail, Warnings]: ...
@@ -56,6 +67,10 @@ class DrillData(Protocol):
 
     async def previous_log(self, key: PodKey) -> PreviousLog:
         """The last lines of the container's previous run, read live; never recorded."""
+        ...
+
+    def pods(self) -> tuple[PodRecord, ...] | None:
+        """Every synced (or recorded) pod for the pod list; None without kube records."""
         ...
 
     async def control_plane(
@@ -89,6 +104,9 @@ class KubeDrill:
     def pod_kube(self, key: PodKey) -> PodKube | None:
         return pod_kube(self._kube, key.namespace, key.pod) if self._kube is not None else None
 
+    def pods(self) -> tuple[PodRecord, ...] | None:
+        return self._kube.all_pods() if self._kube is not None else None
+
     async def previous_log(self, key: PodKey) -> PreviousLog:
         record = self._kube.pod(key.namespace, key.pod) if self._kube is not None else None
         container = log_container(record, key.container)
@@ -109,8 +127,14 @@ class LiveDrill(KubeDrill):
     ) -> None:
         super().__init__(kube, connection)
         self._prometheus = prometheus
-        self._ctx = prometheus.context
+        # Each drill-down load gets its own LiveDrill: its log holds that screen's queries.
+        self._log = QueryLog(prometheus.context.catalog)
+        self._ctx = replace(prometheus.context, catalog=self._log)
         self._latest = latest
+        self.prometheus_url = prometheus.client.url
+
+    def queries(self) -> tuple[UsedQuery, ...]:
+        return tuple(self._log.used)
 
     async def api(self, key: ApiKey, window: RangeWindow) -> tuple[ApiDetail, Warnings]:
         return await api_detail(self._ctx, key.verb, key.resource, window)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from k8stop.queries.config import Thresholds
@@ -19,6 +20,7 @@ from k8stop.queries.drill.control_plane import ControlPlaneHistory
 from k8stop.queries.drill.data import RECORDED_NOTE, KubeDrill, Warnings, facts_of, member_of
 from k8stop.queries.drill.etcd import EtcdDetail
 from k8stop.queries.drill.node import NodeHistory, NodeKubelet
+from k8stop.queries.drill.promql import UsedQuery
 from k8stop.queries.kube.store import KubeReads
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import (
@@ -88,9 +90,13 @@ class RecordedDrill(KubeDrill):
     ) -> None:
         super().__init__(kube, connection)
         self.note = note
+        self.prometheus_url = ""
         self._latest = latest
         self._history = history
         self._t = thresholds
+
+    def queries(self) -> tuple[UsedQuery, ...]:
+        return ()  # drawn from recorded updates: no query ran for this screen
 
     def _facts(self, feed: str) -> Any:
         return facts_of(self._latest, feed)
@@ -176,5 +182,9 @@ class RecordedDrill(KubeDrill):
     async def alerts(self) -> tuple[AlertsFacts | None, str]:
         facts: AlertsFacts | None = self._facts("alerts")
         if facts is not None and not facts.server_has_rules:
+            if facts.evaluated:
+                return replace(facts, alerts=facts.evaluated), (
+                    "Prometheus had no rules: the seed's rules as k8stop evaluated them, recorded"
+                )
             return facts, "Prometheus has no alerting rules (built-in checks need a live Prometheus)"
         return facts, "from Prometheus /api/v1/alerts"

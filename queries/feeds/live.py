@@ -132,6 +132,14 @@ class LiveSource:
         for poller in self.pollers.values():
             poller.poll_now()
 
+    def set_history_window(self, span: float, since: float | None) -> bool:
+        self.collectors.set_history_window(span, since)
+        for feed in (Feed.APISERVER, Feed.ETCD):
+            poller = self.pollers.get(feed)
+            if poller is not None:
+                poller.poll_now()
+        return True
+
     def set_interval(self, seconds: float) -> None:
         self.settings = replace(self.settings, refresh=seconds)
         for feed, poller in self.pollers.items():

@@ -14,7 +14,6 @@ costs status lines only. No Textual here: `k8stop report --replay` reads recordi
 from __future__ import annotations
 
 import gzip
-import re
 import time
 import zlib
 from bisect import bisect_right
@@ -26,7 +25,7 @@ from typing import Any
 import orjson
 from k8stop.queries.feeds.source import SourceInfo
 from k8stop.queries.model.codec import CODEC, CodecError
-from k8stop.queries.model.sanitize import clean
+from k8stop.queries.model.sanitize import clean, scrub
 from k8stop.queries.model.status import FeedUpdate
 from k8stop.queries.private_files import PrivateFileError, create_private
 
@@ -35,23 +34,10 @@ FORMAT_VERSION = 1
 SUFFIX = ".k8rec"
 FLUSH_SECONDS = 2.0
 _GZIP_MAGIC = b"\x1f\x8b"
-# Credentials that could ride along inside free text (error reasons, descriptions): URL
-# userinfo, query strings and Authorization-style values. Facts never hold them; status
-# reasons come from exception messages, so every line is scrubbed before it is written.
-_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']+@")
-_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s\"'?#]*)[?#][^\s\"']*")
-_AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
 
 
 class RecordingError(Exception):
     """A file that cannot be replayed; the message says which file and why, in one line."""
-
-
-def scrub(text: str) -> str:
-    """Remove URL credentials, query strings and bearer/basic values from free text."""
-    text = _USERINFO.sub(r"\1", text)
-    text = _QUERY.sub(r"\1", text)
-    return _AUTH_VALUE.sub(r"\1 <redacted>", text)
 
 
 def _k8stop_version() -> str:

@@ -93,6 +93,8 @@ class Collectors:
         self._clock = clock
         self._history = history
         self._heat: dict[Feed, tuple[float, Any]] = {}  # feed -> (fetched at, heatmap/histories/burn)
+        self._heat_span = HEATMAP_WINDOW
+        self._heat_since: float | None = None  # an absolute start chosen by the user
         self._scraper: ApiserverScraper | None = None  # the direct /metrics path, made on first use
 
     def collect(self, feed: Feed) -> Collect:
@@ -114,12 +116,22 @@ class Collectors:
             raise FeedError(self.sources.prometheus_error or "Prometheus unavailable")
         return self.sources.prometheus
 
+    def set_history_window(self, span: float, since: float | None = None) -> None:
+        """The heatmap and etcd history span `span` seconds, or from `since` to now; the
+        column count stays HEATMAP_COLUMNS, so a wider window costs no more points."""
+        self._heat_span, self._heat_since = span, since
+        self._heat.pop(Feed.APISERVER, None)
+        self._heat.pop(Feed.ETCD, None)
+
+    def _history_window(self) -> float:
+        return max(60.0, self._clock() - self._heat_since) if self._heat_since is not None else self._heat_span
+
     def _history_due(self, feed: Feed) -> bool:
         """Range queries only when a new heatmap column is due, not on every refresh."""
         if not self._history:
             return False
         fetched = self._heat.get(feed)
-        return fetched is None or self._clock() - fetched[0] >= HEATMAP_WINDOW / HEATMAP_COLUMNS
+        return fetched is None or self._clock() - fetched[0] >= self._history_window() / HEATMAP_COLUMNS
 
     async def apiserver(self) -> tuple[ApiserverFacts, Warnings]:
         def direct(scraper: ApiserverScraper, span: Interval) -> tuple[ApiserverFacts, str]:
@@ -136,7 +148,7 @@ class Collectors:
     async def _prometheus_apiserver(self) -> tuple[ApiserverFacts, Warnings]:
         due = self._history_due(Feed.APISERVER)
         facts, warnings = await self._prometheus().apiserver(
-            columns=HEATMAP_COLUMNS, window=HEATMAP_WINDOW, with_history=due
+            columns=HEATMAP_COLUMNS, window=self._history_window(), with_history=due
         )
         if due:
             self._heat[Feed.APISERVER] = (self._clock(), facts.heatmap)
@@ -187,7 +199,7 @@ class Collectors:
     async def _prometheus_etcd(self) -> tuple[EtcdFacts, Warnings]:
         due = self._history_due(Feed.ETCD)
         facts, warnings = await self._prometheus().etcd(
-            columns=HEATMAP_COLUMNS, window=HEATMAP_WINDOW, with_history=due
+            columns=HEATMAP_COLUMNS, window=self._history_window(), with_history=due
         )
         if due:
             histories = {m.instance: (m.wal_fsync_history, m.backend_commit_history) for m in facts.members}
@@ -220,7 +232,16 @@ class Collectors:
         return facts, warnings
 
     async def alerts(self) -> tuple[AlertsFacts, Warnings]:
-        return await self._prometheus().alerts()
+        prometheus = self._prometheus()
+        facts, warnings = await prometheus.alerts()
+        if facts.server_has_rules or not self._history:
+            return facts, warnings
+        # The app (and so a recording) evaluates the seed's rules when the server has none,
+        # as the alerts screen does; the headless report needs no second opinion.
+        from k8stop.queries.prom.builtin_alerts import builtin_alerts
+
+        evaluated, more = await builtin_alerts(prometheus.context)
+        return replace(facts, evaluated=evaluated.alerts), warnings + more
 
     # --- Prometheus with a kube fallback ---------------------------------------------------
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from k8stop.queries.feeds.recording import Recording
 from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS, Feed
 from k8stop.queries.feeds.source import History, Publish, SourceInfo, Updates
-from k8stop.queries.kube.recorded_objects import RecordedKube
+from k8stop.queries.kube.recorded_objects import RecordedKube, objects_as_of
 from k8stop.queries.model.status import FeedState, FeedStatus, FeedUpdate
 
 if TYPE_CHECKING:
@@ -130,6 +130,9 @@ class ReplaySource:
     def set_interval(self, seconds: float) -> None:
         """The refresh cadence was fixed when recording; nothing to change."""
 
+    def set_history_window(self, span: float, since: float | None) -> bool:
+        return False  # the heatmap was recorded with its window
+
     def want_records(self, wanted: bool) -> None:
         """The recording holds the kube records it has; nothing to fetch."""
 
@@ -181,7 +184,11 @@ class ReplaySource:
                 seen.setdefault(update.feed, []).append(update)
         state = self.recording.state_at(now)
         objects = state.get(Feed.KUBE_OBJECTS)
-        kube = RecordedKube(objects.facts) if objects is not None and objects.facts is not None else None
+        kube = (
+            RecordedKube(objects_as_of(objects.facts, now))
+            if objects is not None and objects.facts is not None
+            else None
+        )
         return RecordedDrill(state, seen, kube, thresholds)
 
 

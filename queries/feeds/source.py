@@ -46,6 +46,10 @@ class FeedSource(Protocol):
 
     def set_interval(self, seconds: float) -> None: ...
 
+    def set_history_window(self, span: float, since: float | None) -> bool:
+        """The dashboard heatmap's window; False when it cannot change (a recording's is fixed)."""
+        ...
+
     def now(self) -> float:
         """The source's clock: wall time live, the recording's time in a replay."""
         ...

@@ -21,11 +21,11 @@ K = TypeVar("K")
 V = TypeVar("V")
 
 # Waiting reasons that are just a container starting, not a problem
-_BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
+BENIGN_WAITING = frozenset({"ContainerCreating", "PodInitializing"})
 
 
 def troubled(pod: PodRecord) -> bool:
-    return any(c.restarts or (c.waiting_reason and c.waiting_reason not in _BENIGN_WAITING) for c in pod.containers)
+    return any(c.restarts or (c.waiting_reason and c.waiting_reason not in BENIGN_WAITING) for c in pod.containers)
 
 
 def _owner_key(pod: PodRecord) -> OwnerKey | None:
@@ -141,6 +141,10 @@ class PodStore:
 
     def phases(self) -> tuple[tuple[str, int], ...]:
         return tuple(sorted(self._phases.items(), key=lambda item: (-item[1], item[0])))
+
+    def all(self) -> Iterable[PodRecord]:
+        """Every pod, in no order (a generator: iterate before the store changes)."""
+        return (pod for pods in self._pods.values() for pod in pods.values())
 
     def troubled(self) -> Iterable[PodRecord]:
         """Pods with restarts or a container waiting for a bad reason; usually few."""
@@ -295,6 +299,10 @@ class KubeReads:
 
     def pods_on_node(self, name: str) -> tuple[PodRecord, ...]:
         return self._pods.on_node(name)
+
+    def all_pods(self) -> tuple[PodRecord, ...]:
+        """Every synced pod (the pod list reads them once per refresh)."""
+        return tuple(self._pods.all())
 
     def pods_of_owner(self, namespace: str, kind: str, name: str) -> tuple[PodRecord, ...]:
         """Pods whose controller is kind/name; kind "Deployment" matches through the

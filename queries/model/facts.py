@@ -399,6 +399,9 @@ class AlertsFacts:
     alerts: tuple[Alert, ...]  # most severe first
     server_has_rules: bool
     targets_down: tuple[DownTarget, ...] = ()  # by job, then instance
+    # Without server rules: the seed's rules as k8stop evaluated them, kept so a recording's
+    # alerts screen shows them. Shown, never graded: the findings grade the same signals.
+    evaluated: tuple[Alert, ...] = ()
 
 
 # --- kube API (slim records: only what the app shows) -----------------------------------

@@ -39,3 +39,18 @@ def clean(text: str) -> str:
 
 def clean_optional(text: str | None) -> str | None:
     return None if text is None else clean(text)
+
+
+# Credentials that could ride along inside free text (error reasons, descriptions): URL
+# userinfo, query strings and Authorization-style values. Facts never hold them; status
+# reasons come from exception messages, so every line is scrubbed before it is written.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@\"']+@")
+_QUERY = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s\"'?#]*)[?#][^\s\"']*")
+_AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{6,}")
+
+
+def scrub(text: str) -> str:
+    """Remove URL credentials, query strings and bearer/basic values from free text."""
+    text = _USERINFO.sub(r"\1", text)
+    text = _QUERY.sub(r"\1", text)
+    return _AUTH_VALUE.sub(r"\1 <redacted>", text)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from k8stop.queries.drill.api import ApiDetail
 from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.next_steps import api_commands
 from k8stop.queries.model.facts import ApfLevel, Inflight
 from k8stop.queries.model.keys import ApiKey
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
-from k8stop.widgets.chart_plot import ChartPlot
 from textual.widget import Widget
 
 
@@ -41,9 +41,12 @@ class ApiDetailScreen(DetailScreen):
 
     async def build(self, data: DrillData) -> list[Widget]:
         detail, warnings = await data.api(self.key, self.window())
-        return self.warned(self._blocks(detail, self.k8stop.now()), warnings)
+        return self.warned(self._blocks(detail), warnings)
 
-    def _blocks(self, d: ApiDetail, now: float) -> list[Widget]:
+    def commands(self) -> tuple[str, ...]:
+        return api_commands(self.key.verb, self.key.resource, self.k8stop.settings.context)
+
+    def _blocks(self, d: ApiDetail) -> list[Widget]:
         latest = {line.label: line.last for line in d.latency.lines}
         rate = d.rate.lines[0].last if d.rate.lines else None
         summary = "  ".join(f"{name} {fmt_seconds(v) if v is not None else 'n/a'}" for name, v in latest.items())
@@ -66,8 +69,8 @@ class ApiDetailScreen(DetailScreen):
             )
         return [
             TextBlock(head),
-            ChartPlot(d.latency, now),
-            ChartPlot(d.rate, now),
+            self.plot(d.latency),
+            self.plot(d.rate),
             TextBlock(code_text),
             TextBlock("\n".join(rows)),
             TextBlock(apf_text(d.apf)),

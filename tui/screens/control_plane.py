@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.next_steps import control_plane_commands
 from k8stop.queries.model.facts import ControlPlaneFacts
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
-from k8stop.widgets.chart_plot import ChartPlot
 from textual.widget import Widget
 
 
@@ -56,10 +56,12 @@ class ControlPlaneScreen(DetailScreen):
             widgets.append(self.feed_missing("control_plane"))
         queues = tuple(q.name for q in facts.workqueues[:5]) if facts is not None else ()
         history, warnings = await data.control_plane(self.window(), queues)
-        now = self.k8stop.now()
         widgets += [
-            ChartPlot(c, now)
+            self.plot(c)
             for c in (history.pending, history.throughput, history.attempt_p99, history.workqueue_depth)
             if c.lines
         ]
         return self.warned(widgets, warnings)
+
+    def commands(self) -> tuple[str, ...]:
+        return control_plane_commands(self.k8stop.settings.context)

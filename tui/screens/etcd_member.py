@@ -5,12 +5,12 @@ from __future__ import annotations
 from k8stop.queries.drill.common import QuotaForecast
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.drill.etcd import EtcdDetail
+from k8stop.queries.drill.next_steps import etcd_commands
 from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.keys import EtcdKey
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
-from k8stop.widgets.chart_plot import ChartPlot
 from textual.widget import Widget
 
 
@@ -46,9 +46,12 @@ class EtcdMemberScreen(DetailScreen):
 
     async def build(self, data: DrillData) -> list[Widget]:
         detail, warnings = await data.etcd(self.key, self.window())
-        return self.warned(self._blocks(detail, self.k8stop.now()), warnings)
+        return self.warned(self._blocks(detail), warnings)
 
-    def _blocks(self, d: EtcdDetail, now: float) -> list[Widget]:
+    def commands(self) -> tuple[str, ...]:
+        return etcd_commands(self.key.instance, self.k8stop.settings.context)
+
+    def _blocks(self, d: EtcdDetail) -> list[Widget]:
         head = member_text(d.member) if d.member is not None else f"{d.instance}: no instant facts for this member"
         peers = ["peer round trip p99 (target < 5 ms, seed 1.1):"] + [
             f"  → {peer:<18} {fmt_seconds(rtt)}" for peer, rtt in d.peer_rtt_p99
@@ -57,8 +60,8 @@ class EtcdMemberScreen(DetailScreen):
             peers.append("  none reported")
         return [
             TextBlock(head),
-            ChartPlot(d.disk, now),
-            ChartPlot(d.db_size, now),
+            self.plot(d.disk),
+            self.plot(d.db_size),
             TextBlock(forecast_text(d.forecast)),
             TextBlock("\n".join(peers)),
             TextBlock(d.guidance),

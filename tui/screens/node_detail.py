@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.next_steps import node_commands
 from k8stop.queries.drill.node import Allocation, NodeKube, NodeKubelet, conditions
 from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_bytes, fmt_more, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
-from k8stop.widgets.chart_plot import ChartPlot
 from textual.widget import Widget
 
 # A condition is healthy when Ready is True and every pressure is False.
@@ -70,7 +70,6 @@ class NodeScreen(DetailScreen):
         self.key = key
 
     async def build(self, data: DrillData) -> list[Widget]:
-        now = self.k8stop.now()
         history, warnings = await data.node(self.key, self.window())
         last = {line.label: line.last for line in history.saturation.lines}
         widgets: list[Widget] = [
@@ -84,7 +83,7 @@ class NodeScreen(DetailScreen):
         if history.naming:
             # Say how the name was joined to the series, so a wrong join shows.
             widgets.append(TextBlock(history.naming))
-        widgets += [ChartPlot(chart, now) for chart in (history.saturation, history.load) if chart.lines]
+        widgets += [self.plot(chart) for chart in (history.saturation, history.load) if chart.lines]
         kubelet, kubelet_warnings = await data.node_kubelet(self.key)
         if kubelet is not None:
             widgets.append(TextBlock(kubelet_text(kubelet)))
@@ -96,3 +95,6 @@ class NodeScreen(DetailScreen):
             widgets.append(TextBlock("conditions, allocation and pods: need the kube API (live, without --no-kube)"))
             widgets.append(TextBlock("conditions: " + "  ".join(f"{k}=?" for k, _ in conditions(None))))
         return widgets
+
+    def commands(self) -> tuple[str, ...]:
+        return node_commands(self.key.node, self.k8stop.settings.context)

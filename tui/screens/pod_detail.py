@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
+from k8stop.queries.drill.next_steps import pod_commands
 from k8stop.queries.drill.pod import PodKube
-from k8stop.queries.drill.pod_logs import TAIL_LINES, PreviousLog
+from k8stop.queries.drill.pod_logs import TAIL_LINES, PreviousLog, log_container
 from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import RestartsFacts
 from k8stop.queries.model.keys import PodKey
 from k8stop.queries.model.units import fmt_more
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
-from k8stop.widgets.chart_plot import ChartPlot
 from rich.text import Text
 from textual.widget import Widget
 
@@ -68,6 +68,7 @@ class PodScreen(DetailScreen):
     def __init__(self, key: PodKey) -> None:
         super().__init__(f"pod › {key.namespace}/{key.pod}   (esc back, r reload)")
         self.key = key
+        self.containers: tuple[str, ...] = (key.container,) if key.container else ()
 
     async def build(self, data: DrillData) -> list[Widget]:
         widgets: list[Widget] = restarts_blocks(self.feed_facts("restarts"), self.key)
@@ -76,11 +77,19 @@ class PodScreen(DetailScreen):
         except Exception as exc:  # KSM may be absent; the kube part still helps
             widgets.append(TextBlock(f"restart history unavailable: {describe(exc)}"))
         else:
-            widgets = self.warned([*widgets, ChartPlot(chart, self.k8stop.now())], warnings)
+            widgets = self.warned([*widgets, self.plot(chart)], warnings)
         kube = data.pod_kube(self.key)
+        record = kube.record if kube is not None else None
+        if record is not None:
+            # The previous logs worth reading: containers that restarted, else the one asked for.
+            restarted = tuple(c.name for c in record.containers if c.restarts or c.last_terminated_reason)
+            self.containers = restarted or tuple(filter(None, (log_container(record, self.key.container),)))
         if kube is not None:
             widgets += kube_blocks(kube)
             widgets.append(log_block(await data.previous_log(self.key)))
         else:
             widgets.append(TextBlock("container statuses, events, owner and siblings: need the kube API (live)"))
         return widgets
+
+    def commands(self) -> tuple[str, ...]:
+        return pod_commands(self.key.namespace, self.key.pod, self.containers, self.k8stop.settings.context)
