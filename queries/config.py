@@ -160,6 +160,17 @@ class Settings:
     # not exhaust memory; etcd objects are at most 1.5 MiB, so the defaults leave ample room.
     max_response_mib: float = 256.0
     max_watch_line_mib: float = 16.0
+    # Fleets (Thanos, Mimir, Cortex, VictoriaMetrics in front of many clusters): the external
+    # label telling clusters apart ("" for none), the cluster every query is scoped to (None:
+    # all, or the fleet overview when the backend holds several), and cluster -> kube context
+    # pairs so switching one switches both (queries/prom/scope.py).
+    cluster_label: str = "cluster"
+    cluster: str | None = None
+    clusters: tuple[tuple[str, str], ...] = ()
+
+    def context_of(self, cluster: str) -> str | None:
+        """The kube context paired with a cluster in the config, if any."""
+        return dict(self.clusters).get(cluster)
 
 
 def config_path() -> Path:
@@ -247,5 +258,26 @@ def load_config_file(path: Path, base: Settings | None = None) -> Settings:
         data = dict(data)
         overrides = data.pop("query_overrides")
         settings = replace(settings, query_overrides=tuple((str(k), str(v)) for k, v in overrides.items()))
+    if "clusters" in data:
+        data = dict(data)
+        settings = replace(settings, clusters=_cluster_pairs(data.pop("clusters"), f"{path}.clusters"))
     merged: Settings = _merge(settings, data, str(path))
+    check_cluster_label(merged.cluster_label, f"{path}.cluster_label")
     return merged
+
+
+def _cluster_pairs(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`clusters: {prod-us: {context: prod-us-admin}}` -> (("prod-us", "prod-us-admin"),)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping of cluster names to {{context: NAME}}")
+    pairs = []
+    for name, entry in raw.items():
+        if not isinstance(entry, dict) or set(entry) != {"context"} or not isinstance(entry["context"], str):
+            raise ConfigError(f"{where}.{name}: expected {{context: NAME}}, got {entry!r}")
+        pairs.append((str(name), entry["context"]))
+    return tuple(pairs)
+
+
+def check_cluster_label(label: str, where: str) -> None:
+    if label and not LABEL_NAME.fullmatch(label):
+        raise ConfigError(f"{where} {label!r}: not a Prometheus label name (letters, digits, _)")

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from k8stop.queries.config import Settings
-from k8stop.queries.prom.catalog import Catalog
+from k8stop.queries.prom.catalog import Catalog, cluster_matcher
 from k8stop.queries.prom.client import PromClient
 from k8stop.queries.prom.probe import Probe
 
@@ -32,4 +32,5 @@ class PromContext:
         clock: Callable[[], float] = time.time,
         kube_nodes: Callable[[], Mapping[str, str]] | None = None,
     ) -> PromContext:
-        return cls(client, settings, Catalog(settings), Probe(client), clock, kube_nodes)
+        probe = Probe(client, scope=cluster_matcher(settings))
+        return cls(client, settings, Catalog(settings), probe, clock, kube_nodes)
