@@ -65,6 +65,7 @@ class K8sTopApp(App[int]):
         self.listeners: list[Callable[[FeedUpdate[Any]], None]] = []
         self.recording = RecordingControl(lambda: self.info, self.listeners)
         self.diagnose_on_start = False  # `k8stop diagnose`: open the guided session first
+        self.fleet: tuple[str, ...] = ()  # the clusters of a fleet backend (queries/prom/scope.py)
 
     @property
     def dashboard(self) -> Dashboard:
@@ -80,9 +81,43 @@ class K8sTopApp(App[int]):
         self.call_after_refresh(self._start_source)
 
     def _start_source(self) -> None:
+        from k8stop.queries.feeds.fleet import could_be_fleet
+
+        if self.source.live and could_be_fleet(self.settings):
+            self._detect_fleet()  # starts the source, or opens the fleet screen to choose a cluster
+            return
         self._run_source(self.source)
         if self.diagnose_on_start:
             self._dashboard.action_diagnose()
+
+    @work(exclusive=True, group="fleet-probe", exit_on_error=False)
+    async def _detect_fleet(self) -> None:
+        """One cheap call: with several clusters behind the backend, the dashboard would mix
+        them, so the app opens on the fleet overview instead and starts the feeds once scoped."""
+        from k8stop.queries.feeds.fleet import detect_fleet
+
+        self.fleet = await detect_fleet(self.settings)
+        if len(self.fleet) > 1:
+            self._dashboard.header.cluster = f"fleet of {len(self.fleet)}"
+            self.open_fleet()
+            return
+        self._run_source(self.source)
+        if self.diagnose_on_start:
+            self._dashboard.action_diagnose()
+
+    def open_fleet(self) -> bool:
+        if len(self.fleet) < 2:
+            return False
+        from k8stop.tui.screens.fleet_screen import FleetScreen
+
+        self.push_screen(FleetScreen(self.fleet))
+        return True
+
+    def scope_cluster(self, cluster: str) -> None:
+        cluster = clean(cluster)  # typed by the user or read from the backend: shown in the header
+        context = self.settings.context_of(cluster)
+        self.switch(cluster=cluster, **({"context": context} if context else {}))
+        self._dashboard.header.cluster = self.settings.cluster or ""
 
     @work(exclusive=True, group="source", exit_on_error=False)
     async def _run_source(self, source: FeedSource) -> None:
@@ -142,6 +177,8 @@ class K8sTopApp(App[int]):
         header.version = info.version
         header.prometheus = info.prometheus
         header.refresh_seconds = self.settings.refresh
+        if self.settings.cluster:
+            header.cluster = self.settings.cluster
         self._update_flags()
 
     def _update_flags(self) -> None:

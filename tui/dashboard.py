@@ -143,6 +143,8 @@ class Dashboard(Screen[None]):
             return
         if self.maximized is not None:
             self.minimize()
+            return
+        self.k8stop.open_fleet()  # a fleet session goes back to its overview
 
     def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
         from k8stop.tui.screens.drill import drill_screen
@@ -191,7 +193,7 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
+            else "ctx NAME | ns NAME | cluster [NAME] | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)
@@ -229,6 +231,10 @@ class Dashboard(Screen[None]):
             self.focus_panel(PANEL_COMMANDS[verb], maximize=True)
         elif verb in ("ctx", "context") and len(args) == 1:
             self.k8stop.switch(context=args[0])
+        elif verb == "cluster" and len(args) == 1:
+            self.k8stop.scope_cluster(args[0])
+        elif verb == "cluster" and not args and not self.k8stop.open_fleet():
+            self.notify("not a fleet: the backend holds one cluster (or no cluster label)", severity="warning")
         elif verb in ("ns", "namespace") and len(args) == 1:
             self.k8stop.switch(namespace=None if args[0] in ("all", "-A") else args[0])
         elif verb == "refresh" and len(args) == 1:

@@ -41,3 +41,10 @@ class Host(Protocol):
         """`:ctx` / `:ns`: rebuild the sources with new settings (live only)."""
 
     def set_refresh(self, seconds: float) -> None: ...
+
+    def scope_cluster(self, cluster: str) -> None:
+        """`:cluster NAME` / Enter on the fleet screen: every query scoped to that cluster."""
+
+    def open_fleet(self) -> bool:
+        """The fleet overview, when the backend holds several clusters; False when it does not."""
+        ...

@@ -32,6 +32,11 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         from k8stop.tui.live_command import usable_settings
 
         settings = usable_settings(settings)
+        from k8stop.queries.feeds.fleet import detect_fleet
+
+        clusters = asyncio.run(detect_fleet(settings))
+        if len(clusters) > 1:
+            return _fleet_report(args, settings, clusters)
         from k8stop.queries.feeds.collect import collect_snapshot
 
         progress = SyncProgressLine(sys.stderr) if sys.stderr.isatty() else None
@@ -47,6 +52,21 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     unreachable = _unreachable(snap)
     if unreachable:
         print(f"k8stop: no data source could be reached: {unreachable}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    return EXIT_OK
+
+
+def _fleet_report(args: argparse.Namespace, settings: Settings, clusters: tuple[str, ...]) -> int:
+    """Every cluster of the backend, each scoped as `--cluster NAME` would scope it."""
+    from k8stop.queries.feeds.fleet import collect_fleet
+    from k8stop.queries.report import make_fleet_report, make_report, render
+
+    snapshots = asyncio.run(collect_fleet(settings, clusters))
+    reports = [make_report(snap, own) for own, snap in snapshots]
+    _write(render(make_fleet_report(settings.cluster_label, reports), args.format), args.output)
+    unreachable = [f"{own.cluster}: {why}" for own, snap in snapshots if (why := _unreachable(snap))]
+    if len(unreachable) == len(snapshots):
+        print(f"k8stop: no data source could be reached: {'; '.join(unreachable)}", file=sys.stderr)
         return EXIT_UNREACHABLE
     return EXIT_OK
 

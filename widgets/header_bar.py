@@ -21,6 +21,7 @@ class HeaderBar(Widget):
     """
 
     context: reactive[str] = reactive("")
+    cluster: reactive[str] = reactive("")  # a fleet backend's cluster this session reads (cleaned)
     version: reactive[str] = reactive("")
     prometheus: reactive[str] = reactive("")
     refresh_seconds: reactive[float] = reactive(2.0)
@@ -41,6 +42,7 @@ class HeaderBar(Widget):
             line.append(" ")
         # The Prometheus source goes last: it is the longest, so it is what a narrow terminal cuts.
         parts = [
+            *([f"cluster {self.cluster}"] if self.cluster else []),
             f"ctx {self.context or '-'}",
             self.version or "version ?",
             f"every {self.refresh_seconds:g}s",
