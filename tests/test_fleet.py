@@ -15,6 +15,7 @@ import pytest
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.feeds.recording import read_recording
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules.kpis import compute_kpis
@@ -118,7 +119,7 @@ async def test_a_scoped_kpi_is_the_scoped_promql(fleet_prom, cluster: str) -> No
     assert float(everything[0]["value"][1]) == pytest.approx(3 * float(qps[0]["value"][1]), rel=1e-3)
 
 
-async def test_fleet_screen_opens_first_and_scopes_the_dashboard(fleet_prom) -> None:
+async def test_fleet_screen_opens_first_and_scopes_the_dashboard(fleet_prom, tmp_path: Path) -> None:
     app = K8sTopApp(Settings(prometheus_url=fleet_prom.url, use_kube=False, refresh=1.0), LiveSource)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(
@@ -153,6 +154,41 @@ async def test_fleet_screen_opens_first_and_scopes_the_dashboard(fleet_prom) -> 
         sick_member = next(m for m in members if m.instance == SICK_MEMBER)
         assert sick_member.wal_fsync_p99.number == pytest.approx(healthy, rel=0.01)  # not prod-us' 800 ms
 
+        # A recording of the scoped session keeps its cluster, and its replay header shows it.
+        app.recording.start(tmp_path / "scoped.k8rec")
+        app.sync_recording()
+        await wait_for(pilot, lambda: app.recording.recorder is not None and app.recording.recorder.updates > 0)
+        path = app.recording.stop()
+        assert path is not None and read_recording(path).header.cluster == chosen
+        assert read_recording(path).header.info(()).cluster == chosen
+
         # Esc goes back to the fleet overview.
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), what="fleet again")
+
+
+def test_cluster_flags_and_config(tmp_path: Path) -> None:
+    from k8stop.queries.config import ConfigError
+    from k8stop.tui.cli import build_parser, settings_from_args
+
+    config = tmp_path / "config.yaml"
+    config.write_text("cluster_label: tenant_cluster\nclusters:\n  prod-us: {context: prod-us-admin}\n")
+
+    def settings(*flags: str) -> Settings:
+        return settings_from_args(build_parser(None).parse_args(["--config", str(config), *flags]))
+
+    assert settings().cluster_label == "tenant_cluster" and settings().cluster is None
+    # The config pairs the cluster with its kube context: choosing one chooses both...
+    paired = settings("--cluster", "prod-us")
+    assert (paired.cluster, paired.context) == ("prod-us", "prod-us-admin")
+    # ...unless --context says otherwise; an unpaired cluster keeps the current context.
+    assert settings("--cluster", "prod-us", "--context", "other").context == "other"
+    assert settings("--cluster", "staging").context is None
+    assert settings("--cluster-label", "region").cluster_label == "region"
+    with pytest.raises(ConfigError, match="--cluster-label 'not a label': not a Prometheus label name"):
+        settings("--cluster-label", "not a label")
+    with pytest.raises(ConfigError, match="needs a cluster label"):
+        settings("--cluster-label", "", "--cluster", "prod-us")
+    config.write_text("clusters:\n  prod-us: prod-us-admin\n")
+    with pytest.raises(ConfigError, match=r"clusters.prod-us: expected \{context: NAME\}"):
+        settings()

@@ -177,8 +177,8 @@ class K8sTopApp(App[int]):
         header.version = info.version
         header.prometheus = info.prometheus
         header.refresh_seconds = self.settings.refresh
-        if self.settings.cluster:
-            header.cluster = self.settings.cluster
+        if info.cluster:  # a scoped live session, or a recording of one
+            header.cluster = info.cluster
         self._update_flags()
 
     def _update_flags(self) -> None:

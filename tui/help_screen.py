@@ -20,11 +20,13 @@ HELP = """\
  w                 workloads: CPU throttling, memory limits, disk runway
  e                 request path: webhooks, APF, DNS, kube-proxy, conntrack
  d                 guided diagnosis (opens on the top cause)
- esc               back / clear filter / close
+ esc               back / clear filter / close (a fleet: its overview)
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
                    :etcd :api :kpi :alerts :sched :config :workloads :path
                    :refresh SECONDS  :q
+                   :cluster NAME  one cluster of a fleet (Thanos, Mimir)
+                   :cluster       the fleet overview, enter opens a row
  p  r              pause polling, refresh now (in a drill-down: reload)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)
