@@ -15,7 +15,7 @@ from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, LEVEL_MARKS, level_cs
 from rich.text import Text
 from textual.widgets import DataTable
 
-COLUMNS = ("cluster", "API p99", "etcd fsync", "node sat", "restarts", "alerts", "top finding")
+COLUMNS = ("cluster", "API", "etcd", "node", "restarts", "alerts", "top finding")
 
 
 def _count(value: Value) -> str:
@@ -51,7 +51,7 @@ class FleetTable(DataTable[Text]):
     def row_cells(self, row: FleetRow) -> list[Text]:
         name = Text(row.cluster, style=self.get_component_rich_style(level_css(row.worst)), no_wrap=True)
         cells = [self._cell(cell, fmt) for cell, fmt in zip(row.cells, FORMATS, strict=True)]
-        return [name, *cells, Text(row.top or "-", no_wrap=True)]
+        return [name, *cells, Text(row.top or "-", no_wrap=True, overflow="ellipsis")]
 
     def show(self, facts: FleetFacts) -> None:
         """Replace the rows, keeping the cursor on the same cluster."""

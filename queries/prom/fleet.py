@@ -18,12 +18,12 @@ from k8stop.queries.prom.catalog import APISERVER_LATENCY_METRICS, CATALOG
 from k8stop.queries.prom.combine import combine, quantile, split
 from k8stop.queries.prom.context import PromContext
 
-# tag -> (catalog entry, labels naming the worst subject)
-PIECES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "api": ("fleet.api_p99", ("verb", "resource")),
-    "etcd": ("fleet.etcd_fsync_p99", ("instance",)),
-    "node": ("fleet.node_saturation", ("instance", "resource")),
-    "restarts": ("fleet.restarts_1h", ("namespace", "pod", "container")),
+# tag -> (catalog entry, labels naming the worst subject, how they join)
+PIECES: dict[str, tuple[str, tuple[str, ...], str]] = {
+    "api": ("fleet.api_p99", ("verb", "resource"), " "),
+    "etcd": ("fleet.etcd_fsync_p99", ("instance",), " "),
+    "node": ("fleet.node_saturation", ("instance", "resource"), " "),
+    "restarts": ("fleet.restarts_1h", ("namespace", "pod", "container"), "/"),
 }
 
 
@@ -50,7 +50,7 @@ def fleet_query(ctx: PromContext, metric: str) -> str:
     return combine(
         {
             tag: ctx.catalog.render(entry, metric=metric, cl=label, min_requests=min_requests)
-            for tag, (entry, _) in PIECES.items()
+            for tag, (entry, _, _) in PIECES.items()
         }
     )
 
@@ -64,10 +64,10 @@ async def fleet_measures(ctx: PromContext) -> FleetMeasures:
     for tag, samples in split(result).items():
         if tag not in PIECES:
             continue
-        entry, names = PIECES[tag]
+        entry, names, joint = PIECES[tag]
         for labels, value in samples:
             cluster = clean(labels.get(label, ""))
-            subject = clean(" ".join(labels.get(n, "") for n in names if labels.get(n)))
+            subject = clean(joint.join(labels.get(n, "") for n in names if labels.get(n)))
             out.values[cluster][tag] = Measured(quantile(value, CATALOG[entry].top_bucket), subject)
     envelope = await ctx.client.alerts()
     raw = envelope.data.get("alerts") if isinstance(envelope.data, dict) else None

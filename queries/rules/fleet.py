@@ -16,12 +16,13 @@ from k8stop.queries.rules import bounds
 from k8stop.queries.rules.alerts import severity_of
 from k8stop.queries.rules.grading import Bound
 
-# tag -> (what the top finding calls it, how its value reads)
+# tag -> the top finding's words ({subject}, {value}: short, the overview's last column is
+# narrow at 80 columns) and how its value reads
 _WORDS: dict[str, tuple[str, Callable[[Value], str]]] = {
-    "api": ("API p99", fmt_seconds),
-    "etcd": ("etcd WAL fsync p99 on member", fmt_seconds),
-    "node": ("node saturation on", fmt_ratio),
-    "restarts": ("restarts in 1 h of", lambda v: fmt_count(v.number) if v.known else "n/a"),
+    "api": ("API {subject} p99 {value}", fmt_seconds),
+    "etcd": ("etcd {subject} fsync {value}", fmt_seconds),  # WAL fsync p99
+    "node": ("node {subject} {value}", fmt_ratio),
+    "restarts": ("{subject} restarted {value}x", lambda v: fmt_count(v.number) if v.known else "n/a"),
 }
 
 
@@ -52,14 +53,14 @@ def _alerts_cell(firing: Iterable[Alert]) -> FleetCell:
 
 
 def _top(cells: dict[str, FleetCell], alerts: FleetCell) -> str:
-    """The worst cell as a sentence: 'etcd WAL fsync p99 on member 10.0.0.2:2379: 200 ms'."""
+    """The worst cell as a sentence: 'etcd 10.0.0.2:2379 fsync 200 ms'."""
     tag, cell = max(cells.items(), key=lambda kv: (int(kv[1].level), kv[1].magnitude))
     if alerts.level > cell.level and alerts.level >= Level.WARN:
         return f"alert {alerts.subject} firing"
     if cell.level < Level.WARN:
         return ""
     words, fmt = _WORDS[tag]
-    return f"{words} {cell.subject}: {fmt(cell.value)}" if cell.subject else f"{words}: {fmt(cell.value)}"
+    return " ".join(words.format(subject=cell.subject, value=fmt(cell.value)).split())
 
 
 def fleet_rows(measures: FleetMeasures, clusters: Iterable[str], t: Thresholds) -> FleetFacts:
