@@ -172,6 +172,10 @@ class Settings:
         """The kube context paired with a cluster in the config, if any."""
         return dict(self.clusters).get(cluster)
 
+    def cluster_of(self, context: str) -> str | None:
+        """The cluster paired with a kube context in the config, if any."""
+        return next((cluster for cluster, ctx in self.clusters if ctx == context), None)
+
 
 def config_path() -> Path:
     base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")

@@ -120,6 +120,13 @@ def test_one_healthy_cluster_reports_alone(fleet_prom, tmp_path: Path) -> None:
     assert fsync["status"] != "fail"
 
 
+def test_a_cluster_the_backend_does_not_hold_is_a_usage_error(fleet_prom, tmp_path: Path) -> None:
+    run = k8stop("report", "--no-kube", "--prometheus-url", fleet_prom.url, "--cluster", "prod-usa", cwd=tmp_path)
+    assert run.returncode == 2 and run.stdout == ""
+    assert run.stderr.startswith("k8stop: --cluster prod-usa: no such cluster in the backend (it holds "), run.stderr
+    assert all(name in run.stderr for name in NAMES) and len(run.stderr.splitlines()) == 1
+
+
 @pytest.mark.parametrize("cluster", [SICK, "prod-eu", HOSTILE])
 async def test_a_scoped_kpi_is_the_scoped_promql(fleet_prom, cluster: str) -> None:
     settings = Settings(prometheus_url=fleet_prom.url, use_kube=False, cluster=cluster)
@@ -253,6 +260,7 @@ def test_cluster_flags_and_config(tmp_path: Path) -> None:
     assert (paired.cluster, paired.context) == ("prod-us", "prod-us-admin")
     # ...unless --context says otherwise; an unpaired cluster keeps the current context.
     assert settings("--cluster", "prod-us", "--context", "other").context == "other"
+    assert settings("--context", "prod-us-admin").cluster == "prod-us"  # and the other way round
     assert settings("--cluster", "staging").context is None
     assert settings("--cluster-label", "region").cluster_label == "region"
     with pytest.raises(ConfigError, match="--cluster-label 'not a label': not a Prometheus label name"):

@@ -115,9 +115,15 @@ class K8sTopApp(App[int]):
 
     def scope_cluster(self, cluster: str) -> None:
         cluster = clean(cluster)  # typed by the user or read from the backend: shown in the header
+        if self.fleet and cluster not in self.fleet:
+            self.notify(f"no cluster {cluster} in this fleet (:cluster lists them)", severity="error", markup=False)
+            return
         context = self.settings.context_of(cluster)
         self.switch(cluster=cluster, **({"context": context} if context else {}))
         self._dashboard.header.cluster = self.settings.cluster or ""
+        if self.diagnose_on_start:  # `k8stop diagnose` on a fleet: once a cluster is chosen
+            self.diagnose_on_start = False
+            self._dashboard.action_diagnose()
 
     @work(exclusive=True, group="source", exit_on_error=False)
     async def _run_source(self, source: FeedSource) -> None:
@@ -260,6 +266,10 @@ class K8sTopApp(App[int]):
         if not self.source.live:
             self.notify("a recording cannot switch context or namespace", severity="warning")
             return
+        paired = self.settings.cluster_of(changes["context"]) if "context" in changes else None
+        if paired is not None and "cluster" not in changes:  # a context paired with a cluster brings it
+            changes["cluster"] = paired
+            self._dashboard.header.cluster = paired
         self.settings = replace(self.settings, **changes)
         self.source = self._make_source(self.settings)
         self.latest.clear()

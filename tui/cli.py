@@ -217,7 +217,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             raise ConfigError(f"--prometheus-url {url!r}: the port is not a number") from None
     cluster_label = settings.cluster_label if args.cluster_label is None else args.cluster_label
     check_cluster_label(cluster_label, "--cluster-label")
-    cluster = args.cluster or settings.cluster
+    # A context paired with a cluster in the config brings it along, and the other way round.
+    cluster = args.cluster or (settings.cluster_of(args.context) if args.context else None) or settings.cluster
     if cluster and not cluster_label:
         raise ConfigError(f"--cluster {cluster}: needs a cluster label (--cluster-label)")
     refresh = settings.refresh if args.refresh is None else args.refresh
@@ -233,7 +234,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         prometheus_url=url.rstrip("/") if url else None,
         prometheus=auth,
         kubeconfig=args.kubeconfig or settings.kubeconfig,
-        # A cluster paired with a kube context in the config brings it along, unless --context says otherwise.
         context=args.context or (settings.context_of(cluster) if cluster else None) or settings.context,
         namespace=args.namespace or settings.namespace,
         refresh=refresh,

@@ -32,8 +32,11 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         from k8stop.tui.live_command import usable_settings
 
         settings = usable_settings(settings)
-        from k8stop.queries.feeds.fleet import detect_fleet
+        from k8stop.queries.feeds.fleet import detect_fleet, unknown_cluster
 
+        problem = asyncio.run(unknown_cluster(settings))
+        if problem is not None:
+            raise ConfigError(problem)
         clusters = asyncio.run(detect_fleet(settings))
         if len(clusters) > 1:
             return _fleet_report(args, settings, clusters)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from k8stop.queries.config import Settings
-from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.model.errors import FeedError
-from k8stop.queries.model.snapshot import ClusterSnapshot
+
+if TYPE_CHECKING:
+    from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.prom.scope import fleet_clusters, scoped
 
 # Clusters collected at once: each runs its feeds' queries concurrently already.
@@ -41,6 +43,18 @@ async def detect_fleet(settings: Settings) -> tuple[str, ...]:
             return ()
 
 
+async def unknown_cluster(settings: Settings) -> str | None:
+    """Why --cluster names no cluster of the backend, or None (also when it cannot be asked:
+    the feeds then say why). A typo would otherwise show an empty dashboard, not an error."""
+    if not settings.cluster or not could_be_fleet(replace(settings, cluster=None)):
+        return None
+    clusters = await detect_fleet(replace(settings, cluster=None))
+    if not clusters or settings.cluster in clusters:
+        return None
+    shown = ", ".join(clusters[:10]) + (f" and {len(clusters) - 10} more" if len(clusters) > 10 else "")
+    return f"--cluster {settings.cluster}: no such {settings.cluster_label} in the backend (it holds {shown})"
+
+
 def cluster_settings(settings: Settings, cluster: str) -> Settings:
     """One cluster's settings in a fleet report: scoped, and the kube API only when paired."""
     one = scoped(settings, cluster)
@@ -48,6 +62,8 @@ def cluster_settings(settings: Settings, cluster: str) -> Settings:
 
 
 async def collect_fleet(settings: Settings, clusters: tuple[str, ...]) -> list[tuple[Settings, ClusterSnapshot]]:
+    from k8stop.queries.feeds.collect import collect_snapshot
+
     limit = asyncio.Semaphore(CONCURRENT_CLUSTERS)
 
     async def one(cluster: str) -> tuple[Settings, ClusterSnapshot]:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from k8stop.queries.config import Settings
 from k8stop.queries.model.errors import FeedError
 from k8stop.queries.model.sanitize import clean
-from k8stop.queries.prom.client import PromClient
+
+if TYPE_CHECKING:  # the client brings aiohttp: not before the first frame
+    from k8stop.queries.prom.client import PromClient
 
 # The label-values call looks back this far: a cluster that stopped reporting an hour ago is
 # not part of the fleet any more, and a bounded range keeps the call cheap on Thanos/Mimir.
