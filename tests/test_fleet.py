@@ -90,6 +90,14 @@ def test_fleet_report_ranks_across_clusters_and_names_the_sick_one(fleet_prom, t
     # The evidence PromQL is the scoped query: it reads the sick cluster alone.
     assert all(f'cluster="{SICK}"' in e["query"] for e in top["evidence"] if "{" in e["query"])
     assert not [f for f in doc["findings"] if f["cluster"] != SICK and f["severity"] == "critical"]
+    # Ranked as one report ranks: every independent cause by severity, then the symptoms, each
+    # under a cause of its own cluster.
+    ranks = {"critical": 0, "warning": 1, "info": 2}
+    causes = [f for f in doc["findings"] if f["caused_by"] is None]
+    assert doc["findings"][: len(causes)] == causes
+    assert [ranks[f["severity"]] for f in causes] == sorted(ranks[f["severity"]] for f in causes)
+    for f in doc["findings"][len(causes) :]:
+        assert any(g["id"] == f["caused_by"] and g["cluster"] == f["cluster"] for g in doc["findings"]), f
     # Every KPI once per cluster, each graded on its own cluster's series.
     fsync = {k["cluster"]: k for k in doc["kpis"] if k["id"] == "etcd.wal_fsync_p99"}
     assert set(fsync) == NAMES

@@ -85,7 +85,10 @@ class K8sTopApp(App[int]):
 
         if self.source.live and could_be_fleet(self.settings):
             self._detect_fleet()  # starts the source, or opens the fleet screen to choose a cluster
-            return
+        else:
+            self._begin_feeds()
+
+    def _begin_feeds(self) -> None:
         self._run_source(self.source)
         if self.diagnose_on_start:
             self._dashboard.action_diagnose()
@@ -96,14 +99,14 @@ class K8sTopApp(App[int]):
         them, so the app opens on the fleet overview instead and starts the feeds once scoped."""
         from k8stop.queries.feeds.fleet import detect_fleet
 
-        self.fleet = await detect_fleet(self.settings)
-        if len(self.fleet) > 1:
-            self._dashboard.header.cluster = f"fleet of {len(self.fleet)}"
-            self.open_fleet()
-            return
-        self._run_source(self.source)
-        if self.diagnose_on_start:
-            self._dashboard.action_diagnose()
+        try:
+            self.fleet = await detect_fleet(self.settings)
+        finally:  # whatever the call did, the app shows something: the overview or the feeds
+            if len(self.fleet) > 1:
+                self._dashboard.header.cluster = f"fleet of {len(self.fleet)}"
+                self.open_fleet()
+            else:
+                self._begin_feeds()
 
     def open_fleet(self) -> bool:
         if len(self.fleet) < 2:

@@ -21,6 +21,9 @@ from k8stop.queries.prom.scope import fleet_clusters, scoped
 
 # Clusters collected at once: each runs its feeds' queries concurrently already.
 CONCURRENT_CLUSTERS = 4
+# The detection call holds up the first data: a backend that does not answer by then is
+# treated as no fleet, and its feeds report why as they would have.
+DETECT_TIMEOUT = 3.0
 
 
 def could_be_fleet(settings: Settings) -> bool:
@@ -36,11 +39,11 @@ async def detect_fleet(settings: Settings) -> tuple[str, ...]:
         return ()
     from k8stop.queries.prom.client import PromClient
 
-    async with PromClient.from_settings(settings) as client:
-        try:
+    try:
+        async with asyncio.timeout(DETECT_TIMEOUT), PromClient.from_settings(settings) as client:
             return await fleet_clusters(client, settings)
-        except FeedError:
-            return ()
+    except (FeedError, TimeoutError):
+        return ()
 
 
 async def unknown_cluster(settings: Settings) -> str | None:
