@@ -163,9 +163,14 @@ async def test_fleet_screen_opens_first_and_scopes_the_dashboard(fleet_prom, tmp
         assert rows[0].cluster == SICK and {r.cluster for r in rows} == NAMES
         assert rows[0].etcd_fsync_p99.subject == SICK_MEMBER
         assert rows[0].etcd_fsync_p99.value.number == pytest.approx(SICK_FSYNC, rel=0.01)
+
+        # The hostile name is shown as it is: its brackets were not taken for markup.
+        def shown(name: str) -> bool:
+            return any(line.startswith(f" {name} ") for line in screen_text(app).splitlines())
+
+        await wait_for(pilot, lambda: all(shown(name) for name in NAMES), what="a row per cluster on screen")
         text = screen_text(app)
         lines = text.splitlines()
-        # The hostile name is shown as it is: its brackets were not taken for markup.
         row_of = {name: next(i for i, line in enumerate(lines) if line.startswith(f" {name} ")) for name in NAMES}
         assert row_of[SICK] == min(row_of.values()), text
         assert fmt_seconds(Value.of(SICK_FSYNC)) in lines[row_of[SICK]], text  # as the scenario set it
