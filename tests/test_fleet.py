@@ -188,7 +188,9 @@ async def test_fleet_screen_opens_first_and_scopes_the_dashboard(fleet_prom, tmp
         # A recording of the scoped session keeps its cluster, and its replay header shows it.
         app.recording.start(tmp_path / "scoped.k8rec")
         app.sync_recording()
-        await wait_for(pilot, lambda: app.recording.recorder is not None and app.recording.recorder.updates > 0)
+        recorded: list[str] = []  # after the recorder's own listener: what it has written
+        app.listeners.append(lambda update: recorded.append(update.feed))
+        await wait_for(pilot, lambda: "etcd" in recorded and "apiserver" in recorded, what="etcd recorded")
         path = app.recording.stop()
         assert path is not None and read_recording(path).header.cluster == HOSTILE
         assert read_recording(path).header.info(()).cluster == HOSTILE
@@ -202,6 +204,15 @@ async def test_fleet_screen_opens_first_and_scopes_the_dashboard(fleet_prom, tmp
         # Esc goes back to the fleet overview.
         await pilot.press("escape")
         await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen), what="fleet again")
+
+    # The recording reports as the cluster it was scoped to, graded on that cluster's numbers.
+    run = k8stop("report", "--replay", str(path), "--format", "json", cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    doc = orjson.loads(run.stdout)
+    assert {k["cluster"] for k in doc["kpis"]} == {HOSTILE} and doc["fleet"] is None
+    fsync = next(k for k in doc["kpis"] if k["id"] == "etcd.wal_fsync_p99")
+    hostile = FLEET.cluster(HOSTILE)
+    assert fsync["value"] == pytest.approx(max(hostile.expected_etcd_quantile(m.name) for m in hostile.etcd), rel=0.01)
 
 
 async def wait_for_etcd(pilot, cluster: str) -> None:

@@ -103,7 +103,7 @@ class K8sTopApp(App[int]):
             self.fleet = await detect_fleet(self.settings)
         finally:  # whatever the call did, the app shows something: the overview or the feeds
             if len(self.fleet) > 1:
-                self._dashboard.header.cluster = f"fleet of {len(self.fleet)}"
+                self._dashboard.header.cluster = f"none of {len(self.fleet)} chosen"
                 self.open_fleet()
             else:
                 self._begin_feeds()

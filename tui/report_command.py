@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -27,7 +28,9 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.at is not None and args.replay is None:
         raise ConfigError("--at needs --replay FILE")
     if args.replay is not None:
-        snap = _replay_snapshot(args.replay, args.at, settings)
+        snap, cluster = _replay_snapshot(args.replay, args.at, settings)
+        # A recording of a scoped session reports as that cluster, as `--cluster` would
+        settings = replace(settings, cluster=cluster or None)
     else:
         from k8stop.tui.live_command import usable_settings
 
@@ -117,7 +120,8 @@ def _write(text: str, output: str | None) -> None:
     print(f"k8stop: report written to {path.resolve()}", file=sys.stderr)
 
 
-def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
+def _replay_snapshot(file: str, at: str | None, settings: Settings) -> tuple[ClusterSnapshot, str]:
+    """The recorded moment as a snapshot, and the cluster the recording was scoped to ("" if none)."""
     from k8stop.queries.feeds.replay import replay_feeds, state_as_of
     from k8stop.queries.feeds.snapshot_builder import build_snapshot
     from k8stop.tui.replay_command import open_recording
@@ -125,7 +129,7 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
     recording = open_recording(file)
     moment = recording.last if at is None else _moment(at, recording.first, recording.last)
     header = recording.header
-    return build_snapshot(
+    snap = build_snapshot(
         state_as_of(recording, moment, replay_feeds(recording)),
         moment,
         settings,
@@ -133,6 +137,7 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
         version=header.cluster_version,
         prometheus_detail=header.prometheus,
     )
+    return snap, header.cluster
 
 
 def _moment(at: str, first: float, last: float) -> float:
