@@ -597,11 +597,16 @@ def _format(value: float) -> str:
     return repr(value)
 
 
-def write_openmetrics(scenario: Scenario, out: IO[str], anchor: float, cluster: tuple[str, str] | None = None) -> int:
-    """Write the scenario's history around `anchor` (unix seconds); returns samples written.
+def write_openmetrics(scenario: Scenario, out: IO[str], anchor: float) -> int:
+    """Write the scenario's history around `anchor` (unix seconds); returns samples written."""
+    samples = _write_history(scenario, out, anchor)
+    out.write("# EOF\n")
+    return samples
 
-    `cluster`: (label, value) set on every series, replacing the convention's own, as a fleet
-    backend's external label does (write_fleet)."""
+
+def _write_history(scenario: Scenario, out: IO[str], anchor: float, cluster: tuple[str, str] | None = None) -> int:
+    """The scenario's series without the closing `# EOF`. `cluster`: (label, value) set on every
+    series, replacing the convention's own, as a fleet backend's external label does."""
     step = scenario.step
     t0 = anchor - scenario.history
     end = anchor + scenario.future
@@ -650,8 +655,7 @@ _LABEL_PAIR = re.compile(r'[A-Za-z_][A-Za-z0-9_]*="(?:[^"\\]|\\.)*"')
 def write_file(scenario: Scenario | Fleet, path: Path, anchor: float) -> int:
     with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
         if isinstance(scenario, Fleet):
-            samples = sum(write_openmetrics(s, out, anchor, (scenario.label, name)) for name, s in scenario.clusters)
-        else:
-            samples = write_openmetrics(scenario, out, anchor)
-        out.write("# EOF\n")
-        return samples
+            samples = sum(_write_history(s, out, anchor, (scenario.label, name)) for name, s in scenario.clusters)
+            out.write("# EOF\n")
+            return samples
+        return write_openmetrics(scenario, out, anchor)
