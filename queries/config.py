@@ -168,6 +168,21 @@ class Settings:
     max_watch_line_mib: float = 16.0
     # Grafana base URL: drill-downs then link each query to Explore (default data source).
     grafana_url: str | None = None
+    # Fleets (Thanos, Mimir, Cortex, VictoriaMetrics in front of many clusters): the external
+    # label telling clusters apart ("" for none), the cluster every query is scoped to (None:
+    # all, or the fleet overview when the backend holds several), and cluster -> kube context
+    # pairs so switching one switches both (queries/prom/scope.py).
+    cluster_label: str = "cluster"
+    cluster: str | None = None
+    clusters: tuple[tuple[str, str], ...] = ()
+
+    def context_of(self, cluster: str) -> str | None:
+        """The kube context paired with a cluster in the config, if any."""
+        return dict(self.clusters).get(cluster)
+
+    def cluster_of(self, context: str) -> str | None:
+        """The cluster paired with a kube context in the config, if any."""
+        return next((cluster for cluster, ctx in self.clusters if ctx == context), None)
 
 
 def config_path() -> Path:
@@ -255,5 +270,26 @@ def load_config_file(path: Path, base: Settings | None = None) -> Settings:
         data = dict(data)
         overrides = data.pop("query_overrides")
         settings = replace(settings, query_overrides=tuple((str(k), str(v)) for k, v in overrides.items()))
+    if "clusters" in data:
+        data = dict(data)
+        settings = replace(settings, clusters=_cluster_pairs(data.pop("clusters"), f"{path}.clusters"))
     merged: Settings = _merge(settings, data, str(path))
+    check_cluster_label(merged.cluster_label, f"{path}.cluster_label")
     return merged
+
+
+def _cluster_pairs(raw: Any, where: str) -> tuple[tuple[str, str], ...]:
+    """`clusters: {prod-us: {context: prod-us-admin}}` -> (("prod-us", "prod-us-admin"),)."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: expected a mapping of cluster names to {{context: NAME}}")
+    pairs = []
+    for name, entry in raw.items():
+        if not isinstance(entry, dict) or set(entry) != {"context"} or not isinstance(entry["context"], str):
+            raise ConfigError(f"{where}.{name}: expected {{context: NAME}}, got {entry!r}")
+        pairs.append((str(name), entry["context"]))
+    return tuple(pairs)
+
+
+def check_cluster_label(label: str, where: str) -> None:
+    if label and not LABEL_NAME.fullmatch(label):
+        raise ConfigError(f"{where} {label!r}: not a Prometheus label name (letters, digits, _)")

@@ -23,7 +23,6 @@ import math
 import re
 import textwrap
 from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -37,12 +36,13 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceStatus, safe_url
 from k8stop.queries.rules.advice import split_commands
-from k8stop.queries.rules.diagnose import diagnose
+from k8stop.queries.rules.diagnose import diagnose, importance, symptoms_of
 from k8stop.queries.rules.kpis import Kpi, compute_kpis, fmt_target, fmt_value
 
 Format = Literal["text", "markdown", "json"]
 FORMATS: tuple[Format, ...] = ("text", "markdown", "json")
 WIDTH = 100
+FLEET_TOP = 10  # serious findings listed at the top of a fleet report, across clusters
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,18 +51,49 @@ class Report:
     kpis: tuple[Kpi, ...]
     findings: tuple[Finding, ...]  # most important first
     config: tuple[ConfigCheck, ...] = ()  # the tuning and sizing audit, in table order
+    cluster: str | None = None  # the fleet cluster it covers (--cluster, or one of a fleet report)
+
+
+@dataclass(frozen=True, slots=True)
+class FleetReport:
+    """One report per cluster of a fleet backend (each made with its cluster-scoped settings)."""
+
+    label: str
+    reports: tuple[Report, ...]  # worst cluster first (the one holding the top finding)
+
+    def findings(self) -> tuple[tuple[Report, Finding], ...]:
+        """Every cluster's findings ranked together by the rules of diagnose.rank: independent
+        causes first (severity, then magnitude), then the symptoms in their causes' order."""
+        roots = sorted(
+            ((r, f) for r in self.reports for f in r.findings if f.caused_by is None),
+            key=lambda rf: (*importance(rf[1]), rf[0].cluster or ""),
+        )
+        out = list(roots)
+        for report, root in roots:
+            out.extend((report, f) for f in symptoms_of(report.findings, root))
+        placed = {(id(r), f.id) for r, f in out}
+        return (*out, *((r, f) for r in self.reports for f in r.findings if (id(r), f.id) not in placed))
 
 
 def make_report(snap: ClusterSnapshot, settings: Settings) -> Report:
     t = settings.thresholds
-    return Report(snap, compute_kpis(snap, t), diagnose(snap, settings), grade(snap, t))
+    return Report(snap, compute_kpis(snap, t), diagnose(snap, settings), grade(snap, t), settings.cluster)
 
 
-def render(report: Report, fmt: Format) -> str:
-    renderer = _RENDERERS.get(fmt)
-    if renderer is None:
-        raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
-    return renderer(report)
+def make_fleet_report(label: str, reports: list[Report]) -> FleetReport:
+    """Clusters ordered by their top finding (as FleetReport.findings ranks), healthy ones by name."""
+    ranked = [(importance(r.findings[0]) if r.findings else (1, 0.0, ""), r.cluster or "", r) for r in reports]
+    return FleetReport(label, tuple(r for *_, r in sorted(ranked, key=lambda x: x[:2])))
+
+
+def render(report: Report | FleetReport, fmt: Format) -> str:
+    if fmt == "text":
+        return render_text(report) if isinstance(report, Report) else render_fleet_text(report)
+    if fmt == "markdown":
+        return render_markdown(report) if isinstance(report, Report) else render_fleet_markdown(report)
+    if fmt == "json":
+        return render_json(report)
+    raise ValueError(f"unknown report format {fmt!r} (choose from {', '.join(FORMATS)})")
 
 
 # --- JSON -------------------------------------------------------------------------------
@@ -81,60 +112,102 @@ def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def report_dict(report: Report) -> dict[str, Any]:
+def _sources_dict(snap: ClusterSnapshot) -> dict[str, Any]:
+    return {
+        "prometheus": {
+            "status": str(snap.prometheus.state),
+            "url": safe_url(snap.prometheus.url),
+            "detail": snap.prometheus.detail,
+        },
+        "kube": {"status": str(snap.kube.state), "detail": snap.kube.detail},
+    }
+
+
+def report_dict(report: Report | FleetReport) -> dict[str, Any]:
+    if isinstance(report, FleetReport):
+        return _fleet_dict(report)
     snap = report.snapshot
     return {
         "generated_at": rfc3339(snap.taken_at),
         "cluster": {"context": snap.context, "version": snap.version},
-        "sources": {
-            "prometheus": {
-                "status": str(snap.prometheus.state),
-                "url": safe_url(snap.prometheus.url),
-                "detail": snap.prometheus.detail,
-            },
-            "kube": {"status": str(snap.kube.state), "detail": snap.kube.detail},
-        },
-        "kpis": [
-            {
-                "id": k.id,
-                "name": k.name,
-                "value": _finite(k.value.or_none()),
-                "unit": k.unit,
-                "target": k.target,
-                "status": k.status.kpi_word,
-                "detail": k.detail,
-            }
-            for k in report.kpis
-        ],
-        "findings": [
-            {
-                "id": f.id,
-                "component": str(f.component),
-                "subject": f.subject,
-                "severity": f.severity.severity_word,
-                "title": f.title,
-                "evidence": [
-                    {"query": e.query, "value": _evidence_value(e.value), "detail": e.detail} for e in f.evidence
-                ],
-                "recommendation": f.recommendation,
-                "caused_by": f.caused_by,
-                "symptoms": list(f.symptoms),
-            }
-            for f in report.findings
-        ],
-        "config": [
-            {
-                "component": c.component,
-                "setting": c.setting,
-                "value": c.value,
-                "recommended": c.recommended,
-                "status": str(c.status),
-                "source": c.source,
-                "detail": c.detail,
-            }
-            for c in report.config
-        ],
+        "sources": _sources_dict(snap),
+        "kpis": _kpis(report),
+        "findings": [_finding(report, f) for f in report.findings],
+        "config": _config(report),
+        "fleet": None,
     }
+
+
+def _fleet_dict(fleet: FleetReport) -> dict[str, Any]:
+    first = fleet.reports[0].snapshot
+    return {
+        "generated_at": rfc3339(max(r.snapshot.taken_at for r in fleet.reports)),
+        "cluster": {"context": None, "version": None},
+        # The fleet's sources are the first cluster's (one backend); each cluster's are in `fleet`.
+        "sources": _sources_dict(first),
+        "kpis": [k for r in fleet.reports for k in _kpis(r)],
+        "findings": [_finding(r, f) for r, f in fleet.findings()],
+        "config": [c for r in fleet.reports for c in _config(r)],
+        "fleet": {
+            "label": fleet.label,
+            "clusters": [
+                {
+                    "name": r.cluster,
+                    "context": r.snapshot.context or None,
+                    "version": r.snapshot.version or None,
+                    "sources": _sources_dict(r.snapshot),
+                }
+                for r in fleet.reports
+            ],
+        },
+    }
+
+
+def _kpis(report: Report) -> list[dict[str, Any]]:
+    return [
+        {
+            "cluster": report.cluster,
+            "id": k.id,
+            "name": k.name,
+            "value": _finite(k.value.or_none()),
+            "unit": k.unit,
+            "target": k.target,
+            "status": k.status.kpi_word,
+            "detail": k.detail,
+        }
+        for k in report.kpis
+    ]
+
+
+def _finding(report: Report, f: Finding) -> dict[str, Any]:
+    return {
+        "cluster": report.cluster,
+        "id": f.id,
+        "component": str(f.component),
+        "subject": f.subject,
+        "severity": f.severity.severity_word,
+        "title": f.title,
+        "evidence": [{"query": e.query, "value": _evidence_value(e.value), "detail": e.detail} for e in f.evidence],
+        "recommendation": f.recommendation,
+        "caused_by": f.caused_by,
+        "symptoms": list(f.symptoms),
+    }
+
+
+def _config(report: Report) -> list[dict[str, Any]]:
+    return [
+        {
+            "cluster": report.cluster,
+            "component": c.component,
+            "setting": c.setting,
+            "value": c.value,
+            "recommended": c.recommended,
+            "status": str(c.status),
+            "source": c.source,
+            "detail": c.detail,
+        }
+        for c in report.config
+    ]
 
 
 def _inert(data: Any) -> Any:
@@ -147,7 +220,7 @@ def _inert(data: Any) -> Any:
     return data
 
 
-def render_json(report: Report) -> str:
+def render_json(report: Report | FleetReport) -> str:
     return orjson.dumps(_inert(report_dict(report)), option=orjson.OPT_INDENT_2).decode() + "\n"
 
 
@@ -196,9 +269,11 @@ def _node_naming(snap: ClusterSnapshot) -> str:
     return snap.nodes.naming if snap.nodes is not None else ""
 
 
-def _header(snap: ClusterSnapshot) -> str:
+def _header(report: Report) -> str:
+    snap = report.snapshot
+    cluster = f"cluster {report.cluster}, context " if report.cluster else ""
     return (
-        f"k8stop report for {snap.context or 'unknown context'} "
+        f"k8stop report for {cluster}{snap.context or 'unknown context'} "
         f"(Kubernetes {snap.version or 'version unknown'}) at {rfc3339(snap.taken_at)}"
     )
 
@@ -231,7 +306,7 @@ def _wrap(text: str, indent: str, first: str | None = None) -> list[str]:
 
 def render_text(report: Report) -> str:
     snap = report.snapshot
-    lines = [*_wrap(_header(snap), ""), *_wrap(_summary(report), ""), "", "SOURCES"]
+    lines = [*_wrap(_header(report), ""), *_wrap(_summary(report), ""), "", "SOURCES"]
     for line in (_source_line("prometheus", snap.prometheus), _source_line("kube", snap.kube)):
         lines.extend(_wrap(line, "    ", "  "))
     for line in _feed_lines(snap):
@@ -270,6 +345,31 @@ def render_text(report: Report) -> str:
     return clean("\n".join(lines) + "\n")
 
 
+def _fleet_summary(fleet: FleetReport) -> tuple[str, list[tuple[Report, Finding]]]:
+    """The fleet's headline, and its serious findings across clusters, most important first."""
+    taken = rfc3339(max(r.snapshot.taken_at for r in fleet.reports))
+    counts = Counter(f.severity.severity_word for r in fleet.reports for f in r.findings)
+    head = (
+        f"k8stop fleet report: {len(fleet.reports)} clusters (label {fleet.label}) at {taken}. "
+        f"Findings: {', '.join(f'{counts[s]} {s}' for s in ('critical', 'warning', 'info'))}."
+    )
+    return head, [(r, f) for r, f in fleet.findings() if f.severity > Level.INFO]
+
+
+def render_fleet_text(fleet: FleetReport) -> str:
+    """The fleet's top findings, then each cluster's own report under its name, worst first."""
+    head, serious = _fleet_summary(fleet)
+    lines = [*_wrap(head, ""), "", "TOP FINDINGS ACROSS THE FLEET"]
+    if not serious:
+        lines.append("  none")
+    for n, (r, f) in enumerate(serious[:FLEET_TOP], 1):
+        line = f"{n}. [{f.severity.severity_word.upper()}] cluster {r.cluster}: {f.component} {f.subject}: {f.title}"
+        lines.extend(_wrap(line, "     ", "  "))
+    for r in fleet.reports:
+        lines += ["", "=" * WIDTH, f"CLUSTER {r.cluster}", "=" * WIDTH, render_text(r).rstrip("\n")]
+    return clean("\n".join(lines) + "\n")
+
+
 # --- Markdown ---------------------------------------------------------------------------
 
 
@@ -296,7 +396,7 @@ def _code(text: str) -> str:
 
 def render_markdown(report: Report) -> str:
     snap = report.snapshot
-    out = [f"# {_md(_header(snap))}", "", "## Summary", "", _summary(report), ""]
+    out = [f"# {_md(_header(report))}", "", "## Summary", "", _summary(report), ""]
     serious = [f for f in report.findings if f.severity > Level.INFO]
     for f in serious[:3]:
         out.append(f"- **{f.severity.severity_word}** {_md(f.title)}")
@@ -347,8 +447,13 @@ def render_markdown(report: Report) -> str:
     return clean("\n".join(out) + "\n")
 
 
-_RENDERERS: dict[str, Callable[[Report], str]] = {
-    "text": render_text,
-    "markdown": render_markdown,
-    "json": render_json,
-}
+def render_fleet_markdown(fleet: FleetReport) -> str:
+    head, serious = _fleet_summary(fleet)
+    out = ["# k8stop fleet report", "", _md(head), ""]
+    for r, f in serious[:FLEET_TOP]:
+        out.append(f"- **{f.severity.severity_word}** cluster {_code(r.cluster or '')}: {_md(f.title)}")
+    for r in fleet.reports:
+        out += ["", f"## Cluster {_md(r.cluster or '')}", ""]
+        # Each cluster's report one heading level down, under its cluster's heading.
+        out += [f"##{line}" if line.startswith("#") else line for line in render_markdown(r).splitlines()]
+    return clean("\n".join(out) + "\n")

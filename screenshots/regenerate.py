@@ -25,7 +25,7 @@ from k8stop.tui.app import K8sTopApp  # noqa: E402
 from kubeapi import Cluster, ThreadedKubeApiServer, write_kubeconfig  # noqa: E402
 from kubeapi.from_scenario import cluster_from_scenario  # noqa: E402
 from prometheus_fixture import PrometheusHandle, start_prometheus  # noqa: E402
-from scenario import Scenario  # noqa: E402
+from scenario import Fleet, Scenario  # noqa: E402
 from screen import wait_for  # noqa: E402
 
 Steps = Callable[[object], Awaitable[None]]
@@ -44,7 +44,7 @@ def incident() -> Scenario:
 
 
 @contextmanager
-def running(scenario: Scenario) -> Iterator[PrometheusHandle]:
+def running(scenario: Scenario | Fleet) -> Iterator[PrometheusHandle]:
     """A real Prometheus backfilled with the scenario, stopped however the shots end."""
     prometheus = start_prometheus(scenario)
     try:
@@ -195,6 +195,33 @@ async def workloads() -> None:
         await shoot(settings, "workloads-80x24", (80, 24), steps)
 
 
+def fleet() -> Fleet:
+    """Four clusters behind one backend with the same member and node names: one slow etcd
+    member, one saturated node, one crash-looping deployment, one healthy."""
+    small = {"kubelet_exposed": False, "cadvisor_exposed": False, "history": 1200.0}
+    return Fleet(
+        (
+            ("prod-us", Scenario.slow_etcd_member(member=1, fsync_p99=0.8, **small)),
+            ("prod-eu", Scenario.healthy(**small)),
+            ("staging", Scenario.cpu_saturated_node(node=2, **small)),
+            ("dev", Scenario.crashloop(**small)),
+        )
+    )
+
+
+async def fleet_overview() -> None:
+    """The fleet screen the app opens on when the backend holds several clusters."""
+    from k8stop.tui.screens.fleet_screen import FleetScreen
+
+    with running(fleet()) as prometheus:
+        app = K8sTopApp(Settings(prometheus_url=prometheus.url, use_kube=False, refresh=1.0), LiveSource)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for(pilot, lambda: isinstance(app.screen, FleetScreen) and app.screen.facts is not None)
+            await pilot.pause(0.5)
+            app.save_screenshot("fleet-80x24.svg", str(HERE))
+    print("wrote screenshots/fleet-80x24.svg")
+
+
 async def main() -> None:
     scenario = incident()
     with running(scenario) as prometheus:
@@ -209,8 +236,10 @@ async def main() -> None:
     await config_audit()
     await request_path()
     await workloads()
+    await fleet_overview()
     await demo()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    # `python3 screenshots/regenerate.py fleet`: only the fleet overview
+    asyncio.run(fleet_overview() if sys.argv[1:] == ["fleet"] else main())

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import orjson
-from scenario import Scenario
+from scenario import Fleet, Scenario
 from series_writer import write_file
 
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
@@ -41,7 +41,7 @@ def binaries_present() -> bool:
 @dataclass
 class PrometheusHandle:
     url: str
-    scenario: Scenario
+    scenario: Scenario | Fleet
     anchor: float  # unix seconds the scenario's values are defined at
     rules: str | None
     workdir: Path
@@ -119,7 +119,9 @@ def _config(rule_file: Path | None, eval_interval: str) -> str:
     )
 
 
-def start_prometheus(scenario: Scenario, rules: str | None = None, eval_interval: str = "5s") -> PrometheusHandle:
+def start_prometheus(
+    scenario: Scenario | Fleet, rules: str | None = None, eval_interval: str = "5s"
+) -> PrometheusHandle:
     if not binaries_present():
         raise PrometheusUnavailable(f"need {PROMETHEUS} and {PROMTOOL} (Debian: apt-get install prometheus)")
     timings: dict[str, float] = {}
@@ -195,9 +197,9 @@ class PrometheusPool:
     """One server per (scenario, rules), started on first use and kept for the session."""
 
     def __init__(self) -> None:
-        self._handles: dict[tuple[Scenario, str | None, str], PrometheusHandle] = {}
+        self._handles: dict[tuple[Scenario | Fleet, str | None, str], PrometheusHandle] = {}
 
-    def get(self, scenario: Scenario, rules: str | None = None, eval_interval: str = "5s") -> PrometheusHandle:
+    def get(self, scenario: Scenario | Fleet, rules: str | None = None, eval_interval: str = "5s") -> PrometheusHandle:
         key = (scenario, rules, eval_interval)
         handle = self._handles.get(key)
         if handle is None or handle.process.poll() is not None:

@@ -3,9 +3,10 @@ the tests of the report renderer and of the report command so both hold it to th
 
 from __future__ import annotations
 
-TOP_KEYS = {"generated_at", "cluster", "sources", "kpis", "findings", "config"}
-KPI_KEYS = {"id", "name", "value", "unit", "target", "status", "detail"}
+TOP_KEYS = {"generated_at", "cluster", "sources", "kpis", "findings", "config", "fleet"}
+KPI_KEYS = {"cluster", "id", "name", "value", "unit", "target", "status", "detail"}
 FINDING_KEYS = {
+    "cluster",
     "id",
     "component",
     "subject",

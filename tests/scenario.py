@@ -893,3 +893,15 @@ class Scenario:
     def expected_runtime_op_quantile(self, operation_type: str, q: float = 0.99) -> float:
         op = next(o for o in self.kubelet.ops if o.operation_type == operation_type)
         return h.expected_quantile(q, h.distribution(h.RUNTIME_OPS_BUCKETS, op.p99))
+
+
+@dataclass(frozen=True, slots=True)
+class Fleet:
+    """Several clusters in one query backend (Thanos, Mimir...), told apart by `label`: each
+    scenario's series carry label=<name> in place of their convention's external labels."""
+
+    clusters: tuple[tuple[str, Scenario], ...]
+    label: str = "cluster"
+
+    def cluster(self, name: str) -> Scenario:
+        return dict(self.clusters)[name]

@@ -12,6 +12,7 @@ inside one phase are exact; histogram buckets are counters at rate x cumulative 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import IO, Literal
 
 import histograms as h
 from conventions import Labels
-from scenario import ApiRequest, Scenario
+from scenario import ApiRequest, Fleet, Scenario
 
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Unknown")
 
@@ -609,6 +610,14 @@ def _format(value: float) -> str:
 
 def write_openmetrics(scenario: Scenario, out: IO[str], anchor: float) -> int:
     """Write the scenario's history around `anchor` (unix seconds); returns samples written."""
+    samples = _write_history(scenario, out, anchor)
+    out.write("# EOF\n")
+    return samples
+
+
+def _write_history(scenario: Scenario, out: IO[str], anchor: float, cluster: tuple[str, str] | None = None) -> int:
+    """The scenario's series without the closing `# EOF`. `cluster`: (label, value) set on every
+    series, replacing the convention's own, as a fleet backend's external label does."""
     step = scenario.step
     t0 = anchor - scenario.history
     end = anchor + scenario.future
@@ -638,14 +647,26 @@ def write_openmetrics(scenario: Scenario, out: IO[str], anchor: float) -> int:
         if s.family != current_family:
             out.write(f"# TYPE {s.family} {s.type}\n")
             current_family = s.family
-        prefix = f"{s.name}{s.labels} "
+        prefix = f"{s.name}{s.labels if cluster is None else with_label(s.labels, *cluster)} "
         lines = [f"{prefix}{_format(v)} {stamps[t]}\n" for t, v in _values(phases, times, anchor, t0)]
         out.write("".join(lines))
         samples += len(lines)
-    out.write("# EOF\n")
     return samples
 
 
-def write_file(scenario: Scenario, path: Path, anchor: float) -> int:
+def with_label(labels: str, name: str, value: str) -> str:
+    """A rendered label set with `name` set to `value` (replacing any it had)."""
+    kept = [part for part in _LABEL_PAIR.findall(labels[1:-1]) if not part.startswith(f"{name}=")]
+    return render(((name, value),)).rstrip("}") + "".join(f",{part}" for part in kept) + "}"
+
+
+_LABEL_PAIR = re.compile(r'[A-Za-z_][A-Za-z0-9_]*="(?:[^"\\]|\\.)*"')
+
+
+def write_file(scenario: Scenario | Fleet, path: Path, anchor: float) -> int:
     with path.open("w", encoding="utf-8", buffering=1 << 20) as out:
+        if isinstance(scenario, Fleet):
+            samples = sum(_write_history(s, out, anchor, (scenario.label, name)) for name, s in scenario.clusters)
+            out.write("# EOF\n")
+            return samples
         return write_openmetrics(scenario, out, anchor)

@@ -129,7 +129,8 @@ async def test_config_in_every_report_format(large) -> None:
     report = await report_for(kubeconfig)
     doc = report_dict(report)
     inflight = next(c for c in doc["config"] if c["setting"] == "--max-requests-inflight")
-    assert set(inflight) == {"component", "setting", "value", "recommended", "status", "source", "detail"}
+    assert set(inflight) == {"cluster", "component", "setting", "value", "recommended", "status", "source", "detail"}
+    assert inflight["cluster"] is None  # not a fleet
     assert inflight["component"] == "kube-apiserver" and inflight["value"] == "400" and inflight["status"] == "advice"
     assert len(doc["config"]) == len(report.config) > 25
     markdown = render(report, "markdown")

@@ -13,7 +13,7 @@ from k8stop.queries.prom.node_names import host_of, known_names, names_by_host
 from k8stop.queries.prom.probe import ProbeResult
 
 PARAMS = {"q": "0.99", "window": "300s", "verbs": "GET", "resources": "pods", "disk": "wal_fsync", "for": "5m"}
-PARAMS |= {"res": "30s", "threshold": "0.9", "rcodes": "SERVFAIL"}
+PARAMS |= {"res": "30s", "threshold": "0.9", "rcodes": "SERVFAIL", "cl": "cluster", "min_requests": "100"}
 SELECTOR = re.compile(r"[A-Za-z_:][\w:]*\{")
 
 
@@ -59,6 +59,29 @@ def test_no_job_matcher_unless_configured() -> None:
         counts = [promql.count(m) for m in matchers]
         assert sum(counts) == len(SELECTOR.findall(promql)) > 0 and all(counts), (entry_id, promql)
         assert len(re.findall(r"job=", promql)) == sum(counts), entry_id
+
+
+def test_a_cluster_scope_reaches_every_selector_escaped() -> None:
+    """--cluster: one matcher in Catalog.render, so every entry (KPIs, evidence, drill-downs,
+    built-in alert checks) and the pieces composed into them read that cluster alone."""
+    settings = Settings(cluster='eu "1"\\x', cluster_label="tenant_cluster")
+    matcher = 'tenant_cluster="eu \\"1\\"\\\\x"'  # the value escaped for a PromQL string
+    ctx = PromContext(None, settings)  # type: ignore[arg-type]  # rendering only, no queries
+    composed = {
+        "label": "node",
+        "label_names": ctx.catalog.render("node.names_by_label", label="node") + " or on (instance) ",
+        "names": known_names(ctx),
+        "by_host": names_by_host(ctx),
+        "wanted": "vector(1)",
+    }
+    for entry_id in CATALOG:
+        promql = ctx.catalog.render(entry_id, **PARAMS, **composed)
+        assert promql.count(matcher) == len(SELECTOR.findall(promql)) > 0, (entry_id, promql)
+    assert matcher in ctx.probe.query()
+    # Unscoped (no --cluster, or no cluster label), nothing changes.
+    for unscoped in (Settings(), Settings(cluster="eu", cluster_label="")):
+        assert "cluster" not in Catalog(unscoped).render("etcd.wal_fsync_p99")
+        assert "cluster" not in PromContext(None, unscoped).probe.query()  # type: ignore[arg-type]
 
 
 def test_overrides_replace_templates_and_unknown_ids_fail() -> None:

@@ -35,6 +35,7 @@ def test_json_schema(troubled: Report) -> None:
     assert doc["config"] == []  # no audit feed in this snapshot (tests/test_audit.py covers the rows)
     assert doc["generated_at"] == "2025-10-09T08:53:20Z"
     assert doc["cluster"] == {"context": "kind-test", "version": "v1.31.2"}
+    assert doc["fleet"] is None and all(row["cluster"] is None for row in doc["kpis"] + doc["findings"])
     assert doc["sources"]["prometheus"] == {"status": "ok", "url": "https://prom.example:9090/prom", "detail": ""}
     assert doc["sources"]["kube"] == {"status": "ok", "detail": ""}
     for k in doc["kpis"]:

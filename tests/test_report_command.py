@@ -45,10 +45,12 @@ def prom_url(prometheus_for) -> str:
 def check_schema(doc: dict[str, object]) -> None:
     assert set(doc) == TOP_KEYS
     for row in doc["config"]:
-        assert set(row) == {"component", "setting", "value", "recommended", "status", "source", "detail"}
+        assert set(row) == {"cluster", "component", "setting", "value", "recommended", "status", "source", "detail"}
         assert row["status"] in ("ok", "advice", "warn", "not applicable", "not visible")
+        assert row.pop("cluster") is None  # one cluster: no fleet
         assert all(isinstance(v, str) for v in row.values())
     assert RFC3339.match(doc["generated_at"])
+    assert doc["fleet"] is None
     assert set(doc["cluster"]) == {"context", "version"}
     assert set(doc["sources"]["prometheus"]) == {"status", "url", "detail"}
     assert set(doc["sources"]["kube"]) == {"status", "detail"}

@@ -68,6 +68,7 @@ class K8sTopApp(App[int]):
         self.recording = RecordingControl(lambda: self.info, self.listeners)
         self.diagnose_on_start = False  # `k8stop diagnose`: open the guided session first
         self.view = ViewWindow()  # the time window of charts and the heatmap
+        self.fleet: tuple[str, ...] = ()  # the clusters of a fleet backend (queries/prom/scope.py)
 
     @property
     def dashboard(self) -> Dashboard:
@@ -83,8 +84,51 @@ class K8sTopApp(App[int]):
         self.call_after_refresh(self._start_source)
 
     def _start_source(self) -> None:
+        from k8stop.queries.feeds.fleet import could_be_fleet
+
+        if self.source.live and could_be_fleet(self.settings):
+            self._detect_fleet()  # starts the source, or opens the fleet screen to choose a cluster
+        else:
+            self._begin_feeds()
+
+    def _begin_feeds(self) -> None:
         self._run_source(self.source)
         if self.diagnose_on_start:
+            self._dashboard.action_diagnose()
+
+    @work(exclusive=True, group="fleet-probe", exit_on_error=False)
+    async def _detect_fleet(self) -> None:
+        """One cheap call: with several clusters behind the backend, the dashboard would mix
+        them, so the app opens on the fleet overview instead and starts the feeds once scoped."""
+        from k8stop.queries.feeds.fleet import detect_fleet
+
+        try:
+            self.fleet = await detect_fleet(self.settings)
+        finally:  # whatever the call did, the app shows something: the overview or the feeds
+            if len(self.fleet) > 1:
+                self._dashboard.header.cluster = f"none of {len(self.fleet)} chosen"
+                self.open_fleet()
+            else:
+                self._begin_feeds()
+
+    def open_fleet(self) -> bool:
+        if len(self.fleet) < 2:
+            return False
+        from k8stop.tui.screens.fleet_screen import FleetScreen
+
+        self.push_screen(FleetScreen(self.fleet))
+        return True
+
+    def scope_cluster(self, cluster: str) -> None:
+        cluster = clean(cluster)  # typed by the user or read from the backend: shown in the header
+        if self.fleet and cluster not in self.fleet:
+            self.notify(f"no cluster {cluster} in this fleet (:cluster lists them)", severity="error", markup=False)
+            return
+        context = self.settings.context_of(cluster)
+        self.switch(cluster=cluster, **({"context": context} if context else {}))
+        self._dashboard.header.cluster = self.settings.cluster or ""
+        if self.diagnose_on_start:  # `k8stop diagnose` on a fleet: once a cluster is chosen
+            self.diagnose_on_start = False
             self._dashboard.action_diagnose()
 
     @work(exclusive=True, group="source", exit_on_error=False)
@@ -154,6 +198,8 @@ class K8sTopApp(App[int]):
         header.refresh_seconds = self.settings.refresh
         # A recording does not say which namespace it watched: no guess in the header
         header.namespace = (self.settings.namespace or "all") if self.source.live else ""
+        if info.cluster:  # a scoped live session, or a recording of one
+            header.cluster = info.cluster
         self._update_flags()
 
     def _update_flags(self) -> None:
@@ -260,6 +306,10 @@ class K8sTopApp(App[int]):
             if problem is not None:  # nothing rebuilt: the session keeps its context
                 self.notify(problem, severity="error", timeout=10, markup=False)
                 return
+        paired = self.settings.cluster_of(changes["context"]) if "context" in changes else None
+        if paired is not None and "cluster" not in changes:  # a context paired with a cluster brings it
+            changes["cluster"] = paired
+            self._dashboard.header.cluster = paired
         self.settings = replace(self.settings, **changes)
         self.source = self._make_source(self.settings)
         self.latest.clear()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
-from k8stop.queries.config import ConfigError, Settings, config_path, load_config_file
+from k8stop.queries.config import ConfigError, Settings, check_cluster_label, config_path, load_config_file
 
 EXIT_USAGE = 2
 REPORT_EXIT_CODES = """exit codes:
@@ -92,6 +92,16 @@ def _connection_flags(parser: argparse.ArgumentParser) -> None:
         help="do not verify Prometheus' TLS certificate (the header says so)",
     )
     prom.add_argument("--no-prometheus", action="store_true", help="kube API only (metrics-server numbers)")
+    prom.add_argument(
+        "--cluster",
+        metavar="NAME",
+        help="a fleet backend (Thanos, Mimir...): read only this cluster (every query gets the cluster matcher)",
+    )
+    prom.add_argument(
+        "--cluster-label",
+        metavar="LABEL",
+        help="the label telling a fleet's clusters apart (default 'cluster'; '' for none)",
+    )
     parser.add_argument("--refresh", type=float, metavar="SECONDS", help="poll interval (default 2)")
 
 
@@ -241,6 +251,12 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
             _ = parts.port
         except ValueError:
             raise ConfigError(f"--prometheus-url {url!r}: the port is not a number") from None
+    cluster_label = settings.cluster_label if args.cluster_label is None else args.cluster_label
+    check_cluster_label(cluster_label, "--cluster-label")
+    # A context paired with a cluster in the config brings it along, and the other way round.
+    cluster = args.cluster or (settings.cluster_of(args.context) if args.context else None) or settings.cluster
+    if cluster and not cluster_label:
+        raise ConfigError(f"--cluster {cluster}: needs a cluster label (--cluster-label)")
     refresh = settings.refresh if args.refresh is None else args.refresh
     if not refresh >= 0.5:
         raise ConfigError(f"--refresh {refresh:g}: must be at least 0.5 seconds")
@@ -254,11 +270,13 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         prometheus_url=url.rstrip("/") if url else None,
         prometheus=auth,
         kubeconfig=args.kubeconfig or settings.kubeconfig,
-        context=args.context or settings.context,
+        context=args.context or (settings.context_of(cluster) if cluster else None) or settings.context,
         namespace=args.namespace or settings.namespace,
         refresh=refresh,
         use_kube=settings.use_kube and not args.no_kube,
         use_prometheus=settings.use_prometheus and not args.no_prometheus,
+        cluster_label=cluster_label,
+        cluster=cluster,
     )
 
 

@@ -171,6 +171,8 @@ class Dashboard(Screen[None]):
             return
         if self.maximized is not None:
             self.minimize()
+            return
+        self.k8stop.open_fleet()  # a fleet session goes back to its overview
 
     def on_fact_panel_selected(self, message: FactPanel.Selected) -> None:
         from k8stop.tui.screens.drill import drill_screen
@@ -219,7 +221,7 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | window 6h | since 14:05 | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
+            else "ctx NAME | ns NAME | cluster [NAME] | pods | window 6h | since 14:05 | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)
@@ -272,6 +274,10 @@ class Dashboard(Screen[None]):
             from k8stop.tui.contexts import available_contexts
 
             self.notify(available_contexts(self.k8stop.settings), timeout=10, markup=False)
+        elif verb == "cluster" and len(args) == 1:
+            self.k8stop.scope_cluster(args[0])
+        elif verb == "cluster" and not args and not self.k8stop.open_fleet():
+            self.notify("not a fleet: the backend holds one cluster (or no cluster label)", severity="warning")
         elif verb in ("ns", "namespace") and len(args) == 1:
             self.k8stop.switch(namespace=None if args[0] in ("all", "-A") else args[0])
         elif verb in ("window", "since") and len(args) == 1:

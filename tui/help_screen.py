@@ -20,7 +20,7 @@ HELP = """\
  w                 workloads: CPU throttling, memory limits, disk runway
  e                 request path: webhooks, APF, DNS, kube-proxy, conntrack
  d                 guided diagnosis (opens on the top cause)
- esc               back / clear filter / close
+ esc               back / clear filter / close (a fleet: its overview)
  /                 filter rows of the focused panel
  :                 command line:  :ctx \\[NAME]  :ns NAME|all  :pods  :nodes
                    :etcd :api :restarts :kpi :alerts :sched :config
@@ -31,6 +31,8 @@ HELP = """\
  W                 next chart/heatmap window: 15m 1h 6h 24h
  y                 in a drill-down: its PromQL and next commands; c copies
                    (OSC 52), u the graph URL, g the Grafana Explore link
+                   :cluster NAME  one cluster of a fleet (Thanos, Mimir)
+                   :cluster       the fleet overview, enter opens a row
  p  r              pause polling, refresh now (in a drill-down: reload)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)

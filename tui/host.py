@@ -46,3 +46,10 @@ class Host(Protocol):
 
     def set_view(self, view: ViewWindow) -> None:
         """`W`, `:window`, `:since`: the window charts and the heatmap span."""
+
+    def scope_cluster(self, cluster: str) -> None:
+        """`:cluster NAME` / Enter on the fleet screen: every query scoped to that cluster."""
+
+    def open_fleet(self) -> bool:
+        """The fleet overview, when the backend holds several clusters; False when it does not."""
+        ...

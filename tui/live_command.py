@@ -22,6 +22,13 @@ def usable_settings(settings: Settings) -> Settings:
 
 def run_live(settings: Settings, record: str | None = None, diagnose: bool = False) -> int:
     settings = usable_settings(settings)
+    import asyncio
+
+    from k8stop.queries.feeds.fleet import unknown_cluster
+
+    problem = asyncio.run(unknown_cluster(settings))
+    if problem is not None:
+        raise ConfigError(problem)
     from k8stop.queries.feeds.live import LiveSource
     from k8stop.tui.app import K8sTopApp
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -30,11 +31,21 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
     if args.at is not None and args.replay is None:
         raise ConfigError("--at needs --replay FILE")
     if args.replay is not None:
-        snap = _replay_snapshot(args.replay, args.at, settings)
+        snap, cluster = _replay_snapshot(args.replay, args.at, settings)
+        # A recording of a scoped session reports as that cluster, as `--cluster` would
+        settings = replace(settings, cluster=cluster or None)
     else:
         from k8stop.tui.live_command import usable_settings
 
         settings = usable_settings(settings)
+        from k8stop.queries.feeds.fleet import detect_fleet, unknown_cluster
+
+        problem = asyncio.run(unknown_cluster(settings))
+        if problem is not None:
+            raise ConfigError(problem)
+        clusters = asyncio.run(detect_fleet(settings))
+        if len(clusters) > 1:
+            return _fleet_report(args, settings, clusters)
         from k8stop.queries.feeds.collect import collect_snapshot
 
         progress = SyncProgressLine(sys.stderr) if sys.stderr.isatty() else None
@@ -54,6 +65,24 @@ def run_report(args: argparse.Namespace, settings: Settings) -> int:
         print(f"k8stop: no data source could be reached: {failed}", file=sys.stderr)
         return EXIT_UNREACHABLE
     print(f"k8stop: a configured source failed: {failed}", file=sys.stderr)
+    return EXIT_PARTIAL if args.fail_on == "partial" else EXIT_OK
+
+
+def _fleet_report(args: argparse.Namespace, settings: Settings, clusters: tuple[str, ...]) -> int:
+    """Every cluster of the backend, each scoped as `--cluster NAME` would scope it."""
+    from k8stop.queries.feeds.fleet import collect_fleet
+    from k8stop.queries.report import make_fleet_report, make_report, render
+
+    snapshots = asyncio.run(collect_fleet(settings, clusters))
+    reports = [make_report(snap, own) for own, snap in snapshots]
+    _write(render(make_fleet_report(settings.cluster_label, reports), args.format), args.output)
+    failed = [f"{own.cluster}: {why}" for own, snap in snapshots if (why := _failed(snap))]
+    if not failed:
+        return EXIT_OK
+    if not any(source.state is SourceState.OK for _, snap in snapshots for _, source in _sources(snap)):
+        print(f"k8stop: no data source could be reached: {'; '.join(failed)}", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    print(f"k8stop: a configured source failed: {'; '.join(failed)}", file=sys.stderr)
     return EXIT_PARTIAL if args.fail_on == "partial" else EXIT_OK
 
 
@@ -101,7 +130,8 @@ def _write(text: str, output: str | None) -> None:
     print(f"k8stop: report written to {path.resolve()}", file=sys.stderr)
 
 
-def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSnapshot:
+def _replay_snapshot(file: str, at: str | None, settings: Settings) -> tuple[ClusterSnapshot, str]:
+    """The recorded moment as a snapshot, and the cluster the recording was scoped to ("" if none)."""
     from k8stop.queries.feeds.replay import replay_feeds, state_as_of
     from k8stop.queries.feeds.snapshot_builder import build_snapshot
     from k8stop.tui.replay_command import open_recording
@@ -109,7 +139,7 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
     recording = open_recording(file)
     moment = recording.last if at is None else _moment(at, recording.first, recording.last)
     header = recording.header
-    return build_snapshot(
+    snap = build_snapshot(
         state_as_of(recording, moment, replay_feeds(recording)),
         moment,
         settings,
@@ -117,6 +147,7 @@ def _replay_snapshot(file: str, at: str | None, settings: Settings) -> ClusterSn
         version=header.cluster_version,
         prometheus_detail=header.prometheus,
     )
+    return snap, header.cluster
 
 
 def _moment(at: str, first: float, last: float) -> float:

@@ -94,6 +94,7 @@ class HeaderBar(Widget):
     """
 
     context: reactive[str] = reactive("")
+    cluster: reactive[str] = reactive("")  # a fleet backend's cluster this session reads (cleaned)
     version: reactive[str] = reactive("")
     prometheus: reactive[str] = reactive("")
     refresh_seconds: reactive[float] = reactive(2.0)
@@ -122,9 +123,10 @@ class HeaderBar(Widget):
         """Each part's renderings, longest first; an empty one means the part is left out."""
         firing_style = self.get_component_rich_style("header--firing")
         ctx = self.context or "-"
-        parts: dict[str, list[Text]] = {
-            "ctx": [Text(f"ctx {ellipsize_left(ctx, CONTEXT_WIDTH)}"), Text(f"ctx {ellipsize_left(ctx, 14)}")]
-        }
+        parts: dict[str, list[Text]] = {}
+        if self.cluster:  # a fleet backend's cluster: what every number on screen is about
+            parts["cluster"] = [Text(f"cluster {ellipsize_left(self.cluster, 20)}")]
+        parts["ctx"] = [Text(f"ctx {ellipsize_left(ctx, CONTEXT_WIDTH)}"), Text(f"ctx {ellipsize_left(ctx, 14)}")]
         if self.namespace:
             # A namespace filter is kept; "all" may go on a narrow terminal
             ns = Text(f"ns {ellipsize_left(self.namespace, 20)}")

@@ -66,7 +66,7 @@ class LiveSource:
         else:
             prom_text = "off (--no-prometheus)"
         context = sources.context or ("no kube API" if not self.settings.use_kube else "")
-        self.info = SourceInfo(context, sources.version, prom_text, self.info.flags)
+        self.info = SourceInfo(context, sources.version, prom_text, self.info.flags, self.settings.cluster or "")
         on_info(self.info)
 
     @property

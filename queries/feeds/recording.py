@@ -62,9 +62,10 @@ class RecordingHeader:
     prometheus: str  # as the header showed it, credentials stripped
     start: float
     format_version: int = FORMAT_VERSION
+    cluster: str = ""  # the fleet cluster it was scoped to; recordings without one read ""
 
     def info(self, flags: tuple[str, ...]) -> SourceInfo:
-        return SourceInfo(self.context, self.cluster_version, self.prometheus, flags)
+        return SourceInfo(self.context, self.cluster_version, self.prometheus, flags, self.cluster)
 
 
 class Recorder:
@@ -103,6 +104,7 @@ class Recorder:
             info.version,
             scrub(info.prometheus),
             first if self._start is None else self._start,
+            cluster=info.cluster,
         )
         self._line(
             {
@@ -114,6 +116,8 @@ class Recorder:
                 "cluster_version": h.cluster_version,
                 "prometheus": h.prometheus,
                 "start": h.start,
+                # only in a fleet session: a single cluster's header stays as it always was
+                **({"cluster": h.cluster} if h.cluster else {}),
             }
         )
 
@@ -275,6 +279,7 @@ def _header(path: Path, line: bytes) -> RecordingHeader:
             clean(str(record["prometheus"])),
             float(record["start"]),
             version,
+            clean(str(record.get("cluster") or "")),
         )
     except (KeyError, TypeError, ValueError):
         raise RecordingError(f"{path}: corrupt header") from None

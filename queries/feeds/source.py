@@ -23,6 +23,7 @@ class SourceInfo:
     version: str = ""
     prometheus: str = ""  # e.g. "prometheus-k8s.monitoring via API-server proxy" (no credentials)
     flags: tuple[str, ...] = ()  # shown in the header: DEMO, REPLAY, TLS-UNVERIFIED...
+    cluster: str = ""  # the fleet cluster every query is scoped to (--cluster), "" when not a fleet
 
 
 class FeedSource(Protocol):

@@ -59,8 +59,16 @@ def alert_order(alert: Alert) -> tuple[int, int, float, str]:
 
 
 class AlertsSource:
-    def __init__(self, client: PromClient, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        client: PromClient,
+        clock: Callable[[], float] = time.monotonic,
+        keep: Callable[[Alert], bool] = lambda _alert: True,
+    ) -> None:
         self._client = client
+        # A fleet session keeps its own cluster's alerts (scope.in_scope): the backend's
+        # /api/v1/alerts (a Thanos or Mimir ruler) lists every cluster's.
+        self._keep = keep
         self._clock = clock
         self._has_rules: bool | None = None
         self._rules_at = 0.0
@@ -72,7 +80,7 @@ class AlertsSource:
         raw_alerts = data.get("alerts")
         if not isinstance(raw_alerts, list):
             raise FeedError("malformed response: /api/v1/alerts has no alerts list")
-        alerts = [parse_alert(a) for a in raw_alerts]
+        alerts = [alert for alert in (parse_alert(a) for a in raw_alerts) if self._keep(alert)]
         has_rules, rule_warnings = await self._server_has_rules(bool(alerts))
         # The rule's expression says what an alert is about when its name and labels do not.
         alerts = [replace(a, expression=self._expressions.get(a.name, "")) for a in alerts]

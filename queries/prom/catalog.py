@@ -56,6 +56,7 @@ HOST_REGEX = "\\\\[?(.+?)\\\\]?(?::[0-9]+)?"
 # Real, writable-by-pods filesystems: the node mixin's fsSelector with k8stop's pseudo-fs list.
 FILESYSTEMS = 'fstype!~"tmpfs|overlay|ramfs|squashfs|nsfs", mountpoint!=""'
 _FS_BY = "max by (instance, device, mountpoint)"
+_ROOT_FS = 'mountpoint="/", fstype!~"tmpfs|overlay|ramfs|squashfs"'
 
 
 _READ = 'verb=~"LIST|GET"'
@@ -999,6 +1000,52 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         '* on (node) group_left () max by (node) (kube_node_role{$sel role=~"control-plane|master"})',
         "KSM node-metrics (kube_node_status_capacity, kube_node_role); seed 7.1 / 8.1 sizing",
     ),
+    # --- fleet overview (queries/prom/fleet.py): one row per cluster, aggregated on the server
+    # by $cl (the cluster label), so a fleet of any size costs the same few queries. topk keeps
+    # the worst subject's labels for the row's top finding. -----------------------------------
+    CatalogEntry(
+        "fleet.api_p99",
+        "apiserver",
+        "Worst request latency p99 per cluster over (verb, resource) pairs with at least "
+        "$min_requests requests in 5 m, LISTs excluded (their SLO is 5-30 s, not 1 s)",
+        "topk by ($cl) (1, histogram_quantile(0.99, sum by ($cl, verb, resource, le) (rate(${metric}_bucket{$sel "
+        + API_LATENCY_FILTER
+        + ', verb!="LIST"}[5m]))) and on ($cl, verb, resource) (sum by ($cl, verb, resource) '
+        "(increase(${metric}_count{$sel " + API_LATENCY_FILTER + ', verb!="LIST"}[5m])) >= $min_requests))',
+        "seed 1.1 (API p99 < 100 ms); CL2 api_responsiveness (SLO 1 s mutating/single object)",
+        APISERVER_LATENCY_METRICS,
+        APISERVER_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "fleet.etcd_fsync_p99",
+        "etcd",
+        "The slowest member's WAL fsync p99 per cluster",
+        "topk by ($cl) (1, histogram_quantile(0.99, sum by ($cl, instance, le) "
+        "(rate(etcd_disk_wal_fsync_duration_seconds_bucket{$sel}[5m]))))",
+        "seed 1.1/6.1 (disk write < 10 ms); EM etcdHighFsyncDurations",
+        top_bucket=ETCD_DISK_TOP_BUCKET,
+    ),
+    CatalogEntry(
+        "fleet.node_saturation",
+        "node",
+        "The most saturated node-exporter target per cluster: its worst of CPU busy, memory used "
+        "and root filesystem used (`resource` says which)",
+        "topk by ($cl) (1, "
+        '(label_replace(1 - avg by ($cl, instance) (sum without (mode) (rate(node_cpu_seconds_total{$sel mode=~"idle|iowait|steal"}[5m]))), '
+        '"resource", "cpu", "", "")) or (label_replace(1 - max by ($cl, instance) (node_memory_MemAvailable_bytes{$sel}) '
+        '/ max by ($cl, instance) (node_memory_MemTotal_bytes{$sel}), "resource", "memory", "", "")) '
+        f"or (label_replace(1 - max by ($cl, instance) (node_filesystem_avail_bytes{{$sel {_ROOT_FS}}}) "
+        f'/ max by ($cl, instance) (node_filesystem_size_bytes{{$sel {_ROOT_FS}}}), "resource", "disk", "", "")))',
+        "NM instance:node_cpu_utilisation:rate5m / memory / filesystem; seed 8.1 node saturation 70/85/95 %",
+    ),
+    CatalogEntry(
+        "fleet.restarts_1h",
+        "kube_state_metrics",
+        "The container with the most restarts in the last hour per cluster",
+        "topk by ($cl) (1, max by ($cl, namespace, pod, container) "
+        "(increase(kube_pod_container_status_restarts_total{$sel}[1h])))",
+        "KSM pod-metrics; KM KubePodCrashLooping",
+    ),
     # --- k8stop's evaluation of the seed's alert rules (seed 6.1) -----------------------
     # --- scrape health ------------------------------------------------------------------
     CatalogEntry(
@@ -1091,11 +1138,21 @@ def regex_alternatives(values: list[str] | tuple[str, ...]) -> str:
     return promql_string("|".join(re.escape(v) for v in values))
 
 
+def cluster_matcher(settings: Settings) -> str:
+    """`cluster="prod-us"` when the session is scoped to one cluster of a fleet, else ""
+    (queries/prom/scope.py); the value is escaped, the label name validated by the config."""
+    if not settings.cluster or not settings.cluster_label:
+        return ""
+    return f'{settings.cluster_label}="{promql_string(settings.cluster)}"'
+
+
 class Catalog:
-    """Renders catalog entries for one Settings: selectors, overrides, chosen metric names."""
+    """Renders catalog entries for one Settings: selectors, overrides, chosen metric names, and
+    the cluster scope, which goes into every selector so nothing can read another cluster."""
 
     def __init__(self, settings: Settings) -> None:
         self._selectors: Selectors = settings.selectors
+        self._scope = selector_prefix(cluster_matcher(settings))
         self._overrides = dict(settings.query_overrides)
         unknown = sorted(set(self._overrides) - set(CATALOG))
         if unknown:
@@ -1117,9 +1174,9 @@ class Catalog:
         entry = CATALOG[entry_id]
         template = self._overrides.get(entry_id, entry.template)
         configured = getattr(self._selectors, entry.component)
-        sel = selector_prefix(configured) + selector_prefix(extra_matchers)
+        sel = selector_prefix(configured) + self._scope + selector_prefix(extra_matchers)
         values: dict[str, str] = {"sel": sel, "host_regex": HOST_REGEX, **params}
         for component in entry.joins:
-            values[f"sel_{component}"] = selector_prefix(getattr(self._selectors, component))
+            values[f"sel_{component}"] = selector_prefix(getattr(self._selectors, component)) + self._scope
         values["metric"] = metric or (entry.fallbacks[0] if entry.fallbacks else "")
         return Template(template).safe_substitute(values)

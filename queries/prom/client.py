@@ -199,6 +199,10 @@ class PromClient:
         params = {"type": kind} if kind else None
         return await self._call("rules", None, params)
 
+    async def label_values(self, label: str, start: float, end: float) -> Envelope:
+        """/api/v1/label/<label>/values over [start, end]; `label` must be a valid label name."""
+        return await self._call(f"label/{label}/values", None, {"start": _fmt(start), "end": _fmt(end)})
+
     async def buildinfo(self) -> Envelope:
         return await self._call("status/buildinfo", None)
 

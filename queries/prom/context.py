@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from k8stop.queries.config import Settings
 from k8stop.queries.model.errors import NotExposed
-from k8stop.queries.prom.catalog import Catalog
+from k8stop.queries.prom.catalog import Catalog, cluster_matcher
 from k8stop.queries.prom.client import PromClient
 from k8stop.queries.prom.probe import Probe, ProbeResult
 
@@ -27,7 +27,7 @@ class PromContext:
 
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.settings)
-        self.probe = Probe(self.client)
+        self.probe = Probe(self.client, scope=cluster_matcher(self.settings))
 
     async def require(self, metric: str, missing: str) -> ProbeResult:
         """The probe's answer, or NotExposed(missing) when Prometheus has no `metric` series."""

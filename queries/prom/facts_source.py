@@ -36,6 +36,7 @@ from k8stop.queries.prom.etcd import etcd_facts
 from k8stop.queries.prom.nodes import nodes_facts
 from k8stop.queries.prom.request_path import request_path_facts
 from k8stop.queries.prom.restarts import restarts_facts
+from k8stop.queries.prom.scope import in_scope
 from k8stop.queries.prom.targets import targets_down
 from k8stop.queries.prom.workloads import workloads_facts
 
@@ -53,7 +54,7 @@ class PrometheusFacts:
         self.client = client
         self.settings = settings
         self._ctx = PromContext(client, settings, clock, kube_nodes)
-        self._alerts = AlertsSource(client)
+        self._alerts = AlertsSource(client, keep=lambda alert: in_scope(alert.labels, settings))
 
     @property
     def context(self) -> PromContext:

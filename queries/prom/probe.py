@@ -42,8 +42,12 @@ class Probe:
         client: PromClient,
         ttl: float = PROBE_TTL,
         clock: Callable[[], float] = time.monotonic,
+        scope: str = "",
     ) -> None:
         self._client = client
+        # The cluster matcher of a fleet session (catalog.cluster_matcher): clusters of one
+        # fleet run different releases, so which names exist is asked of this cluster alone.
+        self._scope = f"{scope}, " if scope else ""
         self._ttl = ttl
         self._clock = clock
         self._cached: ProbeResult | None = None
@@ -53,7 +57,7 @@ class Probe:
         self._cached = None
 
     def query(self) -> str:
-        return f'count by (__name__) ({{__name__=~"{regex_alternatives(probe_names())}"}})'
+        return f'count by (__name__) ({{{self._scope}__name__=~"{regex_alternatives(probe_names())}"}})'
 
     async def get(self) -> ProbeResult:
         now = self._clock()

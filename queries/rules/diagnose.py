@@ -116,7 +116,7 @@ def link_causes(findings: list[Finding]) -> list[Finding]:
     return [replace(f, severity=max(f.severity, worst_symptom.get(f.id, f.severity))) for f in linked]
 
 
-def _importance(f: Finding) -> tuple[int, float, str]:
+def importance(f: Finding) -> tuple[int, float, str]:
     return (-f.severity, -f.magnitude, f.id)
 
 
@@ -132,8 +132,8 @@ def rank(findings: list[Finding]) -> tuple[Finding, ...]:
         if f.caused_by is not None:
             children.setdefault(f.caused_by, []).append(f)
     for group in children.values():
-        group.sort(key=_importance)
-    roots = sorted((f for f in findings if f.caused_by is None), key=_importance)
+        group.sort(key=importance)
+    roots = sorted((f for f in findings if f.caused_by is None), key=importance)
     symptoms: list[Finding] = []
 
     def follow(cause: Finding) -> None:
@@ -145,8 +145,17 @@ def rank(findings: list[Finding]) -> tuple[Finding, ...]:
         follow(root)
     # A cause chain that loops has no root: its findings still appear, last.
     placed = {f.id for f in (*roots, *symptoms)}
-    symptoms += sorted((f for f in findings if f.id not in placed), key=_importance)
+    symptoms += sorted((f for f in findings if f.id not in placed), key=importance)
     return tuple(replace(f, symptoms=tuple(c.id for c in children.get(f.id, []))) for f in (*roots, *symptoms))
+
+
+def symptoms_of(findings: tuple[Finding, ...], cause: Finding) -> list[Finding]:
+    """The symptoms under `cause` in ranked `findings` (rank's order), deepest chains included."""
+    out: list[Finding] = []
+    for f in findings:
+        if f.caused_by is not None and (f.caused_by == cause.id or f.caused_by in {s.id for s in out}):
+            out.append(f)
+    return out
 
 
 def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
