@@ -174,6 +174,7 @@ class ContainerRestarts:
     restarts_15m: float
     waiting_reason: str | None  # CrashLoopBackOff, ImagePullBackOff, ...
     last_terminated_reason: str | None  # OOMKilled, Error, ...
+    node: str | None = None  # kube_pod_info's node, so a sick node explains restarts without the kube API
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ async def restarts_facts(ctx: PromContext, top: int = 10) -> tuple[RestartsFacts
             "15m": f"{render('restarts.increase_15m')} and {_ON} {ranked}",
             "waiting": f"{render('restarts.waiting_reason')} and {_ON} {ranked}",
             "terminated": f"{render('restarts.last_terminated_reason')} and {_ON} {ranked}",
+            "pods": f"{render('workload.pod_info')} and on (namespace, pod) {ranked}",
         }
     )
     result = await ctx.client.query(query)
@@ -40,6 +41,10 @@ async def restarts_facts(ctx: PromContext, top: int = 10) -> tuple[RestartsFacts
     recent = {tuple(labels.get(n, "") for n in KEY): number(v) for labels, v in parts.get("15m", [])}
     waiting = reasons("waiting")
     terminated = reasons("terminated")
+    nodes = {
+        (labels.get("namespace", ""), labels.get("pod", "")): labels.get("node", "")
+        for labels, _ in parts.get("pods", [])
+    }
     top_rows = []
     for labels, value in parts.get("1h", []):
         key = tuple(labels.get(n, "") for n in KEY)
@@ -52,6 +57,7 @@ async def restarts_facts(ctx: PromContext, top: int = 10) -> tuple[RestartsFacts
                 restarts_15m=recent.get(key, 0.0),
                 waiting_reason=waiting.get(key) or None,
                 last_terminated_reason=terminated.get(key) or None,
+                node=nodes.get((key[0], key[1])) or None,
             )
         )
     top_rows.sort(key=lambda c: (-c.restarts_1h, -c.restarts_15m, c.namespace, c.pod, c.container))
