@@ -47,7 +47,8 @@ def prometheus_for(prometheus_pool: PrometheusPool) -> PrometheusFor:
     return prometheus_pool.get
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def prometheus(prometheus_for: PrometheusFor) -> PrometheusHandle:
-    """A Prometheus holding the healthy kube-prometheus scenario."""
+    """A Prometheus holding the healthy kube-prometheus scenario (the pool's, renewed before its
+    history ends)."""
     return prometheus_for(Scenario.healthy())

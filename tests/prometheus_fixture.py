@@ -28,6 +28,8 @@ from series_writer import write_file
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 READY_TIMEOUT = 60.0
+# A server is reused while its history covers now plus this long (a test's longest read).
+REUSE_MARGIN = 300.0
 
 
 class PrometheusUnavailable(RuntimeError):
@@ -47,6 +49,11 @@ class PrometheusHandle:
     workdir: Path
     process: subprocess.Popen[bytes]
     startup_seconds: dict[str, float] = field(default_factory=dict)
+
+    def expiring(self) -> bool:
+        """Whether its history may end while a test still reads it: a long session must not hand
+        a test a server whose data stops before the test does (series then vanish)."""
+        return time.time() > self.anchor + self.scenario.future - REUSE_MARGIN
 
     def seconds_since_anchor(self) -> float:
         """Pass to Scenario.expected_* `at=` when a value depends on when it is asked."""
@@ -198,16 +205,21 @@ class PrometheusPool:
 
     def __init__(self) -> None:
         self._handles: dict[tuple[Scenario | Fleet, str | None, str], PrometheusHandle] = {}
+        self._retired: list[PrometheusHandle] = []
 
     def get(self, scenario: Scenario | Fleet, rules: str | None = None, eval_interval: str = "5s") -> PrometheusHandle:
         key = (scenario, rules, eval_interval)
         handle = self._handles.get(key)
-        if handle is None or handle.process.poll() is not None:
+        if handle is not None and (handle.process.poll() is not None or handle.expiring()):
+            self._retired.append(handle)  # a fixture of an earlier test may still hold it
+            handle = None
+        if handle is None:
             handle = start_prometheus(scenario, rules, eval_interval)
             self._handles[key] = handle
         return handle
 
     def close(self) -> None:
-        for handle in self._handles.values():
+        for handle in (*self._handles.values(), *self._retired):
             handle.stop()
         self._handles.clear()
+        self._retired.clear()

@@ -432,7 +432,7 @@ class Scenario:
     git_version: str = "v1.29.3"
     history: float = 3600.0  # seconds of samples before the anchor
     future: float = 900.0  # seconds of samples after it, so "now" stays covered
-    step: float = 15.0
+    step: float = 30.0  # a common scrape interval; rate()[5m] still sees 10 samples
     incident_start: float | None = None  # seconds before the anchor
     before: Scenario | None = None  # the cluster before incident_start
     # Pending pods' latest FailedScheduling event (kube API only): (namespace, pod, message)
@@ -905,3 +905,8 @@ class Fleet:
 
     def cluster(self, name: str) -> Scenario:
         return dict(self.clusters)[name]
+
+    @property
+    def future(self) -> float:
+        """How long after the anchor every cluster's history lasts."""
+        return min(s.future for _, s in self.clusters)

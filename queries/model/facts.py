@@ -200,6 +200,7 @@ class ContainerRestarts:
     waiting_reason: str | None  # CrashLoopBackOff, ImagePullBackOff, ...
     last_terminated_reason: str | None  # OOMKilled, Error, ...
     ready: bool | None = None  # None: the source does not say (kube-state-metrics rows)
+    node: str | None = None  # kube_pod_info's node, so a sick node explains restarts without the kube API
 
     @property
     def failing_now(self) -> bool:

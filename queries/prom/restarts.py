@@ -40,6 +40,7 @@ async def restarts_facts(ctx: PromContext, top: int = RESTARTS_SHOWN) -> tuple[R
             "15m": f"{render('restarts.increase_15m')} and {_ON} {ranked}",
             "waiting": f"{render('restarts.waiting_reason')} and {_ON} {ranked}",
             "terminated": f"{render('restarts.last_terminated_reason')} and {_ON} {ranked}",
+            "pods": f"{render('workload.pod_info')} and on (namespace, pod) {ranked}",
         }
     )
     result = await ctx.client.query(query)
@@ -54,6 +55,10 @@ async def restarts_facts(ctx: PromContext, top: int = RESTARTS_SHOWN) -> tuple[R
     recent = {tuple(labels.get(n, "") for n in KEY): number(v) for labels, v in parts.get("15m", [])}
     waiting = reasons("waiting")
     terminated = reasons("terminated")
+    nodes = {
+        (labels.get("namespace", ""), labels.get("pod", "")): labels.get("node", "")
+        for labels, _ in parts.get("pods", [])
+    }
     top_rows = []
     for labels, value in parts.get("1h", []):
         key = tuple(labels.get(n, "") for n in KEY)
@@ -66,6 +71,7 @@ async def restarts_facts(ctx: PromContext, top: int = RESTARTS_SHOWN) -> tuple[R
                 restarts_15m=recent.get(key, 0.0),
                 waiting_reason=waiting.get(key) or None,
                 last_terminated_reason=terminated.get(key) or None,
+                node=nodes.get((key[0], key[1])) or None,
             )
         )
     top_rows.sort(key=restarts_rank)

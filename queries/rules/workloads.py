@@ -97,7 +97,7 @@ def _containers(snap: ClusterSnapshot) -> list[_Container]:
                     c.waiting_reason,
                     c.last_terminated_reason,
                     record.last_exit_code if record else None,
-                    pod.node if pod else None,
+                    pod.node if pod else c.node,
                     (pod.memory_limit_bytes or None) if pod else None,
                     owner_of(c.pod, pod),
                 )
