@@ -53,7 +53,7 @@ async def demo_app(size: tuple[int, int]) -> AsyncIterator[tuple[ReplayApp, obje
     async with app.run_test(size=size) as pilot:
         panels = app.dashboard.panels().values()
         await wait_for(pilot, lambda: all(panel.facts is not None for panel in panels), what="every panel drawn")
-        await pilot.press("end", "space")
+        await pilot.press("}", "space")
         await wait_for(pilot, lambda: source.paused and source.now() == recording.last, what="paused at the end")
         await pilot.pause(0.3)
         yield app, pilot
