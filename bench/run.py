@@ -10,6 +10,7 @@ nodes, 15,000 pods, 10 s, for CI. A full run also writes bench/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -19,7 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -264,8 +265,10 @@ def keypress(kubeconfig: str) -> list[Row]:
     ]
 
 
-def kubectl_watch(kubeconfig: str, seconds: float) -> Cost:
-    """What `kubectl get pods -A -w` asks of the API server over `seconds` once it watches."""
+@contextlib.contextmanager
+def kubectl_watching(kubeconfig: str) -> Iterator[Callable[[], Cost]]:
+    """`kubectl get pods -A -w` running beside k8stop on the same event stream; yields a
+    function giving its requests and bytes per minute since its watch began."""
     with open(os.devnull, "wb") as null:
         child = subprocess.Popen(
             ["kubectl", "--kubeconfig", kubeconfig, "get", "pods", "-A", "-w", "--watch-only", "-o", "name"],
@@ -278,21 +281,26 @@ def kubectl_watch(kubeconfig: str, seconds: float) -> Cost:
             if child.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("kubectl get pods -w did not start watching")
             time.sleep(1.0)
-        before = traffic(kubeconfig)
-        time.sleep(seconds)
-        return cost(before, traffic(kubeconfig), "kubectl")
+        before, started = traffic(kubeconfig), time.monotonic()
+
+        def per_minute() -> Cost:
+            requests, sent = cost(before, traffic(kubeconfig), "kubectl")
+            scale = 60.0 / (time.monotonic() - started)
+            return round(requests * scale), round(sent * scale)
+
+        yield per_minute
     finally:
         child.terminate()
         child.wait()
 
 
 def steady(size: Size, kubeconfig: str, prometheus_url: str) -> list[Row]:
-    result = measure("app_bench.py", "steady", kubeconfig, prometheus_url, size.steady_seconds)
+    with kubectl_watching(kubeconfig) as kubectl:
+        result = measure("app_bench.py", "steady", kubeconfig, prometheus_url, size.steady_seconds)
+        theirs = kubectl()
     share = result["cpu_share"] * 100
     per_minute = 60.0 / result["wall_s"]
     ours = (round(result["api_requests"] * per_minute), round(result["api_bytes"] * per_minute))
-    kubectl = kubectl_watch(kubeconfig, size.steady_seconds)
-    theirs = (round(kubectl[0] * 60.0 / size.steady_seconds), round(kubectl[1] * 60.0 / size.steady_seconds))
     return [
         cost_row(
             f"API cost per minute of steady state ({CHURN:g} pod events/s), vs kubectl get pods -A -w", ours, theirs

@@ -526,3 +526,24 @@ async def test_traffic_counts_each_clients_requests_and_bytes(kube_api: Threaded
             line = await resp.content.readline()
             open_watch = (await traffic(http))[("probe", "watch", "pods")]
         assert open_watch[0] == 1 and open_watch[1] >= len(line)
+
+
+async def test_watch_keeps_streaming_when_events_arrive_as_a_bookmark_falls_due() -> None:
+    """With events queued at the moment a bookmark is due, the watch used to wait with a zero
+    timeout, cancel its read before it ran, and spin: silent for good. Frequent bookmarks and
+    fast churn make that moment common; events must keep coming to the end."""
+    with ThreadedKubeApiServer(Cluster.generate(nodes=3, pods=60), churn=200.0, bookmark_interval=0.02) as server:
+        async with client(server) as http:
+            params = {
+                "watch": "true",
+                "allowWatchBookmarks": "true",
+                "resourceVersion": str(server.cluster.resource_version),
+            }
+            async with http.get("/api/v1/pods", params=params) as resp:
+                started = time.monotonic()
+                late = 0
+                while (elapsed := time.monotonic() - started) < 4.0:
+                    line = await asyncio.wait_for(resp.content.readline(), 5.0)
+                    if orjson.loads(line)["type"] != "BOOKMARK" and elapsed > 3.0:
+                        late += 1
+    assert late > 20, f"only {late} events in the watch's last second at 200 events/s"

@@ -693,7 +693,10 @@ class KubeApiServer:
                 if bookmarks:
                     wait = min(wait, max(0.0, next_bookmark - now))
                 try:
-                    event = await asyncio.wait_for(queue.get(), wait)
+                    # A queued event is taken at once: waiting with a zero timeout (a bookmark
+                    # due) cancels the get before it runs, and the watch would spin on a queue
+                    # it never drains, silent for good
+                    event = queue.get_nowait() if not queue.empty() else await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
                     if bookmarks and loop.time() >= next_bookmark:
                         with self.cluster.lock:
