@@ -413,29 +413,29 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
     ):
         for hpa in s.hpas:
             yield gauge(f"{prefix}_{suffix}", t + ((label, hpa.name), ("namespace", hpa.namespace)), getattr(hpa, attr))
-    for p in s.pods:
-        for c in p.containers:
-            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
-            yield from _limits(s, ct, "cpu", c.cpu_limit)
-    for p in s.pods:
-        for c in p.containers:
-            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
-            yield from _limits(s, ct, "memory", c.memory_limit)
+    for kind in ("limits", "requests"):
+        for resource in ("cpu", "memory"):
+            for p in s.pods:
+                for c in p.containers:
+                    ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+                    value = getattr(c, f"{resource}_{kind[:-1]}")
+                    yield from _resource(s, f"kube_pod_container_resource_{kind}", ct, resource, value)
+    for resource in ("cpu", "memory"):
+        for n in s.nodes:
+            value = n.allocatable_cpu if resource == "cpu" else n.allocatable_memory
+            yield from _resource(s, "kube_node_status_allocatable", t + (("node", n.name),), resource, value)
 
 
-def _limits(s: Scenario, ct: Labels, resource: str, value: float | None) -> Iterator[Series]:
+def _resource(s: Scenario, family: str, labels: Labels, resource: str, value: float | None) -> Iterator[Series]:
+    """A KSM resource gauge: v2's one family with `resource` and `unit` labels, or v1's family per
+    resource (`_cpu_cores`, `_memory_bytes`)."""
     if value is None:
         return
     if s.ksm_v1:
-        family = (
-            "kube_pod_container_resource_limits_cpu_cores"
-            if resource == "cpu"
-            else ("kube_pod_container_resource_limits_memory_bytes")
-        )
-        yield gauge(family, ct, value)
+        yield gauge(f"{family}_{'cpu_cores' if resource == 'cpu' else 'memory_bytes'}", labels, value)
     else:
         unit = "core" if resource == "cpu" else "byte"
-        yield gauge("kube_pod_container_resource_limits", ct + (("resource", resource), ("unit", unit)), value)
+        yield gauge(family, labels + (("resource", resource), ("unit", unit)), value)
 
 
 def cadvisor(s: Scenario) -> Iterator[Series]:

@@ -787,6 +787,41 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM KubeHpaMaxedOut (max != min: a fixed size is not maxed out)",
         ("kube_horizontalpodautoscaler", "kube_hpa"),
     ),
+    # --- requests vs allocatable (kube-state-metrics v2 `resource` label, or v1 families) --
+    # As kubernetes-mixin's namespace_*:kube_pod_container_resource_requests:sum rules: the
+    # containers of Pending and Running pods (finished pods hold nothing; Pending ones are demand).
+    *(
+        CatalogEntry(
+            f"capacity.{resource}_requests",
+            "kube_state_metrics",
+            f"{resource.capitalize()} requested by the containers of Pending and Running pods, summed",
+            f'sum(max by (namespace, pod, container) ($metric{{$sel resource=~"{resource}|"}}) '
+            "* on (namespace, pod) group_left () max by (namespace, pod) "
+            '(kube_pod_status_phase{$sel phase=~"Pending|Running"} == 1))',
+            "KM rules namespace_cpu/memory:kube_pod_container_resource_requests:sum; KSM pod-metrics "
+            f"(v1 {v1} removed in 2.0)",
+            ("kube_pod_container_resource_requests", v1),
+        )
+        for resource, v1 in (
+            ("cpu", "kube_pod_container_resource_requests_cpu_cores"),
+            ("memory", "kube_pod_container_resource_requests_memory_bytes"),
+        )
+    ),
+    *(
+        CatalogEntry(
+            f"capacity.{resource}_allocatable",
+            "kube_state_metrics",
+            f"{resource.capitalize()} allocatable per node (one series per node: an HA pair of "
+            "kube-state-metrics reports each twice)",
+            f'max by (node) ($metric{{$sel resource=~"{resource}|"}})',
+            f"KM KubeCPUOvercommit / KubeMemoryOvercommit; KSM node-metrics (v1 {v1} removed in 2.0)",
+            ("kube_node_status_allocatable", v1),
+        )
+        for resource, v1 in (
+            ("cpu", "kube_node_status_allocatable_cpu_cores"),
+            ("memory", "kube_node_status_allocatable_memory_bytes"),
+        )
+    ),
     # --- filesystem runway (node-exporter): when the trend fills each filesystem ----------
     # deriv() is the least-squares slope predict_linear extrapolates; seconds left = free / -slope,
     # only for filesystems that are shrinking (`< 0` drops the rest).

@@ -24,6 +24,7 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.alerts import attach_alerts
 from k8stop.queries.rules.apiserver import apiserver_findings
+from k8stop.queries.rules.capacity import overcommit_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.disk_runway import disk_runway_findings
 from k8stop.queries.rules.etcd import etcd_findings
@@ -165,6 +166,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *throttling_findings(snap, t, q),
         *memory_findings(snap, t, q),
         *hpa_findings(snap, q),
+        *overcommit_findings(snap, t, q),
         *config_findings(snap, t),
     ]
     return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

@@ -10,18 +10,21 @@ from k8stop.queries.model.facts import (
     ContainerThrottling,
     FilesystemRunway,
     KubeletHealth,
+    ResourceCommitment,
     WorkloadsFacts,
 )
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.units import fmt_bytes, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
+from k8stop.queries.rules.capacity import fmt_amount
 from k8stop.queries.rules.containers import fmt_cores
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from textual.widget import Widget
 
 FLAGS = {Level.FAIL: "‼", Level.WARN: "!"}
 NAME = 34  # namespace/pod/container column; the rest of a line fits 80 columns
+WIDTH = 78  # a line inside the blocks' padding at 80 columns
 
 
 def _name(namespace: str, pod: str, container: str) -> str:
@@ -71,7 +74,27 @@ def _kubelet_line(k: KubeletHealth, t: Thresholds) -> str:
     return f"{FLAGS.get(level, ' ')} {name:<24} PLEG p99 {fmt_seconds(k.pleg_relist_p99):>8}  {evicted}{pressure}"
 
 
+def _commitment_line(c: ResourceCommitment, t: Thresholds) -> str:
+    flag = FLAGS.get(bounds.overcommit(t, c).grade(Value.of(c.n1_ratio)), " ")
+    line = (
+        f"{flag} {c.resource:<6} requests {fmt_amount(c.resource, c.requests)} of "
+        f"{fmt_amount(c.resource, c.allocatable)} ({fmt_ratio(Value.of(c.ratio))})  "
+        f"N-1 {fmt_ratio(Value.of(c.n1_ratio))}"
+    )
+    room = WIDTH - len(line) - len(" (without )")
+    node = c.largest_node if len(c.largest_node) <= room else "…" + c.largest_node[-(room - 1) :]
+    return f"{line} (without {node})" if room > 1 else line
+
+
 def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
+    capacity = [
+        f"Requests / allocatable, and N-1: without the largest node (warn past "
+        f"{fmt_ratio(Value.of(t.overcommit_n1_ratio))},",
+        "kubernetes-mixin KubeCPUOvercommit / KubeMemoryOvercommit):",
+    ]
+    capacity += [_commitment_line(c, t) for c in f.commitments] or [
+        "  no requests or allocatable from kube-state-metrics"
+    ]
     throttled = [
         f"CPU throttling: share of CFS periods throttled over {f.window}",
         f"(warn at {fmt_ratio(Value.of(t.cpu_throttling_ratio))}, kubernetes-mixin CPUThrottlingHigh)",
@@ -101,7 +124,7 @@ def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
         f"current {h.current:.0f}  desired {h.desired:.0f}  range {h.min_replicas:.0f}-{h.max_replicas:.0f}"
         for h in f.hpas
     ] or ["  none"]
-    blocks = (throttled, memory, disks, kubelets, hpas)
+    blocks = (capacity, throttled, memory, disks, kubelets, hpas)
     return [TextBlock("\n".join(block)) for block in blocks]
 
 

@@ -1,0 +1,144 @@
+"""Requests against allocatable (kubernetes-mixin KubeCPUOvercommit / KubeMemoryOvercommit) end
+to end on a real Prometheus: the finding, the KPI rows, the report and the workloads screen."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+
+import pytest
+from k8stop.queries.config import Settings
+from k8stop.queries.feeds.collect import collect_snapshot
+from k8stop.queries.feeds.live import LiveSource
+from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
+from k8stop.queries.model.finding import Component
+from k8stop.queries.model.level import Level
+from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
+from k8stop.queries.report import make_report, render_text
+from k8stop.queries.rules.grouping import rules_of
+from k8stop.queries.rules.kpis import compute_kpis
+from k8stop.tui.app import K8sTopApp
+from k8stop.tui.screens.workloads_screen import WorkloadsScreen
+from scenario import GiB, Scenario
+from screen import open_screen, screen_text, wait_for
+
+CAPACITY_RULES = {"node.cpu_overcommit", "node.memory_overcommit"}
+
+
+def snapshot_for(prometheus_for, scenario: Scenario) -> tuple[ClusterSnapshot, Settings]:
+    handle = prometheus_for(scenario)
+    settings = Settings(prometheus_url=handle.url, use_kube=False)
+    snap = asyncio.run(collect_snapshot(settings))
+    assert snap.prometheus.state is SourceState.OK, snap.prometheus.detail
+    return snap, settings
+
+
+def big_node_scenario(**overrides: object) -> Scenario:
+    """Six nodes, the fourth twice as big: losing it costs the most."""
+    base = Scenario.overcommitted(**overrides)
+    nodes = tuple(replace(n, cpus=8, memory_total_bytes=32 * GiB) if i == 3 else n for i, n in enumerate(base.nodes))
+    return replace(base, nodes=nodes)
+
+
+def expected(scenario: Scenario, resource: str) -> tuple[float, float, float]:
+    """(requests, allocatable, largest node's allocatable) as the scenario wrote them."""
+    requests = sum(
+        getattr(c, f"{resource}_request") or 0.0
+        for p in scenario.pods
+        if p.phase in ("Pending", "Running")
+        for c in p.containers
+    )
+    per_node = [n.allocatable_cpu if resource == "cpu" else n.allocatable_memory for n in scenario.nodes]
+    return requests, sum(per_node), max(per_node)
+
+
+@pytest.mark.parametrize(("convention", "ksm_v1"), [("kube-prometheus", False), ("generic", True)])
+def test_cpu_requests_past_n_minus_one_name_the_largest_node(prometheus_for, convention: str, ksm_v1: bool) -> None:
+    scenario = big_node_scenario(cpu_request=2.0, convention=convention, ksm_v1=ksm_v1)
+    big = scenario.nodes[3]
+    requests, allocatable, largest = expected(scenario, "cpu")
+    # 11 containers x 2 cores = 22 cores: fits the 27.4 allocatable, not the 19.5 left without node-4.
+    assert allocatable - largest < requests < allocatable
+    snap, settings = snapshot_for(prometheus_for, scenario)
+    assert snap.workloads is not None
+    [cpu, memory] = snap.workloads.commitments
+    assert (cpu.resource, memory.resource) == ("cpu", "memory")
+    assert cpu.requests == pytest.approx(requests)
+    assert cpu.allocatable == pytest.approx(allocatable)
+    assert (cpu.largest_node, cpu.largest_allocatable, cpu.nodes) == (big.name, pytest.approx(largest), 6)
+    report = make_report(snap, settings)
+    top = report.findings[0]
+    assert top.id == "node.cpu_overcommit:cluster"
+    assert top.component is Component.NODE and top.subject == "cluster"
+    assert top.severity is Level.WARNING
+    n1 = requests / (allocatable - largest)
+    assert top.evidence[0].value == pytest.approx(n1)
+    assert f"CPU requests 22 cores are {n1 * 100:.0f} %" in top.title
+    assert f"without the largest node {big.name}" in top.title
+    assert "KubeCPUOvercommit" in top.evidence[0].detail
+    metric = "kube_pod_container_resource_requests_cpu_cores" if ksm_v1 else "kube_pod_container_resource_requests"
+    assert metric in top.evidence[0].query and "kube_pod_status_phase" in top.evidence[0].query
+    assert [e.value for e in top.evidence[1:]] == [pytest.approx(allocatable), pytest.approx(largest)]
+    # Memory is not overcommitted (11 x 128 MiB).
+    assert not [f for f in report.findings if "node.memory_overcommit" in rules_of(f)]
+    kpis = {k.id: k for k in report.kpis}
+    assert kpis["node.cpu_requests_n1"].status is Level.WARN
+    assert kpis["node.cpu_requests_n1"].value.number == pytest.approx(n1)
+    assert kpis["node.memory_requests_n1"].status is Level.OK
+    text = render_text(report)
+    assert f"1. [WARNING] node cluster: CPU requests 22 cores are {n1 * 100:.0f} %" in text
+
+
+def test_requests_past_all_allocatable_are_critical(prometheus_for) -> None:
+    # 11 x 3 GiB = 33 GiB requested of 6 x 15 GiB allocatable: fits; 11 x 2.5 cores = 27.5 of 23.4: does not.
+    scenario = Scenario.overcommitted(cpu_request=2.5, memory_request=3 * GiB)
+    snap, settings = snapshot_for(prometheus_for, scenario)
+    report = make_report(snap, settings)
+    top = report.findings[0]
+    assert top.subject == "cluster" and top.severity is Level.CRITICAL
+    assert rules_of(top) == {"node.cpu_overcommit"}
+    requests, allocatable, _ = expected(scenario, "cpu")
+    assert requests > allocatable
+    assert compute_kpis(snap, settings.thresholds)[-2].status is Level.FAIL
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic", "prometheus-stack"])
+def test_healthy_cluster_is_not_overcommitted(prometheus_for, convention: str) -> None:
+    scenario = Scenario.healthy(convention=convention)
+    snap, settings = snapshot_for(prometheus_for, scenario)
+    assert snap.workloads is not None
+    found = {c.resource: c for c in snap.workloads.commitments}
+    for resource in ("cpu", "memory"):
+        requests, allocatable, largest = expected(scenario, resource)
+        assert found[resource].requests == pytest.approx(requests)
+        assert found[resource].allocatable == pytest.approx(allocatable)
+        assert found[resource].n1_ratio == pytest.approx(requests / (allocatable - largest))
+    report = make_report(snap, settings)
+    assert not [f for f in report.findings if rules_of(f) & CAPACITY_RULES]
+    kpis = {k.id: k for k in report.kpis}
+    assert kpis["node.cpu_requests_n1"].status is Level.OK
+    assert kpis["node.memory_requests_n1"].status is Level.OK
+
+
+async def test_workloads_screen_shows_requests_against_allocatable_at_80x24(prometheus_for) -> None:
+    scenario = big_node_scenario(cpu_request=2.0)
+    big = scenario.nodes[3]
+    prom = prometheus_for(scenario)
+    app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all(f in app.latest for f in SNAPSHOT_FEEDS), what="every feed")
+        screen = await open_screen(pilot, "w", WorkloadsScreen, what="the workloads screen")
+        await wait_for(pilot, lambda: screen.loaded, what="the workloads screen's blocks")
+        lines = screen.text_of().splitlines()
+        [cpu] = [line for line in lines if line.startswith("! cpu ")]
+        requests, allocatable, largest = expected(scenario, "cpu")
+        n1 = requests / (allocatable - largest)
+        assert f"requests 22 cores of 27.4 cores ({requests / allocatable * 100:.0f} %)" in cpu
+        assert f"N-1 {n1 * 100:.0f} % (without {big.name})" in cpu
+        [memory] = [line for line in lines if line.startswith("  memory ")]
+        # 11 containers x 128 MiB = 1.375 GiB of 5 x 15 GiB + 31 GiB.
+        assert "requests 1.38 GiB of 106 GiB (1 %)  N-1 2 %" in memory
+        assert all(len(line) <= 78 for line in lines)
+        # The section leads the screen: drawn without scrolling.
+        drawn = screen_text(app)
+        assert "! cpu " in drawn and big.name in drawn
