@@ -92,6 +92,9 @@ class Thresholds:
     filesystem_free_gate: float = 0.40
     # kubernetes-mixin KubeletPlegDurationHigh: PLEG relist p99 >= 10 s
     kubelet_pleg_relist_p99: float = 10.0
+    # kubernetes-mixin KubeHpaReplicasMismatch: desired != current for 15 minutes (seconds); a
+    # shorter mismatch is an autoscaler at work
+    hpa_mismatch_for: float = 900.0
     # kubernetes-mixin KubeCPUOvercommit / KubeMemoryOvercommit: requests above the allocatable
     # left when the largest node is lost (warning); above all allocatable, pods cannot fit now
     overcommit_n1_ratio: float = 1.0

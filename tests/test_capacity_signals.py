@@ -19,7 +19,7 @@ from k8stop.queries.rules.grouping import rules_of
 from k8stop.queries.rules.kpis import compute_kpis
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.workloads_screen import WorkloadsScreen
-from scenario import GiB, Scenario
+from scenario import GiB, Hpa, Scenario
 from screen import open_screen, screen_text, wait_for
 
 CAPACITY_RULES = {"node.cpu_overcommit", "node.memory_overcommit"}
@@ -121,7 +121,8 @@ def test_healthy_cluster_is_not_overcommitted(prometheus_for, convention: str) -
 
 
 async def test_workloads_screen_shows_requests_against_allocatable_at_80x24(prometheus_for) -> None:
-    scenario = big_node_scenario(cpu_request=2.0)
+    held = Hpa("shop", "cart", current=4, desired=6, min_replicas=2, max_replicas=10)
+    scenario = replace(big_node_scenario(cpu_request=2.0), hpas=(held,))
     big = scenario.nodes[3]
     prom = prometheus_for(scenario)
     app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
@@ -138,7 +139,38 @@ async def test_workloads_screen_shows_requests_against_allocatable_at_80x24(prom
         [memory] = [line for line in lines if line.startswith("  memory ")]
         # 11 containers x 128 MiB = 1.375 GiB of 5 x 15 GiB + 31 GiB.
         assert "requests 1.38 GiB of 106 GiB (1 %)  N-1 2 %" in memory
+        [hpa] = [line for line in lines if line.startswith("! shop/cart ")]
+        assert hpa.endswith("current 4  desired 6  range 2-10  held")
         assert all(len(line) <= 78 for line in lines)
         # The section leads the screen: drawn without scrolling.
         drawn = screen_text(app)
         assert "! cpu " in drawn and big.name in drawn
+
+
+@pytest.mark.parametrize("ksm_v1", [False, True])
+def test_hpa_mismatch_held_fifteen_minutes_warns(prometheus_for, ksm_v1: bool) -> None:
+    # Wants 6, has 4, for the whole hour of history: KubeHpaReplicasMismatch would fire.
+    hpa = Hpa("shop", "cart", current=4, desired=6, min_replicas=2, max_replicas=10)
+    snap, settings = snapshot_for(prometheus_for, Scenario.healthy(hpas=(hpa,), ksm_v1=ksm_v1))
+    assert snap.workloads is not None
+    [status] = snap.workloads.hpas
+    assert (status.current, status.desired, status.mismatch_held) == (4, 6, True)
+    top = make_report(snap, settings).findings[0]
+    assert top.id == "workload.hpa_mismatch:shop/cart" and top.subject == "shop/cart"
+    assert top.component is Component.WORKLOAD and top.severity is Level.WARNING
+    assert "has 4 replicas, wants 6 for 15 min and more" in top.title
+    [held] = [e for e in top.evidence if e.detail.startswith("1: desired != current")]
+    assert held.value == 1.0 and "[900s:1m]" in held.query
+    assert ("kube_hpa_" if ksm_v1 else "kube_horizontalpodautoscaler_") in held.query
+
+
+def test_hpa_mismatch_of_five_minutes_is_scaling_not_a_warning(prometheus_for) -> None:
+    settled = Hpa("shop", "cart", current=4, desired=4, min_replicas=2, max_replicas=10)
+    scaling = replace(settled, desired=6)
+    scenario = Scenario.healthy(hpas=(scaling,)).starting(300, before=Scenario.healthy(hpas=(settled,)))
+    snap, settings = snapshot_for(prometheus_for, scenario)
+    assert snap.workloads is not None
+    [status] = snap.workloads.hpas
+    assert (status.current, status.desired, status.mismatch_held) == (4, 6, False)
+    [found] = [f for f in make_report(snap, settings).findings if f.id == "workload.hpa_mismatch:shop/cart"]
+    assert found.severity is Level.INFO and "scaling" in found.title

@@ -270,6 +270,7 @@ class HpaStatus:
     desired: float
     min_replicas: float
     max_replicas: float
+    mismatch_held: bool = False  # desired != current at every minute of thresholds.hpa_mismatch_for
 
 
 @dataclass(frozen=True, slots=True)

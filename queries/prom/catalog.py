@@ -787,6 +787,17 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM KubeHpaMaxedOut (max != min: a fixed size is not maxed out)",
         ("kube_horizontalpodautoscaler", "kube_hpa"),
     ),
+    CatalogEntry(
+        "hpa.mismatch_held",
+        "kube_state_metrics",
+        "1 where an autoscaler's current replicas differed from its desired replicas at every minute "
+        "of the last $for, else 0",
+        "min_over_time((max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_desired_replicas{$sel}) "
+        "!= bool on (namespace, horizontalpodautoscaler, hpa) "
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_current_replicas{$sel}))[$for:1m])",
+        "KM KubeHpaReplicasMismatch (desired != current, for: 15m)",
+        ("kube_horizontalpodautoscaler", "kube_hpa"),
+    ),
     # --- requests vs allocatable (kube-state-metrics v2 `resource` label, or v1 families) --
     # As kubernetes-mixin's namespace_*:kube_pod_container_resource_requests:sum rules: the
     # containers of Pending and Running pods (finished pods hold nothing; Pending ones are demand).

@@ -165,7 +165,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *workload_findings(snap, t, q),
         *throttling_findings(snap, t, q),
         *memory_findings(snap, t, q),
-        *hpa_findings(snap, q),
+        *hpa_findings(snap, t, q),
         *overcommit_findings(snap, t, q),
         *config_findings(snap, t),
     ]

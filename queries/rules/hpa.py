@@ -1,12 +1,15 @@
 """HorizontalPodAutoscalers at their maximum (kubernetes-mixin KubeHpaMaxedOut) or not at the
-size their metrics ask for (KubeHpaReplicasMismatch)."""
+size their metrics ask for (KubeHpaReplicasMismatch, once held 15 minutes)."""
 
 from __future__ import annotations
 
+from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import HpaStatus
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grading import present
 
@@ -22,9 +25,13 @@ _MISMATCH = (
 )
 
 
-def _evidence(h: HpaStatus, q: EvidenceQueries, metric: str) -> tuple[Evidence, ...]:
+def sel_of(h: HpaStatus, metric: str) -> dict[str, str]:
     label = "hpa" if metric == "kube_hpa" else "horizontalpodautoscaler"  # KSM 1.x / 2.x
-    sel = {"namespace": h.namespace, label: h.name}
+    return {"namespace": h.namespace, label: h.name}
+
+
+def _evidence(h: HpaStatus, q: EvidenceQueries, metric: str) -> tuple[Evidence, ...]:
+    sel = sel_of(h, metric)
     return tuple(
         Evidence(q.promql(entry, sel, metric=metric), value, what)
         for entry, value, what in (
@@ -36,7 +43,7 @@ def _evidence(h: HpaStatus, q: EvidenceQueries, metric: str) -> tuple[Evidence, 
     )
 
 
-def _finding(h: HpaStatus, q: EvidenceQueries, metric: str) -> Finding | None:
+def _finding(h: HpaStatus, t: Thresholds, q: EvidenceQueries, metric: str) -> Finding | None:
     subject = f"{h.namespace}/{h.name}"
     if h.current >= h.max_replicas and h.max_replicas > h.min_replicas:
         return Finding(
@@ -52,23 +59,37 @@ def _finding(h: HpaStatus, q: EvidenceQueries, metric: str) -> Finding | None:
             labels=(("hpa", subject),),
         )
     if h.current != h.desired:
+        held = fmt_seconds(Value.of(t.hpa_mismatch_for))
         return Finding(
             id=f"workload.hpa_mismatch:{subject}",
             component=Component.WORKLOAD,
             subject=subject,
-            # An instant mismatch is normal while scaling; the mixin warns after 15 minutes.
-            severity=Level.INFO,
-            title=f"HPA {subject} has {h.current:.0f} replicas, wants {h.desired:.0f} (kubernetes-mixin "
-            "KubeHpaReplicasMismatch after 15m)",
-            evidence=_evidence(h, q, metric),
+            # A passing mismatch is an autoscaler at work; the mixin warns once it has held 15 minutes.
+            severity=Level.WARNING if h.mismatch_held else Level.INFO,
+            title=f"HPA {subject} has {h.current:.0f} replicas, wants {h.desired:.0f} "
+            + (
+                f"for {held} and more (kubernetes-mixin KubeHpaReplicasMismatch)"
+                if h.mismatch_held
+                else f"(scaling: kubernetes-mixin KubeHpaReplicasMismatch once held {held})"
+            ),
+            evidence=(
+                *_evidence(h, q, metric),
+                Evidence(
+                    q.promql(
+                        "hpa.mismatch_held", sel_of(h, metric), metric=metric, **{"for": f"{t.hpa_mismatch_for:.0f}s"}
+                    ),
+                    1.0 if h.mismatch_held else 0.0,
+                    f"1: desired != current at every minute of the last {held}",
+                ),
+            ),
             recommendation=_MISMATCH,
             labels=(("hpa", subject),),
         )
     return None
 
 
-def hpa_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]:
+def hpa_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     if snap.workloads is None:
         return []
-    found = (_finding(h, q, snap.workloads.hpa_metric) for h in snap.workloads.hpas)
+    found = (_finding(h, t, q, snap.workloads.hpa_metric) for h in snap.workloads.hpas)
     return present(found)

@@ -118,10 +118,15 @@ def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
         "KubeletPlegDurationHigh), evictions 1h"
     ]
     kubelets += [_kubelet_line(k, t) for k in f.kubelets] or ["  no kubelet metrics"]
-    hpas = ["Autoscalers at maxReplicas (KubeHpaMaxedOut) or off their desired size:"]
+    held = fmt_seconds(Value.of(t.hpa_mismatch_for))
+    hpas = [
+        "Autoscalers at maxReplicas (KubeHpaMaxedOut) or off their desired size,",
+        f"held: for {held} and more (KubeHpaReplicasMismatch):",
+    ]
     hpas += [
-        f"{'!' if h.current >= h.max_replicas > h.min_replicas else ' '} {h.namespace}/{h.name:<30} "
-        f"current {h.current:.0f}  desired {h.desired:.0f}  range {h.min_replicas:.0f}-{h.max_replicas:.0f}"
+        f"{'!' if h.mismatch_held or h.current >= h.max_replicas > h.min_replicas else ' '} "
+        f"{h.namespace}/{h.name:<30} current {h.current:.0f}  desired {h.desired:.0f}  "
+        f"range {h.min_replicas:.0f}-{h.max_replicas:.0f}{'  held' if h.mismatch_held else ''}"
         for h in f.hpas
     ] or ["  none"]
     blocks = (capacity, throttled, memory, disks, kubelets, hpas)
