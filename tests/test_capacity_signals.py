@@ -12,16 +12,20 @@ from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component
+from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
 from k8stop.queries.report import make_report, render_text
 from k8stop.queries.rules.grouping import rules_of
 from k8stop.queries.rules.kpis import compute_kpis
 from k8stop.tui.app import K8sTopApp
+from k8stop.tui.screens.detail_screen import TextBlock
+from k8stop.tui.screens.node_detail import NodeScreen
 from k8stop.tui.screens.workloads_screen import WorkloadsScreen
 from scenario import GiB, Hpa, Scenario
 from screen import open_screen, screen_text, wait_for
 
+MiB = 1024**2
 CAPACITY_RULES = {"node.cpu_overcommit", "node.memory_overcommit"}
 
 
@@ -174,3 +178,43 @@ def test_hpa_mismatch_of_five_minutes_is_scaling_not_a_warning(prometheus_for) -
     assert (status.current, status.desired, status.mismatch_held) == (4, 6, False)
     [found] = [f for f in make_report(snap, settings).findings if f.id == "workload.hpa_mismatch:shop/cart"]
     assert found.severity is Level.INFO and "scaling" in found.title
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
+async def test_node_drilldown_shows_pod_usage_from_cadvisor_at_80x24(prometheus_for, convention: str) -> None:
+    # No metrics-server and no kube API: the busiest pods of the node still show, from cAdvisor.
+    base = Scenario.cpu_saturated_node(node=4, convention=convention)
+    busy = base._change_containers("shop", "checkout", "busy-checkout", cpu_usage=0.75, memory_working_set=900 * MiB)
+    scenario = replace(busy, nodes=base.nodes)
+    hot = scenario.nodes[4]
+    on_node = [p for p in scenario.pods if p.node == hot.name]
+    assert {p.owner_name.split("-")[0] for p in on_node} == {"cart", "checkout"}
+    prom = prometheus_for(scenario)
+    app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=1.0), LiveSource)
+    async with app.run_test(size=(80, 24)) as pilot:
+        panel = app.dashboard.panels()["nodes"]
+        await wait_for(pilot, lambda: panel.facts is not None and bool(panel.facts.worst), what="node rows")
+        app.dashboard.focus_panel("nodes")
+        await pilot.pause()
+        assert panel.selected_key == NodeKey(hot.name)
+        await pilot.press("enter")
+        await wait_for(
+            pilot,
+            lambda: isinstance(app.screen, NodeScreen) and "busiest pods" in app.screen.text_of(),
+            what="the node drill-down's pod usage",
+        )
+        screen = app.screen
+        assert isinstance(screen, NodeScreen)
+        lines = screen.text_of().splitlines()
+        start = lines.index("busiest pods (cAdvisor on this kubelet, CPU over 5m, working set):")
+        rows = lines[start + 1 : start + 1 + len(on_node)]
+        # Only this node's pods, busiest first, with the scenario's usage.
+        checkout, cart = (next(p for p in on_node if p.owner_name.startswith(d)) for d in ("checkout", "cart"))
+        assert rows[0].split() == [f"shop/{checkout.name}", "cpu", "750m", "mem", "900", "MiB"]
+        assert rows[1].split() == [f"shop/{cart.name}", "cpu", "100m", "mem", "128", "MiB"]
+        assert len(lines) == start + 1 + len(on_node) or not lines[start + 1 + len(on_node)].startswith("  shop/")
+        block = next(b for b in screen.query(TextBlock) if "busiest pods" in b.plain)
+        screen.query_one("#body").scroll_to_widget(block, animate=False, top=True)
+        await pilot.pause(0.2)
+        drawn = screen_text(app)
+        assert f"shop/{checkout.name}" in drawn and "750m" in drawn

@@ -716,6 +716,21 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
         joins=("node", "kube_state_metrics"),
     ),
+    # --- pods on one node, from cAdvisor on its kubelet (narrowed by the kubelet's instance) --
+    CatalogEntry(
+        "node.pod_cpu_usage",
+        "cadvisor",
+        "CPU cores used per pod over 5m (cAdvisor: works without metrics-server)",
+        'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{$sel container!="", container!="POD"}[5m]))',
+        "KM node:node_cpu / container_cpu_usage_seconds_total recording rules (cAdvisor); kubectl top pod",
+    ),
+    CatalogEntry(
+        "node.pod_memory_working_set",
+        "cadvisor",
+        "Working set bytes per pod (cAdvisor: what kubectl top and the kubelet's eviction count)",
+        'sum by (namespace, pod) (container_memory_working_set_bytes{$sel container!="", container!="POD"})',
+        "KM container_memory_working_set_bytes; kubectl top pod",
+    ),
     # --- kubelet health per node ---------------------------------------------------------
     CatalogEntry(
         "kubelet.pleg_relist_p99",

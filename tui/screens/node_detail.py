@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.drill.node import Allocation, NodeKube, NodeKubelet, conditions
+from k8stop.queries.model.facts import PodUsage
 from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
@@ -38,10 +39,22 @@ def kubelet_text(k: NodeKubelet) -> str:
         f"  {op.operation_type:<22} p99 {fmt_seconds(op.p99):>8}  {op.rate:.3g}/s  errors {op.error_rate:.3g}/s"
         for op in k.runtime_ops[:6]
     ]
+    if k.pod_usage:
+        rows.append("busiest pods (cAdvisor on this kubelet, CPU over 5m, working set):")
+        rows += [f"  {_clip(f'{u.namespace}/{u.pod}', 48):<48} {usage_text(u)}" for u in k.pod_usage]
     return "\n".join(rows)
 
 
-def kube_blocks(k: NodeKube) -> list[Widget]:
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def usage_text(u: PodUsage) -> str:
+    return f"cpu {u.cpu_millis:>5}m mem {fmt_bytes(Value.of(u.memory_bytes)):>9}"
+
+
+def kube_blocks(k: NodeKube, cadvisor: tuple[PodUsage, ...] = ()) -> list[Widget]:
+    """`cadvisor`: the kubelet's per-pod usage, shown where metrics-server gave none."""
     marks = []
     for kind, status in k.conditions:
         good = status == HEALTHY.get(kind, "False")
@@ -49,14 +62,17 @@ def kube_blocks(k: NodeKube) -> list[Widget]:
     blocks: list[Widget] = [TextBlock("conditions: " + "  ".join(marks))]
     if k.allocation is not None:
         blocks.append(TextBlock(allocation_text(k.allocation)))
+    measured = {(u.namespace, u.pod): u for u in cadvisor}
     rows = ["pods on this node, most restarts first:"]
     for row in k.pods[:50]:
-        usage = f"  cpu {row.usage.cpu_millis}m mem {fmt_bytes(Value.of(row.usage.memory_bytes))}" if row.usage else ""
+        found = row.usage or measured.get((row.pod.namespace, row.pod.name))
+        usage = f"  cpu {found.cpu_millis}m mem {fmt_bytes(Value.of(found.memory_bytes))}" if found else ""
         rows.append(f"  {row.pod.namespace}/{row.pod.name:<40} {row.pod.phase:<9} restarts {row.pod.restarts}{usage}")
     if len(k.pods) > 50:
         rows.append(f"  and {len(k.pods) - 50:,} more")
     if k.usage_note:
-        rows.append(f"  ({k.usage_note})")
+        fallback = f"; usage from cAdvisor for the {len(cadvisor)} busiest" if cadvisor else ""
+        rows.append(f"  ({k.usage_note}{fallback})")
     blocks.append(TextBlock("\n".join(rows)))
     return blocks
 
@@ -88,7 +104,7 @@ class NodeScreen(DetailScreen):
         widgets += [TextBlock("⚠ " + w) for w in warnings + kubelet_warnings]
         kube = await data.node_kube(self.key)
         if kube is not None:
-            widgets += kube_blocks(kube)
+            widgets += kube_blocks(kube, kubelet.pod_usage if kubelet is not None else ())
         else:
             widgets.append(TextBlock("conditions, allocation and pods: need the kube API (live, without --no-kube)"))
             widgets.append(TextBlock("conditions: " + "  ".join(f"{k}=?" for k, _ in conditions(None))))
