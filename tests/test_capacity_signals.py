@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from k8stop.queries.config import Settings
@@ -20,10 +21,14 @@ from k8stop.queries.rules.grouping import rules_of
 from k8stop.queries.rules.kpis import compute_kpis
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.detail_screen import TextBlock
+from k8stop.tui.screens.events_screen import EventsScreen
 from k8stop.tui.screens.node_detail import NodeScreen
 from k8stop.tui.screens.workloads_screen import WorkloadsScreen
+from kubeapi.from_scenario import cluster_from_scenario
+from kubeapi.kubeconfig import write_kubeconfig
+from kubeapi.server import KubeApiServer
 from scenario import GiB, Hpa, Scenario
-from screen import open_screen, screen_text, wait_for
+from screen import open_screen, screen_text, wait_for, wait_for_facts
 
 MiB = 1024**2
 CAPACITY_RULES = {"node.cpu_overcommit", "node.memory_overcommit"}
@@ -218,3 +223,40 @@ async def test_node_drilldown_shows_pod_usage_from_cadvisor_at_80x24(prometheus_
         await pilot.pause(0.2)
         drawn = screen_text(app)
         assert f"shop/{checkout.name}" in drawn and "750m" in drawn
+
+
+async def test_warning_events_screen_lists_the_cluster_newest_first_at_80x24(prometheus_for, tmp_path: Path) -> None:
+    unschedulable = ("batch", "report-7f9c", "0/6 nodes are available: 6 Insufficient cpu.")
+    scenario = Scenario.crashloop("shop", "checkout", failed_scheduling=(unschedulable,))
+    crashing = [p for p in scenario.pods if p.owner_name.startswith("checkout-")]
+    prom = prometheus_for(scenario)
+    server = KubeApiServer(cluster_from_scenario(scenario, anchor=prom.anchor), token="events-token")
+    url = await server.start()
+    try:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", url, "events-token")
+        app = K8sTopApp(Settings(prometheus_url=prom.url, kubeconfig=str(kubeconfig), refresh=1.0), LiveSource)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_facts(pilot, "kube", what="the kube summary")
+            screen = await open_screen(pilot, "v", EventsScreen, what="the events screen")
+            await wait_for(pilot, lambda: screen.loaded and len(screen.texts) > 1, what="the events")
+            # Each crash-looping pod: the kubelet's BackOff and the kernel's OOMKilling on its node.
+            n = len(crashing)
+            assert screen.texts[0] == f"by reason: BackOff {n}, OOMKilling {n}, FailedScheduling 1"
+            events = screen.texts[1:]
+            assert len(events) == 2 * n + 1
+            # Newest first: the scheduler's event is the scenario's oldest.
+            assert events[-1].splitlines()[0].split()[1:] == ["FailedScheduling", "Pod/batch/report-7f9c"]
+            assert events[-1].splitlines()[1] == "      x10 0/6 nodes are available: 6 Insufficient cpu."
+            newest = events[0].splitlines()[0].split()
+            assert newest[1] in ("BackOff", "OOMKilling")
+            assert newest[2] in {f"Pod/shop/{crashing[-1].name}", f"Node/{crashing[-1].node}"}
+            assert all(len(line) <= 78 for text in screen.texts for line in text.splitlines())
+            drawn = screen_text(app)
+            assert "Warning events, newest first" in drawn and f"by reason: BackOff {n}" in drawn
+            await pilot.press("escape")
+            # The same screen from the command line.
+            await pilot.press("colon")
+            await pilot.press(*"events", "enter")
+            await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen), what=":events")
+    finally:
+        await server.stop()

@@ -33,6 +33,7 @@ SCREEN_COMMANDS = {
     "config": ("config_screen", "ConfigScreen"),
     "workloads": ("workloads_screen", "WorkloadsScreen"),
     "path": ("request_path", "RequestPathScreen"),
+    "events": ("events_screen", "EventsScreen"),
 }
 PANEL_COMMANDS = {"api": Feed.APISERVER, "etcd": Feed.ETCD, "nodes": Feed.NODES, "pods": Feed.RESTARTS}
 
@@ -49,6 +50,7 @@ class Dashboard(Screen[None]):
         Binding("t", "open('config')", "Tuning", show=False),
         Binding("w", "open('workloads')", "Workloads", show=False),
         Binding("e", "open('path')", "Path", show=False),
+        Binding("v", "open('events')", "Events", show=False),
         Binding("d", "diagnose", "Diagnose"),
     ]
     DEFAULT_CSS = """
@@ -191,7 +193,8 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
+            else "ctx NAME | ns NAME | pods | nodes | etcd | api | kpi | alerts | sched | config | workloads | path "
+            "| events | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)

@@ -19,12 +19,13 @@ HELP = """\
  t                 tuning and sizing audit (settings against the guide)
  w                 workloads: CPU throttling, memory limits, disk runway
  e                 request path: webhooks, APF, DNS, kube-proxy, conntrack
+ v                 Warning events, cluster-wide, newest first
  d                 guided diagnosis (opens on the top cause)
  esc               back / clear filter / close
  /                 filter rows of the focused panel
  :                 command line:  :ctx NAME  :ns NAME|all  :pods  :nodes
                    :etcd :api :kpi :alerts :sched :config :workloads :path
-                   :refresh SECONDS  :q
+                   :events  :refresh SECONDS  :q
  p  r              pause polling, refresh now (in a drill-down: reload)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)

@@ -17,7 +17,7 @@ from k8stop.queries.drill.etcd import EtcdDetail, etcd_detail
 from k8stop.queries.drill.node import NodeHistory, NodeKube, NodeKubelet, node_history, node_kube, node_kubelet
 from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
 from k8stop.queries.drill.pod_logs import NOT_RECORDED, PreviousLog, log_container, previous_log
-from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember
+from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember, EventRecord
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 
@@ -54,6 +54,10 @@ class DrillData(Protocol):
 
     def pod_kube(self, key: PodKey) -> PodKube | None: ...
 
+    def warning_events(self, count: int) -> tuple[EventRecord, ...] | None:
+        """The cluster's latest Warning events, newest first; None without kube records."""
+        ...
+
     async def previous_log(self, key: PodKey) -> PreviousLog:
         """The last lines of the container's previous run, read live; never recorded."""
         ...
@@ -88,6 +92,9 @@ class KubeDrill:
 
     def pod_kube(self, key: PodKey) -> PodKube | None:
         return pod_kube(self._kube, key.namespace, key.pod) if self._kube is not None else None
+
+    def warning_events(self, count: int) -> tuple[EventRecord, ...] | None:
+        return self._kube.recent_warnings(count) if self._kube is not None else None
 
     async def previous_log(self, key: PodKey) -> PreviousLog:
         record = self._kube.pod(key.namespace, key.pod) if self._kube is not None else None
