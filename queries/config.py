@@ -92,6 +92,8 @@ class Thresholds:
     filesystem_free_gate: float = 0.40
     # kubernetes-mixin KubeletPlegDurationHigh: PLEG relist p99 >= 10 s
     kubelet_pleg_relist_p99: float = 10.0
+    # kubernetes-mixin KubeNodeReadinessFlapping: more than 2 changes of Ready in 15 minutes
+    node_ready_changes_15m: float = 3.0
     # kubernetes-mixin KubeHpaReplicasMismatch: desired != current for 15 minutes (seconds); a
     # shorter mismatch is an autoscaler at work
     hpa_mismatch_for: float = 900.0

@@ -163,6 +163,9 @@ class Node:
     proxy_sync_p99: float = 0.08  # kube-proxy rule sync
     proxy_programming_p99: float = 1.2  # kube-proxy network programming
     bpf_maps: tuple[tuple[str, float], ...] = ()  # Cilium (map name, pressure); () without Cilium
+    ready_flaps_per_15m: float = 0.0  # changes of the Ready condition (kube_node_status_condition)
+    # this node's container runtime: (operation type, p99 seconds), instead of Kubelet.ops'
+    runtime_p99: tuple[tuple[str, float], ...] = ()
     system_reserved_cores: float = 0.1  # allocatable = cpus - this (kube_node_status_allocatable)
     system_reserved_bytes: float = 1 * GiB  # allocatable = memory_total_bytes - this
 

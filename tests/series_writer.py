@@ -34,6 +34,8 @@ class Series:
     value: float  # counter: increase per second; gauge: value at the anchor
     slope: float = 0.0  # gauge change per second
     base: float = 0.0  # counter value at the start of the history
+    flap: float = 0.0  # gauge: seconds between switches to `flap_value` and back (0: no flapping)
+    flap_value: float = 0.0
 
 
 def _escape(value: str) -> str:
@@ -51,6 +53,11 @@ def counter(family: str, labels: Labels, rate: float, base: float = 0.0) -> Seri
 
 def gauge(family: str, labels: Labels, value: float, slope: float = 0.0) -> Series:
     return Series(family, "gauge", family, render(labels), "level", value, slope)
+
+
+def flapping(family: str, labels: Labels, value: float, flap: float, flap_value: float) -> Series:
+    """A gauge at `value`, switching to `flap_value` and back every `flap` seconds."""
+    return Series(family, "gauge", family, render(labels), "level", value, flap=flap, flap_value=flap_value)
 
 
 def histogram(family: str, labels: Labels, rate: float, dist: h.Distribution) -> Iterator[Series]:
@@ -367,6 +374,13 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
             1.0,
         )
     for n in s.nodes:
+        # Ready: True, or switching between True and False when the scenario makes it flap.
+        for status, value in (("true", 1.0), ("false", 0.0), ("unknown", 0.0)):
+            labels = t + (("condition", "Ready"), ("node", n.name), ("status", status))
+            if n.ready_flaps_per_15m and status != "unknown":
+                yield flapping("kube_node_status_condition", labels, value, 900.0 / n.ready_flaps_per_15m, 1.0 - value)
+            else:
+                yield gauge("kube_node_status_condition", labels, value)
         for condition in ("MemoryPressure", "DiskPressure", "PIDPressure"):
             for status in ("true", "false", "unknown"):
                 value = 1.0 if (condition in n.pressure) == (status == "true") and status != "unknown" else 0.0
@@ -523,11 +537,12 @@ def kubelets(s: Scenario) -> Iterator[Series]:
         yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
         yield from histogram("kubelet_pod_start_sli_duration_seconds", t, k.pod_start_rate, start_dist)
         for op, dist in op_dists:
+            slow = dict(n.runtime_p99).get(op.operation_type)
             yield from histogram(
                 "kubelet_runtime_operations_duration_seconds",
                 t + (("operation_type", op.operation_type),),
                 op.rate,
-                dist,
+                dist if slow is None else h.distribution(h.RUNTIME_OPS_BUCKETS, slow),
             )
         for op, _ in op_dists:
             yield counter("kubelet_runtime_operations", t + (("operation_type", op.operation_type),), op.rate)
@@ -583,6 +598,8 @@ def _values(phases: list[Phase], times: list[int], anchor: float, t0: float) -> 
             if phase.start <= t < phase.end:
                 if s.kind == "rate":
                     yield t, counter_total + s.value * (t - done_until)
+                elif s.flap and int((t - anchor) // s.flap) % 2:
+                    yield t, s.flap_value
                 else:
                     yield t, s.value + s.slope * (t - anchor)
         if s.kind == "rate":

@@ -7,6 +7,7 @@ import asyncio
 from dataclasses import replace
 from pathlib import Path
 
+import histograms as h
 import pytest
 from k8stop.queries.config import Settings
 from k8stop.queries.feeds.collect import collect_snapshot
@@ -260,3 +261,47 @@ async def test_warning_events_screen_lists_the_cluster_newest_first_at_80x24(pro
             await wait_for(pilot, lambda: isinstance(app.screen, EventsScreen), what=":events")
     finally:
         await server.stop()
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
+def test_readiness_flapping_names_the_node(prometheus_for, convention: str) -> None:
+    base = Scenario.healthy(convention=convention)
+    nodes = tuple(replace(n, ready_flaps_per_15m=6.0) if i == 2 else n for i, n in enumerate(base.nodes))
+    scenario = replace(base, name="readiness-flapping", nodes=nodes)
+    node = scenario.nodes[2]
+    snap, settings = snapshot_for(prometheus_for, scenario)
+    top = make_report(snap, settings).findings[0]
+    assert top.id == f"node.readiness_flapping:{node.name}"
+    assert top.component is Component.NODE and top.subject == node.name and top.severity is Level.WARNING
+    # Ready switches every 150 s: 6 changes in any 15 minutes (5 where a window's edge cuts one).
+    assert 5 <= top.evidence[0].value <= 6
+    assert f"Node {node.name} Ready condition changed" in top.title
+    assert "KubeNodeReadinessFlapping" in top.evidence[0].detail
+    assert 'condition="Ready"' in top.evidence[0].query and f'node="{node.name}"' in top.evidence[0].query
+    assert snap.workloads is not None
+    assert [k.node for k in snap.workloads.kubelets if k.ready_changes_15m] == [node.name]
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
+def test_slow_container_runtime_names_the_node(prometheus_for, convention: str) -> None:
+    base = Scenario.healthy(convention=convention)
+    nodes = tuple(
+        replace(n, runtime_p99=(("create_container", 6.0),)) if i == 1 else n for i, n in enumerate(base.nodes)
+    )
+    scenario = replace(base, name="slow-runtime", nodes=nodes)
+    node = scenario.nodes[1]
+    snap, settings = snapshot_for(prometheus_for, scenario)
+    top = make_report(snap, settings).findings[0]
+    assert top.id == f"kubelet.runtime_slow:{node.name}"
+    assert top.component is Component.KUBELET and top.subject == node.name and top.severity is Level.WARNING
+    expected_p99 = h.expected_quantile(0.99, h.distribution(h.RUNTIME_OPS_BUCKETS, 6.0))
+    assert top.evidence[0].value == pytest.approx(expected_p99, rel=0.02)
+    assert 'operation_type="create_container"' in top.evidence[0].query
+    assert "container_creation < 2 s" in top.evidence[0].detail
+    # The other nodes' runtimes create containers in the scenario's 0.3 s.
+    assert snap.workloads is not None
+    others = [dict(k.runtime_p99).get("create_container") for k in snap.workloads.kubelets if k.node != node.name]
+    assert all(v is None or v.number < 0.5 for v in others)
+    assert [f.subject for f in make_report(snap, settings).findings if f.id.startswith("kubelet.runtime_slow")] == [
+        node.name
+    ]

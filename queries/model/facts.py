@@ -260,6 +260,8 @@ class KubeletHealth:
     pleg_relist_p99: Value
     evictions_1h: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted)
     pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure
+    ready_changes_15m: float = 0.0  # changes of the Ready condition (kube-state-metrics)
+    runtime_p99: tuple[tuple[str, Value], ...] = ()  # (operation type, p99) of its runtime, slowest first
 
 
 @dataclass(frozen=True, slots=True)

@@ -769,6 +769,24 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         'status="true"}) == 1',
         "KSM node-metrics kube_node_status_condition; KM KubeNodePressure",
     ),
+    CatalogEntry(
+        "node.ready_changes",
+        "kube_state_metrics",
+        "Changes of each node's Ready condition over the last 15m (an HA pair of "
+        "kube-state-metrics reports each node twice: max, not sum)",
+        'max by (node) (changes(kube_node_status_condition{$sel condition="Ready", status="true"}[15m])) > 0',
+        "KM KubeNodeReadinessFlapping (> 2 changes in 15m, for 15m)",
+    ),
+    CatalogEntry(
+        "kubelet.runtime_ops_p99_by_target",
+        "kubelet",
+        "Container runtime operation p99 per kubelet target and operation type",
+        "histogram_quantile(0.99, sum by (instance, operation_type, le) "
+        "(rate(kubelet_runtime_operations_duration_seconds_bucket{$sel}[5m])))",
+        "KM kubelet dashboard (runtime operations duration by instance, operation_type); seed 1.1 "
+        "(container creation < 2 s)",
+        top_bucket=RUNTIME_OPS_TOP_BUCKET,
+    ),
     # --- HPA (kube-state-metrics 2.x names, then 1.x kube_hpa_*) -----------------------------
     CatalogEntry(
         "hpa.current_replicas",

@@ -20,6 +20,9 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
         "pleg": f"topk({max(1, top)}, {render(pleg.id)})",
         "names": render("kubelet.target_nodes", by_host=names_by_host(ctx)),
         "pressure": render("node.pressure_conditions"),
+        "flapping": render("node.ready_changes"),
+        # Every operation of the N slowest (target, operation) pairs: N-sized whatever the cluster.
+        "runtime": f"topk({max(1, top)}, {render('kubelet.runtime_ops_p99_by_target')})",
     }
     evicted = probe.pick(CATALOG["kubelet.evictions_1h"])  # the counter appears with the first eviction
     if evicted is not None:
@@ -44,6 +47,13 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
     pressure: dict[str, list[str]] = {}
     for labels, _ in tables.get("pressure", []):
         pressure.setdefault(labels.get("node", ""), []).append(labels.get("condition", ""))
+    flaps = {labels.get("node", ""): number(value) for labels, value in tables.get("flapping", [])}
+    runtime: dict[str, list[tuple[str, Value]]] = {}
+    ops = CATALOG["kubelet.runtime_ops_p99_by_target"]
+    for labels, value in tables.get("runtime", []):
+        node = node_of(labels)
+        instances.setdefault(node, labels.get("instance", ""))
+        runtime.setdefault(node, []).append((labels.get("operation_type", ""), quantile(value, ops.top_bucket)))
     out = [
         KubeletHealth(
             node,
@@ -51,14 +61,18 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
             pleg_of.get(node, ("", ABSENT))[1],
             tuple(sorted(evictions.get(node, []), key=lambda e: (-e[1], e[0]))),
             tuple(sorted(pressure.get(node, []))),
+            flaps.get(node, 0.0),
+            tuple(sorted(runtime.get(node, []), key=lambda o: (-(o[1].number if o[1].known else 0.0), o[0]))),
         )
-        for node in sorted(set(pleg_of) | set(evictions) | set(pressure))
+        for node in sorted(set(pleg_of) | set(evictions) | set(pressure) | set(flaps) | set(runtime))
     ]
     out.sort(
         key=lambda k: (
             -len(k.pressure),
+            -k.ready_changes_15m,
             -sum(n for _, n in k.evictions_1h),
             -(k.pleg_relist_p99.number if k.pleg_relist_p99.known else 0.0),
+            -max((p99.number for _, p99 in k.runtime_p99 if p99.known), default=0.0),
             k.node,
         )
     )

@@ -99,6 +99,10 @@ def kubelet_pleg(t: Thresholds) -> Bound:
     return Bound(t.kubelet_pleg_relist_p99, None, "kubernetes-mixin KubeletPlegDurationHigh p99 >= 10 s")
 
 
+def readiness_flapping(t: Thresholds) -> Bound:
+    return Bound(t.node_ready_changes_15m, None, "kubernetes-mixin KubeNodeReadinessFlapping: > 2 changes in 15m")
+
+
 def overcommit(t: Thresholds, c: ResourceCommitment) -> Bound:
     """Graded on requests / allocatable without the largest node; critical where the requests
     exceed even the whole cluster's allocatable (the same ratio at allocatable / N-1)."""

@@ -35,6 +35,7 @@ from k8stop.queries.rules.hpa import hpa_findings
 from k8stop.queries.rules.kubelet_health import kubelet_findings
 from k8stop.queries.rules.memory_headroom import memory_findings
 from k8stop.queries.rules.network import DNS_FORWARD_RULE, network_findings
+from k8stop.queries.rules.node_stability import node_stability_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.slo import BURN_RULE, burn_findings
 from k8stop.queries.rules.throttling import throttling_findings
@@ -167,6 +168,7 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *memory_findings(snap, t, q),
         *hpa_findings(snap, t, q),
         *overcommit_findings(snap, t, q),
+        *node_stability_findings(snap, t, q),
         *config_findings(snap, t),
     ]
     return rank(link_causes(attach_alerts(snap, merge_by_subject(findings))))

@@ -19,6 +19,7 @@ from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.capacity import fmt_amount
 from k8stop.queries.rules.containers import fmt_cores
+from k8stop.queries.rules.node_stability import CREATE
 from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
 from textual.widget import Widget
 
@@ -70,8 +71,19 @@ def _kubelet_line(k: KubeletHealth, t: Thresholds) -> str:
         level = max(level, Level.WARN)
     evicted = ", ".join(f"{s} {n:.0f}" for s, n in k.evictions_1h) or "no evictions"
     pressure = f"  {', '.join(k.pressure)}" if k.pressure else ""
+    extras = []
+    flapping = bounds.readiness_flapping(t).grade(Value.of(k.ready_changes_15m))
+    if flapping >= Level.WARN:
+        extras.append(f"Ready changed {k.ready_changes_15m:.0f}x")
+    create = dict(k.runtime_p99).get(CREATE)
+    slow = bounds.container_create(t).grade(create) if create is not None else Level.OK
+    if create is not None and slow >= Level.WARN:
+        extras.append(f"create p99 {fmt_seconds(create)}")
+    level = max(level, flapping, slow)
     name = k.node if len(k.node) <= 24 else "…" + k.node[-23:]
-    return f"{FLAGS.get(level, ' ')} {name:<24} PLEG p99 {fmt_seconds(k.pleg_relist_p99):>8}  {evicted}{pressure}"
+    line = f"{FLAGS.get(level, ' ')} {name:<24} PLEG p99 {fmt_seconds(k.pleg_relist_p99):>8}  {evicted}{pressure}"
+    line += "".join(f"  {extra}" for extra in extras)
+    return line if len(line) <= WIDTH else line[: WIDTH - 1] + "…"
 
 
 def _commitment_line(c: ResourceCommitment, t: Thresholds) -> str:
@@ -115,7 +127,9 @@ def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
     disks += [_filesystem_line(fs, t) for fs in f.filesystems] or ["  no filesystem is filling"]
     kubelets = [
         f"Kubelets: PLEG relist p99 (warn {fmt_seconds(Value.of(t.kubelet_pleg_relist_p99))}, "
-        "KubeletPlegDurationHigh), evictions 1h"
+        "KubeletPlegDurationHigh), evictions 1h,",
+        f"Ready flapping (KubeNodeReadinessFlapping), container create p99 (warn "
+        f"{fmt_seconds(Value.of(t.container_create_p99))}):",
     ]
     kubelets += [_kubelet_line(k, t) for k in f.kubelets] or ["  no kubelet metrics"]
     held = fmt_seconds(Value.of(t.hpa_mismatch_for))
