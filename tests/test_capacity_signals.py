@@ -4,6 +4,7 @@ to end on a real Prometheus: the finding, the KPI rows, the report and the workl
 from __future__ import annotations
 
 import asyncio
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from k8stop.queries.model.finding import Component
 from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
 from k8stop.queries.report import make_report, render_text
 from k8stop.queries.rules.grouping import rules_of
 from k8stop.queries.rules.kpis import compute_kpis
@@ -132,7 +135,10 @@ def test_healthy_cluster_is_not_overcommitted(prometheus_for, convention: str) -
 
 async def test_workloads_screen_shows_requests_against_allocatable_at_80x24(prometheus_for) -> None:
     held = Hpa("shop", "cart", current=4, desired=6, min_replicas=2, max_replicas=10)
-    scenario = replace(big_node_scenario(cpu_request=2.0), hpas=(held,))
+    base = big_node_scenario(cpu_request=2.0)
+    changes = {2: {"ready_flaps_per_15m": 6.0}, 1: {"runtime_p99": (("create_container", 6.0),)}}
+    nodes = tuple(replace(n, **changes.get(i, {})) for i, n in enumerate(base.nodes))  # type: ignore[arg-type]
+    scenario = replace(base, name="screen-signals", nodes=nodes, hpas=(held,))
     big = scenario.nodes[3]
     prom = prometheus_for(scenario)
     app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
@@ -149,12 +155,23 @@ async def test_workloads_screen_shows_requests_against_allocatable_at_80x24(prom
         [memory] = [line for line in lines if line.startswith("  memory ")]
         # 11 containers x 128 MiB = 1.375 GiB of 5 x 15 GiB + 31 GiB.
         assert "requests 1.38 GiB of 106 GiB (1 %)  N-1 2 %" in memory
+        [flapping] = [line for line in lines if line.startswith(f"! {scenario.nodes[2].name} ")]
+        assert re.search(r"no evictions  Ready changed [56]x$", flapping), flapping
+        [slow] = [line for line in lines if line.startswith(f"! {scenario.nodes[1].name} ")]
+        create = h.expected_quantile(0.99, h.distribution(h.RUNTIME_OPS_BUCKETS, 6.0))
+        assert slow.endswith(f"no evictions  create p99 {fmt_seconds(Value.of(create))}"), slow
         [hpa] = [line for line in lines if line.startswith("! shop/cart ")]
         assert hpa.endswith("current 4  desired 6  range 2-10  held")
         assert all(len(line) <= 78 for line in lines)
         # The section leads the screen: drawn without scrolling.
         drawn = screen_text(app)
         assert "! cpu " in drawn and big.name in drawn
+        # The kubelet lines, scrolled into view.
+        block = next(b for b in screen.query(TextBlock) if b.plain.startswith("Kubelets:"))
+        screen.query_one("#body").scroll_to_widget(block, animate=False, top=True)
+        await pilot.pause(0.2)
+        drawn = screen_text(app)
+        assert flapping in drawn and slow in drawn
 
 
 @pytest.mark.parametrize("ksm_v1", [False, True])
