@@ -163,6 +163,9 @@ class Node:
     proxy_sync_p99: float = 0.08  # kube-proxy rule sync
     proxy_programming_p99: float = 1.2  # kube-proxy network programming
     bpf_maps: tuple[tuple[str, float], ...] = ()  # Cilium (map name, pressure); () without Cilium
+    # PSI "full" (node-exporter node_pressure_<resource>_stalled_seconds_total): share of time
+    # every task was stalled on the resource
+    psi_full: tuple[tuple[str, float], ...] = (("memory", 0.0), ("io", 0.01))
     ready_flaps_per_15m: float = 0.0  # changes of the Ready condition (kube_node_status_condition)
     # this node's container runtime: (operation type, p99 seconds), instead of Kubelet.ops'
     runtime_p99: tuple[tuple[str, float], ...] = ()

@@ -331,6 +331,8 @@ def nodes(s: Scenario) -> Iterator[Series]:
         yield gauge("node_memory_MemTotal_bytes", t, n.memory_total_bytes)
         yield gauge("node_memory_MemAvailable_bytes", t, n.memory_total_bytes * (1 - n.memory))
         yield counter("node_vmstat_oom_kill", t, n.oom_kills_per_hour / 3600)
+        for resource, share in n.psi_full:
+            yield counter(f"node_pressure_{resource}_stalled_seconds", t, share)
         yield gauge("node_nf_conntrack_entries", t, n.conntrack_limit * n.conntrack_used)
         yield gauge("node_nf_conntrack_entries_limit", t, n.conntrack_limit)
         # The tmpfs mount is nearly full on purpose: only mountpoint="/" may count.

@@ -322,3 +322,26 @@ def test_slow_container_runtime_names_the_node(prometheus_for, convention: str) 
     assert [f.subject for f in make_report(snap, settings).findings if f.id.startswith("kubelet.runtime_slow")] == [
         node.name
     ]
+
+
+@pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
+def test_memory_stall_names_the_node(prometheus_for, convention: str) -> None:
+    base = Scenario.healthy(convention=convention)
+    nodes = tuple(
+        replace(n, psi_full=(("memory", 0.35), ("io", 0.02))) if i == 5 else n for i, n in enumerate(base.nodes)
+    )
+    scenario = replace(base, name="memory-stall", nodes=nodes)
+    node = scenario.nodes[5]
+    snap, settings = snapshot_for(prometheus_for, scenario)
+    assert snap.workloads is not None
+    stalled = {k.node: k.psi_full for k in snap.workloads.kubelets}
+    assert stalled[node.name] == (("memory", pytest.approx(0.35)), ("io", pytest.approx(0.02)))
+    # Every other node reports the healthy default: 1 % on I/O, nothing on memory.
+    assert all(dict(psi)["io"] == pytest.approx(0.01) for name, psi in stalled.items() if name != node.name)
+    top = make_report(snap, settings).findings[0]
+    assert top.id == f"node.psi_stalled:{node.name}"
+    assert top.component is Component.NODE and top.subject == node.name and top.severity is Level.WARNING
+    assert top.evidence[0].value == pytest.approx(0.35)
+    assert "stalled on memory 35 % of the time" in top.title
+    assert "node_pressure_memory_stalled_seconds_total" in top.evidence[0].query
+    assert "systemd-oomd" in top.evidence[0].detail

@@ -44,6 +44,7 @@ SIGNAL_RULES = (
     "node.memory_overcommit",
     "node.readiness_flapping",
     "kubelet.runtime_slow",
+    "node.psi_stalled",
 )
 
 
@@ -83,6 +84,8 @@ def test_healthy_cluster_raises_no_workload_signal(prometheus_for, convention: s
     assert all(p99.number < 1.0 for k in snap.workloads.kubelets for _, p99 in k.runtime_p99)
     assert [c.resource for c in snap.workloads.commitments] == ["cpu", "memory"]
     assert all(c.n1_ratio < 0.1 for c in snap.workloads.commitments)
+    # PSI is exported (1 % of the time stalled on I/O), far from the 10 % warning.
+    assert all(dict(k.psi_full)["io"] == pytest.approx(0.01) for k in snap.workloads.kubelets)
     # ... and none of them is a finding.
     report = make_report(snap, settings)
     assert not [f for f in report.findings if rules_of(f) & set(SIGNAL_RULES)]

@@ -261,6 +261,7 @@ class KubeletHealth:
     evictions_1h: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted)
     pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure
     ready_changes_15m: float = 0.0  # changes of the Ready condition (kube-state-metrics)
+    psi_full: tuple[tuple[str, float], ...] = ()  # (memory | io, share of time every task stalled), worst first
     runtime_p99: tuple[tuple[str, Value], ...] = ()  # (operation type, p99) of its runtime, slowest first
 
 

@@ -778,6 +778,15 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM KubeNodeReadinessFlapping (> 2 changes in 15m, for 15m)",
     ),
     CatalogEntry(
+        "node.psi_full",
+        "node",
+        'Share of time every task on the node was stalled on $resource (PSI "full", node-exporter\'s '
+        "pressure collector; absent on kernels without PSI)",
+        "max by (instance) (rate(node_pressure_${resource}_stalled_seconds_total{$sel}[5m]))",
+        "Linux Documentation/accounting/psi.rst (full: no task could make progress); "
+        "systemd-oomd DefaultMemoryPressureLimit 60 %",
+    ),
+    CatalogEntry(
         "kubelet.runtime_ops_p99_by_target",
         "kubelet",
         "Container runtime operation p99 per kubelet target and operation type",

@@ -103,6 +103,11 @@ def readiness_flapping(t: Thresholds) -> Bound:
     return Bound(t.node_ready_changes_15m, None, "kubernetes-mixin KubeNodeReadinessFlapping: > 2 changes in 15m")
 
 
+def node_psi(t: Thresholds) -> Bound:
+    warn, fail = t.node_psi_full
+    return Bound(warn, fail, "PSI full (Linux psi.rst); k8stop's own 10 %, critical at systemd-oomd's 60 %")
+
+
 def overcommit(t: Thresholds, c: ResourceCommitment) -> Bound:
     """Graded on requests / allocatable without the largest node; critical where the requests
     exceed even the whole cluster's allocatable (the same ratio at allocatable / N-1)."""

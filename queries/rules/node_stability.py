@@ -1,5 +1,6 @@
 """A node's own stability, per node: its Ready condition flapping (kubernetes-mixin
-KubeNodeReadinessFlapping) and its container runtime creating containers slowly (seed §1.1)."""
+KubeNodeReadinessFlapping), its container runtime creating containers slowly (seed §1.1) and
+its tasks stalled on memory or I/O (PSI "full", when node-exporter exports it)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import KubeletHealth
 from k8stop.queries.model.finding import Component, Finding
 from k8stop.queries.model.snapshot import ClusterSnapshot
-from k8stop.queries.model.units import fmt_count, fmt_seconds
+from k8stop.queries.model.units import fmt_count, fmt_ratio, fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.rules import bounds
 from k8stop.queries.rules.evidence import EvidenceQueries, matchers
@@ -26,6 +27,14 @@ _RUNTIME = (
     "restart and rollout on it waits. Check the runtime's own log and latency (`crictl` timings), "
     "the node's disk (image layers and overlay mounts live there) and its CPU; other nodes creating "
     "containers fast point at this machine, not the cluster."
+)
+
+_PSI = (
+    "For this share of the time no task on the node could make progress for lack of {resource}: "
+    "work on it runs that much slower whatever its CPU use. Memory: the node is reclaiming "
+    "(working sets above what is free, swap or page cache thrashing); lower the pods' memory or "
+    "move some away, and set requests at real use so the scheduler stops overpacking it. I/O: the "
+    "disk is saturated (image pulls, logs, a noisy neighbour's writes); check its latency and queue."
 )
 
 
@@ -65,7 +74,27 @@ def _runtime(k: KubeletHealth, t: Thresholds, q: EvidenceQueries) -> Finding | N
     )
 
 
+def _psi(k: KubeletHealth, t: Thresholds, q: EvidenceQueries) -> Finding | None:
+    if not k.psi_full:
+        return None
+    resource, share = k.psi_full[0]  # the worst
+    return graded_finding(
+        Value.of(share),
+        bounds.node_psi(t),
+        fmt_ratio,
+        rule="node.psi_stalled",
+        component=Component.NODE,
+        subject=k.node,
+        title=f"Node {k.node}: every task stalled on {resource} {fmt_ratio(Value.of(share))} of the time (PSI full)",
+        query=q.promql("node.psi_full", resource=resource),
+        evidence_detail=f"share of time stalled on {resource} over 5m, all this node's tasks",
+        recommendation=_PSI.format(resource=resource),
+        labels=(("node", k.node), ("resource", resource)),
+    )
+
+
 def node_stability_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     if snap.workloads is None:
         return []
-    return present(f for k in snap.workloads.kubelets for f in (_flapping(k, t, q), _runtime(k, t, q)))
+    checks = (_flapping, _runtime, _psi)
+    return present(check(k, t, q) for k in snap.workloads.kubelets for check in checks)

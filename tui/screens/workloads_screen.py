@@ -79,7 +79,11 @@ def _kubelet_line(k: KubeletHealth, t: Thresholds) -> str:
     slow = bounds.container_create(t).grade(create) if create is not None else Level.OK
     if create is not None and slow >= Level.WARN:
         extras.append(f"create p99 {fmt_seconds(create)}")
-    level = max(level, flapping, slow)
+    stalled = max((bounds.node_psi(t).grade(Value.of(share)) for _, share in k.psi_full), default=Level.OK)
+    if stalled >= Level.WARN:
+        resource, share = k.psi_full[0]
+        extras.append(f"PSI {resource} {fmt_ratio(Value.of(share))}")
+    level = max(level, flapping, slow, stalled)
     name = k.node if len(k.node) <= 24 else "…" + k.node[-23:]
     line = f"{FLAGS.get(level, ' ')} {name:<24} PLEG p99 {fmt_seconds(k.pleg_relist_p99):>8}  {evicted}{pressure}"
     line += "".join(f"  {extra}" for extra in extras)
@@ -129,7 +133,8 @@ def facts_blocks(f: WorkloadsFacts, t: Thresholds) -> list[Widget]:
         f"Kubelets: PLEG relist p99 (warn {fmt_seconds(Value.of(t.kubelet_pleg_relist_p99))}, "
         "KubeletPlegDurationHigh), evictions 1h,",
         f"Ready flapping (KubeNodeReadinessFlapping), container create p99 (warn "
-        f"{fmt_seconds(Value.of(t.container_create_p99))}):",
+        f"{fmt_seconds(Value.of(t.container_create_p99))}),",
+        f"PSI full: every task stalled on memory or I/O (warn {fmt_ratio(Value.of(t.node_psi_full[0]))}):",
     ]
     kubelets += [_kubelet_line(k, t) for k in f.kubelets] or ["  no kubelet metrics"]
     held = fmt_seconds(Value.of(t.hpa_mismatch_for))
