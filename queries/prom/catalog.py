@@ -777,14 +777,17 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         'max by (node) (changes(kube_node_status_condition{$sel condition="Ready", status="true"}[15m])) > 0',
         "KM KubeNodeReadinessFlapping (> 2 changes in 15m, for 15m)",
     ),
-    CatalogEntry(
-        "node.psi_full",
-        "node",
-        'Share of time every task on the node was stalled on $resource (PSI "full", node-exporter\'s '
-        "pressure collector; absent on kernels without PSI)",
-        "max by (instance) (rate(node_pressure_${resource}_stalled_seconds_total{$sel}[5m]))",
-        "Linux Documentation/accounting/psi.rst (full: no task could make progress); "
-        "systemd-oomd DefaultMemoryPressureLimit 60 %",
+    *(
+        CatalogEntry(
+            f"node.psi_{resource}_full",
+            "node",
+            f'Share of time every task on the node was stalled on {resource} (PSI "full", node-exporter\'s '
+            "pressure collector; absent on kernels without PSI)",
+            f"max by (instance) (rate(node_pressure_{resource}_stalled_seconds_total{{$sel}}[5m]))",
+            "node_exporter pressure collector; Linux Documentation/accounting/psi.rst (full: no task could "
+            "make progress); no NM alert: systemd-oomd DefaultMemoryPressureLimit 60 %",
+        )
+        for resource in ("memory", "io")
     ),
     CatalogEntry(
         "kubelet.runtime_ops_p99_by_target",

@@ -28,7 +28,7 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
         "runtime": f"topk({max(1, top)}, {render('kubelet.runtime_ops_p99_by_target')})",
     }
     for resource in PSI_RESOURCES:  # node-exporter targets named as the nodes panel names them
-        parts[f"psi.{resource}"] = f"topk({max(1, top)}, {named(ctx, render('node.psi_full', resource=resource))})"
+        parts[f"psi.{resource}"] = f"topk({max(1, top)}, {named(ctx, render(f'node.psi_{resource}_full'))})"
     evicted = probe.pick(CATALOG["kubelet.evictions_1h"])  # the counter appears with the first eviction
     if evicted is not None:
         parts["evictions"] = render("kubelet.evictions_1h", metric=evicted)

@@ -86,7 +86,7 @@ def _psi(k: KubeletHealth, t: Thresholds, q: EvidenceQueries) -> Finding | None:
         component=Component.NODE,
         subject=k.node,
         title=f"Node {k.node}: every task stalled on {resource} {fmt_ratio(Value.of(share))} of the time (PSI full)",
-        query=q.promql("node.psi_full", resource=resource),
+        query=q.promql(f"node.psi_{resource}_full"),
         evidence_detail=f"share of time stalled on {resource} over 5m, all this node's tasks",
         recommendation=_PSI.format(resource=resource),
         labels=(("node", k.node), ("resource", resource)),
