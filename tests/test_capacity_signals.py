@@ -25,6 +25,7 @@ from k8stop.queries.rules.grouping import rules_of
 from k8stop.queries.rules.kpis import compute_kpis
 from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.detail_screen import TextBlock
+from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.events_screen import EventsScreen
 from k8stop.tui.screens.node_detail import NodeScreen
 from k8stop.tui.screens.workloads_screen import WorkloadsScreen
@@ -345,3 +346,21 @@ def test_memory_stall_names_the_node(prometheus_for, convention: str) -> None:
     assert "stalled on memory 35 % of the time" in top.title
     assert "node_pressure_memory_stalled_seconds_total" in top.evidence[0].query
     assert "systemd-oomd" in top.evidence[0].detail
+
+
+async def test_diagnosis_opens_on_the_overcommit_at_80x24(prometheus_for) -> None:
+    scenario = big_node_scenario(cpu_request=2.0)
+    requests, allocatable, largest = expected(scenario, "cpu")
+    n1 = requests / (allocatable - largest)
+    prom = prometheus_for(scenario)
+    app = K8sTopApp(Settings(prometheus_url=prom.url, use_kube=False, refresh=0.5), LiveSource)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: all(f in app.latest for f in SNAPSHOT_FEEDS), what="every feed")
+        session = await open_screen(pilot, "d", DiagnosisScreen, what="the diagnosis screen")
+        await wait_for(pilot, lambda: "› Nodes" in session.plain(), what="the nodes step")
+        text = session.plain()
+        assert text.splitlines()[1].startswith(f"WARNING: CPU requests 22 cores are {n1 * 100:.0f} %")
+        # The step's KPI rows: CPU past N-1, memory within it.
+        assert "CPU requests / allocatable without the largest node" in text
+        assert "Memory requests / allocatable without the largest node" in text
+        assert "WARNING: CPU requests 22 cores" in screen_text(app)
