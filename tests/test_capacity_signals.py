@@ -192,10 +192,13 @@ def test_hpa_mismatch_held_fifteen_minutes_warns(prometheus_for, ksm_v1: bool) -
     assert ("kube_hpa_" if ksm_v1 else "kube_horizontalpodautoscaler_") in held.query
 
 
-def test_hpa_mismatch_of_five_minutes_is_scaling_not_a_warning(prometheus_for) -> None:
+@pytest.mark.parametrize("created", [False, True])
+def test_hpa_mismatch_of_five_minutes_is_scaling_not_a_warning(prometheus_for, created: bool) -> None:
+    # Five minutes ago it was settled, or (created) did not exist yet: nothing has held 15 minutes.
     settled = Hpa("shop", "cart", current=4, desired=4, min_replicas=2, max_replicas=10)
     scaling = replace(settled, desired=6)
-    scenario = Scenario.healthy(hpas=(scaling,)).starting(300, before=Scenario.healthy(hpas=(settled,)))
+    before = Scenario.healthy(hpas=() if created else (settled,))
+    scenario = Scenario.healthy(hpas=(scaling,)).starting(300, before=before)
     snap, settings = snapshot_for(prometheus_for, scenario)
     assert snap.workloads is not None
     [status] = snap.workloads.hpas

@@ -836,10 +836,12 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "hpa.mismatch_held",
         "kube_state_metrics",
         "1 where an autoscaler's current replicas differed from its desired replicas at every minute "
-        "of the last $for, else 0",
+        "of the last $for, else 0; only autoscalers that existed $for ago (a younger one has not held anything)",
         "min_over_time((max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_desired_replicas{$sel}) "
         "!= bool on (namespace, horizontalpodautoscaler, hpa) "
-        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_current_replicas{$sel}))[$for:1m])",
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_current_replicas{$sel}))[$for:1m]) "
+        "and on (namespace, horizontalpodautoscaler, hpa) "
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_current_replicas{$sel} offset $for)",
         "KM KubeHpaReplicasMismatch (desired != current, for: 15m)",
         ("kube_horizontalpodautoscaler", "kube_hpa"),
     ),
