@@ -92,6 +92,17 @@ class Thresholds:
     filesystem_free_gate: float = 0.40
     # kubernetes-mixin KubeletPlegDurationHigh: PLEG relist p99 >= 10 s
     kubelet_pleg_relist_p99: float = 10.0
+    # PSI "full" share of time every task on a node was stalled on memory or I/O: k8stop's own
+    # warning at 10 %; critical at systemd-oomd's DefaultMemoryPressureLimit, 60 %
+    node_psi_full: tuple[float, float] = (0.10, 0.60)
+    # kubernetes-mixin KubeNodeReadinessFlapping: more than 2 changes of Ready in 15 minutes
+    node_ready_changes_15m: float = 3.0
+    # kubernetes-mixin KubeHpaReplicasMismatch: desired != current for 15 minutes (seconds); a
+    # shorter mismatch is an autoscaler at work
+    hpa_mismatch_for: float = 900.0
+    # kubernetes-mixin KubeCPUOvercommit / KubeMemoryOvercommit: requests above the allocatable
+    # left when the largest node is lost (warning); above all allocatable, pods cannot fit now
+    overcommit_n1_ratio: float = 1.0
     # k8stop's own: unschedulable pods that put a flag on the dashboard's header (no upstream alert)
     unschedulable_pods: float = 10.0
 

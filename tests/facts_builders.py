@@ -23,8 +23,10 @@ from k8stop.queries.model.facts import (
     NodeSaturation,
     NodesFacts,
     PodRecord,
+    ResourceCommitment,
     RestartsFacts,
     SchedulerFacts,
+    WorkloadsFacts,
     WorkQueue,
 )
 from k8stop.queries.model.request_path import BurnWindow, RequestPathFacts
@@ -179,6 +181,17 @@ def request_path(burn: float = 0.002, **windows: float) -> RequestPathFacts:
 OK = SourceStatus(SourceState.OK, url="http://prometheus:9090")
 
 
+def workloads(cpu_requests: float = 3.0, memory_requests: float = 6 * GiB) -> WorkloadsFacts:
+    """Three 4-core, 16 GiB nodes; nothing throttled or near a limit."""
+    return WorkloadsFacts(
+        "15m",
+        commitments=(
+            ResourceCommitment("cpu", cpu_requests, 12.0, 3, "worker-2", 4.0),
+            ResourceCommitment("memory", memory_requests, 48 * GiB, 3, "worker-2", 16 * GiB),
+        ),
+    )
+
+
 def healthy(**changes: Any) -> ClusterSnapshot:
     snap = ClusterSnapshot(
         taken_at=1_760_000_000.0,
@@ -194,5 +207,6 @@ def healthy(**changes: Any) -> ClusterSnapshot:
         request_path=request_path(),
         alerts=AlertsFacts((alert("Watchdog", severity="none"),), True),
         kube_summary=summary(),
+        workloads=workloads(),
     )
     return replace(snap, **changes)

@@ -165,6 +165,22 @@ class Node:
     proxy_sync_p99: float = 0.08  # kube-proxy rule sync
     proxy_programming_p99: float = 1.2  # kube-proxy network programming
     bpf_maps: tuple[tuple[str, float], ...] = ()  # Cilium (map name, pressure); () without Cilium
+    # PSI "full" (node-exporter node_pressure_<resource>_stalled_seconds_total): share of time
+    # every task was stalled on the resource
+    psi_full: tuple[tuple[str, float], ...] = (("memory", 0.0), ("io", 0.01))
+    ready_flaps_per_15m: float = 0.0  # changes of the Ready condition (kube_node_status_condition)
+    # this node's container runtime: (operation type, p99 seconds), instead of Kubelet.ops'
+    runtime_p99: tuple[tuple[str, float], ...] = ()
+    system_reserved_cores: float = 0.1  # allocatable = cpus - this (kube_node_status_allocatable)
+    system_reserved_bytes: float = 1 * GiB  # allocatable = memory_total_bytes - this
+
+    @property
+    def allocatable_cpu(self) -> float:
+        return self.cpus - self.system_reserved_cores
+
+    @property
+    def allocatable_memory(self) -> float:
+        return self.memory_total_bytes - self.system_reserved_bytes
 
     @property
     def load(self) -> float:
@@ -185,6 +201,8 @@ class Container:
     memory_limit: float | None = 512 * 1024**2  # bytes
     memory_working_set: float = 128 * 1024**2  # bytes at the anchor
     memory_growth: float = 0.0  # bytes per second
+    cpu_request: float | None = 0.1  # cores; None: no request set
+    memory_request: float | None = 128 * 1024**2  # bytes
     previous_log: tuple[str, ...] = ()  # the last run's output (kube API pods/log?previous=true)
 
 
@@ -595,6 +613,19 @@ class Scenario:
             attempt_p99=1.2,
         )
         return base._incident("scheduler-backlog", scheduler=scheduler)
+
+    @classmethod
+    def overcommitted(
+        cls, cpu_request: float = 2.0, memory_request: float | None = None, **overrides: object
+    ) -> Scenario:
+        """Every container requests `cpu_request` cores (and `memory_request` bytes when given):
+        sized so the requests fit the cluster but not the cluster less its largest node."""
+        base = cls.healthy(**overrides)
+        change: dict[str, float] = {"cpu_request": cpu_request}
+        if memory_request is not None:
+            change["memory_request"] = memory_request
+        pods = tuple(replace(p, containers=tuple(replace(c, **change) for c in p.containers)) for p in base.pods)  # type: ignore[arg-type]
+        return base._incident("overcommitted", pods=pods)
 
     def _change_containers(self, namespace: str, deployment: str, name: str, **changes: object) -> Scenario:
         """Every container of the deployment's pods changed; the deployment must exist."""

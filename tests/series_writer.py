@@ -35,6 +35,8 @@ class Series:
     value: float  # counter: increase per second; gauge: value at the anchor
     slope: float = 0.0  # gauge change per second
     base: float = 0.0  # counter value at the start of the history
+    flap: float = 0.0  # gauge: seconds between switches to `flap_value` and back (0: no flapping)
+    flap_value: float = 0.0
 
 
 def _escape(value: str) -> str:
@@ -52,6 +54,11 @@ def counter(family: str, labels: Labels, rate: float, base: float = 0.0) -> Seri
 
 def gauge(family: str, labels: Labels, value: float, slope: float = 0.0) -> Series:
     return Series(family, "gauge", family, render(labels), "level", value, slope)
+
+
+def flapping(family: str, labels: Labels, value: float, flap: float, flap_value: float) -> Series:
+    """A gauge at `value`, switching to `flap_value` and back every `flap` seconds."""
+    return Series(family, "gauge", family, render(labels), "level", value, flap=flap, flap_value=flap_value)
 
 
 def histogram(family: str, labels: Labels, rate: float, dist: h.Distribution) -> Iterator[Series]:
@@ -325,6 +332,8 @@ def nodes(s: Scenario) -> Iterator[Series]:
         yield gauge("node_memory_MemTotal_bytes", t, n.memory_total_bytes)
         yield gauge("node_memory_MemAvailable_bytes", t, n.memory_total_bytes * (1 - n.memory))
         yield counter("node_vmstat_oom_kill", t, n.oom_kills_per_hour / 3600)
+        for resource, share in n.psi_full:
+            yield counter(f"node_pressure_{resource}_stalled_seconds", t, share)
         yield gauge("node_nf_conntrack_entries", t, n.conntrack_limit * n.conntrack_used)
         yield gauge("node_nf_conntrack_entries_limit", t, n.conntrack_limit)
         # The tmpfs mount is nearly full on purpose: only mountpoint="/" may count.
@@ -368,6 +377,13 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
             1.0,
         )
     for n in s.nodes:
+        # Ready: True, or switching between True and False when the scenario makes it flap.
+        for status, value in (("true", 1.0), ("false", 0.0), ("unknown", 0.0)):
+            labels = t + (("condition", "Ready"), ("node", n.name), ("status", status))
+            if n.ready_flaps_per_15m and status != "unknown":
+                yield flapping("kube_node_status_condition", labels, value, 900.0 / n.ready_flaps_per_15m, 1.0 - value)
+            else:
+                yield gauge("kube_node_status_condition", labels, value)
         for condition in ("MemoryPressure", "DiskPressure", "PIDPressure"):
             for status in ("true", "false", "unknown"):
                 value = 1.0 if (condition in n.pressure) == (status == "true") and status != "unknown" else 0.0
@@ -414,29 +430,29 @@ def kube_state_metrics(s: Scenario) -> Iterator[Series]:
     ):
         for hpa in s.hpas:
             yield gauge(f"{prefix}_{suffix}", t + ((label, hpa.name), ("namespace", hpa.namespace)), getattr(hpa, attr))
-    for p in s.pods:
-        for c in p.containers:
-            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
-            yield from _limits(s, ct, "cpu", c.cpu_limit)
-    for p in s.pods:
-        for c in p.containers:
-            ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
-            yield from _limits(s, ct, "memory", c.memory_limit)
+    for kind in ("limits", "requests"):
+        for resource in ("cpu", "memory"):
+            for p in s.pods:
+                for c in p.containers:
+                    ct = t + (("container", c.name), ("namespace", p.namespace), ("pod", p.name), ("uid", p.uid))
+                    value = getattr(c, f"{resource}_{kind[:-1]}")
+                    yield from _resource(s, f"kube_pod_container_resource_{kind}", ct, resource, value)
+    for resource in ("cpu", "memory"):
+        for n in s.nodes:
+            value = n.allocatable_cpu if resource == "cpu" else n.allocatable_memory
+            yield from _resource(s, "kube_node_status_allocatable", t + (("node", n.name),), resource, value)
 
 
-def _limits(s: Scenario, ct: Labels, resource: str, value: float | None) -> Iterator[Series]:
+def _resource(s: Scenario, family: str, labels: Labels, resource: str, value: float | None) -> Iterator[Series]:
+    """A KSM resource gauge: v2's one family with `resource` and `unit` labels, or v1's family per
+    resource (`_cpu_cores`, `_memory_bytes`)."""
     if value is None:
         return
     if s.ksm_v1:
-        family = (
-            "kube_pod_container_resource_limits_cpu_cores"
-            if resource == "cpu"
-            else ("kube_pod_container_resource_limits_memory_bytes")
-        )
-        yield gauge(family, ct, value)
+        yield gauge(f"{family}_{'cpu_cores' if resource == 'cpu' else 'memory_bytes'}", labels, value)
     else:
         unit = "core" if resource == "cpu" else "byte"
-        yield gauge("kube_pod_container_resource_limits", ct + (("resource", resource), ("unit", unit)), value)
+        yield gauge(family, labels + (("resource", resource), ("unit", unit)), value)
 
 
 def cadvisor(s: Scenario) -> Iterator[Series]:
@@ -524,11 +540,12 @@ def kubelets(s: Scenario) -> Iterator[Series]:
         yield gauge("kubernetes_build_info", t + _build_labels(s), 1.0)
         yield from histogram("kubelet_pod_start_sli_duration_seconds", t, k.pod_start_rate, start_dist)
         for op, dist in op_dists:
+            slow = dict(n.runtime_p99).get(op.operation_type)
             yield from histogram(
                 "kubelet_runtime_operations_duration_seconds",
                 t + (("operation_type", op.operation_type),),
                 op.rate,
-                dist,
+                dist if slow is None else h.distribution(h.RUNTIME_OPS_BUCKETS, slow),
             )
         for op, _ in op_dists:
             yield counter("kubelet_runtime_operations", t + (("operation_type", op.operation_type),), op.rate)
@@ -595,6 +612,8 @@ def _values(phases: list[Phase], times: list[int], anchor: float, t0: float) -> 
             if phase.start <= t < phase.end:
                 if s.kind == "rate":
                     yield t, counter_total + s.value * (t - done_until)
+                elif s.flap and int((t - anchor) // s.flap) % 2:
+                    yield t, s.flap_value
                 else:
                     yield t, s.value + s.slope * (t - anchor)
         if s.kind == "rate":

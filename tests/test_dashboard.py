@@ -243,10 +243,16 @@ async def test_incident_banner_names_the_causes_and_d_opens_there(prometheus_for
     app = make_app(prom.url)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_for(pilot, lambda: all_panels_have_data(app), what="data in every panel")
-        await wait_for(pilot, lambda: "shop/checkout" in banner(app), what="the incident banner")
+        pending = sum(n for _, n in scenario.scheduler.pending()) - scenario.scheduler.pending_gated
+        # The pending pods come from the control-plane feed, not a dashboard panel's, and the
+        # banner is redrawn every second: wait for both causes to be in.
+        await wait_for(
+            pilot,
+            lambda: "shop/checkout" in banner(app) and f"{pending:,.0f} pods pending" in banner(app),
+            what="the incident banner",
+        )
         lines = banner(app).splitlines()
         assert 1 <= len(lines) <= 2 and all(len(line) <= 78 for line in lines)
-        pending = sum(n for _, n in scenario.scheduler.pending()) - scenario.scheduler.pending_gated
         assert f"{pending:,.0f} pods pending" in banner(app)
         await wait_for(pilot, lambda: lines[0] in screen_text(app), what="the banner drawn at 80x24 on one line")
         await pilot.press("d")

@@ -17,6 +17,7 @@ from facts_builders import (
     nodes,
     request,
     request_path,
+    workloads,
 )
 from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import ApfLevel, Inflight, KubeletOp
@@ -173,3 +174,15 @@ def test_error_budget_burn_grades_by_the_worst_firing_window_pair() -> None:
     k = kpis(healthy(request_path=slow))["apiserver.error_budget_burn"]
     assert k.status is Level.WARN and "3d/6h x1" in k.detail
     assert kpis(healthy(request_path=None))["apiserver.error_budget_burn"].status is Level.UNKNOWN
+
+
+def test_requests_past_n_minus_one_warn_and_past_all_allocatable_fail() -> None:
+    # 3 x 4 cores: 8 left without the largest node; 9 cores requested warn, 13 fail.
+    warn = kpis(healthy(workloads=workloads(cpu_requests=9.0)))["node.cpu_requests_n1"]
+    assert warn.status is Level.WARN and warn.value.number == pytest.approx(9.0 / 8.0)
+    assert "largest node worker-2" in warn.detail and "KubeCPUOvercommit" in warn.detail
+    fail = kpis(healthy(workloads=workloads(cpu_requests=13.0)))["node.cpu_requests_n1"]
+    assert fail.status is Level.FAIL
+    assert kpis(healthy())["node.memory_requests_n1"].value.number == pytest.approx(6 / 32)
+    missing = kpis(healthy(workloads=None))["node.cpu_requests_n1"]
+    assert missing.status is Level.UNKNOWN and missing.detail

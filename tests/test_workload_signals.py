@@ -40,6 +40,11 @@ SIGNAL_RULES = (
     "node.pressure",
     "workload.hpa_maxed",
     "workload.hpa_mismatch",
+    "node.cpu_overcommit",
+    "node.memory_overcommit",
+    "node.readiness_flapping",
+    "kubelet.runtime_slow",
+    "node.psi_stalled",
 )
 
 
@@ -73,6 +78,14 @@ def test_healthy_cluster_raises_no_workload_signal(prometheus_for, convention: s
         k.pleg_relist_p99.number < 0.1 and not k.evictions_1h and not k.pressure for k in snap.workloads.kubelets
     )
     assert {k.node for k in snap.workloads.kubelets} <= {n.name for n in Scenario.healthy().nodes}
+    # Ready never changes; every runtime creates containers in the scenario's 0.3 s; the requests
+    # fit even without the largest node.
+    assert all(k.ready_changes_15m == 0 for k in snap.workloads.kubelets)
+    assert all(p99.number < 1.0 for k in snap.workloads.kubelets for _, p99 in k.runtime_p99)
+    assert [c.resource for c in snap.workloads.commitments] == ["cpu", "memory"]
+    assert all(c.n1_ratio < 0.1 for c in snap.workloads.commitments)
+    # PSI is exported (1 % of the time stalled on I/O), far from the 10 % warning.
+    assert all(dict(k.psi_full)["io"] == pytest.approx(0.01) for k in snap.workloads.kubelets)
     # ... and none of them is a finding.
     report = make_report(snap, settings)
     assert not [f for f in report.findings if rules_of(f) & set(SIGNAL_RULES)]

@@ -36,6 +36,7 @@ SCREEN_COMMANDS = {
     "workloads": ("workloads_screen", "WorkloadsScreen", "w", "Workloads"),
     "path": ("request_path", "RequestPathScreen", "e", "Path"),
     "pods": ("pods_screen", "PodsScreen", "", "Pods"),  # `:pods` only: no key of its own
+    "events": ("events_screen", "EventsScreen", "v", "Events"),
 }
 # From this size on, the dashboard lays panels out three columns wide
 WIDE_LAYOUT = (160, 45)
@@ -221,7 +222,8 @@ class Dashboard(Screen[None]):
         prompt.placeholder = (
             "filter rows (esc clears)"
             if mode == "/"
-            else "ctx NAME | ns NAME | cluster [NAME] | pods | window 6h | since 14:05 | nodes | etcd | api | kpi | alerts | sched | config | workloads | path | refresh N | q"
+            else "ctx NAME | ns NAME | cluster [NAME] | pods | window 6h | since 14:05 | nodes | etcd | api | kpi | alerts | sched | config | workloads | path "
+            "| events | refresh N | q"
         )
         prompt.value = value
         self.query_one("#prompt-mode", Label).update(mode)

@@ -19,12 +19,13 @@ HELP = """\
  t                 tuning and sizing audit (settings against the guide)
  w                 workloads: CPU throttling, memory limits, disk runway
  e                 request path: webhooks, APF, DNS, kube-proxy, conntrack
+ v                 Warning events, cluster-wide, newest first
  d                 guided diagnosis (opens on the top cause)
  esc               back / clear filter / close (a fleet: its overview)
  /                 filter rows of the focused panel
  :                 command line:  :ctx \\[NAME]  :ns NAME|all  :pods  :nodes
                    :etcd :api :restarts :kpi :alerts :sched :config
-                   :workloads :path :refresh SECONDS  :q
+                   :workloads :path :events :refresh SECONDS  :q
                    :window 15m|1h|6h|24h  :since 14:05 (or RFC 3339)
  :pods             every pod, failing first; / filters (words, ns: node:
                    phase: reason:), enter drills down

@@ -19,7 +19,7 @@ from k8stop.queries.drill.node import NodeHistory, NodeKube, NodeKubelet, node_h
 from k8stop.queries.drill.pod import PodKube, pod_kube, pod_restart_history
 from k8stop.queries.drill.pod_logs import NOT_RECORDED, PreviousLog, log_container, previous_log
 from k8stop.queries.drill.promql import QueryLog, UsedQuery
-from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember, PodRecord
+from k8stop.queries.model.facts import AlertsFacts, EtcdFacts, EtcdMember, EventRecord, PodRecord
 from k8stop.queries.model.keys import ApiKey, EtcdKey, NodeKey, PodKey
 from k8stop.queries.model.status import FeedUpdate
 
@@ -65,6 +65,10 @@ class DrillData(Protocol):
 
     def pod_kube(self, key: PodKey) -> PodKube | None: ...
 
+    def warning_events(self, count: int) -> tuple[EventRecord, ...] | None:
+        """The cluster's latest Warning events, newest first; None without kube records."""
+        ...
+
     async def previous_log(self, key: PodKey) -> PreviousLog:
         """The last lines of the container's previous run, read live; never recorded."""
         ...
@@ -106,6 +110,9 @@ class KubeDrill:
 
     def pods(self) -> tuple[PodRecord, ...] | None:
         return self._kube.all_pods() if self._kube is not None else None
+
+    def warning_events(self, count: int) -> tuple[EventRecord, ...] | None:
+        return self._kube.recent_warnings(count) if self._kube is not None else None
 
     async def previous_log(self, key: PodKey) -> PreviousLog:
         record = self._kube.pod(key.namespace, key.pod) if self._kube is not None else None

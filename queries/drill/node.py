@@ -12,7 +12,8 @@ from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import KubeletOp, NodeRecord, PodRecord, PodUsage
 from k8stop.queries.model.values import ABSENT, Value
 from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
-from k8stop.queries.prom.combine import combine, split
+from k8stop.queries.prom.client import Sample
+from k8stop.queries.prom.combine import by_key, combine, number, split
 from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.control_plane import KUBELET, first_quantile, kubelet_ops
 from k8stop.queries.prom.node_names import NAMING, kubelet_targets_of, target_naming, targets_of
@@ -23,6 +24,7 @@ HISTORY = (
     ("disk", "node.disk_utilisation"),
 )
 CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
+TOP_PODS = 10  # pods whose cAdvisor usage the node drill-down fetches (busiest by CPU, by memory)
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,7 @@ class NodeKubelet:
     naming: str  # which kubelet targets, and how they were tied to the node
     pod_start_p99: Value
     runtime_ops: tuple[KubeletOp, ...]  # busiest first
+    pod_usage: tuple[PodUsage, ...] = ()  # from cAdvisor on this kubelet: the busiest pods, most CPU first
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +133,40 @@ async def node_kubelet(ctx: PromContext, node: str) -> tuple[NodeKubelet | None,
         metric = probe.pick(CATALOG[entry_id])
         if not CATALOG[entry_id].fallbacks or metric is not None:
             parts[entry_id] = ctx.catalog.render(entry_id, metric=metric, extra_matchers=only)
+    if probe.has(EXPOSURE_METRICS["cadvisor"]):
+        parts.update(_pod_usage_parts(ctx, only))
     result = await ctx.client.query(combine(parts))
     tagged = split(result)
     kubelet = NodeKubelet(
-        naming_text(targets, "kubelet"), first_quantile(tagged, "kubelet.pod_start_p99"), kubelet_ops(tagged)
+        naming_text(targets, "kubelet"),
+        first_quantile(tagged, "kubelet.pod_start_p99"),
+        kubelet_ops(tagged),
+        _pod_usage(tagged),
     )
     return kubelet, warnings + result.warnings
+
+
+def _pod_usage_parts(ctx: PromContext, only: str) -> dict[str, str]:
+    """The TOP_PODS busiest pods by CPU and by memory, from cAdvisor on the node's kubelet: the
+    same instance serves /metrics and /metrics/cadvisor, whatever labels the series carry."""
+    cpu = ctx.catalog.render("node.pod_cpu_usage", extra_matchers=only)
+    memory = ctx.catalog.render("node.pod_memory_working_set", extra_matchers=only)
+    busiest = f"(topk({TOP_PODS}, {cpu}) or topk({TOP_PODS}, {memory}))"
+    return {
+        tag: f"{expr} and on (namespace, pod) {busiest}" for tag, expr in (("pod_cpu", cpu), ("pod_memory", memory))
+    }
+
+
+def _pod_usage(tagged: dict[str, list[Sample]]) -> tuple[PodUsage, ...]:
+    cpu = by_key(tagged.get("pod_cpu", []), "namespace", "pod")
+    memory = by_key(tagged.get("pod_memory", []), "namespace", "pod")
+    usage = [
+        PodUsage(
+            namespace, pod, round(number(cpu.get((namespace, pod))) * 1000), round(number(memory.get((namespace, pod))))
+        )
+        for namespace, pod in cpu.keys() | memory.keys()
+    ]
+    return tuple(sorted(usage, key=lambda u: (-u.cpu_millis, -u.memory_bytes, u.namespace, u.pod)))
 
 
 def allocation(record: NodeRecord, pods: tuple[PodRecord, ...]) -> Allocation:

@@ -313,6 +313,10 @@ class KubeReads:
         """Warning events about one object, newest first; namespace "" for nodes."""
         return self._events.for_object(kind, namespace, name)
 
+    def recent_warnings(self, count: int) -> tuple[EventRecord, ...]:
+        """The `count` Warning events seen last, cluster-wide, newest first."""
+        return self._events.recent(count)
+
     async def pod_usage(self) -> tuple[PodUsage, ...]:
         """Pod CPU and memory now (metrics-server); only a live feed can ask."""
         raise NotExposed("pod usage is not recorded")

@@ -306,6 +306,9 @@ class KubeletHealth:
     pleg_relist_p99: Value
     evictions_1h: tuple[tuple[str, float], ...] = ()  # (eviction signal, pods evicted)
     pressure: tuple[str, ...] = ()  # MemoryPressure, DiskPressure, PIDPressure
+    ready_changes_15m: float = 0.0  # changes of the Ready condition (kube-state-metrics)
+    psi_full: tuple[tuple[str, float], ...] = ()  # (memory | io, share of time every task stalled), worst first
+    runtime_p99: tuple[tuple[str, Value], ...] = ()  # (operation type, p99) of its runtime, slowest first
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,6 +319,37 @@ class HpaStatus:
     desired: float
     min_replicas: float
     max_replicas: float
+    mismatch_held: bool = False  # desired != current at every minute of thresholds.hpa_mismatch_for
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceCommitment:
+    """Pod requests of one resource against the nodes' allocatable, whole cluster and N-1."""
+
+    resource: str  # "cpu" (cores) or "memory" (bytes)
+    requests: float  # summed over the containers of Pending and Running pods
+    allocatable: float  # summed over the nodes
+    nodes: int
+    largest_node: str  # the node whose loss costs the most allocatable
+    largest_allocatable: float
+    requests_metric: str = ""  # the families the probe picked (kube-state-metrics v2 or v1)
+    allocatable_metric: str = ""
+
+    @property
+    def without_largest(self) -> float:
+        """What is left to schedule on when the largest node is lost (drained, failed, upgraded)."""
+        return self.allocatable - self.largest_allocatable
+
+    @property
+    def ratio(self) -> float:
+        return self.requests / self.allocatable if self.allocatable > 0 else 0.0
+
+    @property
+    def n1_ratio(self) -> float:
+        """Requests over allocatable without the largest node; a one-node cluster has no N-1,
+        so there it is the plain ratio (the mixin's non-HA branch)."""
+        spare = self.without_largest if self.nodes > 1 else self.allocatable
+        return self.requests / spare if spare > 0 else 0.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,6 +367,7 @@ class WorkloadsFacts:
     kubelets: tuple[KubeletHealth, ...] = ()  # the N worst: pressure, evictions, then slowest PLEG
     hpas: tuple[HpaStatus, ...] = ()  # maxed out or not at their desired size
     hpa_metric: str = ""  # kube_horizontalpodautoscaler (KSM 2.x) or kube_hpa (1.x)
+    commitments: tuple[ResourceCommitment, ...] = ()  # cpu, then memory, where kube-state-metrics has both
 
 
 # --- scheduler, controllers, kubelet ----------------------------------------------------

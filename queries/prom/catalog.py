@@ -717,6 +717,21 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "KM kubelet dashboard (per instance); KSM kube_node_info (internal_ip)",
         joins=("node", "kube_state_metrics"),
     ),
+    # --- pods on one node, from cAdvisor on its kubelet (narrowed by the kubelet's instance) --
+    CatalogEntry(
+        "node.pod_cpu_usage",
+        "cadvisor",
+        "CPU cores used per pod over 5m (cAdvisor: works without metrics-server)",
+        'sum by (namespace, pod) (rate(container_cpu_usage_seconds_total{$sel container!="", container!="POD"}[5m]))',
+        "KM node:node_cpu / container_cpu_usage_seconds_total recording rules (cAdvisor); kubectl top pod",
+    ),
+    CatalogEntry(
+        "node.pod_memory_working_set",
+        "cadvisor",
+        "Working set bytes per pod (cAdvisor: what kubectl top and the kubelet's eviction count)",
+        'sum by (namespace, pod) (container_memory_working_set_bytes{$sel container!="", container!="POD"})',
+        "KM container_memory_working_set_bytes; kubectl top pod",
+    ),
     # --- kubelet health per node ---------------------------------------------------------
     CatalogEntry(
         "kubelet.pleg_relist_p99",
@@ -755,6 +770,36 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         'status="true"}) == 1',
         "KSM node-metrics kube_node_status_condition; KM KubeNodePressure",
     ),
+    CatalogEntry(
+        "node.ready_changes",
+        "kube_state_metrics",
+        "Changes of each node's Ready condition over the last 15m (an HA pair of "
+        "kube-state-metrics reports each node twice: max, not sum)",
+        'max by (node) (changes(kube_node_status_condition{$sel condition="Ready", status="true"}[15m])) > 0',
+        "KM KubeNodeReadinessFlapping (> 2 changes in 15m, for 15m)",
+    ),
+    *(
+        CatalogEntry(
+            f"node.psi_{resource}_full",
+            "node",
+            f'Share of time every task on the node was stalled on {resource} (PSI "full", node-exporter\'s '
+            "pressure collector; absent on kernels without PSI)",
+            f"max by (instance) (rate(node_pressure_{resource}_stalled_seconds_total{{$sel}}[5m]))",
+            "node_exporter pressure collector; Linux Documentation/accounting/psi.rst (full: no task could "
+            "make progress); no NM alert: systemd-oomd DefaultMemoryPressureLimit 60 %",
+        )
+        for resource in ("memory", "io")
+    ),
+    CatalogEntry(
+        "kubelet.runtime_ops_p99_by_target",
+        "kubelet",
+        "Container runtime operation p99 per kubelet target and operation type",
+        "histogram_quantile(0.99, sum by (instance, operation_type, le) "
+        "(rate(kubelet_runtime_operations_duration_seconds_bucket{$sel}[5m])))",
+        "KM kubelet dashboard (runtime operations duration by instance, operation_type); seed 1.1 "
+        "(container creation < 2 s)",
+        top_bucket=RUNTIME_OPS_TOP_BUCKET,
+    ),
     # --- HPA (kube-state-metrics 2.x names, then 1.x kube_hpa_*) -----------------------------
     CatalogEntry(
         "hpa.current_replicas",
@@ -787,6 +832,54 @@ _ENTRIES: tuple[CatalogEntry, ...] = (
         "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_spec_min_replicas{$sel})",
         "KM KubeHpaMaxedOut (max != min: a fixed size is not maxed out)",
         ("kube_horizontalpodautoscaler", "kube_hpa"),
+    ),
+    CatalogEntry(
+        "hpa.mismatch_held",
+        "kube_state_metrics",
+        "1 where an autoscaler's current replicas differed from its desired replicas at every minute "
+        "of the last $for, else 0; only autoscalers that existed $for ago (a younger one has not held anything)",
+        "min_over_time((max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_desired_replicas{$sel}) "
+        "!= bool on (namespace, horizontalpodautoscaler, hpa) "
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_current_replicas{$sel}))[$for:1m]) "
+        "and on (namespace, horizontalpodautoscaler, hpa) "
+        "max by (namespace, horizontalpodautoscaler, hpa) (${metric}_status_current_replicas{$sel} offset $for)",
+        "KM KubeHpaReplicasMismatch (desired != current, for: 15m)",
+        ("kube_horizontalpodautoscaler", "kube_hpa"),
+    ),
+    # --- requests vs allocatable (kube-state-metrics v2 `resource` label, or v1 families) --
+    # As kubernetes-mixin's namespace_*:kube_pod_container_resource_requests:sum rules: the
+    # containers of Pending and Running pods (finished pods hold nothing; Pending ones are demand).
+    *(
+        CatalogEntry(
+            f"capacity.{resource}_requests",
+            "kube_state_metrics",
+            f"{resource.capitalize()} requested by the containers of Pending and Running pods, summed",
+            f'sum(max by (namespace, pod, container) ($metric{{$sel resource=~"{resource}|"}}) '
+            "* on (namespace, pod) group_left () max by (namespace, pod) "
+            '(kube_pod_status_phase{$sel phase=~"Pending|Running"} == 1))',
+            "KM rules namespace_cpu/memory:kube_pod_container_resource_requests:sum; KSM pod-metrics "
+            f"(v1 {v1} removed in 2.0)",
+            ("kube_pod_container_resource_requests", v1),
+        )
+        for resource, v1 in (
+            ("cpu", "kube_pod_container_resource_requests_cpu_cores"),
+            ("memory", "kube_pod_container_resource_requests_memory_bytes"),
+        )
+    ),
+    *(
+        CatalogEntry(
+            f"capacity.{resource}_allocatable",
+            "kube_state_metrics",
+            f"{resource.capitalize()} allocatable per node (one series per node: an HA pair of "
+            "kube-state-metrics reports each twice)",
+            f'max by (node) ($metric{{$sel resource=~"{resource}|"}})',
+            f"KM KubeCPUOvercommit / KubeMemoryOvercommit; KSM node-metrics (v1 {v1} removed in 2.0)",
+            ("kube_node_status_allocatable", v1),
+        )
+        for resource, v1 in (
+            ("cpu", "kube_node_status_allocatable_cpu_cores"),
+            ("memory", "kube_node_status_allocatable_memory_bytes"),
+        )
     ),
     # --- filesystem runway (node-exporter): when the trend fills each filesystem ----------
     # deriv() is the least-squares slope predict_linear extrapolates; seconds left = free / -slope,

@@ -11,6 +11,7 @@ from k8stop.queries.prom.context import PromContext
 from k8stop.queries.prom.probe import ProbeResult
 
 FIELDS = ("hpa.current_replicas", "hpa.desired_replicas", "hpa.min_replicas", "hpa.max_replicas")
+HELD = "hpa.mismatch_held"
 
 
 def _key(labels: LabelMap) -> tuple[str, str]:
@@ -28,14 +29,25 @@ async def hpa_status(ctx: PromContext, probe: ProbeResult, top: int) -> tuple[tu
     # At their maximum, or not at their desired size: only those travel.
     on = "on (namespace, horizontalpodautoscaler, hpa)"
     notable = f"topk({max(1, top)}, ({current} >= {on} {maximum}) or ({current} != {on} {desired}))"
-    result = await ctx.client.query(combine({f: f"{render(f, metric=metric)} and {on} {notable}" for f in FIELDS}))
+    held = render("hpa.mismatch_held", metric=metric, **{"for": f"{ctx.settings.thresholds.hpa_mismatch_for:.0f}s"})
+    parts = {f: f"{render(f, metric=metric)} and {on} {notable}" for f in FIELDS}
+    parts[HELD] = f"{held} and {on} {notable}"
+    result = await ctx.client.query(combine(parts))
     tables = {tag: {_key(labels): number(value) for labels, value in rows} for tag, rows in split(result).items()}
     keys = sorted(set(tables.get("hpa.current_replicas", {})))
+
+    def field(tag: str, key: tuple[str, str]) -> float:
+        return tables.get(tag, {}).get(key, 0.0)
+
     out = tuple(
         HpaStatus(
             namespace,
             name,
-            *(tables.get(f, {}).get((namespace, name), 0.0) for f in FIELDS),
+            current=field("hpa.current_replicas", (namespace, name)),
+            desired=field("hpa.desired_replicas", (namespace, name)),
+            min_replicas=field("hpa.min_replicas", (namespace, name)),
+            max_replicas=field("hpa.max_replicas", (namespace, name)),
+            mismatch_held=field(HELD, (namespace, name)) == 1.0,
         )
         for namespace, name in keys
     )

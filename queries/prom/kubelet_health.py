@@ -4,12 +4,15 @@ own `node` label, or the instance."""
 
 from __future__ import annotations
 
+from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import KubeletHealth
 from k8stop.queries.model.values import ABSENT, Value
 from k8stop.queries.prom.catalog import CATALOG
 from k8stop.queries.prom.combine import combine, number, quantile, split
 from k8stop.queries.prom.context import PromContext
-from k8stop.queries.prom.node_names import NODE, names_by_host
+from k8stop.queries.prom.node_names import NODE, named, names_by_host
+
+PSI_RESOURCES = ("memory", "io")  # the resources whose PSI has a "full" line
 
 
 async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealth, ...], tuple[str, ...]]:
@@ -20,7 +23,12 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
         "pleg": f"topk({max(1, top)}, {render(pleg.id)})",
         "names": render("kubelet.target_nodes", by_host=names_by_host(ctx)),
         "pressure": render("node.pressure_conditions"),
+        "flapping": render("node.ready_changes"),
+        # Every operation of the N slowest (target, operation) pairs: N-sized whatever the cluster.
+        "runtime": f"topk({max(1, top)}, {render('kubelet.runtime_ops_p99_by_target')})",
     }
+    for resource in PSI_RESOURCES:  # node-exporter targets named as the nodes panel names them
+        parts[f"psi.{resource}"] = f"topk({max(1, top)}, {named(ctx, render(f'node.psi_{resource}_full'))})"
     evicted = probe.pick(CATALOG["kubelet.evictions_1h"])  # the counter appears with the first eviction
     if evicted is not None:
         parts["evictions"] = render("kubelet.evictions_1h", metric=evicted)
@@ -44,6 +52,17 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
     pressure: dict[str, list[str]] = {}
     for labels, _ in tables.get("pressure", []):
         pressure.setdefault(labels.get("node", ""), []).append(labels.get("condition", ""))
+    flaps = {labels.get("node", ""): number(value) for labels, value in tables.get("flapping", [])}
+    runtime: dict[str, list[tuple[str, Value]]] = {}
+    ops = CATALOG["kubelet.runtime_ops_p99_by_target"]
+    for labels, value in tables.get("runtime", []):
+        node = node_of(labels)
+        instances.setdefault(node, labels.get("instance", ""))
+        runtime.setdefault(node, []).append((labels.get("operation_type", ""), quantile(value, ops.top_bucket)))
+    psi: dict[str, list[tuple[str, float]]] = {}
+    for resource in PSI_RESOURCES:
+        for labels, value in tables.get(f"psi.{resource}", []):
+            psi.setdefault(labels.get(NODE) or labels.get("instance", ""), []).append((resource, number(value)))
     out = [
         KubeletHealth(
             node,
@@ -51,11 +70,16 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
             pleg_of.get(node, ("", ABSENT))[1],
             tuple(sorted(evictions.get(node, []), key=lambda e: (-e[1], e[0]))),
             tuple(sorted(pressure.get(node, []))),
+            flaps.get(node, 0.0),
+            tuple(sorted(psi.get(node, []), key=lambda p: (-p[1], p[0]))),
+            tuple(sorted(runtime.get(node, []), key=lambda o: (-(o[1].number if o[1].known else 0.0), o[0]))),
         )
-        for node in sorted(set(pleg_of) | set(evictions) | set(pressure))
+        for node in sorted(set(pleg_of) | set(evictions) | set(pressure) | set(flaps) | set(runtime) | set(psi))
     ]
+    t = ctx.settings.thresholds
     out.sort(
         key=lambda k: (
+            -_signals(k, t),
             -len(k.pressure),
             -sum(n for _, n in k.evictions_1h),
             -(k.pleg_relist_p99.number if k.pleg_relist_p99.known else 0.0),
@@ -63,3 +87,19 @@ async def kubelet_health(ctx: PromContext, top: int) -> tuple[tuple[KubeletHealt
         )
     )
     return tuple(out[: max(1, top)]), result.warnings
+
+
+def _signals(k: KubeletHealth, t: Thresholds) -> int:
+    """How many of the node's signals are past their warning level: the N kept are the sickest,
+    whichever signal says so (a big cluster's healthy nodes all have some PSI and PLEG time)."""
+    create = dict(k.runtime_p99).get("create_container")
+    return sum(
+        (
+            bool(k.pressure),
+            bool(k.evictions_1h),
+            k.pleg_relist_p99.at_least(t.kubelet_pleg_relist_p99),
+            k.ready_changes_15m >= t.node_ready_changes_15m,
+            any(share >= t.node_psi_full[0] for _, share in k.psi_full),
+            create is not None and create.at_least(t.container_create_p99),
+        )
+    )

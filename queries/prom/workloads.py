@@ -21,6 +21,7 @@ from k8stop.queries.model.facts import (
     WorkloadsFacts,
 )
 from k8stop.queries.model.values import ABSENT
+from k8stop.queries.prom.capacity import commitments
 from k8stop.queries.prom.catalog import CATALOG, EXPOSURE_METRICS, regex_alternatives
 from k8stop.queries.prom.client import LabelMap, Sample
 from k8stop.queries.prom.combine import combine, number, or_absent, split
@@ -77,6 +78,8 @@ async def workloads_facts(ctx: PromContext, top: int = 10) -> tuple[WorkloadsFac
     hpas, more = await hpa_status(ctx, probe, n)
     hpa_metric = probe.pick(CATALOG["hpa.current_replicas"]) or ""
     facts, warnings = replace(facts, hpas=hpas, hpa_metric=hpa_metric), warnings + more
+    committed, more = await commitments(ctx, probe)
+    facts, warnings = replace(facts, commitments=committed), warnings + more
     if probe.has(EXPOSURE_METRICS["kubelet"]):
         kubelets, more = await kubelet_health(ctx, n)
         facts = replace(facts, kubelets=kubelets)

@@ -4,6 +4,7 @@ and cite a signal the same way. Each comes from Settings.thresholds (configurabl
 from __future__ import annotations
 
 from k8stop.queries.config import Thresholds
+from k8stop.queries.model.facts import ResourceCommitment
 from k8stop.queries.rules import sources
 from k8stop.queries.rules.grading import Bound
 
@@ -97,3 +98,24 @@ def filesystem_runway(t: Thresholds) -> Bound:
 
 def kubelet_pleg(t: Thresholds) -> Bound:
     return Bound(t.kubelet_pleg_relist_p99, None, "kubernetes-mixin KubeletPlegDurationHigh p99 >= 10 s")
+
+
+def readiness_flapping(t: Thresholds) -> Bound:
+    return Bound(t.node_ready_changes_15m, None, "kubernetes-mixin KubeNodeReadinessFlapping: > 2 changes in 15m")
+
+
+def node_psi(t: Thresholds) -> Bound:
+    warn, fail = t.node_psi_full
+    return Bound(warn, fail, "PSI full (Linux psi.rst); k8stop's own 10 %, critical at systemd-oomd's 60 %")
+
+
+def overcommit(t: Thresholds, c: ResourceCommitment) -> Bound:
+    """Graded on requests / allocatable without the largest node; critical where the requests
+    exceed even the whole cluster's allocatable (the same ratio at allocatable / N-1)."""
+    whole = c.allocatable / c.without_largest if c.nodes > 1 and c.without_largest > 0 else None
+    return Bound(
+        t.overcommit_n1_ratio,
+        whole,
+        f"kubernetes-mixin Kube{'CPU' if c.resource == 'cpu' else 'Memory'}Overcommit: requests > allocatable "
+        "minus the largest node; critical past the whole cluster's allocatable",
+    )

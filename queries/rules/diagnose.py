@@ -24,6 +24,7 @@ from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
 from k8stop.queries.rules.alerts import attach_alerts
 from k8stop.queries.rules.apiserver import apiserver_findings
+from k8stop.queries.rules.capacity import overcommit_findings
 from k8stop.queries.rules.control_plane import control_plane_findings
 from k8stop.queries.rules.disk_runway import disk_runway_findings
 from k8stop.queries.rules.etcd import etcd_findings
@@ -34,6 +35,7 @@ from k8stop.queries.rules.hpa import hpa_findings
 from k8stop.queries.rules.kubelet_health import kubelet_findings
 from k8stop.queries.rules.memory_headroom import memory_findings
 from k8stop.queries.rules.network import DNS_FORWARD_RULE, network_findings
+from k8stop.queries.rules.node_stability import node_stability_findings
 from k8stop.queries.rules.nodes import node_findings, same_node
 from k8stop.queries.rules.slo import BURN_RULE, burn_findings
 from k8stop.queries.rules.targets import target_findings
@@ -174,7 +176,9 @@ def diagnose(snap: ClusterSnapshot, settings: Settings) -> tuple[Finding, ...]:
         *workload_findings(snap, t, q),
         *throttling_findings(snap, t, q),
         *memory_findings(snap, t, q),
-        *hpa_findings(snap, q),
+        *hpa_findings(snap, t, q),
+        *overcommit_findings(snap, t, q),
+        *node_stability_findings(snap, t, q),
         *target_findings(snap, q),
         *config_findings(snap, t),
     ]

@@ -1,12 +1,15 @@
 """HorizontalPodAutoscalers at their maximum (kubernetes-mixin KubeHpaMaxedOut) or not at the
-size their metrics ask for (KubeHpaReplicasMismatch)."""
+size their metrics ask for (KubeHpaReplicasMismatch, once held 15 minutes)."""
 
 from __future__ import annotations
 
+from k8stop.queries.config import Thresholds
 from k8stop.queries.model.facts import HpaStatus
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
+from k8stop.queries.model.units import fmt_seconds
+from k8stop.queries.model.values import Value
 from k8stop.queries.rules.evidence import EvidenceQueries
 from k8stop.queries.rules.grading import Rule, present
 
@@ -26,9 +29,13 @@ _MISMATCH = Rule(
 )
 
 
-def _evidence(h: HpaStatus, q: EvidenceQueries, metric: str) -> tuple[Evidence, ...]:
+def sel_of(h: HpaStatus, metric: str) -> dict[str, str]:
     label = "hpa" if metric == "kube_hpa" else "horizontalpodautoscaler"  # KSM 1.x / 2.x
-    sel = {"namespace": h.namespace, label: h.name}
+    return {"namespace": h.namespace, label: h.name}
+
+
+def _evidence(h: HpaStatus, q: EvidenceQueries, metric: str) -> tuple[Evidence, ...]:
+    sel = sel_of(h, metric)
     return tuple(
         Evidence(q.promql(entry, sel, metric=metric), value, what)
         for entry, value, what in (
@@ -40,8 +47,9 @@ def _evidence(h: HpaStatus, q: EvidenceQueries, metric: str) -> tuple[Evidence, 
     )
 
 
-def _finding(h: HpaStatus, q: EvidenceQueries, metric: str) -> Finding | None:
+def _finding(h: HpaStatus, t: Thresholds, q: EvidenceQueries, metric: str) -> Finding | None:
     subject = f"{h.namespace}/{h.name}"
+    evidence = _evidence(h, q, metric)
     if h.current >= h.max_replicas and h.max_replicas > h.min_replicas:
         rule, severity = _MAXED, Level.WARNING
         title = (
@@ -50,19 +58,30 @@ def _finding(h: HpaStatus, q: EvidenceQueries, metric: str) -> Finding | None:
         )
         magnitude = max(1.0, h.desired / h.max_replicas) if h.max_replicas > 0 else 1.0
     elif h.current != h.desired:
-        # An instant mismatch is normal while scaling; the mixin warns after 15 minutes.
-        rule, severity, magnitude = _MISMATCH, Level.INFO, 1.0
-        title = (
-            f"HPA {subject} has {h.current:.0f} replicas, wants {h.desired:.0f} (kubernetes-mixin "
-            "KubeHpaReplicasMismatch after 15m)"
+        held = fmt_seconds(Value.of(t.hpa_mismatch_for))
+        # A passing mismatch is an autoscaler at work; the mixin warns once it has held 15 minutes.
+        rule, magnitude = _MISMATCH, 1.0
+        severity = Level.WARNING if h.mismatch_held else Level.INFO
+        title = f"HPA {subject} has {h.current:.0f} replicas, wants {h.desired:.0f} " + (
+            f"for {held} and more (kubernetes-mixin KubeHpaReplicasMismatch)"
+            if h.mismatch_held
+            else f"(scaling: kubernetes-mixin KubeHpaReplicasMismatch once held {held})"
+        )
+        held_query = q.promql(
+            "hpa.mismatch_held", sel_of(h, metric), metric=metric, **{"for": f"{t.hpa_mismatch_for:.0f}s"}
+        )
+        evidence += (
+            Evidence(
+                held_query, 1.0 if h.mismatch_held else 0.0, f"1: desired != current at every minute of the last {held}"
+            ),
         )
     else:
         return None
-    return rule.flag(subject, severity, title, _evidence(h, q, metric), magnitude=magnitude, labels=(("hpa", subject),))
+    return rule.flag(subject, severity, title, evidence, magnitude=magnitude, labels=(("hpa", subject),))
 
 
-def hpa_findings(snap: ClusterSnapshot, q: EvidenceQueries) -> list[Finding]:
+def hpa_findings(snap: ClusterSnapshot, t: Thresholds, q: EvidenceQueries) -> list[Finding]:
     if snap.workloads is None:
         return []
-    found = (_finding(h, q, snap.workloads.hpa_metric) for h in snap.workloads.hpas)
+    found = (_finding(h, t, q, snap.workloads.hpa_metric) for h in snap.workloads.hpas)
     return present(found)

@@ -390,6 +390,27 @@ def _kubelet(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, Kpi, Kpi]:
     return startup_kpi, error_kpi, create_kpi
 
 
+def _overcommit(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
+    """Requests / allocatable without the largest node, per resource (KubeCPU/MemoryOvercommit)."""
+    found = {} if snap.workloads is None else {c.resource: c for c in snap.workloads.commitments}
+    missing = snap.missing_reason("workloads") if snap.workloads is None else "kube-state-metrics requests not exposed"
+    out = []
+    for resource, name in (("cpu", "CPU"), ("memory", "Memory")):
+        c = found.get(resource)
+        out.append(
+            _graded(
+                f"node.{resource}_requests_n1",
+                f"{name} requests / allocatable without the largest node",
+                "ratio",
+                None if c is None else [(c.largest_node, Value.of(c.n1_ratio))],
+                missing,
+                bounds.overcommit(t, c) if c is not None else Bound(t.overcommit_n1_ratio, None, ""),
+                subject="largest node",
+            )
+        )
+    return tuple(out)
+
+
 # The signal behind each KPI: metric names an alerting rule's expression reads, and the names
 # of the upstream (mixin) and seed alerts about it.
 KPI_SIGNALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
@@ -414,6 +435,11 @@ KPI_SIGNALS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     ),
     "controller.workqueue_depth_max": (("workqueue_depth",), ()),
     "kubelet.pod_startup_p99": (("kubelet_pod_start",), ()),
+    "node.cpu_requests_n1": (("namespace_cpu:kube_pod_container_resource_requests",), ("KubeCPUOvercommit",)),
+    "node.memory_requests_n1": (
+        ("namespace_memory:kube_pod_container_resource_requests",),
+        ("KubeMemoryOvercommit",),
+    ),
 }
 
 
@@ -494,4 +520,5 @@ def _measured_kpis(snap: ClusterSnapshot, t: Thresholds) -> tuple[Kpi, ...]:
         startup,
         runtime_errors,
         create,
+        *_overcommit(snap, t),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from k8stop.queries.drill.data import DrillData
 from k8stop.queries.drill.next_steps import node_commands
 from k8stop.queries.drill.node import Allocation, NodeKube, NodeKubelet, conditions
+from k8stop.queries.model.facts import PodUsage
 from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_bytes, fmt_more, fmt_seconds
 from k8stop.queries.model.values import Value
@@ -41,10 +42,22 @@ def kubelet_text(k: NodeKubelet) -> str:
     ]
     if more := fmt_more(len(k.runtime_ops), 6):
         rows.append(f"  {more}")
+    if k.pod_usage:
+        rows.append("busiest pods (cAdvisor on this kubelet, CPU over 5m, working set):")
+        rows += [f"  {_clip(f'{u.namespace}/{u.pod}', 48):<48} {usage_text(u)}" for u in k.pod_usage]
     return "\n".join(rows)
 
 
-def kube_blocks(k: NodeKube) -> list[Widget]:
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
+def usage_text(u: PodUsage) -> str:
+    return f"cpu {u.cpu_millis:>5}m mem {fmt_bytes(Value.of(u.memory_bytes)):>9}"
+
+
+def kube_blocks(k: NodeKube, cadvisor: tuple[PodUsage, ...] = ()) -> list[Widget]:
+    """`cadvisor`: the kubelet's per-pod usage, shown where metrics-server gave none."""
     marks = []
     for kind, status in k.conditions:
         good = status == HEALTHY.get(kind, "False")
@@ -52,14 +65,17 @@ def kube_blocks(k: NodeKube) -> list[Widget]:
     blocks: list[Widget] = [TextBlock("conditions: " + "  ".join(marks))]
     if k.allocation is not None:
         blocks.append(TextBlock(allocation_text(k.allocation)))
+    measured = {(u.namespace, u.pod): u for u in cadvisor}
     rows = ["pods on this node, most restarts first:"]
     for row in k.pods[:50]:
-        usage = f"  cpu {row.usage.cpu_millis}m mem {fmt_bytes(Value.of(row.usage.memory_bytes))}" if row.usage else ""
+        found = row.usage or measured.get((row.pod.namespace, row.pod.name))
+        usage = f"  cpu {found.cpu_millis}m mem {fmt_bytes(Value.of(found.memory_bytes))}" if found else ""
         rows.append(f"  {row.pod.namespace}/{row.pod.name:<40} {row.pod.phase:<9} restarts {row.pod.restarts}{usage}")
     if more := fmt_more(len(k.pods), 50):
         rows.append(f"  {more}")
     if k.usage_note:
-        rows.append(f"  ({k.usage_note})")
+        fallback = f"; usage from cAdvisor for the {len(cadvisor)} busiest" if cadvisor else ""
+        rows.append(f"  ({k.usage_note}{fallback})")
     blocks.append(TextBlock("\n".join(rows)))
     return blocks
 
@@ -90,7 +106,7 @@ class NodeScreen(DetailScreen):
         widgets = self.warned(widgets, warnings + kubelet_warnings)
         kube = await data.node_kube(self.key)
         if kube is not None:
-            widgets += kube_blocks(kube)
+            widgets += kube_blocks(kube, kubelet.pod_usage if kubelet is not None else ())
         else:
             widgets.append(TextBlock("conditions, allocation and pods: need the kube API (live, without --no-kube)"))
             widgets.append(TextBlock("conditions: " + "  ".join(f"{k}=?" for k, _ in conditions(None))))
