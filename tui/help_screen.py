@@ -27,13 +27,13 @@ HELP = """\
                    :etcd :api :restarts :kpi :alerts :sched :config
                    :workloads :path :events :refresh SECONDS  :q
                    :window 15m|1h|6h|24h  :since 14:05 (or RFC 3339)
+                   :cluster NAME  one cluster of a fleet (Thanos, Mimir)
+                   :cluster       the fleet overview, enter opens a row
  :pods             every pod, failing first; / filters (words, ns: node:
                    phase: reason:), enter drills down
  W                 next chart/heatmap window: 15m 1h 6h 24h
  y                 in a drill-down: its PromQL and next commands; c copies
                    (OSC 52), u the graph URL, g the Grafana Explore link
-                   :cluster NAME  one cluster of a fleet (Thanos, Mimir)
-                   :cluster       the fleet overview, enter opens a row
  p  r              pause polling, refresh now (in a drill-down: reload)
  + / -             refresh slower / faster
  R                 start / stop recording (./k8stop-DATE-TIME.k8rec)
