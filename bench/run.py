@@ -52,6 +52,8 @@ class Size:
 
 FULL = Size(5000, 150_000, 60.0, 60.0)
 SMALL = Size(500, 15_000, 10.0, 10.0)
+# The test suite's check that every figure is still produced (tests/test_bench_smoke.py)
+SMOKE = Size(50, 1_500, 3.0, 4.0)
 
 
 @dataclass(frozen=True)
@@ -434,10 +436,13 @@ def main() -> None:
         action="store_true",
         help=f"{SMALL.nodes} nodes / {SMALL.pods} pods / {SMALL.steady_seconds:g} s steady state",
     )
+    parser.add_argument(
+        "--smoke", action="store_true", help=f"{SMOKE.nodes} nodes / {SMOKE.pods} pods: every figure, quickly (tests)"
+    )
     parser.add_argument("--results", help="write the markdown table here (full runs: bench/RESULTS.md)")
     args = parser.parse_args()
-    size = SMALL if args.small else FULL
-    results = args.results or (None if args.small else str(BENCH / "RESULTS.md"))
+    size = SMOKE if args.smoke else SMALL if args.small else FULL
+    results = args.results or (None if args.small or args.smoke else str(BENCH / "RESULTS.md"))
     rows = Rows()
     with tempfile.TemporaryDirectory(prefix="k8stop-bench-") as tmp:
         work = Path(tmp)
@@ -474,10 +479,10 @@ def main() -> None:
         # The written analysis below the table (misses and why, before/after) is kept.
         previous = Path(results).read_text(encoding="utf-8") if Path(results).exists() else ""
         notes = previous[previous.index(NOTES) :] if NOTES in previous else ""
-        if not args.small:
+        if size is FULL:
             update_readme(text, stamp)
         Path(results).write_text(
-            f"# k8stop bench results\n\n`python3 bench/run.py{' --small' if args.small else ''}` on {stamp}: "
+            f"# k8stop bench results\n\n`python3 bench/run.py{' --small' if args.small else ' --smoke' if args.smoke else ''}` on {stamp}: "
             f"{size.nodes:,} nodes, {size.pods:,} pods; {machine()}.\n\n{text}\n" + (f"\n{notes}" if notes else ""),
             encoding="utf-8",
         )

@@ -1,4 +1,4 @@
-"""The scale bench still runs end to end (`python3 bench/run.py --small`) and prints every
+"""The scale bench still runs end to end (`python3 bench/run.py --smoke`, the smallest size) and prints every
 figure the issue asks for. Figures are not asserted against targets: no timing assertions."""
 
 from __future__ import annotations
@@ -13,22 +13,22 @@ from prometheus_fixture import binaries_present
 
 ROOT = Path(__file__).resolve().parent.parent
 FIGURES = (
-    "sync 15,000 pods: wall, vs kubectl -o json",
-    "sync 15,000 pods: wall, vs client model path",
-    "sync 15,000 pods: client CPU, vs model path",
-    "sync 15,000 pods: peak RSS, vs kubectl",
-    "sync 15,000 pods: peak RSS, vs model path",
-    "RSS with 15,000 pods held, vs model path",
-    "API cost of the initial 15,000-pod sync (paged list), vs kubectl get pods -A",
-    "sync 15,000 pods: wall, vs the raw floor",
-    "report --no-prometheus, 15,000 pods, kube ok: wall, vs the raw floor",
-    "report --no-prometheus, 15,000 pods: peak RSS, vs the raw floor",
-    "dashboard holding 15,000 pods: RSS, vs the raw floor",
-    "sync 15,000 pods by streaming list (WatchList): wall / peak RSS",
-    "API cost of the initial 15,000-pod sync (streaming list), vs kubectl get pods -A",
+    "sync 1,500 pods: wall, vs kubectl -o json",
+    "sync 1,500 pods: wall, vs client model path",
+    "sync 1,500 pods: client CPU, vs model path",
+    "sync 1,500 pods: peak RSS, vs kubectl",
+    "sync 1,500 pods: peak RSS, vs model path",
+    "RSS with 1,500 pods held, vs model path",
+    "API cost of the initial 1,500-pod sync (paged list), vs kubectl get pods -A",
+    "sync 1,500 pods: wall, vs the raw floor",
+    "report --no-prometheus, 1,500 pods, kube ok: wall, vs the raw floor",
+    "report --no-prometheus, 1,500 pods: peak RSS, vs the raw floor",
+    "dashboard holding 1,500 pods: RSS, vs the raw floor",
+    "sync 1,500 pods by streaming list (WatchList): wall / peak RSS",
+    "API cost of the initial 1,500-pod sync (streaming list), vs kubectl get pods -A",
     "keypress to repaint during sync",
-    "PromQL queries per refresh at 500 nodes",
-    "bytes received per refresh at 500 nodes",
+    "PromQL queries per refresh at 50 nodes",
+    "bytes received per refresh at 50 nodes",
     "time to data per refresh, vs raw POSTs of the same queries",
     "API cost per minute of steady state (50 pod events/s), vs kubectl get pods -A -w",
     "steady 50 events/s, 2 s refresh: CPU of one core",
@@ -51,7 +51,7 @@ FIGURES = (
 @pytest.mark.servers
 def test_small_bench_prints_every_figure() -> None:
     done = subprocess.run(
-        [sys.executable, "bench/run.py", "--small"], cwd=ROOT, capture_output=True, text=True, timeout=600
+        [sys.executable, "bench/run.py", "--smoke"], cwd=ROOT, capture_output=True, text=True, timeout=600
     )
     assert done.returncode == 0, done.stderr[-3000:]
     rows = {
