@@ -8,7 +8,6 @@ A screen renders whatever it gets and never asks which one it has.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Protocol
 
 from k8stop.queries.drill.api import ApiDetail, api_detail
@@ -136,7 +135,7 @@ class LiveDrill(KubeDrill):
         self._prometheus = prometheus
         # Each drill-down load gets its own LiveDrill: its log holds that screen's queries.
         self._log = QueryLog(prometheus.context.catalog)
-        self._ctx = replace(prometheus.context, catalog=self._log)
+        self._ctx = prometheus.context.with_catalog(self._log)
         self._latest = latest
         self.prometheus_url = prometheus.client.url
 

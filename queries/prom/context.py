@@ -3,6 +3,7 @@ and the kube API's node addresses when there is a kube feed."""
 
 from __future__ import annotations
 
+import copy
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +29,12 @@ class PromContext:
     def __post_init__(self) -> None:
         self.catalog = Catalog(self.settings)
         self.probe = Probe(self.client, scope=cluster_matcher(self.settings))
+
+    def with_catalog(self, catalog: Catalog) -> PromContext:
+        """The same context (its probe's answers shared) rendering through `catalog`."""
+        other = copy.copy(self)
+        other.catalog = catalog
+        return other
 
     async def require(self, metric: str, missing: str) -> ProbeResult:
         """The probe's answer, or NotExposed(missing) when Prometheus has no `metric` series."""
