@@ -3,7 +3,6 @@ to end on a real Prometheus: the finding, the KPI rows, the report and the workl
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -11,13 +10,11 @@ from pathlib import Path
 import histograms as h
 import pytest
 from k8stop.queries.config import Settings
-from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component
 from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.level import Level
-from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.report import make_report, render_text
@@ -33,25 +30,17 @@ from kubeapi.from_scenario import cluster_from_scenario
 from kubeapi.kubeconfig import write_kubeconfig
 from kubeapi.server import KubeApiServer
 from scenario import GiB, Hpa, Scenario
+from scenario_snapshot import snapshot_for, with_node
 from screen import open_screen, screen_text, wait_for, wait_for_facts
 
 MiB = 1024**2
 CAPACITY_RULES = {"node.cpu_overcommit", "node.memory_overcommit"}
 
 
-def snapshot_for(prometheus_for, scenario: Scenario) -> tuple[ClusterSnapshot, Settings]:
-    handle = prometheus_for(scenario)
-    settings = Settings(prometheus_url=handle.url, use_kube=False)
-    snap = asyncio.run(collect_snapshot(settings))
-    assert snap.prometheus.state is SourceState.OK, snap.prometheus.detail
-    return snap, settings
-
-
 def big_node_scenario(**overrides: object) -> Scenario:
     """Six nodes, the fourth twice as big: losing it costs the most."""
     base = Scenario.overcommitted(**overrides)
-    nodes = tuple(replace(n, cpus=8, memory_total_bytes=32 * GiB) if i == 3 else n for i, n in enumerate(base.nodes))
-    return replace(base, nodes=nodes)
+    return with_node(base, 3, cpus=8, memory_total_bytes=32 * GiB)
 
 
 def expected(scenario: Scenario, resource: str) -> tuple[float, float, float]:
@@ -287,8 +276,7 @@ async def test_warning_events_screen_lists_the_cluster_newest_first_at_80x24(pro
 @pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
 def test_readiness_flapping_names_the_node(prometheus_for, convention: str) -> None:
     base = Scenario.healthy(convention=convention)
-    nodes = tuple(replace(n, ready_flaps_per_15m=6.0) if i == 2 else n for i, n in enumerate(base.nodes))
-    scenario = replace(base, name="readiness-flapping", nodes=nodes)
+    scenario = with_node(base, 2, name="readiness-flapping", ready_flaps_per_15m=6.0)
     node = scenario.nodes[2]
     snap, settings = snapshot_for(prometheus_for, scenario)
     top = make_report(snap, settings).findings[0]
@@ -306,10 +294,7 @@ def test_readiness_flapping_names_the_node(prometheus_for, convention: str) -> N
 @pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
 def test_slow_container_runtime_names_the_node(prometheus_for, convention: str) -> None:
     base = Scenario.healthy(convention=convention)
-    nodes = tuple(
-        replace(n, runtime_p99=(("create_container", 6.0),)) if i == 1 else n for i, n in enumerate(base.nodes)
-    )
-    scenario = replace(base, name="slow-runtime", nodes=nodes)
+    scenario = with_node(base, 1, name="slow-runtime", runtime_p99=(("create_container", 6.0),))
     node = scenario.nodes[1]
     snap, settings = snapshot_for(prometheus_for, scenario)
     top = make_report(snap, settings).findings[0]
@@ -331,10 +316,7 @@ def test_slow_container_runtime_names_the_node(prometheus_for, convention: str) 
 @pytest.mark.parametrize("convention", ["kube-prometheus", "generic"])
 def test_memory_stall_names_the_node(prometheus_for, convention: str) -> None:
     base = Scenario.healthy(convention=convention)
-    nodes = tuple(
-        replace(n, psi_full=(("memory", 0.35), ("io", 0.02))) if i == 5 else n for i, n in enumerate(base.nodes)
-    )
-    scenario = replace(base, name="memory-stall", nodes=nodes)
+    scenario = with_node(base, 5, name="memory-stall", psi_full=(("memory", 0.35), ("io", 0.02)))
     node = scenario.nodes[5]
     snap, settings = snapshot_for(prometheus_for, scenario)
     assert snap.workloads is not None

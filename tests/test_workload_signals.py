@@ -7,18 +7,15 @@ workload the scenario broke, with the numbers the scenario put in, and a healthy
 
 from __future__ import annotations
 
-import asyncio
 import re
 from dataclasses import replace
 
 import pytest
 from k8stop.queries.config import Settings
-from k8stop.queries.feeds.collect import collect_snapshot
 from k8stop.queries.feeds.live import LiveSource
 from k8stop.queries.feeds.registry import SNAPSHOT_FEEDS
 from k8stop.queries.model.finding import Component
 from k8stop.queries.model.level import Level
-from k8stop.queries.model.snapshot import ClusterSnapshot, SourceState
 from k8stop.queries.model.units import fmt_seconds
 from k8stop.queries.model.values import Value
 from k8stop.queries.report import Report, make_report, render_text
@@ -28,6 +25,7 @@ from k8stop.tui.app import K8sTopApp
 from k8stop.tui.screens.diagnosis import DiagnosisScreen
 from k8stop.tui.screens.workloads_screen import WorkloadsScreen
 from scenario import Hpa, Scenario
+from scenario_snapshot import snapshot_for
 from screen import open_screen, screen_text, wait_for
 
 SIGNAL_RULES = (
@@ -46,14 +44,6 @@ SIGNAL_RULES = (
     "kubelet.runtime_slow",
     "node.psi_stalled",
 )
-
-
-def snapshot_for(prometheus_for, scenario: Scenario) -> tuple[ClusterSnapshot, Settings]:
-    handle = prometheus_for(scenario)
-    settings = Settings(prometheus_url=handle.url, use_kube=False)
-    snap = asyncio.run(collect_snapshot(settings))
-    assert snap.prometheus.state is SourceState.OK, snap.prometheus.detail
-    return snap, settings
 
 
 def report_for(prometheus_for, scenario: Scenario) -> Report:

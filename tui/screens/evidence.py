@@ -4,22 +4,19 @@ terminal ignores OSC 52; queries also get their Prometheus graph and Grafana Exp
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from k8stop.queries.drill.common import RangeWindow
 from k8stop.queries.drill.promql import UsedQuery, grafana_explore_url, prometheus_graph_url
+from k8stop.tui.screens.sub_screen import SubScreen
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import ScrollableContainer
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 
-if TYPE_CHECKING:
-    from k8stop.tui.host import Host
 
-
-class EvidenceScreen(Screen[None]):
+class EvidenceScreen(SubScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,y", "back", "Back"),
         Binding("c", "copy('text')", "Copy"),
@@ -27,8 +24,6 @@ class EvidenceScreen(Screen[None]):
         Binding("g", "copy('grafana')", "Copy Grafana", show=False),
     ]
     DEFAULT_CSS = """
-    EvidenceScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1;
-        text-wrap: nowrap; text-overflow: ellipsis; }
     EvidenceScreen OptionList { height: auto; max-height: 45%; border: none; }
     EvidenceScreen #shown-scroll { height: 1fr; overflow-x: auto; }
     EvidenceScreen #shown { width: auto; padding: 0 1; }
@@ -49,10 +44,6 @@ class EvidenceScreen(Screen[None]):
         self.prometheus_url = prometheus_url
         self.window = window
         self.selected: dict[str, str] = {}  # what the copy keys copy: text, graph, grafana
-
-    @property
-    def k8stop(self) -> Host:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(f"{self.heading} › PromQL and next commands", id="title", markup=False)

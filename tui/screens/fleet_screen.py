@@ -13,30 +13,25 @@ from typing import TYPE_CHECKING, ClassVar
 
 from k8stop.queries.model.errors import describe
 from k8stop.queries.model.fleet import FleetFacts
+from k8stop.tui.screens.sub_screen import SubScreen
 from k8stop.widgets.fleet_table import FleetTable
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 if TYPE_CHECKING:
     from k8stop.queries.prom.client import PromClient
-    from k8stop.tui.host import Host
 
 # By-cluster queries over a whole fleet are heavier than one cluster's: not more often than this.
 MIN_REFRESH = 5.0
 
 
-class FleetScreen(Screen[None]):
+class FleetScreen(SubScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
         Binding("r", "reload", "Reload"),
-        Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
-    FleetScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1;
-        text-wrap: nowrap; text-overflow: ellipsis; }
     FleetScreen #state { height: auto; padding: 0 1; }
     FleetScreen #state.error { color: $error; text-style: bold; }
     """
@@ -47,10 +42,6 @@ class FleetScreen(Screen[None]):
         self.facts: FleetFacts | None = None
         self.loaded = False
         self._client: PromClient | None = None
-
-    @property
-    def k8stop(self) -> Host:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         label = self.k8stop.settings.cluster_label

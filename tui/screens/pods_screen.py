@@ -4,33 +4,26 @@ drawn, and a filter keystroke searches precomputed keys, so 150,000 pods stay re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from k8stop.queries.kube.pod_list import PodList
 from k8stop.queries.model.facts import PodRecord
+from k8stop.tui.screens.sub_screen import SubScreen
 from k8stop.widgets.pod_table import PodTable
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
-
-if TYPE_CHECKING:
-    from k8stop.tui.host import Host
 
 NO_PODS = "the pod list needs the kube API's pods (live, or a recording with kube records)"
 
 
-class PodsScreen(Screen[None]):
+class PodsScreen(SubScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "back", "Back"),
         Binding("slash", "filter", "Filter"),
         Binding("r", "reload", "Reload"),
-        Binding("q", "app.quit", "Quit", show=False),
     ]
     DEFAULT_CSS = """
-    PodsScreen #title { background: $primary; color: $text; text-style: bold; height: 1; padding: 0 1;
-        text-wrap: nowrap; text-overflow: ellipsis; }
     PodsScreen #pod-filter { height: 1; border: none; padding: 0 1; }
     PodsScreen #pod-count { height: 1; padding: 0 1; color: $text-muted; }
     PodsScreen PodTable { padding: 0 1; }
@@ -39,10 +32,6 @@ class PodsScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self.pods: PodList | None = None
-
-    @property
-    def k8stop(self) -> Host:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static("pods   (/ filter: words, ns: node: phase: reason:; enter drill down)", id="title")
