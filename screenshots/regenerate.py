@@ -99,6 +99,22 @@ def drill(feed: str | None, key: str = "enter") -> Steps:
     return steps
 
 
+def keys(*pressed: str, settle: float = 2.0) -> Steps:
+    """Press keys (a screen's key, or `:` and a command), then let the screen load."""
+
+    async def steps(pilot: object) -> None:
+        await pilot.press(*pressed)  # type: ignore[attr-defined]
+        await pilot.pause(settle)  # type: ignore[attr-defined]
+
+    return steps
+
+
+async def evidence(pilot: object) -> None:
+    """`y` on the API drill-down: its PromQL and the next commands."""
+    await drill("apiserver")(pilot)
+    await keys("y", settle=1.0)(pilot)
+
+
 DRILLDOWNS = (
     ("api-detail", "apiserver", "enter"),
     ("etcd-member", "etcd", "enter"),
@@ -233,6 +249,10 @@ async def main() -> None:
             await shoot(settings, "diagnosis-80x24", (80, 24), diagnosis)
             for name, feed, key in DRILLDOWNS:
                 await shoot(settings, f"{name}-80x24", (80, 24), drill(feed, key))
+            await shoot(settings, "dashboard-200x60", (200, 60))
+            await shoot(settings, "events-80x24", (80, 24), keys("v"))
+            await shoot(settings, "pods-80x24", (80, 24), keys("colon", *"pods", "enter"))
+            await shoot(settings, "evidence-80x24", (80, 24), evidence)
     await config_audit()
     await request_path()
     await workloads()
