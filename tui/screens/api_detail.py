@@ -9,7 +9,7 @@ from k8stop.queries.model.facts import ApfLevel, Inflight
 from k8stop.queries.model.keys import ApiKey
 from k8stop.queries.model.units import fmt_rate, fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.tui.screens.detail_screen import RowScreen, TextBlock
 from textual.widget import Widget
 
 
@@ -34,10 +34,8 @@ def apf_text(levels: tuple[ApfLevel, ...]) -> str:
     return "\n".join(rows) if levels else "APF: no flow-control metrics"
 
 
-class ApiDetailScreen(DetailScreen):
-    def __init__(self, key: ApiKey) -> None:
-        super().__init__(f"API server › {key.verb} {key.resource}   (esc back, r reload)")
-        self.key = key
+class ApiDetailScreen(RowScreen[ApiKey]):
+    HEADING = "API server › {key.verb} {key.resource}"
 
     async def build(self, data: DrillData) -> list[Widget]:
         detail, warnings = await data.api(self.key, self.window())

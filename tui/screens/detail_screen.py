@@ -6,7 +6,7 @@ next, and `y` shows the PromQL behind its numbers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from k8stop.queries.drill.common import Chart, RangeWindow
 from k8stop.queries.drill.promql import UsedQuery
@@ -150,6 +150,19 @@ class DetailScreen(SubScreen):
 
     def text_of(self) -> str:
         return "\n".join(self.texts)
+
+
+KeyT = TypeVar("KeyT")
+
+
+class RowScreen(DetailScreen, Generic[KeyT]):
+    """A drill-down into one dashboard row: opened on the row's typed key, titled from it."""
+
+    HEADING = ""  # a str.format template over `key`
+
+    def __init__(self, key: KeyT) -> None:
+        super().__init__(f"{self.HEADING.format(key=key)}   (esc back, r reload)")
+        self.key = key
 
 
 class TextBlock(Static):

@@ -10,7 +10,7 @@ from k8stop.queries.model.facts import EtcdMember
 from k8stop.queries.model.keys import EtcdKey
 from k8stop.queries.model.units import fmt_bytes, fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.tui.screens.detail_screen import RowScreen, TextBlock
 from textual.widget import Widget
 
 
@@ -39,10 +39,8 @@ def forecast_text(f: QuotaForecast | None) -> str:
     )
 
 
-class EtcdMemberScreen(DetailScreen):
-    def __init__(self, key: EtcdKey) -> None:
-        super().__init__(f"etcd › {key.instance}   (esc back, r reload)")
-        self.key = key
+class EtcdMemberScreen(RowScreen[EtcdKey]):
+    HEADING = "etcd › {key.instance}"
 
     async def build(self, data: DrillData) -> list[Widget]:
         detail, warnings = await data.etcd(self.key, self.window())

@@ -9,7 +9,7 @@ from k8stop.queries.model.facts import PodUsage
 from k8stop.queries.model.keys import NodeKey
 from k8stop.queries.model.units import fmt_bytes, fmt_more, fmt_seconds
 from k8stop.queries.model.values import Value
-from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.tui.screens.detail_screen import RowScreen, TextBlock
 from textual.widget import Widget
 
 # A condition is healthy when Ready is True and every pressure is False.
@@ -80,10 +80,8 @@ def kube_blocks(k: NodeKube, cadvisor: tuple[PodUsage, ...] = ()) -> list[Widget
     return blocks
 
 
-class NodeScreen(DetailScreen):
-    def __init__(self, key: NodeKey) -> None:
-        super().__init__(f"node › {key.node}   (esc back, r reload)")
-        self.key = key
+class NodeScreen(RowScreen[NodeKey]):
+    HEADING = "node › {key.node}"
 
     async def build(self, data: DrillData) -> list[Widget]:
         history, warnings = await data.node(self.key, self.window())

@@ -10,7 +10,7 @@ from k8stop.queries.model.errors import describe
 from k8stop.queries.model.facts import RestartsFacts
 from k8stop.queries.model.keys import PodKey
 from k8stop.queries.model.units import fmt_more
-from k8stop.tui.screens.detail_screen import DetailScreen, TextBlock
+from k8stop.tui.screens.detail_screen import RowScreen, TextBlock
 from rich.text import Text
 from textual.widget import Widget
 
@@ -64,10 +64,11 @@ def restarts_blocks(facts: RestartsFacts | None, key: PodKey) -> list[Widget]:
     return [TextBlock("\n".join(rows))]
 
 
-class PodScreen(DetailScreen):
+class PodScreen(RowScreen[PodKey]):
+    HEADING = "pod › {key.namespace}/{key.pod}"
+
     def __init__(self, key: PodKey) -> None:
-        super().__init__(f"pod › {key.namespace}/{key.pod}   (esc back, r reload)")
-        self.key = key
+        super().__init__(key)
         self.containers: tuple[str, ...] = (key.container,) if key.container else ()
 
     async def build(self, data: DrillData) -> list[Widget]:
