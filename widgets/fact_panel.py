@@ -17,6 +17,7 @@ from k8stop.widgets.levels import LEVEL_COMPONENT_CLASSES, LEVEL_MARKS, describe
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.geometry import Region
 from textual.message import Message
 from textual.reactive import reactive, var
 from textual.widget import Widget
@@ -24,6 +25,12 @@ from textual.widget import Widget
 F = TypeVar("F")
 
 Row = tuple[RowKey, Text]  # (key passed to drill-downs, rendered line)
+LineSignature = tuple[str, object, tuple[object, ...]]
+
+
+def _signature(line: Text) -> LineSignature:
+    """What a line looks like on screen (Text's == ignores its base style)."""
+    return (line.plain, line.style, tuple(line.spans))
 
 
 class FactPanel(Widget, Generic[F], can_focus=True):
@@ -60,9 +67,10 @@ class FactPanel(Widget, Generic[F], can_focus=True):
 
     TITLE: ClassVar[str] = ""
 
-    facts: reactive[Any] = reactive(None, always_update=False)
-    # Status and clock change on every poll and tick; the panel repaints only when the status
-    # line they produce changes (see _status_changed), which keeps an idle dashboard cheap.
+    # New facts, status and clock arrive on every poll and tick; the panel repaints only the
+    # lines they change (see _repaint_changed): over SSH a refresh that moves one number then
+    # costs one row of terminal output, not the whole panel.
+    facts: var[Any] = var(None, always_update=False)
     status: var[FeedStatus] = var(FeedStatus(FeedState.WAITING))
     now: var[float] = var(0.0)
     mode: var[str] = var("")  # said instead of "live" when paused or replaying
@@ -81,6 +89,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         super().__init__(id=id)
         self._offset = 0
         self._status_text = ""
+        self._painted: list[LineSignature] | None = None  # the lines the last render drew
 
     def _status_line(self) -> str:
         return describe_status(self.status, self.now or time.time(), self.mode)
@@ -89,7 +98,26 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         text = self._status_line()
         if text != self._status_text:
             self._status_text = text
+            self._repaint_changed()
+
+    def _repaint_changed(self) -> None:
+        """Mark dirty only the lines whose text or style differ from the last render."""
+        painted = self._painted
+        width, height = self.size
+        if painted is None or not self.is_mounted or width <= 0 or height <= 0:
             self.refresh()
+            return
+        lines = [_signature(line) for line in self._render_lines()]
+        changed = [
+            Region(0, y, width, 1)
+            for y in range(max(len(lines), len(painted)))
+            if y >= len(lines) or y >= len(painted) or lines[y] != painted[y]
+        ]
+        if changed:
+            self.refresh(*changed)
+
+    def watch_facts(self) -> None:
+        self._repaint_changed()
 
     def watch_status(self) -> None:
         self._status_changed()
@@ -160,13 +188,19 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         self.cursor = 0
 
     def render(self) -> Text:
+        lines = self._render_lines()
+        self._painted = [_signature(line) for line in lines]
+        return Text("\n").join(lines)
+
+    def _render_lines(self) -> list[Text]:
+        """The panel's lines, one terminal row each, at most its height."""
         width = max(self.size.width, 10)
         height = max(self.size.height, 1)
         title_style = self.get_component_rich_style("panel--title-focused" if self.has_focus else "panel--title")
         facts = self.facts
         if facts is None:
             empty = [self._title_line(width, title_style), *self._no_facts_lines(width)]
-            return Text("\n").join(empty[:height])
+            return empty[:height]
         lines: list[Text] = []
         if self.status.state is FeedState.STALE:
             # The title is cut in narrow panels; the age and the reason must stay readable.
@@ -208,7 +242,7 @@ class FactPanel(Widget, Generic[F], can_focus=True):
         lines = [title, *lines, *footer]
         for line in lines:  # one terminal row each: a wrapped line would push the rest down
             line.truncate(width, overflow="ellipsis")
-        return Text("\n").join(lines[:height])
+        return lines[:height]
 
     def _keep_cursor_shown(self, cursor: int, count: int, room: int) -> None:
         """Keep the cursor's row inside the `room` rows shown."""
