@@ -1,9 +1,9 @@
 """Bytes the dashboard writes to its terminal per second, as an SSH session would carry them.
 
-  python3 bench/terminal_bytes.py KUBECONFIG PROMETHEUS_URL COLUMNS ROWS SECONDS
+  python3 bench/terminal_bytes.py KUBECONFIG PROMETHEUS_URL COLUMNS ROWS SECONDS [WARMUP]
 
 Runs the real `k8stop` in a pseudo-terminal of COLUMNS x ROWS, lets start-up and the first
-sync finish (WARMUP seconds), then counts every byte it writes over SECONDS. Whether that is
+sync finish (WARMUP seconds, 20 by default), then counts every byte it writes over SECONDS. Whether that is
 idle or under churn is the server's doing (`python -m tests.kubeapi --churn`). Prints one JSON line.
 """
 
@@ -47,7 +47,9 @@ def drain(master: int, seconds: float) -> int:
     return total
 
 
-def measure(kubeconfig: str, prometheus_url: str, columns: int, rows: int, seconds: float) -> dict[str, float]:
+def measure(
+    kubeconfig: str, prometheus_url: str, columns: int, rows: int, seconds: float, warmup: float = WARMUP
+) -> dict[str, float]:
     exe = shutil.which("k8stop")
     if exe is None:
         raise SystemExit("k8stop is not on PATH (activate the venv)")
@@ -59,7 +61,7 @@ def measure(kubeconfig: str, prometheus_url: str, columns: int, rows: int, secon
         child = subprocess.Popen(command, stdin=slave, stdout=slave, stderr=slave, env=env, start_new_session=True)
         os.close(slave)
         try:
-            startup = drain(master, WARMUP)
+            startup = drain(master, warmup)
             written = drain(master, seconds)
         finally:
             child.terminate()
@@ -76,7 +78,8 @@ def measure(kubeconfig: str, prometheus_url: str, columns: int, rows: int, secon
 
 def main() -> None:
     kubeconfig, prometheus_url, columns, rows, seconds = sys.argv[1:6]
-    print(json.dumps(measure(kubeconfig, prometheus_url, int(columns), int(rows), float(seconds))))
+    warmup = float(sys.argv[6]) if len(sys.argv) > 6 else WARMUP
+    print(json.dumps(measure(kubeconfig, prometheus_url, int(columns), int(rows), float(seconds), warmup)))
 
 
 if __name__ == "__main__":
