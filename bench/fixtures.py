@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import os
 import ssl
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -93,6 +95,10 @@ class KubeApiProcess:
             self.stop()
             raise RuntimeError(f"kube-API test server did not start: {line.strip()}")
         self.url = line.split()[1]
+        # The server logs every client that hangs up mid-answer (the baselines are cut short on
+        # purpose); a pipe nobody reads fills up and the server blocks on its next log line.
+        self.log: collections.deque[str] = collections.deque(maxlen=200)
+        threading.Thread(target=self.log.extend, args=(self.process.stdout,), daemon=True).start()
 
     def stop(self) -> None:
         if self.process.poll() is None:
