@@ -13,9 +13,7 @@ from collections.abc import Iterable, Sequence
 INF = math.inf
 
 # k8s.io/apiserver endpoints/metrics/metrics.go
-APISERVER_SLI_BUCKETS: tuple[float, ...] = tuple(
-    map(float, "0.05 0.1 0.2 0.4 0.6 0.8 1 1.25 1.5 2 3 4 5 6 8 10 15 20 30 45 60".split())
-)
+APISERVER_SLI_BUCKETS: tuple[float, ...] = (0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)  # fmt: skip
 APISERVER_LEGACY_BUCKETS: tuple[float, ...] = tuple(sorted((0.005, 0.025) + APISERVER_SLI_BUCKETS))
 # k8s.io/apiserver admission metrics.go webhook admission latency buckets
 WEBHOOK_BUCKETS: tuple[float, ...] = (0.005, 0.025, 0.1, 0.5, 1.0, 2.5, 10.0, 25.0)
@@ -39,9 +37,7 @@ SCHEDULER_BUCKETS: tuple[float, ...] = tuple(0.001 * 2**n for n in range(15))
 # workqueue ExponentialBuckets(10e-7, 10, 10): 1 us .. 1000 s
 WORKQUEUE_BUCKETS: tuple[float, ...] = tuple(1e-6 * 10**n for n in range(10))
 # kubelet pod start SLI (pkg/kubelet/metrics/metrics.go, 0.5 .. 3600 s)
-POD_START_BUCKETS: tuple[float, ...] = tuple(
-    map(float, "0.5 1 2 3 4 5 6 8 10 20 30 45 60 120 180 240 300 360 480 600 900 1200 1800 2700 3600".split())
-)
+POD_START_BUCKETS: tuple[float, ...] = (0.5, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 20.0, 30.0, 45.0, 60.0, 120.0, 180.0, 240.0, 300.0, 360.0, 480.0, 600.0, 900.0, 1200.0, 1800.0, 2700.0, 3600.0)  # fmt: skip
 # kubelet runtime operations ExponentialBuckets(.005, 2.5, 14)
 # component-base DefBuckets (kubelet_pleg_relist_duration_seconds)
 DEF_BUCKETS: tuple[float, ...] = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)

@@ -98,3 +98,16 @@ def test_every_module_imports_on_its_own() -> None:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
+
+
+def test_first_frame_needs_no_http_client() -> None:
+    """The dashboard draws before any feed starts: what it imports for that first frame must not
+    pull in aiohttp or the kubernetes client (together ~300 ms of imports on this machine)."""
+    script = (
+        "import sys\n"
+        "import k8stop.tui.cli, k8stop.tui.live_command, k8stop.tui.app\n"
+        "print(sorted(m for m in ('aiohttp', 'kubernetes') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

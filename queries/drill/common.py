@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from k8stop.queries.model.values import ABSENT, Value
-from k8stop.queries.prom.client import LabelMap
-from k8stop.queries.prom.combine import combine, quantile, split_series
-from k8stop.queries.prom.context import PromContext
+
+if TYPE_CHECKING:  # the app's first frame needs RangeWindow, not the HTTP client behind these
+    from k8stop.queries.prom.client import LabelMap
+    from k8stop.queries.prom.context import PromContext
 
 DEFAULT_WINDOW = 3600.0
 DEFAULT_POINTS = 60
@@ -63,6 +65,8 @@ async def tagged_range(
     """Run several expressions as one query_range; lines grouped by their tag."""
     if not parts:
         return {}, ()
+    from k8stop.queries.prom.combine import combine, quantile, split_series
+
     matrix = await ctx.client.query_range(combine(parts), window.start, window.end, window.step)
     out: dict[str, list[tuple[LabelMap, Line]]] = {}
     for tag, series in split_series(matrix).items():

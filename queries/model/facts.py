@@ -421,6 +421,11 @@ class Alert:
     expression: str = ""  # the alerting rule's PromQL, when the server listed it
 
 
+# A target counts as down once `up` stayed 0 this long: one missed scrape is not news (TargetDown
+# holds 10m; a panel goes stale within a scrape, so the finding should not wait as long as the alert).
+DOWN_TARGET_HOLD = "5m"
+
+
 @dataclass(frozen=True, slots=True)
 class DownTarget:
     """A scrape target Prometheus has not reached for the whole hold window (`up` stayed 0)."""

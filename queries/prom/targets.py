@@ -6,19 +6,15 @@ instance: a finding can then name it instead of leaving "stopped arriving" unexp
 
 from __future__ import annotations
 
-from k8stop.queries.model.facts import DownTarget
+from k8stop.queries.model.facts import DOWN_TARGET_HOLD, DownTarget
 from k8stop.queries.model.sanitize import clean
 from k8stop.queries.prom.combine import combine, number, split
 from k8stop.queries.prom.context import PromContext
 
-# Down for the whole window, so one missed scrape is not news (TargetDown holds 10m; a panel
-# goes stale within a scrape, so the finding should not wait as long as the alert does).
-HOLD = "5m"
-
 
 async def targets_down(ctx: PromContext) -> tuple[DownTarget, ...]:
     parts = {
-        "down": ctx.catalog.render("targets.down", window=HOLD),
+        "down": ctx.catalog.render("targets.down", window=DOWN_TARGET_HOLD),
         "jobs": ctx.catalog.render("targets.per_job"),
     }
     tagged = split(await ctx.client.query(combine(parts)))

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from k8stop.queries.model.facts import DownTarget
+from k8stop.queries.model.facts import DOWN_TARGET_HOLD, DownTarget
 from k8stop.queries.model.finding import Component, Evidence, Finding
 from k8stop.queries.model.level import Level
 from k8stop.queries.model.snapshot import ClusterSnapshot
-from k8stop.queries.prom.targets import HOLD
 from k8stop.queries.rules import sources
 from k8stop.queries.rules.alerts import component_of_job
 from k8stop.queries.rules.evidence import EvidenceQueries
@@ -38,9 +37,9 @@ def _finding(job: str, down: list[DownTarget], q: EvidenceQueries) -> Finding:
         title=f"scrape target down: job {job}, {names} ({len(down)} of {total})",
         evidence=tuple(
             Evidence(
-                q.promql("targets.down", {"job": job, "instance": t.instance}, window=HOLD),
+                q.promql("targets.down", {"job": job, "instance": t.instance}, window=DOWN_TARGET_HOLD),
                 0.0,
-                f"up == 0 for {HOLD}: Prometheus cannot scrape {t.instance}",
+                f"up == 0 for {DOWN_TARGET_HOLD}: Prometheus cannot scrape {t.instance}",
             )
             for t in down
         ),
