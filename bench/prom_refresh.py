@@ -92,6 +92,13 @@ async def replay(session: aiohttp.ClientSession, recorded: Recorded) -> int:
 
 async def measure(url: str, rounds: int) -> dict[str, float]:
     session = RecordingSession(connector=aiohttp.TCPConnector(limit=INFLIGHT))
+    try:
+        return await measure_with(session, url, rounds)
+    finally:  # closed on failure too, so the error is the last thing on stderr
+        await session.close()
+
+
+async def measure_with(session: RecordingSession, url: str, rounds: int) -> dict[str, float]:
     client = PromClient(url, session=session)
     facts = PrometheusFacts(client, Settings(prometheus_url=url))
     await refresh(facts)  # warm-up: the metric-name probe runs once per few minutes, not per refresh
@@ -110,7 +117,6 @@ async def measure(url: str, rounds: int) -> dict[str, float]:
             started = time.perf_counter()
             raw_bytes = await replay(raw, recorded)
             raw_times.append(time.perf_counter() - started)
-    await session.close()
     return {
         "queries": queries,
         "bytes": received,
