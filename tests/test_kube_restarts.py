@@ -157,6 +157,27 @@ def test_node_and_event_stores() -> None:
     assert [e.reason for e in events.recent(5)] == ["NodeNotReady", "BackOff"]
 
 
+def test_node_addresses_follow_every_node_change() -> None:
+    """The address book is kept between refreshes (it names every series of a 5,000-node
+    cluster); an update, a new node or a deleted one must show in the next read."""
+
+    def node(name: str, *addresses: tuple[str, str]) -> dict:
+        return {"metadata": {"name": name}, "status": {"addresses": [{"type": t, "address": a} for t, a in addresses]}}
+
+    nodes = NodeStore()
+    nodes.upsert(node_record(node("n1", ("InternalIP", "10.0.0.1"), ("Hostname", "host-1"))))
+    first = nodes.addresses()
+    assert first == {"10.0.0.1": "n1", "host-1": "n1"} and first.names == {"n1"}
+    assert nodes.addresses() is first  # unchanged nodes: the same book, not rebuilt
+    nodes.upsert(node_record(node("n1", ("InternalIP", "10.0.0.9"))))
+    nodes.upsert(node_record(node("n2", ("InternalIP", "10.0.0.2"))))
+    assert nodes.addresses() == {"10.0.0.9": "n1", "10.0.0.2": "n2"}
+    assert [n.name for n in nodes.all()] == ["n1", "n2"]
+    nodes.remove(("", "n1"))
+    assert nodes.addresses() == {"10.0.0.2": "n2"} and nodes.addresses().names == {"n2"}
+    assert [n.name for n in nodes.all()] == ["n2"]
+
+
 def _service(namespace: str, name: str, ports: list[dict]) -> dict:
     return {"metadata": {"namespace": namespace, "name": name}, "spec": {"ports": ports}}
 

@@ -14,6 +14,7 @@ from typing import TypeVar
 
 from k8stop.queries.model.errors import NotExposed
 from k8stop.queries.model.facts import EventRecord, NodeRecord, PodRecord, PodUsage
+from k8stop.queries.model.node_addresses import NodeAddresses
 
 Key = tuple[str, str]  # (namespace, name); namespace "" for cluster-scoped objects
 OwnerKey = tuple[str, str, str]  # (namespace, kind, name)
@@ -163,6 +164,9 @@ class NodeStore:
     def __init__(self) -> None:
         self._nodes: dict[str, NodeRecord] = {}
         self._not_ready: set[str] = set()
+        # Every Prometheus refresh names thousands of series through these; nodes change rarely
+        self._sorted: tuple[NodeRecord, ...] | None = None
+        self._addresses: NodeAddresses | None = None
 
     def __len__(self) -> int:
         return len(self._nodes)
@@ -176,6 +180,7 @@ class NodeStore:
     def upsert(self, node: NodeRecord) -> NodeRecord | None:
         old = self._nodes.get(node.name)
         self._nodes[node.name] = node
+        self._sorted = self._addresses = None
         # Unknown readiness (no Ready condition yet) counts as not ready, as kubectl shows it
         if node.ready:
             self._not_ready.discard(node.name)
@@ -185,10 +190,26 @@ class NodeStore:
 
     def remove(self, key: Key) -> NodeRecord | None:
         self._not_ready.discard(key[1])
+        self._sorted = self._addresses = None
         return self._nodes.pop(key[1], None)
 
     def all(self) -> tuple[NodeRecord, ...]:
-        return tuple(self._nodes[name] for name in sorted(self._nodes))
+        if self._sorted is None:
+            self._sorted = tuple(self._nodes[name] for name in sorted(self._nodes))
+        return self._sorted
+
+    def addresses(self) -> NodeAddresses:
+        """Address -> node name, for naming scrape targets by their host: InternalIP wins
+        over Hostname, as the kubelet and its scrapers use it."""
+        if self._addresses is None:
+            self._addresses = NodeAddresses(
+                (address, node.name)
+                for kind in NAMING_ADDRESSES[::-1]
+                for node in self.all()
+                for address_type, address in node.addresses
+                if address_type == kind
+            )
+        return self._addresses
 
     def not_ready(self) -> tuple[str, ...]:
         return tuple(sorted(self._not_ready))
@@ -283,16 +304,8 @@ class KubeReads:
     def node(self, name: str) -> NodeRecord | None:
         return self._nodes.get(name)
 
-    def node_addresses(self) -> dict[str, str]:
-        """Address -> node name, for naming scrape targets by their host: InternalIP wins
-        over Hostname, as the kubelet and its scrapers use it."""
-        out: dict[str, str] = {}
-        for kind in NAMING_ADDRESSES[::-1]:
-            for node in self._nodes.all():
-                for address_type, address in node.addresses:
-                    if address_type == kind:
-                        out[address] = node.name
-        return out
+    def node_addresses(self) -> NodeAddresses:
+        return self._nodes.addresses()
 
     def pod(self, namespace: str, name: str) -> PodRecord | None:
         return self._pods.get(namespace, name)

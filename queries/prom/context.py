@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from k8stop.queries.config import Settings
 from k8stop.queries.model.errors import NotExposed
+from k8stop.queries.model.node_addresses import NodeAddresses
 from k8stop.queries.prom.catalog import Catalog, cluster_matcher
 from k8stop.queries.prom.client import PromClient
 from k8stop.queries.prom.probe import Probe, ProbeResult
@@ -22,7 +23,7 @@ class PromContext:
     clock: Callable[[], float] = field(default=time.time)
     # Address -> node name from the kube API (KubeReads.node_addresses), when the kube feed
     # is there: names the targets Prometheus alone cannot.
-    kube_nodes: Callable[[], Mapping[str, str]] | None = None
+    kube_nodes: Callable[[], NodeAddresses] | None = None
     catalog: Catalog = field(init=False)
     probe: Probe = field(init=False)
 

@@ -11,7 +11,7 @@ true, plus the name probe once every few minutes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 
 from k8stop.queries.config import Settings
@@ -26,6 +26,7 @@ from k8stop.queries.model.facts import (
     RestartsFacts,
     WorkloadsFacts,
 )
+from k8stop.queries.model.node_addresses import NodeAddresses
 from k8stop.queries.model.request_path import RequestPathFacts
 from k8stop.queries.prom.alerts import AlertsSource
 from k8stop.queries.prom.apiserver import apiserver_facts
@@ -49,7 +50,7 @@ class PrometheusFacts:
         client: PromClient,
         settings: Settings,
         clock: Callable[[], float] = time.time,
-        kube_nodes: Callable[[], Mapping[str, str]] | None = None,
+        kube_nodes: Callable[[], NodeAddresses] | None = None,
     ) -> None:
         self.client = client
         self.settings = settings

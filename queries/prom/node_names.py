@@ -69,7 +69,7 @@ def kube_name(ctx: PromContext, instance: str, said: str = "") -> str | None:
     if ctx.kube_nodes is None:
         return None
     addresses = ctx.kube_nodes()
-    if said and said in addresses.values():
+    if said and said in addresses.names:
         return None
     return addresses.get(host_of(instance))
 
