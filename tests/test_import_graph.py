@@ -101,11 +101,14 @@ def test_every_module_imports_on_its_own() -> None:
 
 
 def test_first_frame_needs_no_http_client() -> None:
-    """The dashboard draws before any feed starts: what it imports for that first frame must not
-    pull in aiohttp or the kubernetes client (together ~300 ms of imports on this machine)."""
+    """The dashboard draws before any feed starts: what it imports for that first frame, and the
+    kubeconfig check the CLI makes before it, must not pull in aiohttp or the kubernetes client
+    (together ~300 ms of imports on this machine)."""
     script = (
         "import sys\n"
-        "import k8stop.tui.cli, k8stop.tui.live_command, k8stop.tui.app\n"
+        "import k8stop.tui.cli, k8stop.tui.live_command, k8stop.tui.app, k8stop.tui.contexts\n"
+        "from k8stop.queries.config import Settings\n"
+        "k8stop.tui.contexts.check_kubeconfig(Settings(kubeconfig='/nonexistent'))\n"
         "print(sorted(m for m in ('aiohttp', 'kubernetes') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

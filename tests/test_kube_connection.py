@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 from k8stop.queries.config import ConfigError
-from k8stop.queries.kube.connection import connect, kubeconfig_paths
+from k8stop.queries.kube.connection import connect
 from k8stop.queries.kube.errors import KubeApiError
+from k8stop.queries.kube.kubeconfig import kubeconfig_paths
 
 
 def _write(path: Path, current: str | None, contexts: dict[str, tuple[str, str, str | None]]) -> Path:

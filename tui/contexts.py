@@ -11,7 +11,7 @@ from k8stop.queries.model.sanitize import clean
 
 def check_kubeconfig(settings: Settings) -> str | None:
     """Fail fast on a missing kubeconfig or unknown context, as kubectl would, without the client."""
-    from k8stop.queries.kube import connection as kc
+    from k8stop.queries.kube import kubeconfig as kc
 
     try:
         paths = kc.kubeconfig_paths(settings.kubeconfig, os.environ)
@@ -37,7 +37,7 @@ def context_problem(settings: Settings, name: str) -> str | None:
 
 def available_contexts(settings: Settings) -> str:
     """'contexts: a, b, prod (current prod)' for a bare `:ctx`, or why there are none."""
-    from k8stop.queries.kube import connection as kc
+    from k8stop.queries.kube import kubeconfig as kc
 
     try:
         paths = kc.kubeconfig_paths(settings.kubeconfig, os.environ)
