@@ -30,6 +30,7 @@ FIGURES = (
     "PromQL queries per refresh at 50 nodes",
     "bytes received per refresh at 50 nodes",
     "time to data per refresh, vs raw POSTs of the same queries",
+    "first refresh (metric-name probe included)",
     "API cost per minute of steady state (50 pod events/s), vs kubectl get pods -A -w",
     "steady 50 events/s, 2 s refresh: CPU of one core",
     "steady 50 events/s: RSS with",

@@ -273,7 +273,10 @@ class PromClient:
                         content_type = response.headers.get("Content-Type", "")
                         reason = response.reason or ""
             except TimeoutError:
-                raise FeedError(f"Prometheus at {self._shown} did not answer within {self._timeout:g} s") from None
+                raise FeedError(
+                    f"Prometheus at {self._shown} did not answer within {self._timeout:g} s"
+                    " (query_timeout in the config file)"
+                ) from None
             except aiohttp.ClientError as exc:
                 raise FeedError(self._connection_message(exc)) from None
             except OSError as exc:
