@@ -169,6 +169,10 @@ def test_node_addresses_follow_every_node_change() -> None:
     first = nodes.addresses()
     assert first == {"10.0.0.1": "n1", "host-1": "n1"} and first.names == {"n1"}
     assert nodes.addresses() is first  # unchanged nodes: the same book, not rebuilt
+    heartbeat = node("n1", ("InternalIP", "10.0.0.1"), ("Hostname", "host-1"))
+    heartbeat["status"]["conditions"] = [{"type": "Ready", "status": "True"}]
+    nodes.upsert(node_record(heartbeat))
+    assert nodes.addresses() is first and nodes.not_ready() == ()  # a status update keeps the book
     nodes.upsert(node_record(node("n1", ("InternalIP", "10.0.0.9"))))
     nodes.upsert(node_record(node("n2", ("InternalIP", "10.0.0.2"))))
     assert nodes.addresses() == {"10.0.0.9": "n1", "10.0.0.2": "n2"}

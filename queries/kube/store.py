@@ -180,7 +180,9 @@ class NodeStore:
     def upsert(self, node: NodeRecord) -> NodeRecord | None:
         old = self._nodes.get(node.name)
         self._nodes[node.name] = node
-        self._sorted = self._addresses = None
+        self._sorted = None
+        if old is None or old.addresses != node.addresses:  # a status heartbeat keeps the book
+            self._addresses = None
         # Unknown readiness (no Ready condition yet) counts as not ready, as kubectl shows it
         if node.ready:
             self._not_ready.discard(node.name)
